@@ -1,0 +1,102 @@
+// End-to-end: the built lab in headless Chromium. The dense baseline the page shows must equal the
+// CLI's for the same model, a corrupt file must produce the parser's message without losing the
+// loaded model, and a WebGPU run must say it ran on WebGPU.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { artifactsDir, launchBrowser, openPage, readMetrics, startServer } from './harness';
+
+const evalTimeout = 180_000;
+
+function cliMetrics(modelId: string): Record<string, number> {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', 'eval', `public/models/${modelId}`, '--json'], { encoding: 'utf8' });
+  return JSON.parse(out).metrics;
+}
+
+function assertSameMetrics(page: Record<string, { value: number }>, cli: Record<string, number>, relTol: number): void {
+  assert.ok(Object.keys(page).length >= 3, 'the page shows metrics');
+  for (const [key, { value }] of Object.entries(page)) {
+    const expected = cli[key];
+    assert.ok(Number.isFinite(value), `${key} is a number on the page`);
+    assert.ok(Math.abs(value - expected) <= relTol * Math.abs(expected), `${key}: page ${value} vs CLI ${expected}`);
+  }
+}
+
+let server: { url: string; close: () => Promise<void> };
+let browser: Browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser({ webgpu: false });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the lab page (WASM)', () => {
+  test('opens with the bundled LM and shows the same dense metrics as the CLI', async () => {
+    const { page, pageErrors } = await openPage(browser, `${server.url}?backend=wasm`);
+    await page.getByRole('heading', { name: 'Dense baseline' }).waitFor();
+    await page.getByTestId('eval-progress').or(page.getByTestId('metrics')).first().waitFor({ timeout: evalTimeout });
+    await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i);
+    assert.ok((await page.locator('[data-testid=linear-layers] tbody tr').count()) >= 37, 'the linear layer table lists every layer');
+    assert.equal(await page.getByTestId('backend-used').innerText(), 'WASM (CPU)');
+    assertSameMetrics(await readMetrics(page), cliMetrics('kjv-charlm'), 1e-9);
+    await page.screenshot({ path: join(artifactsDir, 'lab-kjv-charlm.png'), fullPage: true });
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
+
+  test('a corrupt file shows the parser message and keeps the loaded model', async () => {
+    const { page } = await openPage(browser, `${server.url}?backend=wasm`);
+    await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256));
+    await page.getByTestId('model-file-input').setInputFiles({ name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: garbage });
+    const error = page.getByTestId('load-error');
+    await error.waitFor();
+    const text = await error.innerText();
+    assert.match(text, /broken\.onnx/);
+    assert.match(text, /byte/i, 'the message says where parsing failed');
+    assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i, 'the previous model is still shown');
+    assert.ok(await page.getByTestId('metrics').isVisible());
+    await page.screenshot({ path: join(artifactsDir, 'lab-corrupt-file.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('the digits ViT gives the same accuracy as the CLI', async () => {
+    const { page } = await openPage(browser, `${server.url}?backend=wasm&model=digits-vit`);
+    await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    assertSameMetrics(await readMetrics(page), cliMetrics('digits-vit'), 1e-9);
+    await page.close();
+  });
+
+  test('auto without a WebGPU adapter says it ran on WASM and why', async () => {
+    const { page } = await openPage(browser, `${server.url}?backend=auto&model=digits-vit`);
+    await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    assert.equal(await page.getByTestId('backend-used').innerText(), 'WASM (CPU)');
+    assert.match(await page.getByTestId('backend-fallback').innerText(), /WebGPU not used/);
+    await page.close();
+  });
+});
+
+describe('the lab page (WebGPU through SwiftShader)', () => {
+  test('a forced WebGPU run reports WebGPU and matches WASM closely', async () => {
+    const gpuBrowser = await launchBrowser({ webgpu: true });
+    try {
+      const { page } = await openPage(gpuBrowser, `${server.url}?backend=webgpu&model=digits-vit`);
+      await page.getByTestId('metrics').or(page.getByTestId('eval-message')).first().waitFor({ timeout: evalTimeout });
+      const message = await page.getByTestId('eval-message').isVisible() ? await page.getByTestId('eval-message').innerText() : '';
+      assert.equal(message, '', 'WebGPU evaluation failed');
+      assert.equal(await page.getByTestId('backend-used').innerText(), 'WebGPU');
+      assertSameMetrics(await readMetrics(page), cliMetrics('digits-vit'), 1e-3);
+      await page.close();
+    } finally {
+      await gpuBrowser.close();
+    }
+  });
+});

@@ -1,0 +1,48 @@
+// Shared set-up for end-to-end tests: the production build served by `vite preview`, and Debian's
+// Chromium driven by playwright-core (no browser download).
+import { preview, type PreviewServer } from 'vite';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const artifactsDir = join(import.meta.dirname, 'artifacts');
+mkdirSync(artifactsDir, { recursive: true });
+
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const baseFlags = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export async function startServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: PreviewServer = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error('vite preview did not report a URL');
+  return { url, close: () => server.close() };
+}
+
+export async function launchBrowser(options: { webgpu: boolean }): Promise<Browser> {
+  // SwiftShader gives a CPU WebGPU adapter: correct but slow. Without the flag, no adapter.
+  const args = options.webgpu ? [...baseFlags, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : [...baseFlags, '--disable-gpu'];
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args });
+}
+
+/** A page that fails the test on uncaught page errors and echoes console errors for diagnosis. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; pageErrors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(`[browser console] ${m.text()}`);
+  });
+  await page.goto(url);
+  return { page, pageErrors };
+}
+
+/** Metric values the page shows, keyed by metric, read from data attributes (full precision). */
+export async function readMetrics(page: Page): Promise<Record<string, { value: number; text: string }>> {
+  const rows = await page.locator('[data-testid=metrics] tr[data-metric]').all();
+  const out: Record<string, { value: number; text: string }> = {};
+  for (const row of rows) {
+    const key = (await row.getAttribute('data-metric'))!;
+    out[key] = { value: Number(await row.getAttribute('data-value')), text: (await row.locator('td').first().innerText()).trim() };
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+// User intents → services → store. The only module that drives the model worker from the UI.
+import { datasetMismatch } from '../core/eval/compat';
+import type { Dataset, Preprocess } from '../core/eval/datasets';
+import type { BackendPreference } from '../core/eval/runner';
+import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
+import { JobCancelled, ModelWorkerService } from '../services/modelWorker';
+import { patchModel, setEvaluation, useLab } from './store';
+
+const worker = new ModelWorkerService();
+
+/** The dataset of the last bundled model: also used to evaluate a user's compatible model. */
+let evalSet: { dataset: Dataset; preprocess?: Preprocess; label: string } | undefined;
+let runningEval: number | undefined;
+
+function wasmThreads(): number {
+  return globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+}
+
+export async function start(initialModel?: string): Promise<void> {
+  try {
+    const index = await fetchModelIndex();
+    useLab.setState({ bundledIds: index.models });
+    await loadBundled(initialModel && index.models.includes(initialModel) ? initialModel : index.default);
+  } catch (e) {
+    useLab.setState({ loadError: { fileName: 'bundled model', message: (e as Error).message } });
+  }
+}
+
+export async function loadBundled(id: string): Promise<void> {
+  cancelEvaluation();
+  patchModel({ status: 'loading' });
+  try {
+    const bundled = await fetchBundledModel(id);
+    const { done } = worker.load({ bytes: bundled.bytes, fileName: `${id}/${bundled.card.files.model}` });
+    const loaded = await done;
+    evalSet = { dataset: bundled.dataset, preprocess: bundled.card.preprocess, label: `${id} evaluation set` };
+    useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded } });
+    await runEvaluation();
+  } catch (e) {
+    const state = useLab.getState();
+    patchModel({ status: state.model.analysis ? 'ready' : 'idle' });
+    useLab.setState({ loadError: { fileName: id, message: (e as Error).message } });
+  }
+}
+
+export async function loadFile(file: File): Promise<void> {
+  const previous = useLab.getState().model;
+  cancelEvaluation();
+  patchModel({ status: 'loading' });
+  try {
+    const bytes = await file.arrayBuffer();
+    const loaded = await worker.load({ bytes, fileName: file.name }).done;
+    useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded } });
+    const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
+    if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });
+    else await runEvaluation();
+  } catch (e) {
+    // The worker keeps the previous model when parsing fails, and so does the UI.
+    useLab.setState({ model: { ...previous, status: previous.analysis ? 'ready' : 'idle' }, loadError: { fileName: file.name, message: (e as Error).message } });
+  }
+}
+
+export async function runEvaluation(): Promise<void> {
+  if (!evalSet) return;
+  const { dataset, preprocess, label } = evalSet;
+  const backend = useLab.getState().backend;
+  setEvaluation({ status: 'running', datasetLabel: label, progress: { done: 0, total: 1, stage: 'Starting' } });
+  const job = worker.evaluate(
+    { dataset, preprocess, backend, numThreads: wasmThreads(), wasmPaths: `${import.meta.env.BASE_URL}ort/` },
+    (done, total, stage) => {
+      if (runningEval === job.jobId) setEvaluation({ ...useLab.getState().evaluation, progress: { done, total, stage } });
+    },
+  );
+  runningEval = job.jobId;
+  try {
+    const result = await job.done;
+    if (runningEval !== job.jobId) return;
+    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs });
+  } catch (e) {
+    if (runningEval !== job.jobId) return;
+    if (e instanceof JobCancelled) setEvaluation({ status: 'cancelled', datasetLabel: label, message: 'Evaluation cancelled.' });
+    else setEvaluation({ status: 'error', datasetLabel: label, message: (e as Error).message });
+  } finally {
+    if (runningEval === job.jobId) runningEval = undefined;
+  }
+}
+
+export function cancelEvaluation(): void {
+  if (runningEval !== undefined) worker.cancel(runningEval);
+}
+
+export function setBackend(backend: BackendPreference): void {
+  useLab.setState({ backend });
+}

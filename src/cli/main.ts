@@ -1,0 +1,68 @@
+// `npm run lab -- <command>`: the lab's command line, on the same core as the browser.
+import { parseArgs } from 'node:util';
+import { readModel } from '../core/onnx';
+import { analyzeModel } from '../core/model';
+import { evaluate } from '../core/eval/evaluate';
+import type { BackendPreference } from '../core/eval/runner';
+import { metricRows } from '../core/report/metricRows';
+import { createRunner } from '../runtime/ort';
+import { loadModelFromDisk } from './loadModelDir';
+import { printAnalysis } from './printAnalysis';
+
+const usage = `Usage:
+  npm run lab -- info <model.onnx | model-dir> [--json]
+  npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
+
+A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
+like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
+model.json beside it, or by --dataset.`;
+
+async function info(target: string, json: boolean): Promise<void> {
+  const { onnxPath, bytes } = loadModelFromDisk(target);
+  const analysis = analyzeModel(readModel(bytes));
+  if (json) console.log(JSON.stringify({ file: onnxPath, sizeBytes: bytes.byteLength, analysis }, jsonBigInt, 2));
+  else printAnalysis(onnxPath, bytes.byteLength, analysis);
+}
+
+async function evalCommand(target: string, datasetPath: string | undefined, backend: BackendPreference, json: boolean): Promise<void> {
+  const model = loadModelFromDisk(target, datasetPath);
+  if (!model.dataset) throw new Error(`No evaluation set for ${model.onnxPath}: put a model.json beside it or pass --dataset <eval.json>`);
+  const { runner, report } = await createRunner(model.bytes, { backend, numThreads: 1 });
+  const t0 = performance.now();
+  const metrics = await evaluate(runner, model.dataset, { preprocess: model.card?.preprocess });
+  const evalMs = performance.now() - t0;
+  await runner.release();
+  if (json) {
+    console.log(JSON.stringify({ file: model.onnxPath, dataset: model.datasetPath, backend: report, metrics, evalMs }, null, 2));
+    return;
+  }
+  console.log(`${model.onnxPath}\nevaluated on ${model.datasetPath} with ${report.used}${report.fallbackReason ? ` (${report.fallbackReason})` : ''} in ${(evalMs / 1000).toFixed(2)} s`);
+  for (const row of metricRows(metrics, model.card?.denseMetrics))
+    console.log(`  ${row.label.padEnd(20)} ${row.text.padStart(10)}${row.referenceText ? `   (model card: ${row.referenceText})` : ''}`);
+}
+
+function jsonBigInt(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const [command, target] = positionals;
+  if (values.help || !command) {
+    console.log(usage);
+    return command || values.help ? 0 : 1;
+  }
+  if (!target) throw new Error(`${command}: missing <model> argument\n\n${usage}`);
+  if (command === 'info') await info(target, values.json!);
+  else if (command === 'eval') {
+    const backend = values.backend as BackendPreference;
+    if (!['wasm', 'webgpu', 'auto'].includes(backend)) throw new Error(`--backend must be wasm, webgpu or auto, not ${backend}`);
+    await evalCommand(target, values.dataset, backend, values.json!);
+  } else throw new Error(`Unknown command "${command}"\n\n${usage}`);
+  return 0;
+}
+

@@ -1,0 +1,130 @@
+// External data (onnx.proto TensorProto.external_data): tensors whose bytes live in a side file,
+// described by "location" (path relative to the model), "offset" and "length" (decimal strings).
+// Models over protobuf's 2 GiB limit are always saved this way.
+
+import { DataType, type ModelProto, type TensorProto } from './types.ts';
+import { dtypeInfo, rawByteLength } from './dtypes.ts';
+import { modelTensors } from './graph.ts';
+import { tensorElementCount } from './tensor.ts';
+
+export interface ExternalDataRef {
+  tensor: TensorProto;
+  tensorName: string;
+  /** The "location" entry as written in the model, e.g. "model.onnx.data". */
+  location: string;
+  /** Byte offset in the file (0 when absent). */
+  offset: number;
+  /** Byte length, or undefined: then the data runs to the end of the file. */
+  length: number | undefined;
+}
+
+/** Missing files or bad ranges; `missingFiles` maps each absent file to the tensors needing it. */
+export class ExternalDataError extends Error {
+  constructor(
+    message: string,
+    readonly missingFiles: ReadonlyMap<string, string[]> = new Map(),
+  ) {
+    super(message);
+    this.name = 'ExternalDataError';
+  }
+}
+
+function parseByteCount(tensorName: string, key: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new ExternalDataError(`Tensor ${JSON.stringify(tensorName)}: external_data "${key}" is ${JSON.stringify(text)}, not a byte count`);
+  }
+  return value;
+}
+
+/** Tensors with data_location = EXTERNAL, in model order. */
+export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
+  const refs: ExternalDataRef[] = [];
+  for (const tensor of modelTensors(model)) {
+    if (tensor.dataLocation !== 1) continue;
+    const tensorName = tensor.name ?? '';
+    const entry = (key: string) => tensor.externalData?.find((e) => e.key === key)?.value;
+    const location = entry('location');
+    if (location === undefined || location === '') {
+      throw new ExternalDataError(`Tensor ${JSON.stringify(tensorName)} has data_location EXTERNAL but no "location" in external_data`);
+    }
+    refs.push({
+      tensor,
+      tensorName,
+      location,
+      offset: parseByteCount(tensorName, 'offset', entry('offset')) ?? 0,
+      length: parseByteCount(tensorName, 'length', entry('length')),
+    });
+  }
+  return refs;
+}
+
+/** "./a/b.data" → "a/b.data": locations are POSIX paths relative to the model's folder. */
+function normalizeLocation(location: string): string {
+  return location.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
+}
+
+/**
+ * Finds the file for a location: exact key, then normalised path, then the bare file name (a
+ * browser file picker yields names without folders).
+ */
+function findFile(files: ReadonlyMap<string, Uint8Array>, location: string): Uint8Array | undefined {
+  const normalized = normalizeLocation(location);
+  const baseName = normalized.slice(normalized.lastIndexOf('/') + 1);
+  return files.get(location) ?? files.get(normalized) ?? files.get(baseName);
+}
+
+/**
+ * Loads external data into the model in place: each EXTERNAL tensor gets rawData (a zero-copy
+ * view of the supplied file) and loses external_data/data_location, so the model becomes
+ * self-contained. `files` maps location (or bare file name) → file bytes. Throws
+ * ExternalDataError naming every missing file and the tensors that need it, before changing
+ * anything.
+ */
+export function resolveExternalData(model: ModelProto, files: ReadonlyMap<string, Uint8Array>): ModelProto {
+  const refs = externalDataRefs(model);
+  const missing = new Map<string, string[]>();
+  for (const ref of refs) {
+    if (findFile(files, ref.location) !== undefined) continue;
+    const names = missing.get(ref.location) ?? [];
+    missing.set(ref.location, [...names, ref.tensorName]);
+  }
+  if (missing.size > 0) throw missingFilesError(missing);
+  const slices = refs.map((ref) => sliceFor(ref, findFile(files, ref.location) as Uint8Array));
+  refs.forEach((ref, i) => {
+    ref.tensor.rawData = slices[i];
+    delete ref.tensor.externalData;
+    delete ref.tensor.dataLocation;
+  });
+  return model;
+}
+
+function missingFilesError(missing: Map<string, string[]>): ExternalDataError {
+  const lines = [...missing].map(([file, tensors]) => {
+    const shown = tensors.slice(0, 5).map((t) => JSON.stringify(t)).join(', ');
+    const more = tensors.length > 5 ? ` and ${tensors.length - 5} more` : '';
+    return `"${file}" (needed by ${tensors.length} tensor${tensors.length === 1 ? '' : 's'}: ${shown}${more})`;
+  });
+  const files = missing.size === 1 ? 'file' : 'files';
+  return new ExternalDataError(
+    `Missing external data ${files}: ${lines.join('; ')}. Load the ${files} saved next to the .onnx model together with it.`,
+    missing,
+  );
+}
+
+function sliceFor(ref: ExternalDataRef, file: Uint8Array): Uint8Array {
+  const end = ref.length === undefined ? file.length : ref.offset + ref.length;
+  const label = `Tensor ${JSON.stringify(ref.tensorName)}`;
+  if (ref.offset > file.length || end > file.length) {
+    throw new ExternalDataError(`${label}: bytes ${ref.offset}..${end} are outside "${ref.location}" (${file.length} bytes)`);
+  }
+  const info = dtypeInfo(ref.tensor.dataType ?? DataType.UNDEFINED);
+  if (info !== undefined && info.bits > 0) {
+    const expected = rawByteLength(info, tensorElementCount(ref.tensor));
+    if (end - ref.offset !== expected) {
+      throw new ExternalDataError(`${label}: "${ref.location}" gives ${end - ref.offset} bytes, but its dims and ${info.dtype} need ${expected}`);
+    }
+  }
+  return file.subarray(ref.offset, end);
+}

@@ -1,0 +1,32 @@
+// Fetches the bundled models (public/models) over HTTP: the index, a model card, its ONNX bytes
+// and its evaluation set.
+import { parseModelCard, type ModelCard, type ModelIndex } from '../core/catalog/modelCard';
+import { parseDataset, type Dataset } from '../core/eval/datasets';
+
+const base = `${import.meta.env.BASE_URL}models/`;
+
+async function fetchOk(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`Could not fetch ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+export async function fetchModelIndex(): Promise<ModelIndex> {
+  return (await fetchOk(`${base}index.json`)).json();
+}
+
+export interface BundledModel {
+  card: ModelCard;
+  bytes: ArrayBuffer;
+  dataset: Dataset;
+}
+
+export async function fetchBundledModel(id: string): Promise<BundledModel> {
+  const cardUrl = `${base}${id}/model.json`;
+  const card = parseModelCard(await (await fetchOk(cardUrl)).json(), cardUrl);
+  const [bytes, evalJson] = await Promise.all([
+    fetchOk(`${base}${id}/${card.files.model}`).then((r) => r.arrayBuffer()),
+    fetchOk(`${base}${id}/${card.files.eval}`).then((r) => r.json()),
+  ]);
+  return { card, bytes, dataset: parseDataset(evalJson, `${id}/${card.files.eval}`) };
+}

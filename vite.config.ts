@@ -1,0 +1,49 @@
+import { defineConfig, defaultClientConditions, type Plugin } from 'vite';
+import react from '@vitejs/plugin-react';
+import { createReadStream, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+// onnxruntime-web loads its wasm glue (.mjs) and binary (.wasm) at run time from env.wasm.wasmPaths.
+// We serve them under /ort/ straight from node_modules (dev) and copy them into the build, instead
+// of letting the bundler inline a second copy: one 26 MB binary, one URL, same in dev and prod.
+const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
+const ortRuntimeFiles = readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded\.jsep\.(mjs|wasm)$/.test(f));
+
+function serveOrtRuntime(): Plugin {
+  return {
+    name: 'lab:ort-runtime',
+    configureServer(server) {
+      server.middlewares.use('/ort/', (req, res, next) => {
+        const file = (req.url ?? '').replace(/^\//, '').split('?')[0];
+        if (!ortRuntimeFiles.includes(file)) return next();
+        res.setHeader('Content-Type', file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        createReadStream(join(ortDist, file)).pipe(res);
+      });
+    },
+    generateBundle() {
+      for (const file of ortRuntimeFiles) {
+        this.emitFile({ type: 'asset', fileName: `ort/${file}`, source: readFileSync(join(ortDist, file)) });
+      }
+    },
+  };
+}
+
+// Cross-origin isolation gives SharedArrayBuffer, which multi-threaded WASM needs.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  plugins: [react(), serveOrtRuntime()],
+  resolve: {
+    // Pick ORT's builds that load the wasm from env.wasm.wasmPaths instead of bundling it.
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
+  },
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  worker: { format: 'es' },
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+});

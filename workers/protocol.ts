@@ -1,0 +1,41 @@
+// The typed message protocol between the UI thread and the model worker. Every request carries a
+// job id; every response names the job it answers, so the UI can drop stale results.
+import type { Dataset, Preprocess } from '../src/core/eval/datasets';
+import type { EvalMetrics } from '../src/core/eval/metrics';
+import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
+import type { ModelAnalysis } from '../src/core/model';
+
+export type JobId = number;
+
+export type WorkerRequest =
+  | { type: 'load'; jobId: JobId; bytes: ArrayBuffer; fileName: string }
+  | {
+      type: 'evaluate';
+      jobId: JobId;
+      dataset: Dataset;
+      preprocess?: Preprocess;
+      backend: BackendPreference;
+      numThreads: number;
+      wasmPaths?: string;
+    }
+  | { type: 'cancel'; jobId: JobId };
+
+export interface LoadResult {
+  analysis: ModelAnalysis;
+  sizeBytes: number;
+  parseMs: number;
+}
+
+export interface EvalResult {
+  metrics: EvalMetrics;
+  backend: BackendReport;
+  sessionMs: number;
+  evalMs: number;
+}
+
+export type WorkerResponse =
+  | { type: 'progress'; jobId: JobId; done: number; total: number; stage: string }
+  | { type: 'loaded'; jobId: JobId; result: LoadResult }
+  | { type: 'evaluated'; jobId: JobId; result: EvalResult }
+  | { type: 'error'; jobId: JobId; message: string; errorName: string }
+  | { type: 'cancelled'; jobId: JobId };
