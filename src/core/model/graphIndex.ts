@@ -126,6 +126,22 @@ export function constantTensor(index: GraphIndex, name: string): TensorProto | u
   return index.initializers.get(name) ?? index.constants.get(name);
 }
 
+/**
+ * The constant behind `name`, through Identity nodes: torch.onnx.export stores equal tensors
+ * once and gives the other parameter names as Identity outputs.
+ */
+export function resolveConstant(index: GraphIndex, name: string): { initializer: string; tensor: TensorProto } | undefined {
+  let current = name;
+  for (let step = 0; step < 8; step++) {
+    const tensor = constantTensor(index, current);
+    if (tensor) return { initializer: current, tensor };
+    const node = producerNode(index, current);
+    if (node?.opType !== 'Identity' || !isOnnxDomain(node)) return undefined;
+    current = node.input?.[0] ?? '';
+  }
+  return undefined;
+}
+
 export function producerNode(index: GraphIndex, name: string): NodeProto | undefined {
   const producer = index.producer.get(name);
   return producer === undefined ? undefined : index.nodes[producer];

@@ -6,7 +6,7 @@ import {
   constantTensor,
   isOnnxDomain,
   nodeLabel,
-  producerNode,
+  resolveConstant,
   type GraphIndex,
 } from './graphIndex.ts';
 import { modulePathFromNode, modulePathFromWeight } from './names.ts';
@@ -92,26 +92,35 @@ export function weightLayout(operand: 'A' | 'B', transAttr: boolean, transposedB
   return base === 'in_out' ? 'out_in' : 'in_out';
 }
 
-function isBiasFor(tensor: TensorProto | undefined, outFeatures: number): boolean {
-  if (!tensor) return false;
-  const dims = tensorDims(tensor);
-  return dims.length >= 1 && dims.length <= 2 && elementCount(dims) === outFeatures;
+interface FoundBias {
+  bias: string | null;
+  biasInitializer: string | null;
+  output: string;
 }
 
-/** A bias is Gemm's C, or a 1-D initializer added by the only consumer of a MatMul's output. */
-function findBias(index: GraphIndex, node: NodeProto, outFeatures: number): { bias: string | null; output: string } {
+/** `name` as a bias of width outFeatures ([out] or [1, out]), resolved to its initializer. */
+function asBias(index: GraphIndex, name: string, outFeatures: number): { bias: string; biasInitializer: string } | null {
+  const constant = name ? resolveConstant(index, name) : undefined;
+  if (!constant) return null;
+  const dims = tensorDims(constant.tensor);
+  if (dims.length < 1 || dims.length > 2 || elementCount(dims) !== outFeatures) return null;
+  return { bias: name, biasInitializer: constant.initializer };
+}
+
+/** A bias is Gemm's C, or a constant added by the only consumer of a MatMul's output. */
+function findBias(index: GraphIndex, node: NodeProto, outFeatures: number): FoundBias {
   const output = node.output?.[0] ?? '';
+  const none = { bias: null, biasInitializer: null, output };
   if (node.opType === 'Gemm') {
-    const c = node.input?.[2] ?? '';
-    return { bias: c && isBiasFor(constantTensor(index, c), outFeatures) ? c : null, output };
+    const found = asBias(index, node.input?.[2] ?? '', outFeatures);
+    return found ? { ...found, output } : none;
   }
   const consumers = consumerNodes(index, output);
-  if (consumers.length !== 1 || index.graphOutputs.has(output)) return { bias: null, output };
+  if (consumers.length !== 1 || index.graphOutputs.has(output)) return none;
   const add = index.nodes[consumers[0]];
-  if (add.opType !== 'Add' || !isOnnxDomain(add)) return { bias: null, output };
-  const other = (add.input ?? []).find((input) => input !== output) ?? '';
-  if (!isBiasFor(constantTensor(index, other), outFeatures)) return { bias: null, output };
-  return { bias: other, output: add.output?.[0] ?? output };
+  if (add.opType !== 'Add' || !isOnnxDomain(add)) return none;
+  const found = asBias(index, (add.input ?? []).find((input) => input !== output) ?? '', outFeatures);
+  return found ? { ...found, output: add.output?.[0] ?? output } : none;
 }
 
 function gemmNotes(index: GraphIndex, nodeIndex: number, hasBias: boolean, notes: string[]): void {
@@ -130,16 +139,16 @@ function describeUse(index: GraphIndex, candidate: Candidate, notes: string[]) {
   const layout = weightLayout(candidate.operand, transAttr, candidate.source.transposed);
   const [d0, d1] = candidate.source.dims;
   const [inFeatures, outFeatures] = layout === 'in_out' ? [d0, d1] : [d1, d0];
-  const { bias, output } = findBias(index, node, outFeatures);
+  const { bias, biasInitializer, output } = findBias(index, node, outFeatures);
   if (opType === 'Gemm') gemmNotes(index, candidate.nodeIndex, bias !== null, notes);
   const use: LinearUse = { nodeName: nodeLabel(index, candidate.nodeIndex), opType, input: candidate.activation, output, bias };
-  return { use, layout, inFeatures, outFeatures };
+  return { use, layout, inFeatures, outFeatures, biasInitializer };
 }
 
 function newLayer(index: GraphIndex, candidate: Candidate, described: ReturnType<typeof describeUse>): LinearLayer {
   const { source } = candidate;
   const { use } = described;
-  const biasTensor = use.bias ? constantTensor(index, use.bias) : undefined;
+  const biasTensor = described.biasInitializer ? constantTensor(index, described.biasInitializer) : undefined;
   const biasCount = biasTensor ? elementCount(tensorDims(biasTensor)) : 0;
   return {
     id: source.initializer,
@@ -156,6 +165,7 @@ function newLayer(index: GraphIndex, candidate: Candidate, described: ReturnType
     inFeatures: described.inFeatures,
     outFeatures: described.outFeatures,
     bias: use.bias,
+    biasInitializer: described.biasInitializer,
     params: elementCount(source.dims) + biasCount,
     input: use.input,
     output: use.output,
@@ -180,7 +190,7 @@ export interface LinearScan {
   /** Node index → id of the linear layer it belongs to (MatMul/Gemm and bias Add nodes). */
   nodeToLinear: Map<number, string>;
   /** MatMul nodes whose two operands both depend on the input (attention or unknown). */
-  activationMatMuls: number[];
+  activationMatMuls: Set<number>;
   notes: string[];
 }
 
@@ -188,7 +198,7 @@ export function findLinearLayers(index: GraphIndex): LinearScan {
   const byWeight = new Map<string, LinearLayer>();
   const ownNodes = new Map<string, Set<number>>();
   const nodeToLinear = new Map<number, string>();
-  const activationMatMuls: number[] = [];
+  const activationMatMuls = new Set<number>();
   const notes: string[] = [];
   for (const nodeIndex of index.order) {
     const node = index.nodes[nodeIndex];
@@ -196,7 +206,7 @@ export function findLinearLayers(index: GraphIndex): LinearScan {
     const candidate = linearCandidate(index, nodeIndex, notes);
     if (!candidate) {
       const [a = '', b = ''] = node.input ?? [];
-      if (index.dataDependent.has(a) && index.dataDependent.has(b)) activationMatMuls.push(nodeIndex);
+      if (index.dataDependent.has(a) && index.dataDependent.has(b)) activationMatMuls.add(nodeIndex);
       continue;
     }
     const described = describeUse(index, candidate, notes);

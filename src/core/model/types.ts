@@ -69,7 +69,10 @@ export interface LinearLayer {
   layout: WeightLayout;
   inFeatures: number;
   outFeatures: number;
+  /** The tensor the graph adds as bias (its parameter name), and the initializer holding its
+   * values — they differ when torch stored equal tensors once behind Identity nodes. */
   bias: string | null;
+  biasInitializer: string | null;
   /** Elements of the weight plus the bias. */
   params: number;
   input: string;
@@ -118,8 +121,12 @@ export interface BlockInfo {
 
 export interface EmbeddingInfo {
   nodeName: string;
-  /** 'gather': a lookup table indexed by ids; 'conv': a patch embedding on an image input. */
-  kind: 'gather' | 'conv';
+  /**
+   * 'token': a Gather table indexed by values of a graph input (token ids, token types);
+   * 'position': a Gather table indexed by positions computed from shapes alone;
+   * 'patch': a Conv applied to an image graph input (ViT patch embedding).
+   */
+  kind: 'token' | 'position' | 'patch';
   weight: string;
   weightDims: number[];
   /** Id of a linear layer that shares this weight (a tied LM head), else null. */

@@ -105,7 +105,16 @@ class Decoder {
 
   private readMessageField(field: FieldSpec, target: Target, frame: Frame): void {
     const r = this.r;
-    const length = r.readLength();
+    const length = r.readUncheckedLength();
+    let end = r.pos + length;
+    let truncation: WireError | undefined;
+    if (length > r.limit - r.pos) {
+      truncation = r.truncated('', length, r.pos);
+      if (r.limit !== r.bytes.length) throw truncation; // a corrupt length inside its parent
+      // The file is cut short: decode what is there so the error names the innermost field cut
+      // (e.g. an initializer's raw_data), and report this message's length only if that succeeds.
+      end = r.limit;
+    }
     const spec = SCHEMA[field.message as MessageName];
     let child: Target;
     if (field.cardinality === 'repeated') {
@@ -115,7 +124,8 @@ class Decoder {
     } else {
       child = (target[field.key] ??= {}) as Target; // protobuf merges a repeated singular message
     }
-    this.decodeInto(spec, child, r.pos + length);
+    this.decodeInto(spec, child, end);
+    if (truncation !== undefined) throw truncation;
   }
 
   /** Unpacked elements, or a packed record (protobuf parsers must accept both for proto2). */
@@ -169,22 +179,26 @@ function finishPacked(target: Target, packed: Map<FieldSpec, PackedPart[]>): voi
   }
 }
 
+/** Paths deeper than this show their first and last few steps only (nesting bombs run to 100). */
+const MAX_PATH_STEPS = 12;
+
 /** Renders e.g. `ModelProto.graph > GraphProto.initializer[3] ("w") > TensorProto.raw_data`. */
 export function renderFieldPath(frames: readonly Frame[]): string {
-  return frames
-    .map((frame, i) => {
-      let text = frame.spec.name;
-      if (frame.field !== undefined) {
-        text += `.${frame.field.protoName}`;
-        if (frame.index >= 0) text += `[${frame.index}]`;
-        const childName = frames[i + 1]?.target.name;
-        if (typeof childName === 'string' && childName !== '') text += ` (${JSON.stringify(childName)})`;
-      } else if (frame.unknownField > 0) {
-        text += `.<unknown field ${frame.unknownField}>`;
-      }
-      return text;
-    })
-    .join(' > ');
+  const steps = frames.map((frame, i) => {
+    let text = frame.spec.name;
+    if (frame.field !== undefined) {
+      text += `.${frame.field.protoName}`;
+      if (frame.index >= 0) text += `[${frame.index}]`;
+      const childName = frames[i + 1]?.target.name;
+      if (typeof childName === 'string' && childName !== '') text += ` (${JSON.stringify(childName)})`;
+    } else if (frame.unknownField > 0) {
+      text += `.<unknown field ${frame.unknownField}>`;
+    }
+    return text;
+  });
+  if (steps.length <= MAX_PATH_STEPS) return steps.join(' > ');
+  const half = MAX_PATH_STEPS / 2;
+  return [...steps.slice(0, half), `… ${steps.length - 2 * half} more …`, ...steps.slice(-half)].join(' > ');
 }
 
 /** Plain Uint8Array over the same memory (a Node Buffer's subarray() would yield Buffers). */

@@ -66,12 +66,14 @@ class Measurer {
     switch (field.kind) {
       case 'int32':
       case 'enum':
-        if (typeof value !== 'number') throw wrongType(spec, field, value);
-        return int32Size(value);
+        if (!Number.isInteger(value) || (value as number) < -0x80000000 || (value as number) > 0x7fffffff) {
+          throw wrongType(spec, field, value);
+        }
+        return int32Size(value as number);
       case 'int64':
       case 'uint64':
-        if (typeof value !== 'number' && typeof value !== 'bigint') throw wrongType(spec, field, value);
-        return int64Size(value);
+        if (typeof value !== 'bigint' && !Number.isInteger(value)) throw wrongType(spec, field, value);
+        return int64Size(value as Int64);
       case 'float':
       case 'double':
         if (typeof value !== 'number') throw wrongType(spec, field, value);
@@ -97,9 +99,16 @@ class Measurer {
   }
 }
 
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number' || typeof value === 'bigint') return `the ${typeof value} ${value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 function wrongType(spec: MessageSpec, field: FieldSpec, value: unknown): OnnxEncodeError {
-  const got = value === null ? 'null' : ArrayBuffer.isView(value) ? value.constructor.name : typeof value;
-  return new OnnxEncodeError(`${spec.name}.${field.protoName}: cannot encode a ${got} as ${field.cardinality} ${field.kind}`);
+  return new OnnxEncodeError(`${spec.name}.${field.protoName}: cannot encode ${describe(value)} as ${field.cardinality} ${field.kind}`);
 }
 
 class Emitter {

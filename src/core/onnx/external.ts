@@ -44,7 +44,8 @@ export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
   for (const tensor of modelTensors(model)) {
     if (tensor.dataLocation !== 1) continue;
     const tensorName = tensor.name ?? '';
-    const entry = (key: string) => tensor.externalData?.find((e) => e.key === key)?.value;
+    // A repeated key: the last entry wins, as in onnx.external_data_helper.ExternalDataInfo.
+    const entry = (key: string) => tensor.externalData?.findLast((e) => e.key === key)?.value;
     const location = entry('location');
     if (location === undefined || location === '') {
       throw new ExternalDataError(`Tensor ${JSON.stringify(tensorName)} has data_location EXTERNAL but no "location" in external_data`);
@@ -87,8 +88,8 @@ export function resolveExternalData(model: ModelProto, files: ReadonlyMap<string
   const missing = new Map<string, string[]>();
   for (const ref of refs) {
     if (findFile(files, ref.location) !== undefined) continue;
-    const names = missing.get(ref.location) ?? [];
-    missing.set(ref.location, [...names, ref.tensorName]);
+    const file = normalizeLocation(ref.location);
+    missing.set(file, [...(missing.get(file) ?? []), ref.tensorName]);
   }
   if (missing.size > 0) throw missingFilesError(missing);
   const slices = refs.map((ref) => sliceFor(ref, findFile(files, ref.location) as Uint8Array));

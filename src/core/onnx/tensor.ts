@@ -110,7 +110,7 @@ export function readTensor(t: TensorProto): TensorData {
   const dims = tensorDims(t);
   const count = tensorElementCount(t);
   if (t.dataLocation === 1) {
-    const location = t.externalData?.find((e) => e.key === 'location')?.value ?? '?';
+    const location = t.externalData?.findLast((e) => e.key === 'location')?.value ?? '?';
     throw tensorError(t, 'data_location', `data is stored in the external file "${location}"; call resolveExternalData first`);
   }
   return { dtype: info.dtype, dims, data: tensorValues(t, info, count) };
@@ -126,7 +126,7 @@ function tensorValues(t: TensorProto, info: DtypeInfo, count: number): TensorArr
   }
   const entries = typedEntryCount(info, count);
   if (typed.values.length !== entries) {
-    throw tensorError(t, typed.field, `has ${typed.values.length} entries, but dims [${t.dims?.join(', ') ?? ''}] of ${info.dtype} need ${entries}`);
+    throw tensorError(t, typed.field, `${typed.field} has ${typed.values.length} entries, but dims [${t.dims?.join(', ') ?? ''}] of ${info.dtype} need ${entries}`);
   }
   return fromTyped(info, count, typed.values);
 }

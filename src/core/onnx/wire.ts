@@ -164,10 +164,15 @@ export class WireReader {
 
   /** Reads a length prefix and checks that many bytes remain before the limit. */
   readLength(): number {
-    this.readVarint();
-    const length = this.hi * TWO_POW_32 + this.lo;
+    const length = this.readUncheckedLength();
     if (length > this.limit - this.pos) throw this.truncated('', length, this.pos);
     return length;
+  }
+
+  /** Reads a length prefix without checking it (up to 2^64, exact below 2^53). */
+  readUncheckedLength(): number {
+    this.readVarint();
+    return this.hi * TWO_POW_32 + this.lo;
   }
 
   /** Throws unless `count` bytes remain before the limit. */
@@ -184,9 +189,11 @@ export class WireReader {
         this.need(8);
         this.pos += 8;
         return;
-      case WireType.LEN:
-        this.pos += this.readLength();
+      case WireType.LEN: {
+        const length = this.readLength(); // before reading this.pos: the prefix moves it
+        this.pos += length;
         return;
+      }
       case WireType.I32:
         this.need(4);
         this.pos += 4;

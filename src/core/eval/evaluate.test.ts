@@ -1,0 +1,56 @@
+// evaluate() with a hand-written runner whose exact metrics are known in closed form: checks the
+// input/target shift, batching, progress and cancellation independently of ORT.
+import { describe, expect, test } from 'vitest';
+import { evaluate, EvalCancelled } from './evaluate';
+import type { HostTensor, ModelRunner } from './runner';
+import type { LmTokenDataset } from './datasets';
+
+const V = 5;
+/** Predicts token (x + 1) mod V with logit 2 over 0 elsewhere, from int64 ids [b, t]. */
+const successorRunner: ModelRunner = {
+  inputNames: ['input_ids'],
+  outputNames: ['logits'],
+  backend: 'wasm',
+  async run(feeds: Record<string, HostTensor>) {
+    const ids = feeds.input_ids.data as BigInt64Array;
+    const logits = new Float32Array(ids.length * V);
+    ids.forEach((x, i) => (logits[i * V + ((Number(x) + 1) % V)] = 2));
+    return { logits: { dtype: 'float32', dims: [...feeds.input_ids.dims, V], data: logits } };
+  },
+  release: async () => {},
+};
+
+// Sequences where every next token is the successor except the last step of each sequence.
+const dataset: LmTokenDataset = { kind: 'lm-tokens', seqLen: 4, sequences: [[0, 1, 2, 3, 4], [1, 2, 3, 4, 4], [2, 3, 4, 0, 1]] };
+
+describe('evaluate (causal LM)', () => {
+  test('computes NLL over shifted targets exactly, whatever the batch size', async () => {
+    const hitNll = Math.log(Math.exp(2) + 4) - 2;
+    const missNll = Math.log(Math.exp(2) + 4);
+    // 12 predictions: sequence 2 misses its last step (4 → 4); all others hit.
+    const expectedMean = (11 * hitNll + missNll) / 12;
+    for (const batchSize of [1, 2, 8]) {
+      const m = await evaluate(successorRunner, dataset, { batchSize });
+      if (m.task !== 'causal-lm') throw new Error('wrong task');
+      expect(m.evalTokens).toBe(12);
+      expect(m.top1).toBe(11 / 12);
+      expect(Math.abs(m.meanNll - expectedMean)).toBeLessThan(1e-12);
+      expect(Math.abs(m.perplexity - Math.exp(expectedMean))).toBeLessThan(1e-12);
+    }
+  });
+
+  test('reports progress per batch and stops when cancelled', async () => {
+    const seen: number[] = [];
+    const cancel = { aborted: false };
+    const run = evaluate(successorRunner, dataset, {
+      batchSize: 1,
+      cancel,
+      onProgress: (p) => {
+        seen.push(p.done);
+        if (p.done === 1) cancel.aborted = true;
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(EvalCancelled);
+    expect(seen).toEqual([0, 1]);
+  });
+});

@@ -1,0 +1,121 @@
+// Attention sites on hand-built graphs: heads from Reshape constants or value_info, Q/K/V/out
+// tracing, causal masks, and the messages for fused or missing attention.
+import { describe, expect, it } from 'vitest';
+import { DataType } from '../onnx/types.ts';
+import { analyzeModel } from './analyze.ts';
+import { attentionBlock, floatInit, int64Init, model, node, tensorValue } from './testGraphs.ts';
+
+describe('unfused attention block', () => {
+  it('finds the Softmax, 4 heads of 8 and the four projections by structure alone', () => {
+    const analysis = analyzeModel(attentionBlock());
+    expect(analysis.attention).toHaveLength(1);
+    expect(analysis.attention[0]).toMatchObject({
+      softmaxNode: 'softmax', output: 'probs', scoresNode: 'qk', contextNode: 'pv', block: 0,
+      heads: 4, kvHeads: 4, headDim: 8, headsSource: 'reshape',
+      q: 'Wq', k: 'Wk', v: 'Wv', out: 'Wo', causalMask: false,
+    });
+    const roles = Object.fromEntries(analysis.linears.map((layer) => [layer.id, [layer.role, layer.roleSource, layer.block]]));
+    expect(roles).toEqual({
+      Wq: ['attn.q', 'structure', 0],
+      Wk: ['attn.k', 'structure', 0],
+      Wv: ['attn.v', 'structure', 0],
+      Wo: ['attn.out', 'structure', 0],
+    });
+    expect(analysis).toMatchObject({ numBlocks: 1, blockSource: 'structure' });
+    expect(analysis.warnings).toEqual([]);
+  });
+
+  it('infers a -1 head count from the projection width', () => {
+    const site = analyzeModel(attentionBlock({ headsShape: [0, 0, -1, 8] })).attention[0];
+    expect(site).toMatchObject({ heads: 4, headDim: 8, headsSource: 'reshape' });
+  });
+
+  it('falls back to the value_info shape of the probabilities', () => {
+    const site = analyzeModel(attentionBlock({ headsShape: [0, 0, 32], probsInfo: true })).attention[0];
+    expect(site).toMatchObject({ heads: 4, headDim: null, headsSource: 'value_info' });
+  });
+
+  it('says so when the number of heads cannot be found', () => {
+    const analysis = analyzeModel(attentionBlock({ headsShape: [0, 0, 32] }));
+    expect(analysis.attention[0]).toMatchObject({ heads: null, headsSource: 'unknown' });
+    expect(analysis.warnings).toContain(
+      "Attention 'softmax': number of heads unknown (no Reshape to [.., .., heads, headDim] with constant sizes on the Q path, no value_info shape for the probabilities)",
+    );
+  });
+
+  it('marks a mask that no input changes (Where with a constant condition) as causal', () => {
+    const built = attentionBlock();
+    const nodes = built.graph!.node!;
+    const softmax = nodes.findIndex((n) => n.opType === 'Softmax');
+    nodes.splice(softmax, 0, node('Where', ['causal', 'scaled', 'minus_inf'], ['masked']));
+    nodes[softmax + 1].input = ['masked'];
+    built.graph!.initializer!.push({ name: 'causal', dims: [1, 1, 8, 8], dataType: DataType.BOOL }, floatInit('minus_inf', []));
+    expect(analyzeModel(built).attention[0].causalMask).toBe(true);
+  });
+});
+
+describe('what is not attention', () => {
+  it('a classifier Softmax on the graph output is neither attention nor a warning', () => {
+    const analysis = analyzeModel(
+      model({
+        nodes: [node('Gemm', ['x', 'W'], ['logits'], { attrs: { transB: 1 } }), node('Softmax', ['logits'], ['y'], { name: 'probs' })],
+        initializers: [floatInit('W', [10, 16])],
+        inputs: [tensorValue('x', DataType.FLOAT, ['batch', 16])],
+        outputs: [tensorValue('y', DataType.FLOAT, ['batch', 10])],
+      }),
+    );
+    expect(analysis.attention).toEqual([]);
+    expect(analysis.linears[0]).toMatchObject({ role: 'head', roleSource: 'structure' });
+    expect(analysis.warnings).toEqual([
+      "Found 0 Softmax nodes feeding a MatMul (1 Softmax node(s) present but not between Q·Kᵀ and a MatMul with V: 'probs'): the model may have no attention — the lab needs unfused attention for attention views and ACT",
+    ]);
+  });
+
+  it('a fused com.microsoft Attention node is unsupported, and the missing Softmax says why', () => {
+    const analysis = analyzeModel(
+      model({
+        nodes: [node('Attention', ['x', 'qkv_weight', 'qkv_bias'], ['y'], { name: 'attn', domain: 'com.microsoft', attrs: { num_heads: 4 } })],
+        initializers: [floatInit('qkv_weight', [32, 96]), floatInit('qkv_bias', [96])],
+      }),
+    );
+    expect(analysis.attention).toEqual([]);
+    expect(analysis.linears).toEqual([]);
+    expect(analysis.unsupported).toContain(
+      "com.microsoft Attention node 'attn': fused attention — its Q/K/V/out weights are kernel inputs, not linear layers, and its attention probabilities cannot be observed or calibrated",
+    );
+    expect(analysis.warnings).toContain(
+      "Found 0 Softmax nodes feeding a MatMul: attention may be fused (com.microsoft Attention node 'attn' found) — the lab needs unfused attention for attention views and ACT",
+    );
+  });
+
+  it('reports packed MatMulNBits weights and external data as unsupported', () => {
+    const analysis = analyzeModel(
+      model({
+        nodes: [node('MatMulNBits', ['x', 'packed', 'scales'], ['y'], { name: 'q4', domain: 'com.microsoft', attrs: { K: 32, N: 32, bits: 4, block_size: 32 } })],
+        initializers: [
+          { name: 'packed', dims: [32, 1, 16], dataType: DataType.UINT8, dataLocation: 1, externalData: [{ key: 'location', value: 'model.onnx.data' }] },
+          floatInit('scales', [32]),
+        ],
+      }),
+    );
+    expect(analysis.unsupported).toEqual([
+      "1 MatMulNBits node(s) ('q4'): quantized/packed weights, not analysed as linear layers",
+      "Weights are external data: 1 initializer(s) ('packed') keep their values outside the .onnx file",
+    ]);
+  });
+});
+
+describe('model facts', () => {
+  it('counts float parameters and bytes per element type', () => {
+    const analysis = analyzeModel(
+      model({
+        nodes: [node('MatMul', ['x', 'W'], ['y'])],
+        initializers: [floatInit('W', [32, 32]), { name: 'h', dims: [10], dataType: DataType.FLOAT16 }, int64Init('shape', [1, 2, 3])],
+      }),
+    );
+    expect(analysis.totalParams).toBe(32 * 32 + 10);
+    expect(analysis.initializerBytes).toEqual({ float32: 4096, float16: 20, int64: 24 });
+    expect(analysis.opsetImports).toEqual([{ domain: 'ai.onnx', version: 17 }]);
+    expect(analysis.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: ['batch', 'seq', 32] }]);
+  });
+});

@@ -1,0 +1,75 @@
+// Model-level facts: opsets, graph inputs and outputs, parameter counts and bytes, task guess.
+import type { GraphProto, ModelProto, ValueInfoProto } from '../onnx/types.ts';
+import { dtypeName, elementCount, int64ToNumber, isFloatType, tensorByteSize, tensorDims, typeShape } from './proto.ts';
+import type { AttentionSite, ModelTask, OpsetImport, TensorInfo } from './types.ts';
+
+export function opsetImports(model: ModelProto): OpsetImport[] {
+  return (model.opsetImport ?? []).map((opset) => ({
+    domain: opset.domain || 'ai.onnx',
+    version: opset.version === undefined ? 0 : int64ToNumber(opset.version),
+  }));
+}
+
+function tensorInfo(info: ValueInfoProto): TensorInfo {
+  return {
+    name: info.name ?? '',
+    dtype: dtypeName(info.type?.tensorType?.elemType),
+    shape: typeShape(info.type),
+  };
+}
+
+/** Graph inputs without the initializers that IR < 4 files also list as inputs. */
+export function graphInputs(graph: GraphProto): TensorInfo[] {
+  const initializers = new Set((graph.initializer ?? []).map((tensor) => tensor.name));
+  return (graph.input ?? []).filter((info) => !initializers.has(info.name)).map(tensorInfo);
+}
+
+export function graphOutputs(graph: GraphProto): TensorInfo[] {
+  return (graph.output ?? []).map(tensorInfo);
+}
+
+export function parameterTotals(graph: GraphProto): { totalParams: number; initializerBytes: Record<string, number> } {
+  let totalParams = 0;
+  const initializerBytes: Record<string, number> = {};
+  for (const tensor of graph.initializer ?? []) {
+    if (isFloatType(tensor.dataType)) totalParams += elementCount(tensorDims(tensor));
+    const dtype = dtypeName(tensor.dataType);
+    initializerBytes[dtype] = (initializerBytes[dtype] ?? 0) + tensorByteSize(tensor);
+  }
+  return { totalParams, initializerBytes };
+}
+
+/**
+ * The task from the graph's signature: token ids in and [batch, seq, vocab] out is a language
+ * model — causal when the attention scores carry an input-independent (causal) mask or there is
+ * no attention to tell, masked otherwise; an image in and [batch, classes] out is image
+ * classification; token ids in and [batch, classes] out is sequence classification.
+ */
+export function guessTask(
+  inputs: readonly TensorInfo[],
+  outputs: readonly TensorInfo[],
+  sites: readonly AttentionSite[],
+): { task: ModelTask; reason: string } {
+  const ids = inputs.find((input) => (input.dtype === 'int64' || input.dtype === 'int32') && input.shape?.length === 2);
+  const image = inputs.find((input) => input.dtype.startsWith('float') && input.shape?.length === 4);
+  const output = outputs[0];
+  const rank = output?.shape?.length;
+  if (!output || rank === undefined) return { task: 'unknown', reason: 'the first graph output has no shape' };
+  if (ids && rank === 3) {
+    const causal = sites.length === 0 || sites.some((site) => site.causalMask);
+    let why = causal ? 'causal attention mask' : 'no causal mask on the attention scores';
+    if (sites.length === 0) why = 'no attention to tell causal from masked';
+    return {
+      task: causal ? 'causal-lm' : 'masked-lm',
+      reason: `${ids.dtype} ids '${ids.name}' [batch, seq] in, '${output.name}' [batch, seq, vocab] out; ${why}`,
+    };
+  }
+  if (image && rank === 2) {
+    return { task: 'image-classification', reason: `4-D ${image.dtype} '${image.name}' in, 2-D '${output.name}' out` };
+  }
+  if (ids && rank === 2) {
+    return { task: 'sequence-classification', reason: `${ids.dtype} ids '${ids.name}' in, 2-D '${output.name}' [batch, classes] out` };
+  }
+  const described = inputs.map((input) => `${input.dtype} ${input.shape?.length ?? '?'}-D`).join(', ');
+  return { task: 'unknown', reason: `inputs (${described}) and a ${rank}-D output fit no known task` };
+}
