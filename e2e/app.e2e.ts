@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { readModel, writeModel } from '../src/core/onnx';
 import { artifactsDir, launchBrowser, openPage, readMetrics, startServer } from './harness';
 
 const evalTimeout = 180_000;
@@ -65,6 +67,36 @@ describe('the lab page (WASM)', () => {
     assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i, 'the previous model is still shown');
     assert.ok(await page.getByTestId('metrics').isVisible());
     await page.screenshot({ path: join(artifactsDir, 'lab-corrupt-file.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('an external-data model names its missing .data file, then loads with it and evaluates', async () => {
+    // Move every initializer of the bundled ViT into weights.data, as torch does for big models.
+    const model = readModel(new Uint8Array(readFileSync('public/models/digits-vit/model.onnx')));
+    const chunks: Uint8Array[] = [];
+    let offset = 0;
+    for (const t of model.graph!.initializer!) {
+      if (!t.rawData || t.rawData.length < 64) continue;
+      t.externalData = [{ key: 'location', value: 'weights.data' }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(t.rawData.length) }];
+      t.dataLocation = 1;
+      chunks.push(t.rawData);
+      offset += t.rawData.length;
+      delete t.rawData;
+    }
+    const onnx = { name: 'vit-external.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(writeModel(model)) };
+    const data = { name: 'weights.data', mimeType: 'application/octet-stream', buffer: Buffer.concat(chunks) };
+
+    const { page } = await openPage(browser, `${server.url}?backend=wasm&model=digits-vit`);
+    await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    const expected = await readMetrics(page);
+    await page.getByTestId('model-file-input').setInputFiles([onnx]);
+    await page.getByTestId('load-error').waitFor();
+    assert.match(await page.getByTestId('load-error').innerText(), /weights\.data/);
+    await page.getByTestId('model-file-input').setInputFiles([onnx, data]);
+    await page.getByText('your file vit-external.onnx').waitFor();
+    await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    assert.deepEqual(await readMetrics(page), expected, 'the re-assembled model scores exactly as the bundled one');
+    assert.match(await page.getByTestId('model-size').innerText(), /weights\.data/);
     await page.close();
   });
 

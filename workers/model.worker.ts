@@ -1,6 +1,6 @@
 // The model worker: parses and analyses a model, then evaluates it through onnxruntime-web, off
 // the main thread. It keeps the current model's bytes and one session per backend.
-import { readModel } from '../src/core/onnx';
+import { externalDataRefs, readModel, resolveExternalData, writeModel } from '../src/core/onnx';
 import { analyzeModel } from '../src/core/model';
 import { evaluate, EvalCancelled } from '../src/core/eval/evaluate';
 import type { Backend, ModelRunner } from '../src/core/eval/runner';
@@ -20,15 +20,24 @@ function post(msg: WorkerResponse): void {
 }
 
 async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
-  const bytes = new Uint8Array(req.bytes);
+  let bytes: Uint8Array = new Uint8Array(req.bytes);
   const t0 = performance.now();
   const model = readModel(bytes);
+  const external = [...new Set(externalDataRefs(model).map((r) => r.location))];
+  let sizeBytes = bytes.byteLength;
+  if (external.length > 0) {
+    const sideFiles = new Map((req.sideFiles ?? []).map((f) => [f.name, new Uint8Array(f.bytes)]));
+    resolveExternalData(model, sideFiles); // throws naming every missing file
+    // ORT gets one self-contained model; the analysis and size count the side files.
+    bytes = writeModel(model);
+    sizeBytes += [...sideFiles.values()].reduce((sum, f) => sum + f.byteLength, 0);
+  }
   const analysis = analyzeModel(model);
   const parseMs = performance.now() - t0;
   // Only replace the current model once the new one parsed: a bad file loses nothing.
   if (current) for (const { runner } of current.runners.values()) await runner.release();
   current = { bytes, runners: new Map() };
-  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes: bytes.byteLength, parseMs } });
+  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs } });
 }
 
 async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {

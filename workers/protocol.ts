@@ -8,7 +8,14 @@ import type { ModelAnalysis } from '../src/core/model';
 export type JobId = number;
 
 export type WorkerRequest =
-  | { type: 'load'; jobId: JobId; bytes: ArrayBuffer; fileName: string }
+  | {
+      type: 'load';
+      jobId: JobId;
+      bytes: ArrayBuffer;
+      fileName: string;
+      /** Files loaded alongside the model, e.g. its external-data `.data` file. */
+      sideFiles?: { name: string; bytes: ArrayBuffer }[];
+    }
   | {
       type: 'evaluate';
       jobId: JobId;
@@ -22,7 +29,10 @@ export type WorkerRequest =
 
 export interface LoadResult {
   analysis: ModelAnalysis;
+  /** Measured bytes of the model file, plus any external-data files it uses. */
   sizeBytes: number;
+  /** Names of the external-data files that were resolved into the model. */
+  externalFiles: string[];
   parseMs: number;
 }
 

@@ -43,13 +43,22 @@ export async function loadBundled(id: string): Promise<void> {
   }
 }
 
-export async function loadFile(file: File): Promise<void> {
+/** Loads a user's model: one .onnx file, plus any external-data files picked or dropped with it. */
+export async function loadFiles(files: File[]): Promise<void> {
+  const onnx = files.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
+  const file = onnx[0] ?? files[0];
+  if (!file) return;
+  if (onnx.length > 1) {
+    useLab.setState({ loadError: { fileName: onnx.map((f) => f.name).join(', '), message: 'Load one .onnx model at a time (plus its .data files, if it has external data).' } });
+    return;
+  }
   const previous = useLab.getState().model;
   cancelEvaluation();
   patchModel({ status: 'loading' });
   try {
     const bytes = await file.arrayBuffer();
-    const loaded = await worker.load({ bytes, fileName: file.name }).done;
+    const sideFiles = await Promise.all(files.filter((f) => f !== file).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
+    const loaded = await worker.load({ bytes, fileName: file.name, sideFiles }).done;
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded } });
     const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
     if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });

@@ -16,6 +16,7 @@ export interface ModelSlice {
     card?: ModelCard;
     analysis?: ModelAnalysis;
     sizeBytes?: number;
+    externalFiles?: string[];
     parseMs?: number;
   };
   /** The last load failure; the previously loaded model stays usable. */

@@ -51,7 +51,8 @@ export class ModelWorkerService {
 
   load(body: RequestBody<'load'>): { jobId: JobId; done: Promise<LoadResult> } {
     const jobId = this.nextJobId++;
-    return { jobId, done: this.submit<LoadResult>({ type: 'load', jobId, ...body }, undefined, [body.bytes]) };
+    const transfer = [body.bytes, ...(body.sideFiles ?? []).map((f) => f.bytes)];
+    return { jobId, done: this.submit<LoadResult>({ type: 'load', jobId, ...body }, undefined, transfer) };
   }
 
   evaluate(body: RequestBody<'evaluate'>, onProgress: Pending['onProgress']): { jobId: JobId; done: Promise<EvalResult> } {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { loadFile } from '../controller';
+import { loadFiles } from '../controller';
 
 /** Accepts an .onnx file dropped anywhere on the page. */
 export function DropZone() {
@@ -15,8 +15,8 @@ export function DropZone() {
     const onDrop = (e: DragEvent) => {
       e.preventDefault();
       setOver(false);
-      const file = e.dataTransfer?.files[0];
-      if (file) void loadFile(file);
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (files.length > 0) void loadFiles(files);
     };
     window.addEventListener('dragover', onOver);
     window.addEventListener('dragleave', onLeave);

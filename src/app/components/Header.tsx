@@ -1,6 +1,6 @@
 import { useRef } from 'react';
 import type { BackendPreference } from '../../core/eval/runner';
-import { loadBundled, loadFile, runEvaluation, setBackend } from '../controller';
+import { loadBundled, loadFiles, runEvaluation, setBackend } from '../controller';
 import { useLab } from '../store';
 
 export function Header() {
@@ -34,13 +34,14 @@ export function Header() {
       <input
         ref={fileInput}
         type="file"
-        accept=".onnx"
+        accept=".onnx,.data,.bin"
+        multiple
         hidden
         data-testid="model-file-input"
         onChange={(e) => {
-          const file = e.target.files?.[0];
+          const files = [...(e.target.files ?? [])];
           e.target.value = '';
-          if (file) void loadFile(file);
+          if (files.length > 0) void loadFiles(files);
         }}
       />
       <label>

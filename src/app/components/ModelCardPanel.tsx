@@ -4,7 +4,7 @@ import { useLab } from '../store';
 import { D3Chart } from './D3Chart';
 
 export function ModelCardPanel() {
-  const { card, analysis, sizeBytes, source, status, parseMs } = useLab((s) => s.model);
+  const { card, analysis, sizeBytes, externalFiles, source, status, parseMs } = useLab((s) => s.model);
   if (!analysis) return <section className="panel">{status === 'loading' ? 'Loading model…' : 'No model loaded.'}</section>;
   const curve = card?.training?.curve ?? [];
   return (
@@ -19,7 +19,10 @@ export function ModelCardPanel() {
         <dt>Parameters</dt>
         <dd>{formatCount(analysis.totalParams)}</dd>
         <dt>File size</dt>
-        <dd data-testid="model-size">{sizeBytes !== undefined ? `${formatBytes(sizeBytes)} — measured` : '—'}</dd>
+        <dd data-testid="model-size">
+          {sizeBytes !== undefined ? `${formatBytes(sizeBytes)} — measured` : '—'}
+          {externalFiles && externalFiles.length > 0 && ` (with external data: ${externalFiles.join(', ')})`}
+        </dd>
         <dt>Opsets</dt>
         <dd>{analysis.opsetImports.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', ')}</dd>
         {parseMs !== undefined && (

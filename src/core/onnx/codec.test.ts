@@ -124,6 +124,13 @@ describe('decoding follows protobuf rules', () => {
     expect(tensor.rawData?.byteOffset).toBe(5);
   });
 
+  test('a Node Buffer input gives plain Uint8Array views over the same memory', () => {
+    const input = Buffer.from(bytesOf(fString(8, 'w'), fLen(9, [1, 2, 3, 4])));
+    const rawData = decodeMessage(input, 'TensorProto').rawData as Uint8Array;
+    expect(rawData.constructor).toBe(Uint8Array);
+    expect(rawData.buffer).toBe(input.buffer);
+  });
+
   test('writeModel rejects values of the wrong type with the field named', () => {
     expect(() => writeModel({ irVersion: 1.5 })).toThrow(/ModelProto.ir_version: cannot encode the number 1.5 as optional int64/);
     expect(() => writeModel({ producerName: 5 as unknown as string })).toThrow(/ModelProto.producer_name: cannot encode the number 5 as optional string/);

@@ -5,7 +5,8 @@
 
 import { SCHEMA, type FieldSpec, type MessageName, type MessageSpec, type MessageTypes } from './schema.ts';
 import { OnnxFormatError } from './types.ts';
-import { WireError, WireReader, WireType, decodeUtf8 } from './wire.ts';
+import { WireError, WireReader, WireType } from './wire.ts';
+import { decodeUtf8 } from './utf8.ts';
 import { concatPacked, readLooseValue, readPackedRecord, type PackedKind, type PackedPart } from './packed.ts';
 
 /** Deepest message nesting accepted; ONNX models nest subgraphs a handful of levels at most. */

@@ -9,7 +9,8 @@
 
 import { SCHEMA, type FieldSpec, type MessageName, type MessageSpec, type MessageTypes } from './schema.ts';
 import type { Int64 } from './types.ts';
-import { WireType, WireWriter, int32Size, int64Size, tagSize, utf8Length, varint32Size } from './wire.ts';
+import { WireType, WireWriter, int32Size, int64Size, tagSize, varint32Size } from './wire.ts';
+import { utf8Length } from './utf8.ts';
 import { isPackedArray, packedPayloadSize, writePackedPayload, type PackedKind } from './packed.ts';
 import { MAX_NESTING_DEPTH } from './decode.ts';
 

@@ -11,7 +11,7 @@ import {
   type TensorProto,
   type TypeProto,
 } from './types.ts';
-import { decodeUtf8 } from './wire.ts';
+import { decodeUtf8 } from './utf8.ts';
 
 export function initializerMap(graph: GraphProto): Map<string, TensorProto> {
   const map = new Map<string, TensorProto>();

@@ -8,7 +8,8 @@
 
 import { DataType, OnnxFormatError, type Int64, type TensorProto } from './types.ts';
 import { dtypeInfo, dtypeName, rawByteLength, type DtypeInfo, type TensorDtype } from './dtypes.ts';
-import { LITTLE_ENDIAN_HOST, decodeUtf8 } from './wire.ts';
+import { LITTLE_ENDIAN_HOST } from './wire.ts';
+import { decodeUtf8 } from './utf8.ts';
 import { bfloat16ArrayToFloat32, float16ArrayToFloat32 } from './float16.ts';
 
 export type TensorArray =

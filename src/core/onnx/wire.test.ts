@@ -6,9 +6,8 @@ import {
   int64Size,
   int64FromHalves,
   int64ToHalves,
-  utf8Length,
-  decodeUtf8,
 } from './wire.ts';
+import { decodeUtf8, utf8Length } from './utf8.ts';
 import { OnnxFormatError, type Int64 } from './types.ts';
 
 function encodeInt64(value: Int64): Uint8Array {

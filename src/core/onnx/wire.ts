@@ -5,6 +5,7 @@
 // BigInt; a value becomes a bigint only when it is not a safe integer (see Int64 in types.ts).
 
 import { OnnxFormatError, type Int64 } from './types.ts';
+import { encodeUtf8Into } from './utf8.ts';
 
 export const WireType = { VARINT: 0, I64: 1, LEN: 2, SGROUP: 3, EGROUP: 4, I32: 5 } as const;
 
@@ -352,44 +353,6 @@ export class WireWriter {
       this.pos = p;
       return;
     }
-    const written = utf8Encoder.encodeInto(text, this.bytes.subarray(this.pos, this.pos + byteLength)).written;
-    this.pos += written;
+    this.pos += encodeUtf8Into(text, this.bytes.subarray(this.pos, this.pos + byteLength));
   }
-}
-
-const utf8Encoder = new TextEncoder();
-
-/** UTF-8 byte length of a JS string, counting lone surrogates as U+FFFD (as TextEncoder does). */
-export function utf8Length(text: string): number {
-  let n = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        n += 2; // 4 bytes for 2 UTF-16 units
-        i++;
-      } else n += 2;
-    } else n += 2;
-  }
-  return n;
-}
-
-// ignoreBOM keeps a leading U+FEFF in the string instead of silently dropping it.
-const utf8Decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
-
-/** Decodes UTF-8 (invalid sequences become U+FFFD); short ASCII strings skip TextDecoder. */
-export function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= 64) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      if (c >= 0x80) return utf8Decoder.decode(bytes.subarray(start, end));
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return utf8Decoder.decode(bytes.subarray(start, end));
 }
