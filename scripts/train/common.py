@@ -221,6 +221,8 @@ def write_model_card(out_dir, card):
 
 
 def training_environment():
+    # Debian's build reports torch.__version__ "1.13.0a0"; the package version is the useful one.
     return {"torchVersion": torch.__version__,
+            "torchPackage": f"python3-torch {debian_package_version('python3-torch')}",
             "numpyVersion": np.__version__,
             "threads": torch.get_num_threads()}

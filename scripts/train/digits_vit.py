@@ -21,7 +21,7 @@ import common
 
 IMAGE_SIDE = 8
 PATCH_SIDE = 2
-PIXEL_DIVISOR = 16.0
+PIXEL_DIVISOR = 16
 EVAL_SAMPLES = 360
 CALIB_SAMPLES = 128
 VAL_FRACTION = 0.1  # of what is left for training; used for early stopping only
@@ -168,12 +168,12 @@ def dense_metrics(model, pixels, labels):
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     common.add_common_arguments(p, "public/models/digits-vit")
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--warmup-steps", type=int, default=100)
-    p.add_argument("--max-epochs", type=int, default=300)
-    p.add_argument("--patience", type=int, default=40)
+    p.add_argument("--max-epochs", type=int, default=200)
+    p.add_argument("--patience", type=int, default=50)
     p.add_argument("--dropout", type=float, default=0.1, help="on residual branches, training only")
     p.add_argument("--max-shift", type=int, default=1,
                    help="random translation augmentation in pixels (0 = off)")
@@ -251,7 +251,7 @@ def main():
             "seed": args.seed,
             "optimizer": {"name": "AdamW", "lr": args.lr, "betas": [0.9, 0.999],
                           "weightDecay": args.weight_decay,
-                          "weightDecayOn": "matrices only",
+                          "weightDecayOn": "tensors with >= 2 dims (Linear weights, cls_token, pos_emb)",
                           "schedule": (f"linear warmup {args.warmup_steps} steps, cosine to 10% of lr "
                                        f"over {args.max_epochs} epochs")},
             "batchSize": args.batch_size,
