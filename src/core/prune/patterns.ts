@@ -64,9 +64,10 @@ export function validatePattern(pattern: SparsityPattern, rows: number, cols: nu
         throw new PruneError(`N:M needs N < M (N is the number kept per group of M), got ${pattern.n}:${pattern.m}`);
       }
       return;
-    case 'vnm':
-      if (pattern.n !== VNM_KEPT_PER_ROW) {
-        throw new PruneError(`V:N:M keeps N = ${VNM_KEPT_PER_ROW} per row (VENOM's format), got N = ${pattern.n}`);
+    case 'vnm': {
+      const n: number = pattern.n; // typed 2, but patterns also arrive from URLs and files
+      if (n !== VNM_KEPT_PER_ROW) {
+        throw new PruneError(`V:N:M keeps N = ${VNM_KEPT_PER_ROW} per row (VENOM's format), got N = ${n}`);
       }
       validateGroups(pattern.n, pattern.m, cols, 'V:N:M');
       if (pattern.m < VNM_SHARED_COLUMNS) {
@@ -76,6 +77,7 @@ export function validatePattern(pattern: SparsityPattern, rows: number, cols: nu
         throw new PruneError(`V:N:M needs V to divide C_out: V = ${pattern.v} does not divide ${rows} rows`);
       }
       return;
+    }
   }
 }
 

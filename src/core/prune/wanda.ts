@@ -1,0 +1,31 @@
+// Wanda (Sun et al. 2023, locuslab/wanda lib/prune.py prune_wanda): score S_ij = |W_ij| · ‖X_j‖₂,
+// compare within each output row, no weight update. N:M and V:N:M use the same scores.
+import { PruneError, type LayerStats, type Matrix, type PruneResult } from './types.ts';
+import { applyKeepMask } from './masks.ts';
+import { keepForPattern } from './patternMask.ts';
+import { validatePattern, type SparsityPattern } from './patterns.ts';
+import { assertFinite, assertLength, assertWeight } from './validate.ts';
+
+/**
+ * (C_out, C_in) |W_ij| · sqrt(sqNorm_j). The reference multiplies by sqrt(scaler_row), and
+ * scaler_row = sqNorm / n: one constant per layer, so every per-row order is the same.
+ */
+export function wandaScores(weight: Matrix, sqNorm: Float64Array): Float64Array {
+  assertLength(sqNorm, weight.cols, 'wanda: sqNorm (one per input channel)');
+  assertFinite(sqNorm, 'wanda: sqNorm');
+  const columnNorm = sqNorm.map((value, j) => {
+    if (value < 0) throw new PruneError(`wanda: sqNorm[${j}] = ${value} is negative`);
+    return Math.sqrt(value);
+  });
+  const scores = new Float64Array(weight.data.length);
+  for (let i = 0; i < scores.length; i++) scores[i] = Math.abs(weight.data[i]) * columnNorm[i % weight.cols];
+  return scores;
+}
+
+/** Unstructured: per output row, the ⌊C_in·s⌋ lowest scores are zeroed (sort per row, stable). */
+export function wandaPrune(weight: Matrix, stats: Pick<LayerStats, 'sqNorm'>, pattern: SparsityPattern): PruneResult {
+  assertWeight(weight, 'wanda');
+  validatePattern(pattern, weight.rows, weight.cols);
+  const scores = { rows: weight.rows, cols: weight.cols, data: wandaScores(weight, stats.sqNorm) };
+  return applyKeepMask(weight, keepForPattern(scores, pattern, 'row'));
+}
