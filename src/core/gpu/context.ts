@@ -38,6 +38,23 @@ export interface DispatchSpec {
   workgroups: number | readonly [number, number, number];
 }
 
+/** The device limits the kernels consult. */
+export interface GpuLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+  maxComputeWorkgroupsPerDimension: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupStorageSize: number;
+}
+
+export interface GpuContextOptions {
+  /**
+   * Lower caps on the device's limits, never raising them. Tests use them to drive the split
+   * paths (folded dispatch grids, row ranges across bindings) with small inputs.
+   */
+  limitCaps?: Partial<GpuLimits>;
+}
+
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
@@ -54,22 +71,28 @@ export class GpuContext {
   private encoder: GPUCommandEncoder | null = null;
   /** Labels of the programs encoded since the last submit, for error messages. */
   private pendingLabels: string[] = [];
-  /** Uniform buffers of encoded dispatches, destroyed once submitted (WebGPU defers the free). */
+  /** Uniform buffers of encoded dispatches and released buffers, destroyed once submitted (WebGPU defers the free). */
   private pendingTransients: GPUBuffer[] = [];
   /** Error-scope checks of submitted work, awaited by the next flush() or read(). */
   private inflight: Array<Promise<GpuError | null>> = [];
   private lostMessage: string | null = null;
   private destroyed = false;
+  readonly limits: Readonly<GpuLimits>;
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, options: GpuContextOptions = {}) {
     this.device = device;
+    const caps = options.limitCaps ?? {};
+    const limit = (name: keyof GpuLimits): number => Math.min(device.limits[name], caps[name] ?? Infinity);
+    this.limits = {
+      maxBufferSize: limit('maxBufferSize'),
+      maxStorageBufferBindingSize: limit('maxStorageBufferBindingSize'),
+      maxComputeWorkgroupsPerDimension: limit('maxComputeWorkgroupsPerDimension'),
+      maxComputeInvocationsPerWorkgroup: limit('maxComputeInvocationsPerWorkgroup'),
+      maxComputeWorkgroupStorageSize: limit('maxComputeWorkgroupStorageSize'),
+    };
     device.lost.then((info) => {
       this.lostMessage = `GPU device lost (${info.reason}): ${info.message || 'no message'}`;
     });
-  }
-
-  get limits(): GPUSupportedLimits {
-    return this.device.limits;
   }
 
   createBuffer(label: string, byteLength: number, usage: number = STORAGE_USAGE): GPUBuffer {
@@ -94,6 +117,20 @@ export class GpuContext {
     // queue.writeBuffer is ordered against submitted work only, so submit what is encoded first.
     this.submitPending();
     this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** How many pipelines are compiled (or compiling): one per distinct program cache key. */
+  get cachedPipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  /**
+   * Destroys a buffer once the dispatches encoded so far are submitted (destroying it earlier
+   * would invalidate them); at once when nothing is pending.
+   */
+  release(buffer: GPUBuffer): void {
+    if (this.encoder) this.pendingTransients.push(buffer);
+    else buffer.destroy();
   }
 
   /** Encodes one dispatch; it runs at the next flush(), read or write. */

@@ -8,10 +8,9 @@
 //              inside /usr/lib/chromium, so it is loaded from there before Dawn looks for it.
 // LAB_GPU_BACKEND=opengles|vulkan picks one and tries nothing else. Unset, opengles is tried,
 // then vulkan, and the suite prints which adapter ran and why any earlier one was not used.
-// No adapter at all fails every GPU test with the reasons, unless LAB_SKIP_GPU_TESTS=1.
-import { afterAll, beforeAll, describe } from 'vitest';
+// No adapter at all fails every GPU test with the reasons, unless LAB_SKIP_GPU_TESTS=1 (see
+// describeGpu.ts). This file imports no vitest, so benchmarks can use it too.
 import { create } from 'webgpu';
-import { GpuContext } from '../context';
 
 export type NodeGpuBackend = 'opengles' | 'vulkan';
 
@@ -105,37 +104,4 @@ export async function acquireNodeGpu(): Promise<NodeGpu> {
     `No WebGPU adapter for the GPU kernel tests.\n  ${notes.join('\n  ')}\n` +
       `Set ${SKIP_GPU_TESTS_ENV}=1 to skip these tests (and say so), or ${GPU_BACKEND_ENV}=opengles|vulkan to choose a backend.`,
   );
-}
-
-/**
- * A describe block whose tests get a GpuContext on a Node device. Without an adapter every test
- * in it fails with the reason; with LAB_SKIP_GPU_TESTS=1 the block is skipped and its name says why.
- */
-export function describeGpu(name: string, body: (gpu: () => GpuContext) => void): void {
-  if (process.env[SKIP_GPU_TESTS_ENV] === '1') {
-    describe.skip(`${name} [skipped: ${SKIP_GPU_TESTS_ENV}=1, GPU kernels not run]`, () => body(() => unreachableContext()));
-    return;
-  }
-  describe(name, () => {
-    let nodeGpu: NodeGpu | null = null;
-    let context: GpuContext | null = null;
-    beforeAll(async () => {
-      nodeGpu = await acquireNodeGpu();
-      context = new GpuContext(nodeGpu.device);
-      const fallback = nodeGpu.notes.length > 0 ? ` (not used: ${nodeGpu.notes.join('; ')})` : '';
-      console.info(`[${name}] GPU: ${nodeGpu.description}${fallback}`);
-    });
-    afterAll(() => {
-      context?.destroy();
-      nodeGpu?.device.destroy();
-    });
-    body(() => {
-      if (!context) throw new Error('GPU context missing: device acquisition failed (see beforeAll)');
-      return context;
-    });
-  });
-}
-
-function unreachableContext(): GpuContext {
-  throw new Error(`GPU tests are skipped (${SKIP_GPU_TESTS_ENV}=1)`);
 }

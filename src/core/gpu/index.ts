@@ -1,0 +1,12 @@
+// Public surface of the lab's WebGPU compute kernels (see docs/gpu-kernels.md). Everything takes
+// a GpuContext built on a GPUDevice the caller obtained; nothing here looks for a device.
+export { GpuContext, GpuError, STORAGE_USAGE, type BufferRange, type DispatchSpec, type GpuContextOptions, type GpuErrorKind, type GpuLimits } from './context';
+export { BufferUsage, MapMode, ShaderStage } from './flags';
+export { ceilDiv, defineProgram, foldWorkgroups, rowRangesWithinBinding, type GpuProgram, type ProgramSpec, type StorageBinding, type UniformField } from './program';
+export { prunedPerRow, type PrunePattern } from './kernels/pruneOrder';
+export { HessianAccumulatorGpu, hessianStatsGpu, type HessianStats } from './kernels/hessian/hessian.gpu';
+export { encodeWandaScore, wandaScoreGpu } from './kernels/wandaScore/wandaScore.gpu';
+export { encodeRowSelect, rowSelectGpu } from './kernels/rowSelect/rowSelect.gpu';
+export { encodeNmSelect, nmSelectGpu, NM_MAX_GROUP } from './kernels/nmSelect/nmSelect.gpu';
+export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
+export { benchGpuKernels, type KernelBenchOptions, type KernelBenchRow } from './bench';

@@ -1,0 +1,175 @@
+// GPU SparseGPT weight update (see sparsegptUpdate.wgsl, sparsegptUpdate.ref.ts). The weights,
+// mask, U and the block error stay on the device for the whole sweep over the columns.
+import { GpuError, type GpuContext } from '../../context';
+import { ceilDiv, defineProgram, rowRangesWithinBinding } from '../../program';
+import { checkNmPattern } from '../nmSelect/nmSelect.gpu';
+import type { PrunePattern } from '../pruneOrder';
+import pruneOrder from '../pruneOrder.wgsl?raw';
+import shader from './sparsegptUpdate.wgsl?raw';
+
+const uniforms = [
+  { name: 'rows', type: 'u32' },
+  { name: 'cols', type: 'u32' },
+  { name: 'blockStart', type: 'u32' },
+  { name: 'blockEnd', type: 'u32' },
+  { name: 'keepN', type: 'u32' },
+  { name: 'groupM', type: 'u32' },
+] as const;
+
+/** MAX_BLOCK in the shader: the widest block updateBlock holds in workgroup memory. */
+export const SPARSEGPT_MAX_BLOCK = 128;
+const BLOCK_LANES = 32;
+const BLOCK_ROWS = 8;
+const LAZY_WORKGROUP = 16;
+const LAZY_TILE = LAZY_WORKGROUP * 4; // MICRO = 4
+
+export const updateBlockProgram = defineProgram({
+  label: 'sparsegptUpdate.updateBlock',
+  shader: `${pruneOrder}\n${shader}`,
+  entryPoint: 'updateBlock',
+  uniforms,
+  storage: [
+    { name: 'weights', binding: 1, access: 'read_write' },
+    { name: 'keepMask', binding: 2, access: 'read_write' },
+    { name: 'hinvUpper', binding: 3, access: 'read' },
+    { name: 'blockErr', binding: 4, access: 'read_write' },
+  ],
+  workgroupSize: [BLOCK_LANES, BLOCK_ROWS],
+  constants: { MAX_BLOCK: SPARSEGPT_MAX_BLOCK },
+});
+
+export const lazyUpdateProgram = defineProgram({
+  label: 'sparsegptUpdate.lazyUpdate',
+  shader: `${pruneOrder}\n${shader}`,
+  entryPoint: 'lazyUpdate',
+  uniforms,
+  storage: [
+    { name: 'weights', binding: 1, access: 'read_write' },
+    { name: 'hinvUpper', binding: 3, access: 'read' },
+    { name: 'blockErr', binding: 4, access: 'read_write' },
+  ],
+  workgroupSize: [LAZY_WORKGROUP, LAZY_WORKGROUP],
+  constants: { TILE_K: 16 },
+});
+
+export interface SparseGptInputs {
+  rows: number;
+  cols: number;
+  /** (rows, cols) row-major. */
+  weights: Float32Array;
+  /** U, the upper Cholesky factor of H⁻¹, (cols, cols) row-major. */
+  hinvUpper: Float32Array;
+  pattern: PrunePattern;
+}
+
+export interface SparseGptResult {
+  weights: Float32Array;
+  keepMask: Uint8Array;
+}
+
+/**
+ * One layer's SparseGPT sweep on the device. runBlock() does one block (the rank-1 updates,
+ * then the lazy update of the columns after it); run() does them all. The weights must fit one
+ * storage binding: sparsegptPruneGpu splits larger matrices into row ranges.
+ */
+export class SparseGptGpu {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly weights: GPUBuffer;
+  private readonly keepMask: GPUBuffer;
+  private readonly hinvUpper: GPUBuffer;
+  private readonly blockErr: GPUBuffer;
+  private readonly nm: { keepN: number; groupM: number };
+
+  constructor(
+    private readonly ctx: GpuContext,
+    inputs: SparseGptInputs,
+  ) {
+    const { rows, cols, pattern } = inputs;
+    if (inputs.weights.length !== rows * cols) throw new Error(`sparsegpt: weights has ${inputs.weights.length} values, expected ${rows}×${cols}`);
+    if (inputs.hinvUpper.length !== cols * cols) throw new Error(`sparsegpt: hinvUpper has ${inputs.hinvUpper.length} values, expected ${cols}×${cols}`);
+    if (pattern.kind === 'mask' && pattern.keepMask.length !== rows * cols) throw new Error(`sparsegpt: keepMask has ${pattern.keepMask.length} values, expected ${rows}×${cols}`);
+    if (pattern.kind === 'nm') checkNmPattern(pattern.keepN, pattern.groupM, 'sparsegpt');
+    const maxBinding = ctx.limits.maxStorageBufferBindingSize;
+    for (const [what, bytes] of [['weights', rows * cols * 4], ['hinvUpper', cols * cols * 4]] as const) {
+      if (bytes > maxBinding) throw new GpuError('limit', `sparsegpt: ${what} is ${bytes} bytes, over this device's maxStorageBufferBindingSize (${maxBinding})`);
+    }
+    this.rows = rows;
+    this.cols = cols;
+    this.nm = pattern.kind === 'nm' ? { keepN: pattern.keepN, groupM: pattern.groupM } : { keepN: 0, groupM: 0 };
+    const shape = `${rows}×${cols}`;
+    this.weights = ctx.upload(`sparsegpt.weights(${shape})`, inputs.weights);
+    const keep = pattern.kind === 'mask' ? Uint32Array.from(pattern.keepMask) : new Uint32Array(rows * cols).fill(1);
+    this.keepMask = ctx.upload(`sparsegpt.keepMask(${shape})`, keep);
+    this.hinvUpper = ctx.upload(`sparsegpt.hinvUpper(${cols}×${cols})`, inputs.hinvUpper);
+    const errWidth = Math.min(cols, SPARSEGPT_MAX_BLOCK);
+    this.blockErr = ctx.createBuffer(`sparsegpt.blockErr(${rows}×${errWidth})`, rows * errWidth * 4);
+  }
+
+  /** Block [blockStart, blockEnd): updateBlock, then lazyUpdate of the columns after it. */
+  async runBlock(blockStart: number, blockEnd: number): Promise<void> {
+    const width = blockEnd - blockStart;
+    if (!(blockStart >= 0 && blockEnd <= this.cols && width >= 1 && width <= SPARSEGPT_MAX_BLOCK)) {
+      throw new Error(`sparsegpt: block [${blockStart}, ${blockEnd}) must lie in [0, ${this.cols}) and be 1…${SPARSEGPT_MAX_BLOCK} wide`);
+    }
+    const params = { rows: this.rows, cols: this.cols, blockStart, blockEnd, ...this.nm };
+    await this.ctx.dispatch({
+      program: updateBlockProgram,
+      uniforms: params,
+      buffers: { weights: this.weights, keepMask: this.keepMask, hinvUpper: this.hinvUpper, blockErr: this.blockErr },
+      workgroups: ceilDiv(this.rows, BLOCK_ROWS),
+    });
+    if (blockEnd === this.cols) return;
+    await this.ctx.dispatch({
+      program: lazyUpdateProgram,
+      uniforms: params,
+      buffers: { weights: this.weights, hinvUpper: this.hinvUpper, blockErr: this.blockErr },
+      workgroups: [ceilDiv(this.cols - blockEnd, LAZY_TILE), ceilDiv(this.rows, LAZY_TILE), 1],
+    });
+  }
+
+  /** All blocks of blockSize columns (fasterprune's blocksize, default 128). */
+  async run(blockSize = SPARSEGPT_MAX_BLOCK): Promise<void> {
+    if (this.nm.groupM > 0 && blockSize % this.nm.groupM !== 0) {
+      throw new Error(`sparsegpt: block size ${blockSize} is not a multiple of M = ${this.nm.groupM}, so N:M groups would straddle blocks`);
+    }
+    for (let start = 0; start < this.cols; start += blockSize) await this.runBlock(start, Math.min(start + blockSize, this.cols));
+  }
+
+  async read(): Promise<SparseGptResult> {
+    const n = this.rows * this.cols;
+    const weights = await this.ctx.readFloat32(this.weights, n);
+    const keepMask = Uint8Array.from(await this.ctx.readUint32(this.keepMask, n));
+    return { weights, keepMask };
+  }
+
+  destroy(): void {
+    for (const b of [this.weights, this.keepMask, this.hinvUpper, this.blockErr]) this.ctx.release(b);
+  }
+}
+
+/** The whole sweep for one layer; matrices larger than one binding run as row ranges. */
+export async function sparsegptPruneGpu(ctx: GpuContext, inputs: SparseGptInputs, blockSize = SPARSEGPT_MAX_BLOCK): Promise<SparseGptResult> {
+  const { rows, cols, pattern } = inputs;
+  const result: SparseGptResult = { weights: new Float32Array(rows * cols), keepMask: new Uint8Array(rows * cols) };
+  // Each row range holds its weights and mask (8 bytes per element) in bindings of its own.
+  for (const [r0, r1] of rowRangesWithinBinding(rows, cols * 4, ctx.limits.maxStorageBufferBindingSize, 'sparsegpt')) {
+    const range = (a: Float32Array | Uint8Array) => a.subarray(r0 * cols, r1 * cols);
+    const session = new SparseGptGpu(ctx, {
+      rows: r1 - r0,
+      cols,
+      weights: range(inputs.weights) as Float32Array,
+      hinvUpper: inputs.hinvUpper,
+      pattern: pattern.kind === 'mask' ? { kind: 'mask', keepMask: range(pattern.keepMask) as Uint8Array } : pattern,
+    });
+    try {
+      await session.run(blockSize);
+      const part = await session.read();
+      result.weights.set(part.weights, r0 * cols);
+      result.keepMask.set(part.keepMask, r0 * cols);
+    } finally {
+      session.destroy();
+    }
+  }
+  return result;
+}
