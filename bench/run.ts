@@ -35,6 +35,8 @@ interface Row {
 
 const rows: Row[] = [];
 const index: ModelIndex = JSON.parse(readFileSync('public/models/index.json', 'utf8'));
+const only = process.argv[2];
+if (only) index.models = index.models.filter((m) => m === only);
 
 for (const id of index.models) {
   const model = loadModelFromDisk(`public/models/${id}`);

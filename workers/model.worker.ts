@@ -1,22 +1,38 @@
-// The model worker: parses and analyses a model, then evaluates it through onnxruntime-web, off
-// the main thread. It keeps the current model's bytes and one session per backend.
-import { externalDataRefs, readModel, resolveExternalData, writeModel } from '../src/core/onnx';
-import { analyzeModel } from '../src/core/model';
+// The model worker: parses and analyses a model, prunes it (calibrating through onnxruntime-web
+// and fanning per-layer jobs out to a pool of prune workers), and evaluates the dense model or
+// the last pruned one — all off the main thread.
+import { externalDataRefs, readModel, resolveExternalData, writeModel, type ModelProto } from '../src/core/onnx';
+import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { evaluate, EvalCancelled } from '../src/core/eval/evaluate';
-import type { Backend, ModelRunner } from '../src/core/eval/runner';
+import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
+import { pruneModel, PruneCancelled, type PruneLayerFn } from '../src/core/compress';
 import { createRunner } from '../src/runtime/ort';
+import { PoolCancelled, WorkerPool } from './pool';
+import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 
-interface LoadedModel {
+interface ModelSlot {
   bytes: Uint8Array;
-  runners: Map<string, { runner: ModelRunner; fallbackReason?: string; used: Backend }>;
+  runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }>;
+}
+
+interface LoadedModel {
+  model: ModelProto;
+  analysis: ModelAnalysis;
+  dense: ModelSlot;
+  pruned?: ModelSlot;
 }
 
 let current: LoadedModel | undefined;
 const cancelled = new Set<number>();
+let pool: WorkerPool<PruneLayerRequest, PruneLayerResponse> | undefined;
 
-function post(msg: WorkerResponse): void {
-  (self as unknown as Worker).postMessage(msg);
+function post(msg: WorkerResponse, transfer: Transferable[] = []): void {
+  (self as unknown as Worker).postMessage(msg, transfer);
+}
+
+async function releaseSlot(slot: ModelSlot | undefined): Promise<void> {
+  for (const { runner } of slot?.runners.values() ?? []) await runner.release();
 }
 
 async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
@@ -28,28 +44,77 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
   if (external.length > 0) {
     const sideFiles = new Map((req.sideFiles ?? []).map((f) => [f.name, new Uint8Array(f.bytes)]));
     resolveExternalData(model, sideFiles); // throws naming every missing file
-    // ORT gets one self-contained model; the analysis and size count the side files.
+    // ORT gets one self-contained model; the size counts the side files.
     bytes = writeModel(model);
     sizeBytes += [...sideFiles.values()].reduce((sum, f) => sum + f.byteLength, 0);
   }
   const analysis = analyzeModel(model);
   const parseMs = performance.now() - t0;
   // Only replace the current model once the new one parsed: a bad file loses nothing.
-  if (current) for (const { runner } of current.runners.values()) await runner.release();
-  current = { bytes, runners: new Map() };
+  if (current) {
+    await releaseSlot(current.dense);
+    await releaseSlot(current.pruned);
+  }
+  current = { model, analysis, dense: { bytes, runners: new Map() } };
   post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs } });
 }
 
-async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
+function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerResponse> {
+  if (pool?.size !== size) {
+    pool?.terminate();
+    pool = new WorkerPool(() => new Worker(new URL('./prune.worker.ts', import.meta.url), { type: 'module', name: 'prune-worker' }), size);
+  }
+  return pool;
+}
+
+async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {
   if (!current) throw new Error('No model is loaded');
-  const model = current;
+  const loaded = current;
+  const workers = prunePool(req.poolSize);
+  let computeFallback: string | undefined;
+  let nextJob = 0;
+  const pruneLayer: PruneLayerFn = async (job) => {
+    const response = await workers.run({ jobId: nextJob++, job, backend: req.computeBackend });
+    if (!response.fallbackReason) return response.result;
+    computeFallback = response.fallbackReason;
+    return { ...response.result, backend: `cpu (WebGPU requested: ${response.fallbackReason})` };
+  };
+  const cancel = { get aborted() { return cancelled.has(req.jobId); } };
+  const watcher = setInterval(() => cancel.aborted && workers.cancel(), 50);
+  try {
+    const outcome = await pruneModel({
+      model: loaded.model,
+      analysis: loaded.analysis,
+      recipe: req.recipe,
+      calibSet: req.calibSet,
+      preprocess: req.preprocess,
+      createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
+      pruneLayer,
+      cancel,
+      onProgress: (p) => post({ type: 'progress', jobId: req.jobId, done: 'done' in p ? p.done : 1, total: 'total' in p ? p.total : 1, stage: p.phase, prune: p }),
+    });
+    await releaseSlot(loaded.pruned);
+    loaded.pruned = { bytes: outcome.bytes, runners: new Map() };
+    const copy = outcome.bytes.slice().buffer;
+    post({ type: 'pruned', jobId: req.jobId, result: { report: outcome.report, bytes: copy, computeFallback } }, [copy]);
+  } catch (e) {
+    if (e instanceof PoolCancelled || e instanceof PruneCancelled) throw new EvalCancelled();
+    throw e;
+  } finally {
+    clearInterval(watcher);
+  }
+}
+
+async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
+  const slot = req.target === 'dense' ? current?.dense : current?.pruned;
+  if (!slot) throw new Error(req.target === 'dense' ? 'No model is loaded' : 'No pruned model yet: run a recipe first');
   post({ type: 'progress', jobId: req.jobId, done: 0, total: 1, stage: 'Creating inference session' });
   const t0 = performance.now();
-  let entry = model.runners.get(req.backend);
+  let entry = slot.runners.get(req.backend);
   if (!entry) {
-    const { runner, report } = await createRunner(model.bytes, { backend: req.backend, numThreads: req.numThreads, wasmPaths: req.wasmPaths });
-    entry = { runner, used: report.used, fallbackReason: report.fallbackReason };
-    model.runners.set(req.backend, entry);
+    const { runner, report } = await createRunner(slot.bytes, { backend: req.backend, numThreads: req.numThreads, wasmPaths: req.wasmPaths });
+    entry = { runner, fallbackReason: report.fallbackReason };
+    slot.runners.set(req.backend, entry);
   }
   const t1 = performance.now();
   const metrics = await evaluate(entry.runner, req.dataset, {
@@ -62,14 +127,14 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
     jobId: req.jobId,
     result: {
       metrics,
-      backend: { requested: req.backend, used: entry.used, fallbackReason: entry.fallbackReason },
+      backend: { requested: req.backend, used: entry.runner.backend, fallbackReason: entry.fallbackReason },
       sessionMs: t1 - t0,
       evalMs: performance.now() - t1,
     },
   });
 }
 
-// Jobs run one at a time; a cancel message arrives between batches because evaluate() awaits.
+// Jobs run one at a time; a cancel message arrives between batches because the handlers await.
 let queue: Promise<void> = Promise.resolve();
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
@@ -82,6 +147,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     try {
       if (cancelled.has(req.jobId)) throw new EvalCancelled();
       if (req.type === 'load') await handleLoad(req);
+      else if (req.type === 'prune') await handlePrune(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof EvalCancelled) post({ type: 'cancelled', jobId: req.jobId });

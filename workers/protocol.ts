@@ -4,6 +4,8 @@ import type { Dataset, Preprocess } from '../src/core/eval/datasets';
 import type { EvalMetrics } from '../src/core/eval/metrics';
 import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
 import type { ModelAnalysis } from '../src/core/model';
+import type { PruneProgress, PruneReport } from '../src/core/compress';
+import type { PruneRecipe } from '../src/core/recipe';
 
 export type JobId = number;
 
@@ -17,8 +19,23 @@ export type WorkerRequest =
       sideFiles?: { name: string; bytes: ArrayBuffer }[];
     }
   | {
+      type: 'prune';
+      jobId: JobId;
+      recipe: PruneRecipe;
+      calibSet: Dataset;
+      preprocess?: Preprocess;
+      /** Per-layer jobs run in this many pool workers. */
+      poolSize: number;
+      /** Where per-layer jobs run; calibration inference always runs on WASM (deterministic). */
+      computeBackend: 'cpu' | 'webgpu';
+      numThreads: number;
+      wasmPaths?: string;
+    }
+  | {
       type: 'evaluate';
       jobId: JobId;
+      /** The loaded (dense) model, or the last pruning result. */
+      target: 'dense' | 'pruned';
       dataset: Dataset;
       preprocess?: Preprocess;
       backend: BackendPreference;
@@ -43,8 +60,17 @@ export interface EvalResult {
   evalMs: number;
 }
 
+export interface PruneResultMessage {
+  report: PruneReport;
+  /** The pruned model as written (a copy: the worker keeps its own for evaluation). */
+  bytes: ArrayBuffer;
+  /** Set when per-layer jobs asked for WebGPU and ran on the CPU. */
+  computeFallback?: string;
+}
+
 export type WorkerResponse =
-  | { type: 'progress'; jobId: JobId; done: number; total: number; stage: string }
+  | { type: 'progress'; jobId: JobId; done: number; total: number; stage: string; prune?: PruneProgress }
+  | { type: 'pruned'; jobId: JobId; result: PruneResultMessage }
   | { type: 'loaded'; jobId: JobId; result: LoadResult }
   | { type: 'evaluated'; jobId: JobId; result: EvalResult }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }

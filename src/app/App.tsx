@@ -4,6 +4,8 @@ import { Header } from './components/Header';
 import { AttentionPanel, LayerTable } from './components/LayerTable';
 import { MetricsPanel } from './components/MetricsPanel';
 import { ModelCardPanel } from './components/ModelCardPanel';
+import { PruneResults } from './components/PruneResults';
+import { RecipePanel } from './components/RecipePanel';
 
 export function App() {
   return (
@@ -13,7 +15,9 @@ export function App() {
       <main>
         <ModelCardPanel />
         <MetricsPanel />
+        <RecipePanel />
         <AttentionPanel />
+        <PruneResults />
         <LayerTable />
       </main>
       <DropZone />

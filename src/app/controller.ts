@@ -6,13 +6,19 @@ import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
 import { JobCancelled, ModelWorkerService } from '../services/modelWorker';
 import { patchModel, setEvaluation, useLab } from './store';
 
-const worker = new ModelWorkerService();
+export const worker = new ModelWorkerService();
 
-/** The dataset of the last bundled model: also used to evaluate a user's compatible model. */
-let evalSet: { dataset: Dataset; preprocess?: Preprocess; label: string } | undefined;
+/** The datasets of the last bundled model: also used for a user's compatible model. */
+let evalSet: { dataset: Dataset; calibSet: Dataset; preprocess?: Preprocess; label: string } | undefined;
 let runningEval: number | undefined;
 
-function wasmThreads(): number {
+export function currentEvalSet() {
+  return evalSet;
+}
+
+export const wasmPaths = `${import.meta.env.BASE_URL}ort/`;
+
+export function wasmThreads(): number {
   return globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 }
 
@@ -26,6 +32,10 @@ export async function start(initialModel?: string): Promise<void> {
   }
 }
 
+function resetPruneRun(): void {
+  useLab.setState({ pruneRun: { status: 'idle', layersDone: [] }, maskLayer: undefined });
+}
+
 export async function loadBundled(id: string): Promise<void> {
   cancelEvaluation();
   patchModel({ status: 'loading' });
@@ -33,7 +43,8 @@ export async function loadBundled(id: string): Promise<void> {
     const bundled = await fetchBundledModel(id);
     const { done } = worker.load({ bytes: bundled.bytes, fileName: `${id}/${bundled.card.files.model}` });
     const loaded = await done;
-    evalSet = { dataset: bundled.dataset, preprocess: bundled.card.preprocess, label: `${id} evaluation set` };
+    evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, preprocess: bundled.card.preprocess, label: `${id} evaluation set` };
+    resetPruneRun();
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded } });
     await runEvaluation();
   } catch (e) {
@@ -59,6 +70,7 @@ export async function loadFiles(files: File[]): Promise<void> {
     const bytes = await file.arrayBuffer();
     const sideFiles = await Promise.all(files.filter((f) => f !== file).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
     const loaded = await worker.load({ bytes, fileName: file.name, sideFiles }).done;
+    resetPruneRun();
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded } });
     const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
     if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });
@@ -75,8 +87,8 @@ export async function runEvaluation(): Promise<void> {
   const backend = useLab.getState().backend;
   setEvaluation({ status: 'running', datasetLabel: label, progress: { done: 0, total: 1, stage: 'Starting' } });
   const job = worker.evaluate(
-    { dataset, preprocess, backend, numThreads: wasmThreads(), wasmPaths: `${import.meta.env.BASE_URL}ort/` },
-    (done, total, stage) => {
+    { target: 'dense', dataset, preprocess, backend, numThreads: wasmThreads(), wasmPaths },
+    ({ done, total, stage }) => {
       if (runningEval === job.jobId) setEvaluation({ ...useLab.getState().evaluation, progress: { done, total, stage } });
     },
   );

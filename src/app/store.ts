@@ -5,6 +5,8 @@ import type { ModelAnalysis } from '../core/model';
 import type { ModelCard } from '../core/catalog/modelCard';
 import type { EvalMetrics } from '../core/eval/metrics';
 import type { BackendPreference, BackendReport } from '../core/eval/runner';
+import type { PruneReport } from '../core/compress';
+import { defaultRecipe, type PruneRecipe } from '../core/recipe';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
@@ -39,14 +41,45 @@ export interface SettingsSlice {
   backend: BackendPreference;
 }
 
-export type LabState = ModelSlice & EvalSlice & SettingsSlice;
+export interface PruneRun {
+  status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+  progress?: { phase: string; label: string; done: number; total: number };
+  /** Layer ids whose job finished, in completion order. */
+  layersDone: string[];
+  report?: PruneReport;
+  /** Set when per-layer jobs asked for WebGPU and ran on the CPU. */
+  computeFallback?: string;
+  message?: string;
+  /** The pruned model's metrics on the same evaluation set. */
+  evaluation?: EvalSlice['evaluation'];
+}
+
+export interface PruneSlice {
+  recipe: PruneRecipe;
+  /** Workers in the prune pool (default: navigator.hardwareConcurrency). */
+  poolSize: number;
+  computeBackend: 'cpu' | 'webgpu';
+  pruneRun: PruneRun;
+  /** Layer shown in the mask view. */
+  maskLayer?: string;
+}
+
+export type LabState = ModelSlice & EvalSlice & SettingsSlice & PruneSlice;
 
 export const useLab = create<LabState>()(() => ({
   bundledIds: [],
   model: { status: 'idle' },
   evaluation: { status: 'idle' },
   backend: 'auto',
+  recipe: defaultRecipe(),
+  poolSize: Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 2)),
+  computeBackend: 'webgpu',
+  pruneRun: { status: 'idle', layersDone: [] },
 }));
+
+export function patchPruneRun(patch: Partial<PruneRun>): void {
+  useLab.setState((s) => ({ pruneRun: { ...s.pruneRun, ...patch } }));
+}
 
 export function patchModel(patch: Partial<ModelSlice['model']>): void {
   useLab.setState((s) => ({ model: { ...s.model, ...patch } }));

@@ -8,10 +8,12 @@ import { metricRows } from '../core/report/metricRows';
 import { createRunner } from '../runtime/ort';
 import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
+import { pruneCommand } from './prune';
 
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
+  npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
 
 A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
@@ -49,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, target] = positionals;
   if (values.help || !command) {
@@ -62,6 +64,9 @@ export async function main(argv: string[]): Promise<number> {
     const backend = values.backend as BackendPreference;
     if (!['wasm', 'webgpu', 'auto'].includes(backend)) throw new Error(`--backend must be wasm, webgpu or auto, not ${backend}`);
     await evalCommand(target, values.dataset, backend, values.json!);
+  } else if (command === 'prune') {
+    if (!values.recipe || !values.output) throw new Error(`prune: --recipe <recipe.json> and -o <out.onnx> are required\n\n${usage}`);
+    await pruneCommand(target, { recipePath: values.recipe, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
   } else throw new Error(`Unknown command "${command}"\n\n${usage}`);
   return 0;
 }

@@ -19,14 +19,23 @@ export interface BundledModel {
   card: ModelCard;
   bytes: ArrayBuffer;
   dataset: Dataset;
+  /** calib.json: disjoint from the evaluation set. */
+  calibSet: Dataset;
 }
 
 export async function fetchBundledModel(id: string): Promise<BundledModel> {
   const cardUrl = `${base}${id}/model.json`;
   const card = parseModelCard(await (await fetchOk(cardUrl)).json(), cardUrl);
-  const [bytes, evalJson] = await Promise.all([
+  if (!card.files.calib) throw new Error(`${cardUrl}: files.calib is required for a bundled model`);
+  const [bytes, evalJson, calibJson] = await Promise.all([
     fetchOk(`${base}${id}/${card.files.model}`).then((r) => r.arrayBuffer()),
     fetchOk(`${base}${id}/${card.files.eval}`).then((r) => r.json()),
+    fetchOk(`${base}${id}/${card.files.calib}`).then((r) => r.json()),
   ]);
-  return { card, bytes, dataset: parseDataset(evalJson, `${id}/${card.files.eval}`) };
+  return {
+    card,
+    bytes,
+    dataset: parseDataset(evalJson, `${id}/${card.files.eval}`),
+    calibSet: parseDataset(calibJson, `${id}/${card.files.calib}`),
+  };
 }

@@ -1,11 +1,19 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
-import type { EvalResult, JobId, LoadResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+import type { PruneProgress } from '../core/compress';
+import type { EvalResult, JobId, LoadResult, PruneResultMessage, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+
+export interface Progress {
+  done: number;
+  total: number;
+  stage: string;
+  prune?: PruneProgress;
+}
 
 type Pending = {
-  resolve: (value: never) => void;
+  resolve: (value: unknown) => void;
   reject: (error: Error) => void;
-  onProgress?: (done: number, total: number, stage: string) => void;
+  onProgress?: (p: Progress) => void;
 };
 
 export class JobCancelled extends Error {
@@ -13,6 +21,10 @@ export class JobCancelled extends Error {
 }
 
 type RequestBody<T extends WorkerRequest['type']> = Omit<Extract<WorkerRequest, { type: T }>, 'jobId' | 'type'>;
+export interface Job<T> {
+  jobId: JobId;
+  done: Promise<T>;
+}
 
 export class ModelWorkerService {
   private worker: Worker;
@@ -31,33 +43,32 @@ export class ModelWorkerService {
   private receive(msg: WorkerResponse): void {
     const job = this.pending.get(msg.jobId);
     if (!job) return;
-    if (msg.type === 'progress') return job.onProgress?.(msg.done, msg.total, msg.stage);
+    if (msg.type === 'progress') return job.onProgress?.(msg);
     this.pending.delete(msg.jobId);
-    if (msg.type === 'loaded' || msg.type === 'evaluated') (job.resolve as (v: unknown) => void)(msg.result);
-    else if (msg.type === 'cancelled') job.reject(new JobCancelled('Cancelled'));
-    else {
-      const err = new Error(msg.message);
-      err.name = msg.errorName;
-      job.reject(err);
-    }
+    if (msg.type === 'cancelled') job.reject(new JobCancelled('Cancelled'));
+    else if (msg.type === 'error') job.reject(Object.assign(new Error(msg.message), { name: msg.errorName }));
+    else job.resolve(msg.result);
   }
 
-  private submit<T>(request: WorkerRequest, onProgress?: Pending['onProgress'], transfer: Transferable[] = []): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(request.jobId, { resolve: resolve as (v: never) => void, reject, onProgress });
+  private submit<T>(request: WorkerRequest, onProgress?: Pending['onProgress'], transfer: Transferable[] = []): Job<T> {
+    const done = new Promise<T>((resolve, reject) => {
+      this.pending.set(request.jobId, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       this.worker.postMessage(request, transfer);
     });
+    return { jobId: request.jobId, done };
   }
 
-  load(body: RequestBody<'load'>): { jobId: JobId; done: Promise<LoadResult> } {
-    const jobId = this.nextJobId++;
+  load(body: RequestBody<'load'>): Job<LoadResult> {
     const transfer = [body.bytes, ...(body.sideFiles ?? []).map((f) => f.bytes)];
-    return { jobId, done: this.submit<LoadResult>({ type: 'load', jobId, ...body }, undefined, transfer) };
+    return this.submit<LoadResult>({ type: 'load', jobId: this.nextJobId++, ...body }, undefined, transfer);
   }
 
-  evaluate(body: RequestBody<'evaluate'>, onProgress: Pending['onProgress']): { jobId: JobId; done: Promise<EvalResult> } {
-    const jobId = this.nextJobId++;
-    return { jobId, done: this.submit<EvalResult>({ type: 'evaluate', jobId, ...body }, onProgress) };
+  evaluate(body: RequestBody<'evaluate'>, onProgress: Pending['onProgress']): Job<EvalResult> {
+    return this.submit<EvalResult>({ type: 'evaluate', jobId: this.nextJobId++, ...body }, onProgress);
+  }
+
+  prune(body: RequestBody<'prune'>, onProgress: Pending['onProgress']): Job<PruneResultMessage> {
+    return this.submit<PruneResultMessage>({ type: 'prune', jobId: this.nextJobId++, ...body }, onProgress);
   }
 
   cancel(jobId: JobId): void {

@@ -8,5 +8,6 @@ export { HessianAccumulatorGpu, hessianStatsGpu, type HessianStats } from './ker
 export { encodeWandaScore, wandaScoreGpu } from './kernels/wandaScore/wandaScore.gpu';
 export { encodeRowSelect, rowSelectGpu } from './kernels/rowSelect/rowSelect.gpu';
 export { encodeNmSelect, nmSelectGpu, NM_MAX_GROUP } from './kernels/nmSelect/nmSelect.gpu';
-export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
+export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
+export { encodeReadColumns, encodeWriteColumns, type ColumnRange } from './kernels/columnRange/columnRange.gpu';
 export { benchGpuKernels, type KernelBenchOptions, type KernelBenchRow } from './bench';

@@ -2,6 +2,7 @@
 // mask, U and the block error stay on the device for the whole sweep over the columns.
 import { GpuError, type GpuContext } from '../../context';
 import { ceilDiv, defineProgram, rowRangesWithinBinding } from '../../program';
+import { encodeReadColumns, encodeWriteColumns } from '../columnRange/columnRange.gpu';
 import { checkNmPattern } from '../nmSelect/nmSelect.gpu';
 import type { PrunePattern } from '../pruneOrder';
 import pruneOrder from '../pruneOrder.wgsl?raw';
@@ -14,6 +15,8 @@ const uniforms = [
   { name: 'blockEnd', type: 'u32' },
   { name: 'keepN', type: 'u32' },
   { name: 'groupM', type: 'u32' },
+  { name: 'columnStart', type: 'u32' },
+  { name: 'columnEnd', type: 'u32' },
 ] as const;
 
 /** MAX_BLOCK in the shader: the widest block updateBlock holds in workgroup memory. */
@@ -68,6 +71,18 @@ export interface SparseGptResult {
 }
 
 /**
+ * A keep mask chosen on the host as the sweep goes, for the selections no kernel makes:
+ * SparseGPT's unstructured mask over a whole block (span = the block size) or V:N:M per group of
+ * M columns (span = M). At each span start, `choose` gets the span's current weights (rows,
+ * end − start), i.e. after every update from the columns before it, exactly where fasterprune
+ * computes its `tmp`, and returns the span's keep mask (rows, end − start; 1 keep, 0 pruned).
+ */
+export interface HostMaskStep {
+  span: number;
+  choose: (current: Float32Array, start: number, end: number) => Uint8Array | Promise<Uint8Array>;
+}
+
+/**
  * One layer's SparseGPT sweep on the device. runBlock() does one block (the rank-1 updates,
  * then the lazy update of the columns after it); run() does them all. The weights must fit one
  * storage binding: sparsegptPruneGpu splits larger matrices into row ranges.
@@ -80,6 +95,8 @@ export class SparseGptGpu {
   private readonly hinvUpper: GPUBuffer;
   private readonly blockErr: GPUBuffer;
   private readonly nm: { keepN: number; groupM: number };
+  /** (rows, ≤ MAX_BLOCK) staging of one span's weights / keep mask for HostMaskStep, made on first use. */
+  private spanBuffer: GPUBuffer | null = null;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -106,19 +123,26 @@ export class SparseGptGpu {
     this.blockErr = ctx.createBuffer(`sparsegpt.blockErr(${rows}×${errWidth})`, rows * errWidth * 4);
   }
 
-  /** Block [blockStart, blockEnd): updateBlock, then lazyUpdate of the columns after it. */
-  async runBlock(blockStart: number, blockEnd: number): Promise<void> {
+  /**
+   * Block [blockStart, blockEnd): updateBlock, then lazyUpdate of the columns after it. With
+   * `hostMask`, the block is walked span by span, each span's mask chosen by the host first.
+   */
+  async runBlock(blockStart: number, blockEnd: number, hostMask?: HostMaskStep): Promise<void> {
     const width = blockEnd - blockStart;
     if (!(blockStart >= 0 && blockEnd <= this.cols && width >= 1 && width <= SPARSEGPT_MAX_BLOCK)) {
       throw new Error(`sparsegpt: block [${blockStart}, ${blockEnd}) must lie in [0, ${this.cols}) and be 1…${SPARSEGPT_MAX_BLOCK} wide`);
     }
-    const params = { rows: this.rows, cols: this.cols, blockStart, blockEnd, ...this.nm };
-    await this.ctx.dispatch({
-      program: updateBlockProgram,
-      uniforms: params,
-      buffers: { weights: this.weights, keepMask: this.keepMask, hinvUpper: this.hinvUpper, blockErr: this.blockErr },
-      workgroups: ceilDiv(this.rows, BLOCK_ROWS),
-    });
+    const params = { rows: this.rows, cols: this.cols, blockStart, blockEnd, ...this.nm, columnStart: 0, columnEnd: width };
+    if (hostMask) {
+      this.checkHostMask(hostMask);
+      for (let spanStart = 0; spanStart < width; spanStart += hostMask.span) {
+        const spanEnd = Math.min(spanStart + hostMask.span, width);
+        await this.chooseOnHost(hostMask, blockStart + spanStart, blockStart + spanEnd);
+        await this.updateBlock({ ...params, columnStart: spanStart, columnEnd: spanEnd });
+      }
+    } else {
+      await this.updateBlock(params);
+    }
     if (blockEnd === this.cols) return;
     await this.ctx.dispatch({
       program: lazyUpdateProgram,
@@ -129,11 +153,41 @@ export class SparseGptGpu {
   }
 
   /** All blocks of blockSize columns (fasterprune's blocksize, default 128). */
-  async run(blockSize = SPARSEGPT_MAX_BLOCK): Promise<void> {
+  async run(blockSize = SPARSEGPT_MAX_BLOCK, hostMask?: HostMaskStep): Promise<void> {
     if (this.nm.groupM > 0 && blockSize % this.nm.groupM !== 0) {
       throw new Error(`sparsegpt: block size ${blockSize} is not a multiple of M = ${this.nm.groupM}, so N:M groups would straddle blocks`);
     }
-    for (let start = 0; start < this.cols; start += blockSize) await this.runBlock(start, Math.min(start + blockSize, this.cols));
+    for (let start = 0; start < this.cols; start += blockSize) await this.runBlock(start, Math.min(start + blockSize, this.cols), hostMask);
+  }
+
+  private async updateBlock(params: Record<string, number>): Promise<void> {
+    await this.ctx.dispatch({
+      program: updateBlockProgram,
+      uniforms: params,
+      buffers: { weights: this.weights, keepMask: this.keepMask, hinvUpper: this.hinvUpper, blockErr: this.blockErr },
+      workgroups: ceilDiv(this.rows, BLOCK_ROWS),
+    });
+  }
+
+  private checkHostMask(hostMask: HostMaskStep): void {
+    if (this.nm.groupM > 0) throw new Error('sparsegpt: a host-chosen mask and N:M chosen inside the block exclude each other');
+    if (!(Number.isInteger(hostMask.span) && hostMask.span >= 1 && hostMask.span <= SPARSEGPT_MAX_BLOCK)) {
+      throw new Error(`sparsegpt: host mask span must be an integer in 1…${SPARSEGPT_MAX_BLOCK}, got ${hostMask.span}`);
+    }
+  }
+
+  /** Reads columns [start, end) as they are now, asks the host for their mask, writes it. */
+  private async chooseOnHost(hostMask: HostMaskStep, start: number, end: number): Promise<void> {
+    const { rows, cols } = this;
+    const count = rows * (end - start);
+    this.spanBuffer ??= this.ctx.createBuffer(`sparsegpt.span(${rows}×${Math.min(cols, SPARSEGPT_MAX_BLOCK)})`, rows * Math.min(cols, SPARSEGPT_MAX_BLOCK) * 4);
+    const range = { rows, cols, start, end };
+    await encodeReadColumns(this.ctx, { matrix: this.weights, compact: this.spanBuffer }, range);
+    const current = await this.ctx.readFloat32(this.spanBuffer, count);
+    const keep = await hostMask.choose(current, start, end);
+    if (keep.length !== count) throw new Error(`sparsegpt: host mask for columns [${start}, ${end}) has ${keep.length} values, expected ${rows}×${end - start}`);
+    this.ctx.write(this.spanBuffer, Uint32Array.from(keep));
+    await encodeWriteColumns(this.ctx, { matrix: this.keepMask, compact: this.spanBuffer }, range);
   }
 
   async read(): Promise<SparseGptResult> {
@@ -144,7 +198,7 @@ export class SparseGptGpu {
   }
 
   destroy(): void {
-    for (const b of [this.weights, this.keepMask, this.hinvUpper, this.blockErr]) this.ctx.release(b);
+    for (const b of [this.weights, this.keepMask, this.hinvUpper, this.blockErr, this.spanBuffer]) if (b) this.ctx.release(b);
   }
 }
 

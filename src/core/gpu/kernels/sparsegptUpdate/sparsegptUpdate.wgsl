@@ -1,7 +1,13 @@
 // SparseGPT's weight update (IST-DASLab/sparsegpt, SparseGPT.fasterprune), two entry points:
 //   updateBlock — the column-by-column rank-1 updates inside one block [blockStart, blockEnd)
 //                 (and, in N:M mode, the choice of the pruned weights at each group start);
-//                 writes Q into the block and the block's error Err (rows × width).
+//                 writes Q into the block and the block's error Err (rows × width). It may walk
+//                 only the block columns [columnStart, columnEnd) (offsets in the block; the whole
+//                 block is 0, width): their updates still reach every later column of the block,
+//                 those become Q and the later ones keep their updated values, so a block run
+//                 as consecutive spans gives the same bits as one dispatch. The host then chooses
+//                 each span's mask from the block's current weights (SparseGPT's block-wide
+//                 unstructured mask, or V:N:M per group of M) between the dispatches.
 //   lazyUpdate  — W[:, blockEnd:] −= Err · U[block, blockEnd:], a tiled GEMM.
 // U = hinvUpper, the upper Cholesky factor of H⁻¹. Shapes come from `params`.
 
@@ -12,6 +18,8 @@ struct Params {
   blockEnd: u32,
   keepN: u32,
   groupM: u32,  // 0: keepMask is given; > 0: choose N:M inside the block and write keepMask
+  columnStart: u32,  // updateBlock walks block columns [columnStart, columnEnd)
+  columnEnd: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -56,7 +64,7 @@ fn updateBlock(
   }
   workgroupBarrier();
 
-  for (var i = 0u; i < width; i++) {
+  for (var i = params.columnStart; i < params.columnEnd; i++) {
     if (params.groupM > 0u && i % params.groupM == 0u) {
       if (live && lid.x == 0u) {
         chooseNmGroup(slot, i, min(i + params.groupM, width));
@@ -77,12 +85,14 @@ fn updateBlock(
     workgroupBarrier();
   }
 
-  // The block becomes Q: kept weights as updated, pruned ones 0 (fasterprune's W[:, i1:i2] = Q1).
-  for (var j = lid.x; j < width; j += WG_X) {
+  // The walked columns become Q: kept weights as updated, pruned ones 0 (fasterprune's
+  // W[:, i1:i2] = Q1); the columns after them carry the updates so far.
+  for (var j = params.columnStart + lid.x; j < width; j += WG_X) {
     if (live) {
       let keep = blockKeep[slot + j];
-      weights[row * C + start + j] = select(0.0, blockW[slot + j], keep != 0u);
-      if (params.groupM > 0u) {
+      let walked = j < params.columnEnd;
+      weights[row * C + start + j] = select(blockW[slot + j], select(0.0, blockW[slot + j], keep != 0u), walked);
+      if (params.groupM > 0u && walked) {
         keepMask[row * C + start + j] = keep;
       }
     }

@@ -1,0 +1,136 @@
+// Per-layer input statistics behind one small interface, so a GPU Hessian kernel
+// (src/core/gpu/kernels/hessian) can replace the CPU loops without touching calibration.
+//
+// Accumulated: Σ_t x_t x_tᵀ (the Gram matrix), Σ_t x_tj², max_t |x_tj|, all in float64: each
+// product of two float32 values is exact in float64, so the only rounding is in the additions.
+// SparseGPT's add_batch keeps a float32 running average H ← H·n/(n+b) + 2/(n+b)·X_b X_bᵀ; the
+// sum divided once at the end (H = 2/n · Σ x xᵀ) is the same matrix up to that rounding and does
+// not depend on how the tokens were batched. (The reference's n counts sequences, ours tokens:
+// a constant factor, which changes neither SparseGPT's weights nor its masks.)
+import type { LayerStats, Matrix } from '../prune/types.ts';
+
+/** The raw sums over `tokens` input vectors of one layer. */
+export interface InputSums {
+  channels: number;
+  tokens: number;
+  /** (C_in, C_in) Σ_t x_t x_tᵀ; absent when the Hessian was not asked for. */
+  gram?: Float64Array;
+  /** (C_in) Σ_t x_tj². */
+  sqNorm: Float64Array;
+  /** (C_in) max_t |x_tj|; NaN once any input is NaN. */
+  maxAbs: Float64Array;
+}
+
+export interface StatsAccumulator {
+  readonly channels: number;
+  /** Adds token rows x (tokens, C_in), row-major. */
+  add(x: Float32Array, tokens: number): void | Promise<void>;
+  /** The sums so far; the accumulator can be dropped afterwards. */
+  finish(): InputSums | Promise<InputSums>;
+}
+
+export interface AccumulatorSpec {
+  layerId: string;
+  channels: number;
+  /** Accumulate the Gram matrix (SparseGPT, sensitivity, reconstruction error). */
+  hessian: boolean;
+}
+
+export type AccumulatorFactory = (spec: AccumulatorSpec) => StatsAccumulator;
+
+/**
+ * CPU reference. Tokens are taken in groups of four consecutive ones (counted over the whole
+ * stream, so batch boundaries do not matter): the four products of a Gram entry are summed, then
+ * added — a fixed order, four times fewer passes over the C×C matrix. Only the upper triangle is
+ * accumulated and mirrored at the end.
+ */
+export class CpuStatsAccumulator implements StatsAccumulator {
+  static readonly GROUP = 4;
+  readonly channels: number;
+  private tokens = 0;
+  private readonly gram: Float64Array | undefined;
+  private readonly sqNorm: Float64Array;
+  private readonly maxAbs: Float64Array;
+  /** Up to GROUP - 1 tokens waiting for their group to fill, as float64 rows. */
+  private readonly pending: Float64Array;
+  private pendingCount = 0;
+
+  constructor(spec: Pick<AccumulatorSpec, 'channels' | 'hessian'>) {
+    this.channels = spec.channels;
+    this.gram = spec.hessian ? new Float64Array(spec.channels * spec.channels) : undefined;
+    this.sqNorm = new Float64Array(spec.channels);
+    this.maxAbs = new Float64Array(spec.channels);
+    this.pending = new Float64Array(CpuStatsAccumulator.GROUP * spec.channels);
+  }
+
+  add(x: Float32Array, tokens: number): void {
+    const C = this.channels;
+    if (x.length !== tokens * C) throw new Error(`stats accumulator: ${x.length} values for ${tokens} tokens x ${C} channels`);
+    for (let t = 0; t < tokens; t++) {
+      const row = this.pendingCount * C;
+      for (let j = 0; j < C; j++) this.pending[row + j] = x[t * C + j];
+      if (++this.pendingCount === CpuStatsAccumulator.GROUP) this.flushGroup();
+    }
+    this.tokens += tokens;
+  }
+
+  /** Per-channel sums of the pending rows, in token order. */
+  private addChannelStats(count: number): void {
+    const { channels: C, pending, sqNorm, maxAbs } = this;
+    for (let k = 0; k < count; k++) {
+      for (let a = 0; a < C; a++) {
+        const v = pending[k * C + a];
+        sqNorm[a] += v * v;
+        maxAbs[a] = Math.max(maxAbs[a], Math.abs(v));
+      }
+    }
+  }
+
+  private flushGroup(): void {
+    const { channels: C, pending: p, gram } = this;
+    this.addChannelStats(CpuStatsAccumulator.GROUP);
+    this.pendingCount = 0;
+    if (gram === undefined) return;
+    const [r1, r2, r3] = [C, 2 * C, 3 * C];
+    for (let a = 0; a < C; a++) {
+      const [x0, x1, x2, x3] = [p[a], p[r1 + a], p[r2 + a], p[r3 + a]];
+      const base = a * C;
+      for (let b = a; b < C; b++) gram[base + b] += x0 * p[b] + x1 * p[r1 + b] + (x2 * p[r2 + b] + x3 * p[r3 + b]);
+    }
+  }
+
+  /** The last, incomplete group: one token at a time. */
+  private flushRemainder(): void {
+    const { channels: C, pending: p, gram } = this;
+    const count = this.pendingCount;
+    this.addChannelStats(count);
+    this.pendingCount = 0;
+    if (gram === undefined) return;
+    for (let k = 0; k < count; k++) {
+      const row = k * C;
+      for (let a = 0; a < C; a++) {
+        const xa = p[row + a];
+        const base = a * C;
+        for (let b = a; b < C; b++) gram[base + b] += xa * p[row + b];
+      }
+    }
+  }
+
+  finish(): InputSums {
+    this.flushRemainder();
+    const { channels: C, gram } = this;
+    if (gram !== undefined) for (let a = 0; a < C; a++) for (let b = a + 1; b < C; b++) gram[b * C + a] = gram[a * C + b];
+    return { channels: C, tokens: this.tokens, gram, sqNorm: this.sqNorm, maxAbs: this.maxAbs };
+  }
+}
+
+export const cpuAccumulatorFactory: AccumulatorFactory = (spec) => new CpuStatsAccumulator(spec);
+
+/** LayerStats from the sums: H = 2/n · Σ x xᵀ (an empty Hessian when it was not accumulated). */
+export function layerStatsFromSums(sums: InputSums, outputSample?: Matrix): LayerStats {
+  const n = sums.tokens;
+  const hessian = sums.gram === undefined ? new Float64Array(0) : sums.gram.map((g) => (n === 0 ? 0 : (2 / n) * g));
+  const stats: LayerStats = { tokens: n, sqNorm: Float64Array.from(sums.sqNorm), maxAbs: Float32Array.from(sums.maxAbs), hessian };
+  if (outputSample !== undefined) stats.outputSample = outputSample;
+  return stats;
+}

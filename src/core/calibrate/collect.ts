@@ -1,0 +1,174 @@
+// collectStats: run calibration samples through an instrumented model and accumulate, per linear
+// layer, its LayerStats (and optionally a token-selected ‖X_j‖² for TAMP), and per attention site
+// the mean probabilities. calibrate() wraps it: instrument, open a session, collect, release.
+import type { Dataset, Preprocess } from '../eval/datasets.ts';
+import type { HostTensor, ModelRunner } from '../eval/runner.ts';
+import type { AttentionSite, LinearLayer } from '../model/types.ts';
+import type { ModelProto } from '../onnx/types.ts';
+import { writeModel } from '../onnx/write.ts';
+import type { LayerStats } from '../prune/types.ts';
+import { cpuAccumulatorFactory, layerStatsFromSums, type AccumulatorFactory, type InputSums, type StatsAccumulator } from './accumulator.ts';
+import { AttentionAccumulator, type AttentionStats } from './attention.ts';
+import { calibrationFeeds } from './feeds.ts';
+import { instrumentModel, type TapPlan } from './instrument.ts';
+import { deriveSeed } from './random.ts';
+import { TokenReservoir } from './reservoir.ts';
+import { calibrationTarget, type CalibrationTarget } from './targets.ts';
+import { selectedSqNorm, type TokenSelectionSite } from './tokenSelection.ts';
+import { toTokenRows } from './tokens.ts';
+
+export interface CalibrationProgress {
+  /** Samples run so far, of `total`. */
+  done: number;
+  total: number;
+}
+
+export interface CollectOptions {
+  /** The calibration samples to run, in order (see chooseSamples). */
+  sampleIndices: readonly number[];
+  /** Samples per session run (default 8). The statistics do not depend on it. */
+  batchSize?: number;
+  preprocess?: Preprocess;
+  /** Accumulate each layer's Hessian H = 2/n·X Xᵀ (default true). */
+  hessian?: boolean;
+  /** Keep a seeded reservoir of this many output tokens per layer (default 0: none). */
+  outputSample?: number;
+  /** Seed of the output reservoirs (each layer gets its own stream). */
+  seed?: number;
+  /** Attention sites whose mean probabilities are wanted (their outputs must be tapped). */
+  attention?: readonly AttentionSite[];
+  /** TAMP's AMIA token selection: layer id → the attention site that scores its tokens. */
+  tokenSelection?: ReadonlyMap<string, TokenSelectionSite>;
+  accumulatorFactory?: AccumulatorFactory;
+  onProgress?: (progress: CalibrationProgress) => void;
+  /** Checked between batches; an AbortSignal fits. */
+  cancel?: { readonly aborted: boolean };
+}
+
+export interface CalibrationStats {
+  samples: number;
+  /** Per linear layer id. `hessian` has length 0 when it was not accumulated. */
+  layers: Map<string, LayerStats>;
+  /** Per layer id, Σ x_j² over the tokens AMIA selected in each sample (tokenSelection only). */
+  selectedSqNorm: Map<string, Float64Array>;
+  /** Per Softmax node name. */
+  attention: Map<string, AttentionStats>;
+}
+
+export class CalibrationCancelled extends Error {
+  override name = 'CalibrationCancelled';
+  constructor() {
+    super('Calibration cancelled');
+  }
+}
+
+interface LayerState {
+  target: CalibrationTarget;
+  accumulator: StatsAccumulator;
+  feedsAccumulator: boolean;
+  reservoir?: TokenReservoir;
+  selected?: Float64Array;
+}
+
+function tapped(outputs: Record<string, HostTensor>, name: string): HostTensor {
+  const tensor = outputs[name];
+  if (tensor === undefined) throw new Error(`calibration: the session did not return "${name}"; was the model instrumented for it?`);
+  return tensor;
+}
+
+export async function collectStats(
+  runner: ModelRunner,
+  dataset: Dataset,
+  targets: readonly CalibrationTarget[],
+  options: CollectOptions,
+): Promise<CalibrationStats> {
+  const { sampleIndices, batchSize = 8, hessian = true, outputSample = 0, seed = 0 } = options;
+  const factory = options.accumulatorFactory ?? cpuAccumulatorFactory;
+  // Layers that read the same tensors (q, k and v after one LayerNorm) share one accumulator;
+  // the first of them feeds it.
+  const shared = new Map<string, StatsAccumulator>();
+  const states: LayerState[] = targets.map((target, i) => {
+    const key = JSON.stringify(target.inputs);
+    const existing = shared.get(key);
+    const accumulator = existing ?? factory({ layerId: target.id, channels: target.inFeatures, hessian });
+    shared.set(key, accumulator);
+    return {
+      target,
+      accumulator,
+      feedsAccumulator: existing === undefined,
+      reservoir: outputSample > 0 ? new TokenReservoir(outputSample, target.outFeatures, deriveSeed(seed, i)) : undefined,
+      selected: options.tokenSelection?.has(target.id) ? new Float64Array(target.inFeatures) : undefined,
+    };
+  });
+  const attention = (options.attention ?? []).map((site) => ({ site, accumulator: new AttentionAccumulator(site.softmaxNode) }));
+  const total = sampleIndices.length;
+  options.onProgress?.({ done: 0, total });
+  for (let start = 0; start < total; start += batchSize) {
+    if (options.cancel?.aborted) throw new CalibrationCancelled();
+    const batch = sampleIndices.slice(start, start + batchSize);
+    const outputs = await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0], options.preprocess));
+    for (const state of states) await addLayerBatch(state, outputs, batch.length, options.tokenSelection);
+    for (const { site, accumulator } of attention) accumulator.add(tapped(outputs, site.output));
+    options.onProgress?.({ done: Math.min(start + batchSize, total), total });
+  }
+  const layers = new Map<string, LayerStats>();
+  const selected = new Map<string, Float64Array>();
+  const sums = new Map<StatsAccumulator, InputSums>();
+  for (const state of states) {
+    if (!sums.has(state.accumulator)) sums.set(state.accumulator, await state.accumulator.finish());
+    layers.set(state.target.id, layerStatsFromSums(sums.get(state.accumulator)!, state.reservoir?.sample()));
+    if (state.selected) selected.set(state.target.id, state.selected);
+  }
+  return { samples: total, layers, selectedSqNorm: selected, attention: new Map(attention.map(({ site, accumulator }) => [site.softmaxNode, accumulator.finish()])) };
+}
+
+async function addLayerBatch(
+  state: LayerState,
+  outputs: Record<string, HostTensor>,
+  batch: number,
+  tokenSelection: ReadonlyMap<string, TokenSelectionSite> | undefined,
+): Promise<void> {
+  const { target } = state;
+  for (let u = 0; u < target.inputs.length; u++) {
+    const input = target.inputs[u];
+    const x = toTokenRows(tapped(outputs, input.tensor), input.channelAxis, target.inFeatures, `layer ${target.id} input`);
+    if (state.feedsAccumulator) await state.accumulator.add(x.data, x.tokens);
+    if (!state.reservoir && !state.selected) continue;
+    const output = target.outputs[u];
+    const y = toTokenRows(tapped(outputs, output.tensor), output.channelAxis, target.outFeatures, `layer ${target.id} output`);
+    state.reservoir?.add(y.data, y.tokens);
+    const site = tokenSelection?.get(target.id);
+    if (state.selected && site) {
+      const sqNorm = selectedSqNorm(x, y, tapped(outputs, site.tensor), batch, `layer ${target.id}`);
+      for (let j = 0; j < sqNorm.length; j++) state.selected[j] += sqNorm[j];
+    }
+  }
+}
+
+export interface CalibrateRequest {
+  model: ModelProto;
+  layers: readonly LinearLayer[];
+  /** Also tap the layers' outputs (needed for outputSample and token selection). */
+  tapOutputs?: boolean;
+  createRunner: (bytes: Uint8Array) => Promise<ModelRunner>;
+  dataset: Dataset;
+  options: CollectOptions;
+}
+
+/** Instruments `model` for `layers` (and options.attention), opens a session, collects, releases. */
+export async function calibrate(request: CalibrateRequest): Promise<CalibrationStats> {
+  const { model, layers, options } = request;
+  const plan: TapPlan = {
+    linearInputs: layers,
+    linearOutputs: request.tapOutputs ? layers : [],
+    attention: options.attention ?? [],
+    tensors: [...(options.tokenSelection?.values() ?? [])].map((site) => site.tensor),
+  };
+  const targets = layers.map((layer) => calibrationTarget(model, layer));
+  const runner = await request.createRunner(writeModel(instrumentModel(model, plan)));
+  try {
+    return await collectStats(runner, request.dataset, targets, options);
+  } finally {
+    await runner.release();
+  }
+}

@@ -1,0 +1,28 @@
+// Calibration: instrument a model, run calibration samples, accumulate per-layer statistics.
+// See docs/calibration.md.
+export { instrumentModel, tappedTensorNames, InstrumentError, type TapPlan } from './instrument.ts';
+export { calibrationTarget, type CalibrationTarget, type ChannelAxis, type TappedActivation } from './targets.ts';
+export { toTokenRows, tokenSlice, TapShapeError, type TokenRows } from './tokens.ts';
+export {
+  CpuStatsAccumulator,
+  cpuAccumulatorFactory,
+  layerStatsFromSums,
+  type AccumulatorFactory,
+  type AccumulatorSpec,
+  type InputSums,
+  type StatsAccumulator,
+} from './accumulator.ts';
+export { AttentionAccumulator, type AttentionStats } from './attention.ts';
+export { TokenReservoir } from './reservoir.ts';
+export { calibrationFeeds } from './feeds.ts';
+export { chooseSamples, deriveSeed, mulberry32, type Random } from './random.ts';
+export { selectedSqNorm, type TokenSelectionSite } from './tokenSelection.ts';
+export {
+  calibrate,
+  collectStats,
+  CalibrationCancelled,
+  type CalibrateRequest,
+  type CalibrationProgress,
+  type CalibrationStats,
+  type CollectOptions,
+} from './collect.ts';

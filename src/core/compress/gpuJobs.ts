@@ -1,0 +1,286 @@
+// One layer's PruneJob on WebGPU: the same job object and result as runPruneJob (jobs.ts), with
+// the scoring, selection and SparseGPT sweep on the device kernels of src/core/gpu, and on the
+// CPU only what has no kernel (named in `backend`). The equivalence contract with runPruneJob —
+// bit-identical, or bounded and tested — is in docs/gpu-kernels.md ("Prune jobs on WebGPU").
+import type { GpuContext } from '../gpu/context.ts';
+import { rowRangesWithinBinding } from '../gpu/program.ts';
+import { encodeNmSelect, NM_MAX_GROUP } from '../gpu/kernels/nmSelect/nmSelect.gpu.ts';
+import { encodeRowSelect } from '../gpu/kernels/rowSelect/rowSelect.gpu.ts';
+import { encodeWandaScore } from '../gpu/kernels/wandaScore/wandaScore.gpu.ts';
+import { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep } from '../gpu/kernels/sparsegptUpdate/sparsegptUpdate.gpu.ts';
+import { hessianInverseCholesky } from '../prune/hessianInverse.ts';
+import { magnitudeScores } from '../prune/magnitude.ts';
+import { applyKeepMask, fullMask, prunedCount } from '../prune/masks.ts';
+import { validatePattern, type SparsityPattern } from '../prune/patterns.ts';
+import { relativeReconstructionError } from '../prune/reconstruction.ts';
+import { PruneError, type KeepMask, type Matrix, type PruneResult } from '../prune/types.ts';
+import { assertFinite, assertLength, assertWeight } from '../prune/validate.ts';
+import { keepVNM } from '../prune/vnm.ts';
+import { runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn } from './jobs.ts';
+
+/** What ran a job: the prune result and the `backend` label of PruneJobResult. */
+interface BackendResult extends PruneResult {
+  backend: string;
+}
+
+/**
+ * A `pruneLayer` on one GpuContext. Jobs run one after another (a GpuContext takes one call at a
+ * time), in the order they were handed in.
+ */
+export function gpuPruneLayer(ctx: GpuContext): PruneLayerFn {
+  let previous: Promise<unknown> = Promise.resolve();
+  return (job) => {
+    const result = previous.then(() => runPruneJobGpu(ctx, job));
+    previous = result.catch(() => undefined);
+    return result;
+  };
+}
+
+/** runPruneJob's result for `job`, computed on the device (see docs/gpu-kernels.md for how equal). */
+export async function runPruneJobGpu(ctx: GpuContext, job: PruneJob): Promise<PruneJobResult> {
+  const start = performance.now();
+  const ran = job.method === 'magnitude' ? await magnitudeGpu(ctx, job) : job.method === 'wanda' ? await wandaGpu(ctx, job) : await sparseGptGpu(ctx, job);
+  // runPruneJob's error measure, on the same Hessian.
+  const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, ran.weight, { hessian: job.hessian }) : null;
+  return { index: job.index, layerId: job.layerId, weight: ran.weight, keep: ran.keep, relativeError, ms: performance.now() - start, backend: ran.backend };
+}
+
+function missing(job: PruneJob, what: string): never {
+  throw new Error(`prune job ${job.layerId}: method ${job.method} needs ${what}, which calibration did not provide`);
+}
+
+/** The CPU path for a case no kernel covers, labelled with the reason (never silent). */
+function onCpu(job: PruneJob, reason: string): BackendResult {
+  const { weight, keep } = runPruneJob(job);
+  return { weight, keep, backend: `cpu (${reason})` };
+}
+
+// ---- Selection: scores (filled on the device) → keep mask ----------------------------------
+
+/** The comparison the selection kernels make: the k lowest per row, or N:M (N kept). */
+type Selection = { kind: 'row'; pruneCount: number } | { kind: 'nm'; n: number; m: number };
+
+/**
+ * Keep mask (rows, cols) of scores that `fillScores` puts on the device, row range by row range
+ * when the matrix exceeds one binding; the scores never come back to the host.
+ */
+async function selectOnGpu(
+  ctx: GpuContext,
+  rows: number,
+  cols: number,
+  selection: Selection,
+  fillScores: (scores: GPUBuffer, r0: number, r1: number) => Promise<void>,
+): Promise<Uint8Array> {
+  const keep = new Uint8Array(rows * cols);
+  for (const [r0, r1] of rowRangesWithinBinding(rows, cols * 4, ctx.limits.maxStorageBufferBindingSize, 'prune job')) {
+    const n = r1 - r0;
+    const scores = ctx.createBuffer(`pruneJob.scores(${n}×${cols})`, n * cols * 4);
+    const keepMask = ctx.createBuffer(`pruneJob.keepMask(${n}×${cols})`, n * cols * 4);
+    try {
+      await fillScores(scores, r0, r1);
+      if (selection.kind === 'row') await encodeRowSelect(ctx, { scores, keepMask }, n, cols, selection.pruneCount);
+      else await encodeNmSelect(ctx, { scores, keepMask }, n, cols, selection.n, selection.m);
+      keep.set(await ctx.readUint32(keepMask, n * cols), r0 * cols);
+    } finally {
+      ctx.release(scores);
+      ctx.release(keepMask);
+    }
+  }
+  return keep;
+}
+
+/** The selection kernel for an unstructured or N:M pattern, or why none fits. */
+function selectionFor(pattern: Exclude<SparsityPattern, { kind: 'vnm' }>, groupSize: number): Selection | { unsupported: string } {
+  if (pattern.kind === 'unstructured') return { kind: 'row', pruneCount: prunedCount(groupSize, pattern.sparsity) };
+  if (pattern.m > NM_MAX_GROUP) return { unsupported: `N:M with M > ${NM_MAX_GROUP} has no GPU kernel` };
+  return { kind: 'nm', n: pattern.n, m: pattern.m };
+}
+
+const asMask = (rows: number, cols: number, data: Uint8Array): KeepMask => ({ rows, cols, data });
+
+// ---- Magnitude -----------------------------------------------------------------------------
+
+/** Scores and VENOM's selection both on the CPU: the mask is the CPU path's, bit for bit. */
+const VNM_ON_CPU = 'V:N:M selection has no GPU kernel';
+
+/**
+ * |W| on the CPU (it is exact in float32 either way), selection on the device. The per-layer
+ * comparison group is one row of numel scores for rowSelect: the same ⌊numel·s⌋ lowest with
+ * ties by flat index as keepPerLayer.
+ */
+async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
+  const { weight, pattern } = job;
+  assertWeight(weight, 'magnitude');
+  validatePattern(pattern, weight.rows, weight.cols);
+  if (pattern.kind === 'vnm') return onCpu(job, VNM_ON_CPU);
+  const scores = magnitudeScores(weight);
+  const perLayer = pattern.kind === 'unstructured' && job.magnitudeGroup === 'layer';
+  const [rows, cols] = perLayer ? [1, scores.length] : [weight.rows, weight.cols];
+  if (cols * 4 > ctx.limits.maxStorageBufferBindingSize) return onCpu(job, 'the per-layer comparison group is larger than one storage binding');
+  const selection = selectionFor(pattern, cols);
+  if ('unsupported' in selection) return onCpu(job, selection.unsupported);
+  const keep = await selectOnGpu(ctx, rows, cols, selection, async (buffer, r0, r1) => ctx.write(buffer, scores.subarray(r0 * cols, r1 * cols)));
+  return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), backend: 'webgpu+cpu (|W|)' };
+}
+
+// ---- Wanda ---------------------------------------------------------------------------------
+
+/** wandaScores' checks of sqNorm, with its messages. */
+function checkSqNorm(sqNorm: Float64Array, cols: number): void {
+  assertLength(sqNorm, cols, 'wanda: sqNorm (one per input channel)');
+  assertFinite(sqNorm, 'wanda: sqNorm');
+  sqNorm.forEach((value, j) => {
+    if (value < 0) throw new PruneError(`wanda: sqNorm[${j}] = ${value} is negative`);
+  });
+}
+
+/**
+ * Scores |W|·sqrt(sqNorm) by the wandaScore kernel on float32 sqNorm, selection per row (Wanda's
+ * group) or N:M on the device; only the mask comes back. The CPU computes its scores in float64,
+ * so the masks agree except at near-ties (docs/gpu-kernels.md).
+ */
+async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
+  const { weight, pattern } = job;
+  const { rows, cols } = weight;
+  const sqNorm = job.sqNorm ?? missing(job, 'sqNorm'); // checks in runPruneJob's order
+  assertWeight(weight, 'wanda');
+  validatePattern(pattern, rows, cols);
+  checkSqNorm(sqNorm, cols);
+  if (pattern.kind === 'vnm') return onCpu(job, VNM_ON_CPU);
+  const selection = selectionFor(pattern, cols);
+  if ('unsupported' in selection) return onCpu(job, selection.unsupported);
+  const sqNormBuffer = ctx.upload(`pruneJob.sqNorm(${cols})`, Float32Array.from(sqNorm));
+  try {
+    const keep = await selectOnGpu(ctx, rows, cols, selection, async (scores, r0, r1) => {
+      const weights = ctx.upload(`pruneJob.weights(${r1 - r0}×${cols})`, weight.data.subarray(r0 * cols, r1 * cols));
+      await encodeWandaScore(ctx, { weights, sqNorm: sqNormBuffer, scores }, r1 - r0, cols);
+      ctx.release(weights);
+    });
+    return { ...applyKeepMask(weight, asMask(rows, cols, keep)), backend: 'webgpu' };
+  } finally {
+    ctx.release(sqNormBuffer);
+  }
+}
+
+// ---- SparseGPT -----------------------------------------------------------------------------
+
+/** sparseGptPrune's option checks (sparsegpt.ts validateOptions), with its messages. */
+function checkSparseGptOptions(pattern: SparsityPattern, blockSize: number, percDamp: number): void {
+  if (!Number.isInteger(blockSize) || blockSize < 1) {
+    throw new PruneError(`SparseGPT: blockSize must be a positive integer, got ${blockSize}`);
+  }
+  if (!(percDamp >= 0) || !Number.isFinite(percDamp)) {
+    throw new PruneError(`SparseGPT: percDamp must be a finite number >= 0, got ${percDamp}`);
+  }
+  if (pattern.kind !== 'unstructured' && blockSize % pattern.m !== 0) {
+    throw new PruneError(`SparseGPT: M = ${pattern.m} must divide blockSize = ${blockSize} so that groups do not straddle blocks`);
+  }
+}
+
+/**
+ * fasterprune's opening, as sparsegpt.ts does it and in the same operation order: dead inputs
+ * (H_jj = 0 → H_jj = 1, W[:, j] = 0, on a copy of W), H += percdamp·mean(diag H)·I, U = upper
+ * Cholesky of H⁻¹ in float64, rounded to float32.
+ */
+function sparseGptOpening(weight: Matrix, hessian: Float64Array, percDamp: number): { weights: Float32Array; hinvUpper: Float32Array } {
+  const { rows, cols } = weight;
+  const weights = Float32Array.from(weight.data);
+  const h = Float64Array.from(hessian);
+  for (let j = 0; j < cols; j++) {
+    if (h[j * cols + j] !== 0) continue;
+    h[j * cols + j] = 1;
+    for (let r = 0; r < rows; r++) weights[r * cols + j] = 0;
+  }
+  let trace = 0;
+  for (let j = 0; j < cols; j++) trace += h[j * cols + j];
+  const damp = (percDamp * trace) / cols;
+  for (let j = 0; j < cols; j++) h[j * cols + j] += damp;
+  return { weights, hinvUpper: Float32Array.from(hessianInverseCholesky(h, cols)) };
+}
+
+/**
+ * OBS saliency W²/U_jj² of a span's current weights (rows, end − start), float32 as
+ * sparsegpt.ts obsScores computes it.
+ */
+function obsScores(current: Float32Array, rows: number, start: number, end: number, hinvUpper: Float32Array, cols: number): Float32Array {
+  const width = end - start;
+  const scores = new Float32Array(rows * width);
+  for (let i = 0; i < width; i++) {
+    const d = hinvUpper[(start + i) * cols + start + i];
+    const dSquared = Math.fround(d * d);
+    for (let r = 0; r < rows; r++) {
+      const w = current[r * width + i];
+      scores[r * width + i] = Math.fround(w * w) / dSquared;
+    }
+  }
+  return scores;
+}
+
+/**
+ * The mask choices sparsegpt.ts makes on the CPU, on the device's current weights: unstructured
+ * at each block start over the whole block (`thresh = sort(tmp)[int(numel·s)]`, pruned
+ * `tmp <= thresh`, as selectBlockMask), V:N:M at each group of M (VENOM on the OBS scores, as
+ * selectGroupMask).
+ */
+function hostMaskStep(pattern: Exclude<SparsityPattern, { kind: 'nm' }>, blockSize: number, rows: number, cols: number, hinvUpper: Float32Array): HostMaskStep {
+  if (pattern.kind === 'vnm') {
+    return {
+      span: pattern.m,
+      choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: obsScores(current, rows, start, end, hinvUpper, cols) }, pattern.v, pattern.m).data,
+    };
+  }
+  return {
+    span: blockSize,
+    choose: (current, start, end) => {
+      const scores = obsScores(current, rows, start, end, hinvUpper, cols);
+      const sorted = Float32Array.from(scores).sort();
+      const threshold = sorted[Math.min(Math.floor(scores.length * pattern.sparsity), scores.length - 1)];
+      return Uint8Array.from(scores, (score) => (score <= threshold ? 0 : 1));
+    },
+  };
+}
+
+const CHOLESKY_ON_CPU = 'H⁻¹ Cholesky in float64';
+
+/**
+ * SparseGPT: the opening (dead inputs, damping, U in float64) on the CPU, the column sweep on the
+ * device. N:M is chosen inside the update kernel; the unstructured block mask and V:N:M are
+ * chosen on the host from the block's current weights read back at the point of the sweep where
+ * fasterprune chooses them.
+ */
+async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
+  const { weight, pattern } = job;
+  const { rows, cols } = weight;
+  const { blockSize, percDamp } = job.sparseGpt;
+  const hessian = job.hessian ?? missing(job, 'a Hessian'); // checks in runPruneJob's order
+  assertWeight(weight, 'SparseGPT');
+  validatePattern(pattern, rows, cols);
+  checkSparseGptOptions(pattern, blockSize, percDamp);
+  assertLength(hessian, cols * cols, 'SparseGPT: hessian (C_in x C_in)');
+  assertFinite(hessian, 'SparseGPT: hessian', cols);
+  if (pattern.kind === 'unstructured' && pattern.sparsity === 0) {
+    // As sparseGptPrune: W untouched (dead inputs included); nothing to run anywhere.
+    return { weight: { rows, cols, data: Float32Array.from(weight.data) }, keep: fullMask(rows, cols), backend: 'cpu (sparsity 0: weights returned unchanged)' };
+  }
+  if (blockSize > SPARSEGPT_MAX_BLOCK) return onCpu(job, `SparseGPT blocks over ${SPARSEGPT_MAX_BLOCK} columns have no GPU kernel`);
+  if (pattern.kind === 'nm' && pattern.m > NM_MAX_GROUP) return onCpu(job, `SparseGPT N:M with M > ${NM_MAX_GROUP} has no GPU kernel`);
+  const binding = ctx.limits.maxStorageBufferBindingSize;
+  if (cols * cols * 4 > binding) return onCpu(job, 'U is larger than one storage binding');
+  // The host-chosen masks need the whole block of every row at once: one binding for W.
+  if (pattern.kind !== 'nm' && rows * cols * 4 > binding) return onCpu(job, 'W is larger than one storage binding, which the block-wide mask needs');
+
+  const { weights, hinvUpper } = sparseGptOpening(weight, hessian, percDamp);
+  if (pattern.kind === 'nm') {
+    const result = await sparsegptPruneGpu(ctx, { rows, cols, weights, hinvUpper, pattern: { kind: 'nm', keepN: pattern.n, groupM: pattern.m } }, blockSize);
+    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), backend: `webgpu+cpu (${CHOLESKY_ON_CPU})` };
+  }
+  const session = new SparseGptGpu(ctx, { rows, cols, weights, hinvUpper, pattern: { kind: 'mask', keepMask: fullMask(rows, cols).data } });
+  try {
+    await session.run(blockSize, hostMaskStep(pattern, blockSize, rows, cols, hinvUpper));
+    const result = await session.read();
+    const chosen = pattern.kind === 'vnm' ? 'V:N:M selection per group' : 'block masks';
+    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), backend: `webgpu+cpu (${CHOLESKY_ON_CPU}; ${chosen})` };
+  } finally {
+    session.destroy();
+  }
+}

@@ -1,0 +1,63 @@
+// One layer's pruning as a job: a plain object (numbers, strings, typed arrays) that can be
+// posted to a worker as is, and a pure function that runs it. The pipeline hands jobs to an
+// injected `pruneLayer` (a worker pool in the browser) and writes results back in layer order,
+// so the weights do not depend on how many workers ran the jobs or in which order they finished.
+import { magnitudePrune } from '../prune/magnitude.ts';
+import { relativeReconstructionError } from '../prune/reconstruction.ts';
+import { sparseGptPrune } from '../prune/sparsegpt.ts';
+import { wandaPrune } from '../prune/wanda.ts';
+import type { SparsityPattern } from '../prune/patterns.ts';
+import type { KeepMask, Matrix } from '../prune/types.ts';
+
+export interface PruneJob {
+  /** Index of the job within its batch; results are matched by it. */
+  index: number;
+  layerId: string;
+  /** 'prune' writes the result into the model; 'sensitivity' only measures its error. */
+  purpose: 'prune' | 'sensitivity';
+  method: 'magnitude' | 'wanda' | 'sparsegpt';
+  pattern: SparsityPattern;
+  /** Magnitude's comparison group (global scope is not a per-layer job). */
+  magnitudeGroup: 'layer' | 'row';
+  /** W (C_out × C_in), row-major float32. */
+  weight: Matrix;
+  /** (C_in) Σ x_j² (Wanda; with token selection, over the selected tokens). */
+  sqNorm?: Float64Array;
+  /** (C_in × C_in) H = 2/n·X Xᵀ (SparseGPT; and the reconstruction error for every method). */
+  hessian?: Float64Array;
+  sparseGpt: { blockSize: number; percDamp: number };
+}
+
+export interface PruneJobResult {
+  index: number;
+  layerId: string;
+  weight: Matrix;
+  keep: KeepMask;
+  /** ‖WX − ŴX‖_F / ‖WX‖_F on the calibration data, from H; null without a Hessian. */
+  relativeError: number | null;
+  ms: number;
+  /** What ran the job, e.g. 'cpu' or 'webgpu'. */
+  backend: string;
+}
+
+export type PruneLayerFn = (job: PruneJob) => Promise<PruneJobResult>;
+
+function missing(job: PruneJob, what: string): never {
+  throw new Error(`prune job ${job.layerId}: method ${job.method} needs ${what}, which calibration did not provide`);
+}
+
+/** The CPU reference path: runs the job synchronously with src/core/prune. */
+export function runPruneJob(job: PruneJob): PruneJobResult {
+  const start = performance.now();
+  const result =
+    job.method === 'magnitude'
+      ? magnitudePrune(job.weight, job.pattern, job.magnitudeGroup)
+      : job.method === 'wanda'
+        ? wandaPrune(job.weight, { sqNorm: job.sqNorm ?? missing(job, 'sqNorm') }, job.pattern)
+        : sparseGptPrune(job.weight, { hessian: job.hessian ?? missing(job, 'a Hessian') }, job.pattern, job.sparseGpt);
+  const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, result.weight, { hessian: job.hessian }) : null;
+  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, relativeError, ms: performance.now() - start, backend: 'cpu' };
+}
+
+/** The default `pruneLayer`: the CPU path in this thread. */
+export const cpuPruneLayer: PruneLayerFn = async (job) => runPruneJob(job);

@@ -1,0 +1,17 @@
+// Which linear layers a recipe prunes. Embeddings always stay dense (a patch or token embedding
+// expressed as a MatMul has role 'embed'); the output head stays dense unless includeHead, as in
+// the Wanda and SparseGPT reference code, which prune only the transformer blocks' linears.
+import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
+import type { PruneRecipe } from './types.ts';
+
+export function prunableLayers(analysis: ModelAnalysis, recipe: Pick<PruneRecipe, 'layers'>): LinearLayer[] {
+  const skip = new Set(recipe.layers.skip);
+  return analysis.linears.filter((layer) => {
+    if (layer.role === 'embed') return false;
+    if (layer.role === 'head' && !recipe.layers.includeHead) return false;
+    return !skip.has(layer.id) && !skip.has(layer.name);
+  });
+}
+
+/** "name" (C_out x C_in) for messages. */
+export const layerLabel = (layer: LinearLayer): string => `${layer.name} (${layer.outFeatures} x ${layer.inFeatures})`;
