@@ -1,63 +1,125 @@
-// `npm run bench`: a program, not a test. Times parsing and evaluation of the bundled models and
-// prints each against a baseline measured in the same process:
-//   parse:  our readModel vs a plain copy of the file bytes (the memory-bandwidth floor) and vs
-//           onnxruntime-web's InferenceSession.create (which parses the same bytes in C++);
-//   write:  our writeModel vs the same byte copy;
-//   eval:   a full evaluation vs a single forward batch (cost per batch), threads 1.
-import { readFileSync } from 'node:fs';
-import type { ModelIndex } from '../src/core/catalog/modelCard';
-import { loadModelFromDisk } from '../src/cli/loadModelDir';
-import { readModel, writeModel } from '../src/core/onnx';
-import { evaluate } from '../src/core/eval/evaluate';
-import { datasetSize } from '../src/core/eval/datasets';
-import { createRunner } from '../src/runtime/ort';
+// `npm run bench`: a program, not a test. Each section prints one table in which every row is a
+// time and its ratio against a baseline measured in the same run (named in the table's notes).
+//
+//   npm run bench                              every section
+//   npm run bench -- --only prune              layer + model + kernels (io: --only io)
+//   npm run bench -- --only layer,kernels      any of: io, prune, layer, model, kernels
+//   npm run bench -- digits-vit                io on that model only; the model section prunes it
+//   npm run bench -- --torch-threads 2         PyTorch's intra-op threads (default 1, like Node's)
+//   LAB_GPU_BACKEND=vulkan npm run bench       the WebGPU backend (see src/core/gpu/testing/nodeDevice.ts)
+//
+// Sections: io.ts (parse/write/eval), layer.ts (one 3072×768 layer: CPU vs WebGPU vs PyTorch),
+// model.ts (pruneModel on the bundled LM: CPU jobs vs WebGPU jobs), kernels.ts (GPU kernels vs
+// CPU references). The tables go to stdout as Markdown (docs/benchmarks.md quotes them),
+// progress to stderr, and everything to bench/results/latest.json.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import type { ModelIndex } from '../src/core/catalog/modelCard.ts';
+import { acquireBenchGpu, type GpuOutcome } from './gpu.ts';
+import { ioSection } from './io.ts';
+import { kernelSection } from './kernels.ts';
+import { layerSection } from './layer.ts';
+import { formatTable, reason, type Table } from './measure.ts';
+import { modelSection } from './model.ts';
+import { DEBIAN_PYTHON, type TorchOutcome } from './torch.ts';
 
-async function timeIt(fn: () => unknown | Promise<unknown>, minMs = 300, minReps = 3): Promise<number> {
-  await fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < minReps || performance.now() - start < minMs) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
+const SECTIONS = ['io', 'layer', 'model', 'kernels'] as const;
+type Section = (typeof SECTIONS)[number];
+const GROUPS: Record<string, readonly Section[]> = { prune: ['layer', 'model', 'kernels'], all: SECTIONS };
+
+interface Args {
+  sections: Set<Section>;
+  modelId?: string;
+  torchThreads: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { sections: new Set(SECTIONS), torchThreads: 1 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--only') {
+      const names = (argv[++i] ?? '').split(',').filter(Boolean);
+      const chosen = names.flatMap((name) => GROUPS[name] ?? (SECTIONS.includes(name as Section) ? [name as Section] : []));
+      const unknown = names.filter((name) => !(name in GROUPS) && !SECTIONS.includes(name as Section));
+      if (unknown.length > 0 || chosen.length === 0) throw new Error(`--only ${names.join(',')}: expected a comma list of ${[...Object.keys(GROUPS), ...SECTIONS].join(', ')}`);
+      args.sections = new Set(chosen);
+    } else if (arg === '--torch-threads') {
+      args.torchThreads = Number(argv[++i]);
+      if (!Number.isInteger(args.torchThreads) || args.torchThreads < 1) throw new Error('--torch-threads expects a positive integer');
+    } else if (arg.startsWith('--')) {
+      throw new Error(`unknown option ${arg}`);
+    } else {
+      args.modelId = arg;
+    }
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return args;
 }
 
-interface Row {
-  model: string;
-  what: string;
-  ms: number;
-  baseline: string;
-  baselineMs: number;
+const progress = (line: string) => console.error(`[bench] ${line}`);
+
+function header(args: Args, gpu: GpuOutcome | undefined, torch: TorchOutcome | undefined): string[] {
+  const cpu = cpus();
+  const lines = [
+    `node ${process.version} on ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}; the CPU path runs in one JS thread, ORT wasm with numThreads 1`,
+  ];
+  if (gpu === undefined) lines.push('GPU: not used by the sections run');
+  else if (gpu.ok) {
+    lines.push(`GPU adapter: ${gpu.gpu.description}`);
+    lines.push(`adapter.info: ${gpu.gpu.adapterInfo}`);
+    for (const note of gpu.gpu.notes) lines.push(`GPU note: ${note}`);
+  } else lines.push(`GPU: none — ${gpu.reason}`);
+  if (torch === undefined) lines.push('PyTorch: not used by the sections run');
+  else if (torch.ok) lines.push(`PyTorch ${torch.info.torch} (numpy ${torch.info.numpy}, Python ${torch.info.python}, ${DEBIAN_PYTHON}), torch.set_num_threads(${torch.info.threads})`);
+  else lines.push(`PyTorch: not run — ${torch.reason}`);
+  lines.push(`sections: ${[...args.sections].join(', ')}`);
+  return lines;
 }
 
-const rows: Row[] = [];
-const index: ModelIndex = JSON.parse(readFileSync('public/models/index.json', 'utf8'));
-const only = process.argv[2];
-if (only) index.models = index.models.filter((m) => m === only);
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const needsGpu = ['layer', 'model', 'kernels'].some((s) => args.sections.has(s as Section));
+  let gpu: GpuOutcome | undefined;
+  if (needsGpu) {
+    progress('acquiring a WebGPU device…');
+    gpu = await acquireBenchGpu();
+    progress(gpu.ok ? `GPU: ${gpu.gpu.description}` : `no GPU: ${gpu.reason}`);
+  }
 
-for (const id of index.models) {
-  const model = loadModelFromDisk(`public/models/${id}`);
-  const copyMs = await timeIt(() => model.bytes.slice());
-  const parseMs = await timeIt(() => readModel(model.bytes));
-  const ortCreateMs = await timeIt(async () => (await createRunner(model.bytes, { backend: 'wasm', numThreads: 1 })).runner.release(), 500, 3);
-  const parsed = readModel(model.bytes);
-  const writeMs = await timeIt(() => writeModel(parsed));
-  rows.push({ model: id, what: 'readModel', ms: parseMs, baseline: 'byte copy', baselineMs: copyMs });
-  rows.push({ model: id, what: 'readModel', ms: parseMs, baseline: 'ORT session create', baselineMs: ortCreateMs });
-  rows.push({ model: id, what: 'writeModel', ms: writeMs, baseline: 'byte copy', baselineMs: copyMs });
+  const tables: Table[] = [];
+  let torch: TorchOutcome | undefined;
+  const run = async (section: Section, body: () => Promise<Table>) => {
+    if (!args.sections.has(section)) return;
+    progress(`section ${section}…`);
+    const t0 = performance.now();
+    try {
+      tables.push(await body());
+    } catch (error) {
+      tables.push({ title: `${section}: failed`, notes: [reason(error)], columns: [{ header: 'error' }], rows: [[reason(error)]] });
+    }
+    progress(`section ${section} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  };
 
-  const { runner } = await createRunner(model.bytes, { backend: 'wasm', numThreads: 1 });
-  const batch = model.dataset!.kind === 'lm-tokens' ? { ...model.dataset!, sequences: model.dataset!.sequences.slice(0, 8) } : { ...model.dataset!, images: model.dataset!.images.slice(0, 8), labels: model.dataset!.labels.slice(0, 8) };
-  const batchMs = await timeIt(() => evaluate(runner, batch, { preprocess: model.card?.preprocess }), 500, 3);
-  const evalMs = await timeIt(() => evaluate(runner, model.dataset!, { preprocess: model.card?.preprocess }), 0, 3);
-  rows.push({ model: id, what: `eval (${datasetSize(model.dataset!)} samples, wasm, 1 thread)`, ms: evalMs, baseline: 'one batch of 8', baselineMs: batchMs });
-  await runner.release();
+  await run('io', () => {
+    const index: ModelIndex = JSON.parse(readFileSync('public/models/index.json', 'utf8'));
+    return ioSection(args.modelId ? index.models.filter((m) => m === args.modelId) : index.models);
+  });
+  await run('layer', async () => {
+    const result = await layerSection({ gpu: gpu!, torchThreads: args.torchThreads });
+    torch = result.torch;
+    return result.table;
+  });
+  await run('model', () => modelSection({ gpu: gpu!, modelId: args.modelId }));
+  await run('kernels', () => kernelSection(gpu!));
+
+  const lines = header(args, gpu, torch);
+  const elapsed = (performance.now() - started) / 1000;
+  console.log(`## Compression Lab benchmark\n\n${lines.map((l) => `${l}  `).join('\n')}\nwall time ${elapsed.toFixed(0)} s\n`);
+  for (const table of tables) console.log(formatTable(table));
+
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/latest.json', JSON.stringify({ date: new Date().toISOString(), header: lines, wallSeconds: elapsed, tables }, null, 2));
+  if (gpu?.ok) gpu.gpu.device.destroy();
 }
 
-console.log(`Compression Lab benchmark — node ${process.version}, median of repeated runs\n`);
-console.log(['model'.padEnd(12), 'measure'.padEnd(40), 'ms'.padStart(10), 'baseline'.padEnd(20), 'base ms'.padStart(10), 'ratio'.padStart(8)].join(' '));
-for (const r of rows)
-  console.log([r.model.padEnd(12), r.what.padEnd(40), r.ms.toFixed(2).padStart(10), r.baseline.padEnd(20), r.baselineMs.toFixed(2).padStart(10), `${(r.ms / r.baselineMs).toFixed(2)}×`.padStart(8)].join(' '));
+await main();
