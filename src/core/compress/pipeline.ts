@@ -97,7 +97,7 @@ async function runPipeline(request: PruneModelRequest): Promise<PruneOutcome> {
   const dense = await densePass(run);
   const allocationStart = now();
   const denseWeights = new Map(run.layers.map((layer) => [layer.id, run.working.readWeight(layer)]));
-  const allocation = await allocate(run, denseWeights, dense?.layers);
+  const allocation = await allocate(run, denseWeights, dense);
   const allocationMs = now() - allocationStart;
   const pruneStart = now();
   const calibrationBefore = run.calibrationMs;
@@ -213,22 +213,22 @@ function job(run: Run, index: number, layer: LinearLayer, weight: Matrix, patter
   };
 }
 
-async function allocate(run: Run, weights: Map<string, Matrix>, stats: ReadonlyMap<string, LayerStats> | undefined): Promise<Allocation> {
+async function allocate(run: Run, weights: Map<string, Matrix>, dense: CalibrationStats | undefined): Promise<Allocation> {
   const { recipe, request } = run;
   let sensitivityErrors: Map<string, number[]> | undefined;
   if (recipe.allocation.kind === 'sensitivity') {
     // Each layer pruned alone at every ratio; its error from H, no extra forward pass.
-    const statsMap = { layers: stats ?? new Map(), selectedSqNorm: new Map(), attention: new Map(), samples: 0 } as CalibrationStats;
+    const ratios = SENSITIVITY_RATIOS;
     const jobs = run.layers.flatMap((layer, l) =>
-      SENSITIVITY_RATIOS.map((ratio, k) => job(run, l * SENSITIVITY_RATIOS.length + k, layer, weights.get(layer.id)!, unstructured(ratio), statsMap, 'sensitivity')),
+      ratios.map((ratio, k) => job(run, l * ratios.length + k, layer, weights.get(layer.id)!, unstructured(ratio), dense, 'sensitivity')),
     );
     const results = await dispatchJobs(jobs, run.pruneLayer, {
       cancel: request.cancel,
       onDone: (_, done) => request.onProgress?.({ phase: 'allocate', done, total: jobs.length }),
     });
-    sensitivityErrors = new Map(run.layers.map((layer, l) => [layer.id, results.slice(l * SENSITIVITY_RATIOS.length, (l + 1) * SENSITIVITY_RATIOS.length).map((r) => r.relativeError ?? NaN)]));
+    sensitivityErrors = new Map(run.layers.map((layer, l) => [layer.id, results.slice(l * ratios.length, (l + 1) * ratios.length).map((r) => r.relativeError ?? NaN)]));
   }
-  return allocateSparsity({ recipe, layers: run.layers, weights, stats, sensitivityErrors });
+  return allocateSparsity({ recipe, layers: run.layers, weights, stats: dense?.layers, sensitivityErrors });
 }
 
 interface StageRef {
