@@ -2,7 +2,7 @@
 // per cell of a coarse grid over the whole matrix, and a one-cell-per-weight window (rows r0…,
 // columns c0…) where N:M groups and V:N:M tiles are visible. Gridlines every M columns / V rows.
 import * as d3 from 'd3';
-import type { ChartDims } from './trainingCurve';
+import { chartRoot, type ChartDims } from './svg';
 
 export interface MaskView {
   rows: number;
@@ -19,13 +19,7 @@ export interface MaskView {
 const gap = 24;
 
 export function maskChart(view: MaskView, dims: ChartDims, document: Document): SVGSVGElement {
-  const svg = d3
-    .select(document.createElementNS('http://www.w3.org/2000/svg', 'svg'))
-    .attr('width', dims.width)
-    .attr('height', dims.height)
-    .attr('viewBox', `0 0 ${dims.width} ${dims.height}`)
-    .attr('role', 'img')
-    .attr('aria-label', `Keep mask of a ${view.rows} × ${view.cols} weight matrix`);
+  const svg = chartRoot(document, dims, `Keep mask of a ${view.rows} × ${view.cols} weight matrix`);
   const half = (dims.width - gap) / 2;
   drawOverview(svg.append('g').attr('class', 'overview'), view, half, dims.height - 16);
   drawWindow(svg.append('g').attr('class', 'window').attr('transform', `translate(${half + gap},0)`), view, half, dims.height - 16);

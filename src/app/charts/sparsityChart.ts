@@ -1,7 +1,7 @@
 // Per-layer sparsity: one group of bars per block, target (outline) and achieved (filled) per
 // layer, with a <title> on each bar for hover. A function of data, dims and document.
 import * as d3 from 'd3';
-import type { ChartDims } from './trainingCurve';
+import { chartRoot, type ChartDims } from './svg';
 
 export interface LayerSparsity {
   id: string;
@@ -15,13 +15,7 @@ export interface LayerSparsity {
 const margin = { top: 12, right: 12, bottom: 36, left: 44 };
 
 export function sparsityChart(layers: LayerSparsity[], dims: ChartDims, document: Document): SVGSVGElement {
-  const svg = d3
-    .select(document.createElementNS('http://www.w3.org/2000/svg', 'svg'))
-    .attr('width', dims.width)
-    .attr('height', dims.height)
-    .attr('viewBox', `0 0 ${dims.width} ${dims.height}`)
-    .attr('role', 'img')
-    .attr('aria-label', 'Sparsity per layer, grouped by block: target and achieved');
+  const svg = chartRoot(document, dims, 'Sparsity per layer, grouped by block: target and achieved');
   if (layers.length === 0) return svg.node()!;
   const blockKey = (l: LayerSparsity) => (l.block === null ? 'other' : `block ${l.block}`);
   const blocks = [...new Set(layers.map(blockKey))];

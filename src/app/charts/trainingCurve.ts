@@ -2,22 +2,14 @@
 // of data, dimensions and a document, so it renders in Node for snapshot tests as well.
 import * as d3 from 'd3';
 import type { TrainingCurvePoint } from '../../core/catalog/modelCard';
+import { chartRoot, type ChartDims } from './svg';
 
-export interface ChartDims {
-  width: number;
-  height: number;
-}
+export type { ChartDims } from './svg';
 
 const margin = { top: 10, right: 12, bottom: 28, left: 44 };
 
 export function trainingCurveChart(curve: TrainingCurvePoint[], dims: ChartDims, document: Document): SVGSVGElement {
-  const svg = d3
-    .select(document.createElementNS('http://www.w3.org/2000/svg', 'svg'))
-    .attr('width', dims.width)
-    .attr('height', dims.height)
-    .attr('viewBox', `0 0 ${dims.width} ${dims.height}`)
-    .attr('role', 'img')
-    .attr('aria-label', 'Training curve: loss against step');
+  const svg = chartRoot(document, dims, 'Training curve: loss against step');
   const series = (['trainLoss', 'valLoss'] as const).map((key) => ({
     key,
     points: curve.filter((p) => Number.isFinite(p[key])).map((p) => [p.step, p[key] as number] as [number, number]),
