@@ -67,6 +67,17 @@ describe('the lab page (WASM)', () => {
     assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i, 'the previous model is still shown');
     assert.ok(await page.getByTestId('metrics').isVisible());
     await page.screenshot({ path: join(artifactsDir, 'lab-corrupt-file.png'), fullPage: true });
+
+    // The same through drag-and-drop: a PNG dropped on the page is named for what it is.
+    await page.getByRole('button', { name: 'Dismiss' }).click();
+    await page.evaluate(() => {
+      const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([png], 'picture.onnx'));
+      window.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    await error.waitFor();
+    assert.match(await error.innerText(), /picture\.onnx.*PNG/is);
     await page.close();
   });
 

@@ -12,7 +12,7 @@ import { checkPrunedLayer, countZeros } from './check.ts';
 import type { PruneJobResult } from './jobs.ts';
 import type { PruneOutcome } from './pipeline.ts';
 import type { CalibrationSummary, LayerPruneReport, PruneReport, PruneTotals } from './report.ts';
-import { Sha256, sha256Hex } from './sha256.ts';
+import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 import { estimatedSparseBytes } from './storage.ts';
 import type { WorkingModel } from './weights.ts';
 
@@ -76,12 +76,10 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
   return { params, zeros };
 }
 
-export function buildReport(input: ReportInput): PruneOutcome {
+export async function buildReport(input: ReportInput): Promise<PruneOutcome> {
   const { working, layers } = input;
   const reports = layers.map((layer) => layerReport(input, layer));
   const bytes = writeModel(working.model);
-  const hash = new Sha256();
-  for (const layer of layers) hash.update(storedBytes(working, layer));
   const prunedParams = layers.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
   const prunedZeros = reports.reduce((n, r) => n + Math.round(r.achievedSparsity * r.shape[0] * r.shape[1]), 0);
   const storedDense = layers.reduce((n, l) => n + storedBytes(working, l).byteLength, 0);
@@ -105,8 +103,9 @@ export function buildReport(input: ReportInput): PruneOutcome {
     allocation,
     totals,
     calibration: input.calibration,
-    weightsSha256: hash.hex(),
-    fileSha256: sha256Hex(bytes),
+    // In model order, each layer's stored bytes as written (docs/calibration.md, "Report").
+    weightsSha256: await sha256HexOfChunks(layers.map((layer) => storedBytes(working, layer))),
+    fileSha256: await sha256Hex(bytes),
     timings: input.timings,
     notes: input.notes,
   };

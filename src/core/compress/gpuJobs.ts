@@ -8,15 +8,15 @@ import { encodeNmSelect, NM_MAX_GROUP } from '../gpu/kernels/nmSelect/nmSelect.g
 import { encodeRowSelect } from '../gpu/kernels/rowSelect/rowSelect.gpu.ts';
 import { encodeWandaScore } from '../gpu/kernels/wandaScore/wandaScore.gpu.ts';
 import { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep } from '../gpu/kernels/sparsegptUpdate/sparsegptUpdate.gpu.ts';
-import { hessianInverseCholesky } from '../prune/hessianInverse.ts';
 import { magnitudeScores } from '../prune/magnitude.ts';
 import { applyKeepMask, fullMask, prunedCount } from '../prune/masks.ts';
 import { validatePattern, type SparsityPattern } from '../prune/patterns.ts';
-import { relativeReconstructionError } from '../prune/reconstruction.ts';
-import { PruneError, type KeepMask, type Matrix, type PruneResult } from '../prune/types.ts';
+import { blockThresholdKeep, obsScores, sparseGptOpening, validateSparseGptOptions } from '../prune/sparsegpt.setup.ts';
+import type { KeepMask, PruneResult } from '../prune/types.ts';
 import { assertFinite, assertLength, assertWeight } from '../prune/validate.ts';
 import { keepVNM } from '../prune/vnm.ts';
-import { runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn } from './jobs.ts';
+import { checkSqNorm } from '../prune/wanda.ts';
+import { missingStatistic, pruneJobResult, runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn } from './jobs.ts';
 
 /** What ran a job: the prune result and the `backend` label of PruneJobResult. */
 interface BackendResult extends PruneResult {
@@ -40,13 +40,7 @@ export function gpuPruneLayer(ctx: GpuContext): PruneLayerFn {
 export async function runPruneJobGpu(ctx: GpuContext, job: PruneJob): Promise<PruneJobResult> {
   const start = performance.now();
   const ran = job.method === 'magnitude' ? await magnitudeGpu(ctx, job) : job.method === 'wanda' ? await wandaGpu(ctx, job) : await sparseGptGpu(ctx, job);
-  // runPruneJob's error measure, on the same Hessian.
-  const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, ran.weight, { hessian: job.hessian }) : null;
-  return { index: job.index, layerId: job.layerId, weight: ran.weight, keep: ran.keep, relativeError, ms: performance.now() - start, backend: ran.backend };
-}
-
-function missing(job: PruneJob, what: string): never {
-  throw new Error(`prune job ${job.layerId}: method ${job.method} needs ${what}, which calibration did not provide`);
+  return pruneJobResult(job, ran, start, ran.backend);
 }
 
 /** The CPU path for a case no kernel covers, labelled with the reason (never silent). */
@@ -125,15 +119,6 @@ async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
 
 // ---- Wanda ---------------------------------------------------------------------------------
 
-/** wandaScores' checks of sqNorm, with its messages. */
-function checkSqNorm(sqNorm: Float64Array, cols: number): void {
-  assertLength(sqNorm, cols, 'wanda: sqNorm (one per input channel)');
-  assertFinite(sqNorm, 'wanda: sqNorm');
-  sqNorm.forEach((value, j) => {
-    if (value < 0) throw new PruneError(`wanda: sqNorm[${j}] = ${value} is negative`);
-  });
-}
-
 /**
  * Scores |W|·sqrt(sqNorm) by the wandaScore kernel on float32 sqNorm, selection per row (Wanda's
  * group) or N:M on the device; only the mask comes back. The CPU computes its scores in float64,
@@ -142,7 +127,7 @@ function checkSqNorm(sqNorm: Float64Array, cols: number): void {
 async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
   const { weight, pattern } = job;
   const { rows, cols } = weight;
-  const sqNorm = job.sqNorm ?? missing(job, 'sqNorm'); // checks in runPruneJob's order
+  const sqNorm = job.sqNorm ?? missingStatistic(job, 'sqNorm'); // checks in runPruneJob's order
   assertWeight(weight, 'wanda');
   validatePattern(pattern, rows, cols);
   checkSqNorm(sqNorm, cols);
@@ -164,58 +149,6 @@ async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> 
 
 // ---- SparseGPT -----------------------------------------------------------------------------
 
-/** sparseGptPrune's option checks (sparsegpt.ts validateOptions), with its messages. */
-function checkSparseGptOptions(pattern: SparsityPattern, blockSize: number, percDamp: number): void {
-  if (!Number.isInteger(blockSize) || blockSize < 1) {
-    throw new PruneError(`SparseGPT: blockSize must be a positive integer, got ${blockSize}`);
-  }
-  if (!(percDamp >= 0) || !Number.isFinite(percDamp)) {
-    throw new PruneError(`SparseGPT: percDamp must be a finite number >= 0, got ${percDamp}`);
-  }
-  if (pattern.kind !== 'unstructured' && blockSize % pattern.m !== 0) {
-    throw new PruneError(`SparseGPT: M = ${pattern.m} must divide blockSize = ${blockSize} so that groups do not straddle blocks`);
-  }
-}
-
-/**
- * fasterprune's opening, as sparsegpt.ts does it and in the same operation order: dead inputs
- * (H_jj = 0 → H_jj = 1, W[:, j] = 0, on a copy of W), H += percdamp·mean(diag H)·I, U = upper
- * Cholesky of H⁻¹ in float64, rounded to float32.
- */
-function sparseGptOpening(weight: Matrix, hessian: Float64Array, percDamp: number): { weights: Float32Array; hinvUpper: Float32Array } {
-  const { rows, cols } = weight;
-  const weights = Float32Array.from(weight.data);
-  const h = Float64Array.from(hessian);
-  for (let j = 0; j < cols; j++) {
-    if (h[j * cols + j] !== 0) continue;
-    h[j * cols + j] = 1;
-    for (let r = 0; r < rows; r++) weights[r * cols + j] = 0;
-  }
-  let trace = 0;
-  for (let j = 0; j < cols; j++) trace += h[j * cols + j];
-  const damp = (percDamp * trace) / cols;
-  for (let j = 0; j < cols; j++) h[j * cols + j] += damp;
-  return { weights, hinvUpper: Float32Array.from(hessianInverseCholesky(h, cols)) };
-}
-
-/**
- * OBS saliency W²/U_jj² of a span's current weights (rows, end − start), float32 as
- * sparsegpt.ts obsScores computes it.
- */
-function obsScores(current: Float32Array, rows: number, start: number, end: number, hinvUpper: Float32Array, cols: number): Float32Array {
-  const width = end - start;
-  const scores = new Float32Array(rows * width);
-  for (let i = 0; i < width; i++) {
-    const d = hinvUpper[(start + i) * cols + start + i];
-    const dSquared = Math.fround(d * d);
-    for (let r = 0; r < rows; r++) {
-      const w = current[r * width + i];
-      scores[r * width + i] = Math.fround(w * w) / dSquared;
-    }
-  }
-  return scores;
-}
-
 /**
  * The mask choices sparsegpt.ts makes on the CPU, on the device's current weights: unstructured
  * at each block start over the whole block (`thresh = sort(tmp)[int(numel·s)]`, pruned
@@ -223,21 +156,15 @@ function obsScores(current: Float32Array, rows: number, start: number, end: numb
  * selectGroupMask).
  */
 function hostMaskStep(pattern: Exclude<SparsityPattern, { kind: 'nm' }>, blockSize: number, rows: number, cols: number, hinvUpper: Float32Array): HostMaskStep {
+  // `current` holds the span's columns [start, end) of every row, (rows, end − start).
+  const spanScores = (current: Float32Array, start: number, end: number) => obsScores({ data: current, stride: end - start, offset: 0 }, rows, hinvUpper, cols, start, end - start);
   if (pattern.kind === 'vnm') {
     return {
       span: pattern.m,
-      choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: obsScores(current, rows, start, end, hinvUpper, cols) }, pattern.v, pattern.m).data,
+      choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: spanScores(current, start, end) }, pattern.v, pattern.m).data,
     };
   }
-  return {
-    span: blockSize,
-    choose: (current, start, end) => {
-      const scores = obsScores(current, rows, start, end, hinvUpper, cols);
-      const sorted = Float32Array.from(scores).sort();
-      const threshold = sorted[Math.min(Math.floor(scores.length * pattern.sparsity), scores.length - 1)];
-      return Uint8Array.from(scores, (score) => (score <= threshold ? 0 : 1));
-    },
-  };
+  return { span: blockSize, choose: (current, start, end) => blockThresholdKeep(spanScores(current, start, end), pattern.sparsity) };
 }
 
 const CHOLESKY_ON_CPU = 'H⁻¹ Cholesky in float64';
@@ -252,10 +179,10 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   const { weight, pattern } = job;
   const { rows, cols } = weight;
   const { blockSize, percDamp } = job.sparseGpt;
-  const hessian = job.hessian ?? missing(job, 'a Hessian'); // checks in runPruneJob's order
+  const hessian = job.hessian ?? missingStatistic(job, 'a Hessian'); // checks in runPruneJob's order
   assertWeight(weight, 'SparseGPT');
   validatePattern(pattern, rows, cols);
-  checkSparseGptOptions(pattern, blockSize, percDamp);
+  validateSparseGptOptions(pattern, blockSize, percDamp);
   assertLength(hessian, cols * cols, 'SparseGPT: hessian (C_in x C_in)');
   assertFinite(hessian, 'SparseGPT: hessian', cols);
   if (pattern.kind === 'unstructured' && pattern.sparsity === 0) {

@@ -8,5 +8,5 @@ export { pipelineStages, type PruneStage } from './stages.ts';
 export { WorkingModel, weightFromStored, storedFromWeight, transposed, WeightAccessError } from './weights.ts';
 export { estimatedSparseBytes } from './storage.ts';
 export { checkPrunedLayer, countZeros } from './check.ts';
-export { Sha256, sha256Hex } from './sha256.ts';
+export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 export type { CalibrationSummary, LayerPruneReport, PatternCheck, PruneReport, PruneTotals } from './report.ts';

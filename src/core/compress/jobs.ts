@@ -7,7 +7,7 @@ import { relativeReconstructionError } from '../prune/reconstruction.ts';
 import { sparseGptPrune } from '../prune/sparsegpt.ts';
 import { wandaPrune } from '../prune/wanda.ts';
 import type { SparsityPattern } from '../prune/patterns.ts';
-import type { KeepMask, Matrix } from '../prune/types.ts';
+import type { KeepMask, Matrix, PruneResult } from '../prune/types.ts';
 
 export interface PruneJob {
   /** Index of the job within its batch; results are matched by it. */
@@ -42,8 +42,15 @@ export interface PruneJobResult {
 
 export type PruneLayerFn = (job: PruneJob) => Promise<PruneJobResult>;
 
-function missing(job: PruneJob, what: string): never {
+/** The error for a job whose method needs a statistic that calibration did not collect. */
+export function missingStatistic(job: PruneJob, what: string): never {
   throw new Error(`prune job ${job.layerId}: method ${job.method} needs ${what}, which calibration did not provide`);
+}
+
+/** The job's result from what ran it, with the error measure on the job's Hessian (any backend). */
+export function pruneJobResult(job: PruneJob, result: PruneResult, start: number, backend: string): PruneJobResult {
+  const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, result.weight, { hessian: job.hessian }) : null;
+  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, relativeError, ms: performance.now() - start, backend };
 }
 
 /** The CPU reference path: runs the job synchronously with src/core/prune. */
@@ -53,10 +60,9 @@ export function runPruneJob(job: PruneJob): PruneJobResult {
     job.method === 'magnitude'
       ? magnitudePrune(job.weight, job.pattern, job.magnitudeGroup)
       : job.method === 'wanda'
-        ? wandaPrune(job.weight, { sqNorm: job.sqNorm ?? missing(job, 'sqNorm') }, job.pattern)
-        : sparseGptPrune(job.weight, { hessian: job.hessian ?? missing(job, 'a Hessian') }, job.pattern, job.sparseGpt);
-  const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, result.weight, { hessian: job.hessian }) : null;
-  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, relativeError, ms: performance.now() - start, backend: 'cpu' };
+        ? wandaPrune(job.weight, { sqNorm: job.sqNorm ?? missingStatistic(job, 'sqNorm') }, job.pattern)
+        : sparseGptPrune(job.weight, { hessian: job.hessian ?? missingStatistic(job, 'a Hessian') }, job.pattern, job.sparseGpt);
+  return pruneJobResult(job, result, start, 'cpu');
 }
 
 /** The default `pruneLayer`: the CPU path in this thread. */

@@ -18,7 +18,7 @@ import { sha256Hex } from './sha256.ts';
 import { WorkingModel } from './weights.ts';
 
 const vit = bundledModel('digits-vit');
-const inputHash = sha256Hex(vit.bytes);
+const inputHash = await sha256Hex(vit.bytes);
 const calibration = { samples: 8, seed: 1, batchSize: 8 };
 
 function request(recipe: unknown, extra: Partial<PruneModelRequest> = {}): PruneModelRequest {
@@ -68,13 +68,13 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
     report = outcome.report;
   });
 
-  test('one session per block, all released; the input model is untouched', () => {
+  test('one session per block, all released; the input model is untouched', async () => {
     expect(counts).toEqual({ created: 4, released: 4 });
     expect(report.calibration).toMatchObject({ mode: 'sequential', samples: 8, seed: 1, passes: 4 });
-    expect(sha256Hex(writeModel(vit.model))).toBe(inputHash);
+    expect(await sha256Hex(writeModel(vit.model))).toBe(inputHash);
   });
 
-  test('every prunable layer reaches the target; the report is complete', () => {
+  test('every prunable layer reaches the target; the report is complete', async () => {
     expect(report.layers).toHaveLength(24);
     for (const layer of report.layers) {
       // SparseGPT prunes ⌊numel·s⌋ + 1 (ties included) per block of columns, as its reference.
@@ -90,7 +90,7 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
     expect(report.totals.achievedSparsityAllLinear).toBeLessThan(report.totals.achievedSparsityPruned);
     expect(report.totals.denseFileBytes).toBe(outcome.bytes.byteLength);
     expect(report.totals.estimatedSparseFileBytes).toBeLessThan(report.totals.denseFileBytes);
-    expect(report.fileSha256).toBe(sha256Hex(outcome.bytes));
+    expect(report.fileSha256).toBe(await sha256Hex(outcome.bytes));
     expect(report.allocation).toMatchObject({ kind: 'uniform', mean: 0.5, target: 0.5 });
   });
 
@@ -205,7 +205,7 @@ describe('failures leave nothing behind', () => {
     expect(phases).toContain('prune0');
     expect(phases).not.toContain('prune1');
     expect(counts.created).toBe(counts.released);
-    expect(sha256Hex(writeModel(vit.model))).toBe(inputHash);
+    expect(await sha256Hex(writeModel(vit.model))).toBe(inputHash);
   });
 });
 

@@ -1,78 +1,22 @@
-// SHA-256 (FIPS 180-4) in plain TypeScript: synchronous and identical in Node, workers and the
-// browser (WebCrypto's digest is async and absent on insecure origins). Used to fingerprint
-// pruned weights so that the CLI and the browser can be compared run for run.
+// SHA-256 by WebCrypto (`crypto.subtle.digest`), the same in Node ≥ 20, workers and the browser.
+// Browsers provide crypto.subtle only in a secure context (https or localhost), as they do WebGPU.
+// Used to fingerprint pruned weights so that the CLI and the browser can be compared run for run.
 
-const K = Uint32Array.from([
-  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
-  0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
-  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-]);
-
-const rotr = (x: number, n: number) => (x >>> n) | (x << (32 - n));
-
-/** Incremental SHA-256: update() with any number of chunks, then hex(). */
-export class Sha256 {
-  private readonly h = Uint32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
-  private readonly block = new Uint8Array(64);
-  private readonly w = new Uint32Array(64);
-  private filled = 0;
-  private length = 0;
-
-  update(bytes: Uint8Array): this {
-    let offset = 0;
-    this.length += bytes.length;
-    while (offset < bytes.length) {
-      const take = Math.min(64 - this.filled, bytes.length - offset);
-      this.block.set(bytes.subarray(offset, offset + take), this.filled);
-      this.filled += take;
-      offset += take;
-      if (this.filled === 64) {
-        this.compress();
-        this.filled = 0;
-      }
-    }
-    return this;
-  }
-
-  hex(): string {
-    const bits = this.length * 8;
-    const padding = new Uint8Array(((this.filled < 56 ? 56 : 120) - this.filled) + 8);
-    padding[0] = 0x80;
-    const view = new DataView(padding.buffer);
-    view.setUint32(padding.length - 8, Math.floor(bits / 2 ** 32));
-    view.setUint32(padding.length - 4, bits >>> 0);
-    this.update(padding);
-    return Array.from(this.h, (v) => v.toString(16).padStart(8, '0')).join('');
-  }
-
-  private compress(): void {
-    const { w, h, block } = this;
-    for (let i = 0; i < 16; i++) w[i] = (block[i * 4] << 24) | (block[i * 4 + 1] << 16) | (block[i * 4 + 2] << 8) | block[i * 4 + 3];
-    for (let i = 16; i < 64; i++) {
-      const s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >>> 3);
-      const s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >>> 10);
-      w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
-    }
-    let [a, b, c, d, e, f, g, k] = h;
-    for (let i = 0; i < 64; i++) {
-      const t1 = (k + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
-      const t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
-      [k, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
-    }
-    h[0] += a;
-    h[1] += b;
-    h[2] += c;
-    h[3] += d;
-    h[4] += e;
-    h[5] += f;
-    h[6] += g;
-    h[7] += k;
-  }
+/** Lower-case hex SHA-256 of `bytes` (only the view's bytes). */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) throw new Error('SHA-256 needs WebCrypto (crypto.subtle), which browsers provide only in a secure context (https or localhost)');
+  const digest = new Uint8Array(await subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
-  return new Sha256().update(bytes).hex();
+/** SHA-256 of the chunks one after another: the digest of their concatenation. */
+export function sha256HexOfChunks(chunks: readonly Uint8Array[]): Promise<string> {
+  const joined = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.byteLength, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return sha256Hex(joined);
 }

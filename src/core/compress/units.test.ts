@@ -9,7 +9,7 @@ import { parseRecipe } from '../recipe/parse.ts';
 import { allocateSparsity, mixedNM } from './allocate.ts';
 import { checkPrunedLayer } from './check.ts';
 import { runPruneJob, type PruneJob } from './jobs.ts';
-import { sha256Hex } from './sha256.ts';
+import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 import { pipelineStages } from './stages.ts';
 import { estimatedSparseBytes } from './storage.ts';
 import { storedFromWeight, weightFromStored } from './weights.ts';
@@ -48,11 +48,23 @@ describe('estimated sparse storage', () => {
 });
 
 describe('sha256', () => {
-  test('matches node:crypto across block boundaries', () => {
+  test('matches node:crypto across block boundaries, hashing only the view', async () => {
     for (const n of [0, 3, 55, 56, 63, 64, 65, 127, 128, 1000]) {
       const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + 11) & 255);
-      expect(sha256Hex(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(await sha256Hex(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+      const inLargerBuffer = new Uint8Array(n + 10);
+      inLargerBuffer.set(bytes, 3);
+      expect(await sha256Hex(inLargerBuffer.subarray(3, 3 + n))).toBe(createHash('sha256').update(bytes).digest('hex'));
     }
+  });
+
+  test('chunks hash as node:crypto updating with each chunk in order (the weights hash)', async () => {
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37 + 11) & 255);
+    const chunks = [bytes.subarray(0, 3), bytes.subarray(3, 3), bytes.subarray(3, 70), bytes.subarray(70)];
+    const node = createHash('sha256');
+    for (const chunk of chunks) node.update(chunk);
+    expect(await sha256HexOfChunks(chunks)).toBe(node.digest('hex'));
+    expect(await sha256HexOfChunks([])).toBe(createHash('sha256').digest('hex'));
   });
 });
 

@@ -7,6 +7,7 @@ import { WireReader } from './wire.ts';
 import { OnnxFormatError, type ModelProto } from './types.ts';
 import { makeFloatTensor } from './tensor.ts';
 import { expectDeepEqual } from '../testing/expectClose.ts';
+import { seededUniform } from '../testing/random.ts';
 import { bytesOf, fLen, fString, fVarint, minimalModel, tag, varint } from './fixtures/protobytes.ts';
 import { readBytes, testModelDir } from './fixtures/testdata.ts';
 
@@ -19,17 +20,6 @@ function readError(bytes: Uint8Array): OnnxFormatError {
     throw new Error(`expected OnnxFormatError, got ${String(error)}`);
   }
   throw new Error('expected readModel to throw');
-}
-
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -153,7 +143,7 @@ describe('truncation', () => {
 
 describe('garbage', () => {
   test('seeded random bytes: a model or an OnnxFormatError, never anything else', () => {
-    const next = random(20240611);
+    const next = seededUniform(20240611);
     for (let i = 0; i < 3000; i++) {
       const bytes = new Uint8Array(1 + Math.floor(next() * 300));
       for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(next() * 256);
@@ -167,7 +157,7 @@ describe('garbage', () => {
 
   test('seeded byte flips in a real model: whatever parses also writes and re-reads identically', () => {
     const original = readBytes(`${testModelDir('node/test_layer_normalization_4d_axis0_expanded')}/model.onnx`);
-    const next = random(7);
+    const next = seededUniform(7);
     let parsed = 0;
     for (let i = 0; i < 2000; i++) {
       const bytes = original.slice();

@@ -6,20 +6,10 @@ import { keepGlobal, keepNM, keepPerLayer, keepPerRow } from './masks.ts';
 import { columnSets, keepVNM } from './vnm.ts';
 import { checkNM, checkVNM, countPruned } from './invariants.ts';
 import { PruneError, type KeepMask } from './types.ts';
-
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededUniform } from '../testing/random.ts';
 
 const scores = (rows: number, cols: number, seed: number) => {
-  const next = random(seed);
+  const next = seededUniform(seed);
   return { rows, cols, data: Float64Array.from({ length: rows * cols }, next) };
 };
 

@@ -3,10 +3,10 @@
 // of 128 columns with an adaptive mask per block, the column loop with OBS error propagation
 // and the lazy batch update. Differences from the reference are listed in docs/pruning.md:
 // factorisations in float64, sparsity 0 returns W untouched, and a V:N:M extension.
-import { PruneError, type KeepMask, type LayerStats, type Matrix, type PruneResult } from './types.ts';
+import type { KeepMask, LayerStats, Matrix, PruneResult } from './types.ts';
 import { fullMask, keepNM } from './masks.ts';
 import { validatePattern, type SparsityPattern } from './patterns.ts';
-import { hessianInverseCholesky } from './hessianInverse.ts';
+import { blockThresholdKeep, obsScores, sparseGptOpening, validateSparseGptOptions } from './sparsegpt.setup.ts';
 import { cpuObsKernels, type ObsUpdateKernels } from './sparsegpt.update.ts';
 import { assertFinite, assertLength, assertWeight } from './validate.ts';
 import { keepVNM } from './vnm.ts';
@@ -46,54 +46,21 @@ export function sparseGptPrune(
   const { rows, cols } = weight;
   assertWeight(weight, 'SparseGPT');
   validatePattern(pattern, rows, cols);
-  validateOptions(pattern, blockSize, percDamp);
+  validateSparseGptOptions(pattern, blockSize, percDamp);
   assertLength(stats.hessian, cols * cols, 'SparseGPT: hessian (C_in x C_in)');
   assertFinite(stats.hessian, 'SparseGPT: hessian', cols);
 
-  const data = Float32Array.from(weight.data);
   const losses = new Float32Array(rows);
   if (pattern.kind === 'unstructured' && pattern.sparsity === 0) {
     // The reference would still prune the lowest score of every block (mask = tmp <= sorted[0]).
-    return { weight: { rows, cols, data }, keep: fullMask(rows, cols), losses };
+    return { weight: { rows, cols, data: Float32Array.from(weight.data) }, keep: fullMask(rows, cols), losses };
   }
-  const hessian = Float64Array.from(stats.hessian);
-  zeroDeadInputs(hessian, data, rows, cols);
-  dampDiagonal(hessian, cols, percDamp);
-  const hinv = Float32Array.from(hessianInverseCholesky(hessian, cols));
+  const { weights: data, hinvUpper: hinv } = sparseGptOpening(weight, stats.hessian, percDamp);
   const state: ObsState = { rows, cols, weight: data, hinv, keep: fullMask(rows, cols), losses, kernels };
   for (let blockStart = 0; blockStart < cols; blockStart += blockSize) {
     pruneBlock(state, pattern, blockStart, Math.min(blockStart + blockSize, cols));
   }
   return { weight: { rows, cols, data }, keep: state.keep, losses };
-}
-
-function validateOptions(pattern: SparsityPattern, blockSize: number, percDamp: number): void {
-  if (!Number.isInteger(blockSize) || blockSize < 1) {
-    throw new PruneError(`SparseGPT: blockSize must be a positive integer, got ${blockSize}`);
-  }
-  if (!(percDamp >= 0) || !Number.isFinite(percDamp)) {
-    throw new PruneError(`SparseGPT: percDamp must be a finite number >= 0, got ${percDamp}`);
-  }
-  if (pattern.kind !== 'unstructured' && blockSize % pattern.m !== 0) {
-    throw new PruneError(`SparseGPT: M = ${pattern.m} must divide blockSize = ${blockSize} so that groups do not straddle blocks`);
-  }
-}
-
-/** `dead = diag(H) == 0; H[dead, dead] = 1; W[:, dead] = 0`: an input that never fires. */
-function zeroDeadInputs(hessian: Float64Array, weight: Float32Array, rows: number, cols: number): void {
-  for (let j = 0; j < cols; j++) {
-    if (hessian[j * cols + j] !== 0) continue;
-    hessian[j * cols + j] = 1;
-    for (let r = 0; r < rows; r++) weight[r * cols + j] = 0;
-  }
-}
-
-/** H += λ I with λ = percdamp · mean(diag H), after the dead inputs were set to 1. */
-function dampDiagonal(hessian: Float64Array, cols: number, percDamp: number): void {
-  let trace = 0;
-  for (let j = 0; j < cols; j++) trace += hessian[j * cols + j];
-  const damp = (percDamp * trace) / cols;
-  for (let j = 0; j < cols; j++) hessian[j * cols + j] += damp;
 }
 
 /** One block [i1, i2): choose the mask, walk its columns, then the lazy update of the rest. */
@@ -130,35 +97,17 @@ function pruneBlock(state: ObsState, pattern: SparsityPattern, i1: number, i2: n
   kernels.lazyBatchUpdate(weight, rows, cols, errBlock, hinv, i1, i2);
 }
 
-/** OBS saliency W² / U_jj² of the current weights in columns [c0, c0 + width), float32 like torch. */
-function obsScores(state: ObsState, c0: number, width: number): Float32Array {
-  const { rows, cols, weight, hinv } = state;
-  const scores = new Float32Array(rows * width);
-  for (let i = 0; i < width; i++) {
-    const d = hinv[(c0 + i) * cols + c0 + i];
-    const dSquared = Math.fround(d * d);
-    for (let r = 0; r < rows; r++) {
-      const w = weight[r * cols + c0 + i];
-      scores[r * width + i] = Math.fround(w * w) / dSquared;
-    }
-  }
-  return scores;
+/** OBS saliency of the current weights in columns [c0, c0 + width). */
+function blockScores(state: ObsState, c0: number, width: number): Float32Array {
+  return obsScores({ data: state.weight, stride: state.cols, offset: c0 }, state.rows, state.hinv, state.cols, c0, width);
 }
 
-/**
- * Unstructured: one threshold over the whole block (all rows x B columns),
- * `thresh = sort(tmp.flatten())[int(numel * s)]; mask = tmp <= thresh`, ties included, so
- * ⌊numel·s⌋ + 1 weights (more with ties) are pruned per block, as in the reference.
- */
+/** Unstructured: the block's keep mask by the reference's threshold rule (blockThresholdKeep). */
 function selectBlockMask(state: ObsState, i1: number, i2: number, sparsity: number): void {
   const width = i2 - i1;
-  const scores = obsScores(state, i1, width);
-  const sorted = Float32Array.from(scores).sort();
-  const threshold = sorted[Math.min(Math.floor(scores.length * sparsity), scores.length - 1)];
+  const blockKeep = blockThresholdKeep(blockScores(state, i1, width), sparsity);
   for (let r = 0; r < state.rows; r++) {
-    for (let i = 0; i < width; i++) {
-      state.keep.data[r * state.cols + i1 + i] = scores[r * width + i] <= threshold ? 0 : 1;
-    }
+    state.keep.data.set(blockKeep.subarray(r * width, (r + 1) * width), r * state.cols + i1);
   }
 }
 
@@ -170,7 +119,7 @@ function selectBlockMask(state: ObsState, i1: number, i2: number, sparsity: numb
 function selectGroupMask(state: ObsState, pattern: Exclude<SparsityPattern, { kind: 'unstructured' }>, c0: number): void {
   const { rows, cols, keep } = state;
   const m = pattern.m;
-  const scores = { rows, cols: m, data: obsScores(state, c0, m) };
+  const scores = { rows, cols: m, data: blockScores(state, c0, m) };
   const groupKeep = pattern.kind === 'nm' ? keepNM(scores, pattern.n, m) : keepVNM(scores, pattern.v, m);
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < m; i++) keep.data[r * cols + c0 + i] = groupKeep.data[r * m + i];

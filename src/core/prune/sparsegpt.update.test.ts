@@ -3,19 +3,13 @@
 import { describe, expect, test } from 'vitest';
 import { lazyBatchUpdate, updateBlockColumns } from './sparsegpt.update.ts';
 import { expectClose } from '../testing/expectClose.ts';
+import { seededUniform } from '../testing/random.ts';
 
-/** Seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+/** Seeded values in [−0.5, 0.5). */
+function filled(length: number, seed: number): Float32Array {
+  const next = seededUniform(seed);
+  return Float32Array.from({ length }, () => next() - 0.5);
 }
-
-const filled = (length: number, seed: number) => Float32Array.from({ length }, random(seed));
 
 // Shapes not a multiple of anything: 5 rows, 13 columns, a block [3, 9).
 const rows = 5;

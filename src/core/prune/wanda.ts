@@ -6,17 +6,22 @@ import { keepForPattern } from './patternMask.ts';
 import { validatePattern, type SparsityPattern } from './patterns.ts';
 import { assertFinite, assertLength, assertWeight } from './validate.ts';
 
+/** sqNorm's checks: one finite, non-negative value per input channel. */
+export function checkSqNorm(sqNorm: Float64Array, cols: number): void {
+  assertLength(sqNorm, cols, 'wanda: sqNorm (one per input channel)');
+  assertFinite(sqNorm, 'wanda: sqNorm');
+  sqNorm.forEach((value, j) => {
+    if (value < 0) throw new PruneError(`wanda: sqNorm[${j}] = ${value} is negative`);
+  });
+}
+
 /**
  * (C_out, C_in) |W_ij| · sqrt(sqNorm_j). The reference multiplies by sqrt(scaler_row), and
  * scaler_row = sqNorm / n: one constant per layer, so every per-row order is the same.
  */
 export function wandaScores(weight: Matrix, sqNorm: Float64Array): Float64Array {
-  assertLength(sqNorm, weight.cols, 'wanda: sqNorm (one per input channel)');
-  assertFinite(sqNorm, 'wanda: sqNorm');
-  const columnNorm = sqNorm.map((value, j) => {
-    if (value < 0) throw new PruneError(`wanda: sqNorm[${j}] = ${value} is negative`);
-    return Math.sqrt(value);
-  });
+  checkSqNorm(sqNorm, weight.cols);
+  const columnNorm = sqNorm.map((value) => Math.sqrt(value));
   const scores = new Float64Array(weight.data.length);
   for (let i = 0; i < scores.length; i++) scores[i] = Math.abs(weight.data[i]) * columnNorm[i % weight.cols];
   return scores;

@@ -1,0 +1,76 @@
+// SparseGPT's host-side steps (IST-DASLab/sparsegpt, SparseGPT.fasterprune), shared by the CPU
+// reference (sparsegpt.ts) and the WebGPU prune job (compress/gpuJobs.ts), so that both make
+// the same float operations in the same order and their results stay bit-identical.
+import { PruneError, type Matrix } from './types.ts';
+import type { SparsityPattern } from './patterns.ts';
+import { hessianInverseCholesky } from './hessianInverse.ts';
+
+export function validateSparseGptOptions(pattern: SparsityPattern, blockSize: number, percDamp: number): void {
+  if (!Number.isInteger(blockSize) || blockSize < 1) {
+    throw new PruneError(`SparseGPT: blockSize must be a positive integer, got ${blockSize}`);
+  }
+  if (!(percDamp >= 0) || !Number.isFinite(percDamp)) {
+    throw new PruneError(`SparseGPT: percDamp must be a finite number >= 0, got ${percDamp}`);
+  }
+  if (pattern.kind !== 'unstructured' && blockSize % pattern.m !== 0) {
+    throw new PruneError(`SparseGPT: M = ${pattern.m} must divide blockSize = ${blockSize} so that groups do not straddle blocks`);
+  }
+}
+
+/**
+ * fasterprune's opening on copies of W and H: dead inputs (`dead = diag(H) == 0; H[dead, dead] = 1;
+ * W[:, dead] = 0`), damping H += λ I with λ = percdamp · mean(diag H) (after the dead inputs were
+ * set to 1), and U = upper Cholesky of H⁻¹, factorised in float64 and rounded to float32.
+ */
+export function sparseGptOpening(weight: Matrix, hessian: Float64Array, percDamp: number): { weights: Float32Array; hinvUpper: Float32Array } {
+  const { rows, cols } = weight;
+  const weights = Float32Array.from(weight.data);
+  const h = Float64Array.from(hessian);
+  for (let j = 0; j < cols; j++) {
+    if (h[j * cols + j] !== 0) continue;
+    h[j * cols + j] = 1;
+    for (let r = 0; r < rows; r++) weights[r * cols + j] = 0;
+  }
+  let trace = 0;
+  for (let j = 0; j < cols; j++) trace += h[j * cols + j];
+  const damp = (percDamp * trace) / cols;
+  for (let j = 0; j < cols; j++) h[j * cols + j] += damp;
+  return { weights, hinvUpper: Float32Array.from(hessianInverseCholesky(h, cols)) };
+}
+
+/** `rows` rows of current weights: row r's i-th column of the span is data[r * stride + offset + i]. */
+export interface WeightSpan {
+  data: Float32Array;
+  stride: number;
+  offset: number;
+}
+
+/**
+ * OBS saliency W² / U_jj² of the span's weights, which are columns [c0, c0 + width) of the layer
+ * (U is cols × cols), as (rows, width) float32 like torch.
+ */
+export function obsScores(span: WeightSpan, rows: number, hinvUpper: Float32Array, cols: number, c0: number, width: number): Float32Array {
+  const { data, stride, offset } = span;
+  const scores = new Float32Array(rows * width);
+  for (let i = 0; i < width; i++) {
+    const d = hinvUpper[(c0 + i) * cols + c0 + i];
+    const dSquared = Math.fround(d * d);
+    for (let r = 0; r < rows; r++) {
+      const w = data[r * stride + offset + i];
+      scores[r * width + i] = Math.fround(w * w) / dSquared;
+    }
+  }
+  return scores;
+}
+
+/**
+ * Unstructured: one threshold over the whole block's scores (all rows x B columns),
+ * `thresh = sort(tmp.flatten())[int(numel * s)]; mask = tmp <= thresh`, ties included, so
+ * ⌊numel·s⌋ + 1 weights (more with ties) are pruned per block, as in the reference.
+ * Returns the keep mask (1 = kept) in the scores' layout.
+ */
+export function blockThresholdKeep(scores: Float32Array, sparsity: number): Uint8Array {
+  const sorted = Float32Array.from(scores).sort();
+  const threshold = sorted[Math.min(Math.floor(scores.length * sparsity), scores.length - 1)];
+  return Uint8Array.from(scores, (score) => (score <= threshold ? 0 : 1));
+}
