@@ -45,5 +45,10 @@ export default defineConfig({
   worker: { format: 'es' },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
-  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+    // Two pages: the lab, and the WebGPU kernel check that e2e/kernels.e2e.ts opens.
+    rollupOptions: { input: { main: 'index.html', kernelCheck: 'kernel-check.html' } },
+  },
 });

@@ -103,7 +103,7 @@ describe('pruning the bundled LM', () => {
     await page.close();
   });
 
-  test('WebGPU layer jobs report their backend per layer', async () => {
+  test('WebGPU layer jobs and calibration Hessians report their backend', async () => {
     const { page } = await openPage(browser, `${server.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout });
     await page.getByLabel('Method').selectOption('wanda');
@@ -113,6 +113,8 @@ describe('pruning the bundled LM', () => {
     assert.equal(await page.getByTestId('prune-fallback').count(), 0, 'no fallback to the CPU');
     const backends = await page.locator('[data-testid=prune-layers] tbody tr td:nth-child(7)').allInnerTexts();
     assert.ok(backends.length > 0 && backends.every((b) => b.startsWith('webgpu')), `backends: ${[...new Set(backends)].join(', ')}`);
+    const calibration = await page.getByTestId('calibration-summary').innerText();
+    assert.match(calibration, /Hessians on WebGPU/, calibration);
     await page.close();
   });
 });

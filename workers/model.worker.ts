@@ -6,6 +6,9 @@ import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { evaluate, EvalCancelled } from '../src/core/eval/evaluate';
 import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
 import { pruneModel, PruneCancelled, type PruneLayerFn } from '../src/core/compress';
+import type { AccumulatorFactory } from '../src/core/calibrate';
+import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
+import { GpuContext } from '../src/core/gpu/context';
 import { createRunner } from '../src/runtime/ort';
 import { PoolCancelled, WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
@@ -67,6 +70,33 @@ function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerRespon
   return pool;
 }
 
+let calibrationGpu: Promise<{ factory: AccumulatorFactory } | { reason: string }> | undefined;
+
+/** A device in this worker for the calibration Hessians, or why there is none (asked once). */
+async function openCalibrationGpu(): Promise<{ factory: AccumulatorFactory } | { reason: string }> {
+  const api = (navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!api) return { reason: 'the model worker has no navigator.gpu (WebGPU not available)' };
+  const adapter = await api.requestAdapter();
+  if (!adapter) return { reason: 'navigator.gpu.requestAdapter() returned no adapter' };
+  const device = await adapter.requestDevice({
+    label: 'lab model worker (calibration)',
+    requiredLimits: { maxComputeInvocationsPerWorkgroup: Math.min(256, adapter.limits.maxComputeInvocationsPerWorkgroup) },
+  });
+  device.lost.then(() => (calibrationGpu = undefined)); // a later run asks for a new device
+  return { factory: gpuAccumulatorFactory(new GpuContext(device)) };
+}
+
+/**
+ * Where the Hessians accumulate: the CPU (float64, bit-identical to the CLI) unless the run asked
+ * for WebGPU; then the GPU kernel if this worker gets a device, else the CPU with the reason.
+ */
+async function calibrationAccumulator(computeBackend: 'cpu' | 'webgpu'): Promise<{ factory?: AccumulatorFactory; backend: string }> {
+  if (computeBackend === 'cpu') return { backend: 'cpu' };
+  calibrationGpu ??= openCalibrationGpu().catch((e: Error) => ({ reason: `WebGPU device failed: ${e.message}` }));
+  const opened = await calibrationGpu;
+  return 'factory' in opened ? { factory: opened.factory, backend: 'webgpu' } : { backend: `cpu (WebGPU requested: ${opened.reason})` };
+}
+
 async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {
   if (!current) throw new Error('No model is loaded');
   const loaded = current;
@@ -81,6 +111,7 @@ async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Prom
   };
   const cancel = { get aborted() { return cancelled.has(req.jobId); } };
   const watcher = setInterval(() => cancel.aborted && workers.cancel(), 50);
+  const calibration = await calibrationAccumulator(req.computeBackend);
   try {
     const outcome = await pruneModel({
       model: loaded.model,
@@ -90,13 +121,14 @@ async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Prom
       preprocess: req.preprocess,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
       pruneLayer,
+      accumulatorFactory: calibration.factory,
       cancel,
       onProgress: (p) => post({ type: 'progress', jobId: req.jobId, done: 'done' in p ? p.done : 1, total: 'total' in p ? p.total : 1, stage: p.phase, prune: p }),
     });
     await releaseSlot(loaded.pruned);
     loaded.pruned = { bytes: outcome.bytes, runners: new Map() };
     const copy = outcome.bytes.slice().buffer;
-    post({ type: 'pruned', jobId: req.jobId, result: { report: outcome.report, bytes: copy, computeFallback } }, [copy]);
+    post({ type: 'pruned', jobId: req.jobId, result: { report: outcome.report, bytes: copy, computeFallback, calibrationBackend: calibration.backend } }, [copy]);
   } catch (e) {
     if (e instanceof PoolCancelled || e instanceof PruneCancelled) throw new EvalCancelled();
     throw e;

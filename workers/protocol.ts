@@ -26,7 +26,10 @@ export type WorkerRequest =
       preprocess?: Preprocess;
       /** Per-layer jobs run in this many pool workers. */
       poolSize: number;
-      /** Where per-layer jobs run; calibration inference always runs on WASM (deterministic). */
+      /**
+       * Where per-layer jobs and the calibration Hessians run. Calibration inference always runs on
+       * WASM (deterministic); with 'cpu' the whole run is bit-identical to the CLI.
+       */
       computeBackend: 'cpu' | 'webgpu';
       numThreads: number;
       wasmPaths?: string;
@@ -66,6 +69,11 @@ export interface PruneResultMessage {
   bytes: ArrayBuffer;
   /** Set when per-layer jobs asked for WebGPU and ran on the CPU. */
   computeFallback?: string;
+  /**
+   * Where the calibration Hessians (Σ x xᵀ, Σ x², max|x|) accumulated: 'cpu', 'webgpu', or
+   * 'cpu (WebGPU requested: <reason>)' when the run asked for WebGPU and the model worker had no device.
+   */
+  calibrationBackend: string;
 }
 
 export type WorkerResponse =

@@ -28,7 +28,7 @@ export async function runPrune(): Promise<void> {
     return;
   }
   pruned = undefined;
-  patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, computeFallback: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
+  patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, computeFallback: undefined, calibrationBackend: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
   const job = worker.prune({ recipe, calibSet: set!.calibSet, preprocess: set!.preprocess, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (p) => {
     if (runningJob !== job.jobId || !p.prune) return;
     const pp = p.prune;
@@ -41,7 +41,7 @@ export async function runPrune(): Promise<void> {
     const result = await job.done;
     if (runningJob !== job.jobId) return;
     pruned = { bytes: new Uint8Array(result.bytes) };
-    patchPruneRun({ status: 'done', report: result.report, computeFallback: result.computeFallback, progress: undefined });
+    patchPruneRun({ status: 'done', report: result.report, computeFallback: result.computeFallback, calibrationBackend: result.calibrationBackend, progress: undefined });
     useLab.setState({ maskLayer: result.report.layers[0]?.id });
     await evaluatePruned();
   } catch (e) {

@@ -49,6 +49,8 @@ export interface PruneRun {
   report?: PruneReport;
   /** Set when per-layer jobs asked for WebGPU and ran on the CPU. */
   computeFallback?: string;
+  /** Where the calibration Hessians accumulated (PruneResultMessage.calibrationBackend). */
+  calibrationBackend?: string;
   message?: string;
   /** The pruned model's metrics on the same evaluation set. */
   evaluation?: EvalSlice['evaluation'];

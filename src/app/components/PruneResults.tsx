@@ -10,6 +10,14 @@ import { D3Chart } from './D3Chart';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 
+/** 'webgpu' → "Hessians on WebGPU"; 'cpu (WebGPU requested: why)' → "Hessians on the CPU (WebGPU requested: why)". */
+function hessiansWhere(backend: string | undefined): string {
+  if (backend === undefined) return '';
+  if (backend === 'webgpu') return ', Hessians on WebGPU';
+  const reason = /^cpu \((.*)\)$/.exec(backend)?.[1];
+  return reason ? `, Hessians on the CPU (${reason})` : ', Hessians on the CPU';
+}
+
 function LayerProgress() {
   const run = useLab((s) => s.pruneRun);
   const analysis = useLab((s) => s.model.analysis);
@@ -155,8 +163,8 @@ export function PruneResults() {
               />
             </div>
           </div>
-          <p className="muted">
-            Calibration: {report.calibration ? `${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${(report.calibration.ms / 1000).toFixed(2)} s` : 'none (magnitude)'} · total {(report.timings.totalMs / 1000).toFixed(2)} s · weights SHA-256{' '}
+          <p className="muted" data-testid="calibration-summary">
+            Calibration: {report.calibration ? `${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${(report.calibration.ms / 1000).toFixed(2)} s${hessiansWhere(run.calibrationBackend)}` : 'none (magnitude)'} · total {(report.timings.totalMs / 1000).toFixed(2)} s · weights SHA-256{' '}
             <code data-testid="weights-sha">{report.weightsSha256.slice(0, 16)}…</code>{' '}
             <a href={prunedModelUrl()} download="pruned.onnx" data-testid="download-pruned">
               Download pruned ONNX

@@ -17,16 +17,22 @@ function isClose(actual: number, expected: number, { atol, rtol }: Tolerance): b
   return Math.abs(actual - expected) <= atol + rtol * Math.abs(expected);
 }
 
+/** What a passing expectClose measured (NaN against NaN and equal infinities count as 0). */
+export interface CloseReport {
+  maxAbsError: number;
+  maxRelError: number;
+}
+
 /**
  * Throws unless every element is within tolerance. The message gives the max absolute and
- * relative error and the first mismatches (index, actual, expected).
+ * relative error and the first mismatches (index, actual, expected); a pass returns those maxima.
  */
 export function expectClose(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   tolerance: Tolerance,
   label = 'values',
-): void {
+): CloseReport {
   if (actual.length !== expected.length) {
     throw new Error(`${label}: length ${actual.length} differs from expected length ${expected.length}`);
   }
@@ -47,7 +53,7 @@ export function expectClose(
     mismatchCount++;
     if (listed.length < MAX_LISTED_MISMATCHES) listed.push(`  [${i}] actual ${a}, expected ${e}`);
   }
-  if (mismatchCount === 0) return;
+  if (mismatchCount === 0) return { maxAbsError: maxAbs, maxRelError: maxRel };
   throw new Error(
     `${label}: ${mismatchCount} of ${actual.length} elements differ beyond atol ${tolerance.atol}, rtol ${tolerance.rtol} ` +
       `(max abs error ${maxAbs}, max rel error ${maxRel})\n` +

@@ -3,16 +3,9 @@ import { expect, test } from 'vitest';
 import { expectClose } from '../../../testing/expectClose';
 import { GpuContext } from '../../context';
 import { describeGpu } from '../../testing/describeGpu';
-import { normalArray } from '../../testing/random';
-import { encodeReadColumns, encodeWriteColumns, type ColumnRange } from './columnRange.gpu';
 import { readColumnsRef, writeColumnsRef } from './columnRange.ref';
-
-const ranges: Array<[string, ColumnRange]> = [
-  ['1×1', { rows: 1, cols: 1, start: 0, end: 1 }],
-  ['37 × 300, columns 17…144 (a block of 128, not aligned)', { rows: 37, cols: 300, start: 17, end: 145 }],
-  ['37 × 300, the last column', { rows: 37, cols: 300, start: 299, end: 300 }],
-  ['5 × 300, all columns', { rows: 5, cols: 300, start: 0, end: 300 }],
-];
+import { COLUMN_RANGE_FOLD_CAPS, columnRangeCases as ranges, columnRangeMatrix } from '../../testing/cases/columnRange';
+import { encodeReadColumns, encodeWriteColumns } from './columnRange.gpu';
 
 test('reference by hand', () => {
   const m = Float32Array.from({ length: 12 }, (_, i) => i); // 3 × 4
@@ -22,13 +15,11 @@ test('reference by hand', () => {
 });
 
 describeGpu('columnRange kernels vs reference', (gpu) => {
-  // 37 × 128 = 4736 elements are 19 workgroups, folded into a 5 × 4 grid under the cap.
-  const folded = () => new GpuContext(gpu().device, { limitCaps: { maxComputeWorkgroupsPerDimension: 5 } });
+  const folded = () => new GpuContext(gpu().device, { limitCaps: COLUMN_RANGE_FOLD_CAPS });
   test.each(ranges)('%s: read, then write back into another matrix', async (_, range) => {
     const ctx = range.rows === 37 ? folded() : gpu();
     const { rows, cols, start, end } = range;
-    const matrix = normalArray(rows * cols, rows + start);
-    matrix[0] = NaN;
+    const matrix = columnRangeMatrix(range);
     const full = ctx.upload('test.matrix', matrix);
     const compact = ctx.createBuffer('test.compact', rows * (end - start) * 4);
     await encodeReadColumns(ctx, { matrix: full, compact }, range);
