@@ -13,7 +13,8 @@ export async function kernelSection(gpu: GpuOutcome): Promise<Table> {
     rows: [],
   };
   if (!gpu.ok) {
-    table.rows.push(['(all)', '-', 'n/a', 'n/a', `no WebGPU adapter: ${gpu.reason}`]);
+    table.notes.push(`Not run: no WebGPU adapter (${gpu.reason}).`);
+    table.rows.push(['(all)', '-', 'n/a', 'n/a', 'n/a']);
     return table;
   }
   try {
@@ -21,7 +22,8 @@ export async function kernelSection(gpu: GpuOutcome): Promise<Table> {
       table.rows.push([row.name, row.shape, formatMs(row.cpuMs), formatMs(row.gpuMs), ratio(row.gpuMs, row.cpuMs)]);
     }
   } catch (error) {
-    table.rows.push(['(failed)', '-', 'n/a', 'n/a', reason(error)]);
+    table.notes.push(`Failed: ${reason(error)}`);
+    table.rows.push(['(failed)', '-', 'n/a', 'n/a', 'n/a']);
   }
   return table;
 }

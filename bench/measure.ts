@@ -22,9 +22,11 @@ export interface MeasureOptions {
   singleRunAboveMs?: number;
 }
 
+/** The middle value (the mean of the middle two for an even count). */
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Median wall time of `run` after one warm-up run (see MeasureOptions for slow runs). */
@@ -45,7 +47,8 @@ export async function measure(run: () => unknown, { minMs = 300, minRuns = 3, si
 
 /** `ms` as a multiple of the baseline's time: < 1 is faster than the baseline. */
 export function ratio(ms: number, baselineMs: number): string {
-  return `${(ms / baselineMs).toFixed(2)}×`;
+  const r = ms / baselineMs;
+  return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
 
 export function formatMs(ms: number): string {
@@ -66,7 +69,9 @@ export interface Table {
 }
 
 /** A Markdown pipe table, padded so it also reads as plain text in a terminal. */
-export function formatTable({ title, notes, columns, rows }: Table): string {
+export function formatTable({ title, notes, columns, rows: rawRows }: Table): string {
+  // A cell such as "webgpu+cpu (|W|)" must not end the Markdown cell.
+  const rows = rawRows.map((row) => row.map((text) => text.replaceAll('|', '\\|')));
   const widths = columns.map((column, i) => Math.max(column.header.length, ...rows.map((row) => (row[i] ?? '').length)));
   const cell = (text: string, i: number) => (columns[i].align === 'right' ? text.padStart(widths[i]) : text.padEnd(widths[i]));
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;

@@ -6,13 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelFromDisk } from '../src/cli/loadModelDir.ts';
 import { pruneModel, type PruneLayerFn, type PruneOutcome } from '../src/core/compress/index.ts';
-import { parseDataset, type Dataset } from '../src/core/eval/datasets.ts';
+import { datasetSize, parseDataset, type Dataset } from '../src/core/eval/datasets.ts';
 import { analyzeModel } from '../src/core/model/index.ts';
 import { readModel } from '../src/core/onnx/index.ts';
-import { defaultRecipe } from '../src/core/recipe/defaults.ts';
-import type { PruneMethod, RecipePattern } from '../src/core/recipe/types.ts';
+import { defaultRecipe, needsCalibration } from '../src/core/recipe/defaults.ts';
+import type { PruneMethod, PruneRecipe, RecipePattern } from '../src/core/recipe/types.ts';
 import { createRunner } from '../src/runtime/ort.ts';
-import type { GpuOutcome } from './gpu.ts';
+import { NO_GPU_CELL, type GpuOutcome } from './gpu.ts';
+import { warmUpPruneJobs } from './layer.ts';
 import { formatMs, median, ratio, reason, type Table } from './measure.ts';
 
 /** The LM first; the ViT when the LM has not been trained into public/models yet. */
@@ -22,7 +23,8 @@ const PATTERNS: { label: string; pattern: RecipePattern }[] = [
   { label: 'unstructured 50 %', pattern: { kind: 'unstructured' } },
   { label: '2:4', pattern: { kind: 'nm', n: 2, m: 4 } },
 ];
-const RUNS = 3;
+/** Timed runs of the configurations without calibration (magnitude): about a second each. */
+const UNCALIBRATED_RUNS = 3;
 
 /** Why a model folder cannot be benchmarked, or undefined when it can. */
 export function missingModelFiles(id: string): string | undefined {
@@ -32,22 +34,23 @@ export function missingModelFiles(id: string): string | undefined {
 }
 
 interface Runs {
+  runs: number;
   totalMs: number;
   pruneMs: number;
   calibrationMs: number;
   outcome: PruneOutcome;
 }
 
-/** One warm-up run, then RUNS timed runs; medians of the wall time and of the report's parts. */
-async function timeRuns(run: () => Promise<PruneOutcome>): Promise<Runs> {
-  await run();
+/** `runs` timed runs (the section warms up once for all); medians of the wall time and of the report's parts. */
+async function timeRuns(run: () => Promise<PruneOutcome>, runs: number): Promise<Runs> {
   const samples: { wall: number; outcome: PruneOutcome }[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const outcome = await run();
     samples.push({ wall: performance.now() - t0, outcome });
   }
   return {
+    runs,
     totalMs: median(samples.map((s) => s.wall)),
     pruneMs: median(samples.map((s) => s.outcome.report.timings.pruneMs)),
     calibrationMs: median(samples.map((s) => s.outcome.report.timings.calibrationMs)),
@@ -59,9 +62,13 @@ export interface ModelSectionOptions {
   gpu: GpuOutcome;
   /** A model id from the command line; otherwise the first of PREFERRED_MODELS on disk. */
   modelId?: string;
+  /** Calibration samples per run (the recipe default is 32; fewer keeps the section short). */
+  calibSamples: number;
+  /** Timed runs of each calibrated configuration. */
+  calibratedRuns: number;
 }
 
-export async function modelSection({ gpu, modelId }: ModelSectionOptions): Promise<Table> {
+export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns }: ModelSectionOptions): Promise<Table> {
   const skipped = modelId ? [] : PREFERRED_MODELS.map((id) => ({ id, why: missingModelFiles(id) })).filter((m) => m.why !== undefined);
   const id = modelId ?? PREFERRED_MODELS.find((m) => missingModelFiles(m) === undefined);
   if (id === undefined) throw new Error(`no bundled model on disk (${skipped.map((s) => `${s.id}: ${s.why}`).join('; ')})`);
@@ -75,42 +82,59 @@ export async function modelSection({ gpu, modelId }: ModelSectionOptions): Promi
 
   const ctx = gpu.ok ? new gpu.gpu.modules.GpuContext(gpu.gpu.device) : undefined;
   const gpuLayer: PruneLayerFn | undefined = gpu.ok && ctx ? gpu.gpu.modules.gpuPruneLayer(ctx) : undefined;
+  const recipeFor = (method: PruneMethod, pattern: RecipePattern) => {
+    const recipe = defaultRecipe();
+    recipe.method = method;
+    recipe.pattern = pattern;
+    recipe.calibration.samples = Math.min(calibSamples, datasetSize(calibSet));
+    return recipe;
+  };
+  const prune = (recipe: PruneRecipe, pruneLayer?: PruneLayerFn) => () =>
+    pruneModel({
+      model,
+      analysis,
+      recipe,
+      calibSet,
+      preprocess: onDisk.card?.preprocess,
+      createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: 1 })).runner,
+      ...(pruneLayer ? { pruneLayer } : {}),
+    });
+  // One warm-up for the whole section: ORT's wasm module and the JIT through a calibrated run,
+  // the GPU pipelines through small jobs of every method.
+  await prune(recipeFor('wanda', PATTERNS[1].pattern))();
+  let gpuFailure = gpu.ok ? undefined : NO_GPU_CELL;
+  try {
+    await warmUpPruneJobs(gpuLayer);
+  } catch (error) {
+    gpuFailure = `GPU warm-up failed: ${reason(error)}`;
+  }
+
   const rows: string[][] = [];
   let recipeSummary = '';
   let layerCount = 0;
   for (const method of METHODS) {
     for (const { label, pattern } of PATTERNS) {
-      const recipe = defaultRecipe();
-      recipe.method = method;
-      recipe.pattern = pattern;
-      const prune = (pruneLayer?: PruneLayerFn) => () =>
-        pruneModel({
-          model,
-          analysis,
-          recipe,
-          calibSet,
-          preprocess: onDisk.card?.preprocess,
-          createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: 1 })).runner,
-          ...(pruneLayer ? { pruneLayer } : {}),
-        });
-      const cpu = await timeRuns(prune());
+      const recipe = recipeFor(method, pattern);
+      const runs = needsCalibration(recipe) ? calibratedRuns : UNCALIBRATED_RUNS;
+      const cpu = await timeRuns(prune(recipe), runs);
       const report = cpu.outcome.report;
       layerCount = report.layers.length;
-      recipeSummary = `calibration ${recipe.calibration.samples} samples of ${calibFile}, ${recipe.calibration.mode}, seed ${recipe.calibration.seed}; SparseGPT blocksize ${recipe.sparseGpt.blockSize}, percdamp ${recipe.sparseGpt.percDamp}`;
+      recipeSummary = `calibration on ${recipe.calibration.samples} samples of ${calibFile} (default ${defaultRecipe().calibration.samples}; --calib-samples), ${recipe.calibration.mode}, seed ${recipe.calibration.seed}; SparseGPT blocksize ${recipe.sparseGpt.blockSize}, percdamp ${recipe.sparseGpt.percDamp}`;
       const calibration = report.calibration ? formatMs(cpu.calibrationMs) : '-';
-      rows.push([method, label, 'CPU jobs (default pruneLayer)', formatMs(cpu.totalMs), '1.00×', formatMs(cpu.pruneMs), '1.00×', calibration, 'baseline', report.layers[0]?.backend ?? '-']);
-      if (!gpuLayer) {
-        rows.push([method, label, 'WebGPU jobs (gpuPruneLayer)', 'n/a', '', '', '', '', '', `no WebGPU adapter: ${gpu.ok ? '' : gpu.reason}`]);
+      rows.push([method, label, 'CPU jobs (default pruneLayer)', String(runs), formatMs(cpu.totalMs), '1.00×', formatMs(cpu.pruneMs), '1.00×', calibration, 'baseline', report.layers[0]?.backend ?? '-']);
+      if (!gpuLayer || gpuFailure) {
+        rows.push([method, label, 'WebGPU jobs (gpuPruneLayer)', '', 'n/a', '', '', '', '', '', gpuFailure ?? 'no GPU']);
         continue;
       }
       try {
-        const onGpu = await timeRuns(prune(gpuLayer));
+        const onGpu = await timeRuns(prune(recipe, gpuLayer), runs);
         const backends = [...new Set(onGpu.outcome.report.layers.map((l) => l.backend))].join('; ');
         const same = onGpu.outcome.report.weightsSha256 === report.weightsSha256 ? 'identical' : 'differ';
         rows.push([
           method,
           label,
           'WebGPU jobs (gpuPruneLayer)',
+          String(runs),
           formatMs(onGpu.totalMs),
           ratio(onGpu.totalMs, cpu.totalMs),
           formatMs(onGpu.pruneMs),
@@ -120,7 +144,7 @@ export async function modelSection({ gpu, modelId }: ModelSectionOptions): Promi
           backends,
         ]);
       } catch (error) {
-        rows.push([method, label, 'WebGPU jobs (gpuPruneLayer)', 'n/a', '', '', '', '', '', `failed: ${reason(error)}`]);
+        rows.push([method, label, 'WebGPU jobs (gpuPruneLayer)', '', 'n/a', '', '', '', '', '', `failed: ${reason(error)}`]);
       }
     }
   }
@@ -130,14 +154,15 @@ export async function modelSection({ gpu, modelId }: ModelSectionOptions): Promi
   return {
     title: `Pruning the bundled model ${id} with pruneModel (${layerCount} prunable layers)${substitute}`,
     notes: [
-      `Default recipe (uniform allocation) per method and pattern; ${recipeSummary}. Calibration runs ORT wasm, 1 thread, in both rows.`,
-      `Baseline per method and pattern: pruneModel with the CPU jobs = 1.00×. "total" is the wall time of pruneModel (median of ${RUNS} after a warm-up); "jobs" is the report's pruneMs (per-layer pruning, calibration excluded).`,
+      `Default recipe (uniform allocation) per method and pattern, except ${recipeSummary}. Calibration runs ORT wasm, 1 thread, in both rows.`,
+      'Baseline per method and pattern: pruneModel with the CPU jobs = 1.00×. "total" is the wall time of pruneModel (median of "runs", after one warm-up for the section); "jobs" is the report\'s pruneMs (per-layer pruning, calibration excluded) — the part the WebGPU path changes.',
       '"weights": whether the WebGPU run\'s pruned-weights SHA-256 equals the CPU run\'s (the equivalence contract is in docs/gpu-kernels.md).',
     ],
     columns: [
       { header: 'method' },
       { header: 'pattern' },
       { header: 'path' },
+      { header: 'runs', align: 'right' },
       { header: 'total ms', align: 'right' },
       { header: 'vs CPU', align: 'right' },
       { header: 'jobs ms', align: 'right' },

@@ -6,6 +6,8 @@
 //   npm run bench -- --only layer,kernels      any of: io, prune, layer, model, kernels
 //   npm run bench -- digits-vit                io on that model only; the model section prunes it
 //   npm run bench -- --torch-threads 2         PyTorch's intra-op threads (default 1, like Node's)
+//   npm run bench -- --calib-samples 32        model section: calibration samples (default 8)
+//   npm run bench -- --model-runs 3            model section: timed runs per calibrated config (default 1)
 //   LAB_GPU_BACKEND=vulkan npm run bench       the WebGPU backend (see src/core/gpu/testing/nodeDevice.ts)
 //
 // Sections: io.ts (parse/write/eval), layer.ts (one 3072×768 layer: CPU vs WebGPU vs PyTorch),
@@ -13,7 +15,7 @@
 // CPU references). The tables go to stdout as Markdown (docs/benchmarks.md quotes them),
 // progress to stderr, and everything to bench/results/latest.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { ModelIndex } from '../src/core/catalog/modelCard.ts';
 import { acquireBenchGpu, type GpuOutcome } from './gpu.ts';
 import { ioSection } from './io.ts';
@@ -31,10 +33,18 @@ interface Args {
   sections: Set<Section>;
   modelId?: string;
   torchThreads: number;
+  calibSamples: number;
+  modelRuns: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sections: new Set(SECTIONS), torchThreads: 1 };
+  // The defaults keep the whole run within about five minutes on the 2-core build machine.
+  const args: Args = { sections: new Set(SECTIONS), torchThreads: 1, calibSamples: 8, modelRuns: 1 };
+  const positive = (option: string, value: string | undefined) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${option} expects a positive integer, got ${value}`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--only') {
@@ -44,8 +54,11 @@ function parseArgs(argv: string[]): Args {
       if (unknown.length > 0 || chosen.length === 0) throw new Error(`--only ${names.join(',')}: expected a comma list of ${[...Object.keys(GROUPS), ...SECTIONS].join(', ')}`);
       args.sections = new Set(chosen);
     } else if (arg === '--torch-threads') {
-      args.torchThreads = Number(argv[++i]);
-      if (!Number.isInteger(args.torchThreads) || args.torchThreads < 1) throw new Error('--torch-threads expects a positive integer');
+      args.torchThreads = positive(arg, argv[++i]);
+    } else if (arg === '--calib-samples') {
+      args.calibSamples = positive(arg, argv[++i]);
+    } else if (arg === '--model-runs') {
+      args.modelRuns = positive(arg, argv[++i]);
     } else if (arg.startsWith('--')) {
       throw new Error(`unknown option ${arg}`);
     } else {
@@ -57,34 +70,43 @@ function parseArgs(argv: string[]): Args {
 
 const progress = (line: string) => console.error(`[bench] ${line}`);
 
-function header(args: Args, gpu: GpuOutcome | undefined, torch: TorchOutcome | undefined): string[] {
+function header(args: Args, gpu: GpuOutcome | undefined, torch: TorchOutcome | undefined, loadAtStart: number[]): string[] {
   const cpu = cpus();
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' / ');
   const lines = [
     `node ${process.version} on ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}; the CPU path runs in one JS thread, ORT wasm with numThreads 1`,
+    `load average (1/5/15 min) at start ${load(loadAtStart)}, at end ${load(loadavg())}: other processes share these cores`,
   ];
   if (gpu === undefined) lines.push('GPU: not used by the sections run');
   else if (gpu.ok) {
     lines.push(`GPU adapter: ${gpu.gpu.description}`);
     lines.push(`adapter.info: ${gpu.gpu.adapterInfo}`);
+    // A software adapter runs shaders on CPU threads of its own, so "GPU" rows may use more cores than the CPU path's one.
+    if (/llvmpipe/i.test(gpu.gpu.adapterInfo)) lines.push(`llvmpipe shader threads: LP_NUM_THREADS=${process.env.LP_NUM_THREADS ?? 'unset (one per core)'}`);
+    if (/swiftshader/i.test(gpu.gpu.adapterInfo)) lines.push('SwiftShader: a software Vulkan device on CPU threads');
     for (const note of gpu.gpu.notes) lines.push(`GPU note: ${note}`);
   } else lines.push(`GPU: none — ${gpu.reason}`);
   if (torch === undefined) lines.push('PyTorch: not used by the sections run');
   else if (torch.ok) lines.push(`PyTorch ${torch.info.torch} (numpy ${torch.info.numpy}, Python ${torch.info.python}, ${DEBIAN_PYTHON}), torch.set_num_threads(${torch.info.threads})`);
   else lines.push(`PyTorch: not run — ${torch.reason}`);
-  lines.push(`sections: ${[...args.sections].join(', ')}`);
+  lines.push(`sections: ${SECTIONS.filter((s) => args.sections.has(s)).join(', ')}`);
   return lines;
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const started = performance.now();
-  const needsGpu = ['layer', 'model', 'kernels'].some((s) => args.sections.has(s as Section));
+  const loadAtStart = loadavg();
+  // The device, and Vite which loads its modules, only when a GPU section runs: after io.
   let gpu: GpuOutcome | undefined;
-  if (needsGpu) {
-    progress('acquiring a WebGPU device…');
-    gpu = await acquireBenchGpu();
-    progress(gpu.ok ? `GPU: ${gpu.gpu.description}` : `no GPU: ${gpu.reason}`);
-  }
+  const gpuDevice = async (): Promise<GpuOutcome> => {
+    if (gpu === undefined) {
+      progress('acquiring a WebGPU device…');
+      gpu = await acquireBenchGpu();
+      progress(gpu.ok ? `GPU: ${gpu.gpu.description}` : `no GPU: ${gpu.reason}`);
+    }
+    return gpu;
+  };
 
   const tables: Table[] = [];
   let torch: TorchOutcome | undefined;
@@ -105,14 +127,14 @@ async function main(): Promise<void> {
     return ioSection(args.modelId ? index.models.filter((m) => m === args.modelId) : index.models);
   });
   await run('layer', async () => {
-    const result = await layerSection({ gpu: gpu!, torchThreads: args.torchThreads });
+    const result = await layerSection({ gpu: await gpuDevice(), torchThreads: args.torchThreads });
     torch = result.torch;
     return result.table;
   });
-  await run('model', () => modelSection({ gpu: gpu!, modelId: args.modelId }));
-  await run('kernels', () => kernelSection(gpu!));
+  await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));
+  await run('kernels', async () => kernelSection(await gpuDevice()));
 
-  const lines = header(args, gpu, torch);
+  const lines = header(args, gpu, torch, loadAtStart);
   const elapsed = (performance.now() - started) / 1000;
   console.log(`## Compression Lab benchmark\n\n${lines.map((l) => `${l}  `).join('\n')}\nwall time ${elapsed.toFixed(0)} s\n`);
   for (const table of tables) console.log(formatTable(table));
