@@ -28,21 +28,27 @@ export function relativeReconstructionError(weight: Matrix, compressed: Matrix, 
   return Math.sqrt(Math.max(error, 0) / reference);
 }
 
-/** tr(A H Aᵀ) = Σ_r a_r H a_rᵀ for A (rows, cols), float64. */
+/**
+ * tr(A H Aᵀ) = Σ_r a_r H a_rᵀ for A (rows, cols), float64. H is symmetric, so each row's form is
+ * Σ_i a_i (H_ii a_i + 2 Σ_{j>i} H_ij a_j): the upper triangle only, half the multiply-adds of
+ * the full product (this is the slow part of a SparseGPT job's report on a 3072 × 768 layer).
+ */
 function quadraticForm(a: Float64Array, rows: number, cols: number, hessian: Float64Array): number {
   assertLength(hessian, cols * cols, 'reconstruction error: hessian (C_in x C_in)');
   assertFinite(hessian, 'reconstruction error: hessian', cols);
-  const hRow = new Float64Array(cols);
   let total = 0;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    hRow.fill(0);
+    let rowTotal = 0;
     for (let i = 0; i < cols; i++) {
       const ai = a[base + i];
       if (ai === 0) continue;
-      for (let j = 0; j < cols; j++) hRow[j] += ai * hessian[i * cols + j];
+      const hBase = i * cols;
+      let upper = 0;
+      for (let j = i + 1; j < cols; j++) upper += hessian[hBase + j] * a[base + j];
+      rowTotal += ai * (hessian[hBase + i] * ai + 2 * upper);
     }
-    for (let j = 0; j < cols; j++) total += hRow[j] * a[base + j];
+    total += rowTotal;
   }
   return total;
 }
