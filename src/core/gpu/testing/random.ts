@@ -1,16 +1,8 @@
-// Seeded test data for the kernel tests, so every failure reproduces from its case name.
+// Seeded test data for the kernel tests, so every failure reproduces from its case name. The
+// uniform source is core's one seeded PRNG (calibration's mulberry32).
+import { seededUniform } from '../../testing/random.ts';
 
-/** mulberry32: a small 32-bit PRNG; returns floats in [0, 1). */
-export function seededUniform(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededUniform };
 
 /** Standard normal samples (Box–Muller) from a seeded uniform source. */
 export function seededNormal(seed: number): () => number {
