@@ -1,14 +1,13 @@
 // End-to-end: the built lab in headless Chromium. The dense baseline the page shows must equal the
 // CLI's for the same model, a corrupt file must produce the parser's message without losing the
 // loaded model, and a WebGPU run must say it ran on WebGPU.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { readModel, writeModel } from '../src/core/onnx';
-import { artifactsDir, launchBrowser, openPage, readMetrics, startServer } from './harness';
+import { artifactsDir, labFixture, launchBrowser, openPage, readMetrics } from './harness';
 
 const evalTimeout = 180_000;
 
@@ -26,22 +25,11 @@ function assertSameMetrics(page: Record<string, { value: number }>, cli: Record<
   }
 }
 
-let server: { url: string; close: () => Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser({ webgpu: false });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const lab = labFixture({ webgpu: false });
 
 describe('the lab page (WASM)', () => {
   test('opens with the bundled LM and shows the same dense metrics as the CLI', async () => {
-    const { page, pageErrors } = await openPage(browser, `${server.url}?backend=wasm`);
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
     await page.getByRole('heading', { name: 'Dense baseline' }).waitFor();
     await page.getByTestId('eval-progress').or(page.getByTestId('metrics')).first().waitFor({ timeout: evalTimeout });
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
@@ -55,7 +43,7 @@ describe('the lab page (WASM)', () => {
   });
 
   test('a corrupt file shows the parser message and keeps the loaded model', async () => {
-    const { page } = await openPage(browser, `${server.url}?backend=wasm`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256));
     await page.getByTestId('model-file-input').setInputFiles({ name: 'broken.onnx', mimeType: 'application/octet-stream', buffer: garbage });
@@ -97,7 +85,7 @@ describe('the lab page (WASM)', () => {
     const onnx = { name: 'vit-external.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(writeModel(model)) };
     const data = { name: 'weights.data', mimeType: 'application/octet-stream', buffer: Buffer.concat(chunks) };
 
-    const { page } = await openPage(browser, `${server.url}?backend=wasm&model=digits-vit`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=wasm&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     const expected = await readMetrics(page);
     await page.getByTestId('model-file-input').setInputFiles([onnx]);
@@ -112,14 +100,14 @@ describe('the lab page (WASM)', () => {
   });
 
   test('the digits ViT gives the same accuracy as the CLI', async () => {
-    const { page } = await openPage(browser, `${server.url}?backend=wasm&model=digits-vit`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=wasm&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     assertSameMetrics(await readMetrics(page), cliMetrics('digits-vit'), 1e-9);
     await page.close();
   });
 
   test('auto without a WebGPU adapter says it ran on WASM and why', async () => {
-    const { page } = await openPage(browser, `${server.url}?backend=auto&model=digits-vit`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=auto&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     assert.equal(await page.getByTestId('backend-used').innerText(), 'WASM (CPU)');
     assert.match(await page.getByTestId('backend-fallback').innerText(), /WebGPU not used/);
@@ -131,7 +119,7 @@ describe('the lab page (WebGPU through SwiftShader)', () => {
   test('a forced WebGPU run reports WebGPU and matches WASM closely', async () => {
     const gpuBrowser = await launchBrowser({ webgpu: true });
     try {
-      const { page } = await openPage(gpuBrowser, `${server.url}?backend=webgpu&model=digits-vit`);
+      const { page } = await openPage(gpuBrowser, `${lab.url}?backend=webgpu&model=digits-vit`);
       await page.getByTestId('metrics').or(page.getByTestId('eval-message')).first().waitFor({ timeout: evalTimeout });
       const message = await page.getByTestId('eval-message').isVisible() ? await page.getByTestId('eval-message').innerText() : '';
       assert.equal(message, '', 'WebGPU evaluation failed');

@@ -3,6 +3,7 @@
 import { preview, type PreviewServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 
 export const artifactsDir = join(import.meta.dirname, 'artifacts');
@@ -45,4 +46,29 @@ export async function readMetrics(page: Page): Promise<Record<string, { value: n
     out[key] = { value: Number(await row.getAttribute('data-value')), text: (await row.locator('td').first().innerText()).trim() };
   }
   return out;
+}
+
+/**
+ * The served build and a browser for one test file: registers node:test before/after hooks and
+ * returns getters valid inside the tests.
+ */
+export function labFixture(options: { webgpu: boolean }): { readonly url: string; readonly browser: Browser } {
+  let server: { url: string; close: () => Promise<void> } | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser(options);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get url() {
+      return server!.url;
+    },
+    get browser() {
+      return browser!;
+    },
+  };
 }

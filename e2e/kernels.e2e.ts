@@ -1,28 +1,16 @@
 // End-to-end: every WGSL kernel's cases against its CPU reference in headless Chromium's WebGPU
 // (SwiftShader), on the built kernel-check.html page. The same checks run in Node through the
 // webgpu package (src/core/gpu/testing/kernelChecks.test.ts); this is the browser half.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser } from 'playwright-core';
 import { CHECKED_KERNELS, type KernelCheckSummary } from '../src/core/gpu/testing/kernelCheckResult';
-import { launchBrowser, openPage, startServer } from './harness';
+import { labFixture, openPage } from './harness';
 
-let server: { url: string; close: () => Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const lab = labFixture({ webgpu: true });
 
 test('every kernel matches its CPU reference on the browser WebGPU adapter', { timeout: 90_000 }, async () => {
   const t0 = Date.now();
-  const { page, pageErrors } = await openPage(browser, `${server.url}kernel-check.html`);
+  const { page, pageErrors } = await openPage(lab.browser, `${lab.url}kernel-check.html`);
   await page.waitForFunction(() => (window as Window & { __kernelCheck?: unknown }).__kernelCheck !== undefined, undefined, { timeout: 80_000 });
   const summary = (await page.evaluate(() => (window as Window & { __kernelCheck?: unknown }).__kernelCheck)) as KernelCheckSummary;
   console.info(`[kernels e2e] ${summary.results.length} cases on ${summary.adapter} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -1,29 +1,18 @@
 // End-to-end pruning in headless Chromium: SparseGPT 2:4 on the bundled LM, the reported sparsity
 // and perplexity, the same weights hash as the CLI for the same recipe, impossible recipes refused
 // before any work, cancel leaving the app usable, and a WebGPU run that says where its jobs ran.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { defaultRecipe } from '../src/core/recipe';
-import { artifactsDir, launchBrowser, openPage, startServer } from './harness';
+import { artifactsDir, labFixture, openPage } from './harness';
 
 const timeout = 300_000;
-let server: { url: string; close: () => Promise<void> };
-let browser: Browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const lab = labFixture({ webgpu: true });
 
 async function chooseSparseGpt24(page: Page, computeBackend: 'cpu' | 'webgpu', poolSize: number): Promise<void> {
   await page.getByLabel('Method').selectOption('sparsegpt');
@@ -52,7 +41,7 @@ async function prunedMetric(page: Page, key: string): Promise<number> {
 
 describe('pruning the bundled LM', () => {
   test('SparseGPT 2:4 on the CPU path: 50 % sparsity, sane perplexity, same weights as the CLI', async () => {
-    const { page, pageErrors } = await openPage(browser, `${server.url}?backend=wasm`);
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout });
     const densePpl = Number(await page.locator('[data-testid=metrics] tr[data-metric=perplexity]').getAttribute('data-value'));
     await chooseSparseGpt24(page, 'cpu', 2);
@@ -71,7 +60,7 @@ describe('pruning the bundled LM', () => {
   });
 
   test('impossible recipes are refused with a message before any work starts', async () => {
-    const { page } = await openPage(browser, `${server.url}?backend=wasm&model=digits-vit`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=wasm&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout });
     await page.getByTestId('sparsity').fill('1');
     assert.match(await page.getByTestId('recipe-problems').innerText(), /sparsity/i);
@@ -88,7 +77,7 @@ describe('pruning the bundled LM', () => {
   });
 
   test('cancel stops the run and leaves the model and app usable', async () => {
-    const { page } = await openPage(browser, `${server.url}?backend=wasm`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout });
     await chooseSparseGpt24(page, 'cpu', 1);
     await page.getByRole('button', { name: 'Run pruning' }).click();
@@ -104,7 +93,7 @@ describe('pruning the bundled LM', () => {
   });
 
   test('WebGPU layer jobs and calibration Hessians report their backend', async () => {
-    const { page } = await openPage(browser, `${server.url}?backend=wasm`);
+    const { page } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout });
     await page.getByLabel('Method').selectOption('wanda');
     await page.getByLabel('Compute backend').selectOption('webgpu');
