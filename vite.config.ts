@@ -10,6 +10,12 @@ import { join } from 'node:path';
 const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
 const ortRuntimeFiles = readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded\.jsep\.(mjs|wasm)$/.test(f));
 
+// Cross-origin isolation gives SharedArrayBuffer, which multi-threaded WASM needs.
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 function serveOrtRuntime(): Plugin {
   return {
     name: 'lab:ort-runtime',
@@ -18,6 +24,8 @@ function serveOrtRuntime(): Plugin {
         const file = (req.url ?? '').replace(/^\//, '').split('?')[0];
         if (!ortRuntimeFiles.includes(file)) return next();
         res.setHeader('Content-Type', file.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        // ORT starts its wasm threads as workers from the .mjs: under COEP they need the headers too.
+        for (const [name, value] of Object.entries(isolationHeaders)) res.setHeader(name, value);
         createReadStream(join(ortDist, file)).pipe(res);
       });
     },
@@ -29,11 +37,6 @@ function serveOrtRuntime(): Plugin {
   };
 }
 
-// Cross-origin isolation gives SharedArrayBuffer, which multi-threaded WASM needs.
-const isolationHeaders = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
 
 export default defineConfig({
   plugins: [react(), serveOrtRuntime()],
