@@ -8,7 +8,7 @@ import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
 import { pruneModel, PruneCancelled, type PruneLayerFn } from '../src/core/compress';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
-import { GpuContext } from '../src/core/gpu/context';
+import { workerGpu } from './gpuDevice';
 import { createRunner } from '../src/runtime/ort';
 import { PoolCancelled, WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
@@ -70,31 +70,14 @@ function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerRespon
   return pool;
 }
 
-let calibrationGpu: Promise<{ factory: AccumulatorFactory } | { reason: string }> | undefined;
-
-/** A device in this worker for the calibration Hessians, or why there is none (asked once). */
-async function openCalibrationGpu(): Promise<{ factory: AccumulatorFactory } | { reason: string }> {
-  const api = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!api) return { reason: 'the model worker has no navigator.gpu (WebGPU not available)' };
-  const adapter = await api.requestAdapter();
-  if (!adapter) return { reason: 'navigator.gpu.requestAdapter() returned no adapter' };
-  const device = await adapter.requestDevice({
-    label: 'lab model worker (calibration)',
-    requiredLimits: { maxComputeInvocationsPerWorkgroup: Math.min(256, adapter.limits.maxComputeInvocationsPerWorkgroup) },
-  });
-  device.lost.then(() => (calibrationGpu = undefined)); // a later run asks for a new device
-  return { factory: gpuAccumulatorFactory(new GpuContext(device)) };
-}
-
 /**
  * Where the Hessians accumulate: the CPU (float64, bit-identical to the CLI) unless the run asked
  * for WebGPU; then the GPU kernel if this worker gets a device, else the CPU with the reason.
  */
 async function calibrationAccumulator(computeBackend: 'cpu' | 'webgpu'): Promise<{ factory?: AccumulatorFactory; backend: string }> {
   if (computeBackend === 'cpu') return { backend: 'cpu' };
-  calibrationGpu ??= openCalibrationGpu().catch((e: Error) => ({ reason: `WebGPU device failed: ${e.message}` }));
-  const opened = await calibrationGpu;
-  return 'factory' in opened ? { factory: opened.factory, backend: 'webgpu' } : { backend: `cpu (WebGPU requested: ${opened.reason})` };
+  const gpu = await workerGpu('model worker (calibration)');
+  return 'ctx' in gpu ? { factory: gpuAccumulatorFactory(gpu.ctx), backend: 'webgpu' } : { backend: `cpu (WebGPU requested: ${gpu.reason})` };
 }
 
 async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {

@@ -1,8 +1,8 @@
 // A pool worker: runs one layer's PruneJob at a time, on WebGPU when asked and available, else on
 // the CPU reference path — and says which ran, with the reason when it is not what was asked.
-import { runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn } from '../src/core/compress';
-import { gpuPruneLayer } from '../src/core/compress/gpuJobs';
-import { GpuContext } from '../src/core/gpu/context';
+import { runPruneJob, type PruneJob, type PruneJobResult } from '../src/core/compress';
+import { runPruneJobGpu } from '../src/core/compress/gpuJobs';
+import { workerGpu } from './gpuDevice';
 import type { PoolResponse } from './pool';
 
 export interface PruneLayerRequest {
@@ -17,20 +17,6 @@ export interface PruneLayerResponse {
   fallbackReason?: string;
 }
 
-let gpu: Promise<{ run: PruneLayerFn } | { reason: string }> | undefined;
-
-async function openGpu(): Promise<{ run: PruneLayerFn } | { reason: string }> {
-  const api = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!api) return { reason: 'this worker has no navigator.gpu (WebGPU not available)' };
-  const adapter = await api.requestAdapter();
-  if (!adapter) return { reason: 'navigator.gpu.requestAdapter() returned no adapter' };
-  const device = await adapter.requestDevice({
-    label: 'lab prune worker',
-    requiredLimits: { maxComputeInvocationsPerWorkgroup: Math.min(256, adapter.limits.maxComputeInvocationsPerWorkgroup) },
-  });
-  return { run: gpuPruneLayer(new GpuContext(device)) };
-}
-
 function post(msg: PoolResponse<PruneLayerResponse>, transfer: Transferable[] = []): void {
   (self as unknown as Worker).postMessage(msg, transfer);
 }
@@ -40,9 +26,8 @@ self.onmessage = async (event: MessageEvent<PruneLayerRequest>) => {
   try {
     let response: PruneLayerResponse;
     if (backend === 'webgpu') {
-      gpu ??= openGpu().catch((e: Error) => ({ reason: `WebGPU device failed: ${e.message}` }));
-      const opened = await gpu;
-      response = 'run' in opened ? { result: await opened.run(job) } : { result: runPruneJob(job), fallbackReason: opened.reason };
+      const gpu = await workerGpu('prune worker');
+      response = 'ctx' in gpu ? { result: await runPruneJobGpu(gpu.ctx, job) } : { result: runPruneJob(job), fallbackReason: gpu.reason };
     } else {
       response = { result: runPruneJob(job) };
     }
