@@ -35,8 +35,8 @@ export async function ioSection(modelIds: readonly string[]): Promise<Table> {
     const dataset = model.dataset!;
     const { runner } = await createRunner(model.bytes, { backend: 'wasm', numThreads: 1 });
     const batch = dataset.kind === 'lm-tokens' ? { ...dataset, sequences: dataset.sequences.slice(0, 8) } : { ...dataset, images: dataset.images.slice(0, 8), labels: dataset.labels.slice(0, 8) };
-    const oneBatch = await measure(() => evaluate(runner, batch, { preprocess: model.card?.preprocess }), { minMs: 500 });
-    const full = await measure(() => evaluate(runner, dataset, { preprocess: model.card?.preprocess }), { minMs: 0 });
+    const oneBatch = await measure(() => evaluate(runner, batch), { minMs: 500 });
+    const full = await measure(() => evaluate(runner, dataset), { minMs: 0 });
     add(id, `eval (${datasetSize(dataset)} samples, wasm, 1 thread)`, full.ms, 'one batch of 8', oneBatch.ms);
     await runner.release();
   }

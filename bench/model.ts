@@ -95,7 +95,6 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
       analysis,
       recipe,
       calibSet,
-      preprocess: onDisk.card?.preprocess,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: 1 })).runner,
       ...(pruneLayer ? { pruneLayer } : {}),
     });

@@ -101,7 +101,6 @@ async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Prom
       analysis: loaded.analysis,
       recipe: req.recipe,
       calibSet: req.calibSet,
-      preprocess: req.preprocess,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
       pruneLayer,
       accumulatorFactory: calibration.factory,
@@ -133,7 +132,6 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
   }
   const t1 = performance.now();
   const metrics = await evaluate(entry.runner, req.dataset, {
-    preprocess: req.preprocess,
     cancel: { get aborted() { return cancelled.has(req.jobId); } },
     onProgress: (p) => post({ type: 'progress', jobId: req.jobId, done: p.done, total: p.total, stage: 'Evaluating' }),
   });

@@ -1,6 +1,6 @@
 // The typed message protocol between the UI thread and the model worker. Every request carries a
 // job id; every response names the job it answers, so the UI can drop stale results.
-import type { Dataset, Preprocess } from '../src/core/eval/datasets';
+import type { Dataset } from '../src/core/eval/datasets';
 import type { EvalMetrics } from '../src/core/eval/metrics';
 import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
 import type { ModelAnalysis } from '../src/core/model';
@@ -23,7 +23,6 @@ export type WorkerRequest =
       jobId: JobId;
       recipe: PruneRecipe;
       calibSet: Dataset;
-      preprocess?: Preprocess;
       /** Per-layer jobs run in this many pool workers. */
       poolSize: number;
       /**
@@ -40,7 +39,6 @@ export type WorkerRequest =
       /** The loaded (dense) model, or the last pruning result. */
       target: 'dense' | 'pruned';
       dataset: Dataset;
-      preprocess?: Preprocess;
       backend: BackendPreference;
       numThreads: number;
       wasmPaths?: string;

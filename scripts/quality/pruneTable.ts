@@ -76,7 +76,7 @@ function loadBundled(dir: string): Bundled {
 async function evaluateBytes(bundled: Bundled, bytes: Uint8Array): Promise<EvalMetrics> {
   const runner = await open(bytes);
   try {
-    return await evaluate(runner, bundled.evalSet, { preprocess: bundled.card.preprocess });
+    return await evaluate(runner, bundled.evalSet);
   } finally {
     await runner.release();
   }
@@ -105,7 +105,6 @@ async function runOne(bundled: Bundled, row: Row, settings: Settings): Promise<v
     analysis: bundled.analysis,
     recipe,
     calibSet: bundled.calibSet,
-    preprocess: bundled.card.preprocess,
     createRunner: open,
   });
   row.report = outcome.report;

@@ -4,7 +4,7 @@ Writes model.onnx, model.json (model card), eval.json and calib.json to --out.
 See scripts/train/README.md for the documented command.
 
 The model's input is pixels = raw / 16 (raw values are 0..16); eval.json and calib.json
-hold the raw values, so the lab applies model.json's "preprocess" itself.
+hold the raw values and their "preprocess" ({"divide": 16}), which the lab applies itself.
 """
 
 import argparse
@@ -46,7 +46,7 @@ def split_digits(seed):
 
 
 def preprocess(raw_images):
-    """raw (N, 8, 8) ints 0..16 → (N, 1, 8, 8) float32 in [0, 1], exactly model.json's preprocess."""
+    """raw (N, 8, 8) ints 0..16 → (N, 1, 8, 8) float32 in [0, 1], exactly the sets' "preprocess"."""
     return torch.tensor(raw_images, dtype=torch.float32)[:, None] / PIXEL_DIVISOR
 
 
@@ -216,6 +216,7 @@ def main():
         raw, labels, indices = splits[name]
         common.write_json(os.path.join(args.out, f"{name}.json"), {
             "kind": "image-classification", "shape": [1, IMAGE_SIDE, IMAGE_SIDE],
+            "preprocess": {"divide": PIXEL_DIVISOR},
             "source": {"dataset": "sklearn.datasets.load_digits", "split": name,
                        "sampleIndices": indices.tolist()},
             "images": raw.reshape(len(labels), -1).tolist(), "labels": labels.tolist()},
@@ -235,7 +236,6 @@ def main():
                          "tokens": (IMAGE_SIDE // PATCH_SIDE) ** 2 + 1, "classes": CLASSES},
         "onnx": {"opset": common.ONNX_OPSET, "input": "pixels float32 [batch, 1, 8, 8] (preprocessed)",
                  "output": "logits float32 [batch, 10]", "bytes": onnx_bytes},
-        "preprocess": {"divide": PIXEL_DIVISOR},
         "data": {
             "source": (f"sklearn.datasets.load_digits (Debian package python3-sklearn "
                        f"{common.debian_package_version('python3-sklearn')}, bundled copy, no download)"),

@@ -1,6 +1,6 @@
 // User intents → services → store. The only module that drives the model worker from the UI.
 import { datasetMismatch } from '../core/eval/compat';
-import type { Dataset, Preprocess } from '../core/eval/datasets';
+import type { Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
 import { JobCancelled, ModelWorkerService } from '../services/modelWorker';
@@ -9,7 +9,7 @@ import { patchModel, setEvaluation, useLab } from './store';
 export const worker = new ModelWorkerService();
 
 /** The datasets of the last bundled model: also used for a user's compatible model. */
-let evalSet: { dataset: Dataset; calibSet: Dataset; preprocess?: Preprocess; label: string } | undefined;
+let evalSet: { dataset: Dataset; calibSet: Dataset; label: string } | undefined;
 let runningEval: number | undefined;
 
 export function currentEvalSet() {
@@ -43,7 +43,7 @@ export async function loadBundled(id: string): Promise<void> {
     const bundled = await fetchBundledModel(id);
     const { done } = worker.load({ bytes: bundled.bytes, fileName: `${id}/${bundled.card.files.model}` });
     const loaded = await done;
-    evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, preprocess: bundled.card.preprocess, label: `${id} evaluation set` };
+    evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set` };
     resetPruneRun();
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded } });
     await runEvaluation();
@@ -83,11 +83,11 @@ export async function loadFiles(files: File[]): Promise<void> {
 
 export async function runEvaluation(): Promise<void> {
   if (!evalSet) return;
-  const { dataset, preprocess, label } = evalSet;
+  const { dataset, label } = evalSet;
   const backend = useLab.getState().backend;
   setEvaluation({ status: 'running', datasetLabel: label, progress: { done: 0, total: 1, stage: 'Starting' } });
   const job = worker.evaluate(
-    { target: 'dense', dataset, preprocess, backend, numThreads: wasmThreads(), wasmPaths },
+    { target: 'dense', dataset, backend, numThreads: wasmThreads(), wasmPaths },
     ({ done, total, stage }) => {
       if (runningEval === job.jobId) setEvaluation({ ...useLab.getState().evaluation, progress: { done, total, stage } });
     },

@@ -29,7 +29,7 @@ export async function runPrune(): Promise<void> {
   }
   pruned = undefined;
   patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, computeFallback: undefined, calibrationBackend: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
-  const job = worker.prune({ recipe, calibSet: set!.calibSet, preprocess: set!.preprocess, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (p) => {
+  const job = worker.prune({ recipe, calibSet: set!.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (p) => {
     if (runningJob !== job.jobId || !p.prune) return;
     const pp = p.prune;
     const layersDone = pp.phase === 'prune' && pp.layerId ? [...useLab.getState().pruneRun.layersDone, pp.layerId] : useLab.getState().pruneRun.layersDone;
@@ -62,7 +62,7 @@ async function evaluatePruned(): Promise<void> {
   if (!set) return;
   const backend = useLab.getState().backend;
   patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label } });
-  const job = worker.evaluate({ target: 'pruned', dataset: set.dataset, preprocess: set.preprocess, backend, numThreads: wasmThreads(), wasmPaths }, ({ done, total, stage }) =>
+  const job = worker.evaluate({ target: 'pruned', dataset: set.dataset, backend, numThreads: wasmThreads(), wasmPaths }, ({ done, total, stage }) =>
     patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label, progress: { done, total, stage } } }),
   );
   try {

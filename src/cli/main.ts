@@ -31,7 +31,7 @@ async function evalCommand(target: string, datasetPath: string | undefined, back
   if (!model.dataset) throw new Error(`No evaluation set for ${model.onnxPath}: put a model.json beside it or pass --dataset <eval.json>`);
   const { runner, report } = await createRunner(model.bytes, { backend, numThreads: 1 });
   const t0 = performance.now();
-  const metrics = await evaluate(runner, model.dataset, { preprocess: model.card?.preprocess });
+  const metrics = await evaluate(runner, model.dataset);
   const evalMs = performance.now() - t0;
   await runner.release();
   if (json) {

@@ -89,7 +89,6 @@ export async function pruneCommand(target: string, options: PruneCommandOptions)
     analysis: analyzeModel(model),
     recipe,
     calibSet: calib.dataset,
-    preprocess: onDisk.card?.preprocess,
     createRunner: async (bytes) => (await createRunner(bytes, { backend: options.backend, numThreads: 1 })).runner,
     onProgress: (p) => {
       const line = options.json ? undefined : progressLine(p);

@@ -29,7 +29,7 @@ describe.each(index.models)('bundled model %s', (id) => {
 
   test('the lab reproduces the model card dense metrics (PyTorch reference)', async () => {
     const { runner } = await createRunner(model.bytes, { backend: 'wasm', numThreads: 1 });
-    const metrics = await evaluate(runner, model.dataset!, { preprocess: model.card!.preprocess });
+    const metrics = await evaluate(runner, model.dataset!);
     await runner.release();
     const card = model.card!.denseMetrics;
     // ORT and PyTorch sum in different orders in float32: equal to ~1e-6, not bit for bit.

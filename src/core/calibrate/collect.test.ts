@@ -45,9 +45,9 @@ describe('collectStats on the digits ViT', () => {
     const model = instrumentModel(vit.model, { linearInputs: tapped, attention: [site] });
     const runner = await openRunner(writeModel(model));
     const targets = tapped.map((l) => calibrationTarget(vit.model, l));
-    const stats = await collectStats(runner, vit.calib, targets, { sampleIndices: samples, batchSize: 5, preprocess: vit.preprocess, attention: [site] });
+    const stats = await collectStats(runner, vit.calib, targets, { sampleIndices: samples, batchSize: 5, attention: [site] });
     // The same samples, fetched in one batch, reduced here.
-    const outputs = await runner.run(calibrationFeeds(vit.calib, samples, 'pixels', vit.preprocess));
+    const outputs = await runner.run(calibrationFeeds(vit.calib, samples, 'pixels'));
     await runner.release();
     expect(targets[0].inputs).toEqual(targets[1].inputs);
     for (const [i, layer] of tapped.entries()) {
@@ -77,7 +77,7 @@ describe('collectStats on the digits ViT', () => {
         tapOutputs: true,
         createRunner: open,
         dataset: vit.calib,
-        options: { sampleIndices: samples, batchSize, preprocess: vit.preprocess, outputSample: 50, seed: 3, onProgress: (p) => progress.push(p.done) },
+        options: { sampleIndices: samples, batchSize, outputSample: 50, seed: 3, onProgress: (p) => progress.push(p.done) },
       });
     const [a, b] = [await run(1), await run(12)];
     expect(counts).toEqual({ created: 2, released: 2 });
@@ -100,7 +100,7 @@ describe('collectStats on the digits ViT', () => {
       layers,
       createRunner: open,
       dataset: vit.calib,
-      options: { sampleIndices: samples, batchSize: 2, preprocess: vit.preprocess, cancel, onProgress: (p) => (cancel.aborted = p.done >= 4) },
+      options: { sampleIndices: samples, batchSize: 2, cancel, onProgress: (p) => (cancel.aborted = p.done >= 4) },
     });
     await expect(request).rejects.toThrow(CalibrationCancelled);
     expect(counts).toEqual({ created: 1, released: 1 });
@@ -115,7 +115,7 @@ describe('collectStats on the digits ViT', () => {
       tapOutputs: true,
       createRunner: openRunner,
       dataset: vit.calib,
-      options: { sampleIndices: samples.slice(0, 4), preprocess: vit.preprocess, tokenSelection: new Map([[layers[0].id, { tensor: tokenSite.output }]]) },
+      options: { sampleIndices: samples.slice(0, 4), tokenSelection: new Map([[layers[0].id, { tensor: tokenSite.output }]]) },
     });
     const selected = stats.selectedSqNorm.get(layers[0].id)!;
     const all = stats.layers.get(layers[0].id)!.sqNorm;

@@ -1,7 +1,7 @@
 // collectStats: run calibration samples through an instrumented model and accumulate, per linear
 // layer, its LayerStats (and optionally a token-selected ‖X_j‖² for TAMP), and per attention site
 // the mean probabilities. calibrate() wraps it: instrument, open a session, collect, release.
-import type { Dataset, Preprocess } from '../eval/datasets.ts';
+import type { Dataset } from '../eval/datasets.ts';
 import type { HostTensor, ModelRunner } from '../eval/runner.ts';
 import type { AttentionSite, LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -28,7 +28,6 @@ export interface CollectOptions {
   sampleIndices: readonly number[];
   /** Samples per session run (default 8). The statistics do not depend on it. */
   batchSize?: number;
-  preprocess?: Preprocess;
   /** Accumulate each layer's Hessian H = 2/n·X Xᵀ (default true). */
   hessian?: boolean;
   /** Keep a seeded reservoir of this many output tokens per layer (default 0: none). */
@@ -106,7 +105,7 @@ export async function collectStats(
   for (let start = 0; start < total; start += batchSize) {
     if (options.cancel?.aborted) throw new CalibrationCancelled();
     const batch = sampleIndices.slice(start, start + batchSize);
-    const outputs = await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0], options.preprocess));
+    const outputs = await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0]));
     for (const state of states) await addLayerBatch(state, outputs, batch.length, options.tokenSelection);
     for (const { site, accumulator } of attention) accumulator.add(tapped(outputs, site.output));
     options.onProgress?.({ done: Math.min(start + batchSize, total), total });

@@ -91,7 +91,7 @@ describeGpu('GPU stats accumulator vs CpuStatsAccumulator', (gpu) => {
       return { channels: inner.channels, add: (x, t) => (adds.set(spec.layerId, adds.get(spec.layerId)! + 1), inner.add(x, t)), finish: () => inner.finish() };
     };
     try {
-      const options = { sampleIndices: samples, batchSize: 5, preprocess: vit.preprocess };
+      const options = { sampleIndices: samples, batchSize: 5 };
       const cpu = await collectStats(runner, vit.calib, targets, options);
       const got = await collectStats(runner, vit.calib, targets, { ...options, accumulatorFactory: counting });
       for (const layer of layers) {

@@ -59,7 +59,7 @@ describe('instrumented models return taps consistent with W x + b', () => {
     const vit = bundledModel('digits-vit');
     const layers = vit.analysis.linears.filter((l) => l.name === 'blocks.0.attn.q_proj' || l.name === 'blocks.3.mlp.fc2' || l.role === 'head');
     expect(layers.map((l) => l.layout)).toEqual(['in_out', 'in_out', 'out_in']);
-    await expectTapsConsistent(vit.model, layers, calibrationFeeds(vit.calib, [0, 1, 2], 'pixels', vit.preprocess));
+    await expectTapsConsistent(vit.model, layers, calibrationFeeds(vit.calib, [0, 1, 2], 'pixels'));
   });
 
   test.each(['gpt2', 'llama-nofold'])('%s fixture: every linear of block 0', async (name) => {
@@ -73,7 +73,7 @@ describe('instrumented models return taps consistent with W x + b', () => {
     const vit = bundledModel('digits-vit');
     const site = vit.analysis.attention[1];
     const runner = await openRunner(writeModel(instrumentModel(vit.model, { attention: [site] })));
-    const out = (await runner.run(calibrationFeeds(vit.calib, [5, 6], 'pixels', vit.preprocess)))[site.output];
+    const out = (await runner.run(calibrationFeeds(vit.calib, [5, 6], 'pixels')))[site.output];
     await runner.release();
     expect(out.dims).toEqual([2, 4, 17, 17]);
     const rowSums = Array.from({ length: 2 * 4 * 17 }, (_, r) => (out.data as Float32Array).subarray(r * 17, (r + 1) * 17).reduce((a, b) => a + b, 0));

@@ -1,6 +1,5 @@
 // Model cards (model.json beside each bundled model) and the bundled-model index.
 import type { EvalMetrics } from '../eval/metrics';
-import type { Preprocess } from '../eval/datasets';
 
 export interface TrainingCurvePoint {
   step: number;
@@ -18,7 +17,6 @@ export interface ModelCard {
   architecture?: Record<string, unknown>;
   data?: { source?: string; licence?: string; [k: string]: unknown };
   files: { model: string; vocab?: string; eval: string; calib?: string };
-  preprocess?: Preprocess;
   training?: { command?: string; seed?: number; steps?: number; wallSeconds?: number; stopReason?: string; curve?: TrainingCurvePoint[]; [k: string]: unknown };
   /** Reference metrics computed by the training script in PyTorch on files.eval. */
   denseMetrics: Partial<Omit<EvalMetrics, 'task'>> & Record<string, number>;

@@ -22,7 +22,7 @@ const inputHash = await sha256Hex(vit.bytes);
 const calibration = { samples: 8, seed: 1, batchSize: 8 };
 
 function request(recipe: unknown, extra: Partial<PruneModelRequest> = {}): PruneModelRequest {
-  return { model: vit.model, analysis: vit.analysis, recipe: parseRecipe(recipe), calibSet: vit.calib, preprocess: vit.preprocess, createRunner: openRunner, ...extra };
+  return { model: vit.model, analysis: vit.analysis, recipe: parseRecipe(recipe), calibSet: vit.calib, createRunner: openRunner, ...extra };
 }
 
 /** Records every job (as a worker would receive it: structured-cloned) and runs it on the CPU. */
@@ -97,7 +97,7 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
   test('the pruned model loads back in onnxruntime and still classifies', async () => {
     const reread = readModel(outcome.bytes);
     const runner = await openRunner(outcome.bytes);
-    const metrics = await evaluate(runner, vit.eval, { preprocess: vit.preprocess });
+    const metrics = await evaluate(runner, vit.eval);
     await runner.release();
     expect(metrics.top1).toBeGreaterThan(0.85);
     const q = vit.analysis.linears[1];
@@ -116,7 +116,7 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
       layers,
       createRunner: openRunner,
       dataset: vit.calib,
-      options: { sampleIndices: chooseSamples(128, 8, 1), preprocess: vit.preprocess },
+      options: { sampleIndices: chooseSamples(128, 8, 1) },
     });
     for (const layer of layers) {
       const job = jobs.find((j) => j.layerId === layer.id)!;

@@ -11,7 +11,7 @@ import { calibrate, CalibrationCancelled, type CalibrationStats } from '../calib
 import type { AccumulatorFactory } from '../calibrate/accumulator.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import type { TokenSelectionSite } from '../calibrate/tokenSelection.ts';
-import { datasetSize, type Dataset, type Preprocess } from '../eval/datasets.ts';
+import { datasetSize, type Dataset } from '../eval/datasets.ts';
 import type { ModelRunner } from '../eval/runner.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -44,8 +44,6 @@ export interface PruneModelRequest {
   recipe: PruneRecipe;
   /** calib.json of the model; required unless the recipe is magnitude with uniform allocation. */
   calibSet?: Dataset;
-  /** The model card's preprocessing of image inputs. */
-  preprocess?: Preprocess;
   /** Opens an inference session on model bytes (src/runtime/ort.ts in the app and CLI). */
   createRunner?: (bytes: Uint8Array) => Promise<ModelRunner>;
   /** Runs one layer's job; default: the CPU path in this thread. A worker pool plugs in here. */
@@ -167,7 +165,6 @@ async function calibrationPass(run: Run, layers: readonly LinearLayer[], pass: '
     options: {
       sampleIndices: run.sampleIndices,
       batchSize: recipe.calibration.batchSize,
-      preprocess: request.preprocess,
       hessian: true,
       outputSample: wantOutputs ? recipe.calibration.outputSample : 0,
       seed: recipe.calibration.seed,

@@ -1,6 +1,6 @@
 // Runs a dataset through a ModelRunner and accumulates the task's metrics. Framework-free: the
 // same function runs in the CLI, in Node tests and in the evaluation worker.
-import type { Dataset, ImageDataset, LmTokenDataset, Preprocess } from './datasets';
+import type { Dataset, ImageDataset, LmTokenDataset } from './datasets';
 import { NllAccumulator, type EvalMetrics } from './metrics';
 import type { HostTensor, ModelRunner } from './runner';
 
@@ -11,7 +11,6 @@ export interface EvalProgress {
 
 export interface EvalOptions {
   batchSize?: number;
-  preprocess?: Preprocess;
   onProgress?: (p: EvalProgress) => void;
   /** Checked between batches; AbortSignal fits. */
   cancel?: { readonly aborted: boolean };
@@ -69,7 +68,7 @@ async function evaluateLm(runner: ModelRunner, dataset: LmTokenDataset, options:
 async function evaluateClassifier(runner: ModelRunner, dataset: ImageDataset, options: EvalOptions): Promise<EvalMetrics> {
   const acc = new NllAccumulator();
   const size = dataset.shape.reduce((a, b) => a * b, 1);
-  const divide = options.preprocess?.divide ?? 1;
+  const divide = dataset.preprocess.divide;
   await forEachBatch(dataset.images.length, options, async (start, end) => {
     const pixels = new Float32Array((end - start) * size);
     for (let i = start; i < end; i++) {
