@@ -1,11 +1,11 @@
 // The model worker: parses and analyses a model, prunes it (calibrating through onnxruntime-web
 // and fanning per-layer jobs out to a pool of prune workers), and evaluates the dense model or
 // the last pruned one — all off the main thread.
-import { externalDataRefs, readModel, resolveExternalData, writeModel, type ModelProto } from '../src/core/onnx';
+import { externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { evaluate, EvalCancelled } from '../src/core/eval/evaluate';
 import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
-import { pruneModel, PruneCancelled, type PruneLayerFn } from '../src/core/compress';
+import { pruneModel, PruneCancelled, weightFromStored, type PruneLayerFn } from '../src/core/compress';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
 import { workerGpu } from './gpuDevice';
@@ -23,7 +23,8 @@ interface LoadedModel {
   model: ModelProto;
   analysis: ModelAnalysis;
   dense: ModelSlot;
-  pruned?: ModelSlot;
+  /** The last pruning result: its bytes for sessions, its graph for the mask view. */
+  pruned?: ModelSlot & { model: ModelProto };
 }
 
 let current: LoadedModel | undefined;
@@ -108,7 +109,7 @@ async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Prom
       onProgress: (p) => post({ type: 'progress', jobId: req.jobId, done: 'done' in p ? p.done : 1, total: 'total' in p ? p.total : 1, stage: p.phase, prune: p }),
     });
     await releaseSlot(loaded.pruned);
-    loaded.pruned = { bytes: outcome.bytes, runners: new Map() };
+    loaded.pruned = { bytes: outcome.bytes, model: outcome.model, runners: new Map() };
     const copy = outcome.bytes.slice().buffer;
     post({ type: 'pruned', jobId: req.jobId, result: { report: outcome.report, bytes: copy, computeFallback, calibrationBackend: calibration.backend } }, [copy]);
   } catch (e) {
@@ -147,6 +148,18 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
   });
 }
 
+/** One layer's keep mask, read here from the pruned graph the worker already holds. */
+function handleMask(req: Extract<WorkerRequest, { type: 'mask' }>): void {
+  const pruned = current?.pruned;
+  if (!current || !pruned) throw new Error('No pruned model yet: run a recipe first');
+  const layer = current.analysis.linears.find((l) => l.id === req.layerId);
+  const tensor = layer && initializerMap(pruned.model.graph!).get(layer.weight);
+  if (!layer || !tensor) throw new Error(`No weight for layer ${req.layerId} in the pruned model`);
+  const weight = weightFromStored(layer, tensorToFloat32(tensor));
+  const data = Uint8Array.from(weight.data, (v) => (v !== 0 ? 1 : 0));
+  post({ type: 'mask', jobId: req.jobId, result: { rows: weight.rows, cols: weight.cols, data } }, [data.buffer]);
+}
+
 // Jobs run one at a time; a cancel message arrives between batches because the handlers await.
 let queue: Promise<void> = Promise.resolve();
 
@@ -161,6 +174,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       if (cancelled.has(req.jobId)) throw new EvalCancelled();
       if (req.type === 'load') await handleLoad(req);
       else if (req.type === 'prune') await handlePrune(req);
+      else if (req.type === 'mask') handleMask(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof EvalCancelled) post({ type: 'cancelled', jobId: req.jobId });

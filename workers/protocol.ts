@@ -5,6 +5,7 @@ import type { EvalMetrics } from '../src/core/eval/metrics';
 import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
 import type { ModelAnalysis } from '../src/core/model';
 import type { PruneProgress, PruneReport } from '../src/core/compress';
+import type { KeepMask } from '../src/core/prune';
 import type { PruneRecipe } from '../src/core/recipe';
 
 export type JobId = number;
@@ -43,6 +44,12 @@ export type WorkerRequest =
       numThreads: number;
       wasmPaths?: string;
     }
+  | {
+      /** The keep mask (non-zero pattern) of one layer of the last pruning result, for the mask view. */
+      type: 'mask';
+      jobId: JobId;
+      layerId: string;
+    }
   | { type: 'cancel'; jobId: JobId };
 
 export interface LoadResult {
@@ -79,5 +86,6 @@ export type WorkerResponse =
   | { type: 'pruned'; jobId: JobId; result: PruneResultMessage }
   | { type: 'loaded'; jobId: JobId; result: LoadResult }
   | { type: 'evaluated'; jobId: JobId; result: EvalResult }
+  | { type: 'mask'; jobId: JobId; result: KeepMask }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }
   | { type: 'cancelled'; jobId: JobId };

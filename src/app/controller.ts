@@ -3,10 +3,13 @@ import { datasetMismatch } from '../core/eval/compat';
 import type { Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
+import { withdrawDownload } from '../services/downloads';
 import { JobCancelled, ModelWorkerService } from '../services/modelWorker';
 import { patchModel, setEvaluation, useLab } from './store';
 
 export const worker = new ModelWorkerService();
+/** The download slot of the last pruned model (revoked when a run or a load replaces it). */
+export const PRUNED_DOWNLOAD = 'pruned-model';
 
 /** The datasets of the last bundled model: also used for a user's compatible model. */
 let evalSet: { dataset: Dataset; calibSet: Dataset; label: string } | undefined;
@@ -33,6 +36,7 @@ export async function start(initialModel?: string): Promise<void> {
 }
 
 function resetPruneRun(): void {
+  withdrawDownload(PRUNED_DOWNLOAD);
   useLab.setState({ pruneRun: { status: 'idle', layersDone: [] }, maskLayer: undefined });
 }
 

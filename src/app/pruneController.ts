@@ -1,16 +1,13 @@
 // Pruning intents: run the recipe in the model worker, follow its progress per layer, evaluate
-// the pruned model on the same evaluation set, keep its bytes for download and the mask view.
+// the pruned model once on the same evaluation set, offer its bytes for download. The pruned graph
+// stays in the worker: the mask view asks the worker for one layer's mask at a time.
 import { validateRecipe, type PruneRecipe } from '../core/recipe';
-import { readModel, initializerMap, tensorToFloat32, type ModelProto } from '../core/onnx';
-import { weightFromStored } from '../core/compress';
-import type { LinearLayer } from '../core/model';
 import type { KeepMask } from '../core/prune';
+import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { JobCancelled } from '../services/modelWorker';
-import { currentEvalSet, wasmPaths, wasmThreads, worker } from './controller';
+import { currentEvalSet, PRUNED_DOWNLOAD, wasmPaths, wasmThreads, worker } from './controller';
 import { patchPruneRun, useLab } from './store';
 
-/** The last pruned model: bytes for download, parsed lazily for the mask view. */
-let pruned: { bytes: Uint8Array; model?: ModelProto } | undefined;
 let runningJob: number | undefined;
 
 export function setRecipe(patch: Partial<PruneRecipe>): void {
@@ -27,7 +24,7 @@ export async function runPrune(): Promise<void> {
     patchPruneRun({ status: 'error', message: problems.join(' '), layersDone: [] });
     return;
   }
-  pruned = undefined;
+  withdrawDownload(PRUNED_DOWNLOAD);
   patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, computeFallback: undefined, calibrationBackend: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
   const job = worker.prune({ recipe, calibSet: set!.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (p) => {
     if (runningJob !== job.jobId || !p.prune) return;
@@ -40,7 +37,7 @@ export async function runPrune(): Promise<void> {
   try {
     const result = await job.done;
     if (runningJob !== job.jobId) return;
-    pruned = { bytes: new Uint8Array(result.bytes) };
+    offerDownload(PRUNED_DOWNLOAD, result.bytes);
     patchPruneRun({ status: 'done', report: result.report, computeFallback: result.computeFallback, calibrationBackend: result.calibrationBackend, progress: undefined });
     useLab.setState({ maskLayer: result.report.layers[0]?.id });
     await evaluatePruned();
@@ -73,16 +70,11 @@ async function evaluatePruned(): Promise<void> {
   }
 }
 
-/** The keep mask (non-zero pattern) of one layer of the pruned model. */
-export function prunedMask(layer: LinearLayer): KeepMask | undefined {
-  if (!pruned) return undefined;
-  pruned.model ??= readModel(pruned.bytes);
-  const tensor = initializerMap(pruned.model.graph!).get(layer.weight);
-  if (!tensor) return undefined;
-  const w = weightFromStored(layer, tensorToFloat32(tensor));
-  return { rows: w.rows, cols: w.cols, data: Uint8Array.from(w.data, (v) => (v !== 0 ? 1 : 0)) };
+/** The keep mask (non-zero pattern) of one layer of the last pruned model, read in the worker. */
+export function prunedMask(layerId: string): Promise<KeepMask> {
+  return worker.mask({ layerId }).done;
 }
 
 export function prunedModelUrl(): string | undefined {
-  return pruned ? URL.createObjectURL(new Blob([pruned.bytes as BlobPart], { type: 'application/octet-stream' })) : undefined;
+  return downloadUrl(PRUNED_DOWNLOAD);
 }

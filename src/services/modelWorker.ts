@@ -1,6 +1,7 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
 import type { PruneProgress } from '../core/compress';
+import type { KeepMask } from '../core/prune';
 import type { EvalResult, JobId, LoadResult, PruneResultMessage, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 
 export interface Progress {
@@ -69,6 +70,10 @@ export class ModelWorkerService {
 
   prune(body: RequestBody<'prune'>, onProgress: Pending['onProgress']): Job<PruneResultMessage> {
     return this.submit<PruneResultMessage>({ type: 'prune', jobId: this.nextJobId++, ...body }, onProgress);
+  }
+
+  mask(body: RequestBody<'mask'>): Job<KeepMask> {
+    return this.submit<KeepMask>({ type: 'mask', jobId: this.nextJobId++, ...body });
   }
 
   cancel(jobId: JobId): void {

@@ -1,7 +1,8 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { metricRows } from '../../core/report/metricRows';
 import { formatBytes } from '../../core/report/format';
 import type { PruneReport } from '../../core/compress';
+import type { KeepMask } from '../../core/prune';
 import { maskChart } from '../charts/maskChart';
 import { sparsityChart } from '../charts/sparsityChart';
 import { prunedMask, prunedModelUrl } from '../pruneController';
@@ -93,12 +94,19 @@ function MaskView({ report }: { report: PruneReport }) {
   const maskLayer = useLab((s) => s.maskLayer);
   const [origin, setOrigin] = useState({ row: 0, col: 0 });
   const layer = analysis?.linears.find((l) => l.id === maskLayer);
-  const mask = useMemo(() => (layer ? prunedMask(layer) : undefined), [layer, report]);
+  const [mask, setMask] = useState<KeepMask>();
+  useEffect(() => {
+    // A stale answer (the user picked another layer meanwhile) is dropped.
+    let current = true;
+    setMask(undefined);
+    if (layer) prunedMask(layer.id).then((m) => current && setMask(m), () => current && setMask(undefined));
+    return () => void (current = false);
+  }, [layer?.id, report]);
   const pattern = report.recipe.pattern;
   if (!layer || !mask) return null;
   const window = { row: Math.min(origin.row, Math.max(0, mask.rows - 32)), col: Math.min(origin.col, Math.max(0, mask.cols - 64)), rows: 32, cols: 64 };
   return (
-    <div className="mask-view">
+    <div className="mask-view" data-testid="mask-view">
       <div className="fields">
         <label className="field">
           Weight matrix
