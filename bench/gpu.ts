@@ -7,6 +7,9 @@ import { reason } from './measure.ts';
 
 export type GpuModules = typeof import('./gpuModules.ts');
 
+/** Defined (true) by `npm run bench:pack`'s esbuild, which inlines the WGSL itself. */
+declare const __LAB_BENCH_BUNDLE__: boolean | undefined;
+
 export interface BenchGpu {
   modules: GpuModules;
   device: GPUDevice;
@@ -26,6 +29,7 @@ export const NO_GPU_CELL = 'no WebGPU adapter (reason in the header)';
 export async function acquireBenchGpu(): Promise<GpuOutcome> {
   let modules: GpuModules;
   try {
+    if (typeof __LAB_BENCH_BUNDLE__ !== 'undefined') return await adapterOutcome(await import('./gpuModules.ts'));
     // Vite (a large module graph) is loaded only when a GPU section runs, after the io section.
     const { runnerImport } = await import('vite');
     const entry = fileURLToPath(new URL('./gpuModules.ts', import.meta.url));
@@ -34,11 +38,17 @@ export async function acquireBenchGpu(): Promise<GpuOutcome> {
   } catch (error) {
     return { ok: false, reason: `loading the GPU modules through Vite failed: ${reason(error)}` };
   }
+  return adapterOutcome(modules);
+}
+
+async function adapterOutcome(modules: GpuModules): Promise<GpuOutcome> {
   try {
     const node = await modules.acquireNodeGpu();
     const info = node.device.adapterInfo;
     const field = (value: string | undefined) => (value && value.trim() ? value.trim() : '-');
-    const adapterInfo = `vendor ${field(info?.vendor)}, architecture ${field(info?.architecture)}, device ${field(info?.device)}, description ${field(info?.description)}`;
+    // A software adapter must never pass for a GPU: say so in the same line as its name.
+    const software = info?.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|softpipe|warp/i.test(`${info?.vendor} ${info?.architecture} ${info?.device} ${info?.description} ${node.description}`);
+    const adapterInfo = `vendor ${field(info?.vendor)}, architecture ${field(info?.architecture)}, device ${field(info?.device)}, description ${field(info?.description)}${software ? ' — SOFTWARE adapter (CPU), not a GPU' : ''}`;
     return { ok: true, gpu: { modules, device: node.device, description: node.description, adapterInfo, notes: node.notes } };
   } catch (error) {
     // acquireNodeGpu's message is written for the test suite: keep the lines that say why each

@@ -23,7 +23,7 @@ import { kernelSection } from './kernels.ts';
 import { layerSection } from './layer.ts';
 import { formatTable, reason, type Table } from './measure.ts';
 import { modelSection } from './model.ts';
-import { DEBIAN_PYTHON, type TorchOutcome } from './torch.ts';
+import { BENCH_PYTHON, type TorchOutcome } from './torch.ts';
 
 const SECTIONS = ['io', 'layer', 'model', 'kernels'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -87,7 +87,7 @@ function header(args: Args, gpu: GpuOutcome | undefined, torch: TorchOutcome | u
     for (const note of gpu.gpu.notes) lines.push(`GPU note: ${note}`);
   } else lines.push(`GPU: none — ${gpu.reason}`);
   if (torch === undefined) lines.push('PyTorch: not used by the sections run');
-  else if (torch.ok) lines.push(`PyTorch ${torch.info.torch} (numpy ${torch.info.numpy}, Python ${torch.info.python}, ${DEBIAN_PYTHON}), torch.set_num_threads(${torch.info.threads})`);
+  else if (torch.ok) lines.push(`PyTorch ${torch.info.torch} (numpy ${torch.info.numpy}, Python ${torch.info.python}, ${BENCH_PYTHON}), torch.set_num_threads(${torch.info.threads})`);
   else lines.push(`PyTorch: not run — ${torch.reason}`);
   lines.push(`sections: ${SECTIONS.filter((s) => args.sections.has(s)).join(', ')}`);
   return lines;

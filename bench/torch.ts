@@ -9,6 +9,8 @@ import type { SparsityPattern } from '../src/core/prune/patterns.ts';
 import type { Matrix } from '../src/core/prune/types.ts';
 
 export const DEBIAN_PYTHON = '/usr/bin/python3';
+/** LAB_PYTHON overrides it: on a GPU machine (bench:pack's run.sh) the python3 there has its own torch. */
+export const BENCH_PYTHON = process.env.LAB_PYTHON ?? DEBIAN_PYTHON;
 const SCRIPT = fileURLToPath(new URL('./torch_prune.py', import.meta.url));
 
 export interface TorchCase {
@@ -50,17 +52,17 @@ const bytesOf = (a: Float32Array | Float64Array) => new Uint8Array(a.buffer, a.b
 
 /** Runs `cases` on the layer in PyTorch with `threads` intra-op threads, or says why it cannot. */
 export function runTorchCases(dir: string, layer: TorchLayerInputs, cases: readonly TorchCase[], threads: number, timeoutMs: number): TorchOutcome {
-  if (!existsSync(DEBIAN_PYTHON)) return { ok: false, reason: `${DEBIAN_PYTHON} not found (install Debian's python3-torch)` };
+  if (!existsSync(BENCH_PYTHON)) return { ok: false, reason: `${BENCH_PYTHON} not found (install Debian's python3-torch)` };
   const { rows, cols } = layer.weight;
   writeFileSync(join(dir, 'weight.f32'), bytesOf(layer.weight.data));
   writeFileSync(join(dir, 'sqnorm.f64'), bytesOf(layer.sqNorm));
   writeFileSync(join(dir, 'hessian.f64'), bytesOf(layer.hessian));
   writeFileSync(join(dir, 'cases.json'), JSON.stringify({ rows, cols, tokens: layer.tokens, cases }));
-  const child = spawnSync(DEBIAN_PYTHON, [SCRIPT, dir, '--threads', String(threads)], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
-  if (child.error) return { ok: false, reason: `${DEBIAN_PYTHON} ${SCRIPT}: ${child.error.message}` };
+  const child = spawnSync(BENCH_PYTHON, [SCRIPT, dir, '--threads', String(threads)], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
+  if (child.error) return { ok: false, reason: `${BENCH_PYTHON} ${SCRIPT}: ${child.error.message}` };
   if (child.status !== 0) {
     const last = child.stderr.trim().split('\n').pop() ?? '';
-    if (/No module named 'torch'|No module named 'numpy'/.test(child.stderr)) return { ok: false, reason: `${DEBIAN_PYTHON} cannot import torch/numpy (${last}); install Debian's python3-torch` };
+    if (/No module named 'torch'|No module named 'numpy'/.test(child.stderr)) return { ok: false, reason: `${BENCH_PYTHON} cannot import torch/numpy (${last}); install Debian's python3-torch` };
     return { ok: false, reason: `torch_prune.py exited with ${child.status}: ${last}` };
   }
   const out = JSON.parse(child.stdout) as { python: string; torch: string; numpy: string; threads: number; cases: Omit<TorchCaseResult, 'keep'>[] };

@@ -6,6 +6,9 @@
 //   vulkan   — SwiftShader (Chrome's software Vulkan, from Debian's chromium package), full
 //              core WebGPU. The Vulkan loader libvulkan.so.1 is not installed system-wide, only
 //              inside /usr/lib/chromium, so it is loaded from there before Dawn looks for it.
+// LAB_VULKAN_LOADER=/path/libvulkan.so.1 loads that Vulkan loader instead and leaves the ICD to
+// the machine (VK_ICD_FILENAMES or the loader's search paths): how `npm run bench:pack`'s folder
+// reaches a real GPU's driver, e.g. NVIDIA's, on a machine without chromium.
 // LAB_GPU_BACKEND=opengles|vulkan picks one and tries nothing else. Unset, opengles is tried,
 // then vulkan, and the suite prints which adapter ran and why any earlier one was not used.
 // No adapter at all fails every GPU test with the reasons, unless LAB_SKIP_GPU_TESTS=1 (see
@@ -25,6 +28,7 @@ export interface NodeGpu {
 
 export const SKIP_GPU_TESTS_ENV = 'LAB_SKIP_GPU_TESTS';
 export const GPU_BACKEND_ENV = 'LAB_GPU_BACKEND';
+export const VULKAN_LOADER_ENV = 'LAB_VULKAN_LOADER';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
 const SWIFTSHADER_ICD = `${CHROMIUM_DIR}/vk_swiftshader_icd.json`;
@@ -34,13 +38,13 @@ const RTLD_NOW_GLOBAL_NODELETE = 0x2 | 0x100 | 0x1000;
 /** Keeps each `create()` result alive: Dawn tears the instance down when it is collected. */
 const liveInstances: GPU[] = [];
 
-function loadChromiumVulkanLoader(): void {
+function loadVulkanLoader(path: string): void {
   // Dawn dlopens "libvulkan.so.1" by name. LD_LIBRARY_PATH is read only at process start, so
   // instead load chromium's copy now: once a library with that soname is resident, dlopen by
   // name returns it. process.dlopen then complains that it is not a Node addon, which is
   // expected; RTLD_NODELETE keeps the library loaded through the failed addon registration.
   try {
-    process.dlopen({ exports: {} }, `${CHROMIUM_DIR}/libvulkan.so.1`, RTLD_NOW_GLOBAL_NODELETE);
+    process.dlopen({ exports: {} }, path, RTLD_NOW_GLOBAL_NODELETE);
   } catch (error) {
     if (!/did not self-register|Module did not/.test(String(error))) throw error;
   }
@@ -55,12 +59,13 @@ async function requestAdapter(backend: NodeGpuBackend): Promise<{ adapter: GPUAd
     if (!adapter) throw new Error('Dawn backend=opengles found no adapter (needs Mesa EGL with llvmpipe; EGL_PLATFORM=surfaceless)');
     return { adapter, mode: 'compatibility' };
   }
-  process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
-  loadChromiumVulkanLoader();
+  const loader = process.env[VULKAN_LOADER_ENV];
+  if (loader === undefined) process.env.VK_ICD_FILENAMES ??= SWIFTSHADER_ICD;
+  loadVulkanLoader(loader ?? `${CHROMIUM_DIR}/libvulkan.so.1`);
   const gpu = create(['backend=vulkan']);
   liveInstances.push(gpu);
   const adapter = await gpu.requestAdapter();
-  if (!adapter) throw new Error(`Dawn backend=vulkan found no adapter (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES}; needs Debian's chromium package)`);
+  if (!adapter) throw new Error(`Dawn backend=vulkan found no adapter (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset: the loader searches /usr/share/vulkan/icd.d'}; ${loader ? `loader ${loader}` : "needs Debian's chromium package"})`);
   return { adapter, mode: 'core' };
 }
 
