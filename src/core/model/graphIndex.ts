@@ -58,9 +58,9 @@ function linkNodes(nodes: readonly NodeProto[]) {
     for (const output of node.output ?? []) if (output) producer.set(output, index);
     for (const input of node.input ?? []) {
       if (!input) continue; // '' marks an omitted optional input
-      const list = consumers.get(input) ?? [];
-      if (list[list.length - 1] !== index) list.push(index);
-      consumers.set(input, list);
+      const list = consumers.get(input);
+      if (list === undefined) consumers.set(input, [index]);
+      else if (list[list.length - 1] !== index) list.push(index);
     }
     if (node.opType === 'Constant' && node.output?.[0]) {
       const tensor = constantNodeTensor(node);

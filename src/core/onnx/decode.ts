@@ -7,6 +7,7 @@ import { SCHEMA, type FieldSpec, type MessageName, type MessageSpec, type Messag
 import { OnnxFormatError } from './types.ts';
 import { WireError, WireReader, WireType } from './wire.ts';
 import { decodeUtf8 } from './utf8.ts';
+import { quoteName } from './display.ts';
 import { concatPacked, readLooseValue, readPackedRecord, type PackedKind, type PackedPart } from './packed.ts';
 
 /** Deepest message nesting accepted; ONNX models nest subgraphs a handful of levels at most. */
@@ -191,7 +192,7 @@ export function renderFieldPath(frames: readonly Frame[]): string {
       text += `.${frame.field.protoName}`;
       if (frame.index >= 0) text += `[${frame.index}]`;
       const childName = frames[i + 1]?.target.name;
-      if (typeof childName === 'string' && childName !== '') text += ` (${JSON.stringify(childName)})`;
+      if (typeof childName === 'string' && childName !== '') text += ` (${quoteName(childName)})`;
     } else if (frame.unknownField > 0) {
       text += `.<unknown field ${frame.unknownField}>`;
     }
