@@ -18,5 +18,5 @@ export function shortName(name: string, max = MAX_SHOWN_NAME): string {
 
 /** `name` in double quotes, shortened as by shortName. */
 export function quoteName(name: string): string {
-  return `"${shortName(name).replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  return `"${shortName(name.replace(/["\\]/g, (c) => `\\${c}`))}"`;
 }
