@@ -27,19 +27,33 @@ interface Closure {
   nonlinear: boolean;
 }
 
-/** Node indices popped in topological position order (a binary min-heap), each at most once. */
+/**
+ * Node indices popped in topological position order (a binary min-heap), each at most once per
+ * walk. "Queued" marks live in one array per graph, stamped with the walk's number, so starting
+ * one of the 10⁵ walks of a large model allocates nothing.
+ */
 class PositionQueue {
   private readonly heap: number[] = [];
-  private readonly queued = new Set<number>();
-  constructor(private readonly position: readonly number[]) {}
+  private readonly stamps: Int32Array;
+  private stamp = 0;
+
+  constructor(private readonly position: readonly number[]) {
+    this.stamps = new Int32Array(position.length);
+  }
+
+  /** Empties the queue and forgets what was queued. */
+  reset(): void {
+    this.heap.length = 0;
+    this.stamp++;
+  }
 
   get size(): number {
     return this.heap.length;
   }
 
   push(nodeIndex: number): void {
-    if (this.queued.has(nodeIndex)) return;
-    this.queued.add(nodeIndex);
+    if (this.stamps[nodeIndex] === this.stamp) return;
+    this.stamps[nodeIndex] = this.stamp;
     const { heap, position } = this;
     let i = heap.push(nodeIndex) - 1;
     while (i > 0) {
@@ -70,6 +84,8 @@ class PositionQueue {
   }
 }
 
+const queues = new WeakMap<GraphIndex, PositionQueue>();
+
 /**
  * Everything computed from `start` alone by pointwise ops (every data input inside the set),
  * visited in topological order. A residual Add has one input from outside, so it ends the set;
@@ -79,7 +95,9 @@ class PositionQueue {
 export function pointwiseClosure(index: GraphIndex, start: string): Closure {
   const tensors = new Set([start]);
   let nonlinear = false;
-  const pending = new PositionQueue(index.position);
+  let pending = queues.get(index);
+  if (pending === undefined) queues.set(index, (pending = new PositionQueue(index.position)));
+  pending.reset();
   for (const consumer of index.consumers.get(start) ?? []) pending.push(consumer);
   while (pending.size > 0) {
     const next = pending.pop();
