@@ -12,8 +12,16 @@ function oneLine(text: string): string {
   return flat.length <= MAX_MESSAGE ? flat : `${flat.slice(0, MAX_MESSAGE - 81)} … ${flat.slice(-60)} (${flat.length.toLocaleString('en-US')} characters)`;
 }
 
+/** Errors of the lab's own code (a bug), as opposed to messages about the input. */
+const INTERNAL = [TypeError, RangeError, ReferenceError, SyntaxError];
+
 function fail(error: unknown): never {
-  const message = error instanceof Error ? error.message : String(error);
+  let message = error instanceof Error ? error.message : String(error);
+  // node:util parseArgs reports a bad command line as a TypeError with an ERR_PARSE_ARGS_* code.
+  const argumentError = String((error as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS');
+  if (!argumentError && INTERNAL.some((kind) => error instanceof kind)) {
+    message = `internal error (${(error as Error).name}: ${message}); please report it with the command line (LAB_DEBUG=1 shows where)`;
+  }
   const usage = message.indexOf('\n\nUsage:');
   const first = usage >= 0 ? message.slice(0, usage) : message;
   console.error(`error: ${oneLine(first || (error instanceof Error ? error.name : 'unknown error'))}`);

@@ -35,6 +35,26 @@ export function readRegularFile(path: string, what: string, maxBytes: number): U
   }
 }
 
+/** Deepest JSON nesting accepted: the lab's files nest a few levels; code that walks parsed JSON recursively must not overflow the stack. */
+export const MAX_JSON_DEPTH = 100;
+
+/** Offset of the first bracket nested deeper than `max`, skipping string contents, or -1. */
+function tooDeepAt(text: string, max: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return -1;
+}
+
 /** Line and column (1-based) of a character offset. */
 function lineColumn(text: string, offset: number): string {
   let line = 1;
@@ -67,11 +87,15 @@ export function readJsonFile(path: string, what: string): unknown {
   } catch {
     throw new Error(`${showPath(path)}: not a UTF-8 text file (expected ${what} in JSON)`);
   }
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     const offset = parseFailureOffset(text, (error as Error).message);
     const where = offset === undefined ? '' : ` at ${lineColumn(text, offset)}`;
     throw new Error(`${showPath(path)}: not valid JSON${where} (expected ${what})`);
   }
+  const deep = tooDeepAt(text, MAX_JSON_DEPTH);
+  if (deep >= 0) throw new Error(`${showPath(path)}: JSON nested deeper than ${MAX_JSON_DEPTH} levels at ${lineColumn(text, deep)} (expected ${what}); refused`);
+  return json;
 }

@@ -111,6 +111,12 @@ describe('files are read only as what they should be', () => {
     expectRefusal(await lab('prune', '--recipe', join(scratch, 'outside', 'secret'), BUNDLED, '-o', join(scratch, 'never.onnx')), /secret: not valid JSON at line 1, column 1 \(expected a pruning recipe\)/);
   });
 
+  test.concurrent('a recipe nested 100 000 levels deep is refused at its depth, not by a stack overflow', async () => {
+    const deep = join(scratch, 'deep-recipe.json');
+    writeFileSync(deep, `{"method": "magnitude", "pattern": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expectRefusal(await lab('prune', '--recipe', deep, BUNDLED, '-o', join(scratch, 'never.onnx')), /deep-recipe\.json: JSON nested deeper than 100 levels at line 1, column 133 \(expected a pruning recipe\); refused/);
+  });
+
   test.concurrent('a device is refused as not a regular file', async () => {
     expectRefusal(await lab('info', '/dev/zero'), /\/dev\/zero: is a device, not a regular file \(expected an ONNX model\); refused/);
     expectRefusal(await lab('eval', BUNDLED, '--dataset', '/dev/zero'), /\/dev\/zero: is a device, not a regular file \(expected an evaluation set\)/);
