@@ -43,7 +43,7 @@ function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string
 function fusedAttentionMessages(index: GraphIndex): string[] {
   return fusedAttentionNodes(index).map(
     ({ label, opType, domain }) =>
-      `${domain} ${opType} node '${shortName(label)}': fused attention — its Q/K/V/out weights are kernel ` +
+      `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — its Q/K/V/out weights are kernel ` +
       'inputs, not linear layers, and its attention probabilities cannot be observed or calibrated',
   );
 }
@@ -100,7 +100,7 @@ function noAttentionMessage(index: GraphIndex, attention: AttentionScan): string
       : '';
   const fused = fusedAttentionNodes(index)
     .slice(0, 3)
-    .map((f) => `${f.domain} ${f.opType} node '${shortName(f.label)}'`);
+    .map((f) => `${shortName(f.domain)} ${f.opType} node '${shortName(f.label)}'`);
   const why = fused.length > 0 ? `attention may be fused (${fused.join(', ')} found)` : 'the model may have no attention';
   return `Found 0 Softmax nodes feeding a MatMul${present}: ${why} — ${NEEDS_UNFUSED}`;
 }

@@ -55,3 +55,19 @@ describe('large graphs are analysed in linear time', () => {
     expect(analysis.attention.every((site) => site.heads === 4 && site.q !== null && site.out !== null)).toBe(true);
   }, LIMIT_MS);
 });
+
+describe('analysis messages stay one short line', () => {
+  it('whatever the length of the names they quote', () => {
+    const long = (name: string) => `${name}/${'x'.repeat(98_630)}\n`;
+    const block = attentionBlock({ headsShape: [0, 0, 32] }); // heads unknown: a warning quoting the Softmax
+    for (const n of block.graph!.node!) n.name = long(n.name ?? '');
+    block.graph!.node!.push({ opType: 'Attention', domain: long('com.microsoft'), input: ['x'], output: ['fused'], name: long('fused') });
+    const analysis = analyzeModel(block);
+    const messages = [...analysis.warnings, ...analysis.unsupported];
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    for (const message of messages) {
+      expect(message.length).toBeLessThan(400);
+      expect(message).not.toContain('\n');
+    }
+  });
+});
