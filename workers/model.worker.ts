@@ -1,7 +1,7 @@
 // The model worker: parses and analyses a model, prunes it (calibrating through onnxruntime-web
 // and fanning per-layer jobs out to a pool of prune workers), and evaluates the dense model or
 // the last pruned one — all off the main thread.
-import { externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
+import { checkModelPayloads, externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { evaluate, EvalCancelled } from '../src/core/eval/evaluate';
 import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
@@ -84,6 +84,7 @@ async function calibrationAccumulator(computeBackend: 'cpu' | 'webgpu'): Promise
 async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {
   if (!current) throw new Error('No model is loaded');
   const loaded = current;
+  checkModelPayloads(loaded.model); // as the CLI: a tensor ORT would refuse is never copied into a pruned file
   const workers = prunePool(req.poolSize);
   let computeFallback: string | undefined;
   let nextJob = 0;

@@ -1,6 +1,5 @@
 // `npm run lab -- <command>`: the lab's command line, on the same core as the browser.
 import { parseArgs } from 'node:util';
-import { readModel } from '../core/onnx';
 import { analyzeModel } from '../core/model';
 import { evaluate } from '../core/eval/evaluate';
 import type { BackendPreference } from '../core/eval/runner';
@@ -20,8 +19,8 @@ like public/models/kjv-charlm. An .onnx file is evaluated with the eval set name
 model.json beside it, or by --dataset.`;
 
 async function info(target: string, json: boolean): Promise<void> {
-  const { onnxPath, bytes } = loadModelFromDisk(target);
-  const analysis = analyzeModel(readModel(bytes));
+  const { onnxPath, bytes, model } = loadModelFromDisk(target);
+  const analysis = analyzeModel(model);
   if (json) console.log(JSON.stringify({ file: onnxPath, sizeBytes: bytes.byteLength, analysis }, jsonBigInt, 2));
   else printAnalysis(onnxPath, bytes.byteLength, analysis);
 }

@@ -1,16 +1,17 @@
 // `npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx [--json]`:
 // the same pruneModel as the browser (calibration on ORT's wasm backend, one thread), so the
 // same recipe gives the same weight hash in both.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pruneModel, type PruneProgress, type PruneReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { analyzeModel } from '../core/model';
-import { readModel } from '../core/onnx';
+import { checkModelPayloads } from '../core/onnx';
 import { parseRecipe } from '../core/recipe';
 import { createRunner } from '../runtime/ort';
-import { loadModelFromDisk } from './loadModelDir';
+import { readJsonFile } from './files';
+import { loadModelFromDisk, modelFolder } from './loadModelDir';
 
 export interface PruneCommandOptions {
   recipePath: string;
@@ -20,22 +21,11 @@ export interface PruneCommandOptions {
   json: boolean;
 }
 
-function readJson(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as Error).message}`);
-  }
-}
-
-/** --calib, else the card's files.calib beside the model. */
+/** --calib, else the card's files.calib beside the model (parseModelCard kept it inside the folder). */
 function calibrationSet(target: string, calibPath: string | undefined, cardCalib: string | undefined): { path?: string; dataset?: Dataset } {
-  const full = resolve(target);
-  const dir = statSync(full).isDirectory() ? full : dirname(full);
-  const path = calibPath ? resolve(calibPath) : cardCalib ? join(dir, cardCalib) : undefined;
+  const path = calibPath ? resolve(calibPath) : cardCalib ? join(modelFolder(target), cardCalib) : undefined;
   if (path === undefined) return {};
-  if (!existsSync(path)) throw new Error(`No calibration set at ${path}`);
-  return { path, dataset: parseDataset(readJson(path), path) };
+  return { path, dataset: parseDataset(readJsonFile(path, 'a calibration set'), path) };
 }
 
 function progressLine(p: PruneProgress): string | undefined {
@@ -61,7 +51,7 @@ function printReport(report: PruneReport, outputPath: string): void {
     l.ms.toFixed(1),
     l.patternCheck.ok ? 'ok' : `FAIL: ${l.patternCheck.violations[0]}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const widths = header.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i].length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 2 || i === 3 || i === 8 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
@@ -80,10 +70,17 @@ function printReport(report: PruneReport, outputPath: string): void {
 }
 
 export async function pruneCommand(target: string, options: PruneCommandOptions): Promise<void> {
-  const recipe = parseRecipe(readJson(resolve(options.recipePath)));
+  const recipe = parseRecipe(readJsonFile(resolve(options.recipePath), 'a pruning recipe'));
   const onDisk = loadModelFromDisk(target);
   const calib = calibrationSet(target, options.calibPath, onDisk.card?.files.calib);
-  const model = readModel(onDisk.bytes);
+  const model = onDisk.model;
+  // Pruning rewrites some weights and copies the others: a tensor ONNX Runtime would refuse
+  // (raw_data shorter than its shape, say) is refused here, as `eval` refuses it.
+  try {
+    checkModelPayloads(model);
+  } catch (error) {
+    throw new Error(`${onDisk.onnxPath}: ${(error as Error).message}`);
+  }
   const outcome = await pruneModel({
     model,
     analysis: analyzeModel(model),

@@ -13,6 +13,12 @@ const SCORE_OPS = new Set(['Div', 'Mul', 'Add', 'Sub', 'Where', 'Cast', 'Identit
 /** Ops between the Softmax and the MatMul with V. */
 const PROBS_OPS = new Set(['Cast', 'Dropout', 'Identity', 'Where', 'Reshape']);
 const MAX_STEPS = 16;
+/**
+ * Edges (readers or inputs) one search looks at. Real graphs give a probability tensor one or
+ * two readers; the cap keeps a hostile node with 10⁵ inputs or readers from making every
+ * search, and so the analysis, quadratic.
+ */
+const MAX_EDGES = 1024;
 
 export interface AttentionScan {
   sites: AttentionSite[];
@@ -31,14 +37,20 @@ function isActivationMatMul(index: GraphIndex, scan: LinearScan, nodeIndex: numb
 /** The MatMul that multiplies the probabilities by V, following casts and dropout. */
 function findContextMatMul(index: GraphIndex, scan: LinearScan, probs: string): { node: number; values: string } | null {
   const queue = [probs];
+  let edges = 0;
   for (let head = 0; head < queue.length && head < MAX_STEPS; head++) {
     for (const consumer of index.consumers.get(queue[head]) ?? []) {
+      if (++edges > MAX_EDGES) return null;
       const node = index.nodes[consumer];
       if (isActivationMatMul(index, scan, consumer)) {
         const values = (node.input ?? []).find((input) => input !== queue[head]) ?? '';
         return { node: consumer, values };
       }
-      if (isOnnxDomain(node) && PROBS_OPS.has(node.opType ?? '')) queue.push(...(node.output ?? []).filter(Boolean));
+      if (!isOnnxDomain(node) || !PROBS_OPS.has(node.opType ?? '')) continue;
+      for (const output of node.output ?? []) {
+        if (queue.length >= MAX_STEPS) break;
+        if (output) queue.push(output);
+      }
     }
   }
   return null;
@@ -52,14 +64,20 @@ function findScoresMatMul(
 ): { node: number; causalMask: boolean } | null {
   const queue = [scoresInput];
   let causalMask = false;
+  let edges = 0;
   for (let head = 0; head < queue.length && head < MAX_STEPS; head++) {
     const producer = index.producer.get(queue[head]);
     if (producer === undefined) continue;
     if (isActivationMatMul(index, scan, producer)) return { node: producer, causalMask };
     const node = index.nodes[producer];
     if (!isOnnxDomain(node) || !SCORE_OPS.has(node.opType ?? '')) continue;
+    edges += node.input?.length ?? 0;
+    if (edges > MAX_EDGES) return null;
     causalMask ||= appliesStaticMask(index, producer);
-    queue.push(...dataInputs(index, producer));
+    for (const input of dataInputs(index, producer)) {
+      if (queue.length >= MAX_STEPS) break;
+      queue.push(input);
+    }
   }
   return null;
 }
@@ -119,7 +137,12 @@ interface SiteMatch {
   contextNode: number;
 }
 
-function describeSite(index: GraphIndex, scan: LinearScan, softmax: number): SiteMatch | null {
+function describeSite(
+  index: GraphIndex,
+  scan: LinearScan,
+  byId: ReadonlyMap<string, LinearLayer>,
+  softmax: number,
+): SiteMatch | null {
   const node = index.nodes[softmax];
   const probs = node.output?.[0] ?? '';
   const context = findContextMatMul(index, scan, probs);
@@ -130,7 +153,6 @@ function describeSite(index: GraphIndex, scan: LinearScan, softmax: number): Sit
   const kTrace = traceBackToLinear(index, scan.nodeToLinear, kInput);
   const vTrace = traceBackToLinear(index, scan.nodeToLinear, context.values);
   const out = traceForwardToLinear(index, scan.nodeToLinear, index.nodes[context.node].output?.[0] ?? '');
-  const byId = new Map(scan.linears.map((layer) => [layer.id, layer]));
   const fused = qTrace.linear !== null && (qTrace.linear === kTrace.linear || qTrace.linear === vTrace.linear);
   const qSplit = headSplit(index, qTrace, branchWidth(byId.get(qTrace.linear ?? ''), fused));
   const kSplit = headSplit(index, kTrace, branchWidth(byId.get(kTrace.linear ?? ''), fused));
@@ -160,10 +182,11 @@ export function findAttention(index: GraphIndex, scan: LinearScan): AttentionSca
   const sites: AttentionSite[] = [];
   const explainedMatMuls = new Set<number>();
   const otherSoftmaxes: AttentionScan['otherSoftmaxes'] = [];
+  const byId = new Map(scan.linears.map((layer) => [layer.id, layer]));
   for (const nodeIndex of index.order) {
     const node = index.nodes[nodeIndex];
     if (node.opType !== 'Softmax' || !isOnnxDomain(node)) continue;
-    const match = describeSite(index, scan, nodeIndex);
+    const match = describeSite(index, scan, byId, nodeIndex);
     if (!match) {
       otherSoftmaxes.push({ nodeName: nodeLabel(index, nodeIndex), output: node.output?.[0] ?? '' });
       continue;

@@ -17,29 +17,52 @@ function linearNameBlock(layer: LinearLayer): number | null {
 
 const IN_BLOCK_ROLE = /^(attn|mlp)\./;
 
-/** Start of each site's segment (its earliest Q/K/V projection) and where the last one ends. */
-function segments(sites: readonly AttentionSite[], linears: readonly LinearLayer[]) {
-  const orderOf = new Map(linears.map((layer) => [layer.id, layer.order]));
-  const starts = sites.map((site) =>
-    Math.min(site.order, ...[site.q, site.k, site.v].map((id) => orderOf.get(id ?? '') ?? site.order)),
-  );
-  const lastStart = starts.length > 0 ? Math.max(...starts) : Infinity;
-  // The last block ends at its last attention/MLP layer; what follows (pooler, head) is outside.
-  const lastEnd = Math.max(
-    ...sites.map((site) => site.order),
-    ...linears.filter((l) => l.order >= lastStart && IN_BLOCK_ROLE.test(l.role)).map((l) => l.order),
-  );
-  return { starts, lastEnd };
+function maxOf(values: Iterable<number>, empty: number): number {
+  // A loop, not Math.max(...values): a spread of 10⁵ arguments overflows the stack.
+  let max = empty;
+  for (const value of values) if (value > max) max = value;
+  return max;
 }
 
-/** Index of the site whose segment holds `order`, or null (before the first, after the last). */
-function segmentOf(order: number, seg: ReturnType<typeof segments>): number | null {
-  if (order > seg.lastEnd) return null;
-  let found: number | null = null;
-  seg.starts.forEach((start, k) => {
-    if (start <= order && (found === null || start >= seg.starts[found])) found = k;
+interface Segments {
+  /** Segment starts ascending, and the site each belongs to (the later site on equal starts). */
+  starts: number[];
+  sites: number[];
+  lastEnd: number;
+}
+
+/** Start of each site's segment (its earliest Q/K/V projection) and where the last one ends. */
+function segments(sites: readonly AttentionSite[], linears: readonly LinearLayer[]): Segments {
+  const orderOf = new Map(linears.map((layer) => [layer.id, layer.order]));
+  const starts = sites.map((site) => {
+    let start = site.order;
+    for (const id of [site.q, site.k, site.v]) start = Math.min(start, orderOf.get(id ?? '') ?? site.order);
+    return start;
   });
-  return found;
+  const lastStart = starts.length > 0 ? maxOf(starts, -Infinity) : Infinity;
+  // The last block ends at its last attention/MLP layer; what follows (pooler, head) is outside.
+  const lastEnd = Math.max(
+    maxOf(sites.map((site) => site.order), -Infinity),
+    maxOf(linears.filter((l) => l.order >= lastStart && IN_BLOCK_ROLE.test(l.role)).map((l) => l.order), -Infinity),
+  );
+  const bySite = starts.map((_, k) => k).sort((a, b) => starts[a] - starts[b] || a - b);
+  return { starts: bySite.map((k) => starts[k]), sites: bySite, lastEnd };
+}
+
+/**
+ * Index of the site whose segment holds `order` — the latest start at or before it — or null
+ * (before the first, after the last). A binary search, so placing every layer is O(L log S).
+ */
+function segmentOf(order: number, seg: Segments): number | null {
+  if (order > seg.lastEnd) return null;
+  let lo = 0;
+  let hi = seg.starts.length; // first start > order
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seg.starts[mid] <= order) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? null : seg.sites[lo - 1];
 }
 
 export function assignBlocks(linears: readonly LinearLayer[], sites: readonly AttentionSite[]): BlockAssignment {

@@ -5,13 +5,14 @@ import { fusedAttentionNodes, type AttentionScan } from './attention.ts';
 import { nodeLabel, type GraphIndex } from './graphIndex.ts';
 import { resolveWeight, type LinearScan } from './linear.ts';
 import { hasSubgraph, isExternal } from './proto.ts';
+import { shortName } from '../onnx/display.ts';
 import type { AttentionSite, LinearLayer } from './types.ts';
 
 const NEEDS_UNFUSED = 'the lab needs unfused attention for attention views and ACT';
 
-/** "'a', 'b', 'c' and 4 more" */
+/** "'a', 'b', 'c' and 4 more", each name cut to a readable length (see shortName). */
 export function listNames(names: readonly string[], shown = 3): string {
-  const quoted = names.slice(0, shown).map((name) => `'${name}'`).join(', ');
+  const quoted = names.slice(0, shown).map((name) => `'${shortName(name)}'`).join(', ');
   return names.length > shown ? `${quoted} and ${names.length - shown} more` : quoted;
 }
 
@@ -31,7 +32,10 @@ function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string
   const byOp = new Map<string, string[]>();
   for (const nodeIndex of index.order) {
     const opType = index.nodes[nodeIndex].opType ?? '';
-    if (ops.has(opType)) byOp.set(opType, [...(byOp.get(opType) ?? []), nodeLabel(index, nodeIndex)]);
+    if (!ops.has(opType)) continue;
+    const labels = byOp.get(opType);
+    if (labels) labels.push(nodeLabel(index, nodeIndex));
+    else byOp.set(opType, [nodeLabel(index, nodeIndex)]);
   }
   return [...byOp].map(([opType, labels]) => `${labels.length} ${opType} node(s) (${listNames(labels)}): ${what}`);
 }
@@ -39,7 +43,7 @@ function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string
 function fusedAttentionMessages(index: GraphIndex): string[] {
   return fusedAttentionNodes(index).map(
     ({ label, opType, domain }) =>
-      `${domain} ${opType} node '${label}': fused attention — its Q/K/V/out weights are kernel ` +
+      `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — its Q/K/V/out weights are kernel ` +
       'inputs, not linear layers, and its attention probabilities cannot be observed or calibrated',
   );
 }
@@ -96,7 +100,7 @@ function noAttentionMessage(index: GraphIndex, attention: AttentionScan): string
       : '';
   const fused = fusedAttentionNodes(index)
     .slice(0, 3)
-    .map((f) => `${f.domain} ${f.opType} node '${f.label}'`);
+    .map((f) => `${shortName(f.domain)} ${f.opType} node '${shortName(f.label)}'`);
   const why = fused.length > 0 ? `attention may be fused (${fused.join(', ')} found)` : 'the model may have no attention';
   return `Found 0 Softmax nodes feeding a MatMul${present}: ${why} — ${NEEDS_UNFUSED}`;
 }
@@ -105,13 +109,13 @@ function siteWarnings(site: AttentionSite): string[] {
   const warnings: string[] = [];
   if (site.heads === null) {
     warnings.push(
-      `Attention '${site.softmaxNode}': number of heads unknown (no Reshape to [.., .., heads, headDim] ` +
+      `Attention '${shortName(site.softmaxNode)}': number of heads unknown (no Reshape to [.., .., heads, headDim] ` +
         'with constant sizes on the Q path, no value_info shape for the probabilities)',
     );
   }
   const missing = (['q', 'k', 'v', 'out'] as const).filter((slot) => site[slot] === null);
   if (missing.length > 0) {
-    warnings.push(`Attention '${site.softmaxNode}': could not trace ${missing.join(', ')} to a linear layer`);
+    warnings.push(`Attention '${shortName(site.softmaxNode)}': could not trace ${missing.join(', ')} to a linear layer`);
   }
   return warnings;
 }
@@ -139,7 +143,7 @@ function linearWarnings(index: GraphIndex, linears: readonly LinearLayer[], scan
   for (const nodeIndex of scan.activationMatMuls) {
     if (attention.explainedMatMuls.has(nodeIndex)) continue;
     warnings.push(
-      `MatMul '${nodeLabel(index, nodeIndex)}' has no initializer operand: activation × activation, ` +
+      `MatMul '${shortName(nodeLabel(index, nodeIndex))}' has no initializer operand: activation × activation, ` +
         'not a linear layer (and not part of a recognised attention)',
     );
   }
@@ -160,8 +164,9 @@ function blockWarnings(sites: readonly AttentionSite[], blockCount: number): str
   for (const site of sites) if (site.block !== null) perBlock.set(site.block, (perBlock.get(site.block) ?? 0) + 1);
   const crowded = [...perBlock].filter(([, count]) => count > 1).map(([block]) => block);
   if (crowded.length > 0) {
+    const shown = crowded.length > 8 ? `${crowded.slice(0, 8).join(', ')} and ${crowded.length - 8} more` : crowded.join(', ');
     warnings.push(
-      `Blocks ${crowded.join(', ')} hold more than one attention Softmax ` +
+      `Blocks ${shown} hold more than one attention Softmax ` +
         '(cross-attention, per-head softmaxes, or encoder and decoder numbered alike)',
     );
   }

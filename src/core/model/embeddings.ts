@@ -7,7 +7,7 @@ import type { EmbeddingInfo, LinearLayer } from './types.ts';
 
 function embeddingOf(index: GraphIndex, nodeIndex: number): Omit<EmbeddingInfo, 'tiedTo'> | null {
   const node = index.nodes[nodeIndex];
-  if (!isOnnxDomain(node)) return null;
+  if ((node.opType !== 'Gather' && node.opType !== 'Conv') || !isOnnxDomain(node)) return null;
   const [data = '', second = ''] = node.input ?? [];
   if (node.opType === 'Gather') {
     const table = index.initializers.get(data);

@@ -58,9 +58,9 @@ function linkNodes(nodes: readonly NodeProto[]) {
     for (const output of node.output ?? []) if (output) producer.set(output, index);
     for (const input of node.input ?? []) {
       if (!input) continue; // '' marks an omitted optional input
-      const list = consumers.get(input) ?? [];
-      if (list[list.length - 1] !== index) list.push(index);
-      consumers.set(input, list);
+      const list = consumers.get(input);
+      if (list === undefined) consumers.set(input, [index]);
+      else if (list[list.length - 1] !== index) list.push(index);
     }
     if (node.opType === 'Constant' && node.output?.[0]) {
       const tensor = constantNodeTensor(node);
@@ -70,28 +70,49 @@ function linkNodes(nodes: readonly NodeProto[]) {
   return { producer, consumers, constants };
 }
 
-/** Depth-first post-order; file order when the file is already sorted, as ONNX requires. */
+/** Whether every node's inputs are produced earlier in the file (ONNX requires it; most files are). */
+function isSorted(nodes: readonly NodeProto[], producer: ReadonlyMap<string, number>): boolean {
+  for (let index = 0; index < nodes.length; index++) {
+    for (const input of nodes[index].input ?? []) {
+      const from = producer.get(input);
+      if (from !== undefined && from >= index) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Depth-first post-order; file order when the file is already sorted, as ONNX requires. The
+ * stack is two typed arrays, not an array of pairs: a 10⁶-node graph allocates nothing per node.
+ */
 function topologicalOrder(nodes: readonly NodeProto[], producer: ReadonlyMap<string, number>): number[] {
+  if (isSorted(nodes, producer)) return Array.from(nodes, (_, index) => index);
   const state = new Uint8Array(nodes.length); // 0 new, 1 on stack, 2 done
+  const stackNode = new Int32Array(nodes.length);
+  const stackInput = new Int32Array(nodes.length);
   const order: number[] = [];
   for (let root = 0; root < nodes.length; root++) {
     if (state[root] !== 0) continue;
-    const stack: [number, number][] = [[root, 0]];
+    let depth = 0;
+    stackNode[0] = root;
+    stackInput[0] = 0;
     state[root] = 1;
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1];
-      const inputs = nodes[top[0]].input ?? [];
-      if (top[1] < inputs.length) {
-        const dependency = producer.get(inputs[top[1]++]);
+    while (depth >= 0) {
+      const top = stackNode[depth];
+      const inputs = nodes[top].input ?? [];
+      if (stackInput[depth] < inputs.length) {
+        const dependency = producer.get(inputs[stackInput[depth]++]);
         if (dependency !== undefined && state[dependency] === 0) {
           state[dependency] = 1;
-          stack.push([dependency, 0]);
+          depth++;
+          stackNode[depth] = dependency;
+          stackInput[depth] = 0;
         }
         continue; // a cycle (state 1) is left as found; ONNX graphs are acyclic
       }
-      state[top[0]] = 2;
-      order.push(top[0]);
-      stack.pop();
+      state[top] = 2;
+      order.push(top);
+      depth--;
     }
   }
   return order;

@@ -12,6 +12,7 @@ import {
 import { modulePathFromNode, modulePathFromWeight } from './names.ts';
 import { attrFloat, attrInt, attrInts, dtypeName, elementCount, tensorDims } from './proto.ts';
 import type { LinearLayer, LinearUse, WeightLayout } from './types.ts';
+import { shortName } from '../onnx/display.ts';
 
 /** The initializer behind a weight operand and the ops between it and the product. */
 export interface WeightSource {
@@ -74,8 +75,8 @@ function linearCandidate(index: GraphIndex, nodeIndex: number, notes: string[]):
   const odd = [sourceA, sourceB].find((source) => source && source.dims.length !== 2);
   if (odd && (isData(a) || isData(b))) {
     notes.push(
-      `${node.opType} '${nodeLabel(index, nodeIndex)}' multiplies by the ${odd.dims.length}-D ` +
-        `initializer '${odd.initializer}' [${odd.dims.join(', ')}]: not a 2-D linear weight, not analysed`,
+      `${node.opType} '${shortName(nodeLabel(index, nodeIndex))}' multiplies by the ${odd.dims.length}-D ` +
+        `initializer '${shortName(odd.initializer)}' [${odd.dims.join(', ')}]: not a 2-D linear weight, not analysed`,
     );
   }
   return null;
@@ -127,7 +128,7 @@ function gemmNotes(index: GraphIndex, nodeIndex: number, hasBias: boolean, notes
   const node = index.nodes[nodeIndex];
   const alpha = attrFloat(node, 'alpha', 1);
   const beta = attrFloat(node, 'beta', 1);
-  const label = nodeLabel(index, nodeIndex);
+  const label = shortName(nodeLabel(index, nodeIndex));
   if (alpha !== 1) notes.push(`Gemm '${label}' scales its product by alpha=${alpha}: the effective weight is alpha·W`);
   if (hasBias && beta !== 1) notes.push(`Gemm '${label}' scales its bias by beta=${beta}`);
 }
@@ -235,8 +236,8 @@ function addSharedUse(layer: LinearLayer, described: ReturnType<typeof describeU
   layer.nodeNames.push(described.use.nodeName);
   if (described.layout !== layer.layout || described.inFeatures !== layer.inFeatures) {
     notes.push(
-      `Weight '${layer.weight}' is used by '${layer.nodeName}' as ${layer.layout} and by ` +
-        `'${described.use.nodeName}' as ${described.layout}: reported once with the first layout`,
+      `Weight '${shortName(layer.weight)}' is used by '${shortName(layer.nodeName)}' as ${layer.layout} and by ` +
+        `'${shortName(described.use.nodeName)}' as ${described.layout}: reported once with the first layout`,
     );
   }
 }

@@ -2,6 +2,7 @@
 // (structure.ts). Names win when both speak; a disagreement is reported.
 import { blockFromName, modulePathFromNode, modulePathFromWeight } from './names.ts';
 import type { LinearLayer, LinearRole } from './types.ts';
+import { shortName } from '../onnx/display.ts';
 
 // Module-path rules, first match wins. Paths are dotted: 'transformer.h.0.attn.c_attn'.
 // Generic leaf names (fc1, proj, dense, w1) count only under an attention/MLP scope.
@@ -57,7 +58,7 @@ export function assignRoles(
     const byStructure = structural.get(layer.id) ?? null;
     if (byName && byStructure && byName !== byStructure) {
       warnings.push(
-        `Linear '${layer.name}': its name says ${byName} but the graph structure says ${byStructure}; keeping ${byName}`,
+        `Linear '${shortName(layer.name)}': its name says ${byName} but the graph structure says ${byStructure}; keeping ${byName}`,
       );
     }
     if (byName) return { ...layer, role: byName, roleSource: 'name' };

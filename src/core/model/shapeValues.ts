@@ -9,14 +9,32 @@ import { attrInt, intValues, typeShape } from './proto.ts';
 export type PartialValues = (number | null)[] | null;
 
 const MAX_DEPTH = 12;
+/**
+ * Tensors (and values) one evaluation may visit. A shape is a handful of small tensors; the cap
+ * keeps a hostile Concat of 10⁵ inputs, or a lattice of Concats sharing inputs (exponential
+ * under plain recursion), from costing more than a constant per Reshape.
+ */
+const MAX_WORK = 256;
 
-export function shapeTensorValues(index: GraphIndex, name: string, depth = 0): PartialValues {
+export function shapeTensorValues(index: GraphIndex, name: string): PartialValues {
+  return evaluate(index, name, 0, { work: 0 });
+}
+
+function evaluate(index: GraphIndex, name: string, depth: number, budget: { work: number }): PartialValues {
+  if (++budget.work > MAX_WORK) return null;
   const constant = constantTensor(index, name);
-  if (constant) return intValues(constant);
+  if (constant) {
+    const dims = constant.dims ?? [];
+    const length = dims.length === 0 ? 1 : Number(dims[0]);
+    if (dims.length > 1 || !(length <= MAX_WORK - budget.work)) return null; // not a shape vector
+    budget.work += length;
+    return intValues(constant);
+  }
   const node = producerNode(index, name);
   if (!node || depth > MAX_DEPTH) return null;
   const inputs = node.input ?? [];
-  const recurse = (input: string | undefined) => (input ? shapeTensorValues(index, input, depth + 1) : null);
+  if (inputs.length > MAX_WORK) return null;
+  const recurse = (input: string | undefined) => (input ? evaluate(index, input, depth + 1, budget) : null);
   switch (node.opType) {
     case 'Concat': {
       const parts = inputs.map(recurse);

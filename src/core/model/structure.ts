@@ -28,40 +28,118 @@ interface Closure {
 }
 
 /**
+ * Node indices popped in topological position order (a binary min-heap), each at most once per
+ * walk. "Queued" marks live in one array per graph, stamped with the walk's number, so starting
+ * one of the 10⁵ walks of a large model allocates nothing.
+ */
+class PositionQueue {
+  private readonly heap: number[] = [];
+  private readonly stamps: Int32Array;
+  private stamp = 0;
+
+  constructor(private readonly position: readonly number[]) {
+    this.stamps = new Int32Array(position.length);
+  }
+
+  /** Empties the queue and forgets what was queued. */
+  reset(): void {
+    this.heap.length = 0;
+    this.stamp++;
+  }
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(nodeIndex: number): void {
+    if (this.stamps[nodeIndex] === this.stamp) return;
+    this.stamps[nodeIndex] = this.stamp;
+    const { heap, position } = this;
+    let i = heap.push(nodeIndex) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (position[heap[parent]] <= position[nodeIndex]) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = nodeIndex;
+  }
+
+  pop(): number {
+    const { heap, position } = this;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length === 0) return top;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= heap.length) break;
+      if (child + 1 < heap.length && position[heap[child + 1]] < position[heap[child]]) child++;
+      if (position[heap[child]] >= position[last]) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = last;
+    return top;
+  }
+}
+
+const queues = new WeakMap<GraphIndex, PositionQueue>();
+
+/**
  * Everything computed from `start` alone by pointwise ops (every data input inside the set),
  * visited in topological order. A residual Add has one input from outside, so it ends the set;
- * the gated product of SwiGLU has one input from each of two closures.
+ * the gated product of SwiGLU has one input from each of two closures. A heap keeps the walk
+ * O((V + E) log V) when one tensor has tens of thousands of readers.
  */
 export function pointwiseClosure(index: GraphIndex, start: string): Closure {
   const tensors = new Set([start]);
   let nonlinear = false;
-  const pending = new Set(index.consumers.get(start) ?? []);
+  let pending = queues.get(index);
+  if (pending === undefined) queues.set(index, (pending = new PositionQueue(index.position)));
+  pending.reset();
+  for (const consumer of index.consumers.get(start) ?? []) pending.push(consumer);
   while (pending.size > 0) {
-    const next = [...pending].reduce((a, b) => (index.position[a] <= index.position[b] ? a : b));
-    pending.delete(next);
+    const next = pending.pop();
     const op = index.nodes[next].opType ?? '';
     if (!POINTWISE.has(op) && !NONLINEAR.has(op)) continue;
     if (!dataInputs(index, next).every((input) => tensors.has(input))) continue;
     nonlinear ||= NONLINEAR.has(op);
     for (const output of index.nodes[next].output ?? []) {
-      if (!output) continue;
+      if (!output || tensors.has(output)) continue;
       tensors.add(output);
-      for (const consumer of index.consumers.get(output) ?? []) pending.add(consumer);
+      for (const consumer of index.consumers.get(output) ?? []) pending.push(consumer);
     }
   }
   return { tensors, nonlinear };
 }
 
-/** Whether `tensor` ends in graph outputs only, through reshapes, casts or a final softmax. */
-function feedsOnlyGraphOutputs(index: GraphIndex, tensor: string, depth = 0): boolean {
-  if (index.graphOutputs.has(tensor)) return true;
-  const consumers = index.consumers.get(tensor) ?? [];
-  if (consumers.length === 0 || depth > 8) return false;
-  return consumers.every((consumer) => {
-    const node = index.nodes[consumer];
-    if (!isOnnxDomain(node) || !OUTPUT_OPS.has(node.opType ?? '')) return false;
-    return (node.output ?? []).some((output) => output && feedsOnlyGraphOutputs(index, output, depth + 1));
-  });
+const OUTPUT_DEPTH = 8;
+
+/**
+ * Whether `tensor` ends in graph outputs only, through at most OUTPUT_DEPTH reshapes, casts or a
+ * final softmax. Answers are memoised per (tensor, depth), so a findHead over every layer stays
+ * linear in the graph however its readers fan out and join again.
+ */
+function outputFeedTest(index: GraphIndex): (tensor: string) => boolean {
+  const memo = Array.from({ length: OUTPUT_DEPTH + 2 }, () => new Map<string, boolean>());
+  const feeds = (tensor: string, depth: number): boolean => {
+    if (index.graphOutputs.has(tensor)) return true;
+    const known = memo[depth].get(tensor);
+    if (known !== undefined) return known;
+    const consumers = index.consumers.get(tensor) ?? [];
+    const result =
+      consumers.length > 0 &&
+      depth <= OUTPUT_DEPTH &&
+      consumers.every((consumer) => {
+        const node = index.nodes[consumer];
+        if (!isOnnxDomain(node) || !OUTPUT_OPS.has(node.opType ?? '')) return false;
+        return (node.output ?? []).some((output) => output && feeds(output, depth + 1));
+      });
+    memo[depth].set(tensor, result);
+    return result;
+  };
+  return (tensor) => feeds(tensor, 0);
 }
 
 function outputWidth(index: GraphIndex): Set<number | null> {
@@ -77,9 +155,9 @@ function outputWidth(index: GraphIndex): Set<number | null> {
 /** The last linear layer whose result only feeds graph outputs, with a matching width. */
 export function findHead(index: GraphIndex, linears: readonly LinearLayer[]): LinearLayer | null {
   const widths = outputWidth(index);
+  const feedsOnlyGraphOutputs = outputFeedTest(index);
   const candidates = linears.filter(
-    (layer) =>
-      feedsOnlyGraphOutputs(index, layer.output) && (widths.has(layer.outFeatures) || widths.has(null)),
+    (layer) => feedsOnlyGraphOutputs(layer.output) && (widths.has(layer.outFeatures) || widths.has(null)),
   );
   return candidates.reduce<LinearLayer | null>((last, layer) => (!last || layer.order > last.order ? layer : last), null);
 }
@@ -102,11 +180,23 @@ function setIfFree(roles: Map<string, LinearRole>, id: string, role: LinearRole)
 
 /** up → nonlinearity → down, and gate/up pairs multiplied before down (SwiGLU, GeGLU). */
 function mlpRoles(index: GraphIndex, layers: readonly LinearLayer[], roles: Map<string, LinearRole>): void {
+  const layerRank = new Map(layers.map((layer, rank) => [layer, rank]));
   const closures = new Map(layers.map((layer) => [layer.id, pointwiseClosure(index, layer.output)]));
   const owner = new Map<string, string>();
   for (const [id, closure] of closures) for (const tensor of closure.tensors) owner.set(tensor, id);
-  const consumersOf = (closure: Closure) =>
-    layers.filter((layer) => closure.tensors.has(layer.input) && roles.get(layer.id) !== 'head');
+  const readersOf = new Map<string, LinearLayer[]>();
+  for (const layer of layers) {
+    const readers = readersOf.get(layer.input);
+    if (readers) readers.push(layer);
+    else readersOf.set(layer.input, [layer]);
+  }
+  // Layers reading a tensor of the closure, in `layers` order (looked up per tensor, not per layer).
+  const consumersOf = (closure: Closure) => {
+    const found: LinearLayer[] = [];
+    for (const tensor of closure.tensors) for (const layer of readersOf.get(tensor) ?? []) found.push(layer);
+    if (found.length > 1) found.sort((a, b) => layerRank.get(a)! - layerRank.get(b)!);
+    return found.filter((layer) => roles.get(layer.id) !== 'head');
+  };
   for (const layer of layers) {
     const closure = closures.get(layer.id)!;
     if (!closure.nonlinear) continue;
@@ -118,8 +208,9 @@ function mlpRoles(index: GraphIndex, layers: readonly LinearLayer[], roles: Map<
   const byId = new Map(layers.map((layer) => [layer.id, layer]));
   for (const nodeIndex of index.order) {
     const node = index.nodes[nodeIndex];
+    if (node.opType !== 'Mul') continue;
     const inputs = dataInputs(index, nodeIndex);
-    if (node.opType !== 'Mul' || inputs.length !== 2) continue;
+    if (inputs.length !== 2) continue;
     const [a, b] = inputs.map((input) => byId.get(owner.get(input) ?? ''));
     if (!a || !b || a === b || a.input !== b.input) continue;
     const [gate, up] = closures.get(a.id)!.nonlinear ? [a, b] : [b, a];
@@ -136,7 +227,10 @@ export function firstBlockStart(sites: readonly AttentionSite[], linears: readon
   const starts = sites.flatMap((site) =>
     [site.q, site.k, site.v].map((id) => (id === null ? site.order : (orderOf.get(id) ?? site.order))),
   );
-  return starts.length > 0 ? Math.min(...starts) : null;
+  // A loop, not Math.min(...starts): a spread of 10⁵ arguments overflows the stack.
+  let first: number | null = null;
+  for (const start of starts) if (first === null || start < first) first = start;
+  return first;
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { GraphProto, ModelProto, ValueInfoProto } from '../onnx/types.ts';
 import { dtypeName, elementCount, int64ToNumber, isFloatType, tensorByteSize, tensorDims, typeShape } from './proto.ts';
 import type { AttentionSite, ModelTask, OpsetImport, TensorInfo } from './types.ts';
+import { shortName } from '../onnx/display.ts';
 
 export function opsetImports(model: ModelProto): OpsetImport[] {
   return (model.opsetImport ?? []).map((opset) => ({
@@ -61,15 +62,16 @@ export function guessTask(
     if (sites.length === 0) why = 'no attention to tell causal from masked';
     return {
       task: causal ? 'causal-lm' : 'masked-lm',
-      reason: `${ids.dtype} ids '${ids.name}' [batch, seq] in, '${output.name}' [batch, seq, vocab] out; ${why}`,
+      reason: `${ids.dtype} ids '${shortName(ids.name)}' [batch, seq] in, '${shortName(output.name)}' [batch, seq, vocab] out; ${why}`,
     };
   }
   if (image && rank === 2) {
-    return { task: 'image-classification', reason: `4-D ${image.dtype} '${image.name}' in, 2-D '${output.name}' out` };
+    return { task: 'image-classification', reason: `4-D ${image.dtype} '${shortName(image.name)}' in, 2-D '${shortName(output.name)}' out` };
   }
   if (ids && rank === 2) {
-    return { task: 'sequence-classification', reason: `${ids.dtype} ids '${ids.name}' in, 2-D '${output.name}' [batch, classes] out` };
+    return { task: 'sequence-classification', reason: `${ids.dtype} ids '${shortName(ids.name)}' in, 2-D '${shortName(output.name)}' [batch, classes] out` };
   }
-  const described = inputs.map((input) => `${input.dtype} ${input.shape?.length ?? '?'}-D`).join(', ');
+  const shown = inputs.slice(0, 4).map((input) => `${input.dtype} ${input.shape?.length ?? '?'}-D`).join(', ');
+  const described = inputs.length > 4 ? `${shown} and ${inputs.length - 4} more` : shown;
   return { task: 'unknown', reason: `inputs (${described}) and a ${rank}-D output fit no known task` };
 }

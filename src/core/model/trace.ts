@@ -38,6 +38,8 @@ export interface BackwardTrace {
 }
 
 const MAX_VISITS = 256;
+/** Edges one trace looks at, so a node with 10⁵ inputs or readers keeps each trace O(1). */
+const MAX_EDGES = 4096;
 
 /** Breadth-first from `start` towards the inputs, stopping at the first linear layer node. */
 export function traceBackToLinear(
@@ -48,6 +50,7 @@ export function traceBackToLinear(
   const reshapes: BackwardTrace['reshapes'] = [];
   const queue: [string, number][] = [[start, 0]];
   const seen = new Set<string>([start]);
+  let edges = 0;
   for (let head = 0; head < queue.length && head < MAX_VISITS; head++) {
     const [tensor, depth] = queue[head];
     const producer = index.producer.get(tensor);
@@ -57,6 +60,8 @@ export function traceBackToLinear(
     const node = index.nodes[producer];
     if (!isOnnxDomain(node) || !BACKWARD_OPS.has(node.opType ?? '')) continue;
     if (node.opType === 'Reshape') reshapes.push({ nodeIndex: producer, depth });
+    edges += node.input?.length ?? 0;
+    if (edges > MAX_EDGES) break;
     for (const input of dataInputs(index, producer)) {
       if (!seen.has(input)) {
         seen.add(input);
@@ -75,12 +80,16 @@ export function traceForwardToLinear(
 ): string | null {
   const queue = [start];
   const seen = new Set(queue);
+  let edges = 0;
   for (let head = 0; head < queue.length && head < MAX_VISITS; head++) {
     for (const consumer of index.consumers.get(queue[head]) ?? []) {
+      if (++edges > MAX_EDGES) return null;
       const node = index.nodes[consumer];
       const linear = nodeToLinear.get(consumer);
       if (linear !== undefined && (node.opType === 'MatMul' || node.opType === 'Gemm')) return linear;
       if (!isOnnxDomain(node) || !FORWARD_OPS.has(node.opType ?? '')) continue;
+      edges += node.output?.length ?? 0;
+      if (edges > MAX_EDGES) return null;
       for (const output of node.output ?? []) {
         if (output && !seen.has(output)) {
           seen.add(output);

@@ -1,12 +1,14 @@
 // Schema-driven protobuf decoder. Follows protobuf's parsing rules so the result is what
 // protobuf C++ would see: a repeated field is appended to, a singular scalar's last value wins,
-// a singular message seen twice is merged, and a field whose number or wire type does not match
+// a singular message seen twice is merged, a oneof member clears the other members (the last
+// one on the wire wins), and a field whose number or wire type does not match
 // the schema is kept verbatim as an unknown field. Bytes fields are views into the input.
 
 import { SCHEMA, type FieldSpec, type MessageName, type MessageSpec, type MessageTypes } from './schema.ts';
 import { OnnxFormatError } from './types.ts';
 import { WireError, WireReader, WireType } from './wire.ts';
-import { decodeUtf8 } from './utf8.ts';
+import { decodeUtf8Lossless } from './utf8.ts';
+import { quoteName } from './display.ts';
 import { concatPacked, readLooseValue, readPackedRecord, type PackedKind, type PackedPart } from './packed.ts';
 
 /** Deepest message nesting accepted; ONNX models nest subgraphs a handful of levels at most. */
@@ -55,6 +57,7 @@ class Decoder {
         continue;
       }
       frame.field = field;
+      if (field.oneofSiblings !== undefined) for (const key of field.oneofSiblings) delete target[key];
       if (field.cardinality === 'packed') {
         packed ??= new Map();
         let parts = packed.get(field);
@@ -89,7 +92,7 @@ class Decoder {
         return r.readDouble();
       case 'string': {
         const length = r.readLength();
-        const text = decodeUtf8(r.bytes, r.pos, r.pos + length);
+        const text = decodeUtf8Lossless(r.bytes, r.pos, r.pos + length);
         r.pos += length;
         return text;
       }
@@ -191,7 +194,7 @@ export function renderFieldPath(frames: readonly Frame[]): string {
       text += `.${frame.field.protoName}`;
       if (frame.index >= 0) text += `[${frame.index}]`;
       const childName = frames[i + 1]?.target.name;
-      if (typeof childName === 'string' && childName !== '') text += ` (${JSON.stringify(childName)})`;
+      if (typeof childName === 'string' && childName !== '') text += ` (${quoteName(childName)})`;
     } else if (frame.unknownField > 0) {
       text += `.<unknown field ${frame.unknownField}>`;
     }

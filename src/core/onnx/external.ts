@@ -6,6 +6,8 @@ import { DataType, type ModelProto, type TensorProto } from './types.ts';
 import { dtypeInfo, rawByteLength } from './dtypes.ts';
 import { modelTensors } from './graph.ts';
 import { tensorElementCount } from './tensor.ts';
+import { quoteName } from './display.ts';
+import { folderPathProblem } from './paths.ts';
 
 export interface ExternalDataRef {
   tensor: TensorProto;
@@ -33,12 +35,15 @@ function parseByteCount(tensorName: string, key: string, text: string | undefine
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
-    throw new ExternalDataError(`Tensor ${JSON.stringify(tensorName)}: external_data "${key}" is ${JSON.stringify(text)}, not a byte count`);
+    throw new ExternalDataError(`Tensor ${quoteName(tensorName)}: external_data "${key}" is ${quoteName(text)}, not a byte count`);
   }
   return value;
 }
 
-/** Tensors with data_location = EXTERNAL, in model order. */
+/**
+ * Tensors with data_location = EXTERNAL, in model order. A location that is absolute or climbs
+ * out of the model's folder is refused here, before any file is looked up.
+ */
 export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
   const refs: ExternalDataRef[] = [];
   for (const tensor of modelTensors(model)) {
@@ -48,7 +53,11 @@ export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
     const entry = (key: string) => tensor.externalData?.findLast((e) => e.key === key)?.value;
     const location = entry('location');
     if (location === undefined || location === '') {
-      throw new ExternalDataError(`Tensor ${JSON.stringify(tensorName)} has data_location EXTERNAL but no "location" in external_data`);
+      throw new ExternalDataError(`Tensor ${quoteName(tensorName)} has data_location EXTERNAL but no "location" in external_data`);
+    }
+    const problem = folderPathProblem(location);
+    if (problem !== undefined) {
+      throw new ExternalDataError(`Tensor ${quoteName(tensorName)}: external_data "location" ${problem}`);
     }
     refs.push({
       tensor,
@@ -103,9 +112,9 @@ export function resolveExternalData(model: ModelProto, files: ReadonlyMap<string
 
 function missingFilesError(missing: Map<string, string[]>): ExternalDataError {
   const lines = [...missing].map(([file, tensors]) => {
-    const shown = tensors.slice(0, 5).map((t) => JSON.stringify(t)).join(', ');
+    const shown = tensors.slice(0, 5).map((t) => quoteName(t)).join(', ');
     const more = tensors.length > 5 ? ` and ${tensors.length - 5} more` : '';
-    return `"${file}" (needed by ${tensors.length} tensor${tensors.length === 1 ? '' : 's'}: ${shown}${more})`;
+    return `${quoteName(file)} (needed by ${tensors.length} tensor${tensors.length === 1 ? '' : 's'}: ${shown}${more})`;
   });
   const files = missing.size === 1 ? 'file' : 'files';
   return new ExternalDataError(
@@ -116,15 +125,15 @@ function missingFilesError(missing: Map<string, string[]>): ExternalDataError {
 
 function sliceFor(ref: ExternalDataRef, file: Uint8Array): Uint8Array {
   const end = ref.length === undefined ? file.length : ref.offset + ref.length;
-  const label = `Tensor ${JSON.stringify(ref.tensorName)}`;
+  const label = `Tensor ${quoteName(ref.tensorName)}`;
   if (ref.offset > file.length || end > file.length) {
-    throw new ExternalDataError(`${label}: bytes ${ref.offset}..${end} are outside "${ref.location}" (${file.length} bytes)`);
+    throw new ExternalDataError(`${label}: bytes ${ref.offset}..${end} are outside ${quoteName(ref.location)} (${file.length} bytes)`);
   }
   const info = dtypeInfo(ref.tensor.dataType ?? DataType.UNDEFINED);
   if (info !== undefined && info.bits > 0) {
     const expected = rawByteLength(info, tensorElementCount(ref.tensor));
     if (end - ref.offset !== expected) {
-      throw new ExternalDataError(`${label}: "${ref.location}" gives ${end - ref.offset} bytes, but its dims and ${info.dtype} need ${expected}`);
+      throw new ExternalDataError(`${label}: ${quoteName(ref.location)} gives ${end - ref.offset} bytes, but its dims and ${info.dtype} need ${expected}`);
     }
   }
   return file.subarray(ref.offset, end);

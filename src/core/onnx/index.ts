@@ -10,6 +10,7 @@ export { sniffNonOnnx, type SniffResult } from './sniff.ts';
 export { dtypeInfo, dtypeCode, dtypeName, type DtypeInfo, type TensorDtype } from './dtypes.ts';
 export {
   readTensor,
+  checkTensorPayload,
   tensorDims,
   tensorElementCount,
   tensorToFloat32,
@@ -47,3 +48,6 @@ export {
   type ShapeDim,
 } from './graph.ts';
 export { externalDataRefs, resolveExternalData, ExternalDataError, type ExternalDataRef } from './external.ts';
+export { checkModelPayloads } from './payloads.ts';
+export { folderPathProblem } from './paths.ts';
+export { quoteName, shortName } from './display.ts';

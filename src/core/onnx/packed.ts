@@ -6,7 +6,11 @@ import { LITTLE_ENDIAN_HOST, WireError, varintHalvesSize, int32Size, type WireRe
 
 export type PackedKind = 'float' | 'double' | 'int32' | 'int64' | 'uint64';
 export type PackedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | BigUint64Array;
-/** Elements seen one at a time (unpacked on the wire); 64-bit kinds store lo, hi pairs. */
+/**
+ * Elements seen one at a time (unpacked on the wire), as bit patterns: 64-bit kinds (double
+ * included) store lo, hi pairs and float its uint32 bits. Going through a JS number would
+ * quiet a signalling NaN and may canonicalise a NaN payload.
+ */
 export type LooseValues = number[];
 export type PackedPart = PackedArray | LooseValues;
 
@@ -14,8 +18,8 @@ export type PackedPart = PackedArray | LooseValues;
 const LO = LITTLE_ENDIAN_HOST ? 0 : 1;
 const HI = 1 - LO;
 
-function isWide(kind: PackedKind): kind is 'int64' | 'uint64' {
-  return kind === 'int64' || kind === 'uint64';
+function isWide(kind: PackedKind): kind is 'int64' | 'uint64' | 'double' {
+  return kind === 'int64' || kind === 'uint64' || kind === 'double';
 }
 
 function allocate(kind: PackedKind, count: number): PackedArray {
@@ -33,7 +37,7 @@ function allocate(kind: PackedKind, count: number): PackedArray {
   }
 }
 
-function halvesView(array: BigInt64Array | BigUint64Array): Uint32Array {
+function halvesView(array: BigInt64Array | BigUint64Array | Float64Array): Uint32Array {
   return new Uint32Array(array.buffer, array.byteOffset, array.length * 2);
 }
 
@@ -82,10 +86,11 @@ export function readPackedRecord(r: WireReader, kind: PackedKind, length: number
 export function readLooseValue(r: WireReader, kind: PackedKind, loose: LooseValues): void {
   switch (kind) {
     case 'float':
-      loose.push(r.readFloat());
+      loose.push(r.readFixed32Bits());
       return;
     case 'double':
-      loose.push(r.readDouble());
+      r.readFixed64Bits();
+      loose.push(r.lo, r.hi);
       return;
     case 'int32':
       loose.push(r.readInt32());
@@ -107,6 +112,8 @@ export function concatPacked(kind: PackedKind, parts: PackedPart[]): PackedArray
   for (const part of parts) total += partLength(kind, part);
   const out = allocate(kind, total);
   const halves = isWide(kind) ? halvesView(out as BigInt64Array) : undefined;
+  // Loose float parts are bit patterns: copy them through an integer view of the same memory.
+  const bits = kind === 'float' ? new Uint32Array(out.buffer, out.byteOffset, out.length) : undefined;
   let offset = 0;
   for (const part of parts) {
     if (!Array.isArray(part)) {
@@ -117,7 +124,7 @@ export function concatPacked(kind: PackedKind, parts: PackedPart[]): PackedArray
         halves[2 * (offset + i / 2) + HI] = part[i + 1];
       }
     } else {
-      (out as Float32Array).set(part, offset);
+      (bits ?? (out as Int32Array)).set(part, offset);
     }
     offset += partLength(kind, part);
   }

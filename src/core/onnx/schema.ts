@@ -75,6 +75,8 @@ export interface FieldSpec {
   cardinality: Cardinality;
   /** The wire type of one element (LEN for strings, bytes, messages). */
   wireType: number;
+  /** Keys of the other members of this field's oneof: reading this field clears them. */
+  oneofSiblings?: string[];
 }
 
 export interface MessageSpec {
@@ -186,8 +188,7 @@ const TABLE: Record<MessageName, readonly FieldRow[]> = {
     [2, 'indices', 'TensorProto'],
     [3, 'dims', 'int64', 'repeated'],
   ],
-  // tensor_type … opaque_type form a oneof in onnx.proto; like dim_value/dim_param below we keep
-  // whatever is on the wire rather than enforcing it, so a round trip never drops a field.
+  // tensor_type … opaque_type form a oneof (ONEOFS below).
   TypeProto: [
     [1, 'tensor_type', 'TypeProto.Tensor'],
     [4, 'sequence_type', 'TypeProto.Sequence'],
@@ -247,6 +248,17 @@ const TABLE: Record<MessageName, readonly FieldRow[]> = {
   ],
 };
 
+/**
+ * The oneofs of onnx.proto, by field name. When several members appear on the wire the last one
+ * wins and the others are cleared, as in every protobuf runtime (protobuf's encoding guide,
+ * "Oneofs": "if multiple members of the same oneof appear, the parser keeps only the last").
+ * A member message seen twice in a row is still merged, like any singular message.
+ */
+const ONEOFS: Partial<Record<MessageName, readonly (readonly string[])[]>> = {
+  TypeProto: [['tensor_type', 'sequence_type', 'map_type', 'optional_type', 'sparse_tensor_type', 'opaque_type']],
+  'TensorShapeProto.Dimension': [['dim_value', 'dim_param']],
+};
+
 const SCALAR_WIRE_TYPE: Record<ScalarKind, number> = {
   int32: 0,
   int64: 0,
@@ -281,6 +293,12 @@ function buildField([number, protoName, kind, cardinality = 'optional']: FieldRo
 
 function buildMessage(name: MessageName, rows: readonly FieldRow[]): MessageSpec {
   const fields = rows.map(buildField).sort((a, b) => a.number - b.number);
+  for (const members of ONEOFS[name] ?? []) {
+    const keys = members.map(camelCase);
+    for (const field of fields) {
+      if (members.includes(field.protoName)) field.oneofSiblings = keys.filter((key) => key !== field.key);
+    }
+  }
   const byNumber: (FieldSpec | undefined)[] = [];
   for (const f of fields) byNumber[f.number] = f;
   return { name, fields, byNumber };

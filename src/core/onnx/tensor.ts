@@ -11,6 +11,7 @@ import { dtypeInfo, dtypeName, rawByteLength, type DtypeInfo, type TensorDtype }
 import { LITTLE_ENDIAN_HOST } from './wire.ts';
 import { decodeUtf8 } from './utf8.ts';
 import { bfloat16ArrayToFloat32, float16ArrayToFloat32 } from './float16.ts';
+import { quoteName } from './display.ts';
 
 export type TensorArray =
   | Float32Array
@@ -68,7 +69,7 @@ const ARRAY_OF: Partial<Record<TensorDtype, NumericCtor>> = {
 };
 
 function tensorLabel(t: TensorProto): string {
-  return `TensorProto ${JSON.stringify(t.name ?? '')}`;
+  return `TensorProto ${quoteName(t.name ?? '')}`;
 }
 
 function tensorError(t: TensorProto, field: string, message: string): OnnxFormatError {
@@ -89,7 +90,7 @@ export function tensorDims(t: TensorProto): number[] {
 export function tensorElementCount(t: TensorProto): number {
   let count = 1;
   for (const d of tensorDims(t)) count *= d;
-  if (!Number.isSafeInteger(count)) throw tensorError(t, 'dims', `element count of [${t.dims?.join(', ')}] is too large`);
+  if (!Number.isSafeInteger(count)) throw tensorError(t, 'dims', `element count of [${shownDims(t)}] is too large`);
   return count;
 }
 
@@ -110,32 +111,58 @@ export function readTensor(t: TensorProto): TensorData {
   const info = requireDtype(t);
   const dims = tensorDims(t);
   const count = tensorElementCount(t);
-  if (t.dataLocation === 1) {
-    const location = t.externalData?.findLast((e) => e.key === 'location')?.value ?? '?';
-    throw tensorError(t, 'data_location', `data is stored in the external file "${location}"; call resolveExternalData first`);
-  }
+  checkPayload(t, info, count);
   return { dtype: info.dtype, dims, data: tensorValues(t, info, count) };
 }
 
-function tensorValues(t: TensorProto, info: DtypeInfo, count: number): TensorArray {
-  if (info.dtype === 'string') return stringValues(t, count);
-  if (t.rawData !== undefined) return fromRaw(t, info, count, t.rawData);
+/**
+ * Throws readTensor's error for a tensor whose payload is not in the model or does not match
+ * its dims and type (raw_data shorter than the shape, say), without decoding any value.
+ */
+export function checkTensorPayload(t: TensorProto): void {
+  checkPayload(t, requireDtype(t), tensorElementCount(t));
+}
+
+const shownDims = (t: TensorProto) => shortDims(t.dims ?? []);
+function shortDims(dims: readonly Int64[]): string {
+  return dims.length > 8 ? `${dims.slice(0, 8).join(', ')}, … (${dims.length} dims)` : dims.join(', ');
+}
+
+function checkPayload(t: TensorProto, info: DtypeInfo, count: number): void {
+  if (t.dataLocation === 1) {
+    const location = t.externalData?.findLast((e) => e.key === 'location')?.value ?? '?';
+    throw tensorError(t, 'data_location', `data is stored in the external file ${quoteName(location)}; call resolveExternalData first`);
+  }
+  if (info.dtype === 'string') {
+    const strings = t.stringData?.length ?? 0;
+    if (strings !== count) throw tensorError(t, 'string_data', `has ${strings} strings, but dims need ${count}`);
+    return;
+  }
+  if (t.rawData !== undefined) {
+    const expected = rawByteLength(info, count);
+    if (t.rawData.byteLength !== expected) {
+      throw tensorError(t, 'raw_data', `raw_data has ${t.rawData.byteLength} bytes, but dims [${shownDims(t)}] of ${info.dtype} need ${expected}`);
+    }
+    return;
+  }
   const typed = typedField(t, info);
   if (typed === undefined) {
-    if (count === 0) return new (ARRAY_OF[info.dtype] ?? Uint8Array)(0);
+    if (count === 0) return;
     throw tensorError(t, 'raw_data', `has ${count} elements of ${info.dtype} but no raw_data or typed data field`);
   }
   const entries = typedEntryCount(info, count);
   if (typed.values.length !== entries) {
-    throw tensorError(t, typed.field, `${typed.field} has ${typed.values.length} entries, but dims [${t.dims?.join(', ') ?? ''}] of ${info.dtype} need ${entries}`);
+    throw tensorError(t, typed.field, `${typed.field} has ${typed.values.length} entries, but dims [${shownDims(t)}] of ${info.dtype} need ${entries}`);
   }
-  return fromTyped(info, count, typed.values);
 }
 
-function stringValues(t: TensorProto, count: number): string[] {
-  const strings = t.stringData ?? [];
-  if (strings.length !== count) throw tensorError(t, 'string_data', `has ${strings.length} strings, but dims need ${count}`);
-  return strings.map((s) => decodeUtf8(s, 0, s.length));
+/** Values of a tensor whose payload checkPayload accepted. */
+function tensorValues(t: TensorProto, info: DtypeInfo, count: number): TensorArray {
+  if (info.dtype === 'string') return (t.stringData ?? []).map((s) => decodeUtf8(s, 0, s.length));
+  if (t.rawData !== undefined) return fromRaw(info, count, t.rawData);
+  const typed = typedField(t, info);
+  if (typed === undefined) return new (ARRAY_OF[info.dtype] ?? Uint8Array)(0);
+  return fromTyped(info, count, typed.values);
 }
 
 type TypedField = { field: string; values: Float32Array | Float64Array | Int32Array | BigInt64Array | BigUint64Array };
@@ -168,11 +195,7 @@ function fromTyped(info: DtypeInfo, count: number, values: TypedField['values'])
   return new (ctor as Uint8ArrayConstructor)(values as Int32Array);
 }
 
-function fromRaw(t: TensorProto, info: DtypeInfo, count: number, raw: Uint8Array): TensorArray {
-  const expected = rawByteLength(info, count);
-  if (raw.byteLength !== expected) {
-    throw tensorError(t, 'raw_data', `raw_data has ${raw.byteLength} bytes, but dims [${t.dims?.join(', ') ?? ''}] of ${info.dtype} need ${expected}`);
-  }
+function fromRaw(info: DtypeInfo, count: number, raw: Uint8Array): TensorArray {
   if (info.bits < 8) return unpackSubByte(raw, count, info);
   // Typed as one constructor: all of them share the (buffer, offset, length) signature.
   const ctor = (ARRAY_OF[info.dtype] ?? Uint8Array) as Float32ArrayConstructor;

@@ -163,6 +163,22 @@ export class WireReader {
     return v;
   }
 
+  /** A fixed32 as its bit pattern (an unsigned integer): a float's NaN payload survives. */
+  readFixed32Bits(): number {
+    this.need(4, 'a float of ');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  /** A fixed64's bit pattern into lo and hi: a double's NaN payload survives. */
+  readFixed64Bits(): void {
+    this.need(8, 'a double of ');
+    this.lo = this.view.getUint32(this.pos, true);
+    this.hi = this.view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+  }
+
   /** Reads a length prefix and checks that many bytes remain before the limit. */
   readLength(): number {
     const length = this.readUncheckedLength();
