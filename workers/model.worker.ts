@@ -8,6 +8,7 @@ import { evaluate } from '../src/core/eval/evaluate';
 import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
 import { compressModel } from '../src/core/compress';
 import { Cancelled, cpuUse, type BackendUse, type ComputeBackend } from '../src/core/job';
+import { parseRecipe } from '../src/core/recipe';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
 import { workerGpu } from './gpuDevice';
@@ -94,7 +95,8 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
     const outcome = await compressModel({
       model: loaded.model,
       analysis: loaded.analysis,
-      recipe: req.recipe,
+      // Parsed again: a version-1 document (an older page, a saved message) migrates here too.
+      recipe: parseRecipe(req.recipe),
       calibSet: req.calibSet,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
       pruneLayer: async (job) => (await workers.run({ jobId: nextJob++, job, backend: req.computeBackend })).result,

@@ -23,6 +23,7 @@ export type WorkerRequest =
       /** Runs a staged recipe (any stage kinds) on the loaded model. */
       type: 'compress';
       jobId: JobId;
+      /** A staged recipe; the worker parses it again, so version-1 documents migrate. */
       recipe: Recipe;
       calibSet: Dataset;
       /** Per-layer jobs run in this many pool workers. */
