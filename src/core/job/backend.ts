@@ -27,11 +27,10 @@ export interface RunBackends {
 export const cpuUse = (requested: ComputeBackend = 'cpu', fallbackReason?: string): BackendUse =>
   fallbackReason === undefined ? { requested, ran: 'cpu' } : { requested, ran: 'cpu', fallbackReason };
 
-/** 'cpu', 'webgpu', 'webgpu+cpu (H⁻¹ Cholesky in float64)', 'cpu (WebGPU requested: no adapter)'. */
+/** 'cpu', 'webgpu', 'webgpu+cpu (H⁻¹ Cholesky in float64)', 'cpu (V:N:M selection has no GPU kernel)'. */
 export function describeBackendUse(use: BackendUse): string {
   if (use.ran === 'webgpu+cpu') return `webgpu+cpu (${(use.cpuSteps ?? []).join('; ')})`;
-  if (use.fallbackReason === undefined) return use.ran;
-  return use.requested === use.ran ? `${use.ran} (${use.fallbackReason})` : `${use.ran} (${use.requested === 'webgpu' ? 'WebGPU' : use.requested} requested: ${use.fallbackReason})`;
+  return use.fallbackReason === undefined ? use.ran : `${use.ran} (${use.fallbackReason})`;
 }
 
 /** Whether the part ran somewhere other than where it was asked to. */

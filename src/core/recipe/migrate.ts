@@ -1,7 +1,7 @@
 // Version 1 → version 2. A version-1 recipe (scripts/quality/recipes before issue 7, old URLs and
 // worker messages) is one flat pruning recipe: the prune stage's fields at the top level and the
 // seed inside `calibration`. It reads as `{ version: 2, seed, calibration, stages: [{ kind:
-// 'prune', ...top-level fields }] }`; its problems keep the paths of the version-1 document.
+// 'prune', ...top-level fields }] }`; its problems keep the version-1 paths.
 import { readCalibration } from './calibration.ts';
 import type { FieldReader } from './reader.ts';
 import { pruneStageKind } from './stages/prune.ts';

@@ -30,7 +30,7 @@ export function describeValue(value: unknown): string {
   }
 }
 
-/** Collects the problems of one document. */
+/** Collects the problems found while reading one recipe. */
 export class RecipeProblems {
   readonly list: string[] = [];
   add(path: string, message: string): void {
