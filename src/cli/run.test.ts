@@ -65,6 +65,7 @@ describe('lab run', () => {
       [file('syntax.json', '{"version": 2, "stages": ['), /^error: invalid recipe: not valid JSON/],
       [file('other-model.json', JSON.stringify({ version: 2, model: { id: 'kjv-charlm' }, stages: [{ kind: 'prune', method: 'magnitude' }] })), /^error: invalid recipe: model\.id: the recipe is for "kjv-charlm", not "digits-vit"/],
       [join(scratch, 'missing.json'), /^error: .*missing\.json: cannot read the recipe \(ENOENT\)/],
+      ['/dev/zero', /^error: \/dev\/zero: not a regular file/],
     ];
     const results = await Promise.all(cases.map(([recipe]) => lab('run', recipe, vit, '-o', join(scratch, 'never.onnx'))));
     results.forEach((result, i) => {

@@ -30,13 +30,20 @@ function readJson(path: string): unknown {
   }
 }
 
+const MAX_RECIPE_BYTES = 1 << 20;
+
 /** The recipe file, parsed and migrated; its problems name the file and the field. */
 export function readRecipeFile(path: string): Recipe {
   let text: string;
   try {
+    // Not a device or a folder (/dev/zero never ends), and not larger than any recipe could be.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error(`${path}: not a regular file`);
+    if (stat.size > MAX_RECIPE_BYTES) throw new Error(`${path}: ${stat.size} bytes; a recipe is at most ${MAX_RECIPE_BYTES} bytes`);
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot read the recipe (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code === undefined ? e : new Error(`${path}: cannot read the recipe (${code})`);
   }
   try {
     return parseRecipeText(text);

@@ -6,7 +6,7 @@
 import { readCalibration } from './calibration.ts';
 import { defaultRecipe } from './defaults.ts';
 import { readV1 } from './migrate.ts';
-import { describeValue, fieldPath, FieldReader, isJsonObject, RecipeProblems } from './reader.ts';
+import { describeValue, fieldPath, FieldReader, isJsonObject, quoted, RecipeProblems } from './reader.ts';
 import { stageKind, stageKindNames } from './stage.ts';
 import './stages/index.ts';
 import { RECIPE_VERSION, type ModelRef, type Recipe, type StageSpec } from './types.ts';
@@ -46,7 +46,7 @@ export function readStage(value: unknown, path: string, problems: RecipeProblems
   }
   const definition = stageKind(kind);
   if (definition === undefined) {
-    fields.problem('kind', `unknown stage kind ${describeValue(kind)} (known: ${stageKindNames().join(', ')})`);
+    fields.problem('kind', `unknown stage kind ${quoted(kind)} (known: ${stageKindNames().join(', ')})`);
     return undefined;
   }
   const stage = definition.parse(fields);

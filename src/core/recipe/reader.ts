@@ -7,11 +7,20 @@
 export type JsonObject = Record<string, unknown>;
 export const isJsonObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** `a.b`, `stages[0].c`; an empty parent is the document itself. */
-export const fieldPath = (parent: string, key: string | number): string =>
-  typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? key : `${parent}.${key}`;
-
 const PREVIEW = 40;
+
+/** A name from the input, short and on one line (a 1 MB key must not make a 1 MB message). */
+export function clipName(name: string): string {
+  const oneLine = name.replace(/[\u0000-\u001f]/g, '?');
+  return oneLine.length > PREVIEW ? `${oneLine.slice(0, PREVIEW)}…` : oneLine;
+}
+
+/** "quoted", clipped. */
+export const quoted = (text: string): string => JSON.stringify(clipName(text));
+
+/** `a.b`, `stages[0].c`; an empty parent is the recipe's top level. */
+export const fieldPath = (parent: string, key: string | number): string =>
+  typeof key === 'number' ? `${parent}[${key}]` : parent === '' ? clipName(key) : `${parent}.${clipName(key)}`;
 
 /** A short description of any value, safe on huge or deeply nested input. */
 export function describeValue(value: unknown): string {

@@ -3,7 +3,7 @@
 // accept it.
 import type { ModelAnalysis } from '../model/types.ts';
 import { calibrationProblems } from './calibration.ts';
-import { fieldPath } from './reader.ts';
+import { fieldPath, quoted } from './reader.ts';
 import { stageKind, stageKindNames, type StageNeeds, type Statistic } from './stage.ts';
 import './stages/index.ts';
 import type { Recipe } from './types.ts';
@@ -15,7 +15,7 @@ export function validateRecipe(recipe: Recipe, analysis: ModelAnalysis, calibSiz
     const path = fieldPath('stages', i);
     const kind = stageKind(stage.kind);
     if (kind === undefined) {
-      problems.push(`${path}.kind: unknown stage kind "${stage.kind}" (known: ${stageKindNames().join(', ')})`);
+      problems.push(`${path}.kind: unknown stage kind ${quoted(String(stage.kind))} (known: ${stageKindNames().join(', ')})`);
       return;
     }
     for (const { field, message } of kind.validate(stage, { analysis, recipe })) problems.push(`${field ? `${path}.${field}` : path}: ${message}`);
