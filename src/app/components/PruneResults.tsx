@@ -174,7 +174,7 @@ export function PruneResults() {
             </div>
           </div>
           <p className="muted" data-testid="calibration-summary">
-            Calibration: {report.calibration ? `${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${(report.calibration.ms / 1000).toFixed(2)} s${hessiansWhere(report.backends.hessian)}` : 'none (magnitude)'} · total {(report.timings.totalMs / 1000).toFixed(2)} s · weights SHA-256{' '}
+            Calibration: {report.calibration ? `${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${(report.calibration.ms / 1000).toFixed(2)} s${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${hessiansWhere(report.backends.hessian)}` : 'none (magnitude)'} · total {(report.timings.totalMs / 1000).toFixed(2)} s · weights SHA-256{' '}
             <code data-testid="weights-sha">{report.weightsSha256.slice(0, 16)}…</code>{' '}
             <a href={prunedModelUrl()} download="pruned.onnx" data-testid="download-pruned">
               Download pruned ONNX
