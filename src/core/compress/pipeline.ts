@@ -19,7 +19,7 @@ import type { ProgressListener } from '../job/progress.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { RecipeError } from '../recipe/parse.ts';
-import { stageKindOf, type Statistic } from '../recipe/stage.ts';
+import { stageKind, stageKindOf, type Statistic } from '../recipe/stage.ts';
 import type { Recipe } from '../recipe/types.ts';
 import { neededStatistics, validateRecipe } from '../recipe/validate.ts';
 import { buildReport } from './buildReport.ts';
@@ -110,9 +110,11 @@ function prepare(request: CompressRequest): Run {
   const problems = validateRecipe(recipe, analysis, calibSet ? datasetSize(calibSet) : undefined);
   const stages: PlannedStage[] = [];
   recipe.stages.forEach((stage, i) => {
+    const kind = stageKind(stage.kind);
     const runner = stageRunner(stage.kind);
+    if (kind === undefined) return; // validateRecipe named it
     if (runner === undefined) problems.push(`stages[${i}].kind: no runner for stage kind "${stage.kind}" in this build`);
-    const layers = stageKindOf(stage).layers(stage, analysis);
+    const layers = kind.layers(stage, analysis);
     if (runner) stages.push({ runner, layers, layerIds: new Set(layers.map((l) => l.id)) });
   });
   if (problems.length > 0) throw new RecipeError(problems);

@@ -105,8 +105,10 @@ describe('a stage kind registered outside the pipeline', () => {
     expect(hessianOf(jobs, seen[1].layerIds[0]).equals(hessianOf(pruneOnly, seen[1].layerIds[0]))).toBe(false);
   });
 
-  test('a kind with a parser but no runner is refused before any work', async () => {
+  test('a kind with a parser but no runner, or no kind at all, is refused before any work', async () => {
     registerStageKind({ kind: 'orphan', defaults: () => ({ kind: 'orphan' }), parse: () => ({ kind: 'orphan' }), validate: () => [], layers: () => [], needs: () => ({ dense: [], step: [] }), describe: () => 'orphan' });
-    await expect(compressModel({ model: vit.model, analysis: vit.analysis, recipe: recipe('one-pass', [{ kind: 'orphan' }]) })).rejects.toThrow(RecipeError);
+    await expect(compressModel({ model: vit.model, analysis: vit.analysis, recipe: recipe('one-pass', [{ kind: 'orphan' }]) })).rejects.toThrow('invalid recipe: stages[0].kind: no runner for stage kind "orphan" in this build');
+    const unknown = { ...recipe('one-pass', [prune]), stages: [{ kind: 'quantise' }] };
+    await expect(compressModel({ model: vit.model, analysis: vit.analysis, recipe: unknown })).rejects.toThrow(RecipeError);
   });
 });
