@@ -98,6 +98,8 @@ describe('pruning the bundled LM', () => {
     await page.getByTestId('metrics').waitFor({ timeout });
     await page.getByLabel('Method').selectOption('wanda');
     await page.getByLabel('Compute backend').selectOption('webgpu');
+    // 16 samples as above: the backends are the point here, and SwiftShader's Hessians are slow.
+    await page.getByTestId('calib-samples').fill('16');
     await page.getByRole('button', { name: 'Run pruning' }).click();
     await prunedMetric(page, 'perplexity');
     assert.equal(await page.getByTestId('prune-fallback').count(), 0, 'no fallback to the CPU');
