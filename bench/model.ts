@@ -1,16 +1,17 @@
-// Section "prune model": a whole pruneModel run on the bundled LM (kjv-charlm; digits-vit when
+// Section "prune model": a whole compressModel run on the bundled LM (kjv-charlm; digits-vit when
 // the LM is not on disk), per method and pattern, with the per-layer jobs on the CPU (the
 // baseline, measured in the same run) and on WebGPU (gpuPruneLayer). Calibration is the same in
 // both: ORT wasm with one thread and the CPU statistics accumulator.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelFromDisk } from '../src/cli/loadModelDir.ts';
-import { pruneModel, type PruneLayerFn, type PruneOutcome } from '../src/core/compress/index.ts';
+import { compressModel, type CompressOutcome, type PruneLayerFn } from '../src/core/compress/index.ts';
 import { datasetSize, parseDataset, type Dataset } from '../src/core/eval/datasets.ts';
 import { analyzeModel } from '../src/core/model/index.ts';
 import { readModel } from '../src/core/onnx/index.ts';
-import { defaultRecipe, needsCalibration } from '../src/core/recipe/defaults.ts';
-import type { PruneMethod, PruneRecipe, RecipePattern } from '../src/core/recipe/types.ts';
+import { describeBackendUse } from '../src/core/job/index.ts';
+import type { PruneMethod, SparsityPattern } from '../src/core/prune/index.ts';
+import { defaultPruneStage, defaultRecipe, needsCalibration, type PruneStage, type Recipe } from '../src/core/recipe/index.ts';
 import { createRunner } from '../src/runtime/ort.ts';
 import { NO_GPU_CELL, type GpuOutcome } from './gpu.ts';
 import { warmUpPruneJobs } from './layer.ts';
@@ -19,8 +20,8 @@ import { formatMs, median, ratio, reason, type Table } from './measure.ts';
 /** The LM first; the ViT when the LM has not been trained into public/models yet. */
 const PREFERRED_MODELS = ['kjv-charlm', 'digits-vit'];
 const METHODS: PruneMethod[] = ['magnitude', 'wanda', 'sparsegpt'];
-const PATTERNS: { label: string; pattern: RecipePattern }[] = [
-  { label: 'unstructured 50 %', pattern: { kind: 'unstructured' } },
+const PATTERNS: { label: string; pattern: SparsityPattern }[] = [
+  { label: 'unstructured 50 %', pattern: { kind: 'unstructured', sparsity: 0.5 } },
   { label: '2:4', pattern: { kind: 'nm', n: 2, m: 4 } },
 ];
 /** Timed runs of the configurations without calibration (magnitude): about a second each. */
@@ -38,12 +39,12 @@ interface Runs {
   totalMs: number;
   pruneMs: number;
   calibrationMs: number;
-  outcome: PruneOutcome;
+  outcome: CompressOutcome;
 }
 
 /** `runs` timed runs (the section warms up once for all); medians of the wall time and of the report's parts. */
-async function timeRuns(run: () => Promise<PruneOutcome>, runs: number): Promise<Runs> {
-  const samples: { wall: number; outcome: PruneOutcome }[] = [];
+async function timeRuns(run: () => Promise<CompressOutcome>, runs: number): Promise<Runs> {
+  const samples: { wall: number; outcome: CompressOutcome }[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const outcome = await run();
@@ -52,7 +53,7 @@ async function timeRuns(run: () => Promise<PruneOutcome>, runs: number): Promise
   return {
     runs,
     totalMs: median(samples.map((s) => s.wall)),
-    pruneMs: median(samples.map((s) => s.outcome.report.timings.pruneMs)),
+    pruneMs: median(samples.map((s) => s.outcome.report.timings.stagesMs)),
     calibrationMs: median(samples.map((s) => s.outcome.report.timings.calibrationMs)),
     outcome: samples[samples.length - 1].outcome,
   };
@@ -82,15 +83,16 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
 
   const ctx = gpu.ok ? new gpu.gpu.modules.GpuContext(gpu.gpu.device) : undefined;
   const gpuLayer: PruneLayerFn | undefined = gpu.ok && ctx ? gpu.gpu.modules.gpuPruneLayer(ctx) : undefined;
-  const recipeFor = (method: PruneMethod, pattern: RecipePattern) => {
+  const recipeFor = (method: PruneMethod, pattern: SparsityPattern): Recipe => {
     const recipe = defaultRecipe();
-    recipe.method = method;
-    recipe.pattern = pattern;
+    const stage: PruneStage = { ...defaultPruneStage(), method, pattern };
+    recipe.stages = [stage];
     recipe.calibration.samples = Math.min(calibSamples, datasetSize(calibSet));
     return recipe;
   };
-  const prune = (recipe: PruneRecipe, pruneLayer?: PruneLayerFn) => () =>
-    pruneModel({
+  const { sparseGpt } = defaultPruneStage();
+  const prune = (recipe: Recipe, pruneLayer?: PruneLayerFn) => () =>
+    compressModel({
       model,
       analysis,
       recipe,
@@ -118,16 +120,16 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
       const cpu = await timeRuns(prune(recipe), runs);
       const report = cpu.outcome.report;
       layerCount = report.layers.length;
-      recipeSummary = `calibration on ${recipe.calibration.samples} samples of ${calibFile} (default ${defaultRecipe().calibration.samples}; --calib-samples), ${recipe.calibration.mode}, seed ${recipe.calibration.seed}; SparseGPT blocksize ${recipe.sparseGpt.blockSize}, percdamp ${recipe.sparseGpt.percDamp}`;
+      recipeSummary = `calibration on ${recipe.calibration.samples} samples of ${calibFile} (default ${defaultRecipe().calibration.samples}; --calib-samples), ${recipe.calibration.mode}, seed ${recipe.seed}; SparseGPT blocksize ${sparseGpt.blockSize}, percdamp ${sparseGpt.percDamp}`;
       const calibration = report.calibration ? formatMs(cpu.calibrationMs) : '-';
-      rows.push([method, label, 'CPU jobs (default pruneLayer)', String(runs), formatMs(cpu.totalMs), '1.00×', formatMs(cpu.pruneMs), '1.00×', calibration, 'baseline', report.layers[0]?.backend ?? '-']);
+      rows.push([method, label, 'CPU jobs (default pruneLayer)', String(runs), formatMs(cpu.totalMs), '1.00×', formatMs(cpu.pruneMs), '1.00×', calibration, 'baseline', report.layers[0] ? describeBackendUse(report.layers[0].backend) : '-']);
       if (!gpuLayer || gpuFailure) {
         rows.push([method, label, 'WebGPU jobs (gpuPruneLayer)', '', 'n/a', '', '', '', '', '', gpuFailure ?? 'no GPU']);
         continue;
       }
       try {
         const onGpu = await timeRuns(prune(recipe, gpuLayer), runs);
-        const backends = [...new Set(onGpu.outcome.report.layers.map((l) => l.backend))].join('; ');
+        const backends = [...new Set(onGpu.outcome.report.layers.map((l) => describeBackendUse(l.backend)))].join('; ');
         const same = onGpu.outcome.report.weightsSha256 === report.weightsSha256 ? 'identical' : 'differ';
         rows.push([
           method,
@@ -151,10 +153,10 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
 
   const substitute = skipped.length > 0 ? ` — ${skipped.map((s) => `${s.id} is not on disk (${s.why})`).join('; ')}, so this is ${id}` : '';
   return {
-    title: `Pruning the bundled model ${id} with pruneModel (${layerCount} prunable layers)${substitute}`,
+    title: `Pruning the bundled model ${id} with compressModel (${layerCount} prunable layers)${substitute}`,
     notes: [
       `Default recipe (uniform allocation) per method and pattern, except ${recipeSummary}. Calibration runs ORT wasm, 1 thread, in both rows.`,
-      'Baseline per method and pattern: pruneModel with the CPU jobs = 1.00×. "total" is the wall time of pruneModel (median of "runs", after one warm-up for the section); "jobs" is the report\'s pruneMs (per-layer pruning, calibration excluded) — the part the WebGPU path changes.',
+      'Baseline per method and pattern: compressModel with the CPU jobs = 1.00×. "total" is the wall time of compressModel (median of "runs", after one warm-up for the section); "jobs" is the report\'s stagesMs (per-layer pruning, calibration excluded) — the part the WebGPU path changes.',
       '"weights": whether the WebGPU run\'s pruned-weights SHA-256 equals the CPU run\'s (the equivalence contract is in docs/gpu-kernels.md).',
     ],
     columns: [

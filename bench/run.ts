@@ -11,7 +11,7 @@
 //   LAB_GPU_BACKEND=vulkan npm run bench       the WebGPU backend (see src/core/gpu/testing/nodeDevice.ts)
 //
 // Sections: io.ts (parse/write/eval), layer.ts (one 3072×768 layer: CPU vs WebGPU vs PyTorch),
-// model.ts (pruneModel on the bundled LM: CPU jobs vs WebGPU jobs), kernels.ts (GPU kernels vs
+// model.ts (compressModel on the bundled LM: CPU jobs vs WebGPU jobs), kernels.ts (GPU kernels vs
 // CPU references). The tables go to stdout as Markdown (docs/benchmarks.md quotes them),
 // progress to stderr, and everything to bench/results/latest.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

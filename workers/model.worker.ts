@@ -1,16 +1,19 @@
-// The model worker: parses and analyses a model, prunes it (calibrating through onnxruntime-web
-// and fanning per-layer jobs out to a pool of prune workers), and evaluates the dense model or
-// the last pruned one — all off the main thread.
+// The model worker: parses and analyses a model, runs a staged recipe on it (calibrating through
+// onnxruntime-web and fanning per-layer jobs out to a pool of prune workers), and evaluates the
+// dense model or the last compressed one — all off the main thread. It never looks inside the
+// recipe: any stage kind the core registers runs here unchanged.
 import { checkModelPayloads, externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
-import { evaluate, EvalCancelled } from '../src/core/eval/evaluate';
+import { evaluate } from '../src/core/eval/evaluate';
 import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
-import { pruneModel, PruneCancelled, weightFromStored, type PruneLayerFn } from '../src/core/compress';
+import { compressModel, weightFromStored } from '../src/core/compress';
+import { Cancelled, cpuUse, type BackendUse, type ComputeBackend } from '../src/core/job';
+import { parseRecipe } from '../src/core/recipe';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
 import { workerGpu } from './gpuDevice';
 import { createRunner } from '../src/runtime/ort';
-import { PoolCancelled, WorkerPool } from './pool';
+import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 
@@ -75,47 +78,39 @@ function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerRespon
  * Where the Hessians accumulate: the CPU (float64, bit-identical to the CLI) unless the run asked
  * for WebGPU; then the GPU kernel if this worker gets a device, else the CPU with the reason.
  */
-async function calibrationAccumulator(computeBackend: 'cpu' | 'webgpu'): Promise<{ factory?: AccumulatorFactory; backend: string }> {
-  if (computeBackend === 'cpu') return { backend: 'cpu' };
+async function calibrationAccumulator(computeBackend: ComputeBackend): Promise<{ factory?: AccumulatorFactory; use: BackendUse }> {
+  if (computeBackend === 'cpu') return { use: cpuUse() };
   const gpu = await workerGpu('model worker (calibration)');
-  return 'ctx' in gpu ? { factory: gpuAccumulatorFactory(gpu.ctx), backend: 'webgpu' } : { backend: `cpu (WebGPU requested: ${gpu.reason})` };
+  return 'ctx' in gpu ? { factory: gpuAccumulatorFactory(gpu.ctx), use: { requested: 'webgpu', ran: 'webgpu' } } : { use: cpuUse('webgpu', gpu.reason) };
 }
 
-async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Promise<void> {
+async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>): Promise<void> {
   if (!current) throw new Error('No model is loaded');
   const loaded = current;
   checkModelPayloads(loaded.model); // as the CLI: a tensor ORT would refuse is never copied into a pruned file
   const workers = prunePool(req.poolSize);
-  let computeFallback: string | undefined;
   let nextJob = 0;
-  const pruneLayer: PruneLayerFn = async (job) => {
-    const response = await workers.run({ jobId: nextJob++, job, backend: req.computeBackend });
-    if (!response.fallbackReason) return response.result;
-    computeFallback = response.fallbackReason;
-    return { ...response.result, backend: `cpu (WebGPU requested: ${response.fallbackReason})` };
-  };
   const cancel = { get aborted() { return cancelled.has(req.jobId); } };
   const watcher = setInterval(() => cancel.aborted && workers.cancel(), 50);
   const calibration = await calibrationAccumulator(req.computeBackend);
   try {
-    const outcome = await pruneModel({
+    const outcome = await compressModel({
       model: loaded.model,
       analysis: loaded.analysis,
-      recipe: req.recipe,
+      // Parsed again: a version-1 document (an older page, a saved message) migrates here too.
+      recipe: parseRecipe(req.recipe),
       calibSet: req.calibSet,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
-      pruneLayer,
+      pruneLayer: async (job) => (await workers.run({ jobId: nextJob++, job, backend: req.computeBackend })).result,
       accumulatorFactory: calibration.factory,
+      backends: { calibrationInference: `onnxruntime-web wasm, ${req.numThreads} thread(s)`, hessian: calibration.use },
       cancel,
-      onProgress: (p) => post({ type: 'progress', jobId: req.jobId, done: 'done' in p ? p.done : 1, total: 'total' in p ? p.total : 1, stage: p.phase, prune: p }),
+      onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
     });
     await releaseSlot(loaded.pruned);
     loaded.pruned = { bytes: outcome.bytes, model: outcome.model, runners: new Map() };
     const copy = outcome.bytes.slice().buffer;
-    post({ type: 'pruned', jobId: req.jobId, result: { report: outcome.report, bytes: copy, computeFallback, calibrationBackend: calibration.backend } }, [copy]);
-  } catch (e) {
-    if (e instanceof PoolCancelled || e instanceof PruneCancelled) throw new EvalCancelled();
-    throw e;
+    post({ type: 'compressed', jobId: req.jobId, result: { report: outcome.report, bytes: copy } }, [copy]);
   } finally {
     clearInterval(watcher);
   }
@@ -124,7 +119,7 @@ async function handlePrune(req: Extract<WorkerRequest, { type: 'prune' }>): Prom
 async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
   const slot = req.target === 'dense' ? current?.dense : current?.pruned;
   if (!slot) throw new Error(req.target === 'dense' ? 'No model is loaded' : 'No pruned model yet: run a recipe first');
-  post({ type: 'progress', jobId: req.jobId, done: 0, total: 1, stage: 'Creating inference session' });
+  post({ type: 'progress', jobId: req.jobId, progress: { phase: 'evaluate', label: 'Creating inference session', done: 0, total: 1 } });
   const t0 = performance.now();
   let entry = slot.runners.get(req.backend);
   if (!entry) {
@@ -135,7 +130,7 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
   const t1 = performance.now();
   const metrics = await evaluate(entry.runner, req.dataset, {
     cancel: { get aborted() { return cancelled.has(req.jobId); } },
-    onProgress: (p) => post({ type: 'progress', jobId: req.jobId, done: p.done, total: p.total, stage: 'Evaluating' }),
+    onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
   });
   post({
     type: 'evaluated',
@@ -172,13 +167,13 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   }
   queue = queue.then(async () => {
     try {
-      if (cancelled.has(req.jobId)) throw new EvalCancelled();
+      if (cancelled.has(req.jobId)) throw new Cancelled();
       if (req.type === 'load') await handleLoad(req);
-      else if (req.type === 'prune') await handlePrune(req);
+      else if (req.type === 'compress') await handleCompress(req);
       else if (req.type === 'mask') handleMask(req);
       else await handleEvaluate(req);
     } catch (e) {
-      if (e instanceof EvalCancelled) post({ type: 'cancelled', jobId: req.jobId });
+      if (e instanceof Cancelled) post({ type: 'cancelled', jobId: req.jobId });
       else post({ type: 'error', jobId: req.jobId, message: (e as Error).message ?? String(e), errorName: (e as Error).name ?? 'Error' });
     } finally {
       cancelled.delete(req.jobId);

@@ -2,16 +2,13 @@
 // the first idle worker; cancel() rejects queued jobs and terminates busy workers (respawned on
 // demand), so a cancel takes effect at once even mid-job. Results are matched by job id, so the
 // caller can order them however it likes — the pipeline writes them back in layer order.
+import { Cancelled } from '../src/core/job';
 
 export interface PoolRequest {
   jobId: number;
 }
 
 export type PoolResponse<R> = { jobId: number; type: 'result'; result: R } | { jobId: number; type: 'error'; message: string };
-
-export class PoolCancelled extends Error {
-  override name = 'PoolCancelled';
-}
 
 interface Slot {
   worker: Worker;
@@ -85,9 +82,9 @@ export class WorkerPool<Q extends PoolRequest, R> {
     this.pump();
   }
 
-  /** Rejects every queued and running job with PoolCancelled; busy workers are terminated. */
+  /** Rejects every queued and running job with Cancelled; busy workers are terminated. */
   cancel(): void {
-    for (const task of [...this.queue, ...this.running.values()]) task.reject(new PoolCancelled('Cancelled'));
+    for (const task of [...this.queue, ...this.running.values()]) task.reject(new Cancelled('worker pool'));
     this.queue = [];
     this.running.clear();
     for (const slot of this.slots.filter((s) => s.busyWith !== undefined)) slot.worker.terminate();

@@ -4,9 +4,10 @@ import type { Dataset } from '../src/core/eval/datasets';
 import type { EvalMetrics } from '../src/core/eval/metrics';
 import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
 import type { ModelAnalysis } from '../src/core/model';
-import type { PruneProgress, PruneReport } from '../src/core/compress';
+import type { CompressReport } from '../src/core/compress';
+import type { ComputeBackend, Progress } from '../src/core/job';
 import type { KeepMask } from '../src/core/prune';
-import type { PruneRecipe } from '../src/core/recipe';
+import type { Recipe } from '../src/core/recipe';
 
 export type JobId = number;
 
@@ -20,9 +21,11 @@ export type WorkerRequest =
       sideFiles?: { name: string; bytes: ArrayBuffer }[];
     }
   | {
-      type: 'prune';
+      /** Runs a staged recipe (any stage kinds) on the loaded model. */
+      type: 'compress';
       jobId: JobId;
-      recipe: PruneRecipe;
+      /** A staged recipe; the worker parses it again, so version-1 documents migrate. */
+      recipe: Recipe;
       calibSet: Dataset;
       /** Per-layer jobs run in this many pool workers. */
       poolSize: number;
@@ -30,7 +33,7 @@ export type WorkerRequest =
        * Where per-layer jobs and the calibration Hessians run. Calibration inference always runs on
        * WASM (deterministic); with 'cpu' the whole run is bit-identical to the CLI.
        */
-      computeBackend: 'cpu' | 'webgpu';
+      computeBackend: ComputeBackend;
       numThreads: number;
       wasmPaths?: string;
     }
@@ -68,22 +71,16 @@ export interface EvalResult {
   evalMs: number;
 }
 
-export interface PruneResultMessage {
-  report: PruneReport;
-  /** The pruned model as written (a copy: the worker keeps its own for evaluation). */
+export interface CompressResultMessage {
+  /** Includes `backends`: where calibration, its statistics and each layer job ran, and why anything fell back. */
+  report: CompressReport;
+  /** The compressed model as written (a copy: the worker keeps its own for evaluation). */
   bytes: ArrayBuffer;
-  /** Set when per-layer jobs asked for WebGPU and ran on the CPU. */
-  computeFallback?: string;
-  /**
-   * Where the calibration Hessians (Σ x xᵀ, Σ x², max|x|) accumulated: 'cpu', 'webgpu', or
-   * 'cpu (WebGPU requested: <reason>)' when the run asked for WebGPU and the model worker had no device.
-   */
-  calibrationBackend: string;
 }
 
 export type WorkerResponse =
-  | { type: 'progress'; jobId: JobId; done: number; total: number; stage: string; prune?: PruneProgress }
-  | { type: 'pruned'; jobId: JobId; result: PruneResultMessage }
+  | { type: 'progress'; jobId: JobId; progress: Progress }
+  | { type: 'compressed'; jobId: JobId; result: CompressResultMessage }
   | { type: 'loaded'; jobId: JobId; result: LoadResult }
   | { type: 'evaluated'; jobId: JobId; result: EvalResult }
   | { type: 'mask'; jobId: JobId; result: KeepMask }

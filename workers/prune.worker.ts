@@ -1,6 +1,8 @@
 // A pool worker: runs one layer's PruneJob at a time, on WebGPU when asked and available, else on
-// the CPU reference path — and says which ran, with the reason when it is not what was asked.
+// the CPU reference path — and says which ran (PruneJobResult.ran), with the reason when it is not
+// what was asked.
 import { runPruneJob, type PruneJob, type PruneJobResult } from '../src/core/compress';
+import { cpuUse, type ComputeBackend } from '../src/core/job';
 import { runPruneJobGpu } from '../src/core/compress/gpuJobs';
 import { workerGpu } from './gpuDevice';
 import type { PoolResponse } from './pool';
@@ -8,13 +10,11 @@ import type { PoolResponse } from './pool';
 export interface PruneLayerRequest {
   jobId: number;
   job: PruneJob;
-  backend: 'cpu' | 'webgpu';
+  backend: ComputeBackend;
 }
 
 export interface PruneLayerResponse {
   result: PruneJobResult;
-  /** Why a WebGPU request ran on the CPU. */
-  fallbackReason?: string;
 }
 
 function post(msg: PoolResponse<PruneLayerResponse>, transfer: Transferable[] = []): void {
@@ -27,7 +27,7 @@ self.onmessage = async (event: MessageEvent<PruneLayerRequest>) => {
     let response: PruneLayerResponse;
     if (backend === 'webgpu') {
       const gpu = await workerGpu('prune worker');
-      response = 'ctx' in gpu ? { result: await runPruneJobGpu(gpu.ctx, job) } : { result: runPruneJob(job), fallbackReason: gpu.reason };
+      response = { result: 'ctx' in gpu ? await runPruneJobGpu(gpu.ctx, job) : runPruneJob(job, cpuUse('webgpu', gpu.reason)) };
     } else {
       response = { result: runPruneJob(job) };
     }

@@ -5,13 +5,13 @@
 //   node --import tsx scripts/quality/pruneTable.ts [--model public/models/kjv-charlm ...]
 //        [--samples 32] [--seed 0] [--mode sequential] [--sparsity 0.5] [--out docs/pruning-quality.md]
 //
-// Every run goes through pruneModel, the code the CLI and the browser run, with calibration on
+// Every run goes through compressModel, the code the CLI and the browser run, with calibration on
 // onnxruntime-web's wasm backend (one thread).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pruneModel, type PruneReport } from '../../src/core/compress';
+import { compressModel, type CompressReport } from '../../src/core/compress';
 import { parseModelCard, type ModelCard } from '../../src/core/catalog/modelCard';
 import { datasetSize, parseDataset, type Dataset } from '../../src/core/eval/datasets';
 import { evaluate } from '../../src/core/eval/evaluate';
@@ -19,7 +19,8 @@ import type { EvalMetrics } from '../../src/core/eval/metrics';
 import { analyzeModel } from '../../src/core/model';
 import type { ModelAnalysis } from '../../src/core/model';
 import { readModel, type ModelProto } from '../../src/core/onnx';
-import { parseRecipe, validateRecipe, type PruneMethod, type PruneRecipe } from '../../src/core/recipe';
+import type { PruneMethod } from '../../src/core/prune';
+import { parseRecipe, validateRecipe, type Recipe } from '../../src/core/recipe';
 import { createRunner } from '../../src/runtime/ort';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -49,7 +50,7 @@ interface Row {
   pattern: string;
   allocation: (typeof ALLOCATIONS)[number];
   metrics?: EvalMetrics;
-  report?: PruneReport;
+  report?: CompressReport;
   problem?: string;
   seconds: number;
 }
@@ -82,13 +83,13 @@ async function evaluateBytes(bundled: Bundled, bytes: Uint8Array): Promise<EvalM
   }
 }
 
-function recipeFor(method: PruneMethod, pattern: string, allocation: Row['allocation'], settings: Settings): PruneRecipe {
+/** The same staged document as recipes/*.json, one prune stage per table row. */
+function recipeFor(method: PruneMethod, pattern: string, allocation: Row['allocation'], settings: Settings): Recipe {
   return parseRecipe({
-    method,
-    pattern,
-    ...(pattern === 'unstructured' ? { sparsity: settings.sparsity } : {}),
-    allocation: { kind: allocation },
-    calibration: { samples: settings.samples, seed: settings.seed, mode: settings.mode },
+    version: 2,
+    seed: settings.seed,
+    calibration: { samples: settings.samples, mode: settings.mode },
+    stages: [{ kind: 'prune', method, pattern, ...(pattern === 'unstructured' ? { sparsity: settings.sparsity } : {}), allocation: { kind: allocation } }],
   });
 }
 
@@ -100,7 +101,7 @@ async function runOne(bundled: Bundled, row: Row, settings: Settings): Promise<v
     return;
   }
   const start = performance.now();
-  const outcome = await pruneModel({
+  const outcome = await compressModel({
     model: bundled.model,
     analysis: bundled.analysis,
     recipe,
@@ -125,7 +126,7 @@ function secondary(metrics: EvalMetrics): string {
 const methodLabel: Record<PruneMethod, string> = { magnitude: 'Magnitude (per layer)', wanda: 'Wanda', sparsegpt: 'SparseGPT' };
 
 /** Mean relative reconstruction error over the pruned layers (unweighted). */
-function meanError(report: PruneReport): string {
+function meanError(report: CompressReport): string {
   const errors = report.layers.map((l) => l.relativeError).filter((e): e is number => e !== null);
   return errors.length === 0 ? '–' : (errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4);
 }
@@ -158,7 +159,7 @@ function detailTable(rows: Row[]): string[] {
     }
     const t = row.report.totals;
     lines.push(
-      `| ${row.method} | ${row.pattern} | ${row.allocation} | ${headline(row.metrics).text} | ${secondary(row.metrics)} | ${(t.achievedSparsityPruned * 100).toFixed(2)}% | ${meanError(row.report)} | ${(row.report.timings.calibrationMs / 1000).toFixed(1)} | ${(row.report.timings.pruneMs / 1000).toFixed(1)} | ${row.seconds.toFixed(1)} | \`${row.report.weightsSha256.slice(0, 12)}\` |`,
+      `| ${row.method} | ${row.pattern} | ${row.allocation} | ${headline(row.metrics).text} | ${secondary(row.metrics)} | ${(t.achievedSparsityPruned * 100).toFixed(2)}% | ${meanError(row.report)} | ${(row.report.timings.calibrationMs / 1000).toFixed(1)} | ${(row.report.timings.stagesMs / 1000).toFixed(1)} | ${row.seconds.toFixed(1)} | \`${row.report.weightsSha256.slice(0, 12)}\` |`,
     );
   }
   return lines;

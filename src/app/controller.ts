@@ -4,7 +4,8 @@ import type { Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
 import { withdrawDownload } from '../services/downloads';
-import { JobCancelled, ModelWorkerService } from '../services/modelWorker';
+import { ModelWorkerService } from '../services/modelWorker';
+import { Cancelled } from '../core/job';
 import { patchModel, setEvaluation, useLab } from './store';
 
 export const worker = new ModelWorkerService();
@@ -89,11 +90,11 @@ export async function runEvaluation(): Promise<void> {
   if (!evalSet) return;
   const { dataset, label } = evalSet;
   const backend = useLab.getState().backend;
-  setEvaluation({ status: 'running', datasetLabel: label, progress: { done: 0, total: 1, stage: 'Starting' } });
+  setEvaluation({ status: 'running', datasetLabel: label, progress: { phase: 'evaluate', label: 'Starting', done: 0, total: 1 } });
   const job = worker.evaluate(
     { target: 'dense', dataset, backend, numThreads: wasmThreads(), wasmPaths },
-    ({ done, total, stage }) => {
-      if (runningEval === job.jobId) setEvaluation({ ...useLab.getState().evaluation, progress: { done, total, stage } });
+    (progress) => {
+      if (runningEval === job.jobId) setEvaluation({ ...useLab.getState().evaluation, progress });
     },
   );
   runningEval = job.jobId;
@@ -103,7 +104,7 @@ export async function runEvaluation(): Promise<void> {
     setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs });
   } catch (e) {
     if (runningEval !== job.jobId) return;
-    if (e instanceof JobCancelled) setEvaluation({ status: 'cancelled', datasetLabel: label, message: 'Evaluation cancelled.' });
+    if (e instanceof Cancelled) setEvaluation({ status: 'cancelled', datasetLabel: label, message: 'Evaluation cancelled.' });
     else setEvaluation({ status: 'error', datasetLabel: label, message: (e as Error).message });
   } finally {
     if (runningEval === job.jobId) runningEval = undefined;

@@ -1,17 +1,35 @@
-// Pruning intents: run the recipe in the model worker, follow its progress per layer, evaluate
-// the pruned model once on the same evaluation set, offer its bytes for download. The pruned graph
-// stays in the worker: the mask view asks the worker for one layer's mask at a time.
-import { validateRecipe, type PruneRecipe } from '../core/recipe';
+// Pruning intents: edit the recipe's prune stage, run the staged recipe in the model worker,
+// follow its progress per layer, evaluate the pruned model once on the same evaluation set, offer
+// its bytes for download. The pruned graph stays in the worker: the mask view asks the worker for
+// one layer's mask at a time.
+import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe } from '../core/recipe';
+import { Cancelled } from '../core/job';
 import type { KeepMask } from '../core/prune';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
-import { JobCancelled } from '../services/modelWorker';
 import { currentEvalSet, PRUNED_DOWNLOAD, wasmPaths, wasmThreads, worker } from './controller';
 import { patchPruneRun, useLab } from './store';
 
 let runningJob: number | undefined;
 
-export function setRecipe(patch: Partial<PruneRecipe>): void {
-  useLab.setState((s) => ({ recipe: { ...s.recipe, ...patch } }));
+/** The recipe's first prune stage (the one the panel edits). */
+export function pruneStageOf(recipe: Recipe): PruneStage {
+  return recipe.stages.find(isPruneStage) ?? defaultPruneStage();
+}
+
+/** Changes fields of the recipe's first prune stage (adding one when it has none). */
+export function setPruneStage(patch: Partial<Omit<PruneStage, 'kind'>>): void {
+  useLab.setState((s) => {
+    const index = s.recipe.stages.findIndex(isPruneStage);
+    const stage = { ...pruneStageOf(s.recipe), ...patch };
+    const stages = index < 0 ? [...s.recipe.stages, stage] : s.recipe.stages.map((old, i) => (i === index ? stage : old));
+    return { recipe: { ...s.recipe, stages } };
+  });
+}
+
+/** Changes the recipe's seed and calibration settings. */
+export function setCalibration(patch: Partial<Recipe['calibration']> & { seed?: number }): void {
+  const { seed, ...calibration } = patch;
+  useLab.setState((s) => ({ recipe: { ...s.recipe, ...(seed === undefined ? {} : { seed }), calibration: { ...s.recipe.calibration, ...calibration } } }));
 }
 
 export async function runPrune(): Promise<void> {
@@ -25,25 +43,23 @@ export async function runPrune(): Promise<void> {
     return;
   }
   withdrawDownload(PRUNED_DOWNLOAD);
-  patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, computeFallback: undefined, calibrationBackend: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
-  const job = worker.prune({ recipe, calibSet: set!.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (p) => {
-    if (runningJob !== job.jobId || !p.prune) return;
-    const pp = p.prune;
-    const layersDone = pp.phase === 'prune' && pp.layerId ? [...useLab.getState().pruneRun.layersDone, pp.layerId] : useLab.getState().pruneRun.layersDone;
-    const label = 'label' in pp ? pp.label : pp.phase;
-    patchPruneRun({ layersDone, progress: { phase: pp.phase, label, done: p.done, total: p.total } });
+  patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
+  const job = worker.compress({ recipe, calibSet: set!.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (progress) => {
+    if (runningJob !== job.jobId) return;
+    const { layersDone } = useLab.getState().pruneRun;
+    patchPruneRun({ layersDone: progress.layerId ? [...layersDone, progress.layerId] : layersDone, progress });
   });
   runningJob = job.jobId;
   try {
     const result = await job.done;
     if (runningJob !== job.jobId) return;
     offerDownload(PRUNED_DOWNLOAD, result.bytes);
-    patchPruneRun({ status: 'done', report: result.report, computeFallback: result.computeFallback, calibrationBackend: result.calibrationBackend, progress: undefined });
+    patchPruneRun({ status: 'done', report: result.report, progress: undefined });
     useLab.setState({ maskLayer: result.report.layers[0]?.id });
     await evaluatePruned();
   } catch (e) {
     if (runningJob !== job.jobId) return;
-    if (e instanceof JobCancelled) patchPruneRun({ status: 'cancelled', message: 'Pruning cancelled; the loaded model is unchanged.', progress: undefined });
+    if (e instanceof Cancelled) patchPruneRun({ status: 'cancelled', message: 'Pruning cancelled; the loaded model is unchanged.', progress: undefined });
     else patchPruneRun({ status: 'error', message: (e as Error).message, progress: undefined });
   } finally {
     if (runningJob === job.jobId) runningJob = undefined;
@@ -59,8 +75,8 @@ async function evaluatePruned(): Promise<void> {
   if (!set) return;
   const backend = useLab.getState().backend;
   patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label } });
-  const job = worker.evaluate({ target: 'pruned', dataset: set.dataset, backend, numThreads: wasmThreads(), wasmPaths }, ({ done, total, stage }) =>
-    patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label, progress: { done, total, stage } } }),
+  const job = worker.evaluate({ target: 'pruned', dataset: set.dataset, backend, numThreads: wasmThreads(), wasmPaths }, (progress) =>
+    patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label, progress } }),
   );
   try {
     const r = await job.done;

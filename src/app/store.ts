@@ -5,8 +5,9 @@ import type { ModelAnalysis } from '../core/model';
 import type { ModelCard } from '../core/catalog/modelCard';
 import type { EvalMetrics } from '../core/eval/metrics';
 import type { BackendPreference, BackendReport } from '../core/eval/runner';
-import type { PruneReport } from '../core/compress';
-import { defaultRecipe, type PruneRecipe } from '../core/recipe';
+import type { CompressReport } from '../core/compress';
+import type { ComputeBackend, Progress } from '../core/job';
+import { defaultRecipe, type Recipe } from '../core/recipe';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
@@ -28,7 +29,7 @@ export interface ModelSlice {
 export interface EvalSlice {
   evaluation: {
     status: 'idle' | 'running' | 'done' | 'error' | 'cancelled' | 'unavailable';
-    progress?: { done: number; total: number; stage: string };
+    progress?: Progress;
     metrics?: EvalMetrics;
     backend?: BackendReport;
     datasetLabel?: string;
@@ -43,24 +44,22 @@ export interface SettingsSlice {
 
 export interface PruneRun {
   status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
-  progress?: { phase: string; label: string; done: number; total: number };
+  progress?: Progress;
   /** Layer ids whose job finished, in completion order. */
   layersDone: string[];
-  report?: PruneReport;
-  /** Set when per-layer jobs asked for WebGPU and ran on the CPU. */
-  computeFallback?: string;
-  /** Where the calibration Hessians accumulated (PruneResultMessage.calibrationBackend). */
-  calibrationBackend?: string;
+  /** Includes where every part ran (report.backends, each layer's backend). */
+  report?: CompressReport;
   message?: string;
   /** The pruned model's metrics on the same evaluation set. */
   evaluation?: EvalSlice['evaluation'];
 }
 
 export interface PruneSlice {
-  recipe: PruneRecipe;
+  /** A staged recipe (version 2); the recipe panel edits its first prune stage. */
+  recipe: Recipe;
   /** Workers in the prune pool (default: navigator.hardwareConcurrency). */
   poolSize: number;
-  computeBackend: 'cpu' | 'webgpu';
+  computeBackend: ComputeBackend;
   pruneRun: PruneRun;
   /** Layer shown in the mask view. */
   maskLayer?: string;

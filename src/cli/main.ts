@@ -7,16 +7,18 @@ import { metricRows } from '../core/report/metricRows';
 import { createRunner } from '../runtime/ort';
 import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
-import { pruneCommand } from './prune';
+import { runCommand } from './run';
 
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
-  npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
+  npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
+  npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
 
 A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
-model.json beside it, or by --dataset.`;
+model.json beside it, or by --dataset. A recipe is a staged JSON document (recipes/ has
+examples; docs/recipe.md); version-1 pruning recipes are read too.`;
 
 async function info(target: string, json: boolean): Promise<void> {
   const { onnxPath, bytes, model } = loadModelFromDisk(target);
@@ -52,11 +54,19 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
   });
-  const [command, target] = positionals;
+  const [command] = positionals;
   if (values.help || !command) {
     console.log(usage);
     return command || values.help ? 0 : 1;
   }
+  if (command === 'run') {
+    const [, recipePath, model, extra] = positionals;
+    if (!recipePath || !model || !values.output) throw new Error(`run: <recipe.json>, <model> and -o <out.onnx> are required\n\n${usage}`);
+    if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
+    await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
+    return 0;
+  }
+  const target = positionals[1];
   if (!target) throw new Error(`${command}: missing <model> argument\n\n${usage}`);
   if (command === 'info') await info(target, values.json!);
   else if (command === 'eval') {
@@ -65,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     await evalCommand(target, values.dataset, backend, values.json!);
   } else if (command === 'prune') {
     if (!values.recipe || !values.output) throw new Error(`prune: --recipe <recipe.json> and -o <out.onnx> are required\n\n${usage}`);
-    await pruneCommand(target, { recipePath: values.recipe, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
+    await runCommand(target, { recipePath: values.recipe, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
   } else throw new Error(`Unknown command "${command}"\n\n${usage}`);
   return 0;
 }

@@ -1,25 +1,14 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
-import type { PruneProgress } from '../core/compress';
+import { Cancelled, type Progress } from '../core/job';
 import type { KeepMask } from '../core/prune';
-import type { EvalResult, JobId, LoadResult, PruneResultMessage, WorkerRequest, WorkerResponse } from '../../workers/protocol';
-
-export interface Progress {
-  done: number;
-  total: number;
-  stage: string;
-  prune?: PruneProgress;
-}
+import type { CompressResultMessage, EvalResult, JobId, LoadResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 
 type Pending = {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   onProgress?: (p: Progress) => void;
 };
-
-export class JobCancelled extends Error {
-  override name = 'JobCancelled';
-}
 
 type RequestBody<T extends WorkerRequest['type']> = Omit<Extract<WorkerRequest, { type: T }>, 'jobId' | 'type'>;
 export interface Job<T> {
@@ -44,9 +33,9 @@ export class ModelWorkerService {
   private receive(msg: WorkerResponse): void {
     const job = this.pending.get(msg.jobId);
     if (!job) return;
-    if (msg.type === 'progress') return job.onProgress?.(msg);
+    if (msg.type === 'progress') return job.onProgress?.(msg.progress);
     this.pending.delete(msg.jobId);
-    if (msg.type === 'cancelled') job.reject(new JobCancelled('Cancelled'));
+    if (msg.type === 'cancelled') job.reject(new Cancelled());
     else if (msg.type === 'error') job.reject(Object.assign(new Error(msg.message), { name: msg.errorName }));
     else job.resolve(msg.result);
   }
@@ -68,8 +57,8 @@ export class ModelWorkerService {
     return this.submit<EvalResult>({ type: 'evaluate', jobId: this.nextJobId++, ...body }, onProgress);
   }
 
-  prune(body: RequestBody<'prune'>, onProgress: Pending['onProgress']): Job<PruneResultMessage> {
-    return this.submit<PruneResultMessage>({ type: 'prune', jobId: this.nextJobId++, ...body }, onProgress);
+  compress(body: RequestBody<'compress'>, onProgress: Pending['onProgress']): Job<CompressResultMessage> {
+    return this.submit<CompressResultMessage>({ type: 'compress', jobId: this.nextJobId++, ...body }, onProgress);
   }
 
   mask(body: RequestBody<'mask'>): Job<KeepMask> {

@@ -1,13 +1,14 @@
+import type { Progress } from '../../core/job';
 import { metricRows } from '../../core/report/metricRows';
 import { cancelEvaluation, runEvaluation } from '../controller';
 import { useLab } from '../store';
 
-function ProgressBar({ done, total, stage }: { done: number; total: number; stage: string }) {
+function ProgressBar({ done, total, label }: Progress) {
   return (
     <div className="progress" data-testid="eval-progress">
       <progress value={done} max={total} />
       <span>
-        {stage} {done}/{total}
+        {label} {done}/{total}
       </span>
     </div>
   );

@@ -1,8 +1,10 @@
 import { useEffect, useState } from 'react';
 import { metricRows } from '../../core/report/metricRows';
 import { formatBytes } from '../../core/report/format';
-import type { PruneReport } from '../../core/compress';
+import type { CompressReport } from '../../core/compress';
+import { describeBackendUse, type BackendUse } from '../../core/job';
 import type { KeepMask } from '../../core/prune';
+import { isPruneStage } from '../../core/recipe';
 import { maskChart } from '../charts/maskChart';
 import { sparsityChart } from '../charts/sparsityChart';
 import { prunedMask, prunedModelUrl } from '../pruneController';
@@ -11,12 +13,18 @@ import { D3Chart } from './D3Chart';
 
 const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
 
-/** 'webgpu' → "Hessians on WebGPU"; 'cpu (WebGPU requested: why)' → "Hessians on the CPU (WebGPU requested: why)". */
-function hessiansWhere(backend: string | undefined): string {
-  if (backend === undefined) return '';
-  if (backend === 'webgpu') return ', Hessians on WebGPU';
-  const reason = /^cpu \((.*)\)$/.exec(backend)?.[1];
-  return reason ? `, Hessians on the CPU (${reason})` : ', Hessians on the CPU';
+/** Where the calibration statistics accumulated: "Hessians on WebGPU", "Hessians on the CPU (WebGPU requested: why)". */
+function hessiansWhere(use: BackendUse | undefined): string {
+  if (use === undefined) return '';
+  if (use.ran === 'webgpu') return ', Hessians on WebGPU';
+  if (use.fallbackReason === undefined) return ', Hessians on the CPU';
+  return `, Hessians on the CPU (${use.requested === 'webgpu' ? 'WebGPU requested: ' : ''}${use.fallbackReason})`;
+}
+
+/** The first layer job that asked for WebGPU and ran on the CPU, with its reason. */
+function layerFallback(report: CompressReport): string | undefined {
+  const row = report.layers.find((l) => l.backend.requested === 'webgpu' && l.backend.ran === 'cpu');
+  return row && `${row.backend.fallbackReason ?? 'no reason given'} (${report.backends.layerFallbacks} of ${report.layers.length} layers)`;
 }
 
 function LayerProgress() {
@@ -45,7 +53,7 @@ function LayerProgress() {
   );
 }
 
-function Comparison({ report }: { report: PruneReport }) {
+function Comparison({ report }: { report: CompressReport }) {
   const dense = useLab((s) => s.evaluation);
   const pruned = useLab((s) => s.pruneRun.evaluation);
   const denseBytes = useLab((s) => s.model.sizeBytes);
@@ -89,7 +97,7 @@ function Comparison({ report }: { report: PruneReport }) {
   );
 }
 
-function MaskView({ report }: { report: PruneReport }) {
+function MaskView({ report }: { report: CompressReport }) {
   const analysis = useLab((s) => s.model.analysis);
   const maskLayer = useLab((s) => s.maskLayer);
   const [origin, setOrigin] = useState({ row: 0, col: 0 });
@@ -102,8 +110,9 @@ function MaskView({ report }: { report: PruneReport }) {
     if (layer) prunedMask(layer.id).then((m) => current && setMask(m), () => current && setMask(undefined));
     return () => void (current = false);
   }, [layer?.id, report]);
-  const pattern = report.recipe.pattern;
-  if (!layer || !mask) return null;
+  const row = report.layers.find((l) => l.id === maskLayer);
+  const pattern = row && report.recipe.stages[row.stage];
+  if (!layer || !mask || !pattern || !isPruneStage(pattern)) return null;
   const window = { row: Math.min(origin.row, Math.max(0, mask.rows - 32)), col: Math.min(origin.col, Math.max(0, mask.cols - 64)), rows: 32, cols: 64 };
   return (
     <div className="mask-view" data-testid="mask-view">
@@ -130,7 +139,7 @@ function MaskView({ report }: { report: PruneReport }) {
       <D3Chart
         render={(doc) =>
           maskChart(
-            { rows: mask.rows, cols: mask.cols, keep: mask.data, window, groupCols: pattern.kind === 'unstructured' ? undefined : pattern.m, groupRows: pattern.kind === 'vnm' ? pattern.v : undefined },
+            { rows: mask.rows, cols: mask.cols, keep: mask.data, window, groupCols: pattern.pattern.kind === 'unstructured' ? undefined : pattern.pattern.m, groupRows: pattern.pattern.kind === 'vnm' ? pattern.pattern.v : undefined },
             { width: 900, height: 240 },
             doc,
           )
@@ -145,6 +154,7 @@ export function PruneResults() {
   const run = useLab((s) => s.pruneRun);
   if (run.status === 'idle') return null;
   const report = run.report;
+  const fallback = report && layerFallback(report);
   return (
     <section className="panel wide" aria-labelledby="prune-title">
       <h2 id="prune-title">Pruning run {report && <span className="muted">— {report.summary}</span>}</h2>
@@ -154,9 +164,9 @@ export function PruneResults() {
           {run.message}
         </p>
       )}
-      {run.computeFallback && (
+      {fallback && (
         <p className="notice" data-testid="prune-fallback">
-          Layer jobs asked for WebGPU but ran on the CPU: {run.computeFallback}
+          Layer jobs asked for WebGPU but ran on the CPU: {fallback}
         </p>
       )}
       {report && (
@@ -172,7 +182,7 @@ export function PruneResults() {
             </div>
           </div>
           <p className="muted" data-testid="calibration-summary">
-            Calibration: {report.calibration ? `${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${(report.calibration.ms / 1000).toFixed(2)} s${hessiansWhere(run.calibrationBackend)}` : 'none (magnitude)'} · total {(report.timings.totalMs / 1000).toFixed(2)} s · weights SHA-256{' '}
+            Calibration: {report.calibration ? `${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${(report.calibration.ms / 1000).toFixed(2)} s${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${hessiansWhere(report.backends.hessian)}` : 'none (magnitude)'} · total {(report.timings.totalMs / 1000).toFixed(2)} s · weights SHA-256{' '}
             <code data-testid="weights-sha">{report.weightsSha256.slice(0, 16)}…</code>{' '}
             <a href={prunedModelUrl()} download="pruned.onnx" data-testid="download-pruned">
               Download pruned ONNX
@@ -202,7 +212,7 @@ export function PruneResults() {
                     <td className="num">{pct(l.achievedSparsity)}</td>
                     <td className="num">{l.relativeError === null ? '—' : l.relativeError.toFixed(4)}</td>
                     <td className="num">{l.ms.toFixed(1)}</td>
-                    <td>{l.backend}</td>
+                    <td>{describeBackendUse(l.backend)}</td>
                     <td title={l.patternCheck.violations.join('\n')}>{l.patternCheck.ok ? '✓' : '✗'}</td>
                   </tr>
                 ))}

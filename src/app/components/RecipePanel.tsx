@@ -1,12 +1,14 @@
 import { useMemo } from 'react';
-import { structuredSparsity, validateRecipe, type PruneRecipe, type RecipePattern } from '../../core/recipe';
-import { cancelPrune, runPrune, setRecipe } from '../pruneController';
+import { patternSparsity, type SparsityPattern } from '../../core/prune';
+import type { ComputeBackend } from '../../core/job';
+import { validateRecipe, type PruneStage, type Recipe } from '../../core/recipe';
+import { cancelPrune, pruneStageOf, runPrune, setCalibration, setPruneStage } from '../pruneController';
 import { useLab } from '../store';
 
 type PatternChoice = 'unstructured' | 'nm' | 'vnm';
 
-function patternWith(kind: PatternChoice, old: RecipePattern): RecipePattern {
-  if (kind === 'unstructured') return { kind };
+function patternWith(kind: PatternChoice, old: SparsityPattern): SparsityPattern {
+  if (kind === 'unstructured') return { kind, sparsity: old.kind === 'unstructured' ? old.sparsity : 0.5 };
   const m = old.kind === 'unstructured' ? (kind === 'nm' ? 4 : 8) : old.m;
   return kind === 'nm' ? { kind, n: old.kind === 'nm' ? old.n : 2, m } : { kind, v: old.kind === 'vnm' ? old.v : 16, n: 2, m };
 }
@@ -28,26 +30,27 @@ export function RecipePanel() {
   const running = useLab((s) => s.pruneRun.status === 'running');
   // Impossible recipes are refused before any work starts: derived, never stored.
   const problems = useMemo(() => (analysis ? validateRecipe(recipe, analysis) : ['Load a model first.']), [recipe, analysis]);
-  const implied = structuredSparsity(recipe.pattern);
-  const pattern = recipe.pattern;
+  // The panel edits the recipe's first prune stage; the run sends the whole staged document.
+  const stage = pruneStageOf(recipe);
+  const pattern = stage.pattern;
+  const implied = pattern.kind === 'unstructured' ? undefined : patternSparsity(pattern);
   const cal = recipe.calibration;
-  const setCal = (patch: Partial<PruneRecipe['calibration']>) => setRecipe({ calibration: { ...cal, ...patch } });
   return (
     <section className="panel recipe" aria-labelledby="recipe-title">
       <h2 id="recipe-title">Pruning recipe</h2>
       <div className="fields">
         <label className="field">
           Method
-          <select aria-label="Method" value={recipe.method} onChange={(e) => setRecipe({ method: e.target.value as PruneRecipe['method'] })}>
+          <select aria-label="Method" value={stage.method} onChange={(e) => setPruneStage({ method: e.target.value as PruneStage['method'] })}>
             <option value="magnitude">Magnitude</option>
             <option value="wanda">Wanda</option>
             <option value="sparsegpt">SparseGPT</option>
           </select>
         </label>
-        {recipe.method === 'magnitude' && (
+        {stage.method === 'magnitude' && (
           <label className="field">
             Compare within
-            <select aria-label="Magnitude scope" value={recipe.magnitudeScope} onChange={(e) => setRecipe({ magnitudeScope: e.target.value as PruneRecipe['magnitudeScope'] })}>
+            <select aria-label="Magnitude scope" value={stage.magnitudeScope} onChange={(e) => setPruneStage({ magnitudeScope: e.target.value as PruneStage['magnitudeScope'] })}>
               <option value="layer">each layer</option>
               <option value="row">each output row</option>
               <option value="global">all layers (global)</option>
@@ -56,7 +59,7 @@ export function RecipePanel() {
         )}
         <label className="field">
           Pattern
-          <select aria-label="Pattern" value={pattern.kind} onChange={(e) => setRecipe({ pattern: patternWith(e.target.value as PatternChoice, pattern) })}>
+          <select aria-label="Pattern" value={pattern.kind} onChange={(e) => setPruneStage({ pattern: patternWith(e.target.value as PatternChoice, pattern) })}>
             <option value="unstructured">unstructured</option>
             <option value="nm">N:M</option>
             <option value="vnm">V:N:M (VENOM)</option>
@@ -64,48 +67,48 @@ export function RecipePanel() {
         </label>
         {pattern.kind === 'nm' && (
           <>
-            <NumberField label="N (kept)" testId="pattern-n" value={pattern.n} step={1} min={1} onChange={(n) => setRecipe({ pattern: { ...pattern, n } })} />
-            <NumberField label="M (group)" testId="pattern-m" value={pattern.m} step={1} min={2} onChange={(m) => setRecipe({ pattern: { ...pattern, m } })} />
+            <NumberField label="N (kept)" testId="pattern-n" value={pattern.n} step={1} min={1} onChange={(n) => setPruneStage({ pattern: { ...pattern, n } })} />
+            <NumberField label="M (group)" testId="pattern-m" value={pattern.m} step={1} min={2} onChange={(m) => setPruneStage({ pattern: { ...pattern, m } })} />
           </>
         )}
         {pattern.kind === 'vnm' && (
           <>
-            <NumberField label="V (rows)" testId="pattern-v" value={pattern.v} step={1} min={1} onChange={(v) => setRecipe({ pattern: { ...pattern, v } })} />
-            <NumberField label="M (group)" testId="pattern-m" value={pattern.m} step={1} min={4} onChange={(m) => setRecipe({ pattern: { ...pattern, m } })} />
+            <NumberField label="V (rows)" testId="pattern-v" value={pattern.v} step={1} min={1} onChange={(v) => setPruneStage({ pattern: { ...pattern, v } })} />
+            <NumberField label="M (group)" testId="pattern-m" value={pattern.m} step={1} min={4} onChange={(m) => setPruneStage({ pattern: { ...pattern, m } })} />
           </>
         )}
-        {implied === undefined ? (
-          <NumberField label="Target sparsity" testId="sparsity" value={recipe.sparsity} step={0.05} min={0} max={0.99} onChange={(sparsity) => setRecipe({ sparsity })} />
+        {pattern.kind === 'unstructured' ? (
+          <NumberField label="Target sparsity" testId="sparsity" value={pattern.sparsity} step={0.05} min={0} max={0.99} onChange={(sparsity) => setPruneStage({ pattern: { kind: 'unstructured', sparsity } })} />
         ) : (
-          <p className="field muted">Sparsity {(implied * 100).toFixed(1)} % (set by the pattern)</p>
+          <p className="field muted">Sparsity {((implied ?? 0) * 100).toFixed(1)} % (set by the pattern)</p>
         )}
         <label className="field">
           Allocation
-          <select aria-label="Allocation" value={recipe.allocation.kind} onChange={(e) => setRecipe({ allocation: { ...recipe.allocation, kind: e.target.value as PruneRecipe['allocation']['kind'] } })}>
+          <select aria-label="Allocation" value={stage.allocation.kind} onChange={(e) => setPruneStage({ allocation: { ...stage.allocation, kind: e.target.value as PruneStage['allocation']['kind'] } })}>
             <option value="uniform">uniform</option>
             <option value="owl">OWL (outlier-weighted)</option>
             <option value="tamp">TAMP (output diversity)</option>
             <option value="sensitivity">sensitivity (Edge-LLM)</option>
           </select>
         </label>
-        {recipe.allocation.kind === 'tamp' && (
+        {stage.allocation.kind === 'tamp' && (
           <label className="field check">
-            <input type="checkbox" checked={recipe.allocation.tokenSelection} onChange={(e) => setRecipe({ allocation: { ...recipe.allocation, tokenSelection: e.target.checked } })} />
+            <input type="checkbox" checked={stage.allocation.tokenSelection} onChange={(e) => setPruneStage({ allocation: { ...stage.allocation, tokenSelection: e.target.checked } })} />
             attention-guided token selection
           </label>
         )}
-        <NumberField label="Calibration samples" testId="calib-samples" value={cal.samples} step={1} min={1} onChange={(samples) => setCal({ samples })} />
+        <NumberField label="Calibration samples" testId="calib-samples" value={cal.samples} step={1} min={1} onChange={(samples) => setCalibration({ samples })} />
         <label className="field">
           Calibration
-          <select aria-label="Calibration mode" value={cal.mode} onChange={(e) => setCal({ mode: e.target.value as PruneRecipe['calibration']['mode'] })}>
+          <select aria-label="Calibration mode" value={cal.mode} onChange={(e) => setCalibration({ mode: e.target.value as Recipe['calibration']['mode'] })}>
             <option value="sequential">sequential (block by block, as the papers)</option>
             <option value="one-pass">one pass (faster)</option>
           </select>
         </label>
-        <NumberField label="Seed" value={cal.seed} step={1} min={0} onChange={(seed) => setCal({ seed })} />
+        <NumberField label="Seed" value={recipe.seed} step={1} min={0} onChange={(seed) => setCalibration({ seed })} />
         <label className="field">
           Layer jobs on
-          <select aria-label="Compute backend" value={computeBackend} onChange={(e) => useLab.setState({ computeBackend: e.target.value as 'cpu' | 'webgpu' })}>
+          <select aria-label="Compute backend" value={computeBackend} onChange={(e) => useLab.setState({ computeBackend: e.target.value as ComputeBackend })}>
             <option value="webgpu">WebGPU kernels</option>
             <option value="cpu">CPU</option>
           </select>

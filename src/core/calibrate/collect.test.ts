@@ -5,7 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { writeModel } from '../onnx/write.ts';
 import { expectClose } from '../testing/expectClose.ts';
 import { CpuStatsAccumulator, layerStatsFromSums } from './accumulator.ts';
-import { calibrate, CalibrationCancelled, collectStats } from './collect.ts';
+import { calibrate, collectStats } from './collect.ts';
+import { Cancelled } from '../job/cancel.ts';
 import { calibrationFeeds } from './feeds.ts';
 import { bundledModel, countingRunnerFactory, fixtureModel, openRunner, randomTokens } from './fixtures/models.ts';
 import { instrumentModel } from './instrument.ts';
@@ -102,7 +103,7 @@ describe('collectStats on the digits ViT', () => {
       dataset: vit.calib,
       options: { sampleIndices: samples, batchSize: 2, cancel, onProgress: (p) => (cancel.aborted = p.done >= 4) },
     });
-    await expect(request).rejects.toThrow(CalibrationCancelled);
+    await expect(request).rejects.toThrow(Cancelled);
     expect(counts).toEqual({ created: 1, released: 1 });
   });
 

@@ -16,6 +16,7 @@ import { TokenReservoir } from './reservoir.ts';
 import { calibrationTarget, type CalibrationTarget } from './targets.ts';
 import { selectedSqNorm, type TokenSelectionSite } from './tokenSelection.ts';
 import { toTokenRows } from './tokens.ts';
+import { throwIfCancelled } from '../job/cancel.ts';
 
 export interface CalibrationProgress {
   /** Samples run so far, of `total`. */
@@ -52,13 +53,6 @@ export interface CalibrationStats {
   selectedSqNorm: Map<string, Float64Array>;
   /** Per Softmax node name. */
   attention: Map<string, AttentionStats>;
-}
-
-export class CalibrationCancelled extends Error {
-  override name = 'CalibrationCancelled';
-  constructor() {
-    super('Calibration cancelled');
-  }
 }
 
 interface LayerState {
@@ -103,7 +97,7 @@ export async function collectStats(
   const total = sampleIndices.length;
   options.onProgress?.({ done: 0, total });
   for (let start = 0; start < total; start += batchSize) {
-    if (options.cancel?.aborted) throw new CalibrationCancelled();
+    throwIfCancelled(options.cancel, 'calibration');
     const batch = sampleIndices.slice(start, start + batchSize);
     const outputs = await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0]));
     for (const state of states) await addLayerBatch(state, outputs, batch.length, options.tokenSelection);

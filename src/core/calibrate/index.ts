@@ -20,7 +20,6 @@ export { selectedSqNorm, type TokenSelectionSite } from './tokenSelection.ts';
 export {
   calibrate,
   collectStats,
-  CalibrationCancelled,
   type CalibrateRequest,
   type CalibrationProgress,
   type CalibrationStats,

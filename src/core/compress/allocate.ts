@@ -14,7 +14,7 @@ import { sensitivityAllocation } from '../prune/allocation/sensitivity.ts';
 import { meanOutputDiversity, tampAllocation } from '../prune/allocation/tamp.ts';
 import { unstructured, type SparsityPattern } from '../prune/patterns.ts';
 import type { LayerStats, Matrix } from '../prune/types.ts';
-import type { PruneRecipe } from '../recipe/types.ts';
+import { targetSparsity, type AllocationKind, type PruneStage } from '../recipe/stages/prune.ts';
 
 export interface AllocationUnit {
   /** 'block 3', or a layer name. */
@@ -26,7 +26,7 @@ export interface AllocationUnit {
 }
 
 export interface Allocation {
-  kind: PruneRecipe['allocation']['kind'];
+  kind: AllocationKind;
   /** The units the allocator sets a sparsity for, and how their mean is taken. */
   units: AllocationUnit[];
   meanKind: 'plain' | 'parameter-weighted';
@@ -42,7 +42,7 @@ export interface Allocation {
 }
 
 export interface AllocationInput {
-  recipe: PruneRecipe;
+  stage: PruneStage;
   layers: readonly LinearLayer[];
   weights: ReadonlyMap<string, Matrix>;
   /** Dense-model statistics (allocators other than uniform). */
@@ -86,9 +86,9 @@ function statsOf(input: AllocationInput, id: string): LayerStats {
 
 /** The allocator's sparsity per unit (before any N:M rounding). */
 function allocateUnits(input: AllocationInput): Pick<Allocation, 'units' | 'meanKind' | 'scores'> & { meanUnits: AllocationUnit[] } {
-  const { recipe, layers } = input;
-  const target = recipe.sparsity;
-  switch (recipe.allocation.kind) {
+  const { stage, layers } = input;
+  const target = targetSparsity(stage);
+  switch (stage.allocation.kind) {
     case 'uniform': {
       const units = layerUnits(layers, target);
       return { units, meanUnits: units, meanKind: 'plain' };
@@ -146,32 +146,32 @@ function unitMean(units: readonly AllocationUnit[], meanKind: Allocation['meanKi
 }
 
 export function allocateSparsity(input: AllocationInput): Allocation {
-  const { recipe } = input;
-  const target = recipe.sparsity;
+  const { stage } = input;
+  const target = targetSparsity(stage);
   const { units, meanUnits, meanKind, scores } = allocateUnits(input);
-  const pattern = recipe.pattern;
-  if (pattern.kind === 'nm' && recipe.allocation.kind !== 'uniform') {
+  const pattern = stage.pattern;
+  if (pattern.kind === 'nm' && stage.allocation.kind !== 'uniform') {
     const kept = mixedNM(meanUnits.map((u) => u.sparsity), pattern.n, pattern.m);
     meanUnits.forEach((unit, i) => (unit.sparsity = 1 - kept[i] / pattern.m));
     for (const unit of units) if (!meanUnits.includes(unit)) unit.sparsity = target;
   }
   const mean = unitMean(meanUnits, pattern.kind === 'nm' ? 'plain' : meanKind);
   if (!(Math.abs(mean - target) < 1e-9)) {
-    throw new AllocationError(`allocation ${recipe.allocation.kind}: the ${meanKind} mean sparsity ${mean} differs from the target ${target}`);
+    throw new AllocationError(`allocation ${stage.allocation.kind}: the ${meanKind} mean sparsity ${mean} differs from the target ${target}`);
   }
   const patterns = new Map<string, SparsityPattern>();
   const sparsity = new Map<string, number>();
   for (const unit of units) {
     for (const id of unit.layerIds) {
       sparsity.set(id, unit.sparsity);
-      patterns.set(id, layerPattern(recipe, unit.sparsity));
+      patterns.set(id, layerPattern(stage, unit.sparsity));
     }
   }
-  return { kind: recipe.allocation.kind, units, meanKind: pattern.kind === 'nm' ? 'plain' : meanKind, mean, target, patterns, sparsity, scores };
+  return { kind: stage.allocation.kind, units, meanKind: pattern.kind === 'nm' ? 'plain' : meanKind, mean, target, patterns, sparsity, scores };
 }
 
-function layerPattern(recipe: PruneRecipe, sparsity: number): SparsityPattern {
-  const pattern = recipe.pattern;
+function layerPattern(stage: PruneStage, sparsity: number): SparsityPattern {
+  const pattern = stage.pattern;
   if (pattern.kind === 'unstructured') return unstructured(sparsity);
   if (pattern.kind === 'vnm') return { kind: 'vnm', v: pattern.v, n: 2, m: pattern.m };
   return { kind: 'nm', n: Math.round(pattern.m * (1 - sparsity)), m: pattern.m };

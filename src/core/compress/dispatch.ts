@@ -1,17 +1,11 @@
 // Handing jobs to `pruneLayer`: all at once (a worker pool decides how many run together), each
 // after a macrotask so that a cancel request (a message event) can land between in-process jobs,
 // and results returned in job order whatever order they finish in.
+import { throwIfCancelled, type CancelSignal } from '../job/cancel.ts';
 import type { PruneJob, PruneJobResult, PruneLayerFn } from './jobs.ts';
 
-export class PruneCancelled extends Error {
-  override name = 'PruneCancelled';
-  constructor() {
-    super('Pruning cancelled');
-  }
-}
-
 export interface DispatchOptions {
-  cancel?: { readonly aborted: boolean };
+  cancel?: CancelSignal;
   onDone?: (result: PruneJobResult, done: number) => void;
 }
 
@@ -22,7 +16,7 @@ export async function dispatchJobs(jobs: readonly PruneJob[], pruneLayer: PruneL
   const results = await Promise.all(
     jobs.map(async (job) => {
       await macrotask();
-      if (options.cancel?.aborted) throw new PruneCancelled();
+      throwIfCancelled(options.cancel, 'layer jobs');
       const result = await pruneLayer(job);
       if (result.index !== job.index || result.layerId !== job.layerId) {
         throw new Error(`pruneLayer answered job ${job.index} (${job.layerId}) with the result of job ${result.index} (${result.layerId})`);
@@ -31,6 +25,6 @@ export async function dispatchJobs(jobs: readonly PruneJob[], pruneLayer: PruneL
       return result;
     }),
   );
-  if (options.cancel?.aborted) throw new PruneCancelled();
+  throwIfCancelled(options.cancel, 'layer jobs');
   return results;
 }

@@ -13,15 +13,18 @@ import { applyKeepMask, fullMask, prunedCount } from '../prune/masks.ts';
 import { validatePattern, type SparsityPattern } from '../prune/patterns.ts';
 import { blockThresholdKeep, obsScores, sparseGptOpening, validateSparseGptOptions } from '../prune/sparsegpt.setup.ts';
 import type { KeepMask, PruneResult } from '../prune/types.ts';
+import { cpuUse, type BackendUse } from '../job/backend.ts';
 import { assertFinite, assertLength, assertWeight } from '../prune/validate.ts';
 import { keepVNM } from '../prune/vnm.ts';
 import { checkSqNorm } from '../prune/wanda.ts';
 import { missingStatistic, pruneJobResult, runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn } from './jobs.ts';
 
-/** What ran a job: the prune result and the `backend` label of PruneJobResult. */
+/** What ran a job: the prune result and the BackendUse of PruneJobResult. */
 interface BackendResult extends PruneResult {
-  backend: string;
+  ran: BackendUse;
 }
+
+const onGpu = (...cpuSteps: string[]): BackendUse => (cpuSteps.length === 0 ? { requested: 'webgpu', ran: 'webgpu' } : { requested: 'webgpu', ran: 'webgpu+cpu', cpuSteps });
 
 /**
  * A `pruneLayer` on one GpuContext. Jobs run one after another (a GpuContext takes one call at a
@@ -40,13 +43,13 @@ export function gpuPruneLayer(ctx: GpuContext): PruneLayerFn {
 export async function runPruneJobGpu(ctx: GpuContext, job: PruneJob): Promise<PruneJobResult> {
   const start = performance.now();
   const ran = job.method === 'magnitude' ? await magnitudeGpu(ctx, job) : job.method === 'wanda' ? await wandaGpu(ctx, job) : await sparseGptGpu(ctx, job);
-  return pruneJobResult(job, ran, start, ran.backend);
+  return pruneJobResult(job, ran, start, ran.ran);
 }
 
 /** The CPU path for a case no kernel covers, labelled with the reason (never silent). */
 function onCpu(job: PruneJob, reason: string): BackendResult {
   const { weight, keep } = runPruneJob(job);
-  return { weight, keep, backend: `cpu (${reason})` };
+  return { weight, keep, ran: cpuUse('webgpu', reason) };
 }
 
 // ---- Selection: scores (filled on the device) → keep mask ----------------------------------
@@ -114,7 +117,7 @@ async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   const selection = selectionFor(pattern, cols);
   if ('unsupported' in selection) return onCpu(job, selection.unsupported);
   const keep = await selectOnGpu(ctx, rows, cols, selection, async (buffer, r0, r1) => ctx.write(buffer, scores.subarray(r0 * cols, r1 * cols)));
-  return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), backend: 'webgpu+cpu (|W|)' };
+  return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), ran: onGpu('|W|') };
 }
 
 // ---- Wanda ---------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> 
       await encodeWandaScore(ctx, { weights, sqNorm: sqNormBuffer, scores }, r1 - r0, cols);
       ctx.release(weights);
     });
-    return { ...applyKeepMask(weight, asMask(rows, cols, keep)), backend: 'webgpu' };
+    return { ...applyKeepMask(weight, asMask(rows, cols, keep)), ran: onGpu() };
   } finally {
     ctx.release(sqNormBuffer);
   }
@@ -187,7 +190,7 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   assertFinite(hessian, 'SparseGPT: hessian', cols);
   if (pattern.kind === 'unstructured' && pattern.sparsity === 0) {
     // As sparseGptPrune: W untouched (dead inputs included); nothing to run anywhere.
-    return { weight: { rows, cols, data: Float32Array.from(weight.data) }, keep: fullMask(rows, cols), backend: 'cpu (sparsity 0: weights returned unchanged)' };
+    return { weight: { rows, cols, data: Float32Array.from(weight.data) }, keep: fullMask(rows, cols), ran: cpuUse('webgpu', 'sparsity 0: weights returned unchanged') };
   }
   if (blockSize > SPARSEGPT_MAX_BLOCK) return onCpu(job, `SparseGPT blocks over ${SPARSEGPT_MAX_BLOCK} columns have no GPU kernel`);
   if (pattern.kind === 'nm' && pattern.m > NM_MAX_GROUP) return onCpu(job, `SparseGPT N:M with M > ${NM_MAX_GROUP} has no GPU kernel`);
@@ -198,15 +201,15 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
 
   const { weights, hinvUpper } = sparseGptOpening(weight, hessian, percDamp);
   if (pattern.kind === 'nm') {
-    const result = await sparsegptPruneGpu(ctx, { rows, cols, weights, hinvUpper, pattern: { kind: 'nm', keepN: pattern.n, groupM: pattern.m } }, blockSize);
-    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), backend: `webgpu+cpu (${CHOLESKY_ON_CPU})` };
+    const result = await sparsegptPruneGpu(ctx, { rows, cols, weights, hinvUpper, pattern }, blockSize);
+    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), ran: onGpu(CHOLESKY_ON_CPU) };
   }
   const session = new SparseGptGpu(ctx, { rows, cols, weights, hinvUpper, pattern: { kind: 'mask', keepMask: fullMask(rows, cols).data } });
   try {
     await session.run(blockSize, hostMaskStep(pattern, blockSize, rows, cols, hinvUpper));
     const result = await session.read();
     const chosen = pattern.kind === 'vnm' ? 'V:N:M selection per group' : 'block masks';
-    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), backend: `webgpu+cpu (${CHOLESKY_ON_CPU}; ${chosen})` };
+    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), ran: onGpu(CHOLESKY_ON_CPU, chosen) };
   } finally {
     session.destroy();
   }

@@ -6,7 +6,9 @@ import { magnitudePrune } from '../prune/magnitude.ts';
 import { relativeReconstructionError } from '../prune/reconstruction.ts';
 import { sparseGptPrune } from '../prune/sparsegpt.ts';
 import { wandaPrune } from '../prune/wanda.ts';
+import type { PruneMethod } from '../prune/methods.ts';
 import type { SparsityPattern } from '../prune/patterns.ts';
+import { cpuUse, describeBackendUse, type BackendUse } from '../job/backend.ts';
 import type { KeepMask, Matrix, PruneResult } from '../prune/types.ts';
 
 export interface PruneJob {
@@ -15,7 +17,7 @@ export interface PruneJob {
   layerId: string;
   /** 'prune' writes the result into the model; 'sensitivity' only measures its error. */
   purpose: 'prune' | 'sensitivity';
-  method: 'magnitude' | 'wanda' | 'sparsegpt';
+  method: PruneMethod;
   pattern: SparsityPattern;
   /** Magnitude's comparison group (global scope is not a per-layer job). */
   magnitudeGroup: 'layer' | 'row';
@@ -36,7 +38,9 @@ export interface PruneJobResult {
   /** ‖WX − ŴX‖_F / ‖WX‖_F on the calibration data, from H; null without a Hessian. */
   relativeError: number | null;
   ms: number;
-  /** What ran the job, e.g. 'cpu' or 'webgpu'. */
+  /** What ran the job, typed: requested, ran, CPU steps, fallback reason. */
+  ran: BackendUse;
+  /** describeBackendUse(ran), e.g. 'cpu', 'webgpu', 'webgpu+cpu (|W|)', for tables. */
   backend: string;
 }
 
@@ -48,13 +52,16 @@ export function missingStatistic(job: PruneJob, what: string): never {
 }
 
 /** The job's result from what ran it, with the error measure on the job's Hessian (any backend). */
-export function pruneJobResult(job: PruneJob, result: PruneResult, start: number, backend: string): PruneJobResult {
+export function pruneJobResult(job: PruneJob, result: PruneResult, start: number, ran: BackendUse): PruneJobResult {
   const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, result.weight, { hessian: job.hessian }) : null;
-  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, relativeError, ms: performance.now() - start, backend };
+  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, relativeError, ms: performance.now() - start, ran, backend: describeBackendUse(ran) };
 }
 
-/** The CPU reference path: runs the job synchronously with src/core/prune. */
-export function runPruneJob(job: PruneJob): PruneJobResult {
+/**
+ * The CPU reference path: runs the job synchronously with src/core/prune. `ran` says what was
+ * asked (a pool worker without a device runs this for a WebGPU request, and says why).
+ */
+export function runPruneJob(job: PruneJob, ran: BackendUse = cpuUse()): PruneJobResult {
   const start = performance.now();
   const result =
     job.method === 'magnitude'
@@ -62,7 +69,7 @@ export function runPruneJob(job: PruneJob): PruneJobResult {
       : job.method === 'wanda'
         ? wandaPrune(job.weight, { sqNorm: job.sqNorm ?? missingStatistic(job, 'sqNorm') }, job.pattern)
         : sparseGptPrune(job.weight, { hessian: job.hessian ?? missingStatistic(job, 'a Hessian') }, job.pattern, job.sparseGpt);
-  return pruneJobResult(job, result, start, 'cpu');
+  return pruneJobResult(job, result, start, ran);
 }
 
 /** The default `pruneLayer`: the CPU path in this thread. */

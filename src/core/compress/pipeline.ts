@@ -1,48 +1,41 @@
-// pruneModel: recipe + model + calibration set → pruned copy of the model and a report.
+// compressModel: recipe + model + calibration set → compressed copy of the model and a report.
 //   1. validate the recipe against the model (nothing runs when it is impossible)
-//   2. a dense calibration pass when the allocator or one-pass mode needs one
-//   3. per-layer sparsities from the allocator, checked against the target
-//   4. pruning: one-pass (every layer on dense statistics), or sequential as in the SparseGPT /
-//      Wanda reference code: block by block, each calibrated on the outputs of the blocks before
-//      it *after* they were pruned (a new session on the partly pruned model per block)
-//   5. the report (measured sizes, estimated sparse sizes, hashes)
+//   2. one dense calibration pass when a stage needs dense statistics or the mode is one-pass
+//   3. start every stage (src/core/compress/stage.ts): plans from the dense statistics
+//   4. walk the model: one step per block in sequential mode, as in the SparseGPT / Wanda
+//      reference code — each block calibrated on the outputs of the blocks before it *after*
+//      every stage changed them, once for all stages — or one step over all layers (one-pass, or
+//      when no stage needs per-step statistics); each stage applies its part of the step in order
+//   5. the report (measured sizes, estimated sparse sizes, hashes, backends)
+// The pipeline knows stage kinds only through the registries (recipe/stage.ts, compress/stage.ts).
 // The input model is never mutated; on error or cancellation nothing partial escapes.
-import { calibrate, CalibrationCancelled, type CalibrationStats } from '../calibrate/collect.ts';
 import type { AccumulatorFactory } from '../calibrate/accumulator.ts';
-import { chooseSamples } from '../calibrate/random.ts';
-import type { TokenSelectionSite } from '../calibrate/tokenSelection.ts';
+import type { CalibrationStats } from '../calibrate/collect.ts';
 import { datasetSize, type Dataset } from '../eval/datasets.ts';
 import type { ModelRunner } from '../eval/runner.ts';
+import type { RunBackends } from '../job/backend.ts';
+import { throwIfCancelled, type CancelSignal } from '../job/cancel.ts';
+import type { ProgressListener } from '../job/progress.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
-import { SENSITIVITY_RATIOS } from '../prune/allocation/sensitivity.ts';
-import { magnitudePruneGlobal } from '../prune/magnitude.ts';
-import { unstructured, type SparsityPattern } from '../prune/patterns.ts';
-import type { LayerStats, Matrix } from '../prune/types.ts';
-import { needsCalibration } from '../recipe/defaults.ts';
-import { prunableLayers } from '../recipe/layers.ts';
 import { RecipeError } from '../recipe/parse.ts';
-import type { PruneRecipe } from '../recipe/types.ts';
-import { validateRecipe } from '../recipe/validate.ts';
-import { allocateSparsity, type Allocation } from './allocate.ts';
-import { dispatchJobs, PruneCancelled } from './dispatch.ts';
-import { cpuPruneLayer, type PruneJob, type PruneJobResult, type PruneLayerFn } from './jobs.ts';
+import { stageKind, stageKindOf, type Statistic } from '../recipe/stage.ts';
+import type { Recipe } from '../recipe/types.ts';
+import { neededStatistics, validateRecipe } from '../recipe/validate.ts';
 import { buildReport } from './buildReport.ts';
-import type { PruneReport } from './report.ts';
-import { pipelineStages, type PruneStage } from './stages.ts';
+import { Calibration } from './calibration.ts';
+import { cpuPruneLayer, type PruneLayerFn } from './jobs.ts';
+import type { CompressReport, StageReport } from './report.ts';
+import { stageRunner, type StageRun, type StageRunner } from './stage.ts';
+import './stages.ts';
+import { pipelineSteps } from './steps.ts';
 import { WorkingModel } from './weights.ts';
 
-export type PruneProgress =
-  | { phase: 'calibrate'; pass: 'dense' | 'stage'; stage: number; stages: number; label: string; done: number; total: number }
-  | { phase: 'allocate'; done: number; total: number }
-  | { phase: 'prune'; stage: number; stages: number; label: string; done: number; total: number; layerId?: string }
-  | { phase: 'report' };
-
-export interface PruneModelRequest {
+export interface CompressRequest {
   model: ModelProto;
   analysis: ModelAnalysis;
-  recipe: PruneRecipe;
-  /** calib.json of the model; required unless the recipe is magnitude with uniform allocation. */
+  recipe: Recipe;
+  /** calib.json of the model; required when a stage needs calibration statistics. */
   calibSet?: Dataset;
   /** Opens an inference session on model bytes (src/runtime/ort.ts in the app and CLI). */
   createRunner?: (bytes: Uint8Array) => Promise<ModelRunner>;
@@ -50,230 +43,153 @@ export interface PruneModelRequest {
   pruneLayer?: PruneLayerFn;
   /** Per-layer input statistics; default CPU (a GPU Hessian kernel plugs in here). */
   accumulatorFactory?: AccumulatorFactory;
-  onProgress?: (progress: PruneProgress) => void;
-  /** Checked between calibration batches and jobs; an AbortSignal fits. */
-  cancel?: { readonly aborted: boolean };
+  /** What the caller's injections run on, for the report (default: everything on the CPU). */
+  backends?: Partial<RunBackends>;
+  onProgress?: ProgressListener;
+  cancel?: CancelSignal;
 }
 
-export interface PruneOutcome {
-  /** The pruned copy; shares every unchanged tensor with the input model. */
+export interface CompressOutcome {
+  /** The compressed copy; shares every unchanged tensor with the input model. */
   model: ModelProto;
   /** writeModel(model), already written for the report's size and hash. */
   bytes: Uint8Array;
-  report: PruneReport;
+  report: CompressReport;
+}
+
+interface PlannedStage {
+  runner: StageRunner;
+  layers: LinearLayer[];
+  layerIds: Set<string>;
 }
 
 /** Everything the steps share. */
 interface Run {
-  request: PruneModelRequest;
-  recipe: PruneRecipe;
+  request: CompressRequest;
+  recipe: Recipe;
+  stages: PlannedStage[];
+  /** The union of the stages' layers, in model order. */
   layers: LinearLayer[];
-  stages: PruneStage[];
+  needs: { dense: Set<Statistic>; step: Set<Statistic> };
   working: WorkingModel;
-  sampleIndices: number[];
-  pruneLayer: PruneLayerFn;
-  tokenSites: Map<string, TokenSelectionSite>;
-  calibrationPasses: number;
-  calibrationMs: number;
+  calibration?: Calibration;
   notes: string[];
 }
 
 const now = () => performance.now();
 
-export async function pruneModel(request: PruneModelRequest): Promise<PruneOutcome> {
-  try {
-    return await runPipeline(request);
-  } catch (e) {
-    if (e instanceof CalibrationCancelled) throw new PruneCancelled();
-    throw e;
-  }
-}
-
-async function runPipeline(request: PruneModelRequest): Promise<PruneOutcome> {
+export async function compressModel(request: CompressRequest): Promise<CompressOutcome> {
   const started = now();
   const run = prepare(request);
   const dense = await densePass(run);
-  const allocationStart = now();
-  const denseWeights = new Map(run.layers.map((layer) => [layer.id, run.working.readWeight(layer)]));
-  const allocation = await allocate(run, denseWeights, dense);
-  const allocationMs = now() - allocationStart;
-  const pruneStart = now();
-  const calibrationBefore = run.calibrationMs;
-  const results = await prune(run, allocation, dense);
-  const pruneMs = now() - pruneStart - (run.calibrationMs - calibrationBefore);
-  request.onProgress?.({ phase: 'report' });
+  const planStart = now();
+  const runs = await startStages(run, dense);
+  const planMs = now() - planStart;
+  const walkStart = now();
+  const calibrationBefore = run.calibration?.elapsedMs ?? 0;
+  await walk(run, runs, dense);
+  const stagesMs = now() - walkStart - ((run.calibration?.elapsedMs ?? 0) - calibrationBefore);
+  request.onProgress?.({ phase: 'report', label: 'report', done: 0, total: 1 });
+  const stageReports: StageReport[] = [];
+  for (const stage of runs) stageReports.push(await stage.finish());
   return buildReport({
     recipe: run.recipe,
     analysis: request.analysis,
     layers: run.layers,
     working: run.working,
-    allocation,
-    results,
-    calibration: needsCalibration(run.recipe)
-      ? { mode: run.recipe.calibration.mode, samples: run.sampleIndices.length, seed: run.recipe.calibration.seed, passes: run.calibrationPasses, ms: run.calibrationMs }
-      : null,
-    timings: { totalMs: now() - started, calibrationMs: run.calibrationMs, pruneMs, allocationMs },
+    stages: stageReports,
+    calibration: run.calibration?.summary() ?? null,
+    backends: { layerFallbacks: 0, ...request.backends },
+    timings: { totalMs: now() - started, calibrationMs: run.calibration?.elapsedMs ?? 0, stagesMs, planMs },
     notes: [...run.notes, ...run.working.notes],
   });
 }
 
-function prepare(request: PruneModelRequest): Run {
+function prepare(request: CompressRequest): Run {
   const { recipe, analysis, calibSet } = request;
   const problems = validateRecipe(recipe, analysis, calibSet ? datasetSize(calibSet) : undefined);
+  const stages: PlannedStage[] = [];
+  recipe.stages.forEach((stage, i) => {
+    const kind = stageKind(stage.kind);
+    const runner = stageRunner(stage.kind);
+    if (kind === undefined) return; // validateRecipe named it
+    if (runner === undefined) problems.push(`stages[${i}].kind: no runner for stage kind "${stage.kind}" in this build`);
+    const layers = kind.layers(stage, analysis);
+    if (runner) stages.push({ runner, layers, layerIds: new Set(layers.map((l) => l.id)) });
+  });
   if (problems.length > 0) throw new RecipeError(problems);
-  const calibrated = needsCalibration(recipe);
+  const needs = neededStatistics(recipe);
+  const calibrated = needs.dense.size > 0 || needs.step.size > 0;
   if (calibrated && (calibSet === undefined || request.createRunner === undefined)) {
-    throw new RecipeError([`${recipe.method} with ${recipe.allocation.kind} allocation needs calibration: pass calibSet and createRunner`]);
+    throw new RecipeError([`stages: ${recipe.stages.map((s) => stageKindOf(s).describe(s)).join(' → ')} needs calibration: pass calibSet and createRunner`]);
   }
-  const layers = prunableLayers(analysis, recipe);
+  const touched = new Set(stages.flatMap((s) => [...s.layerIds]));
+  const layers = analysis.linears.filter((layer) => touched.has(layer.id));
   const notes: string[] = [];
-  const tokenSites = new Map<string, TokenSelectionSite>();
-  if (recipe.allocation.tokenSelection) {
-    for (const layer of layers) {
-      const site = analysis.attention.find((s) => s.block !== null && s.block === layer.block);
-      if (site) tokenSites.set(layer.id, { tensor: site.output });
-      else notes.push(`${layer.name}: no attention site in its block, so token selection uses all tokens`);
-    }
-  }
-  return {
-    request,
-    recipe,
-    layers,
-    stages: pipelineStages(layers),
-    working: new WorkingModel(request.model),
-    sampleIndices: calibrated ? chooseSamples(datasetSize(calibSet!), recipe.calibration.samples, recipe.calibration.seed) : [],
-    pruneLayer: request.pruneLayer ?? cpuPruneLayer,
-    tokenSites,
-    calibrationPasses: 0,
-    calibrationMs: 0,
-    notes,
-  };
+  const working = new WorkingModel(request.model);
+  const calibration = calibrated
+    ? new Calibration({
+        recipe,
+        analysis,
+        layers,
+        tokenSelection: needs.dense.has('attention') || needs.step.has('attention'),
+        calibSet: calibSet!,
+        createRunner: request.createRunner!,
+        accumulatorFactory: request.accumulatorFactory,
+        cancel: request.cancel,
+        onProgress: request.onProgress,
+        notes,
+      })
+    : undefined;
+  return { request, recipe, stages, layers, needs, working, calibration, notes };
 }
 
-/** One calibration session over `layers` of the working model as it is now. */
-async function calibrationPass(run: Run, layers: readonly LinearLayer[], pass: 'dense' | 'stage', stage: number, label: string): Promise<CalibrationStats> {
-  const { request, recipe } = run;
-  const start = now();
-  const tokenSelection = new Map([...run.tokenSites].filter(([id]) => layers.some((layer) => layer.id === id)));
-  const wantOutputs = recipe.allocation.kind === 'tamp' && pass === 'dense';
-  const stats = await calibrate({
-    model: run.working.model,
-    layers,
-    tapOutputs: wantOutputs || tokenSelection.size > 0,
-    createRunner: request.createRunner!,
-    dataset: request.calibSet!,
-    options: {
-      sampleIndices: run.sampleIndices,
-      batchSize: recipe.calibration.batchSize,
-      hessian: true,
-      outputSample: wantOutputs ? recipe.calibration.outputSample : 0,
-      seed: recipe.calibration.seed,
-      tokenSelection,
-      accumulatorFactory: request.accumulatorFactory,
-      cancel: request.cancel,
-      onProgress: ({ done, total }) => request.onProgress?.({ phase: 'calibrate', pass, stage, stages: run.stages.length, label, done, total }),
-    },
-  });
-  run.calibrationPasses++;
-  run.calibrationMs += now() - start;
-  return stats;
-}
+/** Whether the walk goes block by block (sequential mode and some stage needs per-step statistics). */
+const perBlock = (run: Run) => run.recipe.calibration.mode === 'sequential' && run.needs.step.size > 0;
 
-/** The dense model's statistics, when the allocator or one-pass calibration needs them. */
+/** The dense model's statistics (the union of every need), when a stage or one-pass mode needs them. */
 async function densePass(run: Run): Promise<CalibrationStats | undefined> {
-  const { recipe } = run;
-  const forAllocation = recipe.allocation.kind !== 'uniform';
-  const forOnePass = recipe.method !== 'magnitude' && recipe.calibration.mode === 'one-pass';
-  if (!forAllocation && !forOnePass) return undefined;
-  return calibrationPass(run, run.layers, 'dense', 0, 'dense model');
+  const { needs } = run;
+  if (run.calibration === undefined) return undefined;
+  if (needs.dense.size === 0 && perBlock(run)) return undefined;
+  const steps = perBlock(run) ? pipelineSteps(run.layers).length : 1;
+  return run.calibration.pass(run.working.model, run.layers, new Set([...needs.dense, ...needs.step]), { label: 'dense model', step: { index: 0, count: steps } });
 }
 
-function statsFor(stats: CalibrationStats | undefined, id: string): LayerStats | undefined {
-  return stats?.layers.get(id);
-}
-
-function job(run: Run, index: number, layer: LinearLayer, weight: Matrix, pattern: SparsityPattern, stats: CalibrationStats | undefined, purpose: PruneJob['purpose']): PruneJob {
-  const { recipe } = run;
-  const layerStats = statsFor(stats, layer.id);
-  const sqNorm = stats?.selectedSqNorm.get(layer.id) ?? layerStats?.sqNorm;
-  return {
-    index,
-    layerId: layer.id,
-    purpose,
-    method: recipe.method,
-    pattern,
-    magnitudeGroup: recipe.magnitudeScope === 'row' ? 'row' : 'layer',
-    weight,
-    ...(sqNorm ? { sqNorm } : {}),
-    ...(layerStats && layerStats.hessian.length > 0 ? { hessian: layerStats.hessian } : {}),
-    sparseGpt: { ...recipe.sparseGpt },
-  };
-}
-
-async function allocate(run: Run, weights: Map<string, Matrix>, dense: CalibrationStats | undefined): Promise<Allocation> {
-  const { recipe, request } = run;
-  let sensitivityErrors: Map<string, number[]> | undefined;
-  if (recipe.allocation.kind === 'sensitivity') {
-    // Each layer pruned alone at every ratio; its error from H, no extra forward pass.
-    const ratios = SENSITIVITY_RATIOS;
-    const jobs = run.layers.flatMap((layer, l) =>
-      ratios.map((ratio, k) => job(run, l * ratios.length + k, layer, weights.get(layer.id)!, unstructured(ratio), dense, 'sensitivity')),
-    );
-    const results = await dispatchJobs(jobs, run.pruneLayer, {
-      cancel: request.cancel,
-      onDone: (_, done) => request.onProgress?.({ phase: 'allocate', done, total: jobs.length }),
-    });
-    sensitivityErrors = new Map(run.layers.map((layer, l) => [layer.id, results.slice(l * ratios.length, (l + 1) * ratios.length).map((r) => r.relativeError ?? NaN)]));
-  }
-  return allocateSparsity({ recipe, layers: run.layers, weights, stats: dense?.layers, sensitivityErrors });
-}
-
-interface StageRef {
-  index: number;
-  /** Stages of this run: one per block in sequential mode, 1 when all layers go at once. */
-  count: number;
-  label: string;
-}
-
-async function pruneStage(run: Run, stage: StageRef, layers: readonly LinearLayer[], allocation: Allocation, stats: CalibrationStats | undefined): Promise<PruneJobResult[]> {
+async function startStages(run: Run, dense: CalibrationStats | undefined): Promise<StageRun[]> {
   const { request } = run;
-  const jobs = layers.map((layer, i) => job(run, i, layer, run.working.readWeight(layer), allocation.patterns.get(layer.id)!, stats, 'prune'));
-  const results = await dispatchJobs(jobs, run.pruneLayer, {
-    cancel: request.cancel,
-    onDone: (result, done) => request.onProgress?.({ phase: 'prune', stage: stage.index, stages: stage.count, label: stage.label, done, total: jobs.length, layerId: result.layerId }),
-  });
-  // Written in layer order once all are back: the model never depends on completion order.
-  layers.forEach((layer, i) => run.working.writeWeight(layer, results[i].weight));
-  return results;
+  const started: StageRun[] = [];
+  for (const [index, stage] of run.stages.entries()) {
+    throwIfCancelled(request.cancel, 'compression');
+    started.push(
+      await stage.runner.start(run.recipe.stages[index], {
+        recipe: run.recipe,
+        index,
+        analysis: request.analysis,
+        working: run.working,
+        layers: stage.layers,
+        dense,
+        pruneLayer: request.pruneLayer ?? cpuPruneLayer,
+        cancel: request.cancel,
+        onProgress: (p) => request.onProgress?.(p),
+        notes: run.notes,
+      }),
+    );
+  }
+  return started;
 }
 
-async function prune(run: Run, allocation: Allocation, dense: CalibrationStats | undefined): Promise<Map<string, PruneJobResult>> {
-  const { recipe } = run;
-  const results = new Map<string, PruneJobResult>();
-  const keep = (batch: PruneJobResult[]) => batch.forEach((result) => results.set(result.layerId, result));
-  if (recipe.method === 'magnitude' && recipe.magnitudeScope === 'global') {
-    keep(pruneGlobalMagnitude(run));
-  } else if (recipe.method === 'magnitude' || recipe.calibration.mode === 'one-pass') {
-    keep(await pruneStage(run, { index: 0, count: 1, label: 'all layers' }, run.layers, allocation, dense));
-  } else {
-    for (const [s, stage] of run.stages.entries()) {
-      if (run.request.cancel?.aborted) throw new PruneCancelled();
-      // The first stage sees the dense model, so a dense pass already made serves it.
-      const stats = s === 0 && dense ? dense : await calibrationPass(run, stage.layers, 'stage', s, stage.label);
-      keep(await pruneStage(run, { index: s, count: run.stages.length, label: stage.label }, stage.layers, allocation, stats));
+async function walk(run: Run, started: StageRun[], dense: CalibrationStats | undefined): Promise<void> {
+  const blockwise = perBlock(run);
+  const steps = blockwise ? pipelineSteps(run.layers) : [{ label: 'all layers', block: null, layers: run.layers }];
+  for (const [s, step] of steps.entries()) {
+    throwIfCancelled(run.request.cancel, 'compression');
+    const where = { index: s, count: steps.length };
+    // The first step sees the dense model, so a dense pass already made serves it.
+    const stats = !blockwise || (s === 0 && dense) ? dense : await run.calibration!.pass(run.working.model, step.layers, run.needs.step, { label: step.label, step: where });
+    for (const [i, stage] of run.stages.entries()) {
+      const layers = step.layers.filter((layer) => stage.layerIds.has(layer.id));
+      if (layers.length > 0) await started[i].apply({ ...where, label: step.label, layers, stats });
     }
   }
-  return results;
-}
-
-/** Magnitude over all prunable layers at once: one threshold, so no per-layer jobs. */
-function pruneGlobalMagnitude(run: Run): PruneJobResult[] {
-  const start = now();
-  const weights = run.layers.map((layer) => run.working.readWeight(layer));
-  const pruned = magnitudePruneGlobal(weights, run.recipe.sparsity);
-  const ms = (now() - start) / run.layers.length;
-  return run.layers.map((layer, index) => {
-    run.working.writeWeight(layer, pruned[index].weight);
-    return { index, layerId: layer.id, weight: pruned[index].weight, keep: pruned[index].keep, relativeError: null, ms, backend: 'cpu' };
-  });
 }

@@ -1,8 +1,10 @@
-// What a pruning run reports: per layer and in total. Sizes are measured (the ONNX file as
-// written) or ESTIMATED (a sparse encoding nobody wrote; see storage.ts) — field names say which.
-import type { Allocation } from './allocate.ts';
-import type { PruneRecipe } from '../recipe/types.ts';
+// What a compression run reports: per stage, per layer and in total. Sizes are measured (the ONNX
+// file as written) or ESTIMATED (a sparse encoding nobody wrote; see storage.ts) — field names
+// say which. Backends are typed (src/core/job/backend.ts), rendered by the UI and the CLI.
+import type { BackendUse, RunBackends } from '../job/backend.ts';
 import type { LinearRole } from '../model/types.ts';
+import type { CalibrationMode, Recipe } from '../recipe/types.ts';
+import type { Allocation } from './allocate.ts';
 
 export interface PatternCheck {
   ok: boolean;
@@ -11,11 +13,14 @@ export interface PatternCheck {
   violations: string[];
 }
 
+/** One layer as a prune stage left it. */
 export interface LayerPruneReport {
   id: string;
   name: string;
   block: number | null;
   role: LinearRole;
+  /** Index of the recipe stage that wrote this row. */
+  stage: number;
   /** [C_out, C_in] */
   shape: [number, number];
   /** Pattern the layer was pruned to, e.g. "unstructured 0.5", "2:4". */
@@ -26,53 +31,76 @@ export interface LayerPruneReport {
   /** ‖WX − ŴX‖_F / ‖WX‖_F on the calibration inputs of this layer, from H; null without calibration. */
   relativeError: number | null;
   ms: number;
-  backend: string;
+  /** What ran the layer's job. */
+  backend: BackendUse;
   patternCheck: PatternCheck;
   /** ESTIMATED sparse-encoded bytes of this weight (storage.ts); dense fp32 is 4·C_out·C_in. */
   estimatedSparseBytes: number;
 }
 
-export interface PruneTotals {
+/** What one recipe stage did. Kinds add their own fields (a prune stage: its allocation). */
+export interface StageReport {
+  kind: string;
+  /** Position in recipe.stages. */
+  index: number;
+  /** The stage kind's describe(). */
+  summary: string;
+  /** Per-layer rows, in model order (a stage that keeps none leaves it empty). */
+  layers: LayerPruneReport[];
+  /** Time spent in the stage (planning and applying), calibration excluded. */
+  ms: number;
+}
+
+export interface PruneStageReport extends StageReport {
+  kind: 'prune';
+  allocation: Omit<Allocation, 'patterns' | 'sparsity'>;
+}
+
+export const isPruneStageReport = (report: StageReport): report is PruneStageReport => report.kind === 'prune';
+
+export interface CompressTotals {
+  /** Layers some stage changed, their weight elements and the zeros among them. */
   prunedLayers: number;
-  /** Weight elements of the pruned layers, and the zeros among them. */
   prunedParams: number;
   prunedZeros: number;
   /** prunedZeros / prunedParams. */
   achievedSparsityPruned: number;
-  /** Weight elements of all linear layers (pruned or not) and the zeros among them. */
+  /** Weight elements of all linear layers (changed or not) and the zeros among them. */
   linearParams: number;
   linearZeros: number;
   achievedSparsityAllLinear: number;
-  /** Measured: bytes of the pruned model as written (dense storage, zeros included). */
+  /** Measured: bytes of the compressed model as written (dense storage, zeros included). */
   denseFileBytes: number;
   /** ESTIMATED: the same file with the pruned weights in a sparse encoding (storage.ts). */
   estimatedSparseFileBytes: number;
 }
 
 export interface CalibrationSummary {
-  mode: PruneRecipe['calibration']['mode'];
+  mode: CalibrationMode;
   samples: number;
   seed: number;
-  /** Sessions opened for calibration (one per sequential stage, plus the dense pass when needed). */
+  /** Sessions opened for calibration (one per sequential step, plus the dense pass when needed). */
   passes: number;
   ms: number;
 }
 
-export interface PruneReport {
-  recipe: PruneRecipe;
+export interface CompressReport {
+  recipe: Recipe;
   /** describeRecipe(recipe) */
   summary: string;
+  stages: StageReport[];
+  /** Every stage's per-layer rows, stage by stage. */
   layers: LayerPruneReport[];
-  allocation: Omit<Allocation, 'patterns' | 'sparsity'>;
-  totals: PruneTotals;
-  /** null when no calibration ran (magnitude, uniform). */
+  totals: CompressTotals;
+  /** null when no stage needed calibration (magnitude, uniform). */
   calibration: CalibrationSummary | null;
+  backends: RunBackends;
   /**
-   * SHA-256 of the pruned layers' weights: for each pruned layer in model order, its initializer
+   * SHA-256 of the changed layers' weights: for each changed layer in model order, its initializer
    * bytes as stored (float32 little-endian). And of the whole written file.
    */
   weightsSha256: string;
   fileSha256: string;
-  timings: { totalMs: number; calibrationMs: number; pruneMs: number; allocationMs: number };
+  timings: { totalMs: number; calibrationMs: number; stagesMs: number; planMs: number };
   notes: string[];
 }

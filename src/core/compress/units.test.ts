@@ -6,11 +6,14 @@ import type { LinearLayer } from '../model/types.ts';
 import { unstructured } from '../prune/patterns.ts';
 import type { LayerStats, Matrix } from '../prune/types.ts';
 import { parseRecipe } from '../recipe/parse.ts';
+import type { PruneStage } from '../recipe/stages/prune.ts';
+
+const pruneStage = (json: unknown) => parseRecipe(json).stages[0] as PruneStage;
 import { allocateSparsity, mixedNM } from './allocate.ts';
 import { checkPrunedLayer } from './check.ts';
 import { runPruneJob, type PruneJob } from './jobs.ts';
 import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
-import { pipelineStages } from './stages.ts';
+import { pipelineSteps } from './steps.ts';
 import { estimatedSparseBytes } from './storage.ts';
 import { storedFromWeight, weightFromStored } from './weights.ts';
 
@@ -94,9 +97,9 @@ describe('allocation on synthetic statistics: the mean is the target', () => {
   );
 
   test.each(['owl', 'tamp', 'sensitivity'] as const)('%s at 50 %%', (kind) => {
-    const recipe = parseRecipe({ allocation: { kind } });
+    const stage = pruneStage({ allocation: { kind } });
     const sensitivityErrors = new Map(layers.map((l, i) => [l.id, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7].map((e) => e * (1 + i / 5))]));
-    const allocation = allocateSparsity({ recipe, layers, weights, stats, sensitivityErrors });
+    const allocation = allocateSparsity({ stage, layers, weights, stats, sensitivityErrors });
     expect(allocation.mean).toBeCloseTo(0.5, 12);
     const values = [...allocation.sparsity.values()];
     expect(new Set(values).size).toBeGreaterThan(1);
@@ -111,13 +114,13 @@ describe('allocation on synthetic statistics: the mean is the target', () => {
   });
 
   test('missing statistics are an error naming the layer', () => {
-    expect(() => allocateSparsity({ recipe: parseRecipe({ allocation: { kind: 'owl' } }), layers, weights })).toThrow(/calibration statistics of layer l0/);
+    expect(() => allocateSparsity({ stage: pruneStage({ allocation: { kind: 'owl' } }), layers, weights })).toThrow(/calibration statistics of layer l0/);
   });
 });
 
 describe('stages and jobs', () => {
   test('one stage per block, one per loose layer, in model order', () => {
-    const stages = pipelineStages([layer('a', 0, 4, 4, 1), layer('b', 0, 4, 4, 2), layer('c', 1, 4, 4, 5), layer('head', null, 4, 4, 9), layer('pre', null, 4, 4, 0)]);
+    const stages = pipelineSteps([layer('a', 0, 4, 4, 1), layer('b', 0, 4, 4, 2), layer('c', 1, 4, 4, 5), layer('head', null, 4, 4, 9), layer('pre', null, 4, 4, 0)]);
     expect(stages.map((s) => [s.label, s.layers.map((l) => l.id)])).toEqual([
       ['pre', ['pre']],
       ['block 0', ['a', 'b']],

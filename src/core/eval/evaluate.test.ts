@@ -1,7 +1,8 @@
 // evaluate() with a hand-written runner whose exact metrics are known in closed form: checks the
 // input/target shift, batching, progress and cancellation independently of ORT.
 import { describe, expect, test } from 'vitest';
-import { evaluate, EvalCancelled } from './evaluate';
+import { evaluate } from './evaluate';
+import { Cancelled } from '../job/cancel';
 import type { HostTensor, ModelRunner } from './runner';
 import type { LmTokenDataset } from './datasets';
 
@@ -50,7 +51,7 @@ describe('evaluate (causal LM)', () => {
         if (p.done === 1) cancel.aborted = true;
       },
     });
-    await expect(run).rejects.toBeInstanceOf(EvalCancelled);
+    await expect(run).rejects.toBeInstanceOf(Cancelled);
     expect(seen).toEqual([0, 1]);
   });
 });

@@ -3,24 +3,13 @@
 import type { Dataset, ImageDataset, LmTokenDataset } from './datasets';
 import { NllAccumulator, type EvalMetrics } from './metrics';
 import type { HostTensor, ModelRunner } from './runner';
-
-export interface EvalProgress {
-  done: number;
-  total: number;
-}
+import { throwIfCancelled, type CancelSignal } from '../job/cancel';
+import type { ProgressListener } from '../job/progress';
 
 export interface EvalOptions {
   batchSize?: number;
-  onProgress?: (p: EvalProgress) => void;
-  /** Checked between batches; AbortSignal fits. */
-  cancel?: { readonly aborted: boolean };
-}
-
-export class EvalCancelled extends Error {
-  override name = 'EvalCancelled';
-  constructor() {
-    super('Evaluation cancelled');
-  }
+  onProgress?: ProgressListener;
+  cancel?: CancelSignal;
 }
 
 export async function evaluate(runner: ModelRunner, dataset: Dataset, options: EvalOptions = {}): Promise<EvalMetrics> {
@@ -35,12 +24,12 @@ function firstFloatOutput(runner: ModelRunner, outputs: Record<string, HostTenso
 
 async function forEachBatch(total: number, options: EvalOptions, body: (start: number, end: number) => Promise<void>): Promise<void> {
   const batchSize = options.batchSize ?? 8;
-  options.onProgress?.({ done: 0, total });
+  options.onProgress?.({ phase: 'evaluate', label: 'Evaluating', done: 0, total });
   for (let start = 0; start < total; start += batchSize) {
-    if (options.cancel?.aborted) throw new EvalCancelled();
+    throwIfCancelled(options.cancel, 'evaluation');
     const end = Math.min(total, start + batchSize);
     await body(start, end);
-    options.onProgress?.({ done: end, total });
+    options.onProgress?.({ phase: 'evaluate', label: 'Evaluating', done: end, total });
   }
 }
 

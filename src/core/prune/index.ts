@@ -2,14 +2,17 @@
 export { PruneError, type KeepMask, type LayerStats, type Matrix, type PruneResult } from './types.ts';
 export {
   describePattern,
+  patternProblems,
   patternSparsity,
   unstructured,
   validatePattern,
   validateSparsity,
   VNM_KEPT_PER_ROW,
   VNM_SHARED_COLUMNS,
+  type PatternTarget,
   type SparsityPattern,
 } from './patterns.ts';
+export { PRUNE_METHODS, type PruneMethod } from './methods.ts';
 export { applyKeepMask, keepGlobal, keepNM, keepPerLayer, keepPerRow, type Importance } from './masks.ts';
 export { keepVNM } from './vnm.ts';
 export { keepForPattern, type ComparisonGroup } from './patternMask.ts';

@@ -46,37 +46,52 @@ export function describePattern(pattern: SparsityPattern): string {
 
 const isPositiveInteger = (value: number) => Number.isInteger(value) && value > 0;
 
-/** Throws a PruneError saying what is wrong; a pattern that passes can prune a rows x cols weight. */
-export function validateSparsity(sparsity: number, label = 'sparsity'): void {
-  if (!(sparsity >= 0 && sparsity < 1)) {
-    throw new PruneError(`${label} must be in [0, 1), got ${sparsity}`);
-  }
+/** A weight a pattern is checked against: (rows = C_out, cols = C_in), named in messages when `name` is set. */
+export interface PatternTarget {
+  rows: number;
+  cols: number;
+  name?: string;
 }
 
-export function validatePattern(pattern: SparsityPattern, rows: number, cols: number): void {
+const LISTED_TARGETS = 4;
+
+/** "of a (4 x 10); b (4 x 10); and 3 more" when the targets are named. */
+function whichTargets(targets: readonly PatternTarget[]): string {
+  const named = targets.filter((t) => t.name !== undefined);
+  if (named.length === 0) return '';
+  const shown = named.slice(0, LISTED_TARGETS).map((t) => `${t.name} (${t.rows} x ${t.cols})`).join('; ');
+  return ` in ${shown}${named.length > LISTED_TARGETS ? `; and ${named.length - LISTED_TARGETS} more` : ''}`;
+}
+
+/** `targets` grouped by a failing dimension: one message per distinct value. */
+function perValue(targets: readonly PatternTarget[], failing: (t: PatternTarget) => boolean, dim: (t: PatternTarget) => number, message: (value: number) => string): string[] {
+  const byValue = new Map<number, PatternTarget[]>();
+  for (const target of targets.filter(failing)) byValue.set(dim(target), [...(byValue.get(dim(target)) ?? []), target]);
+  return [...byValue].map(([value, group]) => message(value) + whichTargets(group));
+}
+
+/**
+ * The one validator of a sparsity pattern: every reason it cannot prune the given weights, as
+ * sentences ([] when it can). Recipes, the UI and every pruning function (validatePattern) use it.
+ */
+export function patternProblems(pattern: SparsityPattern, targets: readonly PatternTarget[]): string[] {
   switch (pattern.kind) {
     case 'unstructured':
-      validateSparsity(pattern.sparsity);
-      return;
-    case 'nm':
-      validateGroups(pattern.n, pattern.m, cols, 'N:M');
-      if (pattern.n >= pattern.m) {
-        throw new PruneError(`N:M needs N < M (N is the number kept per group of M), got ${pattern.n}:${pattern.m}`);
-      }
-      return;
+      return pattern.sparsity >= 0 && pattern.sparsity < 1 ? [] : [`sparsity must be in [0, 1), got ${pattern.sparsity}`];
+    case 'nm': {
+      const problems = groupProblems(pattern.n, pattern.m, targets, 'N:M');
+      if (problems.length === 0 && pattern.n >= pattern.m) problems.push(`N:M needs N < M (N is the number kept per group of M), got ${pattern.n}:${pattern.m}`);
+      return problems;
+    }
     case 'vnm': {
       const n: number = pattern.n; // typed 2, but patterns also arrive from URLs and files
-      if (n !== VNM_KEPT_PER_ROW) {
-        throw new PruneError(`V:N:M keeps N = ${VNM_KEPT_PER_ROW} per row (VENOM's format), got N = ${n}`);
-      }
-      validateGroups(pattern.n, pattern.m, cols, 'V:N:M');
-      if (pattern.m < VNM_SHARED_COLUMNS) {
-        throw new PruneError(`V:N:M needs M >= ${VNM_SHARED_COLUMNS} (4 shared columns per tile), got M = ${pattern.m}`);
-      }
-      if (!isPositiveInteger(pattern.v) || rows % pattern.v !== 0) {
-        throw new PruneError(`V:N:M needs V to divide C_out: V = ${pattern.v} does not divide ${rows} rows`);
-      }
-      return;
+      if (n !== VNM_KEPT_PER_ROW) return [`V:N:M keeps N = ${VNM_KEPT_PER_ROW} per row (VENOM's format), got N = ${n}`];
+      const problems = groupProblems(pattern.n, pattern.m, targets, 'V:N:M');
+      if (problems.length > 0) return problems;
+      if (pattern.m < VNM_SHARED_COLUMNS) return [`V:N:M needs M >= ${VNM_SHARED_COLUMNS} (4 shared columns per tile), got M = ${pattern.m}`];
+      if (!isPositiveInteger(pattern.v)) return [`V:N:M needs V to be a positive integer, got V = ${pattern.v}`];
+      const v = pattern.v;
+      return perValue(targets, (t) => t.rows % v !== 0, (t) => t.rows, (rows) => `V:N:M needs V to divide C_out: V = ${v} does not divide ${rows} rows`);
     }
   }
 }
@@ -85,11 +100,20 @@ export function validatePattern(pattern: SparsityPattern, rows: number, cols: nu
  * Groups never straddle the end of a row: M must divide C_in (no ragged tail group; the
  * reference's topk over a short tail would prune a different fraction or fail).
  */
-function validateGroups(n: number, m: number, cols: number, name: string): void {
-  if (!isPositiveInteger(n) || !isPositiveInteger(m)) {
-    throw new PruneError(`${name}: N and M must be positive integers, got ${n}:${m}`);
+function groupProblems(n: number, m: number, targets: readonly PatternTarget[], name: string): string[] {
+  if (!isPositiveInteger(n) || !isPositiveInteger(m)) return [`${name}: N and M must be positive integers, got ${n}:${m}`];
+  return perValue(targets, (t) => t.cols % m !== 0, (t) => t.cols, (cols) => `${name}: M = ${m} must divide C_in = ${cols} (ragged tail groups are not supported)`);
+}
+
+/** Throws a PruneError saying what is wrong; a sparsity that passes is in [0, 1). */
+export function validateSparsity(sparsity: number, label = 'sparsity'): void {
+  if (!(sparsity >= 0 && sparsity < 1)) {
+    throw new PruneError(`${label} must be in [0, 1), got ${sparsity}`);
   }
-  if (cols % m !== 0) {
-    throw new PruneError(`${name}: M = ${m} must divide C_in = ${cols} (ragged tail groups are not supported)`);
-  }
+}
+
+/** Throws a PruneError with patternProblems' first sentence; a pattern that passes can prune a rows x cols weight. */
+export function validatePattern(pattern: SparsityPattern, rows: number, cols: number): void {
+  const problems = patternProblems(pattern, [{ rows, cols }]);
+  if (problems.length > 0) throw new PruneError(problems[0]);
 }

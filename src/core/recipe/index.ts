@@ -1,7 +1,25 @@
-// Pruning recipes: the typed, serialisable description of a pruning run. See docs/calibration.md.
+// Recipes: the versioned, staged, serialisable description of a compression run. See docs/recipe.md.
 export * from './types.ts';
-export { DEFAULT_RECIPE, defaultRecipe, needsCalibration, structuredSparsity } from './defaults.ts';
-export { parseRecipe, RecipeError } from './parse.ts';
-export { validateRecipe } from './validate.ts';
-export { layerLabel, prunableLayers } from './layers.ts';
-export { describeRecipe, describeRecipePattern } from './describe.ts';
+export { DEFAULT_RECIPE, defaultRecipe } from './defaults.ts';
+export { parseRecipe, parseRecipeText, readStage, RecipeError } from './parse.ts';
+export { validateRecipe, needsCalibration, neededStatistics, stageNeeds } from './validate.ts';
+export { calibrationProblems } from './calibration.ts';
+export { layerLabel, prunableLayers, type LayerSelection } from './layers.ts';
+export { describeRecipe } from './describe.ts';
+export { registerStageKind, stageKind, stageKindNames, stageKindOf, type StageCheck, type StageKind, type StageNeeds, type StageProblem, type Statistic } from './stage.ts';
+export { describeValue, FieldReader, RecipeProblems, type JsonObject } from './reader.ts';
+export {
+  ALLOCATION_KINDS,
+  MAGNITUDE_SCOPES,
+  defaultPruneStage,
+  describePruneStage,
+  isPruneStage,
+  pruneStageKind,
+  targetSparsity,
+  type AllocationKind,
+  type AllocationRecipe,
+  type MagnitudeScope,
+  type PruneStage,
+  type SparseGptOptions,
+} from './stages/prune.ts';
+export { modelMismatch } from './model.ts';

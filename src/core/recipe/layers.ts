@@ -1,14 +1,20 @@
-// Which linear layers a recipe prunes. Embeddings always stay dense (a patch or token embedding
+// Which linear layers a stage changes. Embeddings always stay dense (a patch or token embedding
 // expressed as a MatMul has role 'embed'); the output head stays dense unless includeHead, as in
 // the Wanda and SparseGPT reference code, which prune only the transformer blocks' linears.
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
-import type { PruneRecipe } from './types.ts';
 
-export function prunableLayers(analysis: ModelAnalysis, recipe: Pick<PruneRecipe, 'layers'>): LinearLayer[] {
-  const skip = new Set(recipe.layers.skip);
+export interface LayerSelection {
+  /** Include the output head too (embeddings always stay dense). */
+  includeHead: boolean;
+  /** Layer ids or names to leave alone. */
+  skip: string[];
+}
+
+export function prunableLayers(analysis: ModelAnalysis, stage: { layers: LayerSelection }): LinearLayer[] {
+  const skip = new Set(stage.layers.skip);
   return analysis.linears.filter((layer) => {
     if (layer.role === 'embed') return false;
-    if (layer.role === 'head' && !recipe.layers.includeHead) return false;
+    if (layer.role === 'head' && !stage.layers.includeHead) return false;
     return !skip.has(layer.id) && !skip.has(layer.name);
   });
 }

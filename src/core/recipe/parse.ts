@@ -1,149 +1,109 @@
-// parseRecipe: JSON (a file, a URL parameter, a worker message) → a complete PruneRecipe.
-// Missing fields take the defaults; unknown fields and wrong types are errors that name the
-// field, all of them at once. Values that are well-typed but impossible (sparsity 1, 4:4, a
-// pattern that does not fit the model) are validateRecipe's business.
-import { defaultRecipe, structuredSparsity } from './defaults.ts';
-import {
-  ALLOCATION_KINDS,
-  CALIBRATION_MODES,
-  MAGNITUDE_SCOPES,
-  PRUNE_METHODS,
-  type PruneRecipe,
-  type RecipePattern,
-} from './types.ts';
+// parseRecipe: JSON (a file, a URL parameter, a worker message) → a complete Recipe (version 2).
+// Version-1 documents (one flat pruning recipe; no `version`, or `version: 1`) migrate on the way
+// in (migrate.ts). Missing fields take the defaults; unknown fields, wrong types and an unknown
+// version are errors that name the field's path, all of them at once. Values that are well-typed
+// but impossible on a model (4:4, a pattern that does not fit) are validateRecipe's business.
+import { readCalibration } from './calibration.ts';
+import { defaultRecipe } from './defaults.ts';
+import { readV1 } from './migrate.ts';
+import { describeValue, fieldPath, FieldReader, isJsonObject, quoted, RecipeProblems } from './reader.ts';
+import { stageKind, stageKindNames } from './stage.ts';
+import './stages/index.ts';
+import { RECIPE_VERSION, type ModelRef, type Recipe, type StageSpec } from './types.ts';
+
+const MAX_PROBLEMS_SHOWN = 12;
 
 export class RecipeError extends Error {
   override name = 'RecipeError';
   constructor(readonly problems: string[]) {
-    super(`invalid recipe:\n  - ${problems.join('\n  - ')}`);
+    const [first, ...rest] = problems;
+    const shown = rest.slice(0, MAX_PROBLEMS_SHOWN - 1);
+    const more = rest.length > shown.length ? [`and ${rest.length - shown.length} more`] : [];
+    super(`invalid recipe: ${first ?? 'no problem given'}${[...shown, ...more].map((p) => `\n  - ${p}`).join('')}`);
   }
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-class Reader {
-  readonly problems: string[] = [];
-
-  object(value: unknown, path: string, keys: readonly string[]): Json | undefined {
-    if (value === undefined) return undefined;
-    if (!isObject(value)) {
-      this.problems.push(`${path} must be an object, got ${JSON.stringify(value)}`);
-      return undefined;
-    }
-    for (const key of Object.keys(value)) {
-      if (!keys.includes(key)) this.problems.push(`${path}.${key} is not a recipe field (known: ${keys.join(', ')})`);
-    }
-    return value;
-  }
-
-  number(obj: Json | undefined, key: string, path: string, fallback: number): number {
-    const value = obj?.[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      this.problems.push(`${path}.${key} must be a finite number, got ${JSON.stringify(value)}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  boolean(obj: Json | undefined, key: string, path: string, fallback: boolean): boolean {
-    const value = obj?.[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') {
-      this.problems.push(`${path}.${key} must be true or false, got ${JSON.stringify(value)}`);
-      return fallback;
-    }
-    return value;
-  }
-
-  choice<T extends string>(obj: Json | undefined, key: string, path: string, options: readonly T[], fallback: T): T {
-    const value = obj?.[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'string' || !options.includes(value as T)) {
-      this.problems.push(`${path}.${key} must be one of ${options.map((o) => `"${o}"`).join(', ')}, got ${JSON.stringify(value)}`);
-      return fallback;
-    }
-    return value as T;
-  }
-
-  strings(obj: Json | undefined, key: string, path: string): string[] {
-    const value = obj?.[key];
-    if (value === undefined) return [];
-    if (!Array.isArray(value) || !value.every((s) => typeof s === 'string')) {
-      this.problems.push(`${path}.${key} must be an array of strings`);
-      return [];
-    }
-    return value as string[];
-  }
+function readModelRef(fields: FieldReader | undefined): ModelRef | undefined {
+  if (fields === undefined) return undefined;
+  const id = fields.string('id');
+  const sha256 = fields.string('sha256');
+  if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) fields.problem('sha256', `must be 64 lower-case hex digits, got ${describeValue(sha256)}`);
+  fields.finish();
+  return { ...(id === undefined ? {} : { id }), ...(sha256 === undefined ? {} : { sha256 }) };
 }
 
-/**
- * A pattern as an object ({kind: 'nm', n: 2, m: 4}) or text: "unstructured", "2:4" (N kept of M),
- * "64:2:8" (V:N:M).
- */
-function readPattern(reader: Reader, value: unknown): RecipePattern {
-  if (value === undefined) return { kind: 'unstructured' };
-  if (typeof value === 'string') {
-    if (value === 'unstructured') return { kind: 'unstructured' };
-    const parts = value.split(':').map(Number);
-    if (parts.every(Number.isFinite) && parts.length === 2) return { kind: 'nm', n: parts[0], m: parts[1] };
-    if (parts.every(Number.isFinite) && parts.length === 3) return { kind: 'vnm', v: parts[0], n: parts[1] as 2, m: parts[2] };
-    reader.problems.push(`pattern "${value}" is not "unstructured", "N:M" or "V:N:M"`);
-    return { kind: 'unstructured' };
+/** One element of `stages`: its kind's parser reads the rest. */
+export function readStage(value: unknown, path: string, problems: RecipeProblems): StageSpec | undefined {
+  const fields = FieldReader.of(value, path, problems);
+  if (fields === undefined) {
+    if (value === undefined) problems.add(path, 'must be an object, got undefined');
+    return undefined;
   }
-  const kinds = ['unstructured', 'nm', 'vnm'] as const;
-  const obj = reader.object(value, 'pattern', ['kind', 'n', 'm', 'v']);
-  const kind = reader.choice(obj, 'kind', 'pattern', kinds, 'unstructured');
-  if (obj && obj.kind === undefined) reader.problems.push('pattern.kind is required ("unstructured", "nm" or "vnm")');
-  if (kind === 'unstructured') return { kind };
-  const n = reader.number(obj, 'n', 'pattern', kind === 'vnm' ? 2 : NaN);
-  const m = reader.number(obj, 'm', 'pattern', NaN);
-  if (Number.isNaN(m) || Number.isNaN(n)) reader.problems.push(`pattern ${kind} needs numbers n and m`);
-  if (kind === 'nm') return { kind, n, m };
-  return { kind, v: reader.number(obj, 'v', 'pattern', NaN), n: n as 2, m };
+  const kind = fields.raw('kind');
+  if (typeof kind !== 'string') {
+    fields.problem('kind', `required: one of ${stageKindNames().map((k) => `"${k}"`).join(', ')}, got ${describeValue(kind)}`);
+    return undefined;
+  }
+  const definition = stageKind(kind);
+  if (definition === undefined) {
+    fields.problem('kind', `unknown stage kind ${quoted(kind)} (known: ${stageKindNames().join(', ')})`);
+    return undefined;
+  }
+  const stage = definition.parse(fields);
+  fields.finish();
+  return stage;
 }
 
-export function parseRecipe(json: unknown): PruneRecipe {
-  const reader = new Reader();
-  const defaults = defaultRecipe();
-  const top = reader.object(json ?? {}, 'recipe', [
-    'version', 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation', 'calibration', 'sparseGpt', 'layers',
-  ]);
-  if (top === undefined) throw new RecipeError(reader.problems);
-  if (top.version !== undefined && top.version !== 1) reader.problems.push(`recipe.version ${JSON.stringify(top.version)} is not supported (this lab reads version 1)`);
-  const pattern = readPattern(reader, top.pattern);
-  const impliedSparsity = structuredSparsity(pattern);
-  const allocation = reader.object(top.allocation, 'allocation', ['kind', 'tokenSelection']);
-  const calibration = reader.object(top.calibration, 'calibration', ['samples', 'seed', 'mode', 'batchSize', 'outputSample']);
-  const sparseGpt = reader.object(top.sparseGpt, 'sparseGpt', ['blockSize', 'percDamp']);
-  const layers = reader.object(top.layers, 'layers', ['includeHead', 'skip']);
-  const recipe: PruneRecipe = {
-    version: 1,
-    method: reader.choice(top, 'method', 'recipe', PRUNE_METHODS, defaults.method),
-    magnitudeScope: reader.choice(top, 'magnitudeScope', 'recipe', MAGNITUDE_SCOPES, defaults.magnitudeScope),
-    pattern,
-    sparsity: reader.number(top, 'sparsity', 'recipe', impliedSparsity ?? defaults.sparsity),
-    allocation: {
-      kind: reader.choice(allocation, 'kind', 'allocation', ALLOCATION_KINDS, defaults.allocation.kind),
-      tokenSelection: reader.boolean(allocation, 'tokenSelection', 'allocation', defaults.allocation.tokenSelection),
-    },
-    calibration: {
-      samples: reader.number(calibration, 'samples', 'calibration', defaults.calibration.samples),
-      seed: reader.number(calibration, 'seed', 'calibration', defaults.calibration.seed),
-      mode: reader.choice(calibration, 'mode', 'calibration', CALIBRATION_MODES, defaults.calibration.mode),
-      batchSize: reader.number(calibration, 'batchSize', 'calibration', defaults.calibration.batchSize),
-      outputSample: reader.number(calibration, 'outputSample', 'calibration', defaults.calibration.outputSample),
-    },
-    sparseGpt: {
-      blockSize: reader.number(sparseGpt, 'blockSize', 'sparseGpt', defaults.sparseGpt.blockSize),
-      percDamp: reader.number(sparseGpt, 'percDamp', 'sparseGpt', defaults.sparseGpt.percDamp),
-    },
-    layers: {
-      includeHead: reader.boolean(layers, 'includeHead', 'layers', defaults.layers.includeHead),
-      skip: reader.strings(layers, 'skip', 'layers'),
-    },
-  };
-  if (reader.problems.length > 0) throw new RecipeError(reader.problems);
+function readV2(top: FieldReader): Recipe {
+  top.raw('version');
+  const model = readModelRef(top.object('model'));
+  const seed = top.number('seed', defaultRecipe().seed);
+  const calibrationFields = top.object('calibration');
+  const calibration = readCalibration(calibrationFields);
+  calibrationFields?.finish();
+  const raw = top.raw('stages');
+  const stages: StageSpec[] = [];
+  if (raw === undefined) top.problem('stages', 'required: a list of stages, e.g. [{"kind": "prune", "method": "wanda"}]');
+  else if (!Array.isArray(raw)) top.problem('stages', `must be an array of stages, got ${describeValue(raw)}`);
+  else if (raw.length === 0) top.problem('stages', 'must hold at least one stage');
+  else {
+    raw.forEach((value, i) => {
+      const stage = readStage(value, fieldPath('stages', i), top.problems);
+      if (stage) stages.push(stage);
+    });
+  }
+  top.finish();
+  return { version: RECIPE_VERSION, ...(model ? { model } : {}), seed, calibration, stages };
+}
+
+/** The version a document declares, or an error naming it. */
+function versionOf(json: Record<string, unknown>, problems: RecipeProblems): 1 | 2 | undefined {
+  const version = json.version;
+  if (version === undefined) return json.stages === undefined ? 1 : 2;
+  if (version === 1 || version === 2) return version;
+  problems.add('version', `${describeValue(version)} is not supported (this lab reads versions 1 and 2)`);
+  return undefined;
+}
+
+export function parseRecipe(json: unknown): Recipe {
+  const problems = new RecipeProblems();
+  if (!isJsonObject(json)) throw new RecipeError([`a recipe must be a JSON object, got ${describeValue(json)}`]);
+  const version = versionOf(json, problems);
+  if (version === undefined) throw new RecipeError(problems.list);
+  const top = new FieldReader(json, '', problems);
+  const recipe = version === 1 ? readV1(top) : readV2(top);
+  if (problems.list.length > 0) throw new RecipeError(problems.list);
   return recipe;
+}
+
+/** JSON text → Recipe; a syntax error is a RecipeError too (one line, no file contents quoted). */
+export function parseRecipeText(text: string): Recipe {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const where = /at position \d+(?: \(line \d+ column \d+\))?/.exec((e as Error).message)?.[0];
+    throw new RecipeError([`not valid JSON${where ? ` (${where})` : ''}`]);
+  }
+  return parseRecipe(json);
 }

@@ -1,42 +1,23 @@
-// A pruning recipe: every choice that decides the pruned weights, as plain serialisable data
-// (JSON in the CLI, the URL and worker messages). Same recipe + same model + same calibration
-// set → bit-identical weights. Defaults are in defaults.ts and docs/calibration.md.
+// A recipe: one versioned document that says everything that decides the compressed weights, as
+// plain serialisable data (JSON in the CLI, the URL and worker messages). Same recipe + same model
+// + same calibration set → bit-identical weights. See docs/recipe.md.
+//
+//   { version: 2, model?: { id?, sha256? }, seed, calibration: {...}, stages: [{ kind: 'prune', ... }] }
+//
+// The pipeline runs the stages in order on a working copy of the model; calibration collects what
+// all of them need once per pass. Each stage kind (stage.ts) parses and validates its own fields.
 
-export type PruneMethod = 'magnitude' | 'wanda' | 'sparsegpt';
-export const PRUNE_METHODS: readonly PruneMethod[] = ['magnitude', 'wanda', 'sparsegpt'];
-
-/** Magnitude's comparison group: each layer (wanda's prune_magnitude), each output row, or all prunable layers together. */
-export type MagnitudeScope = 'layer' | 'row' | 'global';
-export const MAGNITUDE_SCOPES: readonly MagnitudeScope[] = ['layer', 'row', 'global'];
-
-/**
- * Which weights may survive. N is the number KEPT per group of M consecutive input columns
- * (the Wanda/SparseGPT code's `prune_n` is the number pruned). V:N:M is VENOM's format with N = 2.
- */
-export type RecipePattern =
-  | { kind: 'unstructured' }
-  | { kind: 'nm'; n: number; m: number }
-  | { kind: 'vnm'; v: number; n: 2; m: number };
-
-export type AllocationKind = 'uniform' | 'owl' | 'tamp' | 'sensitivity';
-export const ALLOCATION_KINDS: readonly AllocationKind[] = ['uniform', 'owl', 'tamp', 'sensitivity'];
-
-export interface AllocationRecipe {
-  kind: AllocationKind;
-  /** TAMP's AMIA: Wanda's ‖X_j‖ over attention-selected tokens (allocation 'tamp', method 'wanda'). */
-  tokenSelection: boolean;
-}
+export const RECIPE_VERSION = 2;
 
 export type CalibrationMode = 'sequential' | 'one-pass';
 export const CALIBRATION_MODES: readonly CalibrationMode[] = ['sequential', 'one-pass'];
 
 export interface CalibrationRecipe {
-  /** How many samples of calib.json, drawn with `seed`. */
+  /** How many samples of calib.json, drawn with the recipe's seed. */
   samples: number;
-  seed: number;
   /**
-   * 'sequential' (the reference code): block ℓ is calibrated on what the already-pruned blocks
-   * 0…ℓ−1 produce. 'one-pass': one pass over the dense model, then everything is pruned.
+   * 'sequential' (the reference code): block ℓ is calibrated on what the already-compressed
+   * blocks 0…ℓ−1 produce. 'one-pass': one pass over the dense model, then every stage runs.
    */
   mode: CalibrationMode;
   /** Samples per session run; the statistics do not depend on it. */
@@ -45,30 +26,24 @@ export interface CalibrationRecipe {
   outputSample: number;
 }
 
-export interface SparseGptRecipe {
-  blockSize: number;
-  percDamp: number;
+/** Which model the recipe was written for; checked when given. */
+export interface ModelRef {
+  /** The model card's id (model.json), e.g. "kjv-charlm". */
+  id?: string;
+  /** SHA-256 (hex) of the .onnx file. */
+  sha256?: string;
 }
 
-export interface LayerSelection {
-  /** Prune the output head too (embeddings always stay dense). */
-  includeHead: boolean;
-  /** Layer ids or names to leave dense. */
-  skip: string[];
+/** One step of a recipe; its kind's StageKind (stage.ts) defines the other fields. */
+export interface StageSpec {
+  readonly kind: string;
 }
 
-export interface PruneRecipe {
-  version: 1;
-  method: PruneMethod;
-  magnitudeScope: MagnitudeScope;
-  pattern: RecipePattern;
-  /**
-   * Target sparsity (fraction of weights pruned), mean over the pruned layers as the
-   * allocator defines it. For N:M and V:N:M it is the pattern's: 1 − N/M, 1 − 2/M.
-   */
-  sparsity: number;
-  allocation: AllocationRecipe;
+export interface Recipe {
+  version: typeof RECIPE_VERSION;
+  model?: ModelRef;
+  /** Seeds the calibration draw and every seeded reservoir. */
+  seed: number;
   calibration: CalibrationRecipe;
-  sparseGpt: SparseGptRecipe;
-  layers: LayerSelection;
+  stages: StageSpec[];
 }

@@ -3,6 +3,7 @@
 // what locuslab/wanda's prune_wanda gets from torch.sort(..., stable=True) and then pruning
 // indices[:, :k]. NaN ranks above +Inf (torch.sort puts NaN last), so a NaN score is pruned
 // last; -0 and +0 are equal.
+import type { SparsityPattern } from '../../prune/patterns.ts';
 
 /** Weights pruned per row at a sparsity: ⌊cols·s⌋, as Wanda's int(W.shape[1] * sparsity_ratio). */
 export function prunedPerRow(cols: number, sparsity: number): number {
@@ -19,5 +20,8 @@ export function comparePruneOrder(scoreA: number, indexA: number, scoreB: number
   return indexA - indexB;
 }
 
-/** Which weights a SparseGPT sweep prunes: a keep mask given up front (1 keep, 0 pruned), or N:M chosen as it goes. */
-export type PrunePattern = { kind: 'mask'; keepMask: Uint8Array } | { kind: 'nm'; keepN: number; groupM: number };
+/**
+ * Which weights a SparseGPT sweep prunes: a keep mask given up front (1 keep, 0 pruned), or the
+ * N:M sparsity pattern (src/core/prune/patterns.ts; N kept per group of M) chosen as it goes.
+ */
+export type PrunePattern = { kind: 'mask'; keepMask: Uint8Array } | Extract<SparsityPattern, { kind: 'nm' }>;

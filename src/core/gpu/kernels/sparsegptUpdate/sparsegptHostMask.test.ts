@@ -90,7 +90,7 @@ describeGpu('sparsegptUpdate with host-chosen masks', (gpu) => {
 
   test('refused: a host mask with N:M chosen in the kernel, a span over 128, a mask of the wrong size', async () => {
     const choose = () => new Uint8Array(1);
-    const nm = new SparseGptGpu(gpu(), { rows, cols, weights, hinvUpper, pattern: { kind: 'nm', keepN: 2, groupM: 4 } });
+    const nm = new SparseGptGpu(gpu(), { rows, cols, weights, hinvUpper, pattern: { kind: 'nm', n: 2, m: 4 } });
     await expect(nm.runBlock(0, 64, { span: 8, choose })).rejects.toThrow('exclude each other');
     nm.destroy();
     const session = new SparseGptGpu(gpu(), { rows, cols, weights, hinvUpper, pattern: { kind: 'mask', keepMask } });

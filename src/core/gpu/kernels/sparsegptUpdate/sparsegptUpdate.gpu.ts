@@ -106,14 +106,14 @@ export class SparseGptGpu {
     if (inputs.weights.length !== rows * cols) throw new Error(`sparsegpt: weights has ${inputs.weights.length} values, expected ${rows}×${cols}`);
     if (inputs.hinvUpper.length !== cols * cols) throw new Error(`sparsegpt: hinvUpper has ${inputs.hinvUpper.length} values, expected ${cols}×${cols}`);
     if (pattern.kind === 'mask' && pattern.keepMask.length !== rows * cols) throw new Error(`sparsegpt: keepMask has ${pattern.keepMask.length} values, expected ${rows}×${cols}`);
-    if (pattern.kind === 'nm') checkNmPattern(pattern.keepN, pattern.groupM, 'sparsegpt');
+    if (pattern.kind === 'nm') checkNmPattern(pattern.n, pattern.m, 'sparsegpt');
     const maxBinding = ctx.limits.maxStorageBufferBindingSize;
     for (const [what, bytes] of [['weights', rows * cols * 4], ['hinvUpper', cols * cols * 4]] as const) {
       if (bytes > maxBinding) throw new GpuError('limit', `sparsegpt: ${what} is ${bytes} bytes, over this device's maxStorageBufferBindingSize (${maxBinding})`);
     }
     this.rows = rows;
     this.cols = cols;
-    this.nm = pattern.kind === 'nm' ? { keepN: pattern.keepN, groupM: pattern.groupM } : { keepN: 0, groupM: 0 };
+    this.nm = pattern.kind === 'nm' ? { keepN: pattern.n, groupM: pattern.m } : { keepN: 0, groupM: 0 };
     const shape = `${rows}×${cols}`;
     this.weights = ctx.upload(`sparsegpt.weights(${shape})`, inputs.weights);
     const keep = pattern.kind === 'mask' ? Uint32Array.from(pattern.keepMask) : new Uint32Array(rows * cols).fill(1);

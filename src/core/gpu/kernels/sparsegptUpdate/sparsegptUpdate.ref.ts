@@ -37,7 +37,7 @@ export function createSparseGptStateRef(weights: Float32Array, hinvUpper: Float3
     weights: Float32Array.from(weights),
     hinvUpper,
     keepMask: pattern.kind === 'mask' ? Uint8Array.from(pattern.keepMask) : new Uint8Array(rows * cols).fill(1),
-    nm: pattern.kind === 'nm' ? { keepN: pattern.keepN, groupM: pattern.groupM } : null,
+    nm: pattern.kind === 'nm' ? { keepN: pattern.n, groupM: pattern.m } : null,
   };
 }
 

@@ -61,12 +61,12 @@ function separatedNmCase(rows: number, cols: number, blockSize: number, seed: nu
     hinvUpper[i * cols + i] = 1;
     for (let j = i + 1; j < cols; j++) hinvUpper[i * cols + j] = (u() - 0.5) * 0.002;
   }
-  return { name: `2:4 chosen inside the blocks, ${rows} × ${cols}, blocks of ${blockSize}`, rows, cols, blockSize, weights, hinvUpper, pattern: { kind: 'nm', keepN: 2, groupM: 4 } };
+  return { name: `2:4 chosen inside the blocks, ${rows} × ${cols}, blocks of ${blockSize}`, rows, cols, blockSize, weights, hinvUpper, pattern: { kind: 'nm', n: 2, m: 4 } };
 }
 
 export function fixtureCase(which: 'maskCase' | 'nm24Case'): SparseGptCase {
   const f = fixture;
-  const pattern: PrunePattern = which === 'maskCase' ? { kind: 'mask', keepMask: Uint8Array.from(f.maskCase.keepMask) } : { kind: 'nm', keepN: f.nm24Case.keepN, groupM: f.nm24Case.groupM };
+  const pattern: PrunePattern = which === 'maskCase' ? { kind: 'mask', keepMask: Uint8Array.from(f.maskCase.keepMask) } : { kind: 'nm', n: f.nm24Case.keepN, m: f.nm24Case.groupM };
   return { name: `PyTorch fixture, ${which === 'maskCase' ? 'given mask' : '2:4'}`, rows: f.rows, cols: f.cols, blockSize: f.blockSize, weights: Float32Array.from(f.weights), hinvUpper: Float32Array.from(f.hinvUpper), pattern };
 }
 

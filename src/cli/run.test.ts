@@ -1,0 +1,78 @@
+// `lab run <recipe.json> <model> -o out.onnx`: the same recipe on the same model writes the same
+// bytes on every run (the CPU path is deterministic), through `run`, its alias `prune --recipe`
+// and the version-1 form of the recipe alike; broken recipes exit non-zero with one short
+// message that names the field, never a stack trace.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, test } from 'vitest';
+
+const exec = promisify(execFile);
+const scratch = mkdtempSync(join(tmpdir(), 'lab-run-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const failed = e as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+function file(name: string, content: string): string {
+  const path = join(scratch, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+const vit = 'public/models/digits-vit';
+
+describe('lab run', () => {
+  test('the same recipe on the same model writes byte-identical files: twice, via prune --recipe, and from its version-1 form', async () => {
+    const recipe = JSON.parse(readFileSync('recipes/wanda-50.json', 'utf8'));
+    recipe.calibration.samples = 8;
+    const v2 = file('wanda.json', JSON.stringify(recipe));
+    const v1 = file('wanda-v1.json', JSON.stringify({ method: 'wanda', pattern: 'unstructured', sparsity: 0.5, calibration: { samples: 8, seed: 0, mode: 'sequential' } }));
+    const runs = [
+      ['run', v2, vit, '-o', join(scratch, 'a.onnx'), '--json'],
+      ['run', v2, vit, '-o', join(scratch, 'b.onnx'), '--json'],
+      ['prune', '--recipe', v2, vit, '-o', join(scratch, 'c.onnx'), '--json'],
+      ['run', v1, vit, '-o', join(scratch, 'd.onnx'), '--json'],
+    ];
+    const results = [];
+    for (const args of runs) results.push(await lab(...args));
+    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' });
+    const [a, ...others] = ['a', 'b', 'c', 'd'].map((name) => readFileSync(join(scratch, `${name}.onnx`)));
+    for (const other of others) expect(other.equals(a)).toBe(true);
+    const report = JSON.parse(results[0].stdout).report;
+    expect(report.recipe).toMatchObject({ version: 2, stages: [{ kind: 'prune', method: 'wanda' }] });
+    expect(report.totals.achievedSparsityPruned).toBeCloseTo(0.5, 3);
+    expect(report.backends.hessian).toEqual({ requested: 'cpu', ran: 'cpu' });
+  }, 120_000);
+
+  test('broken recipes: non-zero exit, a short message naming the field, no stack trace', async () => {
+    let deep = '1';
+    for (let i = 0; i < 100_000; i++) deep = `{"a":${deep}}`;
+    const cases: [string, string | RegExp][] = [
+      [file('bogus.json', JSON.stringify({ version: 2, stages: [{ kind: 'prune', bogusField: 1 }] })), /^error: invalid recipe: stages\[0\]\.bogusField: unknown field/],
+      [file('version.json', JSON.stringify({ version: 3, stages: [] })), /^error: invalid recipe: version: 3 is not supported/],
+      [file('type.json', JSON.stringify({ version: 2, stages: [{ kind: 'prune', sparsity: '50%' }] })), /^error: invalid recipe: stages\[0\]\.sparsity: must be a finite number, got a string \("50%"\)/],
+      [file('deep.json', `{"version": 2, "stages": [{"kind": "prune", "allocation": ${deep}}]}`), /^error: invalid recipe: stages\[0\]\.allocation\.a: unknown field/],
+      [file('syntax.json', '{"version": 2, "stages": ['), /^error: invalid recipe: not valid JSON/],
+      [file('other-model.json', JSON.stringify({ version: 2, model: { id: 'kjv-charlm' }, stages: [{ kind: 'prune', method: 'magnitude' }] })), /^error: invalid recipe: model\.id: the recipe is for "kjv-charlm", not "digits-vit"/],
+      [join(scratch, 'missing.json'), /^error: .*missing\.json: cannot read the recipe \(ENOENT\)/],
+      ['/dev/zero', /^error: \/dev\/zero: not a regular file/],
+    ];
+    const results = await Promise.all(cases.map(([recipe]) => lab('run', recipe, vit, '-o', join(scratch, 'never.onnx'))));
+    results.forEach((result, i) => {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(cases[i][1]);
+      expect(result.stderr.length).toBeLessThan(500);
+      expect(result.stderr).not.toMatch(/\n\s+at |Maximum call stack/);
+    });
+  }, 120_000);
+});

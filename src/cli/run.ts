@@ -1,0 +1,143 @@
+// `npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--json]` (and its alias
+// `prune --recipe`): any staged recipe through the same compressModel as the browser (calibration
+// on ORT's wasm backend, one thread), so the same recipe gives the same weight hash in both, and
+// the same bytes on every run.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { compressModel, isPruneStageReport, sha256Hex, type CompressReport } from '../core/compress';
+import { parseDataset, type Dataset } from '../core/eval/datasets';
+import type { BackendPreference } from '../core/eval/runner';
+import { describeBackendUse, type Progress } from '../core/job';
+import { analyzeModel } from '../core/model';
+import { checkModelPayloads } from '../core/onnx';
+import { modelMismatch, parseRecipeText, RecipeError, type Recipe } from '../core/recipe';
+import { createRunner } from '../runtime/ort';
+import { readJsonFile } from './files';
+import { loadModelFromDisk, modelFolder } from './loadModelDir';
+
+export interface RunCommandOptions {
+  recipePath: string;
+  outputPath: string;
+  calibPath?: string;
+  backend: BackendPreference;
+  json: boolean;
+}
+
+const MAX_RECIPE_BYTES = 1 << 20;
+
+/** The recipe file, parsed and migrated; its problems name the file and the field. */
+export function readRecipeFile(path: string): Recipe {
+  let text: string;
+  try {
+    // Not a device or a folder (/dev/zero never ends), and not larger than any recipe could be.
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new Error(`${path}: not a regular file`);
+    if (stat.size > MAX_RECIPE_BYTES) throw new Error(`${path}: ${stat.size} bytes; a recipe is at most ${MAX_RECIPE_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code === undefined ? e : new Error(`${path}: cannot read the recipe (${code})`);
+  }
+  try {
+    return parseRecipeText(text);
+  } catch (e) {
+    if (e instanceof RecipeError) throw new RecipeError(e.problems.map((p, i) => (i === 0 ? `${p} (in ${path})` : p)));
+    throw e;
+  }
+}
+
+/** --calib, else the card's files.calib beside the model (parseModelCard kept it inside the folder). */
+function calibrationSet(target: string, calibPath: string | undefined, cardCalib: string | undefined): { path?: string; dataset?: Dataset } {
+  const path = calibPath ? resolve(calibPath) : cardCalib ? join(modelFolder(target), cardCalib) : undefined;
+  if (path === undefined) return {};
+  return { path, dataset: parseDataset(readJsonFile(path, 'a calibration set'), path) };
+}
+
+function progressLine(p: Progress): string | undefined {
+  if (p.done !== p.total) return undefined;
+  if (p.phase === 'calibrate') return `  calibrated ${p.label} (${p.total} samples)`;
+  if (p.phase === 'allocate') return `  ${p.label} measured (${p.total} prunings)`;
+  if (p.phase === 'report') return undefined;
+  return `  ${p.phase}: ${p.label} (${p.total} layers)`;
+}
+
+const percent = (v: number) => `${(v * 100).toFixed(2)}%`;
+
+function printLayers(report: CompressReport): void {
+  const header = ['block', 'layer', 'role', 'pattern', 'target', 'achieved', 'rel. error', 'ms', 'ran on', 'check'];
+  const rows = report.layers.map((l) => [
+    l.block === null ? '-' : String(l.block),
+    l.name,
+    l.role,
+    l.pattern,
+    percent(l.targetSparsity),
+    percent(l.achievedSparsity),
+    l.relativeError === null ? '-' : l.relativeError.toFixed(4),
+    l.ms.toFixed(1),
+    describeBackendUse(l.backend),
+    l.patternCheck.ok ? 'ok' : `FAIL: ${l.patternCheck.violations[0]}`,
+  ]);
+  const left = new Set([1, 2, 3, 8, 9]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  rows.forEach((r) => console.log(line(r)));
+}
+
+function printReport(report: CompressReport, outputPath: string): void {
+  console.log(`\n${report.summary}`);
+  if (report.layers.length > 0) printLayers(report);
+  const t = report.totals;
+  console.log('');
+  for (const stage of report.stages) {
+    console.log(`stage ${stage.index}         ${stage.kind}: ${stage.summary} (${(stage.ms / 1000).toFixed(2)} s)`);
+    if (isPruneStageReport(stage)) console.log(`  allocation    ${stage.allocation.kind}: ${stage.allocation.meanKind} mean ${stage.allocation.mean.toFixed(6)} (target ${stage.allocation.target})`);
+  }
+  console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);
+  console.log(`file            ${t.denseFileBytes.toLocaleString('en')} bytes written (dense storage, measured)`);
+  console.log(`sparse estimate ${t.estimatedSparseFileBytes.toLocaleString('en')} bytes (ESTIMATED: the pruned weights in a sparse encoding; no such file is written)`);
+  if (report.calibration) {
+    const hessians = report.backends.hessian ? `, statistics on ${describeBackendUse(report.backends.hessian)}` : '';
+    console.log(`calibration     ${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${report.calibration.passes} session(s) on ${report.backends.calibrationInference ?? 'wasm'}${hessians}, ${(report.calibration.ms / 1000).toFixed(2)} s`);
+  }
+  console.log(`time            ${(report.timings.totalMs / 1000).toFixed(2)} s total, ${(report.timings.stagesMs / 1000).toFixed(2)} s in stages`);
+  for (const note of report.notes) console.log(`note            ${note}`);
+  console.log(`weights SHA-256 ${report.weightsSha256}`);
+  console.log(`file SHA-256    ${report.fileSha256}`);
+  console.log(`wrote           ${outputPath}`);
+}
+
+export async function runCommand(target: string, options: RunCommandOptions): Promise<void> {
+  const recipe = readRecipeFile(resolve(options.recipePath));
+  const onDisk = loadModelFromDisk(target);
+  if (recipe.model) {
+    const mismatch = modelMismatch(recipe.model, { id: onDisk.card?.id, sha256: recipe.model.sha256 ? await sha256Hex(onDisk.bytes) : undefined });
+    if (mismatch) throw new RecipeError([mismatch]);
+  }
+  const calib = calibrationSet(target, options.calibPath, onDisk.card?.files.calib);
+  const model = onDisk.model;
+  // Compression rewrites some weights and copies the others: a tensor ONNX Runtime would refuse
+  // (raw_data shorter than its shape, say) is refused here, as `eval` refuses it.
+  try {
+    checkModelPayloads(model);
+  } catch (error) {
+    throw new Error(`${onDisk.onnxPath}: ${(error as Error).message}`);
+  }
+  const outcome = await compressModel({
+    model,
+    analysis: analyzeModel(model),
+    recipe,
+    calibSet: calib.dataset,
+    createRunner: async (bytes) => (await createRunner(bytes, { backend: options.backend, numThreads: 1 })).runner,
+    backends: { calibrationInference: `onnxruntime-web ${options.backend}, 1 thread`, hessian: { requested: 'cpu', ran: 'cpu' } },
+    onProgress: (p) => {
+      const line = options.json ? undefined : progressLine(p);
+      if (line) console.error(line);
+    },
+  });
+  const outputPath = resolve(options.outputPath);
+  writeFileSync(outputPath, outcome.bytes);
+  if (options.json) console.log(JSON.stringify({ file: outputPath, model: onDisk.onnxPath, calibration: calib.path ?? null, report: outcome.report }, null, 2));
+  else printReport(outcome.report, outputPath);
+}

@@ -1,0 +1,66 @@
+// Stage runners: how the pipeline applies a recipe stage of a given kind (the kind's fields,
+// checks and needs are src/core/recipe/stage.ts). The pipeline knows only this interface: it
+// starts every stage once with the dense statistics (planning: an allocation, a global
+// threshold), then walks the model step by step (a block, or all layers at once) and hands each
+// stage its layers of the step with the statistics calibration collected for that step.
+import type { CalibrationStats } from '../calibrate/collect.ts';
+import type { CancelSignal } from '../job/cancel.ts';
+import type { ProgressListener } from '../job/progress.ts';
+import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
+import type { Recipe, StageSpec } from '../recipe/types.ts';
+import type { PruneLayerFn } from './jobs.ts';
+import type { StageReport } from './report.ts';
+import type { WorkingModel } from './weights.ts';
+
+export interface StageContext {
+  recipe: Recipe;
+  /** Position in recipe.stages. */
+  index: number;
+  analysis: ModelAnalysis;
+  /** The model as the stages before this one (and earlier steps) left it. */
+  working: WorkingModel;
+  /** The layers this stage changes (its kind's layers()), in model order. */
+  layers: LinearLayer[];
+  /** Statistics of the dense model, when some stage asked for them. */
+  dense?: CalibrationStats;
+  /** Runs one per-layer job (a worker pool in the browser; the CPU path by default). */
+  pruneLayer: PruneLayerFn;
+  cancel?: CancelSignal;
+  onProgress: ProgressListener;
+  /** Sentences for the report. */
+  notes: string[];
+}
+
+/** One step of the walk, as one stage sees it. */
+export interface StageStep {
+  index: number;
+  count: number;
+  /** 'block 2', 'all layers', a layer's name. */
+  label: string;
+  /** This stage's layers in the step, in model order. */
+  layers: LinearLayer[];
+  /** What calibration collected on the step (the dense pass in one-pass mode); undefined when nothing was asked. */
+  stats?: CalibrationStats;
+}
+
+/** A started stage. */
+export interface StageRun {
+  apply(step: StageStep): Promise<void>;
+  /** The stage's report once every step ran. */
+  finish(): Promise<StageReport> | StageReport;
+}
+
+export interface StageRunner<S extends StageSpec = StageSpec> {
+  readonly kind: string;
+  start(stage: S, context: StageContext): Promise<StageRun>;
+}
+
+const runners = new Map<string, StageRunner>();
+
+export function registerStageRunner<S extends StageSpec>(runner: StageRunner<S>): void {
+  runners.set(runner.kind, runner as unknown as StageRunner);
+}
+
+export function stageRunner(kind: string): StageRunner | undefined {
+  return runners.get(kind);
+}

@@ -1,0 +1,5 @@
+// The built-in stage kinds, registered once on import (parse.ts and validate.ts import this).
+import { registerStageKind } from '../stage.ts';
+import { pruneStageKind } from './prune.ts';
+
+registerStageKind(pruneStageKind);

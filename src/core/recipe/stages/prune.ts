@@ -1,0 +1,252 @@
+// The prune stage: magnitude, Wanda or SparseGPT at a sparsity pattern, with a per-layer sparsity
+// allocator. Its fields, defaults (ALGORITHMS.md: SparseGPT blocksize 128, percdamp 0.01) and the
+// checks that make a prune stage impossible on a model. The pipeline side is
+// src/core/compress/pruneStage.ts.
+import type { LinearLayer, ModelAnalysis } from '../../model/types.ts';
+import { MAX_LAYER_SPARSITY } from '../../prune/allocation/redistribute.ts';
+import { SENSITIVITY_MAX_SPARSITY } from '../../prune/allocation/sensitivity.ts';
+import { PRUNE_METHODS, type PruneMethod } from '../../prune/methods.ts';
+import { describePattern, patternProblems, patternSparsity, VNM_KEPT_PER_ROW, type SparsityPattern } from '../../prune/patterns.ts';
+import { prunableLayers, type LayerSelection } from '../layers.ts';
+import { describeValue, FieldReader, isJsonObject } from '../reader.ts';
+import type { StageCheck, StageKind, StageNeeds, StageProblem, Statistic } from '../stage.ts';
+import type { StageSpec } from '../types.ts';
+
+/** Magnitude's comparison group: each layer (wanda's prune_magnitude), each output row, or all prunable layers together. */
+export type MagnitudeScope = 'layer' | 'row' | 'global';
+export const MAGNITUDE_SCOPES: readonly MagnitudeScope[] = ['layer', 'row', 'global'];
+
+export type AllocationKind = 'uniform' | 'owl' | 'tamp' | 'sensitivity';
+export const ALLOCATION_KINDS: readonly AllocationKind[] = ['uniform', 'owl', 'tamp', 'sensitivity'];
+
+export interface AllocationRecipe {
+  kind: AllocationKind;
+  /** TAMP's AMIA: Wanda's ‖X_j‖ over attention-selected tokens (allocation 'tamp', method 'wanda'). */
+  tokenSelection: boolean;
+}
+
+export interface SparseGptOptions {
+  blockSize: number;
+  percDamp: number;
+}
+
+export interface PruneStage extends StageSpec {
+  kind: 'prune';
+  method: PruneMethod;
+  magnitudeScope: MagnitudeScope;
+  /**
+   * Which weights may survive. For unstructured, `sparsity` is the target: the mean over the
+   * pruned layers as the allocator defines it. N:M and V:N:M prune 1 − N/M and 1 − 2/M.
+   */
+  pattern: SparsityPattern;
+  allocation: AllocationRecipe;
+  sparseGpt: SparseGptOptions;
+  layers: LayerSelection;
+}
+
+export const isPruneStage = (stage: StageSpec): stage is PruneStage => stage.kind === 'prune';
+
+export function defaultPruneStage(): PruneStage {
+  return {
+    kind: 'prune',
+    method: 'wanda',
+    magnitudeScope: 'layer',
+    pattern: { kind: 'unstructured', sparsity: 0.5 },
+    allocation: { kind: 'uniform', tokenSelection: false },
+    sparseGpt: { blockSize: 128, percDamp: 0.01 },
+    layers: { includeHead: false, skip: [] },
+  };
+}
+
+/** The stage's target sparsity: the pattern's. */
+export const targetSparsity = (stage: Pick<PruneStage, 'pattern'>): number => patternSparsity(stage.pattern);
+
+// ---- parse -----------------------------------------------------------------------------------
+
+/** "unstructured", "2:4" (N kept of M), "64:2:8" (V:N:M); undefined when the text is none of them. */
+function patternFromText(text: string, sparsity: number): SparsityPattern | undefined {
+  if (text === 'unstructured') return { kind: 'unstructured', sparsity };
+  const parts = text.split(':');
+  if (!parts.every((p) => /^\d+$/.test(p))) return undefined;
+  const [a, b, c] = parts.map(Number);
+  if (parts.length === 2) return { kind: 'nm', n: a, m: b };
+  if (parts.length === 3) return { kind: 'vnm', v: a, n: b as 2, m: c };
+  return undefined;
+}
+
+const PATTERN_KINDS = ['unstructured', 'nm', 'vnm'] as const;
+
+function patternFromObject(fields: FieldReader, sparsity: number): SparsityPattern {
+  if (!fields.has('kind')) fields.problem('kind', 'required ("unstructured", "nm" or "vnm")');
+  const kind = fields.choice('kind', PATTERN_KINDS, 'unstructured');
+  const required = (key: string) => {
+    if (!fields.has(key)) fields.problem(key, `required for a pattern of kind "${kind}"`);
+    return fields.number(key, NaN);
+  };
+  let pattern: SparsityPattern;
+  if (kind === 'unstructured') pattern = { kind, sparsity: fields.number('sparsity', sparsity) };
+  else if (kind === 'nm') pattern = { kind, n: required('n'), m: required('m') };
+  else pattern = { kind, v: required('v'), n: fields.number('n', VNM_KEPT_PER_ROW) as 2, m: required('m') };
+  fields.finish();
+  return pattern;
+}
+
+/** `pattern` (text or object) and the stage's `sparsity`, which only unstructured may set freely. */
+function readPattern(fields: FieldReader): SparsityPattern {
+  const sparsityGiven = fields.has('sparsity');
+  const sparsity = fields.number('sparsity', 0.5);
+  const raw = fields.raw('pattern');
+  let pattern: SparsityPattern = { kind: 'unstructured', sparsity };
+  if (typeof raw === 'string') {
+    const parsed = patternFromText(raw, sparsity);
+    if (parsed) pattern = parsed;
+    else fields.problem('pattern', `${describeValue(raw)} is not "unstructured", "N:M" or "V:N:M"`);
+  } else if (isJsonObject(raw)) {
+    pattern = patternFromObject(new FieldReader(raw, fields.pathOf('pattern'), fields.problems), sparsity);
+    if (pattern.kind === 'unstructured' && sparsityGiven && isJsonObject(raw) && raw.sparsity !== undefined && raw.sparsity !== sparsity) {
+      fields.problem('sparsity', `${sparsity} contradicts pattern.sparsity ${String(raw.sparsity)}; give one of them`);
+    }
+  } else if (raw !== undefined) {
+    fields.problem('pattern', `must be a string ("2:4") or an object ({"kind": "nm", "n": 2, "m": 4}), got ${describeValue(raw)}`);
+  }
+  if (pattern.kind !== 'unstructured' && sparsityGiven) {
+    const implied = patternSparsity(pattern);
+    if (Math.abs(sparsity - implied) > 1e-12) {
+      fields.problem('sparsity', `${sparsity} contradicts pattern ${describePattern(pattern)}, which prunes ${implied}; leave sparsity out or set it to ${implied}`);
+    }
+  }
+  return pattern;
+}
+
+function parsePruneStage(fields: FieldReader): PruneStage {
+  const defaults = defaultPruneStage();
+  const allocation = fields.object('allocation');
+  const sparseGpt = fields.object('sparseGpt');
+  const layers = fields.object('layers');
+  const stage: PruneStage = {
+    kind: 'prune',
+    method: fields.choice('method', PRUNE_METHODS, defaults.method),
+    magnitudeScope: fields.choice('magnitudeScope', MAGNITUDE_SCOPES, defaults.magnitudeScope),
+    pattern: readPattern(fields),
+    allocation: {
+      kind: allocation?.choice('kind', ALLOCATION_KINDS, defaults.allocation.kind) ?? defaults.allocation.kind,
+      tokenSelection: allocation?.boolean('tokenSelection', defaults.allocation.tokenSelection) ?? defaults.allocation.tokenSelection,
+    },
+    sparseGpt: {
+      blockSize: sparseGpt?.number('blockSize', defaults.sparseGpt.blockSize) ?? defaults.sparseGpt.blockSize,
+      percDamp: sparseGpt?.number('percDamp', defaults.sparseGpt.percDamp) ?? defaults.sparseGpt.percDamp,
+    },
+    layers: {
+      includeHead: layers?.boolean('includeHead', defaults.layers.includeHead) ?? defaults.layers.includeHead,
+      skip: layers?.strings('skip') ?? [],
+    },
+  };
+  for (const nested of [allocation, sparseGpt, layers]) nested?.finish();
+  return stage;
+}
+
+// ---- validate --------------------------------------------------------------------------------
+
+const LISTED_LAYERS = 4;
+const isPositiveInteger = (v: number) => Number.isInteger(v) && v > 0;
+const WRITABLE_DTYPES = new Set(['float32', 'float16']);
+
+/** "a, b, c and 5 more" */
+function listLayers(layers: readonly LinearLayer[], describe: (layer: LinearLayer) => string): string {
+  const shown = layers.slice(0, LISTED_LAYERS).map(describe).join('; ');
+  return layers.length > LISTED_LAYERS ? `${shown}; and ${layers.length - LISTED_LAYERS} more` : shown;
+}
+
+function patternChecks(stage: PruneStage, layers: readonly LinearLayer[]): StageProblem[] {
+  const { pattern } = stage;
+  const problems: StageProblem[] = patternProblems(pattern, layers.map((l) => ({ rows: l.outFeatures, cols: l.inFeatures, name: l.name }))).map((message) => ({ field: 'pattern', message }));
+  if (pattern.kind !== 'unstructured' && stage.method === 'sparsegpt' && isPositiveInteger(stage.sparseGpt.blockSize) && stage.sparseGpt.blockSize % pattern.m !== 0) {
+    problems.push({ field: 'sparseGpt.blockSize', message: `SparseGPT needs M = ${pattern.m} of pattern ${describePattern(pattern)} to divide its blockSize ${stage.sparseGpt.blockSize}` });
+  }
+  return problems;
+}
+
+function allocationChecks(stage: PruneStage, check: StageCheck): StageProblem[] {
+  const { allocation, pattern, method } = stage;
+  const { analysis } = check;
+  const sparsity = targetSparsity(stage);
+  const problems: StageProblem[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  const kind = allocation.kind;
+  if (kind === 'owl' && analysis.numBlocks === 0) problem('allocation.kind', 'owl works per transformer block, and this model has no blocks the analysis could find');
+  if (kind !== 'uniform' && pattern.kind === 'vnm') problem('allocation.kind', `${kind} needs per-layer sparsities, which V:N:M (fixed density 2/M) cannot express; use uniform`);
+  if (kind === 'sensitivity' && sparsity > SENSITIVITY_MAX_SPARSITY) problem('allocation.kind', `sensitivity caps layers at ${SENSITIVITY_MAX_SPARSITY}: target ${sparsity} is too high`);
+  else if (kind !== 'uniform' && sparsity > MAX_LAYER_SPARSITY) problem('allocation.kind', `${kind} caps layers at ${MAX_LAYER_SPARSITY}: target ${sparsity} is too high`);
+  if (kind === 'tamp' && check.recipe.calibration.outputSample < 2) problem('allocation.kind', 'tamp needs calibration.outputSample >= 2 output tokens per layer');
+  if (allocation.tokenSelection) {
+    if (kind !== 'tamp') problem('allocation.tokenSelection', `is TAMP's token selection: it needs allocation "tamp", not "${kind}"`);
+    if (method !== 'wanda') problem('allocation.tokenSelection', `changes Wanda's ‖X_j‖ only; method ${method} does not use it`);
+    if (analysis.attention.length === 0) problem('allocation.tokenSelection', 'needs attention probabilities, and this model has no attention site');
+  }
+  if (method === 'magnitude' && stage.magnitudeScope === 'global') {
+    if (pattern.kind !== 'unstructured') problem('magnitudeScope', 'global compares all layers at once: it needs the unstructured pattern');
+    if (kind !== 'uniform') problem('magnitudeScope', `global sets each layer's sparsity itself: allocation must be uniform, not ${kind}`);
+  }
+  return problems;
+}
+
+function layerChecks(stage: PruneStage, analysis: ModelAnalysis, layers: readonly LinearLayer[]): StageProblem[] {
+  if (analysis.linears.length === 0) return [{ message: 'the model has no linear layers (MatMul/Gemm by a 2-D weight) to prune' }];
+  const problems: StageProblem[] = [];
+  const known = new Set(analysis.linears.flatMap((layer) => [layer.id, layer.name]));
+  const unknown = stage.layers.skip.filter((name) => !known.has(name));
+  if (unknown.length > 0) problems.push({ field: 'layers.skip', message: `names no linear layer: ${unknown.slice(0, LISTED_LAYERS).map((n) => JSON.stringify(n.slice(0, 80))).join(', ')}${unknown.length > LISTED_LAYERS ? ` and ${unknown.length - LISTED_LAYERS} more` : ''}` });
+  if (layers.length === 0) problems.push({ field: 'layers', message: 'no layer is left to prune (embeddings and the head are excluded unless layers.includeHead; see layers.skip)' });
+  const quantised = layers.filter((layer) => layer.weightPath.includes('DequantizeLinear'));
+  if (quantised.length > 0) problems.push({ message: `quantised weights cannot be pruned in place: ${listLayers(quantised, (l) => l.name)}` });
+  const otherDtype = layers.filter((layer) => !WRITABLE_DTYPES.has(layer.weightDtype) && !layer.weightPath.includes('DequantizeLinear'));
+  if (otherDtype.length > 0) problems.push({ message: `only float32 and float16 weights can be pruned: ${listLayers(otherDtype, (l) => `${l.name} is ${l.weightDtype}`)}` });
+  return problems;
+}
+
+function validatePruneStage(stage: PruneStage, check: StageCheck): StageProblem[] {
+  const problems: StageProblem[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  // A stage built in code (the UI, a script) never went through the parser's checks.
+  if (!PRUNE_METHODS.includes(stage.method)) problem('method', `unknown method "${stage.method}" (known: ${PRUNE_METHODS.join(', ')})`);
+  if (!MAGNITUDE_SCOPES.includes(stage.magnitudeScope)) problem('magnitudeScope', `unknown scope "${stage.magnitudeScope}"`);
+  if (!ALLOCATION_KINDS.includes(stage.allocation.kind)) problem('allocation.kind', `unknown allocation "${stage.allocation.kind}"`);
+  if (stage.method === 'sparsegpt') {
+    if (!isPositiveInteger(stage.sparseGpt.blockSize)) problem('sparseGpt.blockSize', `must be a positive integer, got ${stage.sparseGpt.blockSize}`);
+    if (!(stage.sparseGpt.percDamp >= 0)) problem('sparseGpt.percDamp', `must be >= 0, got ${stage.sparseGpt.percDamp}`);
+  }
+  const layers = prunableLayers(check.analysis, stage);
+  problems.push(...layerChecks(stage, check.analysis, layers));
+  if (layers.length > 0) problems.push(...patternChecks(stage, layers));
+  problems.push(...allocationChecks(stage, check));
+  return problems;
+}
+
+// ---- needs and description -------------------------------------------------------------------
+
+function pruneNeeds(stage: PruneStage): StageNeeds {
+  // H is collected whenever anything is: the report's reconstruction error is measured on it.
+  const attention: Statistic[] = stage.allocation.tokenSelection ? ['attention'] : [];
+  const step: Statistic[] = stage.method === 'magnitude' ? [] : ['sqNorm', 'hessian', ...attention];
+  const allocation = stage.allocation.kind;
+  const dense: Statistic[] = allocation === 'uniform' ? [] : ['sqNorm', 'hessian', ...(allocation === 'tamp' ? (['outputs'] as const) : []), ...attention];
+  return { dense, step };
+}
+
+export function describePruneStage(stage: PruneStage): string {
+  const method = stage.method === 'magnitude' ? `magnitude (${stage.magnitudeScope})` : stage.method;
+  const pattern = stage.pattern.kind === 'unstructured' ? 'unstructured' : describePattern(stage.pattern);
+  const allocation = stage.allocation.kind + (stage.allocation.tokenSelection ? ' + token selection' : '');
+  return `${method}, ${pattern}, ${(targetSparsity(stage) * 100).toFixed(1)}% target, ${allocation} allocation`;
+}
+
+export const pruneStageKind: StageKind<PruneStage> = {
+  kind: 'prune',
+  defaults: defaultPruneStage,
+  parse: parsePruneStage,
+  validate: validatePruneStage,
+  layers: (stage, analysis) => prunableLayers(analysis, stage),
+  needs: pruneNeeds,
+  describe: describePruneStage,
+};
+
