@@ -108,13 +108,13 @@ describe('files are read only as what they should be', () => {
   });
 
   test.concurrent('a recipe that is not JSON is named, never quoted', async () => {
-    expectRefusal(await lab('prune', '--recipe', join(scratch, 'outside', 'secret'), BUNDLED, '-o', join(scratch, 'never.onnx')), /secret: not valid JSON at line 1, column 1 \(expected a pruning recipe\)/);
+    expectRefusal(await lab('prune', '--recipe', join(scratch, 'outside', 'secret'), BUNDLED, '-o', join(scratch, 'never.onnx')), /secret: not valid JSON at line 1, column 1 \(expected a recipe\)/);
   });
 
   test.concurrent('a recipe nested 100 000 levels deep is refused at its depth, not by a stack overflow', async () => {
     const deep = join(scratch, 'deep-recipe.json');
     writeFileSync(deep, `{"method": "magnitude", "pattern": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
-    expectRefusal(await lab('prune', '--recipe', deep, BUNDLED, '-o', join(scratch, 'never.onnx')), /deep-recipe\.json: JSON nested deeper than 100 levels at line 1, column 135 \(expected a pruning recipe\); refused/);
+    expectRefusal(await lab('prune', '--recipe', deep, BUNDLED, '-o', join(scratch, 'never.onnx')), /deep-recipe\.json: JSON nested deeper than 100 levels at line 1, column 135 \(expected a recipe\); refused/);
   });
 
   test.concurrent('a device is refused as not a regular file', async () => {

@@ -2,7 +2,7 @@
 // `prune --recipe`): any staged recipe through the same compressModel as the browser (calibration
 // on ORT's wasm backend, one thread), so the same recipe gives the same weight hash in both, and
 // the same bytes on every run.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compressModel, isPruneStageReport, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
@@ -10,7 +10,7 @@ import type { BackendPreference } from '../core/eval/runner';
 import { describeBackendUse, type Progress } from '../core/job';
 import { analyzeModel } from '../core/model';
 import { checkModelPayloads } from '../core/onnx';
-import { modelMismatch, parseRecipeText, RecipeError, type Recipe } from '../core/recipe';
+import { modelMismatch, parseRecipe, RecipeError, type Recipe } from '../core/recipe';
 import { createRunner } from '../runtime/ort';
 import { readJsonFile } from './files';
 import { loadModelFromDisk, modelFolder } from './loadModelDir';
@@ -23,23 +23,14 @@ export interface RunCommandOptions {
   json: boolean;
 }
 
-const MAX_RECIPE_BYTES = 1 << 20;
-
-/** The recipe file, parsed and migrated; its problems name the file and the field. */
+/**
+ * The recipe file, parsed and migrated. The file is read as every CLI input is (a regular file of
+ * bounded size and depth, never quoted: src/cli/files.ts); a wrong field names the file and the field.
+ */
 export function readRecipeFile(path: string): Recipe {
-  let text: string;
+  const json = readJsonFile(path, 'a recipe');
   try {
-    // Not a device or a folder (/dev/zero never ends), and not larger than any recipe could be.
-    const stat = statSync(path);
-    if (!stat.isFile()) throw new Error(`${path}: not a regular file`);
-    if (stat.size > MAX_RECIPE_BYTES) throw new Error(`${path}: ${stat.size} bytes; a recipe is at most ${MAX_RECIPE_BYTES} bytes`);
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw code === undefined ? e : new Error(`${path}: cannot read the recipe (${code})`);
-  }
-  try {
-    return parseRecipeText(text);
+    return parseRecipe(json);
   } catch (e) {
     if (e instanceof RecipeError) throw new RecipeError(e.problems.map((p, i) => (i === 0 ? `${p} (in ${path})` : p)));
     throw e;
