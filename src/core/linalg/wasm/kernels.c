@@ -1,0 +1,316 @@
+// The lab's CPU linear algebra as WebAssembly SIMD (wasm32 + simd128), one thread.
+// Built by scripts/build-wasm.mjs (`npm run build:wasm`) with Debian's clang-14 + wasm-ld; the
+// bytes ship base64-encoded in ../kernelsWasm.ts. The TypeScript side (../wasmKernels.ts) owns
+// the memory layout: every pointer below is a byte offset into the module's exported memory.
+//
+// Arithmetic rules (docs/cpu-linalg.md):
+// - No fused multiply-add anywhere (plain simd128 has none; relaxed-simd's is not deterministic
+//   across machines), so every product and every sum is rounded as in JS with Math.fround, and
+//   results do not depend on the machine.
+// - Vectors run along the output's columns, never along a sum, so each output element is summed
+//   in ascending k order from +0, as the plain reference loops (*.ref.ts) do: the float32 kernels
+//   are bit-identical to them.
+// - No NaN/Inf special cases: IEEE rules apply. The callers reject non-finite input first.
+#include <wasm_simd128.h>
+
+typedef float f32;
+typedef double f64;
+
+// clang may turn loops into calls to these; there is no libc.
+void *memset(void *dst, int value, unsigned long n) {
+  unsigned char *d = dst;
+  while (n--) *d++ = (unsigned char)value;
+  return dst;
+}
+void *memcpy(void *dst, const void *src, unsigned long n) {
+  unsigned char *d = dst;
+  const unsigned char *s = src;
+  while (n--) *d++ = *s++;
+  return dst;
+}
+
+#define EXPORT(name) __attribute__((export_name(#name))) name
+
+// ---- float32 GEMM: C[i, j] -= Σ_k A[i, k] B[k, j], the sum taken first (k ascending) --------
+// Register tile: 4 rows × 16 columns (16 accumulators of 4 lanes); B's 16-column panel stays in
+// L1 while the rows stream past. `kEnd(j0)` lets a triangular B skip its zero rows.
+
+static inline void tile4x16(int rows, int k0, int k1, const f32 *a, int lda, const f32 *b, int ldb, v128_t acc[4][4]) {
+  for (int r = 0; r < 4; r++)
+    for (int v = 0; v < 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
+  for (int k = k0; k < k1; k++) {
+    const f32 *bk = b + (long)k * ldb;
+    v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4), b2 = wasm_v128_load(bk + 8), b3 = wasm_v128_load(bk + 12);
+    for (int r = 0; r < rows; r++) {
+      v128_t ar = wasm_f32x4_splat(a[(long)r * lda + k]);
+      acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(ar, b0));
+      acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(ar, b1));
+      acc[r][2] = wasm_f32x4_add(acc[r][2], wasm_f32x4_mul(ar, b2));
+      acc[r][3] = wasm_f32x4_add(acc[r][3], wasm_f32x4_mul(ar, b3));
+    }
+  }
+}
+
+static inline void tile4x16_full(int k0, int k1, const f32 *a, int lda, const f32 *b, int ldb, v128_t acc[4][4]) {
+  for (int r = 0; r < 4; r++)
+    for (int v = 0; v < 4; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
+  const f32 *a0 = a, *a1 = a + lda, *a2 = a + 2 * (long)lda, *a3 = a + 3 * (long)lda;
+  for (int k = k0; k < k1; k++) {
+    const f32 *bk = b + (long)k * ldb;
+    v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4), b2 = wasm_v128_load(bk + 8), b3 = wasm_v128_load(bk + 12);
+    v128_t x;
+#define ROW(r, ar)                                                   \
+  x = wasm_f32x4_splat(ar[k]);                                       \
+  acc[r][0] = wasm_f32x4_add(acc[r][0], wasm_f32x4_mul(x, b0));      \
+  acc[r][1] = wasm_f32x4_add(acc[r][1], wasm_f32x4_mul(x, b1));      \
+  acc[r][2] = wasm_f32x4_add(acc[r][2], wasm_f32x4_mul(x, b2));      \
+  acc[r][3] = wasm_f32x4_add(acc[r][3], wasm_f32x4_mul(x, b3));
+    ROW(0, a0) ROW(1, a1) ROW(2, a2) ROW(3, a3)
+#undef ROW
+  }
+}
+
+/** Scalar column j of rows [i0, i0 + rows): the edge where fewer than 16 columns remain. */
+static inline f32 dot_column(const f32 *a, int k0, int k1, const f32 *b, int ldb) {
+  f32 sum = 0.0f;
+  for (int k = k0; k < k1; k++) sum += a[k] * b[(long)k * ldb];
+  return sum;
+}
+
+/** C (m × n, ldc) −= A (m × k, lda) · B (k × n, ldb). */
+void EXPORT(sgemm_sub)(int m, int n, int kk, const f32 *a, int lda, const f32 *b, int ldb, f32 *c, int ldc) {
+  int n16 = n - n % 16;
+  v128_t acc[4][4];
+  for (int j0 = 0; j0 < n16; j0 += 16) {
+    for (int i0 = 0; i0 < m; i0 += 4) {
+      int rows = m - i0 < 4 ? m - i0 : 4;
+      const f32 *ai = a + (long)i0 * lda;
+      if (rows == 4) tile4x16_full(0, kk, ai, lda, b + j0, ldb, acc);
+      else tile4x16(rows, 0, kk, ai, lda, b + j0, ldb, acc);
+      for (int r = 0; r < rows; r++) {
+        f32 *cr = c + (long)(i0 + r) * ldc + j0;
+        for (int v = 0; v < 4; v++) wasm_v128_store(cr + 4 * v, wasm_f32x4_sub(wasm_v128_load(cr + 4 * v), acc[r][v]));
+      }
+    }
+  }
+  for (int j = n16; j < n; j++)
+    for (int i = 0; i < m; i++) c[(long)i * ldc + j] -= dot_column(a + (long)i * lda, 0, kk, b + j, ldb);
+}
+
+/**
+ * Σ_i Σ_j A[i, j] · (A B)[i, j] = tr(A B Aᵀ) for A (m × n) and an upper-triangular B (n × n):
+ * column j of A B needs only k ≤ j, so a 16-column tile stops at k = j0 + 16 (half the work of
+ * a full product). The products are float32 (summed over k in order); each row's total is
+ * float64.
+ */
+f64 EXPORT(sgemm_trace_upper)(int m, int n, const f32 *a, int lda, const f32 *b, int ldb) {
+  int n16 = n - n % 16;
+  f64 total = 0.0;
+  v128_t acc[4][4];
+  for (int j0 = 0; j0 < n16; j0 += 16) {
+    int kEnd = j0 + 16;
+    for (int i0 = 0; i0 < m; i0 += 4) {
+      int rows = m - i0 < 4 ? m - i0 : 4;
+      const f32 *ai = a + (long)i0 * lda;
+      if (rows == 4) tile4x16_full(0, kEnd, ai, lda, b + j0, ldb, acc);
+      else tile4x16(rows, 0, kEnd, ai, lda, b + j0, ldb, acc);
+      for (int r = 0; r < rows; r++) {
+        const f32 *ar = ai + (long)r * lda + j0;
+        v128_t s = wasm_f64x2_splat(0.0);
+        for (int v = 0; v < 4; v++) {
+          v128_t p = wasm_f32x4_mul(acc[r][v], wasm_v128_load(ar + 4 * v));
+          s = wasm_f64x2_add(s, wasm_f64x2_promote_low_f32x4(p));
+          s = wasm_f64x2_add(s, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(p, p, 2, 3, 0, 1)));
+        }
+        total += wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
+      }
+    }
+  }
+  for (int j = n16; j < n; j++)
+    for (int i = 0; i < m; i++) {
+      const f32 *ai = a + (long)i * lda;
+      total += (f64)(ai[j] * dot_column(ai, 0, j + 1, b + j, ldb));
+    }
+  return total;
+}
+
+// ---- SparseGPT's column sweep (IST-DASLab/sparsegpt fasterprune) ---------------------------
+// Rows are independent inside a block once the mask is chosen, so the sweep runs one row at a
+// time with the row's block segment in L1: for column i of [from, to):
+//   q = keep ? w : 0;  err = (w − q) / U_ii;  W[r, i+1:blockEnd] −= err · U[i, i+1:blockEnd]
+// W[r, i] becomes q, the row's block loss gains (w − q)² / U_ii². Each W element sees the same
+// float32 operations in the same order as the column-major reference (sparsegptUpdate.ref.ts).
+
+void EXPORT(sparsegpt_sweep)(int rows, int cols, f32 *w, const f32 *u, const unsigned char *keep, f32 *err, int errStride,
+                             int blockStart, int blockEnd, int from, int to, f32 *blockLoss) {
+  for (int r = 0; r < rows; r++) {
+    f32 *wr = w + (long)r * cols;
+    const unsigned char *kr = keep + (long)r * cols;
+    f32 *er = err + (long)r * errStride;
+    f32 loss = blockLoss[r];
+    for (int i = from; i < to; i++) {
+      f32 d = u[(long)i * cols + i];
+      f32 wi = wr[i];
+      f32 q = kr[i] ? wi : 0.0f;
+      f32 diff = wi - q;
+      loss += (diff * diff) / (d * d);
+      f32 e = diff / d;
+      er[i - blockStart] = e;
+      wr[i] = q;
+      if (e == 0.0f) continue; // W − e·U would turn −0 into +0; the reference skips it too
+      const f32 *ui = u + (long)i * cols;
+      v128_t ev = wasm_f32x4_splat(e);
+      int j = i + 1;
+      for (; j + 4 <= blockEnd; j += 4)
+        wasm_v128_store(wr + j, wasm_f32x4_sub(wasm_v128_load(wr + j), wasm_f32x4_mul(ev, wasm_v128_load(ui + j))));
+      for (; j < blockEnd; j++) wr[j] -= e * ui[j];
+    }
+    blockLoss[r] = loss;
+  }
+}
+
+/** OBS saliency W² / U_jj² of columns [c0, c0 + width) into scores (rows × width), float32. */
+void EXPORT(obs_scores)(int rows, int cols, const f32 *w, const f32 *u, int c0, int width, f32 *scores) {
+  for (int r = 0; r < rows; r++)
+    for (int i = 0; i < width; i++) {
+      f32 d = u[(long)(c0 + i) * cols + c0 + i];
+      f32 x = w[(long)r * cols + c0 + i];
+      scores[(long)r * width + i] = (x * x) / (d * d);
+    }
+}
+
+/** The k-th smallest of a[0..n) (0-based), reordering a: Hoare selection, median-of-three pivot. */
+f32 EXPORT(select_kth)(f32 *a, int n, int k) {
+  int lo = 0, hi = n - 1;
+  while (hi > lo) {
+    int mid = lo + (hi - lo) / 2;
+    f32 x = a[lo], y = a[mid], z = a[hi];
+    f32 pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    int i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        f32 t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/**
+ * N:M inside the sweep: per row, in each group of m columns of [c0, c0 + width), prune the
+ * m − n lowest scores, lower index first among ties (a stable ascending order, as keepNM).
+ * scores is (rows × width); keep is (rows × cols) at column c0.
+ */
+void EXPORT(keep_nm)(int rows, int cols, const f32 *scores, int width, int n, int m, unsigned char *keep, int c0) {
+  for (int r = 0; r < rows; r++)
+    for (int g = 0; g < width; g += m) {
+      const f32 *s = scores + (long)r * width + g;
+      for (int i = 0; i < m; i++) {
+        int rank = 0;
+        for (int j = 0; j < m; j++) rank += s[j] < s[i] || (s[j] == s[i] && j < i);
+        keep[(long)r * cols + c0 + g + i] = rank >= m - n;
+      }
+    }
+}
+
+/** Unstructured block mask: keep = score > threshold (the reference prunes score <= thresh). */
+void EXPORT(keep_above)(int rows, int cols, const f32 *scores, int width, f32 threshold, unsigned char *keep, int c0) {
+  for (int r = 0; r < rows; r++)
+    for (int i = 0; i < width; i++) keep[(long)r * cols + c0 + i] = scores[(long)r * width + i] > threshold;
+}
+
+// ---- float64 factorisations ------------------------------------------------------------------
+
+/**
+ * In place: the lower Cholesky factor of the symmetric positive-definite a (n × n, row-major,
+ * lower triangle read), upper triangle zeroed. Row-oriented (Cholesky–Banachiewicz): each entry
+ * is a dot product of two contiguous row prefixes, two lanes at a time. Returns −1, or the index
+ * of the first pivot that is not > 0 (its value left in a[j, j]).
+ */
+int EXPORT(cholesky_lower_f64)(int n, f64 *a) {
+  for (int i = 0; i < n; i++) {
+    f64 *ai = a + (long)i * n;
+    for (int j = 0; j <= i; j++) {
+      const f64 *aj = a + (long)j * n;
+      v128_t s0 = wasm_f64x2_splat(0.0), s1 = wasm_f64x2_splat(0.0);
+      int k = 0;
+      for (; k + 4 <= j; k += 4) {
+        s0 = wasm_f64x2_add(s0, wasm_f64x2_mul(wasm_v128_load(ai + k), wasm_v128_load(aj + k)));
+        s1 = wasm_f64x2_add(s1, wasm_f64x2_mul(wasm_v128_load(ai + k + 2), wasm_v128_load(aj + k + 2)));
+      }
+      s0 = wasm_f64x2_add(s0, s1);
+      f64 sum = wasm_f64x2_extract_lane(s0, 0) + wasm_f64x2_extract_lane(s0, 1);
+      for (; k < j; k++) sum += ai[k] * aj[k];
+      f64 v = ai[j] - sum;
+      if (j == i) {
+        if (!(v > 0.0)) {
+          ai[j] = v;
+          return i;
+        }
+        ai[i] = __builtin_sqrt(v);
+      } else {
+        ai[j] = v / aj[j];
+      }
+    }
+    for (int j = i + 1; j < n; j++) ai[j] = 0.0;
+  }
+  return -1;
+}
+
+/**
+ * x = l⁻¹ for a lower-triangular l (n × n): row i of L X = I gives
+ * X[i, :] = (e_i − Σ_{k<i} L[i, k] X[k, :]) / L[i, i], an axpy over contiguous rows.
+ */
+void EXPORT(lower_inverse_f64)(int n, const f64 *l, f64 *x) {
+  for (int i = 0; i < n; i++) {
+    f64 *xi = x + (long)i * n;
+    for (int j = 0; j < n; j++) xi[j] = 0.0;
+    xi[i] = 1.0;
+    const f64 *li = l + (long)i * n;
+    for (int k = 0; k < i; k++) {
+      f64 c = li[k];
+      if (c == 0.0) continue;
+      const f64 *xk = x + (long)k * n;
+      v128_t cv = wasm_f64x2_splat(c);
+      int j = 0;
+      for (; j + 2 <= k + 1; j += 2) wasm_v128_store(xi + j, wasm_f64x2_sub(wasm_v128_load(xi + j), wasm_f64x2_mul(cv, wasm_v128_load(xk + j))));
+      for (; j <= k; j++) xi[j] -= c * xk[j];
+    }
+    f64 d = li[i];
+    for (int j = 0; j <= i; j++) xi[j] /= d;
+  }
+}
+
+// ---- Calibration: Σ_t x_t x_tᵀ in float64 ----------------------------------------------------
+
+/**
+ * gram[a, b] += x0a·x0b + x1a·x1b + (x2a·x2b + x3a·x3b) for b ≥ a: the grouped order of
+ * CpuStatsAccumulator (four tokens p, each a row of c float64 values), two b at a time.
+ */
+void EXPORT(gram_add4_f64)(int c, const f64 *p, f64 *gram) {
+  const f64 *p1 = p + c, *p2 = p + 2 * c, *p3 = p + 3 * c;
+  for (int a = 0; a < c; a++) {
+    f64 x0 = p[a], x1 = p1[a], x2 = p2[a], x3 = p3[a];
+    v128_t v0 = wasm_f64x2_splat(x0), v1 = wasm_f64x2_splat(x1), v2 = wasm_f64x2_splat(x2), v3 = wasm_f64x2_splat(x3);
+    f64 *g = gram + (long)a * c;
+    int b = a;
+    if ((c - a) & 1) {
+      g[b] += x0 * p[b] + x1 * p1[b] + (x2 * p2[b] + x3 * p3[b]);
+      b++;
+    }
+    for (; b < c; b += 2) {
+      v128_t s = wasm_f64x2_add(wasm_f64x2_add(wasm_f64x2_mul(v0, wasm_v128_load(p + b)), wasm_f64x2_mul(v1, wasm_v128_load(p1 + b))),
+                                wasm_f64x2_add(wasm_f64x2_mul(v2, wasm_v128_load(p2 + b)), wasm_f64x2_mul(v3, wasm_v128_load(p3 + b))));
+      wasm_v128_store(g + b, wasm_f64x2_add(wasm_v128_load(g + b), s));
+    }
+  }
+}
