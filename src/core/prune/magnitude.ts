@@ -7,7 +7,9 @@ import { validatePattern, validateSparsity, type SparsityPattern } from './patte
 import { assertWeight } from './validate.ts';
 
 export function magnitudeScores(weight: Matrix): Float32Array {
-  return weight.data.map(Math.abs);
+  const scores = new Float32Array(weight.data.length);
+  for (let i = 0; i < scores.length; i++) scores[i] = Math.abs(weight.data[i]);
+  return scores;
 }
 
 export function magnitudePrune(weight: Matrix, pattern: SparsityPattern, group: ComparisonGroup = 'layer'): PruneResult {

@@ -24,11 +24,56 @@ export function emptyMask(rows: number, cols: number): KeepMask {
 /** Number of weights pruned for a fraction s of `count`: ⌊count·s⌋, as int(W.shape[1]*sparsity). */
 export const prunedCount = (count: number, sparsity: number): number => Math.floor(count * sparsity);
 
-/** Indices [start, start + length) ordered by ascending score, ties by lower index (a stable sort). */
-function ascendingOrder(scores: ArrayLike<number>, start: number, length: number): Int32Array {
-  const order = new Int32Array(length);
-  for (let i = 0; i < length; i++) order[i] = start + i;
-  return order.sort((a, b) => scores[a] - scores[b] || a - b);
+/**
+ * The k-th smallest (0-based) of values[0, length), reordering values: Hoare selection with a
+ * median-of-three pivot, O(length) on average (a sort would be O(length·log length)).
+ */
+function kthSmallest(values: Float64Array, length: number, k: number): number {
+  let lo = 0;
+  let hi = length - 1;
+  while (hi > lo) {
+    const [x, y, z] = [values[lo], values[(lo + hi) >> 1], values[hi]];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+/**
+ * Marks as pruned (keep[offset + i] = 0) the `count` lowest of scores[start, start + length),
+ * equal scores lower index first: exactly the first `count` of a stable ascending sort, found by
+ * selecting the count-th smallest score instead of sorting. `scratch` holds ≥ length values.
+ */
+function pruneLowest(scores: ArrayLike<number>, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
+  if (count <= 0) return;
+  for (let i = 0; i < length; i++) scratch[i] = scores[start + i];
+  const threshold = kthSmallest(scratch, length, count - 1);
+  let below = 0;
+  for (let i = 0; i < length; i++) if (scores[start + i] < threshold) below++;
+  let ties = count - below; // how many scores equal to the threshold are pruned, lowest index first
+  for (let i = 0; i < length; i++) {
+    const score = scores[start + i];
+    if (score < threshold) keep[offset + i] = 0;
+    else if (score === threshold && ties > 0) {
+      keep[offset + i] = 0;
+      ties--;
+    }
+  }
 }
 
 function checkedImportance(importance: Importance, label: string): void {
@@ -45,10 +90,8 @@ export function keepPerRow(importance: Importance, sparsity: number): KeepMask {
   const keep = fullMask(rows, cols);
   const pruneCount = prunedCount(cols, sparsity);
   if (pruneCount === 0) return keep;
-  for (let r = 0; r < rows; r++) {
-    const order = ascendingOrder(data, r * cols, cols);
-    for (let k = 0; k < pruneCount; k++) keep.data[order[k]] = 0;
-  }
+  const scratch = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) pruneLowest(data, r * cols, cols, pruneCount, keep.data, r * cols, scratch);
   return keep;
 }
 
@@ -74,20 +117,9 @@ export function keepGlobal(importances: Importance[], sparsity: number): KeepMas
   importances.forEach((importance, i) => {
     for (let j = 0; j < importance.data.length; j++) scores[offsets[i] + j] = importance.data[j];
   });
-  const keeps = importances.map((importance) => fullMask(importance.rows, importance.cols));
-  const order = ascendingOrder(scores, 0, total);
-  const pruneCount = prunedCount(total, sparsity);
-  for (let k = 0; k < pruneCount; k++) {
-    const layer = layerOf(offsets, order[k]);
-    keeps[layer].data[order[k] - offsets[layer]] = 0;
-  }
-  return keeps;
-}
-
-function layerOf(offsets: number[], flat: number): number {
-  let layer = offsets.length - 1;
-  while (offsets[layer] > flat) layer--;
-  return layer;
+  const flat = fullMask(1, total).data;
+  pruneLowest(scores, 0, total, prunedCount(total, sparsity), flat, 0, new Float64Array(total));
+  return importances.map((importance, i) => ({ rows: importance.rows, cols: importance.cols, data: flat.slice(offsets[i], offsets[i] + importance.data.length) }));
 }
 
 /**
@@ -100,10 +132,16 @@ export function keepNM(importance: Importance, n: number, m: number): KeepMask {
   const { rows, cols, data } = importance;
   if (!(n >= 0 && n < m) || cols % m !== 0) throw new PruneError(`N:M mask: ${n}:${m} does not fit ${cols} columns`);
   const keep = fullMask(rows, cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c0 = 0; c0 < cols; c0 += m) {
-      const order = ascendingOrder(data, r * cols + c0, m);
-      for (let k = 0; k < m - n; k++) keep.data[order[k]] = 0;
+  // Rank of each score in its group (lower index first among equals): prune ranks 0 … m − n − 1.
+  for (let g = 0; g < rows * cols; g += m) {
+    for (let i = 0; i < m; i++) {
+      const score = data[g + i];
+      let rank = 0;
+      for (let j = 0; j < m; j++) {
+        const other = data[g + j];
+        if (other < score || (other === score && j < i)) rank++;
+      }
+      if (rank < m - n) keep.data[g + i] = 0;
     }
   }
   return keep;
