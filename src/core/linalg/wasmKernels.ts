@@ -23,6 +23,7 @@ export interface LinalgExports {
 }
 
 let kernels: LinalgExports | undefined;
+let compiled: WebAssembly.Module | undefined;
 
 function decodeBase64(base64: string): Uint8Array {
   const text = atob(base64);
@@ -37,11 +38,17 @@ function decodeBase64(base64: string): Uint8Array {
  * slower fallback to drift from it.
  */
 export function linalgKernels(): LinalgExports {
-  if (kernels === undefined) {
-    const module = new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
-    kernels = new WebAssembly.Instance(module, {}).exports as unknown as LinalgExports;
-  }
+  kernels ??= linalgInstance();
   return kernels;
+}
+
+/**
+ * A fresh instance with a memory of its own, for state that outlives one operation (a
+ * calibration accumulator's Gram matrix); it is freed with the object that holds it.
+ */
+export function linalgInstance(): LinalgExports {
+  compiled ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+  return new WebAssembly.Instance(compiled, {}).exports as unknown as LinalgExports;
 }
 
 type ElementKind = 'f32' | 'f64' | 'u8';
@@ -58,10 +65,12 @@ type ViewOf<K extends ElementKind> = K extends 'f32' ? Float32Array : K extends 
 
 /** One operation's memory: place regions, then `ready()` grows the memory once. */
 export class WasmArena {
-  readonly k = linalgKernels();
+  readonly k: LinalgExports;
   private top: number;
 
-  constructor() {
+  /** On the thread's shared instance (reset by the next operation), or on an instance of its own. */
+  constructor(kernels: LinalgExports = linalgKernels()) {
+    this.k = kernels;
     this.top = align16(this.k.__heap_base.value as number);
   }
 

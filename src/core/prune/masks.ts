@@ -54,14 +54,20 @@ function kthSmallest(values: Float64Array, length: number, k: number): number {
   return values[k];
 }
 
+/** The scores as float64 (a copy unless they already are): one element type for the loops below. */
+function asFloat64(data: ArrayLike<number>): Float64Array {
+  if (data instanceof Float64Array) return data;
+  return ArrayBuffer.isView(data) ? new Float64Array(data as Float32Array) : Float64Array.from(data);
+}
+
 /**
  * Marks as pruned (keep[offset + i] = 0) the `count` lowest of scores[start, start + length),
  * equal scores lower index first: exactly the first `count` of a stable ascending sort, found by
  * selecting the count-th smallest score instead of sorting. `scratch` holds ≥ length values.
  */
-function pruneLowest(scores: ArrayLike<number>, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
+function pruneLowest(scores: Float64Array, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
   if (count <= 0) return;
-  for (let i = 0; i < length; i++) scratch[i] = scores[start + i];
+  scratch.set(scores.subarray(start, start + length));
   const threshold = kthSmallest(scratch, length, count - 1);
   let below = 0;
   for (let i = 0; i < length; i++) if (scores[start + i] < threshold) below++;
@@ -86,7 +92,8 @@ function checkedImportance(importance: Importance, label: string): void {
 /** Per output row, prune the ⌊C_in·s⌋ lowest (wanda prune_wanda: sort_res[1][:, :int(C_in*s)]). */
 export function keepPerRow(importance: Importance, sparsity: number): KeepMask {
   checkedImportance(importance, 'per-row mask');
-  const { rows, cols, data } = importance;
+  const { rows, cols } = importance;
+  const data = asFloat64(importance.data);
   const keep = fullMask(rows, cols);
   const pruneCount = prunedCount(cols, sparsity);
   if (pruneCount === 0) return keep;
@@ -129,7 +136,8 @@ export function keepGlobal(importances: Importance[], sparsity: number): KeepMas
  */
 export function keepNM(importance: Importance, n: number, m: number): KeepMask {
   checkedImportance(importance, 'N:M mask');
-  const { rows, cols, data } = importance;
+  const { rows, cols } = importance;
+  const data = asFloat64(importance.data);
   if (!(n >= 0 && n < m) || cols % m !== 0) throw new PruneError(`N:M mask: ${n}:${m} does not fit ${cols} columns`);
   const keep = fullMask(rows, cols);
   // Rank of each score in its group (lower index first among equals): prune ranks 0 … m − n − 1.
@@ -152,7 +160,7 @@ export function applyKeepMask(weight: Matrix, keep: KeepMask): PruneResult {
   if (keep.rows !== weight.rows || keep.cols !== weight.cols) {
     throw new PruneError(`mask ${keep.rows} x ${keep.cols} does not fit weight ${weight.rows} x ${weight.cols}`);
   }
-  const data = Float32Array.from(weight.data);
+  const data = weight.data.slice();
   for (let i = 0; i < data.length; i++) if (keep.data[i] === 0) data[i] = 0;
   return { weight: { rows: weight.rows, cols: weight.cols, data }, keep };
 }

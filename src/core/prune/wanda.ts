@@ -22,8 +22,12 @@ export function checkSqNorm(sqNorm: Float64Array, cols: number): void {
 export function wandaScores(weight: Matrix, sqNorm: Float64Array): Float64Array {
   checkSqNorm(sqNorm, weight.cols);
   const columnNorm = sqNorm.map((value) => Math.sqrt(value));
-  const scores = new Float64Array(weight.data.length);
-  for (let i = 0; i < scores.length; i++) scores[i] = Math.abs(weight.data[i]) * columnNorm[i % weight.cols];
+  const { rows, cols, data } = weight;
+  const scores = new Float64Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    for (let j = 0; j < cols; j++) scores[base + j] = Math.abs(data[base + j]) * columnNorm[j];
+  }
   return scores;
 }
 
