@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 
@@ -98,6 +99,32 @@ def relative_error(W, Wp, H64):
     return float(torch.sqrt(error.clamp(min=0) / reference))
 
 
+def loaded_blas():
+    """The BLAS shared library this process actually mapped (Debian's torch links libblas.so.3,
+    which the alternatives system points at OpenBLAS or at the reference BLAS), after one matmul."""
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    paths = set()
+    with open('/proc/self/maps') as maps:
+        for line in maps:
+            path = line.split()[-1] if len(line.split()) >= 6 else ''
+            name = os.path.basename(path)
+            if re.search(r'blas|mkl|blis|atlas', name, re.I):
+                paths.add(os.path.realpath(path))
+    found = sorted(paths)
+    text = ' '.join(found)
+    if re.search(r'openblas', text, re.I):
+        kind = 'openblas'
+    elif re.search(r'mkl', text, re.I):
+        kind = 'mkl'
+    elif re.search(r'blis', text, re.I):
+        kind = 'blis'
+    elif re.search(r'/blas/libblas', text):
+        kind = 'reference'
+    else:
+        kind = 'unknown'
+    return {'kind': kind, 'name': kind if kind != 'reference' else 'reference BLAS', 'paths': found}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('dir')
@@ -114,6 +141,11 @@ def main():
     # H = 2/n X X^T (SparseGPT.add_batch).
     scaler_row = torch.from_numpy((sq_norm / tokens).astype(np.float32))
     H32 = H64.float()
+
+    blas = loaded_blas()
+    A = torch.randn(768, 768)
+    B = torch.randn(768, 768)
+    gemm_ms, gemm_runs, _ = median_ms(lambda: torch.mm(A, B), min_runs=5)
 
     results = []
     for index, case in enumerate(spec['cases']):
@@ -134,6 +166,8 @@ def main():
         'torch': torch.__version__,
         'numpy': np.__version__,
         'threads': torch.get_num_threads(),
+        'blas': blas,
+        'gemm': {'ms': gemm_ms, 'runs': gemm_runs},
         'cases': results,
     }))
 
