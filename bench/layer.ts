@@ -186,7 +186,7 @@ export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): 
     const sliced = await measure(() => relativeReconstructionError(original, pruned, { hessian: layer.hessian }));
     const errorTiming = { ms: sliced.ms * share, runs: sliced.runs };
     const pattern = PATTERNS[0];
-    row('rel. error only', pattern, `CPU relativeReconstructionError (${ERROR_ROWS} rows ×${share})`, errorTiming, errorTiming.ms, 'baseline', '', 'cpu (float64)');
+    row('rel. error only', pattern, `CPU relativeReconstructionError (${ERROR_ROWS} rows ×${share})`, errorTiming, errorTiming.ms, 'baseline', '', 'cpu (wasm float32 GEMM, float64 totals)');
     if (torch.ok) {
       const t = torch.cases[sparseGptCpu.torchIndex];
       row('rel. error only', pattern, 'PyTorch (float64, all rows)', { ms: t.relErrMs, runs: t.relErrRuns }, errorTiming.ms, '', '', `torch ${torch.info.torch}`);

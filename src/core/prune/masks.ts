@@ -140,16 +140,13 @@ export function keepNM(importance: Importance, n: number, m: number): KeepMask {
   const data = asFloat64(importance.data);
   if (!(n >= 0 && n < m) || cols % m !== 0) throw new PruneError(`N:M mask: ${n}:${m} does not fit ${cols} columns`);
   const keep = fullMask(rows, cols);
-  // Rank of each score in its group (lower index first among equals): prune ranks 0 … m − n − 1.
+  // m − n times: prune the lowest score still kept, the first one among equals (strict <).
+  const out = keep.data;
   for (let g = 0; g < rows * cols; g += m) {
-    for (let i = 0; i < m; i++) {
-      const score = data[g + i];
-      let rank = 0;
-      for (let j = 0; j < m; j++) {
-        const other = data[g + j];
-        if (other < score || (other === score && j < i)) rank++;
-      }
-      if (rank < m - n) keep.data[g + i] = 0;
+    for (let pruned = 0; pruned < m - n; pruned++) {
+      let lowest = -1;
+      for (let i = g; i < g + m; i++) if (out[i] === 1 && (lowest < 0 || data[i] < data[lowest])) lowest = i;
+      out[lowest] = 0;
     }
   }
   return keep;
@@ -161,6 +158,9 @@ export function applyKeepMask(weight: Matrix, keep: KeepMask): PruneResult {
     throw new PruneError(`mask ${keep.rows} x ${keep.cols} does not fit weight ${weight.rows} x ${weight.cols}`);
   }
   const data = weight.data.slice();
-  for (let i = 0; i < data.length; i++) if (keep.data[i] === 0) data[i] = 0;
+  // On the bits, without a branch per weight: & 0 gives +0, & ~0 keeps every bit (−0, NaN payloads).
+  const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
+  const flags = keep.data;
+  for (let i = 0; i < bits.length; i++) bits[i] &= -Math.min(flags[i], 1);
   return { weight: { rows: weight.rows, cols: weight.cols, data }, keep };
 }
