@@ -77,19 +77,30 @@ static inline f32 dot_column(const f32 *a, int k0, int k1, const f32 *b, int ldb
   return sum;
 }
 
-/** C (m × n, ldc) −= A (m × k, lda) · B (k × n, ldb). */
+#ifndef ROW_BLOCK
+#define ROW_BLOCK 32
+#endif
+
+/**
+ * C (m × n, ldc) −= A (m × k, lda) · B (k × n, ldb). Rows in blocks of ROW_BLOCK, so that the
+ * block's A stays in L2 while every 16-column panel of B passes it (a 3072-row A would otherwise
+ * stream from memory once per panel).
+ */
 void EXPORT(sgemm_sub)(int m, int n, int kk, const f32 *a, int lda, const f32 *b, int ldb, f32 *c, int ldc) {
   int n16 = n - n % 16;
   v128_t acc[4][4];
-  for (int j0 = 0; j0 < n16; j0 += 16) {
-    for (int i0 = 0; i0 < m; i0 += 4) {
-      int rows = m - i0 < 4 ? m - i0 : 4;
-      const f32 *ai = a + (long)i0 * lda;
-      if (rows == 4) tile4x16_full(0, kk, ai, lda, b + j0, ldb, acc);
-      else tile4x16(rows, 0, kk, ai, lda, b + j0, ldb, acc);
-      for (int r = 0; r < rows; r++) {
-        f32 *cr = c + (long)(i0 + r) * ldc + j0;
-        for (int v = 0; v < 4; v++) wasm_v128_store(cr + 4 * v, wasm_f32x4_sub(wasm_v128_load(cr + 4 * v), acc[r][v]));
+  for (int ib = 0; ib < m; ib += ROW_BLOCK) {
+    int iEnd = ib + ROW_BLOCK < m ? ib + ROW_BLOCK : m;
+    for (int j0 = 0; j0 < n16; j0 += 16) {
+      for (int i0 = ib; i0 < iEnd; i0 += 4) {
+        int rows = iEnd - i0 < 4 ? iEnd - i0 : 4;
+        const f32 *ai = a + (long)i0 * lda;
+        if (rows == 4) tile4x16_full(0, kk, ai, lda, b + j0, ldb, acc);
+        else tile4x16(rows, 0, kk, ai, lda, b + j0, ldb, acc);
+        for (int r = 0; r < rows; r++) {
+          f32 *cr = c + (long)(i0 + r) * ldc + j0;
+          for (int v = 0; v < 4; v++) wasm_v128_store(cr + 4 * v, wasm_f32x4_sub(wasm_v128_load(cr + 4 * v), acc[r][v]));
+        }
       }
     }
   }
@@ -107,10 +118,12 @@ f64 EXPORT(sgemm_trace_upper)(int m, int n, const f32 *a, int lda, const f32 *b,
   int n16 = n - n % 16;
   f64 total = 0.0;
   v128_t acc[4][4];
-  for (int j0 = 0; j0 < n16; j0 += 16) {
+  for (int ib = 0; ib < m; ib += ROW_BLOCK) {
+   int iEnd = ib + ROW_BLOCK < m ? ib + ROW_BLOCK : m;
+   for (int j0 = 0; j0 < n16; j0 += 16) {
     int kEnd = j0 + 16;
-    for (int i0 = 0; i0 < m; i0 += 4) {
-      int rows = m - i0 < 4 ? m - i0 : 4;
+    for (int i0 = ib; i0 < iEnd; i0 += 4) {
+      int rows = iEnd - i0 < 4 ? iEnd - i0 : 4;
       const f32 *ai = a + (long)i0 * lda;
       if (rows == 4) tile4x16_full(0, kEnd, ai, lda, b + j0, ldb, acc);
       else tile4x16(rows, 0, kEnd, ai, lda, b + j0, ldb, acc);
@@ -125,6 +138,7 @@ f64 EXPORT(sgemm_trace_upper)(int m, int n, const f32 *a, int lda, const f32 *b,
         total += wasm_f64x2_extract_lane(s, 0) + wasm_f64x2_extract_lane(s, 1);
       }
     }
+   }
   }
   for (int j = n16; j < n; j++)
     for (int i = 0; i < m; i++) {
