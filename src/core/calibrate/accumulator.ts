@@ -147,7 +147,9 @@ export const cpuAccumulatorFactory: AccumulatorFactory = (spec) => new CpuStatsA
 /** LayerStats from the sums: H = 2/n · Σ x xᵀ (an empty Hessian when it was not accumulated). */
 export function layerStatsFromSums(sums: InputSums, outputSample?: Matrix): LayerStats {
   const n = sums.tokens;
-  const hessian = sums.gram === undefined ? new Float64Array(0) : sums.gram.map((g) => (n === 0 ? 0 : (2 / n) * g));
+  const hessian = new Float64Array(sums.gram?.length ?? 0);
+  const gram = sums.gram;
+  if (gram !== undefined && n !== 0) for (let i = 0; i < gram.length; i++) hessian[i] = (2 / n) * gram[i];
   const stats: LayerStats = { tokens: n, sqNorm: Float64Array.from(sums.sqNorm), maxAbs: Float32Array.from(sums.maxAbs), hessian };
   if (outputSample !== undefined) stats.outputSample = outputSample;
   return stats;
