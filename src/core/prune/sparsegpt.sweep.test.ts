@@ -51,6 +51,12 @@ describe('sparseGptSweep equals sparsegptUpdate.ref.ts', () => {
     sparsegptPruneRef(ref, blockSize);
     expect(Array.from(ours.keep.data)).toEqual(Array.from(ref.keepMask));
     expectClose(ours.weight.data, ref.weights, exact, 'weights');
+    // With an observer the choice is made per group for all rows at once (obs_scores + keep_nm)
+    // instead of inside the row sweep: the same masks and weights.
+    const observed = sparseGptSweep(weights, hinv, rows, cols, { kind: 'nm', n, m }, blockSize, () => {});
+    expect(Array.from(observed.keep.data)).toEqual(Array.from(ours.keep.data));
+    expectClose(observed.weight.data, ours.weight.data, exact, 'weights, per-group path');
+    expectClose(observed.losses, ours.losses, exact, 'losses, per-group path');
   });
 
   test('the observer sees each choice once, at the block (unstructured) or group (N:M) start', () => {

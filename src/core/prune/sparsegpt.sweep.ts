@@ -14,6 +14,9 @@ import type { KeepMask, Matrix } from './types.ts';
 import type { SparsityPattern } from './patterns.ts';
 import { keepVNM } from './vnm.ts';
 
+/** The largest M the sweep kernel chooses N:M for by itself (its per-row score buffer). */
+const NM_IN_SWEEP_MAX_M = 64;
+
 /** Sees each mask choice: the scores (rows × span) of columns [column, column + span) before the choice. */
 export type MaskChoiceObserver = (scores: Float32Array, column: number, span: number) => void;
 
@@ -57,7 +60,8 @@ export function sparseGptSweep(
     const span = i2 - i1;
     const blockLoss = arena.view(r.blockLoss);
     blockLoss.fill(0);
-    const sweep = (from: number, to: number) => k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, from, to, r.blockLoss.ptr);
+    const sweep = (from: number, to: number, keepN = 0, groupM = 0) =>
+      k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, from, to, r.blockLoss.ptr, keepN, groupM);
     if (pattern.kind === 'unstructured') {
       k.obs_scores(rows, cols, r.w.ptr, r.u.ptr, i1, span, r.scores.ptr);
       const scores = f32(r.scores, rows * span);
@@ -68,6 +72,9 @@ export function sparseGptSweep(
       const threshold = k.select_kth(r.scratch.ptr, rows * span, rank);
       k.keep_above(rows, cols, r.scores.ptr, span, threshold, r.keep.ptr, i1);
       sweep(i1, i2);
+    } else if (pattern.kind === 'nm' && pattern.m <= NM_IN_SWEEP_MAX_M && !onMaskChoice) {
+      // N:M is chosen per row, so the sweep chooses it itself, row by row (the same choice as below).
+      sweep(i1, i2, pattern.n, pattern.m);
     } else {
       // N:M (and the V:N:M extension) at every column i with i % M == 0, on the weights as the
       // columns before it left them: per row prune the M − N lowest of columns i..i+M−1.

@@ -155,14 +155,37 @@ f64 EXPORT(sgemm_trace_upper)(int m, int n, const f32 *a, int lda, const f32 *b,
 // W[r, i] becomes q, the row's block loss gains (w − q)² / U_ii². Each W element sees the same
 // float32 operations in the same order as the column-major reference (sparsegptUpdate.ref.ts).
 
-void EXPORT(sparsegpt_sweep)(int rows, int cols, f32 *w, const f32 *u, const unsigned char *keep, f32 *err, int errStride,
-                             int blockStart, int blockEnd, int from, int to, f32 *blockLoss) {
+/**
+ * N:M chosen inside the sweep, one row at a time: at a group's first column, prune the m − n
+ * lowest OBS scores (w² / U_jj²) of the row's current weights in the group, lower index first
+ * among equals — what obs_scores + keep_nm choose for all rows at that point of the sweep.
+ */
+static inline void choose_nm_row(const f32 *wr, const f32 *u, int cols, unsigned char *kr, int c0, int n, int m) {
+  f32 s[64];
+  for (int i = 0; i < m; i++) {
+    f32 d = u[(long)(c0 + i) * cols + c0 + i];
+    s[i] = (wr[c0 + i] * wr[c0 + i]) / (d * d);
+  }
+  for (int i = 0; i < m; i++) {
+    int rank = 0;
+    for (int j = 0; j < m; j++) rank += s[j] < s[i] || (s[j] == s[i] && j < i);
+    kr[c0 + i] = rank >= m - n;
+  }
+}
+
+/**
+ * groupM > 0 (at most 64): N:M (keepN of groupM) chosen in the sweep at every column
+ * i with (i − blockStart) % groupM == 0; 0: the mask in `keep` is used as it is.
+ */
+void EXPORT(sparsegpt_sweep)(int rows, int cols, f32 *w, const f32 *u, unsigned char *keep, f32 *err, int errStride,
+                             int blockStart, int blockEnd, int from, int to, f32 *blockLoss, int keepN, int groupM) {
   for (int r = 0; r < rows; r++) {
     f32 *wr = w + (long)r * cols;
-    const unsigned char *kr = keep + (long)r * cols;
+    unsigned char *kr = keep + (long)r * cols;
     f32 *er = err + (long)r * errStride;
     f32 loss = blockLoss[r];
     for (int i = from; i < to; i++) {
+      if (groupM > 0 && (i - blockStart) % groupM == 0) choose_nm_row(wr, u, cols, kr, i, keepN, groupM);
       f32 d = u[(long)i * cols + i];
       f32 wi = wr[i];
       f32 q = kr[i] ? wi : 0.0f;
