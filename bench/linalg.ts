@@ -5,7 +5,7 @@
 import { CpuStatsAccumulator } from '../src/core/calibrate/accumulator.ts';
 import { normalArray } from '../src/core/gpu/testing/random.ts';
 import { WasmArena } from '../src/core/linalg/wasmKernels.ts';
-import { formatMs, measure, type Table } from './measure.ts';
+import { formatMs, type Table } from './measure.ts';
 import type { TorchOutcome } from './torch.ts';
 
 interface Part {
@@ -67,12 +67,27 @@ function parts(): Part[] {
   ];
 }
 
+/**
+ * Fastest of `runs` runs after a warm-up: other processes only ever add time, so on a shared
+ * machine the best run is the estimate of what the kernel reaches (the peak row included).
+ */
+function bestOf(run: () => unknown, runs = 7): { ms: number; runs: number } {
+  run();
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    run();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return { ms: best, runs };
+}
+
 export async function linalgTable(torch: TorchOutcome): Promise<Table> {
   const out: string[][] = [];
   let peak = 0;
   const gflops = (flops: number, ms: number) => flops / ms / 1e6;
   for (const part of parts()) {
-    const timing = await measure(part.run, { minRuns: 5, minMs: 200 });
+    const timing = bestOf(part.run);
     const rate = gflops(part.flops, timing.ms);
     if (peak === 0) peak = rate;
     out.push([part.name, part.shape, formatMs(timing.ms), String(timing.runs), rate.toFixed(1), `${((100 * rate) / peak).toFixed(0)} %`]);
@@ -85,7 +100,7 @@ export async function linalgTable(torch: TorchOutcome): Promise<Table> {
   return {
     title: 'CPU linear algebra (WebAssembly SIMD, one thread) on the shapes of the 3072×768 layer',
     notes: [
-      'GFLOP/s counts 2 per multiply-add (a triangular operand counts only its non-zero half; the Gram only its upper triangle). "of peak" is against the first row, the square 768 product measured in this run.',
+      'GFLOP/s counts 2 per multiply-add (a triangular operand counts only its non-zero half; the Gram only its upper triangle). "of peak" is against the first row, the square 768 product measured in this run. ms: the fastest of the runs on both sides (other processes only add time).',
       'The kernels use wasm simd128 without fused multiply-add (docs/cpu-linalg.md), so the peak is what separate f32x4 multiplies and adds reach in V8 on this CPU.',
     ],
     columns: [{ header: 'operation' }, { header: 'shape' }, { header: 'ms', align: 'right' }, { header: 'runs', align: 'right' }, { header: 'GFLOP/s', align: 'right' }, { header: 'of peak', align: 'right' }],

@@ -35,7 +35,7 @@ export interface TorchInfo {
   threads: number;
   /** The BLAS library the torch process mapped (/proc/self/maps): 'reference' is not a fair anchor. */
   blas: { kind: 'openblas' | 'mkl' | 'blis' | 'reference' | 'unknown'; name: string; paths: string[] };
-  /** torch.mm on two float32 768×768 matrices: the native GEMM anchor. */
+  /** torch.mm on two float32 768×768 matrices, fastest of its runs: the native GEMM anchor. */
   gemm?: { ms: number; runs: number };
 }
 

@@ -145,7 +145,13 @@ def main():
     blas = loaded_blas()
     A = torch.randn(768, 768)
     B = torch.randn(768, 768)
-    gemm_ms, gemm_runs, _ = median_ms(lambda: torch.mm(A, B), min_runs=5)
+    torch.mm(A, B)
+    gemm_times = []
+    for _ in range(7):  # fastest run, as bench/linalg.ts times the wasm kernels
+        t0 = time.perf_counter()
+        torch.mm(A, B)
+        gemm_times.append(time.perf_counter() - t0)
+    gemm_ms, gemm_runs = min(gemm_times) * 1000, len(gemm_times)
 
     results = []
     for index, case in enumerate(spec['cases']):
