@@ -20,9 +20,12 @@ export interface TorchCaseResult {
   /** The method's reference code alone (prune_magnitude / prune_wanda / fasterprune). */
   ms: number;
   runs: number;
+  /** Process CPU time per run (time.process_time), less disturbed by other processes than wall time. */
+  cpuMs: number;
   /** sqrt(tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)) in float64, and its time: what runPruneJob adds when it has H. */
   relErr: number;
   relErrMs: number;
+  relErrCpuMs: number;
   relErrRuns: number;
   /** (C_out × C_in) 1 = kept, from the reference's mask. */
   keep: Uint8Array;

@@ -38,20 +38,23 @@ PERCDAMP = 0.01
 
 def median_ms(run, min_runs=3, min_seconds=0.3, single_run_above=1.5):
     """Median wall time after one warm-up run; a warm-up slower than single_run_above seconds is
-    the measurement (the same rule as bench/measure.ts)."""
+    the measurement (the same rule as bench/measure.ts). Also the process CPU time per run (mean
+    over every run, warm-up included), which other processes on a shared machine disturb less."""
+    cpu0 = time.process_time()
     start = time.perf_counter()
     result = run()
     first = time.perf_counter() - start
     if first > single_run_above:
-        return first * 1000, 1, result
+        return first * 1000, 1, result, (time.process_time() - cpu0) * 1000
     times = []
     began = time.perf_counter()
     while len(times) < min_runs or time.perf_counter() - began < min_seconds:
         t0 = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - t0)
+    cpu_ms = (time.process_time() - cpu0) * 1000 / (len(times) + 1)
     times.sort()
-    return times[len(times) // 2] * 1000, len(times), result
+    return times[len(times) // 2] * 1000, len(times), result, cpu_ms
 
 
 def prune_n_m(pattern):
@@ -162,10 +165,10 @@ def main():
             run = lambda: wanda(W, scaler_row, pattern)  # noqa: E731
         else:
             run = lambda: sparsegpt(W, H32, pattern)  # noqa: E731
-        ms, runs, (Wp, pruned) = median_ms(run)
-        rel_err_ms, rel_err_runs, rel_err = median_ms(lambda: relative_error(W, Wp, H64))
+        ms, runs, (Wp, pruned), cpu_ms = median_ms(run)
+        rel_err_ms, rel_err_runs, rel_err, rel_err_cpu_ms = median_ms(lambda: relative_error(W, Wp, H64))
         (~pruned).numpy().astype(np.uint8).tofile(os.path.join(args.dir, f'keep-{index}.u8'))
-        results.append({'ms': ms, 'runs': runs, 'relErr': rel_err, 'relErrMs': rel_err_ms, 'relErrRuns': rel_err_runs})
+        results.append({'ms': ms, 'runs': runs, 'cpuMs': cpu_ms, 'relErr': rel_err, 'relErrMs': rel_err_ms, 'relErrRuns': rel_err_runs, 'relErrCpuMs': rel_err_cpu_ms})
 
     print(json.dumps({
         'python': platform.python_version(),
