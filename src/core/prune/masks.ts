@@ -54,10 +54,11 @@ function kthSmallest(values: Float64Array, length: number, k: number): number {
   return values[k];
 }
 
-/** The scores as float64 (a copy unless they already are): one element type for the loops below. */
-function asFloat64(data: ArrayLike<number>): Float64Array {
-  if (data instanceof Float64Array) return data;
-  return ArrayBuffer.isView(data) ? new Float64Array(data as Float32Array) : Float64Array.from(data);
+type Scores = Float32Array | Float64Array;
+
+/** The scores as a float typed array (a float64 copy of anything else), so the loops below see at most two element types. */
+function asTyped(data: ArrayLike<number>): Scores {
+  return data instanceof Float64Array || data instanceof Float32Array ? data : Float64Array.from(data);
 }
 
 /**
@@ -65,7 +66,7 @@ function asFloat64(data: ArrayLike<number>): Float64Array {
  * equal scores lower index first: exactly the first `count` of a stable ascending sort, found by
  * selecting the count-th smallest score instead of sorting. `scratch` holds ≥ length values.
  */
-function pruneLowest(scores: Float64Array, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
+function pruneLowest(scores: Scores, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
   if (count <= 0) return;
   scratch.set(scores.subarray(start, start + length));
   const threshold = kthSmallest(scratch, length, count - 1);
@@ -93,7 +94,7 @@ function checkedImportance(importance: Importance, label: string): void {
 export function keepPerRow(importance: Importance, sparsity: number): KeepMask {
   checkedImportance(importance, 'per-row mask');
   const { rows, cols } = importance;
-  const data = asFloat64(importance.data);
+  const data = asTyped(importance.data);
   const keep = fullMask(rows, cols);
   const pruneCount = prunedCount(cols, sparsity);
   if (pruneCount === 0) return keep;
@@ -137,19 +138,26 @@ export function keepGlobal(importances: Importance[], sparsity: number): KeepMas
 export function keepNM(importance: Importance, n: number, m: number): KeepMask {
   checkedImportance(importance, 'N:M mask');
   const { rows, cols } = importance;
-  const data = asFloat64(importance.data);
+  const data = asTyped(importance.data);
   if (!(n >= 0 && n < m) || cols % m !== 0) throw new PruneError(`N:M mask: ${n}:${m} does not fit ${cols} columns`);
   const keep = fullMask(rows, cols);
-  // m − n times: prune the lowest score still kept, the first one among equals (strict <).
-  const out = keep.data;
-  for (let g = 0; g < rows * cols; g += m) {
+  pruneLowestPerGroup(data, n, m, keep.data, 0, rows * cols);
+  return keep;
+}
+
+/**
+ * In each group of m consecutive entries of scores[start, start + length), prune (keep = 0) the
+ * m − n lowest: m − n times the lowest score still kept, the first one among equals (strict <),
+ * which is the lower-index-first order of a stable sort. keep[i] belongs to scores[i].
+ */
+function pruneLowestPerGroup(scores: Scores, n: number, m: number, keep: Uint8Array, start: number, length: number): void {
+  for (let g = start; g < start + length; g += m) {
     for (let pruned = 0; pruned < m - n; pruned++) {
       let lowest = -1;
-      for (let i = g; i < g + m; i++) if (out[i] === 1 && (lowest < 0 || data[i] < data[lowest])) lowest = i;
-      out[lowest] = 0;
+      for (let i = g; i < g + m; i++) if (keep[i] === 1 && (lowest < 0 || scores[i] < scores[lowest])) lowest = i;
+      keep[lowest] = 0;
     }
   }
-  return keep;
 }
 
 /** The weight with pruned entries set to +0 (W[W_mask] = 0); kept entries are copied bit for bit. */
@@ -161,6 +169,6 @@ export function applyKeepMask(weight: Matrix, keep: KeepMask): PruneResult {
   // On the bits, without a branch per weight: & 0 gives +0, & ~0 keeps every bit (−0, NaN payloads).
   const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
   const flags = keep.data;
-  for (let i = 0; i < bits.length; i++) bits[i] &= -Math.min(flags[i], 1);
+  for (let i = 0; i < bits.length; i++) bits[i] &= -+(flags[i] !== 0);
   return { weight: { rows: weight.rows, cols: weight.cols, data }, keep };
 }

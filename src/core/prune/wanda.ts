@@ -1,6 +1,7 @@
 // Wanda (Sun et al. 2023, locuslab/wanda lib/prune.py prune_wanda): score S_ij = |W_ij| · ‖X_j‖₂,
 // compare within each output row, no weight update. N:M and V:N:M use the same scores.
 import { PruneError, type LayerStats, type Matrix, type PruneResult } from './types.ts';
+import { keepNMScaled, NM_SCALED_MAX_M } from '../linalg/masks.ts';
 import { applyKeepMask } from './masks.ts';
 import { keepForPattern } from './patternMask.ts';
 import { validatePattern, type SparsityPattern } from './patterns.ts';
@@ -35,6 +36,14 @@ export function wandaScores(weight: Matrix, sqNorm: Float64Array): Float64Array 
 export function wandaPrune(weight: Matrix, stats: Pick<LayerStats, 'sqNorm'>, pattern: SparsityPattern): PruneResult {
   assertWeight(weight, 'wanda');
   validatePattern(pattern, weight.rows, weight.cols);
+  if (pattern.kind === 'nm' && pattern.m <= NM_SCALED_MAX_M) {
+    // The same float64 scores and choice as keepNM, without the score matrix (linalg/masks.ts).
+    // They need no finite check: |w| ≤ 3.4e38 times sqrt(sqNorm) ≤ 1.4e154 cannot overflow.
+    checkSqNorm(stats.sqNorm, weight.cols);
+    const keep = keepNMScaled(weight.data, weight.rows, weight.cols, stats.sqNorm.map(Math.sqrt), pattern.n, pattern.m);
+    return applyKeepMask(weight, { rows: weight.rows, cols: weight.cols, data: keep });
+  }
   const scores = { rows: weight.rows, cols: weight.cols, data: wandaScores(weight, stats.sqNorm) };
   return applyKeepMask(weight, keepForPattern(scores, pattern, 'row'));
 }
+

@@ -432,3 +432,27 @@ void EXPORT(gram_add4_f64)(int c, const f64 *p, f64 *gram) {
     }
   }
 }
+
+// ---- Score-based N:M masks (magnitude, Wanda) ----------------------------------------------
+
+/**
+ * keep (rows × cols): in every group of m ≤ 64 consecutive columns of a row, keep the n highest
+ * scores |w_ij| · scale_j (float64, the product rounded once), pruning the lowest first and the
+ * lower column first among equals — keepNM's rule. scale = 1 gives magnitude, sqrt(‖X_j‖²) Wanda.
+ */
+void EXPORT(keep_nm_scaled)(int rows, int cols, const f32 *w, const f64 *scale, int n, int m, unsigned char *keep) {
+  f64 s[64];
+  for (int r = 0; r < rows; r++) {
+    const f32 *wr = w + (long)r * cols;
+    unsigned char *kr = keep + (long)r * cols;
+    for (int g = 0; g < cols; g += m) {
+      for (int i = 0; i < m; i++) s[i] = __builtin_fabs((f64)wr[g + i]) * scale[g + i];
+      for (int i = 0; i < m; i++) {
+        int rank = 0;
+        for (int j = 0; j < i; j++) rank += s[j] <= s[i];
+        for (int j = i + 1; j < m; j++) rank += s[j] < s[i];
+        kr[g + i] = rank >= m - n;
+      }
+    }
+  }
+}

@@ -1,0 +1,17 @@
+// Score-based N:M keep masks on the wasm kernel keep_nm_scaled: score |w_ij| · scale_j in
+// float64 per group of m columns, prune the m − n lowest, lower column first among equals.
+import { WasmArena } from './wasmKernels.ts';
+
+/** The largest group the kernel takes (its per-group score buffer). */
+export const NM_SCALED_MAX_M = 64;
+
+/** (rows × cols) keep mask, 1 = kept, for W (rows × cols, float32) and one scale per column. */
+export function keepNMScaled(weight: Float32Array, rows: number, cols: number, scale: Float64Array, n: number, m: number): Uint8Array {
+  const arena = new WasmArena();
+  const [rw, rs, rk] = [arena.region('f32', rows * cols), arena.region('f64', cols), arena.region('u8', rows * cols)];
+  arena.ready();
+  arena.view(rw).set(weight.subarray(0, rows * cols));
+  arena.view(rs).set(scale.subarray(0, cols));
+  arena.k.keep_nm_scaled(rows, cols, rw.ptr, rs.ptr, n, m, rk.ptr);
+  return arena.view(rk).slice();
+}
