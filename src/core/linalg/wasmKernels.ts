@@ -34,9 +34,9 @@ function decodeBase64(base64: string): Uint8Array {
 }
 
 /**
- * The instance, compiled synchronously on first use (about 11 kB; Node and workers allow a
- * synchronous compile of any size). Throws where WebAssembly SIMD is missing: there is no
- * slower fallback to drift from it.
+ * The instance, compiled synchronously on first use (about 20 kB; Node, workers and, since
+ * Chromium 114, the main thread allow a synchronous compile of any size). Throws where
+ * WebAssembly SIMD is missing: there is no slower fallback to drift from it.
  */
 export function linalgKernels(): LinalgExports {
   kernels ??= linalgInstance();
