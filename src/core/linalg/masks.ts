@@ -15,3 +15,12 @@ export function keepNMScaled(weight: Float32Array, rows: number, cols: number, s
   arena.k.keep_nm_scaled(rows, cols, rw.ptr, rs.ptr, n, m, rk.ptr);
   return arena.view(rk).slice();
 }
+
+/** The k-th smallest (0-based) of float32 values, by the wasm selection (values are not changed). */
+export function kthSmallestF32(values: Float32Array, k: number): number {
+  const arena = new WasmArena();
+  const region = arena.region('f32', values.length);
+  arena.ready();
+  arena.view(region).set(values);
+  return arena.k.select_kth(region.ptr, values.length, k);
+}

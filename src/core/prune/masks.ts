@@ -2,6 +2,7 @@
 // scores of its comparison group; equal scores are pruned lower index first, which is what
 // wanda's prune_wanda gets from torch.sort(..., stable=True).
 import { PruneError, type KeepMask, type Matrix, type PruneResult } from './types.ts';
+import { kthSmallestF32 } from '../linalg/masks.ts';
 import { assertFinite } from './validate.ts';
 
 /** An importance score per weight, row-major like the weight. */
@@ -69,7 +70,11 @@ function asTyped(data: ArrayLike<number>): Scores {
 function pruneLowest(scores: Scores, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
   if (count <= 0) return;
   scratch.set(scores.subarray(start, start + length));
-  const threshold = kthSmallest(scratch, length, count - 1);
+  pruneAtThreshold(scores, start, length, count, kthSmallest(scratch, length, count - 1), keep, offset);
+}
+
+/** Given the count-th smallest score: prune every lower score, then equal ones lowest index first. */
+function pruneAtThreshold(scores: Scores, start: number, length: number, count: number, threshold: number, keep: Uint8Array, offset: number): void {
   let below = 0;
   for (let i = 0; i < length; i++) if (scores[start + i] < threshold) below++;
   let ties = count - below; // how many scores equal to the threshold are pruned, lowest index first
@@ -109,7 +114,14 @@ export function keepPerRow(importance: Importance, sparsity: number): KeepMask {
  * keeps the count exact and says so in docs/pruning.md.)
  */
 export function keepPerLayer(importance: Importance, sparsity: number): KeepMask {
-  return keepGlobal([importance], sparsity)[0];
+  if (!(importance.data instanceof Float32Array)) return keepGlobal([importance], sparsity)[0];
+  // Float32 scores (magnitude's |W|): the threshold by the wasm selection, no float64 copies.
+  checkedImportance(importance, 'global mask, layer 0');
+  const { rows, cols, data } = importance;
+  const keep = fullMask(rows, cols);
+  const count = prunedCount(data.length, sparsity);
+  if (count > 0) pruneAtThreshold(data, 0, data.length, count, kthSmallestF32(data, count - 1), keep.data, 0);
+  return keep;
 }
 
 /** One comparison group across several layers: exactly ⌊Σnumel·s⌋ pruned, ties by (layer, index). */
