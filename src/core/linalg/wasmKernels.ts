@@ -21,6 +21,7 @@ export interface LinalgExports {
   lower_inverse_f64(n: number, l: Ptr, x: Ptr): void;
   gram_add4_f64(c: number, p: Ptr, gram: Ptr): void;
   keep_nm_scaled(rows: number, cols: number, w: Ptr, scale: Ptr, n: number, m: number, keep: Ptr): void;
+  keep_rows_scaled(rows: number, cols: number, w: Ptr, scale: Ptr, count: number, keep: Ptr, scratch: Ptr): void;
 }
 
 let kernels: LinalgExports | undefined;
