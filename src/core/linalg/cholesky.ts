@@ -1,4 +1,4 @@
-// Float64 Cholesky factorisation and triangular inverse on the wasm kernels (wasm/kernels.c):
+// Float64 Cholesky factorisation and triangular inverse on the wasm kernels (wasm/cholesky.c):
 // row-oriented, two lanes of f64 SIMD, no fused multiply-add.
 import { WasmArena } from './wasmKernels.ts';
 

@@ -1,4 +1,4 @@
-// Float32 matrix products on the wasm kernels (wasm/kernels.c): 4 × 16 register tiles of
+// Float32 matrix products on the wasm kernels (wasm/gemm.c): 4 × 16 register tiles of
 // f32x4, each output summed over k in ascending order from +0 and rounded like Math.fround —
 // bit-identical to the plain loops in gemm.ref.ts, on every machine.
 import { WasmArena } from './wasmKernels.ts';

@@ -1,4 +1,4 @@
-// The WebAssembly SIMD kernels of wasm/kernels.c, instantiated once per thread (Node, worker or
+// The WebAssembly SIMD kernels of wasm/*.c, instantiated once per thread (Node, worker or
 // page) from the bytes embedded in wasm/kernels.wasm.ts, and a bump arena over the module's
 // memory. Every operation is synchronous and lays out all its arrays before it reads a view
 // (memory.grow detaches the old ones), so one arena reset per operation is enough.
@@ -6,7 +6,7 @@ import { KERNELS_WASM_BASE64 } from './wasm/kernels.wasm.ts';
 
 type Ptr = number;
 
-/** The exports of kernels.c; pointers are byte offsets into `memory`. */
+/** The exports of wasm/*.c; pointers are byte offsets into `memory`. */
 export interface LinalgExports {
   memory: WebAssembly.Memory;
   __heap_base: WebAssembly.Global;

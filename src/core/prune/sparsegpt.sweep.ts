@@ -1,5 +1,5 @@
 // SparseGPT's column sweep (IST-DASLab/sparsegpt fasterprune) on the wasm SIMD kernels
-// (src/core/linalg/wasm/kernels.c). W, U and the mask stay in the module's memory for the whole
+// (src/core/linalg/wasm/sparsegpt.c, gemm.c). W, U and the mask stay in the module's memory for the whole
 // layer; per block of columns:
 //   1. the mask: the OBS scores W²/U_jj² on the current weights, then the block threshold
 //      (unstructured), or per group of M columns N:M / V:N:M;

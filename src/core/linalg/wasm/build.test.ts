@@ -1,4 +1,4 @@
-// The committed kernels.wasm.ts is what kernels.c builds to: rebuilt here with clang when it is
+// The committed kernels.wasm.ts is what the *.c files of this folder build to: rebuilt here with clang when it is
 // installed (Debian: apt-get install clang lld), byte for byte.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ describe('wasm kernels build', () => {
   });
 
   // Skipped without clang: the committed bytes are then used as they are (the reason is the test name).
-  test.skipIf(!hasClang)('kernels.c rebuilds to the committed bytes (needs clang + wasm-ld; skipped when clang is not installed)', () => {
+  test.skipIf(!hasClang)('the C sources rebuild to the committed bytes (needs clang + wasm-ld; skipped when clang is not installed)', () => {
     const fresh = spawnSync(process.execPath, [BUILD, '--stdout'], { encoding: 'utf8' });
     expect(fresh.status, fresh.stderr).toBe(0);
     expect(fresh.stdout).toBe(KERNELS_WASM_BASE64);
