@@ -1,6 +1,6 @@
 // SparseGPT's column sweep (IST-DASLab/sparsegpt fasterprune) on the wasm SIMD kernels
-// (src/core/linalg/wasm/sparsegpt.c, gemm.c). W, U and the mask stay in the module's memory for the whole
-// layer; per block of columns:
+// (src/core/linalg/wasm/sparsegpt.c, gemm.c). W, U and the mask stay in the module's memory for
+// the whole layer; per block of columns:
 //   1. the mask: the OBS scores W²/U_jj² on the current weights, then the block threshold
 //      (unstructured), or per group of M columns N:M / V:N:M;
 //   2. the column loop `sparsegpt_sweep`, row by row (rows are independent once the mask is
