@@ -14,7 +14,8 @@ import { relativeReconstructionError } from '../src/core/prune/reconstruction.ts
 import type { Matrix } from '../src/core/prune/types.ts';
 import { NO_GPU_CELL, type GpuOutcome } from './gpu.ts';
 import { formatMs, measure, ratio, reason, type Table, type Timing } from './measure.ts';
-import { runTorchCases, type TorchCase, type TorchLayerInputs, type TorchOutcome } from './torch.ts';
+import { linalgTable } from './linalg.ts';
+import { runTorchCases, torchComparable, type TorchCase, type TorchLayerInputs, type TorchOutcome } from './torch.ts';
 
 export const LAYER = { rows: 3072, cols: 768, tokens: 2048, seed: 1 } as const;
 const METHODS = ['magnitude', 'wanda', 'sparsegpt'] as const;
@@ -23,8 +24,8 @@ const PATTERNS: SparsityPattern[] = [
   { kind: 'nm', n: 2, m: 4 },
 ];
 const SPARSE_GPT = { blockSize: 128, percDamp: 0.01 };
-/** Rows of W the CPU reconstruction-error row is timed on (its cost is linear in rows). */
-const ERROR_ROWS = 384;
+/** Rows of W the CPU reconstruction-error row is timed on (its cost is linear in rows; all of them now that it is a GEMM). */
+const ERROR_ROWS = 3072;
 
 /**
  * W ~ N(0, 0.02²) (GPT-2's initialisation scale) and tokens x_t ~ N(0, diag(s)²) with a few
@@ -85,8 +86,15 @@ export interface LayerSectionOptions {
 
 export interface LayerSectionResult {
   table: Table;
+  /** CPU path ÷ PyTorch per method and pattern, against issue 7's targets. */
+  targets: Table;
+  /** GFLOP/s of the GEMM-shaped parts beside a peak measured in the same run. */
+  linalg: Table;
   torch: TorchOutcome;
 }
+
+/** Issue 7: the CPU path at most as slow as PyTorch (one thread) on this layer. */
+const TARGET_RATIO = 1.0;
 
 export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): Promise<LayerSectionResult> {
   const { rows, cols, tokens, seed } = LAYER;
@@ -121,10 +129,16 @@ export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): 
     );
 
   let sparseGptCpu: { weight: Matrix; torchIndex: number } | undefined;
+  const comparable = torch.ok && torchComparable(torch.info);
+  const targets: string[][] = [];
   for (const [index, { method, pattern }] of cases.entries()) {
     const job = jobFor(layer, method, pattern);
     let cpu!: PruneJobResult;
+    const cpuStart = process.cpuUsage();
     const cpuTiming = await measure(() => (cpu = runPruneJob(job)));
+    const cpuUsed = process.cpuUsage(cpuStart);
+    // Process CPU time per run (warm-up included, as torch_prune.py counts it).
+    const cpuTimeMs = (cpuUsed.user + cpuUsed.system) / 1000 / (cpuTiming.runs + (cpuTiming.runs === 1 ? 0 : 1));
     const what = method === 'sparsegpt' ? 'runPruneJob (incl. rel. error)' : 'runPruneJob';
     row(method, pattern, `CPU ${what}`, cpuTiming, cpuTiming.ms, 'baseline', relErrCell(cpu.relativeError), cpu.backend);
 
@@ -147,7 +161,21 @@ export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): 
       const withError = method === 'sparsegpt';
       const timing = { ms: t.ms + (withError ? t.relErrMs : 0), runs: t.runs };
       const path = `PyTorch ${method === 'sparsegpt' ? 'fasterprune + rel. error' : method === 'wanda' ? 'prune_wanda' : 'prune_magnitude'}`;
-      row(method, pattern, path, timing, cpuTiming.ms, maskAgreement(cpu.keep.data, t.keep), withError ? relErrCell(t.relErr) : '-', `torch ${torch.info.torch}, ${torch.info.threads} thread(s)`);
+      const ranOn = `torch ${torch.info.torch}, ${torch.info.blas.name}, ${torch.info.threads} thread(s)`;
+      row(method, pattern, path, timing, cpuTiming.ms, maskAgreement(cpu.keep.data, t.keep), withError ? relErrCell(t.relErr) : '-', ranOn);
+      if (!comparable) out[out.length - 1][5] = 'not comparable';
+      const cpuOverTorch = cpuTiming.ms / timing.ms;
+      const cpuTimeOverTorch = cpuTimeMs / (t.cpuMs + (withError ? t.relErrCpuMs : 0));
+      targets.push([
+        method,
+        describePattern(pattern),
+        formatMs(cpuTiming.ms),
+        formatMs(timing.ms),
+        comparable ? `${cpuOverTorch.toFixed(2)}×` : 'not comparable',
+        comparable ? `${cpuTimeOverTorch.toFixed(2)}×` : 'not comparable',
+        `≤ ${TARGET_RATIO.toFixed(1)}×`,
+        comparable ? (cpuOverTorch <= TARGET_RATIO ? 'met' : 'not met') : '-',
+      ]);
     } else {
       row(method, pattern, 'PyTorch', 'not run (reason in the header)', cpuTiming.ms, '', '', '');
     }
@@ -164,7 +192,7 @@ export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): 
     const sliced = await measure(() => relativeReconstructionError(original, pruned, { hessian: layer.hessian }));
     const errorTiming = { ms: sliced.ms * share, runs: sliced.runs };
     const pattern = PATTERNS[0];
-    row('rel. error only', pattern, `CPU relativeReconstructionError (${ERROR_ROWS} rows ×${share})`, errorTiming, errorTiming.ms, 'baseline', '', 'cpu (float64)');
+    row('rel. error only', pattern, `CPU relativeReconstructionError (${ERROR_ROWS} rows ×${share})`, errorTiming, errorTiming.ms, 'baseline', '', 'cpu (wasm float32 GEMM, float64 totals)');
     if (torch.ok) {
       const t = torch.cases[sparseGptCpu.torchIndex];
       row('rel. error only', pattern, 'PyTorch (float64, all rows)', { ms: t.relErrMs, runs: t.relErrRuns }, errorTiming.ms, '', '', `torch ${torch.info.torch}`);
@@ -174,6 +202,26 @@ export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): 
 
   return {
     torch,
+    linalg: await linalgTable(torch),
+    targets: {
+      title: `CPU path vs PyTorch on the ${rows}×${cols} layer (issue 7 targets)`,
+      notes: [
+        'CPU ÷ PyTorch: runPruneJob time ÷ the reference code\'s time in PyTorch, both one thread, same inputs, same run (< 1 is faster than PyTorch). SparseGPT includes the relative-error report on both sides.',
+        '"same, CPU time": the ratio of process CPU time per run (Node process.cpuUsage, Python time.process_time), which other processes on a shared machine disturb less than wall time; the target is judged on wall time.',
+        comparable ? `PyTorch ran on ${torch.ok ? torch.info.blas.name : ''}.` : torch.ok ? 'PyTorch ran on the reference BLAS: not comparable (install libopenblas0-pthread).' : 'PyTorch did not run (reason in the header).',
+      ],
+      columns: [
+        { header: 'method' },
+        { header: 'pattern' },
+        { header: 'CPU ms', align: 'right' },
+        { header: 'PyTorch ms', align: 'right' },
+        { header: 'CPU ÷ PyTorch', align: 'right' },
+        { header: 'same, CPU time', align: 'right' },
+        { header: 'target', align: 'right' },
+        { header: '(wall)', align: 'left' },
+      ],
+      rows: targets,
+    },
     table: {
       title: `Pruning one ${rows}×${cols} layer (GPT-2 small c_fc: C_out ${rows}, C_in ${cols}; random weights, seed ${seed})`,
       notes: [

@@ -23,7 +23,7 @@ import { kernelSection } from './kernels.ts';
 import { layerSection } from './layer.ts';
 import { formatTable, reason, type Table } from './measure.ts';
 import { modelSection } from './model.ts';
-import { BENCH_PYTHON, type TorchOutcome } from './torch.ts';
+import { BENCH_PYTHON, torchComparable, type TorchOutcome } from './torch.ts';
 
 const SECTIONS = ['io', 'layer', 'model', 'kernels'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -87,7 +87,11 @@ function header(args: Args, gpu: GpuOutcome | undefined, torch: TorchOutcome | u
     for (const note of gpu.gpu.notes) lines.push(`GPU note: ${note}`);
   } else lines.push(`GPU: none — ${gpu.reason}`);
   if (torch === undefined) lines.push('PyTorch: not used by the sections run');
-  else if (torch.ok) lines.push(`PyTorch ${torch.info.torch} (numpy ${torch.info.numpy}, Python ${torch.info.python}, ${BENCH_PYTHON}), torch.set_num_threads(${torch.info.threads})`);
+  else if (torch.ok) {
+    lines.push(`PyTorch ${torch.info.torch} (numpy ${torch.info.numpy}, Python ${torch.info.python}, ${BENCH_PYTHON}), torch.set_num_threads(${torch.info.threads}), OPENBLAS_NUM_THREADS=${torch.info.threads}`);
+    const comparable = torchComparable(torch.info) ? '' : ' — NOT COMPARABLE: the reference BLAS is several times slower than OpenBLAS (apt-get install libopenblas0-pthread); ratios against PyTorch are not printed';
+    lines.push(`BLAS loaded by PyTorch: ${torch.info.blas.name} (${torch.info.blas.paths.join(', ') || 'no BLAS library mapped'})${comparable}`);
+  }
   else lines.push(`PyTorch: not run — ${torch.reason}`);
   lines.push(`sections: ${SECTIONS.filter((s) => args.sections.has(s)).join(', ')}`);
   return lines;
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
   await run('layer', async () => {
     const result = await layerSection({ gpu: await gpuDevice(), torchThreads: args.torchThreads });
     torch = result.torch;
+    tables.push(result.targets, result.linalg);
     return result.table;
   });
   await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));

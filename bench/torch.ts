@@ -22,9 +22,12 @@ export interface TorchCaseResult {
   /** The method's reference code alone (prune_magnitude / prune_wanda / fasterprune). */
   ms: number;
   runs: number;
+  /** Process CPU time per run (time.process_time), less disturbed by other processes than wall time. */
+  cpuMs: number;
   /** sqrt(tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)) in float64, and its time: what runPruneJob adds when it has H. */
   relErr: number;
   relErrMs: number;
+  relErrCpuMs: number;
   relErrRuns: number;
   /** (C_out × C_in) 1 = kept, from the reference's mask. */
   keep: Uint8Array;
@@ -35,7 +38,14 @@ export interface TorchInfo {
   torch: string;
   numpy: string;
   threads: number;
+  /** The BLAS library the torch process mapped (/proc/self/maps): 'reference' is not a fair anchor. */
+  blas: { kind: 'openblas' | 'mkl' | 'blis' | 'reference' | 'unknown'; name: string; paths: string[] };
+  /** torch.mm on two float32 768×768 matrices, fastest of its runs: the native GEMM anchor. */
+  gemm?: { ms: number; runs: number };
 }
+
+/** PyTorch on Debian's reference BLAS is several times slower than the PyTorch a user has. */
+export const torchComparable = (info: TorchInfo) => info.blas.kind !== 'reference';
 
 export type TorchOutcome = { ok: true; info: TorchInfo; cases: TorchCaseResult[] } | { ok: false; reason: string };
 
@@ -58,17 +68,19 @@ export function runTorchCases(dir: string, layer: TorchLayerInputs, cases: reado
   writeFileSync(join(dir, 'sqnorm.f64'), bytesOf(layer.sqNorm));
   writeFileSync(join(dir, 'hessian.f64'), bytesOf(layer.hessian));
   writeFileSync(join(dir, 'cases.json'), JSON.stringify({ rows, cols, tokens: layer.tokens, cases }));
-  const child = spawnSync(BENCH_PYTHON, [SCRIPT, dir, '--threads', String(threads)], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20 });
+  // OpenBLAS keeps a thread pool of its own that torch.set_num_threads does not size.
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const child = spawnSync(BENCH_PYTHON, [SCRIPT, dir, '--threads', String(threads)], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 20, env });
   if (child.error) return { ok: false, reason: `${BENCH_PYTHON} ${SCRIPT}: ${child.error.message}` };
   if (child.status !== 0) {
     const last = child.stderr.trim().split('\n').pop() ?? '';
     if (/No module named 'torch'|No module named 'numpy'/.test(child.stderr)) return { ok: false, reason: `${BENCH_PYTHON} cannot import torch/numpy (${last}); install Debian's python3-torch` };
     return { ok: false, reason: `torch_prune.py exited with ${child.status}: ${last}` };
   }
-  const out = JSON.parse(child.stdout) as { python: string; torch: string; numpy: string; threads: number; cases: Omit<TorchCaseResult, 'keep'>[] };
+  const out = JSON.parse(child.stdout) as TorchInfo & { cases: Omit<TorchCaseResult, 'keep'>[] };
   return {
     ok: true,
-    info: { python: out.python, torch: out.torch, numpy: out.numpy, threads: out.threads },
+    info: { python: out.python, torch: out.torch, numpy: out.numpy, threads: out.threads, blas: out.blas, gemm: out.gemm },
     cases: out.cases.map((result, i) => ({ ...result, keep: new Uint8Array(readFileSync(join(dir, `keep-${i}.u8`))) })),
   };
 }

@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 
@@ -37,20 +38,23 @@ PERCDAMP = 0.01
 
 def median_ms(run, min_runs=3, min_seconds=0.3, single_run_above=1.5):
     """Median wall time after one warm-up run; a warm-up slower than single_run_above seconds is
-    the measurement (the same rule as bench/measure.ts)."""
+    the measurement (the same rule as bench/measure.ts). Also the process CPU time per run (mean
+    over every run, warm-up included), which other processes on a shared machine disturb less."""
+    cpu0 = time.process_time()
     start = time.perf_counter()
     result = run()
     first = time.perf_counter() - start
     if first > single_run_above:
-        return first * 1000, 1, result
+        return first * 1000, 1, result, (time.process_time() - cpu0) * 1000
     times = []
     began = time.perf_counter()
     while len(times) < min_runs or time.perf_counter() - began < min_seconds:
         t0 = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - t0)
+    cpu_ms = (time.process_time() - cpu0) * 1000 / (len(times) + 1)
     times.sort()
-    return times[len(times) // 2] * 1000, len(times), result
+    return times[len(times) // 2] * 1000, len(times), result, cpu_ms
 
 
 def prune_n_m(pattern):
@@ -98,6 +102,32 @@ def relative_error(W, Wp, H64):
     return float(torch.sqrt(error.clamp(min=0) / reference))
 
 
+def loaded_blas():
+    """The BLAS shared library this process actually mapped (Debian's torch links libblas.so.3,
+    which the alternatives system points at OpenBLAS or at the reference BLAS), after one matmul."""
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    paths = set()
+    with open('/proc/self/maps') as maps:
+        for line in maps:
+            path = line.split()[-1] if len(line.split()) >= 6 else ''
+            name = os.path.basename(path)
+            if re.search(r'blas|mkl|blis|atlas', name, re.I):
+                paths.add(os.path.realpath(path))
+    found = sorted(paths)
+    text = ' '.join(found)
+    if re.search(r'openblas', text, re.I):
+        kind = 'openblas'
+    elif re.search(r'mkl', text, re.I):
+        kind = 'mkl'
+    elif re.search(r'blis', text, re.I):
+        kind = 'blis'
+    elif re.search(r'/blas/libblas', text):
+        kind = 'reference'
+    else:
+        kind = 'unknown'
+    return {'kind': kind, 'name': kind if kind != 'reference' else 'reference BLAS', 'paths': found}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('dir')
@@ -115,6 +145,17 @@ def main():
     scaler_row = torch.from_numpy((sq_norm / tokens).astype(np.float32))
     H32 = H64.float()
 
+    blas = loaded_blas()
+    A = torch.randn(768, 768)
+    B = torch.randn(768, 768)
+    torch.mm(A, B)
+    gemm_times = []
+    for _ in range(7):  # fastest run, as bench/linalg.ts times the wasm kernels
+        t0 = time.perf_counter()
+        torch.mm(A, B)
+        gemm_times.append(time.perf_counter() - t0)
+    gemm_ms, gemm_runs = min(gemm_times) * 1000, len(gemm_times)
+
     results = []
     for index, case in enumerate(spec['cases']):
         method, pattern = case['method'], case['pattern']
@@ -124,16 +165,18 @@ def main():
             run = lambda: wanda(W, scaler_row, pattern)  # noqa: E731
         else:
             run = lambda: sparsegpt(W, H32, pattern)  # noqa: E731
-        ms, runs, (Wp, pruned) = median_ms(run)
-        rel_err_ms, rel_err_runs, rel_err = median_ms(lambda: relative_error(W, Wp, H64))
+        ms, runs, (Wp, pruned), cpu_ms = median_ms(run)
+        rel_err_ms, rel_err_runs, rel_err, rel_err_cpu_ms = median_ms(lambda: relative_error(W, Wp, H64))
         (~pruned).numpy().astype(np.uint8).tofile(os.path.join(args.dir, f'keep-{index}.u8'))
-        results.append({'ms': ms, 'runs': runs, 'relErr': rel_err, 'relErrMs': rel_err_ms, 'relErrRuns': rel_err_runs})
+        results.append({'ms': ms, 'runs': runs, 'cpuMs': cpu_ms, 'relErr': rel_err, 'relErrMs': rel_err_ms, 'relErrRuns': rel_err_runs, 'relErrCpuMs': rel_err_cpu_ms})
 
     print(json.dumps({
         'python': platform.python_version(),
         'torch': torch.__version__,
         'numpy': np.__version__,
         'threads': torch.get_num_threads(),
+        'blas': blas,
+        'gemm': {'ms': gemm_ms, 'runs': gemm_runs},
         'cases': results,
     }))
 

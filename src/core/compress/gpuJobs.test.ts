@@ -10,7 +10,6 @@ import { wandaScoreGpu } from '../gpu/kernels/wandaScore/wandaScore.gpu.ts';
 import { describeGpu } from '../gpu/testing/describeGpu.ts';
 import { normalArray, seededUniform } from '../gpu/testing/random.ts';
 import { sparseGptPrune } from '../prune/sparsegpt.ts';
-import { cpuObsKernels, type ObsUpdateKernels } from '../prune/sparsegpt.update.ts';
 import { columnSets } from '../prune/vnm.ts';
 import { wandaScores } from '../prune/wanda.ts';
 import type { SparsityPattern } from '../prune/patterns.ts';
@@ -178,33 +177,19 @@ function choiceMargin(scores: Float32Array, rows: number, width: number, pattern
 }
 
 /**
- * Runs the CPU SparseGPT with its OBS kernels wrapped to see every mask choice: at the first
- * column of a choice the CPU has chosen but not yet updated, so the weights there are the ones
- * it scored. Returns the first column whose choice is a near-tie (cols if none) and the margins.
+ * Runs the CPU SparseGPT with an observer of every mask choice (the scores it chose from, on
+ * the weights as the columns before it left them). Returns the first column whose choice is a near-tie (cols if none) and the margins.
  */
 function cpuChoiceMargins(job: PruneJob): { firstNear: number; margins: number[] } {
   const { pattern } = job;
-  const { blockSize } = job.sparseGpt;
   let firstNear = job.weight.cols;
   const margins: number[] = [];
-  const kernels: ObsUpdateKernels = {
-    lazyBatchUpdate: cpuObsKernels.lazyBatchUpdate,
-    updateBlockColumns(weight, rows, cols, err, hinv, column, blockEnd) {
-      const span = pattern.kind === 'unstructured' ? (column % blockSize === 0 ? blockEnd - column : 0) : column % pattern.m === 0 ? pattern.m : 0;
-      if (span > 0) {
-        const scores = new Float32Array(rows * span);
-        for (let i = 0; i < span; i++) {
-          const d = hinv[(column + i) * cols + column + i];
-          for (let r = 0; r < rows; r++) scores[r * span + i] = Math.fround(weight[r * cols + column + i] ** 2) / Math.fround(d * d);
-        }
-        const margin = choiceMargin(scores, rows, span, pattern);
-        margins.push(margin);
-        if (margin <= SPARSEGPT_NEAR_TIE) firstNear = Math.min(firstNear, column);
-      }
-      cpuObsKernels.updateBlockColumns(weight, rows, cols, err, hinv, column, blockEnd);
-    },
+  const onMaskChoice = (scores: Float32Array, column: number, span: number) => {
+    const margin = choiceMargin(scores, job.weight.rows, span, pattern);
+    margins.push(margin);
+    if (margin <= SPARSEGPT_NEAR_TIE) firstNear = Math.min(firstNear, column);
   };
-  sparseGptPrune(job.weight, { hessian: job.hessian! }, pattern, { ...job.sparseGpt, kernels });
+  sparseGptPrune(job.weight, { hessian: job.hessian! }, pattern, { ...job.sparseGpt, onMaskChoice });
   return { firstNear, margins };
 }
 

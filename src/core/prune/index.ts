@@ -20,7 +20,6 @@ export { checkNM, checkVNM, countPruned } from './invariants.ts';
 export { magnitudePrune, magnitudePruneGlobal, magnitudeScores } from './magnitude.ts';
 export { wandaPrune, wandaScores } from './wanda.ts';
 export { sparseGptPrune, type SparseGptOptions, type SparseGptResult } from './sparsegpt.ts';
-export { cpuObsKernels, lazyBatchUpdate, updateBlockColumns, type ObsUpdateKernels } from './sparsegpt.update.ts';
-export { choleskyInverse, choleskyLower, hessianInverseCholesky } from './hessianInverse.ts';
+export { choleskyLower, hessianInverseCholesky } from './hessianInverse.ts';
 export { relativeReconstructionError, type ReconstructionData } from './reconstruction.ts';
 export * from './allocation/index.ts';

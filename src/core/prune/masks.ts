@@ -2,6 +2,7 @@
 // scores of its comparison group; equal scores are pruned lower index first, which is what
 // wanda's prune_wanda gets from torch.sort(..., stable=True).
 import { PruneError, type KeepMask, type Matrix, type PruneResult } from './types.ts';
+import { kthSmallestF32 } from '../linalg/masks.ts';
 import { assertFinite } from './validate.ts';
 
 /** An importance score per weight, row-major like the weight. */
@@ -24,11 +25,67 @@ export function emptyMask(rows: number, cols: number): KeepMask {
 /** Number of weights pruned for a fraction s of `count`: ⌊count·s⌋, as int(W.shape[1]*sparsity). */
 export const prunedCount = (count: number, sparsity: number): number => Math.floor(count * sparsity);
 
-/** Indices [start, start + length) ordered by ascending score, ties by lower index (a stable sort). */
-function ascendingOrder(scores: ArrayLike<number>, start: number, length: number): Int32Array {
-  const order = new Int32Array(length);
-  for (let i = 0; i < length; i++) order[i] = start + i;
-  return order.sort((a, b) => scores[a] - scores[b] || a - b);
+/**
+ * The k-th smallest (0-based) of values[0, length), reordering values: Hoare selection with a
+ * median-of-three pivot, O(length) on average (a sort would be O(length·log length)).
+ */
+function kthSmallest(values: Float64Array, length: number, k: number): number {
+  let lo = 0;
+  let hi = length - 1;
+  while (hi > lo) {
+    const [x, y, z] = [values[lo], values[(lo + hi) >> 1], values[hi]];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
+type Scores = Float32Array | Float64Array;
+
+/** The scores as a float typed array (a float64 copy of anything else), so the loops below see at most two element types. */
+function asTyped(data: ArrayLike<number>): Scores {
+  return data instanceof Float64Array || data instanceof Float32Array ? data : Float64Array.from(data);
+}
+
+/**
+ * Marks as pruned (keep[offset + i] = 0) the `count` lowest of scores[start, start + length),
+ * equal scores lower index first: exactly the first `count` of a stable ascending sort, found by
+ * selecting the count-th smallest score instead of sorting. `scratch` holds ≥ length values.
+ */
+function pruneLowest(scores: Scores, start: number, length: number, count: number, keep: Uint8Array, offset: number, scratch: Float64Array): void {
+  if (count <= 0) return;
+  scratch.set(scores.subarray(start, start + length));
+  pruneAtThreshold(scores, start, length, count, kthSmallest(scratch, length, count - 1), keep, offset);
+}
+
+/** Given the count-th smallest score: prune every lower score, then equal ones lowest index first. */
+function pruneAtThreshold(scores: Scores, start: number, length: number, count: number, threshold: number, keep: Uint8Array, offset: number): void {
+  let below = 0;
+  for (let i = 0; i < length; i++) if (scores[start + i] < threshold) below++;
+  let ties = count - below; // how many scores equal to the threshold are pruned, lowest index first
+  for (let i = 0; i < length; i++) {
+    const score = scores[start + i];
+    if (score < threshold) keep[offset + i] = 0;
+    else if (score === threshold && ties > 0) {
+      keep[offset + i] = 0;
+      ties--;
+    }
+  }
 }
 
 function checkedImportance(importance: Importance, label: string): void {
@@ -41,14 +98,13 @@ function checkedImportance(importance: Importance, label: string): void {
 /** Per output row, prune the ⌊C_in·s⌋ lowest (wanda prune_wanda: sort_res[1][:, :int(C_in*s)]). */
 export function keepPerRow(importance: Importance, sparsity: number): KeepMask {
   checkedImportance(importance, 'per-row mask');
-  const { rows, cols, data } = importance;
+  const { rows, cols } = importance;
+  const data = asTyped(importance.data);
   const keep = fullMask(rows, cols);
   const pruneCount = prunedCount(cols, sparsity);
   if (pruneCount === 0) return keep;
-  for (let r = 0; r < rows; r++) {
-    const order = ascendingOrder(data, r * cols, cols);
-    for (let k = 0; k < pruneCount; k++) keep.data[order[k]] = 0;
-  }
+  const scratch = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) pruneLowest(data, r * cols, cols, pruneCount, keep.data, r * cols, scratch);
   return keep;
 }
 
@@ -58,7 +114,14 @@ export function keepPerRow(importance: Importance, sparsity: number): KeepMask {
  * keeps the count exact and says so in docs/pruning.md.)
  */
 export function keepPerLayer(importance: Importance, sparsity: number): KeepMask {
-  return keepGlobal([importance], sparsity)[0];
+  if (!(importance.data instanceof Float32Array)) return keepGlobal([importance], sparsity)[0];
+  // Float32 scores (magnitude's |W|): the threshold by the wasm selection, no float64 copies.
+  checkedImportance(importance, 'global mask, layer 0');
+  const { rows, cols, data } = importance;
+  const keep = fullMask(rows, cols);
+  const count = prunedCount(data.length, sparsity);
+  if (count > 0) pruneAtThreshold(data, 0, data.length, count, kthSmallestF32(data, count - 1), keep.data, 0);
+  return keep;
 }
 
 /** One comparison group across several layers: exactly ⌊Σnumel·s⌋ pruned, ties by (layer, index). */
@@ -74,20 +137,9 @@ export function keepGlobal(importances: Importance[], sparsity: number): KeepMas
   importances.forEach((importance, i) => {
     for (let j = 0; j < importance.data.length; j++) scores[offsets[i] + j] = importance.data[j];
   });
-  const keeps = importances.map((importance) => fullMask(importance.rows, importance.cols));
-  const order = ascendingOrder(scores, 0, total);
-  const pruneCount = prunedCount(total, sparsity);
-  for (let k = 0; k < pruneCount; k++) {
-    const layer = layerOf(offsets, order[k]);
-    keeps[layer].data[order[k] - offsets[layer]] = 0;
-  }
-  return keeps;
-}
-
-function layerOf(offsets: number[], flat: number): number {
-  let layer = offsets.length - 1;
-  while (offsets[layer] > flat) layer--;
-  return layer;
+  const flat = fullMask(1, total).data;
+  pruneLowest(scores, 0, total, prunedCount(total, sparsity), flat, 0, new Float64Array(total));
+  return importances.map((importance, i) => ({ rows: importance.rows, cols: importance.cols, data: flat.slice(offsets[i], offsets[i] + importance.data.length) }));
 }
 
 /**
@@ -97,16 +149,27 @@ function layerOf(offsets: number[], flat: number): number {
  */
 export function keepNM(importance: Importance, n: number, m: number): KeepMask {
   checkedImportance(importance, 'N:M mask');
-  const { rows, cols, data } = importance;
+  const { rows, cols } = importance;
+  const data = asTyped(importance.data);
   if (!(n >= 0 && n < m) || cols % m !== 0) throw new PruneError(`N:M mask: ${n}:${m} does not fit ${cols} columns`);
   const keep = fullMask(rows, cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c0 = 0; c0 < cols; c0 += m) {
-      const order = ascendingOrder(data, r * cols + c0, m);
-      for (let k = 0; k < m - n; k++) keep.data[order[k]] = 0;
+  pruneLowestPerGroup(data, n, m, keep.data, 0, rows * cols);
+  return keep;
+}
+
+/**
+ * In each group of m consecutive entries of scores[start, start + length), prune (keep = 0) the
+ * m − n lowest: m − n times the lowest score still kept, the first one among equals (strict <),
+ * which is the lower-index-first order of a stable sort. keep[i] belongs to scores[i].
+ */
+function pruneLowestPerGroup(scores: Scores, n: number, m: number, keep: Uint8Array, start: number, length: number): void {
+  for (let g = start; g < start + length; g += m) {
+    for (let pruned = 0; pruned < m - n; pruned++) {
+      let lowest = -1;
+      for (let i = g; i < g + m; i++) if (keep[i] === 1 && (lowest < 0 || scores[i] < scores[lowest])) lowest = i;
+      keep[lowest] = 0;
     }
   }
-  return keep;
 }
 
 /** The weight with pruned entries set to +0 (W[W_mask] = 0); kept entries are copied bit for bit. */
@@ -114,7 +177,10 @@ export function applyKeepMask(weight: Matrix, keep: KeepMask): PruneResult {
   if (keep.rows !== weight.rows || keep.cols !== weight.cols) {
     throw new PruneError(`mask ${keep.rows} x ${keep.cols} does not fit weight ${weight.rows} x ${weight.cols}`);
   }
-  const data = Float32Array.from(weight.data);
-  for (let i = 0; i < data.length; i++) if (keep.data[i] === 0) data[i] = 0;
+  const data = weight.data.slice();
+  // On the bits, without a branch per weight: & 0 gives +0, & ~0 keeps every bit (−0, NaN payloads).
+  const bits = new Int32Array(data.buffer, data.byteOffset, data.length);
+  const flags = keep.data;
+  for (let i = 0; i < bits.length; i++) bits[i] &= -+(flags[i] !== 0);
   return { weight: { rows: weight.rows, cols: weight.cols, data }, keep };
 }

@@ -37,6 +37,9 @@ function direct(w: Matrix, what: Matrix, x: Matrix): number {
   return Math.sqrt(error / energy);
 }
 
+/** The trace form's stated bound: float32 products and sums over C_in terms, √ of a ratio. */
+const TRACE_RTOL = 1e-5;
+
 describe('relativeReconstructionError', () => {
   const pruned = magnitudePrune(weight, { kind: 'unstructured', sparsity: 0.5 }).weight;
 
@@ -45,14 +48,16 @@ describe('relativeReconstructionError', () => {
     expect(expected).toBeGreaterThan(0.05);
     const fromHessian = relativeReconstructionError(weight, pruned, { hessian: hessianOf(inputs) });
     const fromInputs = relativeReconstructionError(weight, pruned, { inputs });
-    expectClose([fromHessian, fromInputs], [expected, expected], { atol: 0, rtol: 1e-12 }, 'relative error');
+    expectClose([fromInputs], [expected], { atol: 0, rtol: 1e-12 }, 'relative error from X (float64)');
+    // The trace form is a float32 matrix product (float64 totals): its bound is float32's.
+    expectClose([fromHessian], [expected], { atol: 0, rtol: TRACE_RTOL }, 'relative error from H');
   });
 
   test('the scale of H cancels; identical weights give 0; zero outputs with a change give Infinity', () => {
     const h = hessianOf(inputs);
     const a = relativeReconstructionError(weight, pruned, { hessian: h });
     const b = relativeReconstructionError(weight, pruned, { hessian: h.map((v) => v * 1000) });
-    expectClose([b], [a], { atol: 0, rtol: 1e-12 }, 'scaled H');
+    expectClose([b], [a], { atol: 0, rtol: TRACE_RTOL }, 'scaled H');
     expect(relativeReconstructionError(weight, weight, { hessian: h })).toBe(0);
     const zeros: Matrix = { rows: 3, cols: 4, data: new Float32Array(12) };
     expect(relativeReconstructionError(zeros, zeros, { inputs })).toBe(0);

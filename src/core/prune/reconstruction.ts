@@ -2,6 +2,7 @@
 // ‖W X − Ŵ X‖_F / ‖W X‖_F. With H = 2/n · X Xᵀ this is
 // sqrt(tr(ΔW H ΔWᵀ) / tr(W H Wᵀ)), ΔW = W − Ŵ: the 2/n cancels, so the layer's Hessian (already
 // collected for SparseGPT / GPTQ) is enough and no tokens need to be stored.
+import { quadraticTraces } from '../linalg/gemm.ts';
 import { PruneError, type Matrix } from './types.ts';
 import { assertFinite, assertLength, assertMatrix } from './validate.ts';
 
@@ -16,41 +17,23 @@ export function relativeReconstructionError(weight: Matrix, compressed: Matrix, 
   if (compressed.rows !== weight.rows || compressed.cols !== weight.cols) {
     throw new PruneError(`reconstruction error: compressed ${compressed.rows} x ${compressed.cols} differs from weight ${weight.rows} x ${weight.cols}`);
   }
+  if ('hessian' in calibration) {
+    assertLength(calibration.hessian, weight.cols * weight.cols, 'reconstruction error: hessian (C_in x C_in)');
+    assertFinite(calibration.hessian, 'reconstruction error: hessian', weight.cols);
+    // tr(A H Aᵀ) as a float32 matrix product on the wasm kernels (linalg/gemm.ts), float64 totals.
+    const delta = new Float32Array(weight.data.length);
+    for (let i = 0; i < delta.length; i++) delta[i] = weight.data[i] - compressed.data[i];
+    const [error, reference] = quadraticTraces([delta, weight.data], weight.rows, weight.cols, calibration.hessian);
+    return relativeFromEnergies(error, reference);
+  }
   const delta = Float64Array.from(weight.data, (w, i) => w - compressed.data[i]);
-  const original = Float64Array.from(weight.data);
-  const energy =
-    'hessian' in calibration
-      ? (rows: Float64Array) => quadraticForm(rows, weight.rows, weight.cols, calibration.hessian)
-      : (rows: Float64Array) => outputEnergy(rows, weight.rows, weight.cols, calibration.inputs);
-  const error = energy(delta);
-  const reference = energy(original);
-  if (reference === 0) return error === 0 ? 0 : Infinity;
-  return Math.sqrt(Math.max(error, 0) / reference);
+  const energy = (rows: Float64Array) => outputEnergy(rows, weight.rows, weight.cols, calibration.inputs);
+  return relativeFromEnergies(energy(delta), energy(Float64Array.from(weight.data)));
 }
 
-/**
- * tr(A H Aᵀ) = Σ_r a_r H a_rᵀ for A (rows, cols), float64. H is symmetric, so each row's form is
- * Σ_i a_i (H_ii a_i + 2 Σ_{j>i} H_ij a_j): the upper triangle only, half the multiply-adds of
- * the full product (this is the slow part of a SparseGPT job's report on a 3072 × 768 layer).
- */
-function quadraticForm(a: Float64Array, rows: number, cols: number, hessian: Float64Array): number {
-  assertLength(hessian, cols * cols, 'reconstruction error: hessian (C_in x C_in)');
-  assertFinite(hessian, 'reconstruction error: hessian', cols);
-  let total = 0;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    let rowTotal = 0;
-    for (let i = 0; i < cols; i++) {
-      const ai = a[base + i];
-      if (ai === 0) continue;
-      const hBase = i * cols;
-      let upper = 0;
-      for (let j = i + 1; j < cols; j++) upper += hessian[hBase + j] * a[base + j];
-      rowTotal += ai * (hessian[hBase + i] * ai + 2 * upper);
-    }
-    total += rowTotal;
-  }
-  return total;
+function relativeFromEnergies(error: number, reference: number): number {
+  if (reference === 0) return error === 0 ? 0 : Infinity;
+  return Math.sqrt(Math.max(error, 0) / reference);
 }
 
 /** ‖A X‖_F² for A (rows, cols) and X (cols, n), float64. */

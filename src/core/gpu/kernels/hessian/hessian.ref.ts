@@ -5,6 +5,10 @@
 // No two-pass (mean-first) form is needed: these are uncentred sums. Each product of two f32
 // values is exact in f64 (24 + 24 significant bits < 53), so the only error is in the f64
 // additions, at most n·2⁻⁵³ relative to Σ|terms| — far below what the f32 kernel is held to.
+//
+// Shipped CPU path (calibrate/accumulator.ts, wasm SIMD gram_add4_f64): the same products, added
+// four tokens at a time (x0·y0 + x1·y1 + (x2·y2 + x3·y3)), so equal to this within 1e-13
+// relative (accumulator.test.ts); same NaN rule (a NaN input poisons its channel).
 
 export interface HessianStatsRef {
   channels: number;

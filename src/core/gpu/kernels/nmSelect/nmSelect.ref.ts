@@ -4,6 +4,9 @@
 // pruned `prune_n`). A trailing group of r < M columns (cols not a multiple of M) keeps
 // min(N, r): the "at most N of any M" constraint still holds; the reference code assumes
 // cols % M == 0 and has no rule for it.
+// Shipped CPU path (prune/masks.ts keepNM, and keep_nm in the wasm SparseGPT sweep): the same
+// order by rank within the group; it refuses NaN scores and a trailing partial group
+// (validatePattern) before selecting.
 import { comparePruneOrder } from '../pruneOrder';
 
 /** scores (rows, cols) row-major. Returns the keep mask (rows, cols): 1 keep, 0 pruned. */

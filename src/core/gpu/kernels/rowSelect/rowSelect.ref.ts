@@ -1,6 +1,9 @@
 // CPU reference for per-row unstructured selection (Wanda's comparison group is the output row,
 // locuslab/wanda prune_wanda): in each row zero the `pruneCount` lowest scores, in the order of
 // pruneOrder.ts (lower column index first among equal scores). A plain sort per row.
+// Shipped CPU path (prune/masks.ts keepPerRow): the same order, found by selecting the
+// pruneCount-th score instead of sorting; it refuses NaN scores before selecting (PruneError),
+// so the NaN rule of pruneOrder.ts only matters to the kernel.
 import { comparePruneOrder } from '../pruneOrder';
 
 /** scores (rows, cols) row-major. Returns the keep mask (rows, cols): 1 keep, 0 pruned. */

@@ -11,6 +11,11 @@
 // or N:M chosen inside the block, as fasterprune does when prunen != 0: at every column i with
 // i % M == 0 (i counted within the block), per row, score W²/U_jj² on the current W for
 // columns i … i+M−1 and prune all but the N highest (lower column index first among ties).
+// Shipped CPU path (prune/sparsegpt.sweep.ts, wasm SIMD, row by row): the same float32
+// operations in the same order — bit-identical weights and masks (sparsegpt.sweep.test.ts) —
+// with one choice settled on its side: it skips err = 0 (W − 0·U would turn a −0 weight into
+// +0), where this reference and the WGSL subtract ±0. Values compare equal; only zero signs
+// can differ. Non-finite input never reaches either: sparseGptPrune refuses NaN/Inf first.
 import { comparePruneOrder, type PrunePattern } from '../pruneOrder';
 
 const f = Math.fround;

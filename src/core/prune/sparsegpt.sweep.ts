@@ -1,0 +1,104 @@
+// SparseGPT's column sweep (IST-DASLab/sparsegpt fasterprune) on the wasm SIMD kernels
+// (src/core/linalg/wasm/sparsegpt.c, gemm.c). W, U and the mask stay in the module's memory for
+// the whole layer; per block of columns:
+//   1. the mask: the OBS scores W²/U_jj² on the current weights, then the block threshold
+//      (unstructured), or per group of M columns N:M / V:N:M;
+//   2. the column loop `sparsegpt_sweep`, row by row (rows are independent once the mask is
+//      chosen): q, err = (w − q)/U_ii, W[r, i+1:blockEnd] −= err·U[i, i+1:blockEnd], losses;
+//   3. the lazy batch update W[:, blockEnd:] −= Err · U[block, blockEnd:] as one GEMM.
+// Every weight sees the float32 operations of sparsegptUpdate.ref.ts in the same order, so the
+// result is bit-identical to that reference (sparsegpt.sweep.test.ts). GPTQ's sweep is the same
+// loop with q = Q(w) in place of the mask.
+import { WasmArena, type Region } from '../linalg/wasmKernels.ts';
+import type { KeepMask, Matrix } from './types.ts';
+import type { SparsityPattern } from './patterns.ts';
+import { keepVNM } from './vnm.ts';
+
+/** The largest M the sweep kernel chooses N:M for by itself (its per-row score buffer). */
+const NM_IN_SWEEP_MAX_M = 64;
+
+/** Sees each mask choice: the scores (rows × span) of columns [column, column + span) before the choice. */
+export type MaskChoiceObserver = (scores: Float32Array, column: number, span: number) => void;
+
+export interface SweepResult {
+  weight: Matrix;
+  keep: KeepMask;
+  /** (rows) Σ over pruned columns of (w − q)² / U_ii², halved (the reference's Losses). */
+  losses: Float32Array;
+}
+
+export function sparseGptSweep(
+  weights: Float32Array,
+  hinvUpper: Float32Array,
+  rows: number,
+  cols: number,
+  pattern: SparsityPattern,
+  blockSize: number,
+  onMaskChoice?: MaskChoiceObserver,
+): SweepResult {
+  const arena = new WasmArena();
+  const width = Math.min(blockSize, cols);
+  const r = {
+    w: arena.region('f32', rows * cols),
+    u: arena.region('f32', cols * cols),
+    keep: arena.region('u8', rows * cols),
+    err: arena.region('f32', rows * width),
+    scores: arena.region('f32', rows * width),
+    scratch: arena.region('f32', rows * width),
+    blockLoss: arena.region('f32', rows),
+  };
+  arena.ready();
+  arena.view(r.w).set(weights);
+  arena.view(r.u).set(hinvUpper);
+  arena.view(r.keep).fill(1);
+  const losses = new Float32Array(rows);
+  const k = arena.k;
+  const f32 = (region: Region<'f32'>, length: number) => arena.view(region).subarray(0, length);
+
+  for (let i1 = 0; i1 < cols; i1 += blockSize) {
+    const i2 = Math.min(i1 + blockSize, cols);
+    const span = i2 - i1;
+    const blockLoss = arena.view(r.blockLoss);
+    blockLoss.fill(0);
+    const sweep = (from: number, to: number, keepN = 0, groupM = 0) =>
+      k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, from, to, r.blockLoss.ptr, keepN, groupM);
+    if (pattern.kind === 'unstructured') {
+      k.obs_scores(rows, cols, r.w.ptr, r.u.ptr, i1, span, r.scores.ptr);
+      const scores = f32(r.scores, rows * span);
+      onMaskChoice?.(Float32Array.from(scores), i1, span);
+      // fasterprune: thresh = sort(tmp.flatten())[int(numel * s)]; mask = tmp <= thresh (ties pruned too).
+      f32(r.scratch, rows * span).set(scores);
+      const rank = Math.min(Math.floor(rows * span * pattern.sparsity), rows * span - 1);
+      const threshold = k.select_kth(r.scratch.ptr, rows * span, rank);
+      k.keep_above(rows, cols, r.scores.ptr, span, threshold, r.keep.ptr, i1);
+      sweep(i1, i2);
+    } else if (pattern.kind === 'nm' && pattern.m <= NM_IN_SWEEP_MAX_M && !onMaskChoice) {
+      // N:M is chosen per row, so the sweep chooses it itself, row by row (the same choice as below).
+      sweep(i1, i2, pattern.n, pattern.m);
+    } else {
+      // N:M (and the V:N:M extension) at every column i with i % M == 0, on the weights as the
+      // columns before it left them: per row prune the M − N lowest of columns i..i+M−1.
+      const m = pattern.m;
+      for (let c0 = i1; c0 < i2; c0 += m) {
+        k.obs_scores(rows, cols, r.w.ptr, r.u.ptr, c0, m, r.scores.ptr);
+        if (onMaskChoice) onMaskChoice(Float32Array.from(f32(r.scores, rows * m)), c0, m);
+        if (pattern.kind === 'nm') k.keep_nm(rows, cols, r.scores.ptr, m, pattern.n, m, r.keep.ptr, c0);
+        else {
+          const group = keepVNM({ rows, cols: m, data: f32(r.scores, rows * m) }, pattern.v, m).data;
+          const keep = arena.view(r.keep);
+          for (let row = 0; row < rows; row++) keep.set(group.subarray(row * m, (row + 1) * m), row * cols + c0);
+        }
+        sweep(c0, c0 + m);
+      }
+    }
+    const blockLosses = arena.view(r.blockLoss);
+    for (let row = 0; row < rows; row++) losses[row] = Math.fround(losses[row] + blockLosses[row] / 2);
+    // W[:, i2:] −= Err1 · Hinv[i1:i2, i2:]
+    if (i2 < cols) k.sgemm_sub(rows, cols - i2, span, r.err.ptr, span, r.u.ptr + 4 * (i1 * cols + i2), cols, r.w.ptr + 4 * i2, cols);
+  }
+  return {
+    weight: { rows, cols, data: Float32Array.from(arena.view(r.w)) },
+    keep: { rows, cols, data: Uint8Array.from(arena.view(r.keep)) },
+    losses,
+  };
+}
