@@ -4,6 +4,7 @@
 // bit-identical, or bounded and tested — is in docs/gpu-kernels.md ("Prune jobs on WebGPU").
 import type { GpuContext } from '../gpu/context.ts';
 import { rowRangesWithinBinding } from '../gpu/program.ts';
+import { GlobalSelectGpu } from '../gpu/kernels/globalSelect/globalSelect.gpu.ts';
 import { encodeNmSelect, NM_MAX_GROUP } from '../gpu/kernels/nmSelect/nmSelect.gpu.ts';
 import { encodeRowSelect } from '../gpu/kernels/rowSelect/rowSelect.gpu.ts';
 import { encodeWandaScore } from '../gpu/kernels/wandaScore/wandaScore.gpu.ts';
@@ -99,8 +100,8 @@ const VNM_ON_CPU = 'V:N:M selection has no GPU kernel';
 
 /**
  * |W| on the CPU (it is exact in float32 either way), selection on the device. The per-layer
- * comparison group is one row of numel scores for rowSelect: the same ⌊numel·s⌋ lowest with
- * ties by flat index as keepPerLayer.
+ * comparison group is one flat group of numel scores for globalSelect, spread over every
+ * workgroup: the same ⌊numel·s⌋ lowest with ties by flat index as keepPerLayer.
  */
 async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
   const { weight, pattern } = job;
@@ -109,12 +110,30 @@ async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   if (pattern.kind === 'vnm') return onCpu(job, VNM_ON_CPU);
   const scores = magnitudeScores(weight);
   const perLayer = pattern.kind === 'unstructured' && job.magnitudeGroup === 'layer';
-  const [rows, cols] = perLayer ? [1, scores.length] : [weight.rows, weight.cols];
-  if (cols * 4 > ctx.limits.maxStorageBufferBindingSize) return onCpu(job, 'the per-layer comparison group is larger than one storage binding');
-  const selection = selectionFor(pattern, cols);
+  if (perLayer) {
+    if (scores.length * 4 > ctx.limits.maxStorageBufferBindingSize) return onCpu(job, 'the per-layer comparison group is larger than one storage binding');
+    const keep = await selectLayerOnGpu(ctx, scores, prunedCount(scores.length, pattern.sparsity));
+    return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), backend: 'webgpu+cpu (|W|)' };
+  }
+  const selection = selectionFor(pattern, weight.cols);
   if ('unsupported' in selection) return onCpu(job, selection.unsupported);
-  const keep = await selectOnGpu(ctx, rows, cols, selection, async (buffer, r0, r1) => ctx.write(buffer, scores.subarray(r0 * cols, r1 * cols)));
+  const keep = await selectOnGpu(ctx, weight.rows, weight.cols, selection, async (buffer, r0, r1) => ctx.write(buffer, scores.subarray(r0 * weight.cols, r1 * weight.cols)));
   return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), backend: 'webgpu+cpu (|W|)' };
+}
+
+/** Keep mask of one flat comparison group: exactly pruneCount of `scores` pruned, ties by index. */
+async function selectLayerOnGpu(ctx: GpuContext, scores: Float32Array, pruneCount: number): Promise<Uint8Array> {
+  const select = new GlobalSelectGpu(ctx, scores.length);
+  const scoreBuffer = ctx.upload(`pruneJob.scores(${scores.length})`, scores);
+  const keepMask = ctx.createBuffer(`pruneJob.keepMask(${scores.length})`, scores.length * 4);
+  try {
+    await select.encode(scoreBuffer, scores.length, { mode: 'exact', pruneCount }, keepMask);
+    return Uint8Array.from(await ctx.readUint32(keepMask, scores.length));
+  } finally {
+    select.destroy();
+    ctx.release(scoreBuffer);
+    ctx.release(keepMask);
+  }
 }
 
 // ---- Wanda ---------------------------------------------------------------------------------

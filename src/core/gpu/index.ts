@@ -7,6 +7,7 @@ export { prunedPerRow, type PrunePattern } from './kernels/pruneOrder';
 export { HessianAccumulatorGpu, hessianStatsGpu, type HessianStats } from './kernels/hessian/hessian.gpu';
 export { encodeWandaScore, wandaScoreGpu } from './kernels/wandaScore/wandaScore.gpu';
 export { encodeRowSelect, rowSelectGpu } from './kernels/rowSelect/rowSelect.gpu';
+export { GlobalSelectGpu, globalSelectGpu, thresholdSelectGpu, GLOBAL_SELECT_CHUNK, type GlobalSelection, type MaskPlacement } from './kernels/globalSelect/globalSelect.gpu';
 export { encodeNmSelect, nmSelectGpu, NM_MAX_GROUP } from './kernels/nmSelect/nmSelect.gpu';
 export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
 export { encodeReadColumns, encodeWriteColumns, type ColumnRange } from './kernels/columnRange/columnRange.gpu';

@@ -7,6 +7,8 @@ import { expectClose } from '../../testing/expectClose';
 import { GpuContext, type GpuContextOptions } from '../context';
 import { encodeReadColumns, encodeWriteColumns } from '../kernels/columnRange/columnRange.gpu';
 import { readColumnsRef, writeColumnsRef } from '../kernels/columnRange/columnRange.ref';
+import { globalSelectGpu, thresholdSelectGpu } from '../kernels/globalSelect/globalSelect.gpu';
+import { globalSelectRef, thresholdSelectRef } from '../kernels/globalSelect/globalSelect.ref';
 import { HessianAccumulatorGpu } from '../kernels/hessian/hessian.gpu';
 import { nmSelectGpu } from '../kernels/nmSelect/nmSelect.gpu';
 import { nmSelectRef } from '../kernels/nmSelect/nmSelect.ref';
@@ -16,6 +18,7 @@ import { sparsegptPruneGpu } from '../kernels/sparsegptUpdate/sparsegptUpdate.gp
 import { wandaScoreGpu } from '../kernels/wandaScore/wandaScore.gpu';
 import { wandaScoreRef } from '../kernels/wandaScore/wandaScore.ref';
 import { COLUMN_RANGE_FOLD_CAPS, columnRangeCases, columnRangeMatrix } from './cases/columnRange';
+import { globalSelectCases, globalSelectCountViolation } from './cases/globalSelect';
 import { gramTolerance, hessianCases, hessianReferenceOf, type HessianCase } from './cases/hessian';
 import { NM_SPLIT_CAPS, nmCases, nmPatternViolation, nmSplitCase } from './cases/nmSelect';
 import { ROW_SELECT_SPLIT_CAPS, rowSelectCases, rowSelectCountViolation, rowSelectSplitCase } from './cases/rowSelect';
@@ -83,6 +86,20 @@ function checks(): KernelCheck[] {
         const got = await rowSelectGpu(ctx, c.scores, c.rows, c.cols, c.pruneCount);
         expectClose(got, rowSelectRef(c.scores, c.rows, c.cols, c.pruneCount), EXACT, `${c.name}: keep mask`);
         const violation = rowSelectCountViolation(c, got);
+        if (violation) throw new Error(violation);
+        return 0;
+      },
+    })),
+    ...globalSelectCases.map((c): KernelCheck => ({
+      kernel: 'globalSelect',
+      case: c.name,
+      elements: c.scores.length,
+      async run(gpu) {
+        const ctx = c.caps ? capped(gpu, c.caps) : gpu;
+        const got = c.mode === 'exact' ? await globalSelectGpu(ctx, c.scores, c.pruneCount) : await thresholdSelectGpu(ctx, c.scores, c.sparsity);
+        const expected = c.mode === 'exact' ? globalSelectRef(c.scores, c.pruneCount) : thresholdSelectRef(c.scores, c.sparsity);
+        expectClose(got, expected, EXACT, `${c.name}: keep mask`);
+        const violation = globalSelectCountViolation(c, got);
         if (violation) throw new Error(violation);
         return 0;
       },
