@@ -12,7 +12,7 @@ import { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep
 import { magnitudeScores } from '../prune/magnitude.ts';
 import { applyKeepMask, fullMask, prunedCount } from '../prune/masks.ts';
 import { validatePattern, type SparsityPattern } from '../prune/patterns.ts';
-import { blockThresholdKeep, obsScores, sparseGptOpening, validateSparseGptOptions } from '../prune/sparsegpt.setup.ts';
+import { obsScores, sparseGptOpening, validateSparseGptOptions } from '../prune/sparsegpt.setup.ts';
 import type { KeepMask, PruneResult } from '../prune/types.ts';
 import { assertFinite, assertLength, assertWeight } from '../prune/validate.ts';
 import { keepVNM } from '../prune/vnm.ts';
@@ -169,30 +169,26 @@ async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> 
 // ---- SparseGPT -----------------------------------------------------------------------------
 
 /**
- * The mask choices sparsegpt.ts makes on the CPU, on the device's current weights: unstructured
- * at each block start over the whole block (`thresh = sort(tmp)[int(numel·s)]`, pruned
- * `tmp <= thresh`, as selectBlockMask), V:N:M at each group of M (VENOM on the OBS scores, as
- * selectGroupMask).
+ * VENOM's V:N:M choice as sparsegpt.ts makes it on the CPU (selectGroupMask), on the device's
+ * current weights at each group of M: keepVNM on the OBS scores of the group's columns.
  */
-function hostMaskStep(pattern: Exclude<SparsityPattern, { kind: 'nm' }>, blockSize: number, rows: number, cols: number, hinvUpper: Float32Array): HostMaskStep {
+function hostVnmStep(pattern: Extract<SparsityPattern, { kind: 'vnm' }>, rows: number, cols: number, hinvUpper: Float32Array): HostMaskStep {
   // `current` holds the span's columns [start, end) of every row, (rows, end − start).
   const spanScores = (current: Float32Array, start: number, end: number) => obsScores({ data: current, stride: end - start, offset: 0 }, rows, hinvUpper, cols, start, end - start);
-  if (pattern.kind === 'vnm') {
-    return {
-      span: pattern.m,
-      choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: spanScores(current, start, end) }, pattern.v, pattern.m).data,
-    };
-  }
-  return { span: blockSize, choose: (current, start, end) => blockThresholdKeep(spanScores(current, start, end), pattern.sparsity) };
+  return {
+    span: pattern.m,
+    choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: spanScores(current, start, end) }, pattern.v, pattern.m).data,
+  };
 }
 
 const CHOLESKY_ON_CPU = 'H⁻¹ Cholesky in float64';
 
 /**
  * SparseGPT: the opening (dead inputs, damping, U in float64) on the CPU, the column sweep on the
- * device. N:M is chosen inside the update kernel; the unstructured block mask and V:N:M are
- * chosen on the host from the block's current weights read back at the point of the sweep where
- * fasterprune chooses them.
+ * device. N:M is chosen inside the update kernel; the unstructured block mask on the device at
+ * each block start (blockScores + globalSelect's threshold mode, no readback); V:N:M on the host
+ * from the weights read back at each group of M, where fasterprune chooses it (VENOM's selection
+ * has no kernel).
  */
 async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
   const { weight, pattern } = job;
@@ -212,7 +208,7 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   if (pattern.kind === 'nm' && pattern.m > NM_MAX_GROUP) return onCpu(job, `SparseGPT N:M with M > ${NM_MAX_GROUP} has no GPU kernel`);
   const binding = ctx.limits.maxStorageBufferBindingSize;
   if (cols * cols * 4 > binding) return onCpu(job, 'U is larger than one storage binding');
-  // The host-chosen masks need the whole block of every row at once: one binding for W.
+  // The block-wide and V:N:M masks need the whole block of every row at once: one binding for W.
   if (pattern.kind !== 'nm' && rows * cols * 4 > binding) return onCpu(job, 'W is larger than one storage binding, which the block-wide mask needs');
 
   const { weights, hinvUpper } = sparseGptOpening(weight, hessian, percDamp);
@@ -222,10 +218,11 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   }
   const session = new SparseGptGpu(ctx, { rows, cols, weights, hinvUpper, pattern: { kind: 'mask', keepMask: fullMask(rows, cols).data } });
   try {
-    await session.run(blockSize, hostMaskStep(pattern, blockSize, rows, cols, hinvUpper));
+    const vnm = pattern.kind === 'vnm';
+    await session.run(blockSize, vnm ? hostVnmStep(pattern, rows, cols, hinvUpper) : { kind: 'blockThreshold', sparsity: pattern.sparsity });
     const result = await session.read();
-    const chosen = pattern.kind === 'vnm' ? 'V:N:M selection per group' : 'block masks';
-    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), backend: `webgpu+cpu (${CHOLESKY_ON_CPU}; ${chosen})` };
+    const chosen = vnm ? '; V:N:M selection per group' : '';
+    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), backend: `webgpu+cpu (${CHOLESKY_ON_CPU}${chosen})` };
   } finally {
     session.destroy();
   }

@@ -9,6 +9,6 @@ export { encodeWandaScore, wandaScoreGpu } from './kernels/wandaScore/wandaScore
 export { encodeRowSelect, rowSelectGpu } from './kernels/rowSelect/rowSelect.gpu';
 export { GlobalSelectGpu, globalSelectGpu, thresholdSelectGpu, GLOBAL_SELECT_CHUNK, type GlobalSelection, type MaskPlacement } from './kernels/globalSelect/globalSelect.gpu';
 export { encodeNmSelect, nmSelectGpu, NM_MAX_GROUP } from './kernels/nmSelect/nmSelect.gpu';
-export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
+export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type DeviceBlockMask, type HostMaskStep, type MaskStep, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
 export { encodeReadColumns, encodeWriteColumns, type ColumnRange } from './kernels/columnRange/columnRange.gpu';
 export { benchGpuKernels, type KernelBenchOptions, type KernelBenchRow } from './bench';
