@@ -290,7 +290,7 @@ describeGpu('prune jobs on WebGPU vs runPruneJob', (gpu) => {
     const c = expectSparseGptContract(result, runPruneJob(job), job);
     // These seeded layers have no near-tie, so the whole layer is compared.
     expect(c.firstNear).toBe(layer.weight.cols);
-    const chosen = pattern.kind === 'unstructured' ? '; block masks' : pattern.kind === 'vnm' ? '; V:N:M selection per group' : '';
+    const chosen = pattern.kind === 'vnm' ? '; V:N:M selection per group' : '';
     expect(result.backend).toBe(`webgpu+cpu (H⁻¹ Cholesky in float64${chosen})`);
     console.info(`[sparsegpt] ${layer.name}, ${pattern.kind}: smallest choice margin ${c.minMargin.toExponential(2)}, max |ΔW| ${c.maxAbs}, bit-identical: ${c.bitIdentical}`);
   });
@@ -305,6 +305,20 @@ describeGpu('prune jobs on WebGPU vs runPruneJob', (gpu) => {
     expect(c.firstNear).toBeGreaterThanOrEqual(128); // at least one whole block compared
     console.info(`[sparsegpt 768×768] GPU job ${(t1 - t0).toFixed(0)} ms; compared columns 0…${c.firstNear - 1}; smallest margin ${c.minMargin.toExponential(2)}; max |ΔW| ${c.maxAbs}; bit-identical: ${c.bitIdentical}`);
   }, 60_000);
+
+  test('magnitude per layer, ties straddling the boundary across workgroups: bit-identical', async () => {
+    // 60 % exact zeros and values on a coarse grid: ties at 0 cross the 50 % boundary and every
+    // one of globalSelect's chunks, so the flat-index tie rule is exercised across workgroups.
+    const rows = 300;
+    const cols = 200;
+    const u = seededUniform(61);
+    const data = Float32Array.from({ length: rows * cols }, () => (u() < 0.6 ? 0 : Math.round((u() - 0.5) * 16) / 8));
+    const layer: Layer = { name: 'ties', weight: { rows, cols, data }, sqNorm: new Float64Array(cols), hessian: new Float64Array(0) };
+    for (const sparsity of [0.5, 0.65, 0.999]) {
+      const job = { ...jobOf(layer, 'magnitude', { kind: 'unstructured', sparsity }, 'layer'), hessian: undefined };
+      expectSameResult(await runPruneJobGpu(gpu(), job), runPruneJob(job));
+    }
+  });
 
   test('sparsity 0: every method returns W unchanged with a full mask', async () => {
     const layer = layers.ragged;

@@ -4,6 +4,7 @@
 // bit-identical, or bounded and tested — is in docs/gpu-kernels.md ("Prune jobs on WebGPU").
 import type { GpuContext } from '../gpu/context.ts';
 import { rowRangesWithinBinding } from '../gpu/program.ts';
+import { GlobalSelectGpu } from '../gpu/kernels/globalSelect/globalSelect.gpu.ts';
 import { encodeNmSelect, NM_MAX_GROUP } from '../gpu/kernels/nmSelect/nmSelect.gpu.ts';
 import { encodeRowSelect } from '../gpu/kernels/rowSelect/rowSelect.gpu.ts';
 import { encodeWandaScore } from '../gpu/kernels/wandaScore/wandaScore.gpu.ts';
@@ -11,7 +12,7 @@ import { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type HostMaskStep
 import { magnitudeScores } from '../prune/magnitude.ts';
 import { applyKeepMask, fullMask, prunedCount } from '../prune/masks.ts';
 import { validatePattern, type SparsityPattern } from '../prune/patterns.ts';
-import { blockThresholdKeep, obsScores, sparseGptOpening, validateSparseGptOptions } from '../prune/sparsegpt.setup.ts';
+import { obsScores, sparseGptOpening, validateSparseGptOptions } from '../prune/sparsegpt.setup.ts';
 import type { KeepMask, PruneResult } from '../prune/types.ts';
 import { cpuUse, type BackendUse } from '../job/backend.ts';
 import { assertFinite, assertLength, assertWeight } from '../prune/validate.ts';
@@ -102,8 +103,8 @@ const VNM_ON_CPU = 'V:N:M selection has no GPU kernel';
 
 /**
  * |W| on the CPU (it is exact in float32 either way), selection on the device. The per-layer
- * comparison group is one row of numel scores for rowSelect: the same ⌊numel·s⌋ lowest with
- * ties by flat index as keepPerLayer.
+ * comparison group is one flat group of numel scores for globalSelect, spread over every
+ * workgroup: the same ⌊numel·s⌋ lowest with ties by flat index as keepPerLayer.
  */
 async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
   const { weight, pattern } = job;
@@ -112,12 +113,30 @@ async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   if (pattern.kind === 'vnm') return onCpu(job, VNM_ON_CPU);
   const scores = magnitudeScores(weight);
   const perLayer = pattern.kind === 'unstructured' && job.magnitudeGroup === 'layer';
-  const [rows, cols] = perLayer ? [1, scores.length] : [weight.rows, weight.cols];
-  if (cols * 4 > ctx.limits.maxStorageBufferBindingSize) return onCpu(job, 'the per-layer comparison group is larger than one storage binding');
-  const selection = selectionFor(pattern, cols);
+  if (perLayer) {
+    if (scores.length * 4 > ctx.limits.maxStorageBufferBindingSize) return onCpu(job, 'the per-layer comparison group is larger than one storage binding');
+    const keep = await selectLayerOnGpu(ctx, scores, prunedCount(scores.length, pattern.sparsity));
+    return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), ran: onGpu('|W|') };
+  }
+  const selection = selectionFor(pattern, weight.cols);
   if ('unsupported' in selection) return onCpu(job, selection.unsupported);
-  const keep = await selectOnGpu(ctx, rows, cols, selection, async (buffer, r0, r1) => ctx.write(buffer, scores.subarray(r0 * cols, r1 * cols)));
+  const keep = await selectOnGpu(ctx, weight.rows, weight.cols, selection, async (buffer, r0, r1) => ctx.write(buffer, scores.subarray(r0 * weight.cols, r1 * weight.cols)));
   return { ...applyKeepMask(weight, asMask(weight.rows, weight.cols, keep)), ran: onGpu('|W|') };
+}
+
+/** Keep mask of one flat comparison group: exactly pruneCount of `scores` pruned, ties by index. */
+async function selectLayerOnGpu(ctx: GpuContext, scores: Float32Array, pruneCount: number): Promise<Uint8Array> {
+  const select = new GlobalSelectGpu(ctx, scores.length);
+  const scoreBuffer = ctx.upload(`pruneJob.scores(${scores.length})`, scores);
+  const keepMask = ctx.createBuffer(`pruneJob.keepMask(${scores.length})`, scores.length * 4);
+  try {
+    await select.encode(scoreBuffer, scores.length, { mode: 'exact', pruneCount }, keepMask);
+    return Uint8Array.from(await ctx.readUint32(keepMask, scores.length));
+  } finally {
+    select.destroy();
+    ctx.release(scoreBuffer);
+    ctx.release(keepMask);
+  }
 }
 
 // ---- Wanda ---------------------------------------------------------------------------------
@@ -153,30 +172,26 @@ async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> 
 // ---- SparseGPT -----------------------------------------------------------------------------
 
 /**
- * The mask choices sparsegpt.ts makes on the CPU, on the device's current weights: unstructured
- * at each block start over the whole block (`thresh = sort(tmp)[int(numel·s)]`, pruned
- * `tmp <= thresh`, as selectBlockMask), V:N:M at each group of M (VENOM on the OBS scores, as
- * selectGroupMask).
+ * VENOM's V:N:M choice as sparsegpt.ts makes it on the CPU (selectGroupMask), on the device's
+ * current weights at each group of M: keepVNM on the OBS scores of the group's columns.
  */
-function hostMaskStep(pattern: Exclude<SparsityPattern, { kind: 'nm' }>, blockSize: number, rows: number, cols: number, hinvUpper: Float32Array): HostMaskStep {
+function hostVnmStep(pattern: Extract<SparsityPattern, { kind: 'vnm' }>, rows: number, cols: number, hinvUpper: Float32Array): HostMaskStep {
   // `current` holds the span's columns [start, end) of every row, (rows, end − start).
   const spanScores = (current: Float32Array, start: number, end: number) => obsScores({ data: current, stride: end - start, offset: 0 }, rows, hinvUpper, cols, start, end - start);
-  if (pattern.kind === 'vnm') {
-    return {
-      span: pattern.m,
-      choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: spanScores(current, start, end) }, pattern.v, pattern.m).data,
-    };
-  }
-  return { span: blockSize, choose: (current, start, end) => blockThresholdKeep(spanScores(current, start, end), pattern.sparsity) };
+  return {
+    span: pattern.m,
+    choose: (current, start, end) => keepVNM({ rows, cols: end - start, data: spanScores(current, start, end) }, pattern.v, pattern.m).data,
+  };
 }
 
 const CHOLESKY_ON_CPU = 'H⁻¹ Cholesky in float64';
 
 /**
  * SparseGPT: the opening (dead inputs, damping, U in float64) on the CPU, the column sweep on the
- * device. N:M is chosen inside the update kernel; the unstructured block mask and V:N:M are
- * chosen on the host from the block's current weights read back at the point of the sweep where
- * fasterprune chooses them.
+ * device. N:M is chosen inside the update kernel; the unstructured block mask on the device at
+ * each block start (blockScores + globalSelect's threshold mode, no readback); V:N:M on the host
+ * from the weights read back at each group of M, where fasterprune chooses it (VENOM's selection
+ * has no kernel).
  */
 async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> {
   const { weight, pattern } = job;
@@ -196,7 +211,7 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   if (pattern.kind === 'nm' && pattern.m > NM_MAX_GROUP) return onCpu(job, `SparseGPT N:M with M > ${NM_MAX_GROUP} has no GPU kernel`);
   const binding = ctx.limits.maxStorageBufferBindingSize;
   if (cols * cols * 4 > binding) return onCpu(job, 'U is larger than one storage binding');
-  // The host-chosen masks need the whole block of every row at once: one binding for W.
+  // The block-wide and V:N:M masks need the whole block of every row at once: one binding for W.
   if (pattern.kind !== 'nm' && rows * cols * 4 > binding) return onCpu(job, 'W is larger than one storage binding, which the block-wide mask needs');
 
   const { weights, hinvUpper } = sparseGptOpening(weight, hessian, percDamp);
@@ -206,10 +221,11 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   }
   const session = new SparseGptGpu(ctx, { rows, cols, weights, hinvUpper, pattern: { kind: 'mask', keepMask: fullMask(rows, cols).data } });
   try {
-    await session.run(blockSize, hostMaskStep(pattern, blockSize, rows, cols, hinvUpper));
+    const vnm = pattern.kind === 'vnm';
+    await session.run(blockSize, vnm ? hostVnmStep(pattern, rows, cols, hinvUpper) : { kind: 'blockThreshold', sparsity: pattern.sparsity });
     const result = await session.read();
-    const chosen = pattern.kind === 'vnm' ? 'V:N:M selection per group' : 'block masks';
-    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), ran: onGpu(CHOLESKY_ON_CPU, chosen) };
+    const chosen = vnm ? ['V:N:M selection per group'] : [];
+    return { weight: { rows, cols, data: result.weights }, keep: asMask(rows, cols, result.keepMask), ran: onGpu(CHOLESKY_ON_CPU, ...chosen) };
   } finally {
     session.destroy();
   }

@@ -4,6 +4,8 @@
 // dispatch, readback — because that is what a caller of the array-in/array-out functions pays;
 // the rows marked "resident" time the dispatches alone, with data already on the device.
 import { GpuContext } from './context';
+import { globalSelectGpu } from './kernels/globalSelect/globalSelect.gpu';
+import { globalSelectRef } from './kernels/globalSelect/globalSelect.ref';
 import { HessianAccumulatorGpu, hessianStatsGpu } from './kernels/hessian/hessian.gpu';
 import { accumulateHessianRef, createHessianStatsRef } from './kernels/hessian/hessian.ref';
 import { nmSelectGpu } from './kernels/nmSelect/nmSelect.gpu';
@@ -81,6 +83,8 @@ export async function benchGpuKernels(device: GPUDevice, options: KernelBenchOpt
   await add('wandaScore', shape, () => wandaScoreRef(weights, sqNorm, dModel, dMlp), () => wandaScoreGpu(ctx, weights, sqNorm, dModel, dMlp));
   const scores = wandaScoreRef(weights, sqNorm, dModel, dMlp);
   await add('rowSelect 50%', shape, () => rowSelectRef(scores, dModel, dMlp, dMlp / 2), () => rowSelectGpu(ctx, scores, dModel, dMlp, dMlp / 2));
+  const magnitudes = weights.map(Math.abs);
+  await add('globalSelect 50% (one group: the layer)', shape, () => globalSelectRef(magnitudes, magnitudes.length / 2), () => globalSelectGpu(ctx, magnitudes, magnitudes.length / 2));
   await add('nmSelect 2:4', shape, () => nmSelectRef(scores, dModel, dMlp, 2, 4), () => nmSelectGpu(ctx, scores, dModel, dMlp, 2, 4));
 
   // SparseGPT: one block of 128 and its lazy update on the MLP shape; a full sweep on 768 × 768.

@@ -4,6 +4,7 @@ import { expect, test } from 'vitest';
 import { GpuContext, GpuError } from './context';
 import { BufferUsage } from './flags';
 import { defineProgram } from './program';
+import { countingDevice } from './testing/countingDevice';
 import { describeGpu } from './testing/describeGpu';
 import { acquireNodeGpu } from './testing/nodeDevice';
 
@@ -25,7 +26,64 @@ const doubler = defineProgram({
   workgroupSize: [64],
 });
 
+/** data[i] = data[i]·scale + shift (u32, wrapping) for i < count: exact, so any mix-up of two dispatches' uniforms shows. */
+const affine = defineProgram({
+  label: 'test.affine',
+  shader: `
+    struct Params { count: u32, scale: u32, shift: u32 }
+    @group(0) @binding(0) var<uniform> params: Params;
+    @group(0) @binding(1) var<storage, read_write> data: array<u32>;
+    override WG_X: u32 = 64;
+    @compute @workgroup_size(WG_X)
+    fn main(@builtin(global_invocation_id) gid: vec3u) {
+      if (gid.x < params.count) { data[gid.x] = data[gid.x] * params.scale + params.shift; }
+    }`,
+  entryPoint: 'main',
+  uniforms: [
+    { name: 'count', type: 'u32' },
+    { name: 'scale', type: 'u32' },
+    { name: 'shift', type: 'u32' },
+  ],
+  storage: [{ name: 'data', binding: 1, access: 'read_write' }],
+  workgroupSize: [64],
+});
+
 describeGpu('GpuContext', (gpu) => {
+  test('a loop of dispatches creates no buffer or bind group after its first round, and each reads its own uniforms', async () => {
+    const { device, counts } = countingDevice(gpu().device);
+    const ctx = new GpuContext(device);
+    const length = 200;
+    const expected = Uint32Array.from({ length }, (_, i) => i);
+    const data = ctx.upload('test.loopData', expected);
+    const halves = [
+      { buffer: data, offset: 0, size: 128 * 4 },
+      { buffer: data, offset: 128 * 4, size: (length - 128) * 4 },
+    ];
+    const step = async (round: number) => {
+      // Two bind groups (whole buffer, second half) and uniforms that change every dispatch.
+      const count = 1 + ((round * 37) % length);
+      const scale = 1 + (round % 5);
+      await ctx.dispatch({ program: affine, uniforms: { count, scale, shift: round }, buffers: { data }, workgroups: Math.ceil(length / 64) });
+      for (let i = 0; i < count; i++) expected[i] = (Math.imul(expected[i], scale) + round) >>> 0;
+      const half = halves[round % 2];
+      await ctx.dispatch({ program: affine, uniforms: { count: half.size / 4, scale: 3, shift: 1 }, buffers: { data: half }, workgroups: 2 });
+      for (let i = 0; i < half.size / 4; i++) expected[half.offset / 4 + i] = (Math.imul(expected[half.offset / 4 + i], 3) + 1) >>> 0;
+    };
+    await step(0);
+    await step(1);
+    const after = { ...counts };
+    // 1200 dispatches in one go: the arena fills (512 slots) and the context submits on its own.
+    for (let round = 2; round < 600; round++) await step(round);
+    expect(counts).toEqual(after);
+    expect(after.createBindGroup).toBe(3);
+    expect(await ctx.readUint32(data, length)).toEqual(expected);
+    // A readback's staging buffer is the only object made after the loop.
+    expect(counts.createBuffer).toBe(after.createBuffer + 1);
+    data.destroy();
+    ctx.destroy();
+  });
+
+
   test('dispatches, folds a long line of workgroups, reads back; one pipeline per cache key', async () => {
     const ctx = new GpuContext(gpu().device, { limitCaps: { maxComputeWorkgroupsPerDimension: 4 } });
     const data = Float32Array.from({ length: 1000 }, (_, i) => i); // 16 workgroups → a 4×4 grid

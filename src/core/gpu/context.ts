@@ -3,6 +3,7 @@
 // encoder, and turns WebGPU's asynchronous errors (error scopes, device loss) into thrown
 // GpuErrors that name the programs involved. It never looks for a device itself: the caller
 // (a browser service via navigator.gpu, or a Node test via the `webgpu` package) passes one in.
+import { BindGroupCache, UniformArena, type BoundRange } from './bindings';
 import { BufferUsage, MapMode, ShaderStage } from './flags';
 import { foldWorkgroups, invocationsPerWorkgroup, packUniforms, type GpuProgram } from './program';
 
@@ -71,10 +72,12 @@ export class GpuContext {
   private encoder: GPUCommandEncoder | null = null;
   /** Labels of the programs encoded since the last submit, for error messages. */
   private pendingLabels: string[] = [];
-  /** Uniform buffers of encoded dispatches and released buffers, destroyed once submitted (WebGPU defers the free). */
+  /** Released buffers, destroyed once the work encoded before their release is submitted. */
   private pendingTransients: GPUBuffer[] = [];
   /** Error-scope checks of submitted work, awaited by the next flush() or read(). */
   private inflight: Array<Promise<GpuError | null>> = [];
+  private readonly uniformArena: UniformArena;
+  private readonly bindGroups = new BindGroupCache();
   private lostMessage: string | null = null;
   private destroyed = false;
   readonly limits: Readonly<GpuLimits>;
@@ -90,6 +93,8 @@ export class GpuContext {
       maxComputeInvocationsPerWorkgroup: limit('maxComputeInvocationsPerWorkgroup'),
       maxComputeWorkgroupStorageSize: limit('maxComputeWorkgroupStorageSize'),
     };
+    // 256 on every adapter seen; the spec allows any power of two up to it.
+    this.uniformArena = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment ?? 256);
     device.lost.then((info) => {
       this.lostMessage = `GPU device lost (${info.reason}): ${info.message || 'no message'}`;
     });
@@ -133,31 +138,24 @@ export class GpuContext {
     else buffer.destroy();
   }
 
-  /** Encodes one dispatch; it runs at the next flush(), read or write. */
+  /**
+   * Encodes one dispatch; it runs at the next flush(), read or write. Its uniforms go to the
+   * encoder's uniform arena and its bind group comes from the cache (bindings.ts), so a loop of
+   * dispatches on the same buffers creates no GPU objects after its first round.
+   */
   async dispatch(spec: DispatchSpec): Promise<void> {
     const { program } = spec;
     this.assertUsable(program.label);
     const cached = await this.pipeline(program);
     const grid = this.grid(program, spec.workgroups);
-    const entries: GPUBindGroupEntry[] = [];
-    if (program.uniforms.length > 0) {
-      const bytes = packUniforms(program, spec.uniforms);
-      const uniformBuffer = this.device.createBuffer({
-        label: `${program.label}.uniforms`,
-        size: bytes.byteLength,
-        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
-        mappedAtCreation: true,
-      });
-      new Uint8Array(uniformBuffer.getMappedRange()).set(new Uint8Array(bytes));
-      uniformBuffer.unmap();
-      this.pendingTransients.push(uniformBuffer);
-      entries.push({ binding: 0, resource: { buffer: uniformBuffer } });
-    }
+    const uniformBytes = program.uniforms.length > 0 ? packUniforms(program, spec.uniforms) : null;
+    const ranges: BoundRange[] = [];
     for (const binding of program.storage) {
       const given = spec.buffers[binding.name];
       if (!given) throw new GpuError('validation', `${program.label}: no buffer given for binding '${binding.name}'`);
       const range: BufferRange = 'buffer' in given ? given : { buffer: given };
-      const size = range.size ?? range.buffer.size - (range.offset ?? 0);
+      const offset = range.offset ?? 0;
+      const size = range.size ?? range.buffer.size - offset;
       if (size > this.limits.maxStorageBufferBindingSize) {
         throw new GpuError(
           'limit',
@@ -165,16 +163,23 @@ export class GpuContext {
             `(${this.limits.maxStorageBufferBindingSize}); split the work into smaller dispatches`,
         );
       }
-      entries.push({ binding: binding.binding, resource: { buffer: range.buffer, offset: range.offset ?? 0, size } });
+      ranges.push({ buffer: range.buffer, offset, size });
     }
     for (const name of Object.keys(spec.buffers)) {
       if (!program.storage.some((b) => b.name === name)) throw new GpuError('validation', `${program.label}: unknown binding '${name}'`);
     }
+    // A full arena ends the encoder here: its structs are written and it is submitted unawaited.
+    if (uniformBytes && !this.uniformArena.fits(uniformBytes.byteLength)) this.submitPending();
     this.encoder ??= this.beginEncoder();
-    const bindGroup = this.device.createBindGroup({ label: `${program.label}.bindings`, layout: cached.layout, entries });
+    const uniformRange: BoundRange[] = uniformBytes ? [{ buffer: this.uniformArena.buffer, offset: 0, size: uniformBytes.byteLength }] : [];
+    const bindGroup = this.bindGroups.get(program.cacheKey, [...uniformRange, ...ranges], () => {
+      const entries: GPUBindGroupEntry[] = uniformRange.map((u) => ({ binding: 0, resource: { buffer: u.buffer, offset: 0, size: u.size } }));
+      program.storage.forEach((binding, i) => entries.push({ binding: binding.binding, resource: { buffer: ranges[i].buffer, offset: ranges[i].offset, size: ranges[i].size } }));
+      return this.device.createBindGroup({ label: `${program.label}.bindings`, layout: cached.layout, entries });
+    });
     const pass = this.encoder.beginComputePass({ label: program.label });
     pass.setPipeline(cached.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, uniformBytes ? [this.uniformArena.append(uniformBytes)] : []);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     pass.end();
     this.pendingLabels.push(program.label);
@@ -228,7 +233,9 @@ export class GpuContext {
       // Close the error scopes the unsubmitted encoder opened; its work is dropped.
       for (let i = 0; i < ERROR_FILTERS.length; i++) void this.device.popErrorScope().catch(() => null);
       this.encoder = null;
+      this.uniformArena.discard();
     }
+    this.uniformArena.destroy();
     for (const b of this.pendingTransients) b.destroy();
     this.pendingTransients = [];
   }
@@ -253,7 +260,7 @@ export class GpuContext {
       );
     }
     const entries: GPUBindGroupLayoutEntry[] = [];
-    if (program.uniforms.length > 0) entries.push({ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+    if (program.uniforms.length > 0) entries.push({ binding: 0, visibility: ShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
     for (const b of program.storage) {
       entries.push({ binding: b.binding, visibility: ShaderStage.COMPUTE, buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' } });
     }
@@ -296,6 +303,8 @@ export class GpuContext {
   private submitPending(): void {
     if (!this.encoder) return;
     const labels = this.pendingLabels.join(', ');
+    // Before the submit, so its dispatches read their own structs (queue operations run in order).
+    this.uniformArena.upload(this.device.queue);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pendingLabels = [];

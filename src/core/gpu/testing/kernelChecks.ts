@@ -7,19 +7,22 @@ import { expectClose } from '../../testing/expectClose';
 import { GpuContext, type GpuContextOptions } from '../context';
 import { encodeReadColumns, encodeWriteColumns } from '../kernels/columnRange/columnRange.gpu';
 import { readColumnsRef, writeColumnsRef } from '../kernels/columnRange/columnRange.ref';
+import { globalSelectGpu, thresholdSelectGpu } from '../kernels/globalSelect/globalSelect.gpu';
+import { globalSelectRef, thresholdSelectRef } from '../kernels/globalSelect/globalSelect.ref';
 import { HessianAccumulatorGpu } from '../kernels/hessian/hessian.gpu';
 import { nmSelectGpu } from '../kernels/nmSelect/nmSelect.gpu';
 import { nmSelectRef } from '../kernels/nmSelect/nmSelect.ref';
 import { rowSelectGpu } from '../kernels/rowSelect/rowSelect.gpu';
 import { rowSelectRef } from '../kernels/rowSelect/rowSelect.ref';
-import { sparsegptPruneGpu } from '../kernels/sparsegptUpdate/sparsegptUpdate.gpu';
+import { SparseGptGpu, sparsegptPruneGpu } from '../kernels/sparsegptUpdate/sparsegptUpdate.gpu';
 import { wandaScoreGpu } from '../kernels/wandaScore/wandaScore.gpu';
 import { wandaScoreRef } from '../kernels/wandaScore/wandaScore.ref';
 import { COLUMN_RANGE_FOLD_CAPS, columnRangeCases, columnRangeMatrix } from './cases/columnRange';
+import { globalSelectCases, globalSelectCountViolation } from './cases/globalSelect';
 import { gramTolerance, hessianCases, hessianReferenceOf, type HessianCase } from './cases/hessian';
 import { NM_SPLIT_CAPS, nmCases, nmPatternViolation, nmSplitCase } from './cases/nmSelect';
 import { ROW_SELECT_SPLIT_CAPS, rowSelectCases, rowSelectCountViolation, rowSelectSplitCase } from './cases/rowSelect';
-import { sparsegptCases, sparsegptRunRef, updateTolerance } from './cases/sparsegptUpdate';
+import { DEVICE_BLOCK_MASK_SPARSITIES, deviceBlockMaskLayer, hostBlockMask, sparsegptCases, sparsegptRunRef, updateTolerance } from './cases/sparsegptUpdate';
 import { SCORE_TOLERANCE, wandaCases } from './cases/wandaScore';
 import type { CheckedKernel, KernelCheckResult } from './kernelCheckResult';
 import { gammaF32 } from './random';
@@ -87,6 +90,20 @@ function checks(): KernelCheck[] {
         return 0;
       },
     })),
+    ...globalSelectCases.map((c): KernelCheck => ({
+      kernel: 'globalSelect',
+      case: c.name,
+      elements: c.scores.length,
+      async run(gpu) {
+        const ctx = c.caps ? capped(gpu, c.caps) : gpu;
+        const got = c.mode === 'exact' ? await globalSelectGpu(ctx, c.scores, c.pruneCount) : await thresholdSelectGpu(ctx, c.scores, c.sparsity);
+        const expected = c.mode === 'exact' ? globalSelectRef(c.scores, c.pruneCount) : thresholdSelectRef(c.scores, c.sparsity);
+        expectClose(got, expected, EXACT, `${c.name}: keep mask`);
+        const violation = globalSelectCountViolation(c, got);
+        if (violation) throw new Error(violation);
+        return 0;
+      },
+    })),
     ...[...nmCases, nmSplitCase].map((c): KernelCheck => ({
       kernel: 'nmSelect',
       case: c.name,
@@ -112,6 +129,28 @@ function checks(): KernelCheck[] {
         const unpruned = got.weights.findIndex((w, i) => got.keepMask[i] === 0 && w !== 0);
         if (unpruned >= 0) throw new Error(`${c.name}: pruned weight ${unpruned} is ${got.weights[unpruned]}`);
         return maxAbsError;
+      },
+    })),
+    ...DEVICE_BLOCK_MASK_SPARSITIES.map((sparsity): KernelCheck => ({
+      kernel: 'sparsegptUpdate',
+      case: `block mask chosen on the device = on the host, ${deviceBlockMaskLayer.rows} × ${deviceBlockMaskLayer.cols} at ${sparsity}`,
+      elements: deviceBlockMaskLayer.rows * deviceBlockMaskLayer.cols + deviceBlockMaskLayer.cols ** 2,
+      async run(gpu) {
+        const { rows, cols, weights, hinvUpper } = deviceBlockMaskLayer;
+        const full = { kind: 'mask' as const, keepMask: new Uint8Array(rows * cols).fill(1) };
+        const host = new SparseGptGpu(gpu, { rows, cols, weights, hinvUpper, pattern: full });
+        const device = new SparseGptGpu(gpu, { rows, cols, weights, hinvUpper, pattern: full });
+        try {
+          await host.run(64, hostBlockMask(rows, cols, hinvUpper, 64, sparsity));
+          await device.run(64, { kind: 'blockThreshold', sparsity });
+          const expected = await host.read();
+          const got = await device.read();
+          expectClose(got.keepMask, expected.keepMask, EXACT, 'keep mask');
+          return expectClose(got.weights, expected.weights, updateTolerance(cols, weights, expected.weights), 'weights').maxAbsError;
+        } finally {
+          host.destroy();
+          device.destroy();
+        }
       },
     })),
     ...columnRangeCases.map(([name, range]): KernelCheck => ({

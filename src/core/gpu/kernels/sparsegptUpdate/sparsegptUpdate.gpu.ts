@@ -3,6 +3,8 @@
 import { GpuError, type GpuContext } from '../../context';
 import { ceilDiv, defineProgram, rowRangesWithinBinding } from '../../program';
 import { encodeReadColumns, encodeWriteColumns } from '../columnRange/columnRange.gpu';
+import { GlobalSelectGpu } from '../globalSelect/globalSelect.gpu';
+import { thresholdRank } from '../globalSelect/globalSelect.ref';
 import { checkNmPattern } from '../nmSelect/nmSelect.gpu';
 import type { PrunePattern } from '../pruneOrder';
 import pruneOrder from '../pruneOrder.wgsl?raw';
@@ -55,6 +57,19 @@ export const lazyUpdateProgram = defineProgram({
   constants: { TILE_K: 16 },
 });
 
+export const blockScoresProgram = defineProgram({
+  label: 'sparsegptUpdate.blockScores',
+  shader: `${pruneOrder}\n${shader}`,
+  entryPoint: 'blockScores',
+  uniforms,
+  storage: [
+    { name: 'weights', binding: 1, access: 'read_write' },
+    { name: 'hinvUpper', binding: 3, access: 'read' },
+    { name: 'blockScore', binding: 5, access: 'read_write' },
+  ],
+  workgroupSize: [BLOCK_LANES, BLOCK_ROWS],
+});
+
 export interface SparseGptInputs {
   rows: number;
   cols: number;
@@ -83,6 +98,20 @@ export interface HostMaskStep {
 }
 
 /**
+ * SparseGPT's unstructured mask chosen on the device at each block start, from the block's
+ * current weights, exactly where fasterprune computes `tmp = W1²/diag(Hinv1)²`:
+ * `thresh = sort(tmp)[int(numel·s)]`, pruned `tmp <= thresh` (blockThresholdKeep), by the
+ * blockScores kernel and globalSelect's threshold mode. Nothing is read back between blocks.
+ */
+export interface DeviceBlockMask {
+  kind: 'blockThreshold';
+  sparsity: number;
+}
+
+/** How the mask of a sweep over a given-mask session is chosen as it goes. */
+export type MaskStep = HostMaskStep | DeviceBlockMask;
+
+/**
  * One layer's SparseGPT sweep on the device. runBlock() does one block (the rank-1 updates,
  * then the lazy update of the columns after it); run() does them all. The weights must fit one
  * storage binding: sparsegptPruneGpu splits larger matrices into row ranges.
@@ -97,6 +126,9 @@ export class SparseGptGpu {
   private readonly nm: { keepN: number; groupM: number };
   /** (rows, ≤ MAX_BLOCK) staging of one span's weights / keep mask for HostMaskStep, made on first use. */
   private spanBuffer: GPUBuffer | null = null;
+  /** (rows, ≤ MAX_BLOCK) block scores and their selection for DeviceBlockMask, made on first use. */
+  private blockScore: GPUBuffer | null = null;
+  private blockSelect: GlobalSelectGpu | null = null;
 
   constructor(
     private readonly ctx: GpuContext,
@@ -124,23 +156,25 @@ export class SparseGptGpu {
   }
 
   /**
-   * Block [blockStart, blockEnd): updateBlock, then lazyUpdate of the columns after it. With
-   * `hostMask`, the block is walked span by span, each span's mask chosen by the host first.
+   * Block [blockStart, blockEnd): updateBlock, then lazyUpdate of the columns after it. With a
+   * HostMaskStep, the block is walked span by span, each span's mask chosen by the host first;
+   * with a DeviceBlockMask, the block's mask is chosen on the device first.
    */
-  async runBlock(blockStart: number, blockEnd: number, hostMask?: HostMaskStep): Promise<void> {
+  async runBlock(blockStart: number, blockEnd: number, maskStep?: MaskStep): Promise<void> {
     const width = blockEnd - blockStart;
     if (!(blockStart >= 0 && blockEnd <= this.cols && width >= 1 && width <= SPARSEGPT_MAX_BLOCK)) {
       throw new Error(`sparsegpt: block [${blockStart}, ${blockEnd}) must lie in [0, ${this.cols}) and be 1…${SPARSEGPT_MAX_BLOCK} wide`);
     }
     const params = { rows: this.rows, cols: this.cols, blockStart, blockEnd, ...this.nm, columnStart: 0, columnEnd: width };
-    if (hostMask) {
-      this.checkHostMask(hostMask);
-      for (let spanStart = 0; spanStart < width; spanStart += hostMask.span) {
-        const spanEnd = Math.min(spanStart + hostMask.span, width);
-        await this.chooseOnHost(hostMask, blockStart + spanStart, blockStart + spanEnd);
+    if (maskStep && 'choose' in maskStep) {
+      this.checkHostMask(maskStep);
+      for (let spanStart = 0; spanStart < width; spanStart += maskStep.span) {
+        const spanEnd = Math.min(spanStart + maskStep.span, width);
+        await this.chooseOnHost(maskStep, blockStart + spanStart, blockStart + spanEnd);
         await this.updateBlock({ ...params, columnStart: spanStart, columnEnd: spanEnd });
       }
     } else {
+      if (maskStep) await this.chooseOnDevice(maskStep, params);
       await this.updateBlock(params);
     }
     if (blockEnd === this.cols) return;
@@ -153,11 +187,11 @@ export class SparseGptGpu {
   }
 
   /** All blocks of blockSize columns (fasterprune's blocksize, default 128). */
-  async run(blockSize = SPARSEGPT_MAX_BLOCK, hostMask?: HostMaskStep): Promise<void> {
+  async run(blockSize = SPARSEGPT_MAX_BLOCK, maskStep?: MaskStep): Promise<void> {
     if (this.nm.groupM > 0 && blockSize % this.nm.groupM !== 0) {
       throw new Error(`sparsegpt: block size ${blockSize} is not a multiple of M = ${this.nm.groupM}, so N:M groups would straddle blocks`);
     }
-    for (let start = 0; start < this.cols; start += blockSize) await this.runBlock(start, Math.min(start + blockSize, this.cols), hostMask);
+    for (let start = 0; start < this.cols; start += blockSize) await this.runBlock(start, Math.min(start + blockSize, this.cols), maskStep);
   }
 
   private async updateBlock(params: Record<string, number>): Promise<void> {
@@ -174,6 +208,26 @@ export class SparseGptGpu {
     if (!(Number.isInteger(hostMask.span) && hostMask.span >= 1 && hostMask.span <= SPARSEGPT_MAX_BLOCK)) {
       throw new Error(`sparsegpt: host mask span must be an integer in 1…${SPARSEGPT_MAX_BLOCK}, got ${hostMask.span}`);
     }
+  }
+
+  /** Scores the block's current weights and writes its threshold mask into keepMask, all on the device. */
+  private async chooseOnDevice(mask: DeviceBlockMask, params: Record<string, number> & { blockStart: number; blockEnd: number }): Promise<void> {
+    if (this.nm.groupM > 0) throw new Error('sparsegpt: a device-chosen block mask and N:M chosen inside the block exclude each other');
+    if (!(mask.sparsity >= 0 && mask.sparsity <= 1)) throw new Error(`sparsegpt: block mask sparsity must be in [0, 1], got ${mask.sparsity}`);
+    const { rows, cols, ctx } = this;
+    const { blockStart, blockEnd } = params;
+    const count = rows * (blockEnd - blockStart);
+    const widest = rows * Math.min(cols, SPARSEGPT_MAX_BLOCK);
+    this.blockScore ??= ctx.createBuffer(`sparsegpt.blockScore(${rows}×${Math.min(cols, SPARSEGPT_MAX_BLOCK)})`, widest * 4);
+    this.blockSelect ??= new GlobalSelectGpu(ctx, widest);
+    await ctx.dispatch({
+      program: blockScoresProgram,
+      uniforms: params,
+      buffers: { weights: this.weights, hinvUpper: this.hinvUpper, blockScore: this.blockScore },
+      workgroups: ceilDiv(count, BLOCK_LANES * BLOCK_ROWS),
+    });
+    const placement = { width: blockEnd - blockStart, stride: cols, offset: blockStart };
+    await this.blockSelect.encode(this.blockScore, count, { mode: 'threshold', rank: thresholdRank(count, mask.sparsity) }, this.keepMask, placement);
   }
 
   /** Reads columns [start, end) as they are now, asks the host for their mask, writes it. */
@@ -198,7 +252,8 @@ export class SparseGptGpu {
   }
 
   destroy(): void {
-    for (const b of [this.weights, this.keepMask, this.hinvUpper, this.blockErr, this.spanBuffer]) if (b) this.ctx.release(b);
+    for (const b of [this.weights, this.keepMask, this.hinvUpper, this.blockErr, this.spanBuffer, this.blockScore]) if (b) this.ctx.release(b);
+    this.blockSelect?.destroy();
   }
 }
 

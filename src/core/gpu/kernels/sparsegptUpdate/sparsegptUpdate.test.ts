@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { expectClose } from '../../../testing/expectClose';
 import { GpuContext } from '../../context';
+import { countingDevice } from '../../testing/countingDevice';
 import { describeGpu } from '../../testing/describeGpu';
 import { normalArray, seededUniform } from '../../testing/random';
 import fixture from './fixtures/sparsegpt_fixture.json';
@@ -71,6 +72,27 @@ describeGpu('sparsegptUpdate kernels vs reference', (gpu) => {
       expectClose(got.weights, state.weights, updateTolerance(128, weights, state.weights), 'GPT-2 block 0');
     } finally {
       session.destroy();
+    }
+  });
+
+  test('a sweep creates no buffer or bind group after its first block, and equals the reference', async () => {
+    const c = calibratedCase('sweep of 8 blocks', 24, 256, 32, 70);
+    const { device, counts } = countingDevice(gpu().device);
+    const ctx = new GpuContext(device);
+    const session = new SparseGptGpu(ctx, { rows: c.rows, cols: c.cols, weights: c.weights, hinvUpper: c.hinvUpper, pattern: c.pattern });
+    try {
+      await session.runBlock(0, 32);
+      const afterFirst = { ...counts };
+      for (let start = 32; start < c.cols; start += 32) await session.runBlock(start, start + 32);
+      await ctx.flush();
+      expect(counts).toEqual(afterFirst);
+      const got = await session.read();
+      const expected = runRef(c);
+      expect(got.keepMask).toEqual(expected.keepMask);
+      expectClose(got.weights, expected.weights, updateTolerance(c.cols, c.weights, expected.weights), 'sweep');
+    } finally {
+      session.destroy();
+      ctx.destroy();
     }
   });
 

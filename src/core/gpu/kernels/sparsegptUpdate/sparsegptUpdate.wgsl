@@ -9,6 +9,9 @@
 //                 each span's mask from the block's current weights (SparseGPT's block-wide
 //                 unstructured mask, or V:N:M per group of M) between the dispatches.
 //   lazyUpdate  — W[:, blockEnd:] −= Err · U[block, blockEnd:], a tiled GEMM.
+//   blockScores — the OBS saliency W²/U_jj² of the block's current weights, (rows, width), from
+//                 which globalSelect chooses SparseGPT's block-wide unstructured mask on the
+//                 device (no readback between blocks).
 // U = hinvUpper, the upper Cholesky factor of H⁻¹. Shapes come from `params`.
 
 struct Params {
@@ -27,6 +30,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> keepMask: array<u32>;  // (rows, cols), 1 keep / 0 pruned
 @group(0) @binding(3) var<storage, read> hinvUpper: array<f32>;       // (cols, cols), upper triangular
 @group(0) @binding(4) var<storage, read_write> blockErr: array<f32>;  // (rows, blockEnd − blockStart)
+@group(0) @binding(5) var<storage, read_write> blockScore: array<f32>; // (rows, blockEnd − blockStart)
 
 override WG_X: u32 = 32;
 override WG_Y: u32 = 8;
@@ -183,5 +187,25 @@ fn lazyUpdate(
         weights[r * C + c] -= acc[i][j];
       }
     }
+  }
+}
+
+// blockScores: one invocation per element of the block, a folded line of WG_X·WG_Y-wide
+// workgroups. The float operations of obsScores (src/core/prune/sparsegpt.setup.ts): w·w and
+// d·d each rounded to f32, then one f32 division.
+@compute @workgroup_size(WG_X, WG_Y)
+fn blockScores(
+  @builtin(workgroup_id) wid: vec3u,
+  @builtin(num_workgroups) nwg: vec3u,
+  @builtin(local_invocation_index) li: u32,
+) {
+  let C = params.cols;
+  let width = params.blockEnd - params.blockStart;
+  let e = (wid.x + wid.y * nwg.x) * (WG_X * WG_Y) + li;
+  if (e < params.rows * width) {
+    let col = params.blockStart + e % width;
+    let w = weights[(e / width) * C + col];
+    let d = hinvUpper[col * C + col];
+    blockScore[e] = (w * w) / (d * d);
   }
 }

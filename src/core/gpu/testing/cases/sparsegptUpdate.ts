@@ -1,8 +1,10 @@
 // The sparsegptUpdate kernels' cases and tolerance, shared by sparsegptUpdate.test.ts (Node) and
 // the browser's kernel check page (src/kernelCheck).
+import { blockThresholdKeep, obsScores } from '../../../prune/sparsegpt.setup';
 import type { PrunePattern } from '../../kernels/pruneOrder';
 import { rowSelectRef } from '../../kernels/rowSelect/rowSelect.ref';
 import fixture from '../../kernels/sparsegptUpdate/fixtures/sparsegpt_fixture.json';
+import type { HostMaskStep } from '../../kernels/sparsegptUpdate/sparsegptUpdate.gpu';
 import { createSparseGptStateRef, sparsegptPruneRef, type SparseGptStateRef } from '../../kernels/sparsegptUpdate/sparsegptUpdate.ref';
 import { sparsegptHinvUpper } from '../hessianInverse';
 import { normalArray, seededUniform } from '../random';
@@ -107,3 +109,26 @@ export function updateTolerance(updates: number, ...weights: Float32Array[]): { 
   const rtol = 4 * updates * 2 ** -24;
   return { atol: rtol * scale, rtol };
 }
+
+/**
+ * SparseGPT's unstructured block mask chosen on the host by the CPU path's own functions
+ * (obsScores, blockThresholdKeep) from the weights read back at each block start: what the
+ * device-chosen mask (DeviceBlockMask) must equal.
+ */
+export function hostBlockMask(rows: number, cols: number, hinvUpper: Float32Array, blockSize: number, sparsity: number): HostMaskStep {
+  return {
+    span: blockSize,
+    choose: (current, start, end) => blockThresholdKeep(obsScores({ data: current, stride: end - start, offset: 0 }, rows, hinvUpper, cols, start, end - start), sparsity),
+  };
+}
+
+/**
+ * Ragged (blocks of 64, 64, 64, 8); dead channels and zero rows give exact-zero scores, which the
+ * threshold lands on at 30 % (zero rows 0–6 are a third of the rows): every tie with it is pruned
+ * (`tmp <= thresh`), more than ⌊numel·s⌋ + 1.
+ */
+export const deviceBlockMaskLayer = calibratedCase('device block mask', 21, 200, 64, 80, (x, w) => {
+  for (let t = 0; t < 400; t++) for (const j of [3, 120]) x[t * 200 + j] = 0;
+  w.fill(0, 0, 7 * 200);
+});
+export const DEVICE_BLOCK_MASK_SPARSITIES = [0.5, 0.3, 0.9, 1];
