@@ -7,7 +7,8 @@
 //      it *after* they were pruned (a new session on the partly pruned model per block)
 //   5. the report (measured sizes, estimated sparse sizes, hashes)
 // The input model is never mutated; on error or cancellation nothing partial escapes.
-import { calibrate, CalibrationCancelled, type CalibrationStats } from '../calibrate/collect.ts';
+import { openSequentialCalibration, type SequentialCalibration } from '../calibrate/blockwise.ts';
+import { calibrate, CalibrationCancelled, type CalibrationStats, type CollectOptions } from '../calibrate/collect.ts';
 import type { AccumulatorFactory } from '../calibrate/accumulator.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import type { TokenSelectionSite } from '../calibrate/tokenSelection.ts';
@@ -150,33 +151,68 @@ function prepare(request: PruneModelRequest): Run {
   };
 }
 
-/** One calibration session over `layers` of the working model as it is now. */
-async function calibrationPass(run: Run, layers: readonly LinearLayer[], pass: 'dense' | 'stage', stage: number, label: string): Promise<CalibrationStats> {
+/** The collection options of one pass over `layers`. */
+function passOptions(run: Run, layers: readonly LinearLayer[], pass: 'dense' | 'stage', stage: number, label: string): Omit<CollectOptions, 'sampleIndices'> {
   const { request, recipe } = run;
-  const start = now();
   const tokenSelection = new Map([...run.tokenSites].filter(([id]) => layers.some((layer) => layer.id === id)));
   const wantOutputs = recipe.allocation.kind === 'tamp' && pass === 'dense';
-  const stats = await calibrate({
-    model: run.working.model,
-    layers,
-    tapOutputs: wantOutputs || tokenSelection.size > 0,
-    createRunner: request.createRunner!,
-    dataset: request.calibSet!,
-    options: {
-      sampleIndices: run.sampleIndices,
-      batchSize: recipe.calibration.batchSize,
-      hessian: true,
-      outputSample: wantOutputs ? recipe.calibration.outputSample : 0,
-      seed: recipe.calibration.seed,
-      tokenSelection,
-      accumulatorFactory: request.accumulatorFactory,
-      cancel: request.cancel,
-      onProgress: ({ done, total }) => request.onProgress?.({ phase: 'calibrate', pass, stage, stages: run.stages.length, label, done, total }),
-    },
-  });
+  return {
+    batchSize: recipe.calibration.batchSize,
+    hessian: true,
+    outputSample: wantOutputs ? recipe.calibration.outputSample : 0,
+    seed: recipe.calibration.seed,
+    tokenSelection,
+    accumulatorFactory: request.accumulatorFactory,
+    cancel: request.cancel,
+    onProgress: ({ done, total }) => request.onProgress?.({ phase: 'calibrate', pass, stage, stages: run.stages.length, label, done, total }),
+  };
+}
+
+/** Times a calibration step into the run's totals. */
+async function timed<T>(run: Run, step: () => Promise<T>): Promise<T> {
+  const start = now();
+  try {
+    return await step();
+  } finally {
+    run.calibrationMs += now() - start;
+  }
+}
+
+/** One calibration session over `layers` of the working model as it is now. */
+async function calibrationPass(run: Run, layers: readonly LinearLayer[], pass: 'dense' | 'stage', stage: number, label: string): Promise<CalibrationStats> {
+  const options = passOptions(run, layers, pass, stage, label);
+  const stats = await timed(run, () =>
+    calibrate({
+      model: run.working.model,
+      layers,
+      tapOutputs: options.outputSample! > 0 || options.tokenSelection!.size > 0,
+      createRunner: run.request.createRunner!,
+      dataset: run.request.calibSet!,
+      options: { ...options, sampleIndices: run.sampleIndices },
+    }),
+  );
   run.calibrationPasses++;
-  run.calibrationMs += now() - start;
   return stats;
+}
+
+/**
+ * Sequential calibration over the run's stages: block by block on stored boundary activations
+ * (src/core/calibrate/blockwise.ts), or the whole model per stage where the graph cannot be cut.
+ */
+function openSequence(run: Run): SequentialCalibration {
+  const sequence = openSequentialCalibration({
+    model: run.working.model,
+    stages: run.stages.map((stage) => {
+      const sites = stage.layers.flatMap((layer) => run.tokenSites.get(layer.id)?.tensor ?? []);
+      return { layers: stage.layers, tapOutputs: sites.length > 0, tensors: sites };
+    }),
+    createRunner: run.request.createRunner!,
+    dataset: run.request.calibSet!,
+    sampleIndices: run.sampleIndices,
+    batchSize: run.recipe.calibration.batchSize,
+  });
+  if (sequence.fallbackReason) run.notes.push(`sequential calibration ran the whole model for every block: ${sequence.fallbackReason}`);
+  return sequence;
 }
 
 /** The dense model's statistics, when the allocator or one-pass calibration needs them. */
@@ -256,11 +292,21 @@ async function prune(run: Run, allocation: Allocation, dense: CalibrationStats |
   } else if (recipe.method === 'magnitude' || recipe.calibration.mode === 'one-pass') {
     keep(await pruneStage(run, { index: 0, count: 1, label: 'all layers' }, run.layers, allocation, dense));
   } else {
-    for (const [s, stage] of run.stages.entries()) {
-      if (run.request.cancel?.aborted) throw new PruneCancelled();
-      // The first stage sees the dense model, so a dense pass already made serves it.
-      const stats = s === 0 && dense ? dense : await calibrationPass(run, stage.layers, 'stage', s, stage.label);
-      keep(await pruneStage(run, { index: s, count: run.stages.length, label: stage.label }, stage.layers, allocation, stats));
+    const sequence = openSequence(run);
+    try {
+      for (const [s, stage] of run.stages.entries()) {
+        if (run.request.cancel?.aborted) throw new PruneCancelled();
+        // The first stage sees the dense model, so a dense pass already made serves it.
+        let stats = dense;
+        if (s > 0 || !dense) {
+          stats = await timed(run, () => sequence.stats(s, passOptions(run, stage.layers, 'stage', s, stage.label)));
+          run.calibrationPasses++;
+        }
+        keep(await pruneStage(run, { index: s, count: run.stages.length, label: stage.label }, stage.layers, allocation, stats));
+        await timed(run, () => sequence.advance(s, { cancel: run.request.cancel }));
+      }
+    } finally {
+      sequence.release();
     }
   }
   return results;

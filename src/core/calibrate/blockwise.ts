@@ -1,0 +1,197 @@
+// Sequential calibration behind one interface, in two implementations:
+//   - block by block (the reference code's inps/outs loop, see subgraph.ts): the prefix runs once,
+//     each stage's segment runs on the stored boundary for its statistics, then once more after
+//     the stage was pruned to produce the next boundary. Work grows linearly with depth; memory
+//     holds one boundary's activations (all calibration samples) and one block's weights.
+//   - whole model (the fallback, for graphs that cannot be cut): every stage instruments and runs
+//     the whole working model, which is quadratic in depth.
+// Both feed the same StatsCollector with the same batches, so on the same ORT kernels the
+// statistics are bit for bit the same (tested in blockwise.test.ts).
+import type { Dataset } from '../eval/datasets.ts';
+import type { HostTensor, ModelRunner } from '../eval/runner.ts';
+import type { AttentionSite, LinearLayer } from '../model/types.ts';
+import { dtypeCode, type TensorDtype } from '../onnx/dtypes.ts';
+import type { ModelProto, TypeProto } from '../onnx/types.ts';
+import { writeModel } from '../onnx/write.ts';
+import { calibrate, CalibrationCancelled, sampleBatches, StatsCollector, type CalibrationStats, type CollectOptions } from './collect.ts';
+import { calibrationFeeds } from './feeds.ts';
+import { tappedTensorNames } from './instrument.ts';
+import { planBlockCut, segmentModel, type BlockCut, type SegmentRun } from './subgraph.ts';
+import { calibrationTarget } from './targets.ts';
+
+/** What one stage's statistics tap. */
+export interface StageTapPlan {
+  layers: readonly LinearLayer[];
+  /** Also tap the layers' outputs (output reservoirs, token selection). */
+  tapOutputs?: boolean;
+  /** Other tensors its statistics read, e.g. the attention probabilities that select tokens. */
+  tensors?: readonly string[];
+  attention?: readonly AttentionSite[];
+}
+
+export interface SequentialCalibrationRequest {
+  /** The working model: its graph's structure is fixed, its weights are read at every run. */
+  model: ModelProto;
+  stages: readonly StageTapPlan[];
+  createRunner: (bytes: Uint8Array) => Promise<ModelRunner>;
+  dataset: Dataset;
+  sampleIndices: readonly number[];
+  batchSize?: number;
+  /** Force the whole-model path (for comparisons and tests). */
+  wholeModel?: boolean;
+}
+
+/** Statistics options of one stage; samples and batches are the request's. */
+export type StageStatsOptions = Omit<CollectOptions, 'sampleIndices' | 'batchSize' | 'attention'>;
+
+export interface SequentialCalibration {
+  readonly kind: 'blockwise' | 'whole-model';
+  /** Why the whole-model path runs, when it does because the graph could not be cut. */
+  readonly fallbackReason?: string;
+  /** Stage s's statistics on the model as it is now (stages before s pruned, s not yet). */
+  stats(stage: number, options: StageStatsOptions): Promise<CalibrationStats>;
+  /** Called once stage s is pruned: moves the boundary past it. */
+  advance(stage: number, options: { cancel?: { readonly aborted: boolean } }): Promise<void>;
+  /** Drops the stored activations. */
+  release(): void;
+}
+
+function stageTaps(plan: StageTapPlan): string[] {
+  return tappedTensorNames({ linearInputs: plan.layers, linearOutputs: plan.tapOutputs ? plan.layers : [], attention: plan.attention ?? [], tensors: plan.tensors ?? [] });
+}
+
+export function openSequentialCalibration(request: SequentialCalibrationRequest): SequentialCalibration {
+  if (request.wholeModel) return new WholeModelCalibration(request);
+  const plan = planBlockCut(
+    request.model,
+    request.stages.map((stage) => ({ layers: stage.layers, tensors: stageTaps(stage) })),
+  );
+  if (!plan.ok) return new WholeModelCalibration(request, plan.reason);
+  return new BlockwiseCalibration(request, plan.cut);
+}
+
+/** Today's path: a fresh instrumented copy of the whole working model per stage. */
+class WholeModelCalibration implements SequentialCalibration {
+  readonly kind = 'whole-model';
+  constructor(
+    private readonly request: SequentialCalibrationRequest,
+    readonly fallbackReason?: string,
+  ) {}
+
+  stats(stage: number, options: StageStatsOptions): Promise<CalibrationStats> {
+    const { request } = this;
+    const plan = request.stages[stage];
+    return calibrate({
+      model: request.model,
+      layers: plan.layers,
+      tapOutputs: plan.tapOutputs,
+      createRunner: request.createRunner,
+      dataset: request.dataset,
+      options: {
+        ...options,
+        sampleIndices: request.sampleIndices,
+        batchSize: request.batchSize,
+        attention: plan.attention,
+      },
+    });
+  }
+
+  async advance(): Promise<void> {}
+
+  release(): void {}
+}
+
+const typeOf = (tensor: HostTensor): TypeProto => ({ tensorType: { elemType: dtypeCode(tensor.dtype as TensorDtype) } });
+
+/** The reference code's loop over blocks, on subgraph sessions. */
+class BlockwiseCalibration implements SequentialCalibration {
+  readonly kind = 'blockwise';
+  /** Per batch: the tensors later runs read (the boundary and what rides along with it). */
+  private store: Record<string, HostTensor>[] | undefined;
+  private readonly batches: number[][];
+
+  constructor(
+    private readonly request: SequentialCalibrationRequest,
+    readonly cut: BlockCut,
+  ) {
+    this.batches = sampleBatches(request.sampleIndices, request.batchSize);
+  }
+
+  /** Runs `run` on every batch (or reads the store when it has nothing to compute), oldest first. */
+  private async runBatches(
+    run: SegmentRun,
+    cancel: { readonly aborted: boolean } | undefined,
+    each: (batch: number, tensors: Record<string, HostTensor>) => Promise<void>,
+  ): Promise<void> {
+    const store = await this.boundary(cancel);
+    const feedsOf = (b: number) => Object.fromEntries(run.inputs.map((name) => [name, store[b][name]]));
+    if (run.nodes.length === 0) {
+      for (let b = 0; b < this.batches.length; b++) await each(b, feedsOf(b));
+      return;
+    }
+    const types = new Map(run.inputs.map((name) => [name, typeOf(store[0][name])]));
+    const runner = await this.request.createRunner(writeModel(segmentModel(this.request.model, run, types)));
+    try {
+      for (let b = 0; b < this.batches.length; b++) {
+        if (cancel?.aborted) throw new CalibrationCancelled();
+        const feeds = feedsOf(b);
+        await each(b, { ...feeds, ...(await runner.run(feeds)) });
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** The store, running the prefix (embeddings) on the calibration samples the first time. */
+  private async boundary(cancel: { readonly aborted: boolean } | undefined): Promise<Record<string, HostTensor>[]> {
+    if (this.store) return this.store;
+    const { request, cut } = this;
+    const inputName = (request.model.graph?.input ?? []).find((input) => !(request.model.graph?.initializer ?? []).some((t) => t.name === input.name))?.name ?? '';
+    const store = this.batches.map((batch) => calibrationFeeds(request.dataset, batch, inputName));
+    this.store = store;
+    await this.runBatches(cut.prefix, cancel, async (b, tensors) => {
+      store[b] = pick({ ...store[b], ...tensors }, cut.keep);
+    });
+    return store;
+  }
+
+  async stats(stage: number, options: StageStatsOptions): Promise<CalibrationStats> {
+    const { request } = this;
+    const plan = request.stages[stage];
+    const targets = plan.layers.map((layer) => calibrationTarget(request.model, layer));
+    const collector = new StatsCollector(targets, { ...options, attention: plan.attention });
+    const total = request.sampleIndices.length;
+    let done = 0;
+    options.onProgress?.({ done, total });
+    await this.runBatches(this.cut.stages[stage].stats, options.cancel, async (b, tensors) => {
+      await collector.add(tensors, this.batches[b].length);
+      options.onProgress?.({ done: (done += this.batches[b].length), total });
+    });
+    return collector.finish();
+  }
+
+  async advance(stage: number, options: { cancel?: { readonly aborted: boolean } }): Promise<void> {
+    const segment = this.cut.stages[stage];
+    if (segment.advance === null) return;
+    const store = await this.boundary(options.cancel);
+    const next: Record<string, HostTensor>[] = [];
+    await this.runBatches(segment.advance, options.cancel, async (b, tensors) => {
+      next[b] = pick({ ...store[b], ...tensors }, segment.keep);
+    });
+    this.store = next;
+  }
+
+  release(): void {
+    this.store = undefined;
+  }
+}
+
+function pick(tensors: Record<string, HostTensor>, names: readonly string[]): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (const name of names) {
+    const tensor = tensors[name];
+    if (tensor === undefined) throw new Error(`blockwise calibration: "${name}" was not stored`);
+    out[name] = tensor;
+  }
+  return out;
+}
