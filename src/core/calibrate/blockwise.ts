@@ -15,9 +15,10 @@ import type { ModelProto, TypeProto } from '../onnx/types.ts';
 import { writeModel } from '../onnx/write.ts';
 import { calibrate, CalibrationCancelled, sampleBatches, StatsCollector, type CalibrationStats, type CollectOptions } from './collect.ts';
 import { calibrationFeeds } from './feeds.ts';
+import { graphGramUnsupported, withGramOutputs, type GramTap } from './graphGram.ts';
 import { tappedTensorNames } from './instrument.ts';
 import { planBlockCut, segmentModel, type BlockCut, type SegmentRun } from './subgraph.ts';
-import { calibrationTarget } from './targets.ts';
+import { calibrationTarget, type CalibrationTarget } from './targets.ts';
 
 /** What one stage's statistics tap. */
 export interface StageTapPlan {
@@ -39,6 +40,12 @@ export interface SequentialCalibrationRequest {
   batchSize?: number;
   /** Force the whole-model path (for comparisons and tests). */
   wholeModel?: boolean;
+  /**
+   * Let ONNX Runtime reduce the layer inputs to Gram matrices inside the graph (graphGram.ts)
+   * instead of summing x xᵀ in JS: float32 per batch, so close to, not equal to, the default.
+   * Block-by-block path only; stages with token selection keep the JS path.
+   */
+  gramInGraph?: boolean;
 }
 
 /** Statistics options of one stage; samples and batches are the request's. */
@@ -122,15 +129,22 @@ class BlockwiseCalibration implements SequentialCalibration {
     run: SegmentRun,
     cancel: { readonly aborted: boolean } | undefined,
     each: (batch: number, tensors: Record<string, HostTensor>) => Promise<void>,
+    gramTaps: readonly GramTap[] = [],
   ): Promise<void> {
     const store = await this.boundary(cancel);
     const feedsOf = (b: number) => Object.fromEntries(run.inputs.map((name) => [name, store[b][name]]));
-    if (run.nodes.length === 0) {
+    if (run.nodes.length === 0 && gramTaps.length === 0) {
       for (let b = 0; b < this.batches.length; b++) await each(b, feedsOf(b));
       return;
     }
     const types = new Map(run.inputs.map((name) => [name, typeOf(store[0][name])]));
-    const runner = await this.request.createRunner(writeModel(segmentModel(this.request.model, run, types)));
+    let model = segmentModel(this.request.model, run, types);
+    if (gramTaps.length > 0) {
+      // The reduced inputs leave as Gram matrices, not as activations.
+      const reduced = new Set(gramTaps.map((tap) => tap.tensor));
+      model = withGramOutputs({ ...model, graph: { ...model.graph!, output: model.graph!.output!.filter((o) => !reduced.has(o.name ?? '')) } }, gramTaps);
+    }
+    const runner = await this.request.createRunner(writeModel(model));
     try {
       for (let b = 0; b < this.batches.length; b++) {
         if (cancel?.aborted) throw new CalibrationCancelled();
@@ -159,15 +173,38 @@ class BlockwiseCalibration implements SequentialCalibration {
     const { request } = this;
     const plan = request.stages[stage];
     const targets = plan.layers.map((layer) => calibrationTarget(request.model, layer));
-    const collector = new StatsCollector(targets, { ...options, attention: plan.attention });
+    const gramTaps = this.gramTaps(stage, targets, options);
+    const reducedInputs = new Set(gramTaps.map((tap) => tap.tensor));
+    const collector = new StatsCollector(targets, { ...options, attention: plan.attention, reducedInputs });
     const total = request.sampleIndices.length;
     let done = 0;
     options.onProgress?.({ done, total });
-    await this.runBatches(this.cut.stages[stage].stats, options.cancel, async (b, tensors) => {
-      await collector.add(tensors, this.batches[b].length);
-      options.onProgress?.({ done: (done += this.batches[b].length), total });
-    });
+    await this.runBatches(
+      this.cut.stages[stage].stats,
+      options.cancel,
+      async (b, tensors) => {
+        await collector.add(tensors, this.batches[b].length);
+        options.onProgress?.({ done: (done += this.batches[b].length), total });
+      },
+      gramTaps,
+    );
     return collector.finish();
+  }
+
+  /** The inputs whose statistics the graph reduces: channels last, no token selection in the stage. */
+  private gramTaps(stage: number, targets: readonly CalibrationTarget[], options: StageStatsOptions): GramTap[] {
+    if (!this.request.gramInGraph || (options.tokenSelection?.size ?? 0) > 0 || options.hessian === false) return [];
+    if (graphGramUnsupported(this.request.model) !== undefined) return [];
+    // Tensors also wanted as activations (output reservoirs, attention, a transposed reader) stay raw.
+    const plan = this.request.stages[stage];
+    const raw = new Set(tappedTensorNames({ linearOutputs: plan.tapOutputs ? plan.layers : [], attention: plan.attention ?? [], tensors: plan.tensors ?? [] }));
+    for (const target of targets) for (const input of target.inputs) if (input.channelAxis !== -1) raw.add(input.tensor);
+    const taps = new Map<string, GramTap>();
+    for (const target of targets) {
+      if (target.inputs.some((input) => raw.has(input.tensor))) continue;
+      for (const input of target.inputs) taps.set(input.tensor, { tensor: input.tensor, channels: target.inFeatures });
+    }
+    return [...taps.values()];
   }
 
   async advance(stage: number, options: { cancel?: { readonly aborted: boolean } }): Promise<void> {

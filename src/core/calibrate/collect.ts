@@ -10,6 +10,7 @@ import type { LayerStats } from '../prune/types.ts';
 import { cpuAccumulatorFactory, layerStatsFromSums, type AccumulatorFactory, type InputSums, type StatsAccumulator } from './accumulator.ts';
 import { AttentionAccumulator, type AttentionStats } from './attention.ts';
 import { calibrationFeeds } from './feeds.ts';
+import { gramOutputNames, ReducedGramAccumulator } from './graphGram.ts';
 import { instrumentModel, type TapPlan } from './instrument.ts';
 import { deriveSeed } from './random.ts';
 import { TokenReservoir } from './reservoir.ts';
@@ -39,6 +40,11 @@ export interface CollectOptions {
   /** TAMP's AMIA token selection: layer id → the attention site that scores its tokens. */
   tokenSelection?: ReadonlyMap<string, TokenSelectionSite>;
   accumulatorFactory?: AccumulatorFactory;
+  /**
+   * Input tensors whose statistics the graph reduced itself (graphGram.ts): their Gram matrix,
+   * max|x| and shape arrive instead of the activations.
+   */
+  reducedInputs?: ReadonlySet<string>;
   onProgress?: (progress: CalibrationProgress) => void;
   /** Checked between batches; an AbortSignal fits. */
   cancel?: { readonly aborted: boolean };
@@ -63,7 +69,7 @@ export class CalibrationCancelled extends Error {
 
 interface LayerState {
   target: CalibrationTarget;
-  accumulator: StatsAccumulator;
+  accumulator: StatsAccumulator | ReducedGramAccumulator;
   feedsAccumulator: boolean;
   reservoir?: TokenReservoir;
   selected?: Float64Array;
@@ -93,11 +99,13 @@ export class StatsCollector {
     const factory = options.accumulatorFactory ?? cpuAccumulatorFactory;
     // Layers that read the same tensors (q, k and v after one LayerNorm) share one accumulator;
     // the first of them feeds it.
-    const shared = new Map<string, StatsAccumulator>();
+    const shared = new Map<string, StatsAccumulator | ReducedGramAccumulator>();
+    const reduced = (target: CalibrationTarget) => target.inputs.every((input) => options.reducedInputs?.has(input.tensor));
     this.states = targets.map((target, i) => {
       const key = JSON.stringify(target.inputs);
       const existing = shared.get(key);
-      const accumulator = existing ?? factory({ layerId: target.id, channels: target.inFeatures, hessian });
+      const accumulator =
+        existing ?? (reduced(target) ? new ReducedGramAccumulator(target.inFeatures) : factory({ layerId: target.id, channels: target.inFeatures, hessian }));
       shared.set(key, accumulator);
       return {
         target,
@@ -120,7 +128,7 @@ export class StatsCollector {
   async finish(): Promise<CalibrationStats> {
     const layers = new Map<string, LayerStats>();
     const selected = new Map<string, Float64Array>();
-    const sums = new Map<StatsAccumulator, InputSums>();
+    const sums = new Map<StatsAccumulator | ReducedGramAccumulator, InputSums>();
     for (const state of this.states) {
       if (!sums.has(state.accumulator)) sums.set(state.accumulator, await state.accumulator.finish());
       layers.set(state.target.id, layerStatsFromSums(sums.get(state.accumulator)!, state.reservoir?.sample()));
@@ -156,6 +164,12 @@ export async function collectStats(
   return collector.finish();
 }
 
+function outputRows(state: LayerState, outputs: Record<string, HostTensor>, use: number): [Float32Array, number] {
+  const output = state.target.outputs[use];
+  const y = toTokenRows(tapped(outputs, output.tensor), output.channelAxis, state.target.outFeatures, `layer ${state.target.id} output`);
+  return [y.data, y.tokens];
+}
+
 async function addLayerBatch(
   state: LayerState,
   outputs: Record<string, HostTensor>,
@@ -165,6 +179,13 @@ async function addLayerBatch(
   const { target } = state;
   for (let u = 0; u < target.inputs.length; u++) {
     const input = target.inputs[u];
+    if (state.accumulator instanceof ReducedGramAccumulator) {
+      const names = gramOutputNames(input.tensor);
+      const shape = tapped(outputs, names.shape).data as BigInt64Array;
+      if (state.feedsAccumulator) state.accumulator.add(tapped(outputs, names.gram).data as Float32Array, tapped(outputs, names.maxAbs).data as Float32Array, Number(shape[0]));
+      if (state.reservoir) state.reservoir.add(...outputRows(state, outputs, u));
+      continue;
+    }
     const x = toTokenRows(tapped(outputs, input.tensor), input.channelAxis, target.inFeatures, `layer ${target.id} input`);
     if (state.feedsAccumulator) await state.accumulator.add(x.data, x.tokens);
     if (!state.reservoir && !state.selected) continue;

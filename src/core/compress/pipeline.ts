@@ -51,6 +51,12 @@ export interface PruneModelRequest {
   pruneLayer?: PruneLayerFn;
   /** Per-layer input statistics; default CPU (a GPU Hessian kernel plugs in here). */
   accumulatorFactory?: AccumulatorFactory;
+  /**
+   * Sequential calibration reduces layer inputs to Gram matrices inside the ORT graph (float32
+   * per batch; src/core/calibrate/graphGram.ts) instead of in float64 in JS. Faster, close to
+   * but not bit-equal with the default, so it changes the weights hash. Default false.
+   */
+  gramInGraph?: boolean;
   onProgress?: (progress: PruneProgress) => void;
   /** Checked between calibration batches and jobs; an AbortSignal fits. */
   cancel?: { readonly aborted: boolean };
@@ -210,6 +216,7 @@ function openSequence(run: Run): SequentialCalibration {
     dataset: run.request.calibSet!,
     sampleIndices: run.sampleIndices,
     batchSize: run.recipe.calibration.batchSize,
+    gramInGraph: run.request.gramInGraph,
   });
   if (sequence.fallbackReason) run.notes.push(`sequential calibration ran the whole model for every block: ${sequence.fallbackReason}`);
   return sequence;
