@@ -115,6 +115,8 @@ class BlockwiseCalibration implements SequentialCalibration {
   readonly kind = 'blockwise';
   /** Per batch: the tensors later runs read (the boundary and what rides along with it). */
   private store: Record<string, HostTensor>[] | undefined;
+  /** The stage whose entering boundary the store holds. */
+  private current = 0;
   private readonly batches: number[][];
 
   constructor(
@@ -170,6 +172,7 @@ class BlockwiseCalibration implements SequentialCalibration {
   }
 
   async stats(stage: number, options: StageStatsOptions): Promise<CalibrationStats> {
+    this.expectStage(stage);
     const { request } = this;
     const plan = request.stages[stage];
     const targets = plan.layers.map((layer) => calibrationTarget(request.model, layer));
@@ -208,7 +211,9 @@ class BlockwiseCalibration implements SequentialCalibration {
   }
 
   async advance(stage: number, options: { cancel?: { readonly aborted: boolean } }): Promise<void> {
+    this.expectStage(stage);
     const segment = this.cut.stages[stage];
+    this.current++;
     if (segment.advance === null) return;
     const store = await this.boundary(options.cancel);
     const next: Record<string, HostTensor>[] = [];
@@ -220,6 +225,10 @@ class BlockwiseCalibration implements SequentialCalibration {
 
   release(): void {
     this.store = undefined;
+  }
+
+  private expectStage(stage: number): void {
+    if (stage !== this.current) throw new Error(`blockwise calibration: stage ${stage} needs the boundary after stage ${stage - 1}; advance(${this.current}) first`);
   }
 }
 
