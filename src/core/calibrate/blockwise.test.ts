@@ -14,7 +14,7 @@ import type { Matrix } from '../prune/types.ts';
 import { openSequentialCalibration, type StageTapPlan } from './blockwise.ts';
 import { CalibrationCancelled, type CalibrationStats } from './collect.ts';
 import { bundledModel, bundledModelExists, fixtureModel, randomTokens, type LoadedModel } from './fixtures/models.ts';
-import { countingRunnerFactory } from './fixtures/models.ts';
+import { countingRunnerFactory, routedThroughIf } from './fixtures/models.ts';
 import { tappedTensorNames } from './instrument.ts';
 import { mulberry32 } from './random.ts';
 import { planBlockCut } from './subgraph.ts';
@@ -163,23 +163,10 @@ describe('planBlockCut', () => {
   });
 });
 
-/** The digits ViT with its first residual Add routed through an If whose branches return it. */
-function withIfNode(loaded: LoadedModel): ModelProto {
-  const graph = loaded.model.graph!;
-  const add = graph.node!.findIndex((n) => n.opType === 'Add' && n.name?.startsWith('/blocks.1/'));
-  const tensor = graph.node![add].output![0];
-  const branch = (name: string) => ({ name, node: [{ opType: 'Identity', input: [tensor], output: [`${name}_out`] }], output: [{ name: `${name}_out`, type: { tensorType: { elemType: 1 } } }] });
-  const condition = { name: 'if_condition', dims: [], dataType: 9, rawData: new Uint8Array([1]) };
-  const ifNode = { opType: 'If', name: 'route', input: ['if_condition'], output: ['routed'], attribute: [{ name: 'then_branch', type: 5, g: branch('then') }, { name: 'else_branch', type: 5, g: branch('else') }] };
-  const nodes = graph.node!.map((n) => ({ ...n, input: (n.input ?? []).map((i) => (i === tensor ? 'routed' : i)) }));
-  nodes.splice(add + 1, 0, ifNode);
-  return { ...loaded.model, graph: { ...graph, node: nodes, initializer: [...graph.initializer!, condition] } };
-}
-
 describe('fallback to the whole model', () => {
   test('a graph with a control-flow node runs whole-model per stage, with the same statistics', async () => {
     const vit = bundledModel('digits-vit');
-    const model = withIfNode(vit);
+    const model = routedThroughIf(vit.model, '/blocks.1/');
     const stages = stagesOf(vit.analysis);
     const sequence = openSequentialCalibration({ model, stages, createRunner: countingRunnerFactory().open, dataset: vit.calib, sampleIndices: [0, 1] });
     expect(sequence.kind).toBe('whole-model');

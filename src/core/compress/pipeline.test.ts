@@ -3,7 +3,7 @@
 // before work, and bit-identical weights whatever order the layer jobs run in.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { calibrate } from '../calibrate/collect.ts';
-import { bundledModel, countingRunnerFactory, fixtureModel, openRunner, randomTokens } from '../calibrate/fixtures/models.ts';
+import { bundledModel, countingRunnerFactory, fixtureModel, openRunner, randomTokens, routedThroughIf } from '../calibrate/fixtures/models.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { initializerMap } from '../onnx/graph.ts';
@@ -123,6 +123,14 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
       const job = jobs.find((j) => j.layerId === layer.id)!;
       expect(Buffer.from(job.hessian!.buffer).equals(Buffer.from(stats.layers.get(layer.id)!.hessian.buffer))).toBe(true);
     }
+  });
+
+  test('a graph that cannot be cut at its blocks falls back to the whole model per block, says so, and prunes the same', async () => {
+    const fallback = countingRunnerFactory();
+    const routed = await pruneModel(request(sparseGptSequential, { model: routedThroughIf(vit.model, '/blocks.1/'), createRunner: fallback.open }));
+    expect(routed.report.notes).toContain('sequential calibration ran the whole model for every block: node route (If) has a subgraph, whose body may read any outer tensor');
+    expect(fallback.counts).toEqual({ created: 4, released: 4 });
+    expect(routed.report.weightsSha256).toBe(report.weightsSha256);
   });
 
   test('one-pass calibration (dense statistics) gives different weights after block 0', async () => {
