@@ -4,7 +4,8 @@
 //   3. per-layer sparsities from the allocator, checked against the target
 //   4. pruning: one-pass (every layer on dense statistics), or sequential as in the SparseGPT /
 //      Wanda reference code: block by block, each calibrated on the outputs of the blocks before
-//      it *after* they were pruned (a new session on the partly pruned model per block)
+//      it *after* they were pruned (src/core/calibrate/blockwise.ts: each block's subgraph runs on
+//      the stored boundary activations, so the work is linear in depth)
 //   5. the report (measured sizes, estimated sparse sizes, hashes)
 // The input model is never mutated; on error or cancellation nothing partial escapes.
 import { openSequentialCalibration, type SequentialCalibration } from '../calibrate/blockwise.ts';
