@@ -13,7 +13,7 @@ import type { AttentionSite, LinearLayer } from '../model/types.ts';
 import { dtypeCode, type TensorDtype } from '../onnx/dtypes.ts';
 import type { ModelProto, TypeProto } from '../onnx/types.ts';
 import { writeModel } from '../onnx/write.ts';
-import { calibrate, CalibrationCancelled, sampleBatches, StatsCollector, type CalibrationStats, type CollectOptions } from './collect.ts';
+import { calibrate, CalibrationCancelled, sampleBatches, StatsCollector, type CalibrationProgress, type CalibrationStats, type CollectOptions } from './collect.ts';
 import { calibrationFeeds } from './feeds.ts';
 import { graphGramUnsupported, withGramOutputs, type GramTap } from './graphGram.ts';
 import { tappedTensorNames } from './instrument.ts';
@@ -48,6 +48,12 @@ export interface SequentialCalibrationRequest {
   gramInGraph?: boolean;
 }
 
+export interface AdvanceOptions {
+  cancel?: { readonly aborted: boolean };
+  /** Samples run through the pruned block so far. */
+  onProgress?: (progress: CalibrationProgress) => void;
+}
+
 /** Statistics options of one stage; samples and batches are the request's. */
 export type StageStatsOptions = Omit<CollectOptions, 'sampleIndices' | 'batchSize' | 'attention'>;
 
@@ -58,7 +64,7 @@ export interface SequentialCalibration {
   /** Stage s's statistics on the model as it is now (stages before s pruned, s not yet). */
   stats(stage: number, options: StageStatsOptions): Promise<CalibrationStats>;
   /** Called once stage s is pruned: moves the boundary past it. */
-  advance(stage: number, options: { cancel?: { readonly aborted: boolean } }): Promise<void>;
+  advance(stage: number, options: AdvanceOptions): Promise<void>;
   /** Drops the stored activations. */
   release(): void;
 }
@@ -210,15 +216,19 @@ class BlockwiseCalibration implements SequentialCalibration {
     return [...taps.values()];
   }
 
-  async advance(stage: number, options: { cancel?: { readonly aborted: boolean } }): Promise<void> {
+  async advance(stage: number, options: AdvanceOptions): Promise<void> {
     this.expectStage(stage);
     const segment = this.cut.stages[stage];
     this.current++;
     if (segment.advance === null) return;
     const store = await this.boundary(options.cancel);
     const next: Record<string, HostTensor>[] = [];
+    const total = this.request.sampleIndices.length;
+    let done = 0;
+    options.onProgress?.({ done, total });
     await this.runBatches(segment.advance, options.cancel, async (b, tensors) => {
       next[b] = pick({ ...store[b], ...tensors }, segment.keep);
+      options.onProgress?.({ done: (done += this.batches[b].length), total });
     });
     this.store = next;
   }

@@ -19,6 +19,7 @@ export { chooseSamples, deriveSeed, mulberry32, type Random } from './random.ts'
 export { selectedSqNorm, type TokenSelectionSite } from './tokenSelection.ts';
 export {
   openSequentialCalibration,
+  type AdvanceOptions,
   type SequentialCalibration,
   type SequentialCalibrationRequest,
   type StageStatsOptions,

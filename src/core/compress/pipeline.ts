@@ -311,7 +311,10 @@ async function prune(run: Run, allocation: Allocation, dense: CalibrationStats |
           run.calibrationPasses++;
         }
         keep(await pruneStage(run, { index: s, count: run.stages.length, label: stage.label }, stage.layers, allocation, stats));
-        await timed(run, () => sequence.advance(s, { cancel: run.request.cancel }));
+        const label = `${stage.label}, pruned (the next block's inputs)`;
+        const onProgress = ({ done, total }: { done: number; total: number }) =>
+          run.request.onProgress?.({ phase: 'calibrate', pass: 'stage', stage: s, stages: run.stages.length, label, done, total });
+        await timed(run, () => sequence.advance(s, { cancel: run.request.cancel, onProgress }));
       }
     } finally {
       sequence.release();
