@@ -132,14 +132,14 @@ class BlockwiseCalibration implements SequentialCalibration {
     this.batches = sampleBatches(request.sampleIndices, request.batchSize);
   }
 
-  /** Runs `run` on every batch (or reads the store when it has nothing to compute), oldest first. */
+  /** Runs `run` on every batch of `store` (or just reads it when there is nothing to compute). */
   private async runBatches(
     run: SegmentRun,
+    store: readonly Record<string, HostTensor>[],
     cancel: { readonly aborted: boolean } | undefined,
     each: (batch: number, tensors: Record<string, HostTensor>) => Promise<void>,
     gramTaps: readonly GramTap[] = [],
   ): Promise<void> {
-    const store = await this.boundary(cancel);
     const feedsOf = (b: number) => Object.fromEntries(run.inputs.map((name) => [name, store[b][name]]));
     if (run.nodes.length === 0 && gramTaps.length === 0) {
       for (let b = 0; b < this.batches.length; b++) await each(b, feedsOf(b));
@@ -169,12 +169,12 @@ class BlockwiseCalibration implements SequentialCalibration {
     if (this.store) return this.store;
     const { request, cut } = this;
     const inputName = (request.model.graph?.input ?? []).find((input) => !(request.model.graph?.initializer ?? []).some((t) => t.name === input.name))?.name ?? '';
-    const store = this.batches.map((batch) => calibrationFeeds(request.dataset, batch, inputName));
-    this.store = store;
-    await this.runBatches(cut.prefix, cancel, async (b, tensors) => {
-      store[b] = pick({ ...store[b], ...tensors }, cut.keep);
+    const feeds = this.batches.map((batch) => calibrationFeeds(request.dataset, batch, inputName));
+    const store: Record<string, HostTensor>[] = [];
+    await this.runBatches(cut.prefix, feeds, cancel, async (b, tensors) => {
+      store[b] = pick({ ...feeds[b], ...tensors }, cut.keep);
     });
-    return store;
+    return (this.store = store);
   }
 
   async stats(stage: number, options: StageStatsOptions): Promise<CalibrationStats> {
@@ -190,6 +190,7 @@ class BlockwiseCalibration implements SequentialCalibration {
     options.onProgress?.({ done, total });
     await this.runBatches(
       this.cut.stages[stage].stats,
+      await this.boundary(options.cancel),
       options.cancel,
       async (b, tensors) => {
         await collector.add(tensors, this.batches[b].length);
@@ -226,7 +227,7 @@ class BlockwiseCalibration implements SequentialCalibration {
     const total = this.request.sampleIndices.length;
     let done = 0;
     options.onProgress?.({ done, total });
-    await this.runBatches(segment.advance, options.cancel, async (b, tensors) => {
+    await this.runBatches(segment.advance, store, options.cancel, async (b, tensors) => {
       next[b] = pick({ ...store[b], ...tensors }, segment.keep);
       options.onProgress?.({ done: (done += this.batches[b].length), total });
     });
