@@ -15,6 +15,7 @@ import { runPruneJob, type PruneJob, type PruneLayerFn } from './jobs.ts';
 import { pruneModel, type PruneModelRequest, type PruneOutcome } from './pipeline.ts';
 import type { PruneReport } from './report.ts';
 import { sha256Hex } from './sha256.ts';
+import { expectClose } from '../testing/expectClose.ts';
 import { WorkingModel } from './weights.ts';
 
 const vit = bundledModel('digits-vit');
@@ -131,6 +132,23 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
     expect(routed.report.notes).toContain('sequential calibration ran the whole model for every block: node route (If) has a subgraph, whose body may read any outer tensor');
     expect(fallback.counts).toEqual({ created: 4, released: 4 });
     expect(routed.report.weightsSha256).toBe(report.weightsSha256);
+  });
+
+  test('gramInGraph: Hessians reduced by ORT give the same pruning up to float32 rounding, and a different hash', async () => {
+    const inGraphJobs: PruneJob[] = [];
+    const inGraph = await pruneModel(request(sparseGptSequential, { gramInGraph: true, pruneLayer: recordingPool(inGraphJobs) }));
+    expect(inGraph.report.notes).toEqual(report.notes);
+    for (const layer of inGraph.report.layers) {
+      const dense = report.layers.find((l) => l.id === layer.id)!;
+      expect(layer.patternCheck.ok).toBe(true);
+      expect(layer.achievedSparsity).toBeCloseTo(dense.achievedSparsity, 2);
+      // The same problem up to the Gram's float32 rounding: errors agree to a few per cent.
+      expect(Math.abs(layer.relativeError! - dense.relativeError!) / dense.relativeError!).toBeLessThan(0.05);
+    }
+    const first = vit.analysis.linears.find((l) => l.block === 0)!;
+    const [a, b] = [inGraphJobs.find((j) => j.layerId === first.id)!.hessian!, jobs.find((j) => j.layerId === first.id)!.hessian!];
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(false);
+    expectClose(a, b, { atol: 1e-5 * Math.max(...b), rtol: 1e-4 }, 'block 0 Hessian, in the graph vs float64 JS');
   });
 
   test('one-pass calibration (dense statistics) gives different weights after block 0', async () => {
