@@ -152,6 +152,26 @@ describe('planBlockCut', () => {
     expect(result.cut.stages[0].keep).toHaveLength(4);
   });
 
+  test('an embedding table larger than any pruned weight is read once, in the prefix, not by block 0', () => {
+    // The Llama fixture's 48-row table is small, so block 0 recomputes the embedding from the ids;
+    // the same graph with a 100-row table (ids < 48 read the same rows) is cut after the Gather.
+    const llama = fixtureModel('llama');
+    const embedding = llama.analysis.embeddings[0];
+    const gather = llama.model.graph!.node!.findIndex((n) => n.name === embedding.nodeName);
+    const small = plan(llama);
+    if (!small.ok) throw new Error(small.reason);
+    expect(small.cut.stages[0].stats.nodes).toContain(gather);
+    const table = llama.model.graph!.initializer!.find((t) => t.name === embedding.weight)!;
+    const rows = Number(table.dims![0]);
+    const widened = { ...table, dims: [100, table.dims![1]], rawData: new Uint8Array((table.rawData!.length / rows) * 100) };
+    widened.rawData.set(table.rawData!);
+    const initializer = llama.model.graph!.initializer!.map((t) => (t === table ? widened : t));
+    const big = plan({ ...llama, model: { ...llama.model, graph: { ...llama.model.graph!, initializer } } });
+    if (!big.ok) throw new Error(big.reason);
+    expect(big.cut.prefix.nodes).toContain(gather);
+    expect(big.cut.stages.some((s) => s.stats.nodes.includes(gather) || s.advance?.nodes.includes(gather))).toBe(false);
+  });
+
   test('stages whose nodes interleave are refused with the reason', () => {
     const { model, analysis } = fixtureModel('gpt2');
     const [a, b] = stagesOf(analysis);

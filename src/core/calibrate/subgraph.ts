@@ -150,12 +150,33 @@ function collectRun(index: GraphIndex, dynamic: ReadonlySet<string>, start: numb
   return { nodes: [...nodes].sort((a, b) => index.position[a] - index.position[b]), inputs: [...inputs], outputs };
 }
 
-/** Cut positions: for each stage the least crossed position after its predecessor, the latest of equals. */
-function chooseCuts(spans: readonly { lo: number; hi: number }[], crossing: Int32Array): number[] | string {
+/**
+ * Positions of input-dependent nodes that read an initializer larger than every pruned weight
+ * (an embedding table): a cut is placed after them, so the table is read once, in the run before
+ * the stage, not in both of the stage's sessions.
+ */
+function heavyReaders(index: GraphIndex, dynamic: ReadonlySet<string>, stages: readonly StageTaps[]): number[] {
+  const numel = (dims: readonly (number | bigint)[] | undefined) => (dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  const largestWeight = Math.max(...stages.flatMap((stage) => stage.layers.map((layer) => layer.outFeatures * layer.inFeatures)));
+  const positions: number[] = [];
+  index.nodes.forEach((node, n) => {
+    const inputs = node.input ?? [];
+    if (!inputs.some((input) => dynamic.has(input))) return;
+    if (inputs.some((input) => numel(index.initializers.get(input)?.dims) > largestWeight)) positions.push(index.position[n]);
+  });
+  return positions;
+}
+
+/**
+ * Cut positions: for each stage, after its predecessor and after any heavy reader before it, the
+ * least crossed position, the latest of equals.
+ */
+function chooseCuts(spans: readonly { lo: number; hi: number }[], crossing: Int32Array, heavy: readonly number[]): number[] | string {
   const cuts: number[] = [];
   for (let s = 0; s < spans.length; s++) {
-    const from = s === 0 ? 0 : spans[s - 1].hi + 1;
+    let from = s === 0 ? 0 : spans[s - 1].hi + 1;
     if (from > spans[s].lo) return `stage ${s}'s first product runs before stage ${s - 1}'s last node, so the stages interleave`;
+    for (const position of heavy) if (position >= from && position < spans[s].lo) from = position + 1;
     let best = from;
     for (let c = from; c <= spans[s].lo; c++) if (crossing[c] <= crossing[best]) best = c;
     cuts.push(best);
@@ -180,7 +201,7 @@ export function planBlockCut(model: ModelProto, stages: readonly StageTaps[]): C
     spans.push(span);
   }
   const crossing = crossingCounts(index, dynamic);
-  const cuts = chooseCuts(spans, crossing);
+  const cuts = chooseCuts(spans, crossing, heavyReaders(index, dynamic, stages));
   if (typeof cuts === 'string') return { ok: false, reason: cuts };
   const ends = [...cuts.slice(1), spans[spans.length - 1].hi + 1];
   const position = (t: string) => (index.graphInputs.has(t) ? -1 : index.position[index.producer.get(t)!]);
