@@ -14,6 +14,7 @@ import { dtypeCode, type TensorDtype } from '../onnx/dtypes.ts';
 import type { ModelProto, TypeProto } from '../onnx/types.ts';
 import { writeModel } from '../onnx/write.ts';
 import { calibrate, CalibrationCancelled, sampleBatches, StatsCollector, type CalibrationProgress, type CalibrationStats, type CollectOptions } from './collect.ts';
+import { compactEmbeddings } from './embeddingRows.ts';
 import { calibrationFeeds } from './feeds.ts';
 import { graphGramUnsupported, withGramOutputs, type GramTap } from './graphGram.ts';
 import { tappedTensorNames } from './instrument.ts';
@@ -114,6 +115,13 @@ class WholeModelCalibration implements SequentialCalibration {
   release(): void {}
 }
 
+/** The run's model with the tapped inputs leaving as Gram matrices instead of activations. */
+function withReducedInputs(model: ModelProto, taps: readonly GramTap[]): ModelProto {
+  const reduced = new Set(taps.map((tap) => tap.tensor));
+  const graph = model.graph!;
+  return withGramOutputs({ ...model, graph: { ...graph, output: (graph.output ?? []).filter((o) => !reduced.has(o.name ?? '')) } }, taps);
+}
+
 const typeOf = (tensor: HostTensor): TypeProto => ({ tensorType: { elemType: dtypeCode(tensor.dtype as TensorDtype) } });
 
 /** The reference code's loop over blocks, on subgraph sessions. */
@@ -132,32 +140,30 @@ class BlockwiseCalibration implements SequentialCalibration {
     this.batches = sampleBatches(request.sampleIndices, request.batchSize);
   }
 
-  /** Runs `run` on every batch of `store` (or just reads it when there is nothing to compute). */
+  /**
+   * Runs `run` on every batch of `store` (or just reads it when there is nothing to compute).
+   * `adapt` may rewrite the run's model and add feeds (the in-graph Gram, compacted embeddings).
+   */
   private async runBatches(
     run: SegmentRun,
     store: readonly Record<string, HostTensor>[],
     cancel: { readonly aborted: boolean } | undefined,
     each: (batch: number, tensors: Record<string, HostTensor>) => Promise<void>,
-    gramTaps: readonly GramTap[] = [],
+    adapt?: (model: ModelProto) => { model: ModelProto; feeds?: Record<string, HostTensor>[] },
   ): Promise<void> {
     const feedsOf = (b: number) => Object.fromEntries(run.inputs.map((name) => [name, store[b][name]]));
-    if (run.nodes.length === 0 && gramTaps.length === 0) {
+    if (run.nodes.length === 0 && adapt === undefined) {
       for (let b = 0; b < this.batches.length; b++) await each(b, feedsOf(b));
       return;
     }
     const types = new Map(run.inputs.map((name) => [name, typeOf(store[0][name])]));
-    let model = segmentModel(this.request.model, run, types);
-    if (gramTaps.length > 0) {
-      // The reduced inputs leave as Gram matrices, not as activations.
-      const reduced = new Set(gramTaps.map((tap) => tap.tensor));
-      model = withGramOutputs({ ...model, graph: { ...model.graph!, output: model.graph!.output!.filter((o) => !reduced.has(o.name ?? '')) } }, gramTaps);
-    }
-    const runner = await this.request.createRunner(writeModel(model));
+    const adapted = adapt?.(segmentModel(this.request.model, run, types)) ?? { model: segmentModel(this.request.model, run, types) };
+    const runner = await this.request.createRunner(writeModel(adapted.model));
     try {
       for (let b = 0; b < this.batches.length; b++) {
         if (cancel?.aborted) throw new CalibrationCancelled();
         const feeds = feedsOf(b);
-        await each(b, { ...feeds, ...(await runner.run(feeds)) });
+        await each(b, { ...feeds, ...(await runner.run({ ...feeds, ...adapted.feeds?.[b] })) });
       }
     } finally {
       await runner.release();
@@ -171,9 +177,10 @@ class BlockwiseCalibration implements SequentialCalibration {
     const inputName = (request.model.graph?.input ?? []).find((input) => !(request.model.graph?.initializer ?? []).some((t) => t.name === input.name))?.name ?? '';
     const feeds = this.batches.map((batch) => calibrationFeeds(request.dataset, batch, inputName));
     const store: Record<string, HostTensor>[] = [];
+    const compact = (model: ModelProto) => compactEmbeddings(model, feeds);
     await this.runBatches(cut.prefix, feeds, cancel, async (b, tensors) => {
       store[b] = pick({ ...feeds[b], ...tensors }, cut.keep);
-    });
+    }, cut.prefix.nodes.length > 0 ? compact : undefined);
     return (this.store = store);
   }
 
@@ -196,7 +203,7 @@ class BlockwiseCalibration implements SequentialCalibration {
         await collector.add(tensors, this.batches[b].length);
         options.onProgress?.({ done: (done += this.batches[b].length), total });
       },
-      gramTaps,
+      gramTaps.length === 0 ? undefined : (model) => ({ model: withReducedInputs(model, gramTaps) }),
     );
     return collector.finish();
   }
