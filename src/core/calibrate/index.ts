@@ -26,6 +26,7 @@ export {
   type StageTapPlan,
 } from './blockwise.ts';
 export { planBlockCut, segmentModel, type BlockCut, type CutPlan, type SegmentRun, type StageSegment, type StageTaps } from './subgraph.ts';
+export { compactEmbeddings, type CompactedEmbeddings } from './embeddingRows.ts';
 export { gramOutputNames, graphGramUnsupported, ReducedGramAccumulator, withGramOutputs, type GramTap } from './graphGram.ts';
 export {
   calibrate,
