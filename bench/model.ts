@@ -91,7 +91,7 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
     return recipe;
   };
   const { sparseGpt } = defaultPruneStage();
-  const prune = (recipe: Recipe, pruneLayer?: PruneLayerFn) => () =>
+  const prune = (recipe: Recipe, pruneLayer?: PruneLayerFn, gramInGraph = false) => () =>
     compressModel({
       model,
       analysis,
@@ -99,6 +99,7 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
       calibSet,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: 1 })).runner,
       ...(pruneLayer ? { pruneLayer } : {}),
+      gramInGraph,
     });
   // One warm-up for the whole section: ORT's wasm module and the JIT through a calibrated run,
   // the GPU pipelines through small jobs of every method.
@@ -123,6 +124,12 @@ export async function modelSection({ gpu, modelId, calibSamples, calibratedRuns 
       recipeSummary = `calibration on ${recipe.calibration.samples} samples of ${calibFile} (default ${defaultRecipe().calibration.samples}; --calib-samples), ${recipe.calibration.mode}, seed ${recipe.seed}; SparseGPT blocksize ${sparseGpt.blockSize}, percdamp ${sparseGpt.percDamp}`;
       const calibration = report.calibration ? formatMs(cpu.calibrationMs) : '-';
       rows.push([method, label, 'CPU jobs (default pruneLayer)', String(runs), formatMs(cpu.totalMs), '1.00×', formatMs(cpu.pruneMs), '1.00×', calibration, 'baseline', report.layers[0] ? describeBackendUse(report.layers[0].backend) : '-']);
+      if (method === 'sparsegpt' && pattern.kind === 'nm') {
+        // The opt-in statistics source: Gram matrices reduced by ORT inside the graph (float32).
+        const inGraph = await timeRuns(prune(recipe, undefined, true), runs);
+        const same = inGraph.outcome.report.weightsSha256 === report.weightsSha256 ? 'identical' : 'differ (float32 Gram)';
+        rows.push([method, label, 'CPU jobs, Gram in the ORT graph (gramInGraph)', String(runs), formatMs(inGraph.totalMs), ratio(inGraph.totalMs, cpu.totalMs), formatMs(inGraph.pruneMs), ratio(inGraph.pruneMs, cpu.pruneMs), formatMs(inGraph.calibrationMs), same, report.layers[0] ? describeBackendUse(report.layers[0].backend) : '-']);
+      }
       if (!gpuLayer || gpuFailure) {
         rows.push([method, label, 'WebGPU jobs (gpuPruneLayer)', '', 'n/a', '', '', '', '', '', gpuFailure ?? 'no GPU']);
         continue;

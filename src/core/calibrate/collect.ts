@@ -10,6 +10,7 @@ import type { LayerStats } from '../prune/types.ts';
 import { cpuAccumulatorFactory, layerStatsFromSums, type AccumulatorFactory, type InputSums, type StatsAccumulator } from './accumulator.ts';
 import { AttentionAccumulator, type AttentionStats } from './attention.ts';
 import { calibrationFeeds } from './feeds.ts';
+import { gramOutputNames, ReducedGramAccumulator } from './graphGram.ts';
 import { instrumentModel, type TapPlan } from './instrument.ts';
 import { deriveSeed } from './random.ts';
 import { TokenReservoir } from './reservoir.ts';
@@ -40,6 +41,11 @@ export interface CollectOptions {
   /** TAMP's AMIA token selection: layer id → the attention site that scores its tokens. */
   tokenSelection?: ReadonlyMap<string, TokenSelectionSite>;
   accumulatorFactory?: AccumulatorFactory;
+  /**
+   * Input tensors whose statistics the graph reduced itself (graphGram.ts): their Gram matrix,
+   * max|x| and shape arrive instead of the activations.
+   */
+  reducedInputs?: ReadonlySet<string>;
   onProgress?: (progress: CalibrationProgress) => void;
   /** Checked between batches; an AbortSignal fits. */
   cancel?: { readonly aborted: boolean };
@@ -57,7 +63,7 @@ export interface CalibrationStats {
 
 interface LayerState {
   target: CalibrationTarget;
-  accumulator: StatsAccumulator;
+  accumulator: StatsAccumulator | ReducedGramAccumulator;
   feedsAccumulator: boolean;
   reservoir?: TokenReservoir;
   selected?: Float64Array;
@@ -69,50 +75,93 @@ function tapped(outputs: Record<string, HostTensor>, name: string): HostTensor {
   return tensor;
 }
 
+/**
+ * The per-batch half of collectStats: given every tensor a batch produced (taps and stored
+ * inputs alike), accumulate each target's statistics. Whole-model and block-by-block calibration
+ * both feed it, so their statistics are the same function of the same tensors.
+ */
+export class StatsCollector {
+  private readonly states: LayerState[];
+  private readonly attention: { site: AttentionSite; accumulator: AttentionAccumulator }[];
+  private samples = 0;
+
+  constructor(
+    targets: readonly CalibrationTarget[],
+    private readonly options: Omit<CollectOptions, 'sampleIndices'>,
+  ) {
+    const { hessian = true, outputSample = 0, seed = 0 } = options;
+    const factory = options.accumulatorFactory ?? cpuAccumulatorFactory;
+    // Layers that read the same tensors (q, k and v after one LayerNorm) share one accumulator;
+    // the first of them feeds it.
+    const shared = new Map<string, StatsAccumulator | ReducedGramAccumulator>();
+    const reduced = (target: CalibrationTarget) => target.inputs.every((input) => options.reducedInputs?.has(input.tensor));
+    this.states = targets.map((target, i) => {
+      const key = JSON.stringify(target.inputs);
+      const existing = shared.get(key);
+      const accumulator =
+        existing ?? (reduced(target) ? new ReducedGramAccumulator(target.inFeatures) : factory({ layerId: target.id, channels: target.inFeatures, hessian }));
+      shared.set(key, accumulator);
+      return {
+        target,
+        accumulator,
+        feedsAccumulator: existing === undefined,
+        reservoir: outputSample > 0 ? new TokenReservoir(outputSample, target.outFeatures, deriveSeed(seed, i)) : undefined,
+        selected: options.tokenSelection?.has(target.id) ? new Float64Array(target.inFeatures) : undefined,
+      };
+    });
+    this.attention = (options.attention ?? []).map((site) => ({ site, accumulator: new AttentionAccumulator(site.softmaxNode) }));
+  }
+
+  /** One batch of `batch` samples; `tensors` holds every tapped tensor by name. */
+  async add(tensors: Record<string, HostTensor>, batch: number): Promise<void> {
+    for (const state of this.states) await addLayerBatch(state, tensors, batch, this.options.tokenSelection);
+    for (const { site, accumulator } of this.attention) accumulator.add(tapped(tensors, site.output));
+    this.samples += batch;
+  }
+
+  async finish(): Promise<CalibrationStats> {
+    const layers = new Map<string, LayerStats>();
+    const selected = new Map<string, Float64Array>();
+    const sums = new Map<StatsAccumulator | ReducedGramAccumulator, InputSums>();
+    for (const state of this.states) {
+      if (!sums.has(state.accumulator)) sums.set(state.accumulator, await state.accumulator.finish());
+      layers.set(state.target.id, layerStatsFromSums(sums.get(state.accumulator)!, state.reservoir?.sample()));
+      if (state.selected) selected.set(state.target.id, state.selected);
+    }
+    const attention = new Map(this.attention.map(({ site, accumulator }) => [site.softmaxNode, accumulator.finish()]));
+    return { samples: this.samples, layers, selectedSqNorm: selected, attention };
+  }
+}
+
+/** The calibration samples in batches of `batchSize`, in order. */
+export function sampleBatches(sampleIndices: readonly number[], batchSize = 8): number[][] {
+  const batches: number[][] = [];
+  for (let start = 0; start < sampleIndices.length; start += batchSize) batches.push(sampleIndices.slice(start, start + batchSize));
+  return batches;
+}
+
 export async function collectStats(
   runner: ModelRunner,
   dataset: Dataset,
   targets: readonly CalibrationTarget[],
   options: CollectOptions,
 ): Promise<CalibrationStats> {
-  const { sampleIndices, batchSize = 8, hessian = true, outputSample = 0, seed = 0 } = options;
-  const factory = options.accumulatorFactory ?? cpuAccumulatorFactory;
-  // Layers that read the same tensors (q, k and v after one LayerNorm) share one accumulator;
-  // the first of them feeds it.
-  const shared = new Map<string, StatsAccumulator>();
-  const states: LayerState[] = targets.map((target, i) => {
-    const key = JSON.stringify(target.inputs);
-    const existing = shared.get(key);
-    const accumulator = existing ?? factory({ layerId: target.id, channels: target.inFeatures, hessian });
-    shared.set(key, accumulator);
-    return {
-      target,
-      accumulator,
-      feedsAccumulator: existing === undefined,
-      reservoir: outputSample > 0 ? new TokenReservoir(outputSample, target.outFeatures, deriveSeed(seed, i)) : undefined,
-      selected: options.tokenSelection?.has(target.id) ? new Float64Array(target.inFeatures) : undefined,
-    };
-  });
-  const attention = (options.attention ?? []).map((site) => ({ site, accumulator: new AttentionAccumulator(site.softmaxNode) }));
-  const total = sampleIndices.length;
-  options.onProgress?.({ done: 0, total });
-  for (let start = 0; start < total; start += batchSize) {
+  const collector = new StatsCollector(targets, options);
+  const total = options.sampleIndices.length;
+  let done = 0;
+  options.onProgress?.({ done, total });
+  for (const batch of sampleBatches(options.sampleIndices, options.batchSize)) {
     throwIfCancelled(options.cancel, 'calibration');
-    const batch = sampleIndices.slice(start, start + batchSize);
-    const outputs = await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0]));
-    for (const state of states) await addLayerBatch(state, outputs, batch.length, options.tokenSelection);
-    for (const { site, accumulator } of attention) accumulator.add(tapped(outputs, site.output));
-    options.onProgress?.({ done: Math.min(start + batchSize, total), total });
+    await collector.add(await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0])), batch.length);
+    options.onProgress?.({ done: (done += batch.length), total });
   }
-  const layers = new Map<string, LayerStats>();
-  const selected = new Map<string, Float64Array>();
-  const sums = new Map<StatsAccumulator, InputSums>();
-  for (const state of states) {
-    if (!sums.has(state.accumulator)) sums.set(state.accumulator, await state.accumulator.finish());
-    layers.set(state.target.id, layerStatsFromSums(sums.get(state.accumulator)!, state.reservoir?.sample()));
-    if (state.selected) selected.set(state.target.id, state.selected);
-  }
-  return { samples: total, layers, selectedSqNorm: selected, attention: new Map(attention.map(({ site, accumulator }) => [site.softmaxNode, accumulator.finish()])) };
+  return collector.finish();
+}
+
+function outputRows(state: LayerState, outputs: Record<string, HostTensor>, use: number): [Float32Array, number] {
+  const output = state.target.outputs[use];
+  const y = toTokenRows(tapped(outputs, output.tensor), output.channelAxis, state.target.outFeatures, `layer ${state.target.id} output`);
+  return [y.data, y.tokens];
 }
 
 async function addLayerBatch(
@@ -124,6 +173,13 @@ async function addLayerBatch(
   const { target } = state;
   for (let u = 0; u < target.inputs.length; u++) {
     const input = target.inputs[u];
+    if (state.accumulator instanceof ReducedGramAccumulator) {
+      const names = gramOutputNames(input.tensor);
+      const shape = tapped(outputs, names.shape).data as BigInt64Array;
+      if (state.feedsAccumulator) state.accumulator.add(tapped(outputs, names.gram).data as Float32Array, tapped(outputs, names.maxAbs).data as Float32Array, Number(shape[0]));
+      if (state.reservoir) state.reservoir.add(...outputRows(state, outputs, u));
+      continue;
+    }
     const x = toTokenRows(tapped(outputs, input.tensor), input.channelAxis, target.inFeatures, `layer ${target.id} input`);
     if (state.feedsAccumulator) await state.accumulator.add(x.data, x.tokens);
     if (!state.reservoir && !state.selected) continue;

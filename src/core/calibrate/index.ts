@@ -18,8 +18,21 @@ export { calibrationFeeds } from './feeds.ts';
 export { chooseSamples, deriveSeed, mulberry32, type Random } from './random.ts';
 export { selectedSqNorm, type TokenSelectionSite } from './tokenSelection.ts';
 export {
+  openSequentialCalibration,
+  type AdvanceOptions,
+  type SequentialCalibration,
+  type SequentialCalibrationRequest,
+  type StageStatsOptions,
+  type StageTapPlan,
+} from './blockwise.ts';
+export { planBlockCut, segmentModel, type BlockCut, type CutPlan, type SegmentRun, type StageSegment, type StageTaps } from './subgraph.ts';
+export { compactEmbeddings, type CompactedEmbeddings } from './embeddingRows.ts';
+export { gramOutputNames, graphGramUnsupported, ReducedGramAccumulator, withGramOutputs, type GramTap } from './graphGram.ts';
+export {
   calibrate,
   collectStats,
+  sampleBatches,
+  StatsCollector,
   type CalibrateRequest,
   type CalibrationProgress,
   type CalibrationStats,

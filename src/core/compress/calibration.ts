@@ -2,7 +2,11 @@
 // union of what the recipe's stages asked for (src/core/recipe/stage.ts `Statistic`), so a
 // Hessian two stages need is accumulated once. Everything the sessions share — the sample draw,
 // TAMP's token-selection sites, counts and time for the report — lives in one Calibration.
-import { calibrate, type CalibrationStats } from '../calibrate/collect.ts';
+// The sequential walk goes through `sequence()`: block by block on stored boundary activations
+// (src/core/calibrate/blockwise.ts), linear in depth, or the whole model per step where the graph
+// cannot be cut (the report then says why).
+import { openSequentialCalibration, type SequentialCalibration } from '../calibrate/blockwise.ts';
+import { calibrate, type CalibrationStats, type CollectOptions } from '../calibrate/collect.ts';
 import type { AccumulatorFactory } from '../calibrate/accumulator.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import type { TokenSelectionSite } from '../calibrate/tokenSelection.ts';
@@ -26,9 +30,18 @@ export interface CalibrationSetup {
   calibSet: Dataset;
   createRunner: (bytes: Uint8Array) => Promise<ModelRunner>;
   accumulatorFactory?: AccumulatorFactory;
+  /** Gram matrices reduced inside the ORT graph in the block-by-block walk (CompressRequest.gramInGraph). */
+  gramInGraph?: boolean;
   cancel?: CancelSignal;
   onProgress?: ProgressListener;
   notes: string[];
+}
+
+/** Sequential calibration as the pipeline's walk uses it (see Calibration.sequence). */
+export interface StepCalibration {
+  stats(step: number, layers: readonly LinearLayer[], where: PassLabel): Promise<CalibrationStats>;
+  advance(step: number, where: PassLabel): Promise<void>;
+  release(): void;
 }
 
 export interface PassLabel {
@@ -56,33 +69,83 @@ export class Calibration {
     }
   }
 
-  /** One session over `layers` of `model` as it is now, collecting `statistics`. */
-  async pass(model: ModelProto, layers: readonly LinearLayer[], statistics: ReadonlySet<Statistic>, where: PassLabel): Promise<CalibrationStats> {
+  /** TAMP's token-selection sites of `layers`, when the statistics include 'attention'. */
+  private tokenSelection(layers: readonly LinearLayer[], statistics: ReadonlySet<Statistic>): Map<string, TokenSelectionSite> {
+    if (!statistics.has('attention')) return new Map();
+    return new Map([...this.tokenSites].filter(([id]) => layers.some((layer) => layer.id === id)));
+  }
+
+  /** What one pass over `layers` collects; the samples are the run's. */
+  private collectOptions(layers: readonly LinearLayer[], statistics: ReadonlySet<Statistic>, where: PassLabel): Omit<CollectOptions, 'sampleIndices' | 'batchSize' | 'attention'> {
     const { setup } = this;
-    const start = now();
-    const tokenSelection = statistics.has('attention') ? new Map([...this.tokenSites].filter(([id]) => layers.some((layer) => layer.id === id))) : new Map<string, TokenSelectionSite>();
     const wantOutputs = statistics.has('outputs');
-    const stats = await calibrate({
+    return {
+      hessian: statistics.has('hessian'),
+      outputSample: wantOutputs ? setup.recipe.calibration.outputSample : 0,
+      seed: setup.recipe.seed,
+      tokenSelection: this.tokenSelection(layers, statistics),
+      accumulatorFactory: setup.accumulatorFactory,
+      cancel: setup.cancel,
+      onProgress: ({ done, total }) => setup.onProgress?.({ phase: 'calibrate', label: where.label, step: where.step, done, total }),
+    };
+  }
+
+  /** Counts a session into the report's totals. */
+  private async timed<T>(work: () => Promise<T>): Promise<T> {
+    const start = now();
+    try {
+      return await work();
+    } finally {
+      this.passes++;
+      this.ms += now() - start;
+    }
+  }
+
+  /** One session over `layers` of `model` as it is now, collecting `statistics`. */
+  pass(model: ModelProto, layers: readonly LinearLayer[], statistics: ReadonlySet<Statistic>, where: PassLabel): Promise<CalibrationStats> {
+    const { setup } = this;
+    const options = this.collectOptions(layers, statistics, where);
+    return this.timed(() =>
+      calibrate({
+        model,
+        layers,
+        tapOutputs: options.outputSample! > 0 || options.tokenSelection!.size > 0,
+        createRunner: setup.createRunner,
+        dataset: setup.calibSet,
+        options: { ...options, sampleIndices: this.sampleIndices, batchSize: setup.recipe.calibration.batchSize },
+      }),
+    );
+  }
+
+  /**
+   * The sequential walk's calibration over `steps` of the working `model` (whose weights the
+   * stages change between steps): stats(s) before step s is applied, advance(s) after it.
+   */
+  sequence(model: ModelProto, steps: readonly { layers: readonly LinearLayer[] }[], statistics: ReadonlySet<Statistic>): StepCalibration {
+    const { setup } = this;
+    const sequence: SequentialCalibration = openSequentialCalibration({
       model,
-      layers,
-      tapOutputs: wantOutputs || tokenSelection.size > 0,
+      stages: steps.map(({ layers }) => {
+        const sites = [...this.tokenSelection(layers, statistics).values()].map((site) => site.tensor);
+        return { layers, tapOutputs: statistics.has('outputs') || sites.length > 0, tensors: sites };
+      }),
       createRunner: setup.createRunner,
       dataset: setup.calibSet,
-      options: {
-        sampleIndices: this.sampleIndices,
-        batchSize: setup.recipe.calibration.batchSize,
-        hessian: statistics.has('hessian'),
-        outputSample: wantOutputs ? setup.recipe.calibration.outputSample : 0,
-        seed: setup.recipe.seed,
-        tokenSelection,
-        accumulatorFactory: setup.accumulatorFactory,
-        cancel: setup.cancel,
-        onProgress: ({ done, total }) => setup.onProgress?.({ phase: 'calibrate', label: where.label, step: where.step, done, total }),
-      },
+      sampleIndices: this.sampleIndices,
+      batchSize: setup.recipe.calibration.batchSize,
+      gramInGraph: setup.gramInGraph,
     });
-    this.passes++;
-    this.ms += now() - start;
-    return stats;
+    if (sequence.fallbackReason) setup.notes.push(`sequential calibration ran the whole model for every block: ${sequence.fallbackReason}`);
+    return {
+      stats: (s, layers, where) => this.timed(() => sequence.stats(s, this.collectOptions(layers, statistics, where))),
+      advance: async (s, where) => {
+        const start = now();
+        const label = `${where.label}, changed (the next block's inputs)`;
+        await sequence.advance(s, { cancel: setup.cancel, onProgress: ({ done, total }) => setup.onProgress?.({ phase: 'calibrate', label, step: where.step, done, total }) });
+        this.ms += now() - start;
+      },
+      release: () => sequence.release(),
+    };
   }
 
   get elapsedMs(): number {

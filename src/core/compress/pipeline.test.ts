@@ -3,7 +3,7 @@
 // before work, and bit-identical weights whatever order the layer jobs run in.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { calibrate } from '../calibrate/collect.ts';
-import { bundledModel, countingRunnerFactory, fixtureModel, openRunner, randomTokens } from '../calibrate/fixtures/models.ts';
+import { bundledModel, countingRunnerFactory, fixtureModel, openRunner, randomTokens, routedThroughIf } from '../calibrate/fixtures/models.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { initializerMap } from '../onnx/graph.ts';
@@ -15,6 +15,7 @@ import { runPruneJob, type PruneJob, type PruneLayerFn } from './jobs.ts';
 import { compressModel, type CompressOutcome, type CompressRequest } from './pipeline.ts';
 import { isPruneStageReport, type CompressReport, type PruneStageReport } from './report.ts';
 import { sha256Hex } from './sha256.ts';
+import { expectClose } from '../testing/expectClose.ts';
 import { WorkingModel } from './weights.ts';
 
 const vit = bundledModel('digits-vit');
@@ -71,8 +72,9 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
     report = outcome.report;
   });
 
-  test('one session per block, all released; the input model is untouched', async () => {
-    expect(counts).toEqual({ created: 4, released: 4 });
+  test('block by block: the prefix once, then per block a statistics run and (but the last) a boundary run, all released; the input model is untouched', async () => {
+    expect(counts).toEqual({ created: 1 + 4 + 3, released: 1 + 4 + 3 });
+    expect(report.notes.some((note) => note.includes('whole model'))).toBe(false);
     expect(report.calibration).toMatchObject({ mode: 'sequential', samples: 8, seed: 1, passes: 4 });
     expect(await sha256Hex(writeModel(vit.model))).toBe(inputHash);
   });
@@ -125,6 +127,31 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
       const job = jobs.find((j) => j.layerId === layer.id)!;
       expect(Buffer.from(job.hessian!.buffer).equals(Buffer.from(stats.layers.get(layer.id)!.hessian.buffer))).toBe(true);
     }
+  });
+
+  test('a graph that cannot be cut at its blocks falls back to the whole model per block, says so, and prunes the same', async () => {
+    const fallback = countingRunnerFactory();
+    const routed = await compressModel(request(sparseGptSequential, { model: routedThroughIf(vit.model, '/blocks.1/'), createRunner: fallback.open }));
+    expect(routed.report.notes).toContain('sequential calibration ran the whole model for every block: node route (If) has a subgraph, whose body may read any outer tensor');
+    expect(fallback.counts).toEqual({ created: 4, released: 4 });
+    expect(routed.report.weightsSha256).toBe(report.weightsSha256);
+  });
+
+  test('gramInGraph: Hessians reduced by ORT give the same pruning up to float32 rounding, and a different hash', async () => {
+    const inGraphJobs: PruneJob[] = [];
+    const inGraph = await compressModel(request(sparseGptSequential, { gramInGraph: true, pruneLayer: recordingPool(inGraphJobs) }));
+    expect(inGraph.report.notes).toEqual(report.notes);
+    for (const layer of inGraph.report.layers) {
+      const dense = report.layers.find((l) => l.id === layer.id)!;
+      expect(layer.patternCheck.ok).toBe(true);
+      expect(layer.achievedSparsity).toBeCloseTo(dense.achievedSparsity, 2);
+      // The same problem up to the Gram's float32 rounding: errors agree to a few per cent.
+      expect(Math.abs(layer.relativeError! - dense.relativeError!) / dense.relativeError!).toBeLessThan(0.05);
+    }
+    const first = vit.analysis.linears.find((l) => l.block === 0)!;
+    const [a, b] = [inGraphJobs.find((j) => j.layerId === first.id)!.hessian!, jobs.find((j) => j.layerId === first.id)!.hessian!];
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(false);
+    expectClose(a, b, { atol: 1e-5 * Math.max(...b), rtol: 1e-4 }, 'block 0 Hessian, in the graph vs float64 JS');
   });
 
   test('one-pass calibration (dense statistics) gives different weights after block 0', async () => {

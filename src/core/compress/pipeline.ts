@@ -43,6 +43,12 @@ export interface CompressRequest {
   pruneLayer?: PruneLayerFn;
   /** Per-layer input statistics; default CPU (a GPU Hessian kernel plugs in here). */
   accumulatorFactory?: AccumulatorFactory;
+  /**
+   * Sequential calibration reduces layer inputs to Gram matrices inside the ORT graph (float32
+   * per batch; src/core/calibrate/graphGram.ts) instead of in float64 in JS. Faster, close to
+   * but not bit-equal with the default, so it changes the weights hash. Default false.
+   */
+  gramInGraph?: boolean;
   /** What the caller's injections run on, for the report (default: everything on the CPU). */
   backends?: Partial<RunBackends>;
   onProgress?: ProgressListener;
@@ -136,6 +142,7 @@ function prepare(request: CompressRequest): Run {
         calibSet: calibSet!,
         createRunner: request.createRunner!,
         accumulatorFactory: request.accumulatorFactory,
+        gramInGraph: request.gramInGraph,
         cancel: request.cancel,
         onProgress: request.onProgress,
         notes,
@@ -182,14 +189,21 @@ async function startStages(run: Run, dense: CalibrationStats | undefined): Promi
 async function walk(run: Run, started: StageRun[], dense: CalibrationStats | undefined): Promise<void> {
   const blockwise = perBlock(run);
   const steps = blockwise ? pipelineSteps(run.layers) : [{ label: 'all layers', block: null, layers: run.layers }];
-  for (const [s, step] of steps.entries()) {
-    throwIfCancelled(run.request.cancel, 'compression');
-    const where = { index: s, count: steps.length };
-    // The first step sees the dense model, so a dense pass already made serves it.
-    const stats = !blockwise || (s === 0 && dense) ? dense : await run.calibration!.pass(run.working.model, step.layers, run.needs.step, { label: step.label, step: where });
-    for (const [i, stage] of run.stages.entries()) {
-      const layers = step.layers.filter((layer) => stage.layerIds.has(layer.id));
-      if (layers.length > 0) await started[i].apply({ ...where, label: step.label, layers, stats });
+  const sequence = blockwise ? run.calibration!.sequence(run.working.model, steps, run.needs.step) : undefined;
+  try {
+    for (const [s, step] of steps.entries()) {
+      throwIfCancelled(run.request.cancel, 'compression');
+      const where = { index: s, count: steps.length };
+      const label = { label: step.label, step: where };
+      // The first step sees the dense model, so a dense pass already made serves it.
+      const stats = !sequence || (s === 0 && dense) ? dense : await sequence.stats(s, step.layers, label);
+      for (const [i, stage] of run.stages.entries()) {
+        const layers = step.layers.filter((layer) => stage.layerIds.has(layer.id));
+        if (layers.length > 0) await started[i].apply({ ...where, label: step.label, layers, stats });
+      }
+      if (s + 1 < steps.length) await sequence?.advance(s, label);
     }
+  } finally {
+    sequence?.release();
   }
 }
