@@ -9,6 +9,8 @@
 //   npm run bench -- --calib-samples 32        model section: calibration samples (default 8)
 //   npm run bench -- --model-runs 3            model section: timed runs per calibrated config (default 1)
 //   LAB_GPU_BACKEND=vulkan npm run bench       the WebGPU backend (see src/core/gpu/testing/nodeDevice.ts)
+//   npm run bench -- --only gpt2               GPT-2-small-sized model, Wanda + SparseGPT (many minutes; not in the default run)
+//   npm run bench -- --only gpt2 --gpt2-blocks 2 --gpt2-methods wanda   a smaller, quicker instance
 //
 // Sections: io.ts (parse/write/eval), layer.ts (one 3072×768 layer: CPU vs WebGPU vs PyTorch),
 // model.ts (compressModel on the bundled LM: CPU jobs vs WebGPU jobs), kernels.ts (GPU kernels vs
@@ -23,10 +25,14 @@ import { kernelSection } from './kernels.ts';
 import { layerSection } from './layer.ts';
 import { formatTable, reason, type Table } from './measure.ts';
 import { modelSection } from './model.ts';
+import { gpt2Section } from './gpt2.ts';
+import type { PruneMethod } from '../src/core/prune/methods.ts';
 import { BENCH_PYTHON, torchComparable, type TorchOutcome } from './torch.ts';
 
-const SECTIONS = ['io', 'layer', 'model', 'kernels'] as const;
+const SECTIONS = ['io', 'layer', 'model', 'kernels', 'gpt2'] as const;
 type Section = (typeof SECTIONS)[number];
+/** The default run: gpt2 takes many minutes, so it runs only when named. */
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'layer', 'model', 'kernels'];
 const GROUPS: Record<string, readonly Section[]> = { prune: ['layer', 'model', 'kernels'], all: SECTIONS };
 
 interface Args {
@@ -35,11 +41,14 @@ interface Args {
   torchThreads: number;
   calibSamples: number;
   modelRuns: number;
+  gpt2Blocks: number;
+  gpt2Samples: number;
+  gpt2Methods: PruneMethod[];
 }
 
 function parseArgs(argv: string[]): Args {
   // The defaults keep the whole run within about five minutes on the 2-core build machine.
-  const args: Args = { sections: new Set(SECTIONS), torchThreads: 1, calibSamples: 8, modelRuns: 1 };
+  const args: Args = { sections: new Set(DEFAULT_SECTIONS), torchThreads: 1, calibSamples: 8, modelRuns: 1, gpt2Blocks: 12, gpt2Samples: 16, gpt2Methods: ['wanda', 'sparsegpt'] };
   const positive = (option: string, value: string | undefined) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new Error(`${option} expects a positive integer, got ${value}`);
@@ -59,6 +68,12 @@ function parseArgs(argv: string[]): Args {
       args.calibSamples = positive(arg, argv[++i]);
     } else if (arg === '--model-runs') {
       args.modelRuns = positive(arg, argv[++i]);
+    } else if (arg === '--gpt2-blocks') {
+      args.gpt2Blocks = positive(arg, argv[++i]);
+    } else if (arg === '--gpt2-samples') {
+      args.gpt2Samples = positive(arg, argv[++i]);
+    } else if (arg === '--gpt2-methods') {
+      args.gpt2Methods = (argv[++i] ?? '').split(',').filter(Boolean) as PruneMethod[];
     } else if (arg.startsWith('--')) {
       throw new Error(`unknown option ${arg}`);
     } else {
@@ -138,6 +153,7 @@ async function main(): Promise<void> {
   });
   await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));
   await run('kernels', async () => kernelSection(await gpuDevice()));
+  await run('gpt2', () => gpt2Section({ blocks: args.gpt2Blocks, calibSamples: args.gpt2Samples, methods: args.gpt2Methods }));
 
   const lines = header(args, gpu, torch, loadAtStart);
   const elapsed = (performance.now() - started) / 1000;
