@@ -20,3 +20,33 @@ typedef float f32;
 typedef double f64;
 
 #define EXPORT(name) __attribute__((export_name(#name))) name
+
+/**
+ * The k-th smallest (0-based) of a[0..n) of type T, reordering a: Hoare selection with a
+ * median-of-three pivot. One body for the float32 (exported) and float64 (masks.c) selections.
+ */
+#define DEFINE_SELECT_KTH(T, DECL)                                                       \
+  T DECL(T *a, int n, int k) {                                                           \
+    int lo = 0, hi = n - 1;                                                              \
+    while (hi > lo) {                                                                    \
+      int mid = lo + (hi - lo) / 2;                                                      \
+      T x = a[lo], y = a[mid], z = a[hi];                                                \
+      T pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));   \
+      int i = lo, j = hi;                                                                \
+      while (i <= j) {                                                                   \
+        while (a[i] < pivot) i++;                                                        \
+        while (a[j] > pivot) j--;                                                        \
+        if (i <= j) {                                                                    \
+          T t = a[i];                                                                    \
+          a[i] = a[j];                                                                   \
+          a[j] = t;                                                                      \
+          i++;                                                                           \
+          j--;                                                                           \
+        }                                                                                \
+      }                                                                                  \
+      if (k <= j) hi = j;                                                                \
+      else if (k >= i) lo = i;                                                           \
+      else return a[k];                                                                  \
+    }                                                                                    \
+    return a[k];                                                                         \
+  }

@@ -26,30 +26,7 @@ void EXPORT(keep_nm_scaled)(int rows, int cols, const f32 *w, const f64 *scale, 
 }
 
 /** The k-th smallest (0-based) of a[0..n) in float64, reordering a (as select_kth). */
-static f64 select_kth_f64(f64 *a, int n, int k) {
-  int lo = 0, hi = n - 1;
-  while (hi > lo) {
-    int mid = lo + (hi - lo) / 2;
-    f64 x = a[lo], y = a[mid], z = a[hi];
-    f64 pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-    int i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        f64 t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
+static DEFINE_SELECT_KTH(f64, select_kth_f64)
 
 /**
  * Per row, prune the `count` lowest scores |w_ij| · scale_j (float64), lower column first among

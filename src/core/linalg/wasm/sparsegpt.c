@@ -70,30 +70,7 @@ void EXPORT(obs_scores)(int rows, int cols, const f32 *w, const f32 *u, int c0, 
 }
 
 /** The k-th smallest of a[0..n) (0-based), reordering a: Hoare selection, median-of-three pivot. */
-f32 EXPORT(select_kth)(f32 *a, int n, int k) {
-  int lo = 0, hi = n - 1;
-  while (hi > lo) {
-    int mid = lo + (hi - lo) / 2;
-    f32 x = a[lo], y = a[mid], z = a[hi];
-    f32 pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
-    int i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        f32 t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
+DEFINE_SELECT_KTH(f32, EXPORT(select_kth))
 
 /**
  * N:M inside the sweep: per row, in each group of m columns of [c0, c0 + width), prune the
