@@ -3,6 +3,7 @@
 import { GpuError, type GpuContext } from '../../context';
 import { ceilDiv, defineProgram, type StorageBinding } from '../../program';
 import pruneOrder from '../pruneOrder.wgsl?raw';
+import workgroupScan from '../workgroupScan.wgsl?raw';
 import shader from './globalSelect.wgsl?raw';
 import { thresholdRank } from './globalSelect.ref';
 
@@ -22,7 +23,7 @@ const BINDINGS: Record<'scores' | 'keepMask' | 'state' | 'chunkEqual', StorageBi
 function selectProgram(entryPoint: string, storage: Array<keyof typeof BINDINGS>, workgroup: number) {
   return defineProgram({
     label: `globalSelect.${entryPoint}`,
-    shader: `${pruneOrder}\n${shader}`,
+    shader: `${pruneOrder}\n${workgroupScan}\n${shader}`,
     entryPoint,
     uniforms: [
       { name: 'count', type: 'u32' },

@@ -59,9 +59,7 @@ const NAN_KEY: u32 = 0xffffffffu;
 var<workgroup> localHistogram: array<atomic<u32>, BINS>;
 // (prefix, need, equal, unused) broadcast with workgroupUniformLoad.
 var<workgroup> selection: vec4<u32>;
-// Double-buffered prefix count (ping-pong) and the running total of the chunks done.
-var<workgroup> countA: array<u32, WG_X>;
-var<workgroup> countB: array<u32, WG_X>;
+// The running total of the chunks done (countA/countB and inclusiveScan: ../workgroupScan.wgsl).
 var<workgroup> running: atomic<u32>;
 
 fn chunkSize() -> u32 {
@@ -188,27 +186,6 @@ fn countEqual(
       chunkEqual[chunk] = atomicLoad(&running);
     }
   }
-}
-
-/**
- * Hillis–Steele inclusive prefix sum of `value` over the workgroup, alternating countA → countB
- * → countA …; starts and ends with a barrier.
- */
-fn inclusiveScan(li: u32, value: u32) -> u32 {
-  countA[li] = value;
-  workgroupBarrier();
-  var inA = true;
-  for (var offset = 1u; offset < WG_X; offset <<= 1u) {
-    let source = max(li, offset) - offset;
-    if (inA) {
-      countB[li] = countA[li] + select(0u, countA[source], li >= offset);
-    } else {
-      countA[li] = countB[li] + select(0u, countB[source], li >= offset);
-    }
-    inA = !inA;
-    workgroupBarrier();
-  }
-  return select(countB[li], countA[li], inA);
 }
 
 // One workgroup: the exclusive scan of chunkEqual, WG_X chunks at a time.

@@ -2,11 +2,12 @@
 import { STORAGE_USAGE, type GpuContext } from '../../context';
 import { defineProgram, rowRangesWithinBinding } from '../../program';
 import pruneOrder from '../pruneOrder.wgsl?raw';
+import workgroupScan from '../workgroupScan.wgsl?raw';
 import shader from './rowSelect.wgsl?raw';
 
 export const rowSelectProgram = defineProgram({
   label: 'rowSelect',
-  shader: `${pruneOrder}\n${shader}`,
+  shader: `${pruneOrder}\n${workgroupScan}\n${shader}`,
   entryPoint: 'rowSelect',
   uniforms: [
     { name: 'rows', type: 'u32' },

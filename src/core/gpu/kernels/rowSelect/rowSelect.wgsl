@@ -24,9 +24,7 @@ override WG_X: u32 = 256;
 const BINS: u32 = 256u;
 
 var<workgroup> histogram: array<atomic<u32>, BINS>;
-// Double-buffered prefix count (ping-pong) over one chunk of the row.
-var<workgroup> countA: array<u32, WG_X>;
-var<workgroup> countB: array<u32, WG_X>;
+// countA/countB and inclusiveScan (over one chunk of the row): ../workgroupScan.wgsl.
 // Pivot-equal elements in the chunks already done.
 var<workgroup> equalDone: atomic<u32>;
 // (pivot prefix, pivot-equal elements still to prune, elements equal to the prefix, unused)
@@ -124,21 +122,7 @@ fn pruneTiedPivot(base: u32, li: u32, pivot: u32, need: u32) {
     }
     let flag = select(0u, 1u, isPivot);
     let equalBefore = atomicLoad(&equalDone);
-    countA[li] = flag;
-    workgroupBarrier();
-    // Hillis–Steele inclusive prefix sum, alternating countA → countB → countA …
-    var inA = true;
-    for (var offset = 1u; offset < WG_X; offset <<= 1u) {
-      let source = max(li, offset) - offset;
-      if (inA) {
-        countB[li] = countA[li] + select(0u, countA[source], li >= offset);
-      } else {
-        countA[li] = countB[li] + select(0u, countB[source], li >= offset);
-      }
-      inA = !inA;
-      workgroupBarrier();
-    }
-    let inclusive = select(countB[li], countA[li], inA);
+    let inclusive = inclusiveScan(li, flag);
     if (c < cols) {
       let rank = equalBefore + inclusive - flag;
       keepMask[base + c] = select(1u, 0u, key < pivot || (isPivot && rank < need));
