@@ -6,9 +6,10 @@ import { join } from 'node:path';
 
 // onnxruntime-web loads its wasm glue (.mjs) and binary (.wasm) at run time from env.wasm.wasmPaths.
 // We serve them under /ort/ straight from node_modules (dev) and copy them into the build, instead
-// of letting the bundler inline a second copy: one 26 MB binary, one URL, same in dev and prod.
+// of letting the bundler inline a second copy. Two builds (src/runtime/ort.ts): the plain SIMD one
+// (14 MB) for WASM sessions, the JSEP one (28 MB) loaded only for WebGPU sessions.
 const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
-const ortRuntimeFiles = readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded\.jsep\.(mjs|wasm)$/.test(f));
+const ortRuntimeFiles = readdirSync(ortDist).filter((f) => /^ort-wasm-simd-threaded(\.jsep)?\.(mjs|wasm)$/.test(f));
 
 // Cross-origin isolation gives SharedArrayBuffer, which multi-threaded WASM needs.
 const isolationHeaders = {

@@ -12,10 +12,10 @@ import { parseRecipe } from '../src/core/recipe';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
 import { workerGpu } from './gpuDevice';
-import { createRunner } from '../src/runtime/ort';
+import { createRunner, warmUp } from '../src/runtime/ort';
 import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
-import type { WorkerRequest, WorkerResponse } from './protocol';
+import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerResponse } from './protocol';
 
 interface ModelSlot {
   bytes: Uint8Array;
@@ -26,8 +26,8 @@ interface LoadedModel {
   model: ModelProto;
   analysis: ModelAnalysis;
   dense: ModelSlot;
-  /** The last pruning result: its bytes for sessions, its graph for the mask view. */
-  pruned?: ModelSlot & { model: ModelProto };
+  /** Recent runs' results, oldest first: their bytes for sessions, their graphs for the mask view. */
+  runs: Map<string, ModelSlot & { model: ModelProto }>;
 }
 
 let current: LoadedModel | undefined;
@@ -60,9 +60,9 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
   // Only replace the current model once the new one parsed: a bad file loses nothing.
   if (current) {
     await releaseSlot(current.dense);
-    await releaseSlot(current.pruned);
+    for (const run of current.runs.values()) await releaseSlot(run);
   }
-  current = { model, analysis, dense: { bytes, runners: new Map() } };
+  current = { model, analysis, dense: { bytes, runners: new Map() }, runs: new Map() };
   post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs } });
 }
 
@@ -107,8 +107,12 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
       cancel,
       onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
     });
-    await releaseSlot(loaded.pruned);
-    loaded.pruned = { bytes: outcome.bytes, model: outcome.model, runners: new Map() };
+    loaded.runs.set(req.runId, { bytes: outcome.bytes, model: outcome.model, runners: new Map() });
+    for (const [runId, run] of loaded.runs) {
+      if (loaded.runs.size <= MAX_HELD_RUNS) break;
+      loaded.runs.delete(runId);
+      await releaseSlot(run);
+    }
     const copy = outcome.bytes.slice().buffer;
     post({ type: 'compressed', jobId: req.jobId, result: { report: outcome.report, bytes: copy } }, [copy]);
   } finally {
@@ -116,9 +120,17 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
   }
 }
 
+/** The model a request names, or an error that says why it is not here. */
+function targetSlot(target: ModelTarget): ModelSlot & { model?: ModelProto } {
+  if (!current) throw new Error('No model is loaded');
+  if (target === 'dense') return current.dense;
+  const run = current.runs.get(target.runId);
+  if (!run) throw new Error(`The result of ${target.runId} is no longer held (the worker keeps the last ${MAX_HELD_RUNS} runs); run it again`);
+  return run;
+}
+
 async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
-  const slot = req.target === 'dense' ? current?.dense : current?.pruned;
-  if (!slot) throw new Error(req.target === 'dense' ? 'No model is loaded' : 'No pruned model yet: run a recipe first');
+  const slot = targetSlot(req.target);
   post({ type: 'progress', jobId: req.jobId, progress: { phase: 'evaluate', label: 'Creating inference session', done: 0, total: 1 } });
   const t0 = performance.now();
   let entry = slot.runners.get(req.backend);
@@ -146,10 +158,9 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
 
 /** One layer's keep mask, read here from the pruned graph the worker already holds. */
 function handleMask(req: Extract<WorkerRequest, { type: 'mask' }>): void {
-  const pruned = current?.pruned;
-  if (!current || !pruned) throw new Error('No pruned model yet: run a recipe first');
-  const layer = current.analysis.linears.find((l) => l.id === req.layerId);
-  const tensor = layer && initializerMap(pruned.model.graph!).get(layer.weight);
+  const pruned = targetSlot({ runId: req.runId });
+  const layer = current!.analysis.linears.find((l) => l.id === req.layerId);
+  const tensor = layer && initializerMap(pruned.model!.graph!).get(layer.weight);
   if (!layer || !tensor) throw new Error(`No weight for layer ${req.layerId} in the pruned model`);
   const weight = weightFromStored(layer, tensorToFloat32(tensor));
   const data = Uint8Array.from(weight.data, (v) => (v !== 0 ? 1 : 0));
@@ -163,6 +174,15 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   const req = event.data;
   if (req.type === 'cancel') {
     cancelled.add(req.jobId);
+    return;
+  }
+  if (req.type === 'warmUp') {
+    // Outside the queue: it overlaps the page's model fetch, and the first session awaits the same module.
+    const t0 = performance.now();
+    warmUp('wasm', { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths }).then(
+      () => post({ type: 'warm', jobId: req.jobId, result: { ms: performance.now() - t0 } }),
+      (e: Error) => post({ type: 'error', jobId: req.jobId, message: e.message, errorName: e.name }),
+    );
     return;
   }
   queue = queue.then(async () => {

@@ -11,6 +11,14 @@ import type { Recipe } from '../src/core/recipe';
 
 export type JobId = number;
 
+/**
+ * Which model a request reads: the loaded one, or the result of a run. The worker holds the last
+ * few runs' results (MAX_HELD_RUNS); an older run's is gone, and a request for it says so.
+ */
+export type ModelTarget = 'dense' | { runId: string };
+
+export const MAX_HELD_RUNS = 4;
+
 export type WorkerRequest =
   | {
       type: 'load';
@@ -24,6 +32,8 @@ export type WorkerRequest =
       /** Runs a staged recipe (any stage kinds) on the loaded model. */
       type: 'compress';
       jobId: JobId;
+      /** The run this result belongs to: later requests name it (evaluate, mask, …). */
+      runId: string;
       /** A staged recipe; the worker parses it again, so version-1 documents migrate. */
       recipe: Recipe;
       calibSet: Dataset;
@@ -40,18 +50,26 @@ export type WorkerRequest =
   | {
       type: 'evaluate';
       jobId: JobId;
-      /** The loaded (dense) model, or the last pruning result. */
-      target: 'dense' | 'pruned';
+      /** The loaded (dense) model, or a run's compressed model. */
+      target: ModelTarget;
       dataset: Dataset;
       backend: BackendPreference;
       numThreads: number;
       wasmPaths?: string;
     }
   | {
-      /** The keep mask (non-zero pattern) of one layer of the last pruning result, for the mask view. */
+      /** The keep mask (non-zero pattern) of one layer of a run's result, for the mask view. */
       type: 'mask';
       jobId: JobId;
+      runId: string;
       layerId: string;
+    }
+  | {
+      /** Loads and compiles ONNX Runtime's WASM build now, while the page still fetches the model. */
+      type: 'warmUp';
+      jobId: JobId;
+      numThreads: number;
+      wasmPaths?: string;
     }
   | { type: 'cancel'; jobId: JobId };
 
@@ -84,5 +102,6 @@ export type WorkerResponse =
   | { type: 'loaded'; jobId: JobId; result: LoadResult }
   | { type: 'evaluated'; jobId: JobId; result: EvalResult }
   | { type: 'mask'; jobId: JobId; result: KeepMask }
+  | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }
   | { type: 'cancelled'; jobId: JobId };

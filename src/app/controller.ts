@@ -20,13 +20,22 @@ export function currentEvalSet() {
   return evalSet;
 }
 
+/** A User Timing mark (performance.getEntriesByType('mark')): the e2e tests print the page's phases. */
+export function mark(name: string): void {
+  globalThis.performance?.mark?.(name);
+}
+
 export const wasmPaths = `${import.meta.env.BASE_URL}ort/`;
 
 export function wasmThreads(): number {
+  const forced = Number(new URLSearchParams(globalThis.location?.search ?? '').get('threads'));
+  if (forced > 0) return forced;
   return globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 }
 
 export async function start(initialModel?: string): Promise<void> {
+  // ORT's runtime compiles while the model downloads; a failure here resurfaces at the first session.
+  worker.warmUp({ numThreads: wasmThreads(), wasmPaths }).done.then(() => mark('lab:runtime-ready'), () => undefined);
   try {
     const index = await fetchModelIndex();
     useLab.setState({ bundledIds: index.models });
@@ -46,8 +55,10 @@ export async function loadBundled(id: string): Promise<void> {
   patchModel({ status: 'loading' });
   try {
     const bundled = await fetchBundledModel(id);
+    mark('lab:model-fetched');
     const { done } = worker.load({ bytes: bundled.bytes, fileName: `${id}/${bundled.card.files.model}` });
     const loaded = await done;
+    mark('lab:model-parsed');
     evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set` };
     resetPruneRun();
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded } });
@@ -101,7 +112,8 @@ export async function runEvaluation(): Promise<void> {
   try {
     const result = await job.done;
     if (runningEval !== job.jobId) return;
-    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs });
+    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs, sessionMs: result.sessionMs });
+    mark('lab:dense-metrics');
   } catch (e) {
     if (runningEval !== job.jobId) return;
     if (e instanceof Cancelled) setEvaluation({ status: 'cancelled', datasetLabel: label, message: 'Evaluation cancelled.' });

@@ -44,7 +44,7 @@ export async function runPrune(): Promise<void> {
   }
   withdrawDownload(PRUNED_DOWNLOAD);
   patchPruneRun({ status: 'running', layersDone: [], report: undefined, evaluation: undefined, message: undefined, progress: { phase: 'start', label: 'Starting', done: 0, total: 1 } });
-  const job = worker.compress({ recipe, calibSet: set!.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (progress) => {
+  const job = worker.compress({ runId: 'run', recipe, calibSet: set!.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, (progress) => {
     if (runningJob !== job.jobId) return;
     const { layersDone } = useLab.getState().pruneRun;
     patchPruneRun({ layersDone: progress.layerId ? [...layersDone, progress.layerId] : layersDone, progress });
@@ -75,7 +75,7 @@ async function evaluatePruned(): Promise<void> {
   if (!set) return;
   const backend = useLab.getState().backend;
   patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label } });
-  const job = worker.evaluate({ target: 'pruned', dataset: set.dataset, backend, numThreads: wasmThreads(), wasmPaths }, (progress) =>
+  const job = worker.evaluate({ target: { runId: 'run' }, dataset: set.dataset, backend, numThreads: wasmThreads(), wasmPaths }, (progress) =>
     patchPruneRun({ evaluation: { status: 'running', datasetLabel: set.label, progress } }),
   );
   try {
@@ -88,7 +88,7 @@ async function evaluatePruned(): Promise<void> {
 
 /** The keep mask (non-zero pattern) of one layer of the last pruned model, read in the worker. */
 export function prunedMask(layerId: string): Promise<KeepMask> {
-  return worker.mask({ layerId }).done;
+  return worker.mask({ runId: 'run', layerId }).done;
 }
 
 export function prunedModelUrl(): string | undefined {

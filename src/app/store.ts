@@ -35,6 +35,8 @@ export interface EvalSlice {
     datasetLabel?: string;
     message?: string;
     evalMs?: number;
+    /** Creating the ONNX Runtime session (0 when it was reused). */
+    sessionMs?: number;
   };
 }
 

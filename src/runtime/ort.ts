@@ -1,6 +1,24 @@
 // The only module that imports onnxruntime-web. Everything else sees ModelRunner / HostTensor.
-// In Node this resolves to ORT's Node build (wasm), in the browser to the JSEP build (WebGPU + wasm).
-import * as ort from 'onnxruntime-web';
+// In Node, ORT's Node build (wasm). In the browser, two builds loaded on first use: the plain SIMD
+// wasm build for WASM sessions (a 14 MB binary that compiles and runs faster than the 28 MB JSEP
+// one: the bundled LM's dense baseline went from 1.7–2.1 s to see docs/benchmarks.md), and the JSEP
+// build only when a WebGPU session is asked for. See docs/backend-choice.md.
+import type * as OrtModule from 'onnxruntime-web';
+import { writeModel } from '../core/onnx';
+import { autoFallbackReason, probeAdapter } from './adapter';
+
+type Ort = typeof OrtModule;
+
+const inNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+let wasmOrt: Promise<Ort> | undefined;
+let webgpuOrt: Promise<Ort> | undefined;
+
+/** The ORT build that runs `backend` here (each loaded once). */
+function ortFor(backend: Backend): Promise<Ort> {
+  if (inNode) return (wasmOrt ??= import('onnxruntime-web'));
+  if (backend === 'wasm') return (wasmOrt ??= import('onnxruntime-web/wasm') as Promise<Ort>);
+  return (webgpuOrt ??= import('onnxruntime-web'));
+}
 import type { Backend, BackendPreference, BackendReport, HostTensor, ModelRunner } from '../core/eval/runner';
 
 export interface RunnerOptions {
@@ -16,65 +34,80 @@ export interface CreatedRunner {
   report: BackendReport;
 }
 
-function configure(options: RunnerOptions): void {
+async function configured(backend: Backend, options: RunnerOptions): Promise<Ort> {
+  const ort = await ortFor(backend);
   if (options.wasmPaths) ort.env.wasm.wasmPaths = options.wasmPaths;
   if (options.numThreads) ort.env.wasm.numThreads = options.numThreads;
+  // Warnings (e.g. VerifyEachNodeIsAssignedToAnEp, printed with colour codes on WebGPU) are
+  // expected and reported by the lab itself where they matter; errors still reach the console.
   ort.env.logLevel = 'error';
+  return ort;
 }
 
-/** Why WebGPU cannot be used here, or undefined when an adapter is available. */
-export async function webgpuUnavailableReason(): Promise<string | undefined> {
-  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
-  if (!gpu) return 'this runtime exposes no navigator.gpu (WebGPU not supported or not enabled)';
-  try {
-    const adapter = await gpu.requestAdapter();
-    return adapter ? undefined : 'navigator.gpu.requestAdapter() returned no adapter';
-  } catch (e) {
-    return `requesting a WebGPU adapter failed: ${(e as Error).message}`;
-  }
+/** Starts fetching and compiling the runtime for `backend` before the first session needs it. */
+export async function warmUp(backend: Backend, options: RunnerOptions): Promise<void> {
+  const ort = await configured(backend, options);
+  // Creating no session still initialises the wasm module: ORT exposes no lighter hook.
+  const session = await ort.InferenceSession.create(identityModel(), { executionProviders: [backend], logSeverityLevel: 3 });
+  await session.release();
 }
+
+let identityBytes: Uint8Array | undefined;
+
+/** A one-node model (Identity on a float32 vector): the cheapest session that loads the runtime. */
+function identityModel(): Uint8Array {
+  const io = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }] } } } });
+  identityBytes ??= writeModel({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: { name: 'warm-up', node: [{ opType: 'Identity', input: ['x'], output: ['y'] }], input: [io('x')], output: [io('y')] },
+  });
+  return identityBytes;
+}
+
 
 // One provider per session, never a list: ORT silently drops to the next listed provider when one
 // fails, and then we could not say which one ran.
-async function createSession(bytes: Uint8Array, backend: Backend): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+async function session(bytes: Uint8Array, backend: Backend, options: RunnerOptions): Promise<[Ort, OrtModule.InferenceSession, Backend]> {
+  const ort = await configured(backend, options);
+  return [ort, await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all', logSeverityLevel: 3 }), backend];
 }
 
 export async function createRunner(bytes: Uint8Array, options: RunnerOptions): Promise<CreatedRunner> {
-  configure(options);
-  if (options.backend === 'wasm') return { runner: wrap(await createSession(bytes, 'wasm'), 'wasm'), report: { requested: 'wasm', used: 'wasm' } };
-  const unavailable = await webgpuUnavailableReason();
+  if (options.backend === 'wasm') return { runner: wrap(...(await session(bytes, 'wasm', options))), report: { requested: 'wasm', used: 'wasm' } };
+  const verdict = await probeAdapter();
+  // A forced WebGPU run uses a software adapter too (the user asked); auto does not.
+  const unavailable = verdict.kind === 'none' ? verdict.reason : options.backend === 'auto' ? autoFallbackReason(verdict) : undefined;
   if (!unavailable) {
     try {
-      return { runner: wrap(await createSession(bytes, 'webgpu'), 'webgpu'), report: { requested: options.backend, used: 'webgpu' } };
+      return { runner: wrap(...(await session(bytes, 'webgpu', options))), report: { requested: options.backend, used: 'webgpu' } };
     } catch (e) {
       if (options.backend === 'webgpu') throw new Error(`WebGPU was requested but ONNX Runtime could not use it: ${(e as Error).message}`);
-      const session = await createSession(bytes, 'wasm');
-      return { runner: wrap(session, 'wasm'), report: { requested: 'auto', used: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` } };
+      return { runner: wrap(...(await session(bytes, 'wasm', options))), report: { requested: 'auto', used: 'wasm', fallbackReason: `WebGPU session failed: ${(e as Error).message}` } };
     }
   }
   if (options.backend === 'webgpu') throw new Error(`WebGPU was requested but ${unavailable}`);
-  return { runner: wrap(await createSession(bytes, 'wasm'), 'wasm'), report: { requested: 'auto', used: 'wasm', fallbackReason: unavailable } };
+  return { runner: wrap(...(await session(bytes, 'wasm', options))), report: { requested: 'auto', used: 'wasm', fallbackReason: unavailable } };
 }
 
-function toOrt(t: HostTensor): ort.Tensor {
+function toOrt(ort: Ort, t: HostTensor): OrtModule.Tensor {
   return new ort.Tensor(t.dtype, t.data, t.dims);
 }
 
-function fromOrt(t: ort.Tensor): HostTensor {
+function fromOrt(t: OrtModule.Tensor): HostTensor {
   const dtype = t.type as HostTensor['dtype'];
   if (!['float32', 'int64', 'int32', 'uint8', 'bool'].includes(dtype)) throw new Error(`Unsupported output type ${t.type}`);
   return { dtype, dims: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
-function wrap(session: ort.InferenceSession, backend: Backend): ModelRunner {
+function wrap(ort: Ort, session: OrtModule.InferenceSession, backend: Backend): ModelRunner {
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     backend,
     async run(feeds) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(t);
+      const ortFeeds: Record<string, OrtModule.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(ort, t);
       const results = await session.run(ortFeeds);
       const out: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(results)) {

@@ -65,6 +65,10 @@ export class ModelWorkerService {
     return this.submit<KeepMask>({ type: 'mask', jobId: this.nextJobId++, ...body });
   }
 
+  warmUp(body: RequestBody<'warmUp'>): Job<{ ms: number }> {
+    return this.submit<{ ms: number }>({ type: 'warmUp', jobId: this.nextJobId++, ...body });
+  }
+
   cancel(jobId: JobId): void {
     this.worker.postMessage({ type: 'cancel', jobId } satisfies WorkerRequest);
   }
