@@ -1,25 +1,32 @@
+// The workbench: a one-line statement, the model and the recipe on the left, the result (selected
+// run against dense) in the middle above the fold, the run list and the detail tabs below it.
+import { DetailTabs } from './components/DetailTabs';
 import { DropZone } from './components/DropZone';
 import { ErrorBanner } from './components/ErrorBanner';
 import { Header } from './components/Header';
-import { AttentionPanel, LayerTable } from './components/LayerTable';
-import { MetricsPanel } from './components/MetricsPanel';
-import { ModelCardPanel } from './components/ModelCardPanel';
-import { PruneResults } from './components/PruneResults';
-import { RecipePanel } from './components/RecipePanel';
+import { LiveRegion } from './components/LiveRegion';
+import { ModelPanel } from './components/ModelPanel';
+import { RecipeBuilder } from './components/RecipeBuilder';
+import { ResultPanel } from './components/ResultPanel';
+import { RunList } from './components/RunList';
 
 export function App() {
   return (
     <>
       <Header />
       <ErrorBanner />
-      <main>
-        <ModelCardPanel />
-        <MetricsPanel />
-        <RecipePanel />
-        <AttentionPanel />
-        <PruneResults />
-        <LayerTable />
-      </main>
+      <div className="workbench">
+        <aside className="controls" aria-label="Model and recipe">
+          <ModelPanel />
+          <RecipeBuilder />
+        </aside>
+        <main className="results">
+          <ResultPanel />
+          <RunList />
+          <DetailTabs />
+        </main>
+      </div>
+      <LiveRegion />
       <DropZone />
     </>
   );

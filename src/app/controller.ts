@@ -3,14 +3,13 @@ import { datasetMismatch } from '../core/eval/compat';
 import type { Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
-import { withdrawDownload } from '../services/downloads';
 import { ModelWorkerService } from '../services/modelWorker';
 import { Cancelled } from '../core/job';
-import { patchModel, setEvaluation, useLab } from './store';
+import { probeAdapter } from '../runtime/adapter';
+import { isRunActive, patchModel, setEvaluation, useLab, type ModelSource } from './store';
+import { cancelAllRuns, releaseAllRuns } from './runController';
 
 export const worker = new ModelWorkerService();
-/** The download slot of the last pruned model (revoked when a run or a load replaces it). */
-export const PRUNED_DOWNLOAD = 'pruned-model';
 
 /** The datasets of the last bundled model: also used for a user's compatible model. */
 let evalSet: { dataset: Dataset; calibSet: Dataset; label: string } | undefined;
@@ -36,6 +35,7 @@ export function wasmThreads(): number {
 export async function start(initialModel?: string): Promise<void> {
   // ORT's runtime compiles while the model downloads; a failure here resurfaces at the first session.
   worker.warmUp({ numThreads: wasmThreads(), wasmPaths }).done.then(() => mark('lab:runtime-ready'), () => undefined);
+  void chooseComputeDefault();
   try {
     const index = await fetchModelIndex();
     useLab.setState({ bundledIds: index.models });
@@ -45,9 +45,30 @@ export async function start(initialModel?: string): Promise<void> {
   }
 }
 
-function resetPruneRun(): void {
-  withdrawDownload(PRUNED_DOWNLOAD);
-  useLab.setState({ pruneRun: { status: 'idle', layersDone: [] }, maskLayer: undefined });
+/** The model's name in file names: the bundled id, or the user's file name without .onnx. */
+export function modelStem(source: ModelSource): string {
+  return source.kind === 'bundled' ? source.id : source.name.replace(/\.onnx$/i, '');
+}
+
+/**
+ * Layer jobs run on the CPU unless a hardware adapter is present: on a software adapter (SwiftShader)
+ * the WGSL kernels are several times slower than the WASM SIMD ones (docs/backend-choice.md).
+ */
+async function chooseComputeDefault(): Promise<void> {
+  const verdict = await probeAdapter();
+  const computeDefault =
+    verdict.kind === 'hardware'
+      ? { backend: 'webgpu' as const, reason: `GPU found (${verdict.name}): layer jobs run on WebGPU kernels` }
+      : { backend: 'cpu' as const, reason: verdict.kind === 'software' ? `software GPU found (${verdict.name}); layer jobs run on the CPU, which is faster here` : `no WebGPU (${verdict.reason}); layer jobs run on the CPU` };
+  useLab.setState({ computeDefault, computeBackend: computeDefault.backend });
+}
+
+/** Whether a model change may go ahead: asks first while a run is going, and cancels it. */
+export function confirmModelChange(ask: (question: string) => boolean): boolean {
+  if (!isRunActive(useLab.getState())) return true;
+  if (!ask('A run is in progress. Cancel it and load another model?')) return false;
+  cancelAllRuns();
+  return true;
 }
 
 export async function loadBundled(id: string): Promise<void> {
@@ -60,7 +81,7 @@ export async function loadBundled(id: string): Promise<void> {
     const loaded = await done;
     mark('lab:model-parsed');
     evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set` };
-    resetPruneRun();
+    releaseAllRuns();
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded } });
     await runEvaluation();
   } catch (e) {
@@ -86,7 +107,7 @@ export async function loadFiles(files: File[]): Promise<void> {
     const bytes = await file.arrayBuffer();
     const sideFiles = await Promise.all(files.filter((f) => f !== file).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
     const loaded = await worker.load({ bytes, fileName: file.name, sideFiles }).done;
-    resetPruneRun();
+    releaseAllRuns();
     useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded } });
     const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
     if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });

@@ -1,5 +1,6 @@
 // The app's one store of serialisable domain state, built from slices. Workers, ORT sessions and
-// datasets live in services (src/services), never here.
+// datasets live in services (src/services), never here. A run record has the shape the experiments
+// issue will persist: everything needed to show, compare and reproduce it, nothing live.
 import { create } from 'zustand';
 import type { ModelAnalysis } from '../core/model';
 import type { ModelCard } from '../core/catalog/modelCard';
@@ -26,68 +27,109 @@ export interface ModelSlice {
   loadError?: { fileName: string; message: string };
 }
 
+export interface Evaluation {
+  status: 'idle' | 'running' | 'done' | 'error' | 'cancelled' | 'unavailable';
+  progress?: Progress;
+  metrics?: EvalMetrics;
+  backend?: BackendReport;
+  datasetLabel?: string;
+  message?: string;
+  evalMs?: number;
+  /** Creating the ONNX Runtime session (0 when it was reused). */
+  sessionMs?: number;
+}
+
 export interface EvalSlice {
-  evaluation: {
-    status: 'idle' | 'running' | 'done' | 'error' | 'cancelled' | 'unavailable';
-    progress?: Progress;
-    metrics?: EvalMetrics;
-    backend?: BackendReport;
-    datasetLabel?: string;
-    message?: string;
-    evalMs?: number;
-    /** Creating the ONNX Runtime session (0 when it was reused). */
-    sessionMs?: number;
-  };
+  /** The loaded (dense) model on its evaluation set. */
+  evaluation: Evaluation;
+}
+
+/** Where layer jobs run by default, and why: decided once from the adapter the page finds. */
+export interface ComputeDefault {
+  backend: ComputeBackend;
+  reason: string;
 }
 
 export interface SettingsSlice {
   backend: BackendPreference;
-}
-
-export interface PruneRun {
-  status: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
-  progress?: Progress;
-  /** Layer ids whose job finished, in completion order. */
-  layersDone: string[];
-  /** Includes where every part ran (report.backends, each layer's backend). */
-  report?: CompressReport;
-  message?: string;
-  /** The pruned model's metrics on the same evaluation set. */
-  evaluation?: EvalSlice['evaluation'];
-}
-
-export interface PruneSlice {
-  /** A staged recipe (version 2); the recipe panel edits its first prune stage. */
-  recipe: Recipe;
-  /** Workers in the prune pool (default: navigator.hardwareConcurrency). */
+  /** Workers in the prune pool (default: navigator.hardwareConcurrency, at most 8). */
   poolSize: number;
   computeBackend: ComputeBackend;
-  pruneRun: PruneRun;
-  /** Layer shown in the mask view. */
-  maskLayer?: string;
+  computeDefault?: ComputeDefault;
 }
 
-export type LabState = ModelSlice & EvalSlice & SettingsSlice & PruneSlice;
+export type RunStatus = 'running' | 'done' | 'error' | 'cancelled';
+
+/** One experiment: a recipe applied to a model, its report and its metrics against dense. */
+export interface RunRecord {
+  /** "run-3": names the worker's copy of the result and the download slot. */
+  id: string;
+  number: number;
+  startedAt: number;
+  /** Click → compressed metrics on screen (or → failure). */
+  durationMs?: number;
+  model: { label: string; stem: string; source: ModelSource };
+  recipe: Recipe;
+  computeBackend: ComputeBackend;
+  poolSize: number;
+  status: RunStatus;
+  /** Cancel was asked for and the worker has not answered yet. */
+  cancelling?: boolean;
+  progress?: Progress;
+  /** Time spent per progress phase so far (calibrate, prune, report, evaluate, …). */
+  phaseMs: Record<string, number>;
+  /** Layer ids whose job finished, in completion order. */
+  layersDone: string[];
+  report?: CompressReport;
+  message?: string;
+  /** The compressed model on the same evaluation set. */
+  evaluation?: Evaluation;
+  /** The dense model's metrics and size when the run started: what the run is compared with. */
+  dense: { metrics?: EvalMetrics; sizeBytes?: number };
+  /** The worker still holds the result (mask view, text generation, download). */
+  held: boolean;
+}
+
+export interface RunsSlice {
+  /** A staged recipe (version 2); the recipe builder edits its first prune stage. */
+  recipe: Recipe;
+  runs: RunRecord[];
+  selectedRunId?: string;
+  /** A run refused before it started (its reason); earlier runs are untouched. */
+  refusal?: string;
+  /** Polite announcements for screen readers (finished / failed runs). */
+  announcement: string;
+}
+
+export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice;
 
 export const useLab = create<LabState>()(() => ({
   bundledIds: [],
   model: { status: 'idle' },
   evaluation: { status: 'idle' },
   backend: 'auto',
-  recipe: defaultRecipe(),
   poolSize: Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 2)),
-  computeBackend: 'webgpu',
-  pruneRun: { status: 'idle', layersDone: [] },
+  computeBackend: 'cpu',
+  recipe: defaultRecipe(),
+  runs: [],
+  announcement: '',
 }));
-
-export function patchPruneRun(patch: Partial<PruneRun>): void {
-  useLab.setState((s) => ({ pruneRun: { ...s.pruneRun, ...patch } }));
-}
 
 export function patchModel(patch: Partial<ModelSlice['model']>): void {
   useLab.setState((s) => ({ model: { ...s.model, ...patch } }));
 }
 
-export function setEvaluation(evaluation: EvalSlice['evaluation']): void {
+export function setEvaluation(evaluation: Evaluation): void {
   useLab.setState({ evaluation });
 }
+
+export function patchRun(id: string, patch: Partial<RunRecord> | ((run: RunRecord) => Partial<RunRecord>)): void {
+  useLab.setState((s) => ({ runs: s.runs.map((r) => (r.id === id ? { ...r, ...(typeof patch === 'function' ? patch(r) : patch) } : r)) }));
+}
+
+/** The run the result panel shows: the selected one, else the latest. */
+export function selectedRun(s: LabState): RunRecord | undefined {
+  return s.runs.find((r) => r.id === s.selectedRunId) ?? s.runs[s.runs.length - 1];
+}
+
+export const isRunActive = (s: LabState): boolean => s.runs.some((r) => r.status === 'running');

@@ -1,0 +1,92 @@
+// The model picker and what the page knows about the loaded model at a glance. Provenance (data,
+// training command, opsets) lives in the Model tab.
+import { useRef } from 'react';
+import type { BackendPreference } from '../../core/eval/runner';
+import { formatCount } from '../../core/report/format';
+import { confirmModelChange, loadBundled, loadFiles, runEvaluation, setBackend } from '../controller';
+import { shortBytes } from '../format';
+import { useLab } from '../store';
+import { Field } from './Field';
+
+const confirmWithUser = (question: string) => window.confirm(question);
+
+export function ModelPanel() {
+  const bundledIds = useLab((s) => s.bundledIds);
+  const { source, status, analysis, card, sizeBytes } = useLab((s) => s.model);
+  const backend = useLab((s) => s.backend);
+  const loadError = useLab((s) => s.loadError);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const busy = status === 'loading';
+  return (
+    <section className="panel" aria-labelledby="model-title">
+      <h2 id="model-title">1 · Model</h2>
+      <Field label="Bundled model">
+        {(props) => (
+          <select {...props} value={source?.kind === 'bundled' ? source.id : ''} disabled={busy} onChange={(e) => e.target.value && confirmModelChange(confirmWithUser) && void loadBundled(e.target.value)}>
+            {source?.kind !== 'bundled' && <option value="">(your file)</option>}
+            {bundledIds.map((id) => (
+              <option key={id} value={id}>
+                {id}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <div className="row">
+        <button type="button" disabled={busy} onClick={() => confirmModelChange(confirmWithUser) && fileInput.current?.click()}>
+          Open ONNX file…
+        </button>
+        <span className="muted">or drop one on the page</span>
+      </div>
+      <input
+        ref={fileInput}
+        type="file"
+        accept=".onnx,.data,.bin"
+        multiple
+        hidden
+        data-testid="model-file-input"
+        onChange={(e) => {
+          const files = [...(e.target.files ?? [])];
+          e.target.value = '';
+          if (files.length > 0) void loadFiles(files);
+        }}
+      />
+      {loadError && (
+        <p className="error" role="alert" data-testid="load-error-inline">
+          Could not load {loadError.fileName}: {loadError.message}
+        </p>
+      )}
+      {busy && <p className="muted">Loading…</p>}
+      {analysis && (
+        <dl className="kv compact" data-testid="model-summary">
+          <dt>Loaded</dt>
+          <dd data-testid="model-name">{card ? card.name : source?.kind === 'file' ? source.name : 'model'}</dd>
+          <dt>Task</dt>
+          <dd title={analysis.taskReason}>{card?.task ?? analysis.task}</dd>
+          <dt>Parameters</dt>
+          <dd>{formatCount(analysis.totalParams)}</dd>
+          <dt>File</dt>
+          <dd data-testid="model-size" title={sizeBytes !== undefined ? `${sizeBytes} bytes` : undefined}>
+            {sizeBytes !== undefined ? `${shortBytes(sizeBytes)} (measured)` : '—'}
+          </dd>
+        </dl>
+      )}
+      <Field label="Inference backend" explain="Where ONNX Runtime evaluates the models. Auto uses WebGPU on a hardware GPU and the CPU (WASM) otherwise, and says why.">
+        {(props) => (
+          <select
+            {...props}
+            value={backend}
+            onChange={(e) => {
+              setBackend(e.target.value as BackendPreference);
+              void runEvaluation();
+            }}
+          >
+            <option value="auto">auto (hardware GPU if present)</option>
+            <option value="webgpu">WebGPU (forced)</option>
+            <option value="wasm">WASM (CPU)</option>
+          </select>
+        )}
+      </Field>
+    </section>
+  );
+}

@@ -1,0 +1,270 @@
+// The recipe builder: stages in order (pruning today), each field explained, each invalid field
+// marked at once with its message, and Run disabled with the reason beside it. What the builder
+// edits is the same staged document the CLI reads: it can be copied as a command or downloaded.
+import { useMemo, useState } from 'react';
+import { patternSparsity, type SparsityPattern } from '../../core/prune';
+import type { ComputeBackend } from '../../core/job';
+import { isPruneStage, needsCalibration, type AllocationKind, type MagnitudeScope, type PruneStage, type Recipe } from '../../core/recipe';
+import { compressedFileName } from '../fileNames';
+import { percent } from '../format';
+import { allocationMeanings, calibrationMeanings, docLink, methodMeanings, patternMeanings, scopeMeanings } from '../glossary';
+import { cliCommand, problemsByField, recipeDocument } from '../recipeForm';
+import { pruneStageOf, runProblems, runRecipe, setCalibration, setPruneStage } from '../runController';
+import { modelStem } from '../controller';
+import { isRunActive, useLab } from '../store';
+import { Field, type FieldControlProps } from './Field';
+
+type PatternChoice = SparsityPattern['kind'];
+
+function patternWith(kind: PatternChoice, old: SparsityPattern): SparsityPattern {
+  if (kind === 'unstructured') return { kind, sparsity: old.kind === 'unstructured' ? old.sparsity : 0.5 };
+  const m = old.kind === 'unstructured' ? (kind === 'nm' ? 4 : 8) : old.m;
+  return kind === 'nm' ? { kind, n: old.kind === 'nm' ? old.n : 2, m } : { kind, v: old.kind === 'vnm' ? old.v : 16, n: 2, m };
+}
+
+const NM_PRESETS: [number, number][] = [
+  [2, 4],
+  [1, 4],
+  [4, 8],
+  [2, 8],
+];
+
+/** A number input that keeps what the user typed (e.g. "" or "1.") while it is not yet a number. */
+function NumberInput({ value, onChange, props, step, min, max, testId, scale = 1 }: { value: number; onChange: (v: number) => void; props: FieldControlProps; step: number; min?: number; max?: number; testId?: string; scale?: number }) {
+  const [draft, setDraft] = useState<string>();
+  const shown = draft ?? (Number.isFinite(value) ? String(Number((value * scale).toPrecision(10))) : '');
+  return (
+    <input
+      {...props}
+      type="number"
+      inputMode="decimal"
+      value={shown}
+      step={step}
+      min={min}
+      max={max}
+      data-testid={testId}
+      onChange={(e) => {
+        setDraft(e.target.value);
+        onChange(e.target.value === '' ? NaN : Number(e.target.value) / scale);
+      }}
+      onBlur={() => setDraft(undefined)}
+    />
+  );
+}
+
+export function RecipeBuilder() {
+  const recipe = useLab((s) => s.recipe);
+  const analysis = useLab((s) => s.model.analysis);
+  const source = useLab((s) => s.model.source);
+  const running = useLab(isRunActive);
+  const refusal = useLab((s) => s.refusal);
+  const [advanced, setAdvanced] = useState(false);
+  const stageIndex = Math.max(0, recipe.stages.findIndex(isPruneStage));
+  const key = (field: string) => `stages[${stageIndex}].${field}`;
+  // Impossible recipes are refused before any work starts: derived from the recipe, never stored.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const problems = useMemo(() => runProblems(), [recipe, analysis]);
+  const fieldKeys = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
+  const { byField, unplaced } = problemsByField(problems, fieldKeys);
+  const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
+  const stage = pruneStageOf(recipe);
+  const pattern = stage.pattern;
+  const calibrated = needsCalibration(recipe);
+  const cal = recipe.calibration;
+  const blocked = running ? 'A run is in progress: cancel it or wait for it to finish.' : problems.length > 0 ? problems[0] : undefined;
+  const stem = source ? modelStem(source) : 'model';
+  const outFile = compressedFileName(stem, recipe);
+  const recipeFile = outFile.replace(/\.onnx$/, '.recipe.json');
+  const command = cliCommand(source, recipeFile, outFile);
+
+  return (
+    <section className="panel recipe" aria-labelledby="recipe-title">
+      <h2 id="recipe-title">2 · Recipe</h2>
+      <ol className="stages">
+        <li className="stage">
+          <h3>Stage 1 · Prune</h3>
+          <Field label="Method" explain={methodMeanings[stage.method].explain} href={docLink('concepts', methodMeanings[stage.method].anchor)}>
+            {(props) => (
+              <select {...props} value={stage.method} onChange={(e) => setPruneStage({ method: e.target.value as PruneStage['method'] })}>
+                {Object.entries(methodMeanings).map(([m, meaning]) => (
+                  <option key={m} value={m}>
+                    {meaning.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {stage.method === 'magnitude' && (
+            <Field label="Compare weights within" explain="Magnitude pruning removes the smallest weights of each group: a layer, an output row, or every layer at once." error={errorOf(key('magnitudeScope'))}>
+              {(props) => (
+                <select {...props} value={stage.magnitudeScope} onChange={(e) => setPruneStage({ magnitudeScope: e.target.value as MagnitudeScope })}>
+                  {Object.entries(scopeMeanings).map(([scope, label]) => (
+                    <option key={scope} value={scope}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+          )}
+          <Field label="Pattern" explain={patternMeanings[pattern.kind].explain} href={docLink('concepts', 'patterns')}>
+            {(props) => (
+              <select {...props} value={pattern.kind} onChange={(e) => setPruneStage({ pattern: patternWith(e.target.value as PatternChoice, pattern) })}>
+                {Object.entries(patternMeanings).map(([kind, meaning]) => (
+                  <option key={kind} value={kind}>
+                    {meaning.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {pattern.kind === 'unstructured' && (
+            <Field label="Target sparsity (%)" explain="The share of each pruned layer’s weights set to zero." error={errorOf(key('pattern'), key('sparsity'))}>
+              {(props) => (
+                <div className="slider-row">
+                  <input type="range" min={0} max={95} step={1} value={Number.isFinite(pattern.sparsity) ? Math.min(95, pattern.sparsity * 100) : 0} aria-labelledby={`${props.id}-label`} onChange={(e) => setPruneStage({ pattern: { kind: 'unstructured', sparsity: Number(e.target.value) / 100 } })} />
+                  <NumberInput props={props} testId="sparsity" value={pattern.sparsity} scale={100} step={5} min={0} max={99} onChange={(sparsity) => setPruneStage({ pattern: { kind: 'unstructured', sparsity } })} />
+                </div>
+              )}
+            </Field>
+          )}
+          {pattern.kind === 'nm' && (
+            <div className="pattern-group" role="group" aria-label="N:M pattern">
+              <div className="presets" role="group" aria-label="Common N:M patterns">
+                {NM_PRESETS.map(([n, m]) => (
+                  <button key={`${n}:${m}`} type="button" className={pattern.n === n && pattern.m === m ? 'preset active' : 'preset'} aria-pressed={pattern.n === n && pattern.m === m} onClick={() => setPruneStage({ pattern: { kind: 'nm', n, m } })}>
+                    {n}:{m}
+                  </button>
+                ))}
+              </div>
+              <div className="field-pair">
+                <Field label="N (kept)" error={errorOf(key('pattern'))}>
+                  {(props) => <NumberInput props={props} testId="pattern-n" value={pattern.n} step={1} min={1} onChange={(n) => setPruneStage({ pattern: { ...pattern, n } })} />}
+                </Field>
+                <Field label="M (group)">{(props) => <NumberInput props={props} testId="pattern-m" value={pattern.m} step={1} min={2} onChange={(m) => setPruneStage({ pattern: { ...pattern, m } })} />}</Field>
+              </div>
+            </div>
+          )}
+          {pattern.kind === 'vnm' && (
+            <div className="field-pair">
+              <Field label="V (rows)" error={errorOf(key('pattern'))}>
+                {(props) => <NumberInput props={props} testId="pattern-v" value={pattern.v} step={1} min={1} onChange={(v) => setPruneStage({ pattern: { ...pattern, v } })} />}
+              </Field>
+              <Field label="M (group)">{(props) => <NumberInput props={props} testId="pattern-m" value={pattern.m} step={1} min={4} onChange={(m) => setPruneStage({ pattern: { ...pattern, m } })} />}</Field>
+            </div>
+          )}
+          {pattern.kind !== 'unstructured' && (
+            <p className="readonly" data-testid="implied-sparsity">
+              Sparsity <strong>{Number.isFinite(patternSparsity(pattern)) ? percent(patternSparsity(pattern)) : '—'}</strong> <span className="muted">(set by the pattern)</span>
+            </p>
+          )}
+          <Field label="Allocation" explain={allocationMeanings[stage.allocation.kind].explain} href={docLink('concepts', 'allocation')} error={errorOf(key('allocation.kind'))}>
+            {(props) => (
+              <select {...props} value={stage.allocation.kind} onChange={(e) => setPruneStage({ allocation: { ...stage.allocation, kind: e.target.value as AllocationKind, tokenSelection: e.target.value === 'tamp' && stage.allocation.tokenSelection } })}>
+                {Object.entries(allocationMeanings).map(([kind, meaning]) => (
+                  <option key={kind} value={kind} disabled={pattern.kind === 'vnm' && kind !== 'uniform'}>
+                    {meaning.label}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          {stage.allocation.kind === 'tamp' && stage.method === 'wanda' && (
+            <Field label="Attention-guided token selection" explain="TAMP’s variant of Wanda that weighs input norms by the attention each token receives." error={errorOf(key('allocation.tokenSelection'))} className="check">
+              {(props) => <input {...props} type="checkbox" checked={stage.allocation.tokenSelection} onChange={(e) => setPruneStage({ allocation: { ...stage.allocation, tokenSelection: e.target.checked } })} />}
+            </Field>
+          )}
+        </li>
+      </ol>
+      <details className="advanced" open={advanced} onToggle={(e) => setAdvanced((e.target as HTMLDetailsElement).open)}>
+        <summary>Calibration and compute</summary>
+        {calibrated ? (
+          <>
+            <Field label="Calibration samples" explain={calibrationMeanings.samples} error={errorOf('calibration.samples')}>
+              {(props) => <NumberInput props={props} testId="calib-samples" value={cal.samples} step={1} min={1} onChange={(samples) => setCalibration({ samples })} />}
+            </Field>
+            <Field label="Calibration mode" explain={`Sequential: ${calibrationMeanings.sequential} One pass: ${calibrationMeanings.oneShot}`} error={errorOf('calibration.mode')}>
+              {(props) => (
+                <select {...props} value={cal.mode} onChange={(e) => setCalibration({ mode: e.target.value as Recipe['calibration']['mode'] })}>
+                  <option value="sequential">sequential (block by block)</option>
+                  <option value="one-pass">one pass (faster)</option>
+                </select>
+              )}
+            </Field>
+            <Field label="Seed" explain={calibrationMeanings.seed} error={errorOf('seed')}>
+              {(props) => <NumberInput props={props} testId="seed" value={recipe.seed} step={1} min={0} onChange={(seed) => setCalibration({ seed })} />}
+            </Field>
+            {stage.method === 'sparsegpt' && (
+              <div className="field-pair">
+                <Field label="Block size" explain="SparseGPT prunes this many columns at a time before updating the rest (reference: 128)." error={errorOf(key('sparseGpt.blockSize'))}>
+                  {(props) => <NumberInput props={props} value={stage.sparseGpt.blockSize} step={1} min={1} onChange={(blockSize) => setPruneStage({ sparseGpt: { ...stage.sparseGpt, blockSize } })} />}
+                </Field>
+                <Field label="Damping" explain="Fraction of the mean Hessian diagonal added before inversion (reference: 0.01)." error={errorOf(key('sparseGpt.percDamp'))}>
+                  {(props) => <NumberInput props={props} value={stage.sparseGpt.percDamp} step={0.01} min={0} onChange={(percDamp) => setPruneStage({ sparseGpt: { ...stage.sparseGpt, percDamp } })} />}
+                </Field>
+              </div>
+            )}
+          </>
+        ) : (
+          <p className="muted">This recipe needs no calibration data.</p>
+        )}
+        <ComputeFields />
+      </details>
+      {unplaced.length > 0 && (
+        <ul className="problems" data-testid="recipe-problems">
+          {unplaced.map((p) => (
+            <li key={p}>{p}</li>
+          ))}
+        </ul>
+      )}
+      <div className="run-row">
+        <button type="button" className="primary" disabled={blocked !== undefined} aria-describedby={blocked ? 'run-blocked' : undefined} onClick={() => void runRecipe()}>
+          Run recipe
+        </button>
+        {blocked && (
+          <span id="run-blocked" className="run-blocked" data-testid="run-blocked">
+            {blocked}
+          </span>
+        )}
+      </div>
+      {refusal && (
+        <p className="error" role="alert" data-testid="run-refusal">
+          {refusal}
+        </p>
+      )}
+      {problems.length > 0 && <span data-testid="recipe-problem-list" hidden>{problems.join('\n')}</span>}
+      <div className="recipe-export">
+        <button type="button" onClick={() => void navigator.clipboard?.writeText(command).catch(() => undefined)}>
+          Copy CLI command
+        </button>
+        <a className="button-link" href={`data:application/json;charset=utf-8,${encodeURIComponent(recipeDocument(recipe))}`} download={recipeFile} data-testid="download-recipe">
+          Download recipe JSON
+        </a>
+        <code className="cli" data-testid="cli-command">
+          {command}
+        </code>
+      </div>
+    </section>
+  );
+}
+
+function ComputeFields() {
+  const computeBackend = useLab((s) => s.computeBackend);
+  const computeDefault = useLab((s) => s.computeDefault);
+  const poolSize = useLab((s) => s.poolSize);
+  return (
+    <>
+      <Field label="Layer jobs on" explain={calibrationMeanings.computeBackend} hint={computeDefault && <span data-testid="compute-default">Default: {computeDefault.reason}.</span>}>
+        {(props) => (
+          <select {...props} value={computeBackend} onChange={(e) => useLab.setState({ computeBackend: e.target.value as ComputeBackend })}>
+            <option value="cpu">CPU (WASM SIMD)</option>
+            <option value="webgpu">WebGPU kernels</option>
+          </select>
+        )}
+      </Field>
+      <Field label="Workers" explain={calibrationMeanings.workers}>
+        {(props) => <NumberInput props={props} testId="pool-size" value={poolSize} step={1} min={1} max={16} onChange={(n) => useLab.setState({ poolSize: Number.isInteger(n) && n >= 1 ? Math.min(16, n) : 1 })} />}
+      </Field>
+    </>
+  );
+}

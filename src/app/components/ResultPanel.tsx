@@ -1,0 +1,191 @@
+// The result: the dense model's metrics, and the selected run against them — which way is better,
+// the change (absolute and relative, coloured), sparsity by one definition, sizes measured or
+// labelled as estimates. Progress, errors and downloads sit here too, above the fold.
+import type { EvalMetrics } from '../../core/eval/metrics';
+import { betterHint, changeQuality, measureMeanings } from '../glossary';
+import { exact, formatChange, formatMetricValue, percent, seconds, shortBytes } from '../format';
+import { metricEntries } from '../metricsView';
+import { runDownload } from '../runController';
+import { cancelEvaluation, runEvaluation } from '../controller';
+import { selectedRun, useLab, type RunRecord } from '../store';
+import { Explain } from './Explain';
+import { RunProgress } from './RunProgress';
+
+function BackendLine() {
+  const evaluation = useLab((s) => s.evaluation);
+  const backend = evaluation.backend;
+  if (!backend) return null;
+  return (
+    <p className="backend-line" data-testid="backend-report">
+      Evaluated on <strong data-testid="backend-used">{backend.used === 'webgpu' ? 'WebGPU' : 'WASM (CPU)'}</strong>
+      {backend.requested !== backend.used && <> (asked for: {backend.requested})</>}
+      {evaluation.evalMs !== undefined && <> in {seconds(evaluation.evalMs)}</>}
+      {backend.fallbackReason && (
+        <span className="notice" data-testid="backend-fallback">
+          {backend.requested === 'auto' ? 'Not on WebGPU: ' : 'WebGPU not used: '}
+          {backend.fallbackReason}.
+        </span>
+      )}
+    </p>
+  );
+}
+
+function Change({ better, from, to, kind }: { better: 'lower' | 'higher' | 'neither'; from: number; to: number; kind: 'ratio' | 'plain' | 'count' }) {
+  if (better === 'neither') return <span className="muted">—</span>;
+  const quality = changeQuality(better, from, to);
+  const { absolute, relative } = formatChange(from, to, kind);
+  const word = quality > 0 ? 'better' : quality < 0 ? 'worse' : 'unchanged';
+  return (
+    <span className={`change ${word}`} data-testid="change">
+      {absolute} <span className="rel">({relative})</span> <span className="change-word">{word}</span>
+    </span>
+  );
+}
+
+function MetricTable({ dense, run }: { dense: EvalMetrics; run?: RunRecord }) {
+  const compressed = run?.evaluation?.metrics;
+  const runCol = run ? `Run ${run.number}` : undefined;
+  const report = run?.report;
+  const layerMean = report ? report.layers.reduce((sum, l) => sum + l.targetSparsity, 0) / Math.max(1, report.layers.length) : undefined;
+  const download = run && runDownload(run);
+  return (
+    <table className="metric-table" data-testid={run ? 'run-comparison' : 'metrics'}>
+      <thead>
+        <tr>
+          <th scope="col">Metric</th>
+          <th scope="col">Dense</th>
+          {runCol && <th scope="col">{runCol}</th>}
+          {runCol && <th scope="col">Change</th>}
+        </tr>
+      </thead>
+      <tbody>
+        {metricEntries(dense).map(({ key, meaning, value }) => {
+          const after = compressed ? (compressed as unknown as Record<string, number>)[key] : undefined;
+          return (
+            <tr key={key} data-metric={key} data-value={run ? after : value} data-dense={value}>
+              <th scope="row">
+                {meaning.label} <Explain about={meaning.label.toLowerCase()} text={meaning.explain} />
+                {meaning.better !== 'neither' && <span className="better">{betterHint(meaning.better)}</span>}
+              </th>
+              <td title={exact(value)}>{formatMetricValue(value, meaning.kind)}</td>
+              {runCol && <td title={after !== undefined ? exact(after) : undefined}>{after !== undefined ? formatMetricValue(after, meaning.kind) : run?.status === 'running' ? '…' : '—'}</td>}
+              {runCol && <td>{after !== undefined ? <Change better={meaning.better} from={value} to={after} kind={meaning.kind} /> : null}</td>}
+            </tr>
+          );
+        })}
+        {report && (
+          <>
+            <tr data-measure="sparsity">
+              <th scope="row">
+                {measureMeanings.sparsityByParams.label} <Explain about="sparsity by parameter count" text={measureMeanings.sparsityByParams.explain} />
+              </th>
+              <td>0.0 %</td>
+              <td title={exact(report.totals.achievedSparsityPruned)} data-testid="achieved-sparsity" data-value={report.totals.achievedSparsityPruned}>
+                {percent(report.totals.achievedSparsityPruned)}
+              </td>
+              <td className="muted">
+                {report.totals.prunedZeros.toLocaleString('en-US')} of {report.totals.prunedParams.toLocaleString('en-US')} weights in {report.totals.prunedLayers} layers
+              </td>
+            </tr>
+            {layerMean !== undefined && Math.abs(layerMean - report.totals.achievedSparsityPruned) > 0.0005 && (
+              <tr data-measure="layer-mean">
+                <th scope="row">
+                  {measureMeanings.sparsityLayerMean.label} <Explain about="the per-layer mean" text={measureMeanings.sparsityLayerMean.explain} />
+                </th>
+                <td>—</td>
+                <td title={exact(layerMean)}>{percent(layerMean)}</td>
+                <td className="muted">differs from the headline: see ?</td>
+              </tr>
+            )}
+            <tr data-measure="file-size">
+              <th scope="row">
+                {measureMeanings.fileSize.label} <Explain about="file size" text={measureMeanings.fileSize.explain} />
+              </th>
+              <td title={run?.dense.sizeBytes !== undefined ? `${run.dense.sizeBytes} bytes` : undefined}>{run?.dense.sizeBytes !== undefined ? shortBytes(run.dense.sizeBytes) : '—'}</td>
+              <td title={`${report.totals.denseFileBytes} bytes`}>{shortBytes(report.totals.denseFileBytes)} measured</td>
+              <td>
+                {download ? (
+                  <a href={download.url} download={download.fileName} data-testid="download-run">
+                    Download {download.fileName}
+                  </a>
+                ) : (
+                  <span className="muted">no longer held</span>
+                )}
+              </td>
+            </tr>
+            <tr data-measure="sparse-estimate">
+              <th scope="row">
+                {measureMeanings.sparseEstimate.label} <Explain about="the sparse storage estimate" text={measureMeanings.sparseEstimate.explain} />
+              </th>
+              <td>—</td>
+              <td title={`${report.totals.estimatedSparseFileBytes} bytes`}>{shortBytes(report.totals.estimatedSparseFileBytes)} estimated</td>
+              <td className="muted">not written</td>
+            </tr>
+          </>
+        )}
+      </tbody>
+    </table>
+  );
+}
+
+export function ResultPanel() {
+  const evaluation = useLab((s) => s.evaluation);
+  const run = useLab(selectedRun);
+  const ready = useLab((s) => s.model.status === 'ready');
+  const dense = evaluation.metrics;
+  const denseRunning = evaluation.status === 'running';
+  return (
+    <section className="panel result" aria-labelledby="result-title" data-testid="result-panel">
+      <h2 id="result-title">
+        3 · Result{' '}
+        {run ? (
+          <span className="muted">
+            — run {run.number}: {run.report?.summary ?? run.model.label}
+          </span>
+        ) : (
+          <span className="muted">— the dense model, before any run</span>
+        )}
+      </h2>
+      {evaluation.datasetLabel && <p className="muted">Measured on the {evaluation.datasetLabel}.</p>}
+      {denseRunning && (
+        <div className="progress" data-testid="eval-progress">
+          <progress value={evaluation.progress?.done ?? 0} max={evaluation.progress?.total ?? 1} aria-label="Dense evaluation progress" />
+          <span>Evaluating the dense model… {evaluation.progress ? `${evaluation.progress.done}/${evaluation.progress.total}` : ''}</span>
+          <button type="button" onClick={cancelEvaluation}>
+            Cancel
+          </button>
+        </div>
+      )}
+      {(evaluation.status === 'error' || evaluation.status === 'unavailable' || evaluation.status === 'cancelled') && (
+        <p className={evaluation.status === 'error' ? 'error' : 'notice'} data-testid="eval-message">
+          {evaluation.message}{' '}
+          {evaluation.status !== 'unavailable' && (
+            <button type="button" disabled={!ready} onClick={() => void runEvaluation()}>
+              Evaluate again
+            </button>
+          )}
+        </p>
+      )}
+      <BackendLine />
+      {run?.status === 'running' && <RunProgress run={run} />}
+      {run?.message && (
+        <p className={run.status === 'error' ? 'error' : 'notice'} role={run.status === 'error' ? 'alert' : undefined} data-testid="run-message">
+          Run {run.number}: {run.message}
+        </p>
+      )}
+      {run?.report && run.report.backends.layerFallbacks > 0 && (
+        <p className="notice" data-testid="run-fallback">
+          Layer jobs asked for WebGPU but {run.report.backends.layerFallbacks} of {run.report.layers.length} ran on the CPU: {run.report.layers.find((l) => l.backend.ran === 'cpu' && l.backend.requested === 'webgpu')?.backend.fallbackReason ?? 'no reason given'}.
+        </p>
+      )}
+      {dense && <MetricTable dense={dense} run={run} />}
+      {!run && dense && <p className="muted">Choose a recipe on the left and run it: the result appears here against these numbers, and every run is kept in the list below.</p>}
+      {run?.status === 'done' && run.durationMs !== undefined && (
+        <p className="muted" data-testid="run-timing">
+          Run {run.number} took {seconds(run.durationMs)} from click to metrics
+          {run.report?.calibration && `, calibration ${seconds(run.report.calibration.ms)} on ${run.report.calibration.samples} samples`}.
+        </p>
+      )}
+    </section>
+  );
+}

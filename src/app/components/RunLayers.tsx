@@ -1,0 +1,60 @@
+// The selected run's layers: pattern, target and achieved sparsity, reconstruction error, time and
+// where each job ran. Sticky headers; the exact values on hover.
+import { describeBackendUse } from '../../core/job';
+import type { CompressReport } from '../../core/compress';
+import { exact, percent } from '../format';
+import { measureMeanings } from '../glossary';
+import { Explain } from './Explain';
+
+export function RunLayers({ report }: { report: CompressReport }) {
+  return (
+    <div className="table-scroll">
+      <table data-testid="run-layers" className="sticky">
+        <thead>
+          <tr>
+            <th scope="col">Layer</th>
+            <th scope="col">Role</th>
+            <th scope="col">Pattern</th>
+            <th scope="col" className="num">
+              Target
+            </th>
+            <th scope="col" className="num">
+              Achieved
+            </th>
+            <th scope="col" className="num">
+              Rel. error <Explain about="the relative error" text={measureMeanings.relativeError.explain} />
+            </th>
+            <th scope="col" className="num">
+              ms
+            </th>
+            <th scope="col">Ran on</th>
+            <th scope="col">Pattern check</th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.layers.map((l) => (
+            <tr key={l.id} data-layer={l.id} data-achieved={l.achievedSparsity}>
+              <th scope="row">{l.name}</th>
+              <td>
+                <span className={`role role-${l.role}`}>{l.role}</span>
+              </td>
+              <td>{l.pattern}</td>
+              <td className="num" title={exact(l.targetSparsity)}>
+                {percent(l.targetSparsity)}
+              </td>
+              <td className="num" title={exact(l.achievedSparsity)}>
+                {percent(l.achievedSparsity)}
+              </td>
+              <td className="num" title={l.relativeError === null ? 'not measured (no calibration statistics)' : exact(l.relativeError)}>
+                {l.relativeError === null ? '—' : l.relativeError.toFixed(3)}
+              </td>
+              <td className="num">{l.ms.toFixed(1)}</td>
+              <td>{describeBackendUse(l.backend)}</td>
+              <td title={l.patternCheck.violations.join('\n') || l.patternCheck.rule}>{l.patternCheck.ok ? '✓ holds' : '✗ violated'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,113 @@
+// What every number and choice on the page means, in one sentence each, with the direction that is
+// better and the docs page that explains it at length (docs/*.md, served with the app under docs/).
+import type { AllocationKind, MagnitudeScope, PruneStage } from '../core/recipe';
+
+export type Better = 'lower' | 'higher' | 'neither';
+
+export interface MetricMeaning {
+  label: string;
+  better: Better;
+  explain: string;
+  /** 'ratio' values print as percentages, 'count' as integers. */
+  kind: 'ratio' | 'plain' | 'count';
+}
+
+export const docsBase = `${import.meta.env.BASE_URL}docs/`;
+export const docLink = (page: string, anchor?: string) => `${docsBase}${page}.html${anchor ? `#${anchor}` : ''}`;
+
+export const metricMeanings: Record<string, MetricMeaning> = {
+  perplexity: {
+    label: 'Perplexity',
+    better: 'lower',
+    kind: 'plain',
+    explain: 'How many characters the model is, on average, choosing between at each step: e^(mean negative log-likelihood) on held-out text; 1 would be perfect prediction.',
+  },
+  bitsPerChar: {
+    label: 'Bits per character',
+    better: 'lower',
+    kind: 'plain',
+    explain: 'The same likelihood in bits: how many bits an ideal compressor driven by this model would spend per character of held-out text (log2 of perplexity).',
+  },
+  top1: {
+    label: 'Top-1 accuracy',
+    better: 'higher',
+    kind: 'ratio',
+    explain: 'The share of predictions where the model’s most likely answer is the right one (the next character, or the digit’s class).',
+  },
+  meanNll: {
+    label: 'Mean NLL',
+    better: 'lower',
+    kind: 'plain',
+    explain: 'Mean negative log-likelihood (natural log) of the correct class: how surprised the model is by the right answer, averaged over images.',
+  },
+  evalTokens: { label: 'Tokens evaluated', better: 'neither', kind: 'count', explain: 'How many next-character predictions the metrics average over.' },
+  evalSamples: { label: 'Images evaluated', better: 'neither', kind: 'count', explain: 'How many held-out images the metrics average over.' },
+};
+
+export const measureMeanings = {
+  sparsityByParams: {
+    label: 'Sparsity (by parameter count)',
+    explain: 'Zero weights divided by all weights of the pruned layers, so big layers count more. This is the headline figure everywhere on the page.',
+  },
+  sparsityLayerMean: {
+    label: 'Per-layer mean of targets',
+    explain: 'The average of the per-layer targets the allocation chose, each layer counting once. OWL, TAMP and sensitivity give layers different targets, so this can differ from the parameter-weighted sparsity.',
+  },
+  relativeError: {
+    label: 'Relative error',
+    explain: '‖WX − ŴX‖ / ‖WX‖ on the calibration inputs of the layer: how much the layer’s output moved when it was pruned. 0 means unchanged; lower is better.',
+  },
+  fileSize: {
+    label: 'File size',
+    explain: 'Measured bytes of the ONNX file as written. Pruned weights are stored as zeros in dense tensors, so pruning alone does not shrink the file.',
+  },
+  sparseEstimate: {
+    label: 'Sparse storage (estimate)',
+    explain: 'An estimate of the file with the pruned weights in a sparse encoding (values plus positions). No such file is written.',
+  },
+} as const;
+
+export const methodMeanings: Record<PruneStage['method'], { label: string; explain: string; anchor: string }> = {
+  magnitude: { label: 'Magnitude', explain: 'Removes the weights with the smallest absolute value. Needs no data; the baseline every other method is compared with.', anchor: 'magnitude' },
+  wanda: { label: 'Wanda', explain: 'Scores each weight by |w| × the norm of its input over calibration data, and removes the lowest per output row. One pass, no weight updates.', anchor: 'wanda' },
+  sparsegpt: { label: 'SparseGPT', explain: 'Prunes column by column and updates the remaining weights to compensate, using second-order (Hessian) information from calibration data. Slower, usually more accurate.', anchor: 'sparsegpt' },
+};
+
+export const patternMeanings = {
+  unstructured: { label: 'Unstructured', explain: 'Any weight may be removed. The most accurate for a given sparsity, but hardware rarely runs it faster.' },
+  nm: { label: 'N:M', explain: 'In every group of M consecutive inputs of a row, keep N. 2:4 is what NVIDIA’s sparse tensor cores accelerate; sparsity is fixed at 1 − N/M.' },
+  vnm: { label: 'V:N:M (VENOM)', explain: 'Tiles of V rows × M columns share 4 chosen columns, then 2:4 within them: a fixed 1 − 2/M sparsity that sparse GPU kernels run fast at high sparsity.' },
+} as const;
+
+export const allocationMeanings: Record<AllocationKind, { label: string; explain: string }> = {
+  uniform: { label: 'Uniform', explain: 'Every layer gets the same target sparsity.' },
+  owl: { label: 'OWL (outlier-weighted)', explain: 'Layers with more activation outliers keep more weights; the average stays at the target.' },
+  tamp: { label: 'TAMP (output diversity)', explain: 'Layers whose outputs are more diverse keep more weights, measured on sampled calibration tokens.' },
+  sensitivity: { label: 'Sensitivity (Edge-LLM)', explain: 'Measures how much each layer’s error grows when pruned and gives sensitive layers lower targets.' },
+};
+
+export const scopeMeanings: Record<MagnitudeScope, string> = {
+  layer: 'each layer',
+  row: 'each output row',
+  global: 'all layers at once (global)',
+};
+
+export const calibrationMeanings = {
+  samples: 'How many calibration sequences (or images) feed the statistics. More is steadier and slower.',
+  sequential: 'Block by block, as in the papers: each block is calibrated on the outputs of the already-pruned blocks before it.',
+  oneShot: 'One pass of the dense model for all layers: faster, slightly less accurate at high sparsity.',
+  seed: 'Chooses which calibration samples are drawn; the same seed and recipe give the same weights, bit for bit.',
+  computeBackend: 'Where the per-layer pruning jobs and the calibration statistics run. Inference for calibration always runs on ONNX Runtime’s WASM build, so statistics are deterministic.',
+  workers: 'Web Workers that run layer jobs in parallel.',
+};
+
+/** The arrow and word for a metric's better direction. */
+export function betterHint(better: Better): string {
+  return better === 'lower' ? '↓ lower is better' : better === 'higher' ? '↑ higher is better' : '';
+}
+
+/** −1, 0 or +1: whether moving from `from` to `to` made the metric worse, no change, or better. */
+export function changeQuality(better: Better, from: number, to: number): -1 | 0 | 1 {
+  if (better === 'neither' || to === from || !Number.isFinite(from) || !Number.isFinite(to)) return 0;
+  return (to < from) === (better === 'lower') ? 1 : -1;
+}

@@ -1,0 +1,166 @@
+// Run intents: edit the recipe's prune stage, run the staged recipe in the model worker as a new
+// run record, follow its progress, evaluate the result on the dense model's evaluation set, offer
+// its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
+// one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
+import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe } from '../core/recipe';
+import { compressedFileName } from './fileNames';
+import { Cancelled, type Progress } from '../core/job';
+import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
+import { MAX_HELD_RUNS } from '../../workers/protocol';
+import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
+import { patchRun, useLab, type RunRecord } from './store';
+
+/** Worker job of each running run, for cancel. */
+const jobs = new Map<string, number>();
+let runCounter = 0;
+
+/** The recipe's first prune stage (the one the builder edits). */
+export function pruneStageOf(recipe: Recipe): PruneStage {
+  return recipe.stages.find(isPruneStage) ?? defaultPruneStage();
+}
+
+/** Changes fields of the recipe's first prune stage (adding one when it has none). */
+export function setPruneStage(patch: Partial<Omit<PruneStage, 'kind'>>): void {
+  useLab.setState((s) => {
+    const index = s.recipe.stages.findIndex(isPruneStage);
+    const stage = { ...pruneStageOf(s.recipe), ...patch };
+    const stages = index < 0 ? [...s.recipe.stages, stage] : s.recipe.stages.map((old, i) => (i === index ? stage : old));
+    return { recipe: { ...s.recipe, stages }, refusal: undefined };
+  });
+}
+
+/** Changes the recipe's seed and calibration settings. */
+export function setCalibration(patch: Partial<Recipe['calibration']> & { seed?: number }): void {
+  const { seed, ...calibration } = patch;
+  useLab.setState((s) => ({ recipe: { ...s.recipe, ...(seed === undefined ? {} : { seed }), calibration: { ...s.recipe.calibration, ...calibration } }, refusal: undefined }));
+}
+
+/** Every reason the current recipe cannot run now, with its field path first; [] when it can. */
+export function runProblems(): string[] {
+  const { recipe, model } = useLab.getState();
+  if (!model.analysis) return ['Load a model first.'];
+  const set = currentEvalSet();
+  const problems = validateRecipe(recipe, model.analysis, set?.calibSet.kind === 'lm-tokens' ? set.calibSet.sequences.length : set?.calibSet.images.length);
+  if (!set) problems.push('calibration: no calibration set — pruning needs a bundled model’s calib.json (load a bundled model, or a model compatible with it)');
+  return problems;
+}
+
+export async function runRecipe(): Promise<void> {
+  const state = useLab.getState();
+  const { recipe, model, poolSize, computeBackend, evaluation } = state;
+  const problems = runProblems();
+  if (problems.length > 0 || !model.analysis || !model.source) {
+    useLab.setState({ refusal: problems.join(' ') || 'No model is loaded.' });
+    return;
+  }
+  const set = currentEvalSet()!;
+  const number = ++runCounter;
+  const id = `run-${number}`;
+  const startedAt = performance.now();
+  const run: RunRecord = {
+    id,
+    number,
+    startedAt: Date.now(),
+    model: { label: model.card?.name ?? (model.source.kind === 'file' ? model.source.name : model.source.id), stem: modelStem(model.source), source: model.source },
+    recipe: structuredClone(recipe),
+    computeBackend,
+    poolSize,
+    status: 'running',
+    progress: { phase: 'start', label: 'Starting', done: 0, total: 1 },
+    phaseMs: {},
+    layersDone: [],
+    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes },
+    held: false,
+  };
+  useLab.setState((s) => ({ runs: [...s.runs, run], selectedRunId: id, refusal: undefined }));
+  mark(`lab:${id}-start`);
+  let lastEvent = startedAt;
+  const onProgress = (progress: Progress) => {
+    const now = performance.now();
+    const spent = now - lastEvent;
+    lastEvent = now;
+    patchRun(id, (r) => ({
+      progress,
+      phaseMs: { ...r.phaseMs, [progress.phase]: (r.phaseMs[progress.phase] ?? 0) + spent },
+      layersDone: progress.layerId ? [...r.layersDone, progress.layerId] : r.layersDone,
+    }));
+  };
+  const job = worker.compress({ runId: id, recipe: run.recipe, calibSet: set.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, onProgress);
+  jobs.set(id, job.jobId);
+  try {
+    const result = await job.done;
+    offerDownload(id, result.bytes);
+    releaseOldRuns(id);
+    patchRun(id, { report: result.report, held: true });
+    const evalJob = worker.evaluate({ target: { runId: id }, dataset: set.dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths }, (p) => {
+      onProgress(p);
+      patchRun(id, { evaluation: { status: 'running', datasetLabel: set.label, progress: p } });
+    });
+    jobs.set(id, evalJob.jobId);
+    const r = await evalJob.done;
+    onProgress({ phase: 'evaluate', label: 'done', done: 1, total: 1 });
+    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs } });
+    mark(`lab:${id}-metrics`);
+    announce(`Run ${number} finished: ${run.model.label}, ${result.report.summary}.`);
+  } catch (e) {
+    const cancelled = e instanceof Cancelled;
+    patchRun(id, (r) => ({
+      status: cancelled ? 'cancelled' : 'error',
+      progress: undefined,
+      cancelling: false,
+      durationMs: performance.now() - startedAt,
+      message: cancelled ? 'Cancelled; the loaded model is unchanged.' : (e as Error).message,
+      evaluation: r.evaluation?.status === 'running' ? { ...r.evaluation, status: cancelled ? 'cancelled' : 'error', message: (e as Error).message } : r.evaluation,
+    }));
+    announce(cancelled ? `Run ${number} cancelled.` : `Run ${number} failed: ${(e as Error).message}`);
+  } finally {
+    jobs.delete(id);
+  }
+}
+
+export function cancelRun(id: string): void {
+  const job = jobs.get(id);
+  if (job === undefined) return;
+  patchRun(id, { cancelling: true });
+  worker.cancel(job);
+}
+
+export function cancelAllRuns(): void {
+  for (const id of jobs.keys()) cancelRun(id);
+}
+
+export function selectRun(id: string): void {
+  useLab.setState({ selectedRunId: id });
+}
+
+/** The worker keeps the last MAX_HELD_RUNS results of this model: older ones lose their download too. */
+function releaseOldRuns(latest: string): void {
+  const held = useLab.getState().runs.filter((r) => r.held || r.id === latest);
+  for (const r of held.slice(0, Math.max(0, held.length - MAX_HELD_RUNS))) {
+    withdrawDownload(r.id);
+    patchRun(r.id, { held: false });
+  }
+}
+
+/** Marks every held run as gone (the worker dropped them with the model they were made from). */
+export function releaseAllRuns(): void {
+  for (const r of useLab.getState().runs) {
+    if (!r.held) continue;
+    withdrawDownload(r.id);
+    patchRun(r.id, { held: false });
+  }
+}
+
+function announce(text: string): void {
+  useLab.setState({ announcement: text });
+}
+
+/** The keep mask and magnitudes of one layer of a run's result, read in the worker. */
+export function runLayerMask(runId: string, layerId: string) {
+  return worker.mask({ runId, layerId }).done;
+}
+
+export function runDownload(run: RunRecord): { url: string; fileName: string } | undefined {
+  const url = downloadUrl(run.id);
+  return url ? { url, fileName: compressedFileName(run.model.stem, run.recipe) } : undefined;
+}
