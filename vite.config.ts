@@ -3,6 +3,7 @@ import react from '@vitejs/plugin-react';
 import { createReadStream, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { renderDocPage } from './scripts/docs/render';
 
 // onnxruntime-web loads its wasm glue (.mjs) and binary (.wasm) at run time from env.wasm.wasmPaths.
 // We serve them under /ort/ straight from node_modules (dev) and copy them into the build, instead
@@ -38,9 +39,30 @@ function serveOrtRuntime(): Plugin {
   };
 }
 
+// docs/*.md rendered to HTML under /docs/ (the recipe builder's "More in the docs" links).
+const docsDir = fileURLToPath(new URL('./docs/', import.meta.url));
+const docPages = () => readdirSync(docsDir).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3));
+
+function serveDocs(): Plugin {
+  return {
+    name: 'lab:docs',
+    configureServer(server) {
+      server.middlewares.use('/docs/', (req, res, next) => {
+        const page = /^\/([\w-]+)\.html$/.exec((req.url ?? '').split('?')[0])?.[1];
+        if (!page || !docPages().includes(page)) return next();
+        res.setHeader('Content-Type', 'text/html; charset=utf-8');
+        for (const [name, value] of Object.entries(isolationHeaders)) res.setHeader(name, value);
+        res.end(renderDocPage(page, readFileSync(join(docsDir, `${page}.md`), 'utf8')));
+      });
+    },
+    generateBundle() {
+      for (const page of docPages()) this.emitFile({ type: 'asset', fileName: `docs/${page}.html`, source: renderDocPage(page, readFileSync(join(docsDir, `${page}.md`), 'utf8')) });
+    },
+  };
+}
 
 export default defineConfig({
-  plugins: [react(), serveOrtRuntime()],
+  plugins: [react(), serveOrtRuntime(), serveDocs()],
   resolve: {
     // Pick ORT's builds that load the wasm from env.wasm.wasmPaths instead of bundling it.
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],

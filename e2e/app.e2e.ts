@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { readModel, writeModel } from '../src/core/onnx';
-import { artifactsDir, labFixture, launchBrowser, openPage, readMetrics } from './harness';
+import { artifactsDir, labFixture, launchBrowser, openPage, openTab, readMetrics } from './harness';
 
 const evalTimeout = 180_000;
 
@@ -30,9 +30,9 @@ const lab = labFixture({ webgpu: false });
 describe('the lab page (WASM)', () => {
   test('opens with the bundled LM and shows the same dense metrics as the CLI', async () => {
     const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
-    await page.getByRole('heading', { name: 'Dense baseline' }).waitFor();
     await page.getByTestId('eval-progress').or(page.getByTestId('metrics')).first().waitFor({ timeout: evalTimeout });
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
+    await openTab(page, 'Model');
     assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i);
     assert.ok((await page.locator('[data-testid=linear-layers] tbody tr').count()) >= 37, 'the linear layer table lists every layer');
     assert.equal(await page.getByTestId('backend-used').innerText(), 'WASM (CPU)');
@@ -52,7 +52,7 @@ describe('the lab page (WASM)', () => {
     const text = await error.innerText();
     assert.match(text, /broken\.onnx/);
     assert.match(text, /byte/i, 'the message says where parsing failed');
-    assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i, 'the previous model is still shown');
+    assert.match(await page.getByTestId('model-name').innerText(), /King James|KJV/i, 'the previous model is still shown');
     assert.ok(await page.getByTestId('metrics').isVisible());
     await page.screenshot({ path: join(artifactsDir, 'lab-corrupt-file.png'), fullPage: true });
 
@@ -92,7 +92,7 @@ describe('the lab page (WASM)', () => {
     await page.getByTestId('load-error').waitFor();
     assert.match(await page.getByTestId('load-error').innerText(), /weights\.data/);
     await page.getByTestId('model-file-input').setInputFiles([onnx, data]);
-    await page.getByText('your file vit-external.onnx').waitFor();
+    await page.getByTestId('model-name').getByText('vit-external.onnx').waitFor();
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     assert.deepEqual(await readMetrics(page), expected, 'the re-assembled model scores exactly as the bundled one');
     assert.match(await page.getByTestId('model-size').innerText(), /weights\.data/);
@@ -110,7 +110,7 @@ describe('the lab page (WASM)', () => {
     const { page } = await openPage(lab.browser, `${lab.url}?backend=auto&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     assert.equal(await page.getByTestId('backend-used').innerText(), 'WASM (CPU)');
-    assert.match(await page.getByTestId('backend-fallback').innerText(), /WebGPU not used/);
+    assert.match(await page.getByTestId('backend-fallback').innerText(), /Not on WebGPU: navigator\.gpu\.requestAdapter\(\) returned no adapter/);
     await page.close();
   });
 });

@@ -52,6 +52,7 @@ async function openLab(): Promise<{ page: Page; pageErrors: string[] }> {
   await opened.page.goto(`${lab.url}?backend=wasm`);
   // Its evaluation finishes first, so the measured window holds only the new file's opening.
   await opened.page.getByTestId('metrics').waitFor({ timeout: 180_000 });
+  await opened.page.getByRole('tab', { name: 'Model' }).click();
   return opened;
 }
 
@@ -105,7 +106,7 @@ function pickAndTime(page: Page, onnx: string, layers: number): Promise<Timing> 
     page,
     () => page.getByTestId('model-file-input').setInputFiles(onnx),
     async () => {
-      await page.getByText('your file model.onnx').waitFor({ timeout: 180_000 });
+      await page.getByTestId('model-name').getByText('model.onnx').waitFor({ timeout: 180_000 });
       await page.locator('#layers-title', { hasText: `Linear layers (${layers})` }).waitFor();
       await page.locator(`[data-testid=linear-layers] tbody tr >> nth=${Math.min(layers, LAYER_PAGE_ROWS) - 1}`).waitFor();
     },

@@ -27,11 +27,11 @@ export async function launchBrowser(options: { webgpu: boolean }): Promise<Brows
 
 /** A page that fails the test on uncaught page errors and echoes console errors for diagnosis. */
 export async function openPage(browser: Browser, url: string): Promise<{ page: Page; pageErrors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
-    if (m.type() === 'error') console.error(`[browser console] ${m.text()}`);
+    if (m.type() === 'error' || m.type() === 'warning') console.error(`[browser console] ${m.text()}`);
   });
   await page.goto(url);
   return { page, pageErrors };
@@ -39,11 +39,11 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
 
 /** Metric values the page shows, keyed by metric, read from data attributes (full precision). */
 export async function readMetrics(page: Page): Promise<Record<string, { value: number; text: string }>> {
-  const rows = await page.locator('[data-testid=metrics] tr[data-metric]').all();
+  const rows = await page.locator('[data-testid=metrics] tr[data-metric], [data-testid=run-comparison] tr[data-metric]').all();
   const out: Record<string, { value: number; text: string }> = {};
   for (const row of rows) {
     const key = (await row.getAttribute('data-metric'))!;
-    out[key] = { value: Number(await row.getAttribute('data-value')), text: (await row.locator('td').first().innerText()).trim() };
+    out[key] = { value: Number(await row.getAttribute('data-dense')), text: (await row.locator('td').first().innerText()).trim() };
   }
   return out;
 }
@@ -71,4 +71,32 @@ export function labFixture(options: { webgpu: boolean }): { readonly url: string
       return browser!;
     },
   };
+}
+
+/** Opens the recipe builder's "Calibration and compute" section (idempotent). */
+export async function openAdvanced(page: Page): Promise<void> {
+  const details = page.locator('details.advanced');
+  if (!(await details.evaluate((d) => (d as HTMLDetailsElement).open))) await details.locator('summary').click();
+}
+
+/** Selects a detail tab (Overview, Layers, Masks, Try it, Model). */
+export async function openTab(page: Page, name: string): Promise<void> {
+  await page.getByRole('tab', { name }).click();
+}
+
+/** Clicks Run recipe and waits until the run's compressed metrics are on screen; returns the run's row id. */
+export async function runRecipeAndWait(page: Page, timeout = 300_000): Promise<string> {
+  const before = await page.locator('[data-testid=run-list] tbody tr').count();
+  await page.getByRole('button', { name: 'Run recipe' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid=run-list] tbody tr').length > n, before, { timeout });
+  const id = (await page.locator('[data-testid=run-list] tbody tr').first().getAttribute('data-run'))!;
+  await page.waitForFunction((run) => document.querySelector(`[data-testid=run-list] tr[data-run=${run}]`)?.getAttribute('data-status') !== 'running', id, { timeout });
+  return id;
+}
+
+/** A metric of the selected run from the comparison table (full precision). */
+export async function runMetric(page: Page, key: string): Promise<number> {
+  const value = await page.locator(`[data-testid=run-comparison] tr[data-metric=${key}]`).getAttribute('data-value');
+  if (value === null || value === '') throw new Error(`run metric ${key} is not on the page`);
+  return Number(value);
 }

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readModel } from '../src/core/onnx';
-import { labFixture, openPage } from './harness';
+import { labFixture, openPage, openTab, runRecipeAndWait } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
@@ -13,11 +13,12 @@ describe('pruning results', () => {
   test('mask view from the worker; each run replaces (and revokes) the previous download', async () => {
     const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout });
-    await page.getByLabel('Method').selectOption('magnitude');
-    await page.getByLabel('Pattern').selectOption('nm');
+    await page.getByLabel('Method', { exact: true }).selectOption('magnitude');
+    await page.getByLabel('Pattern', { exact: true }).selectOption('nm');
     await page.getByTestId('pattern-n').fill('2');
     await page.getByTestId('pattern-m').fill('4');
-    await page.getByRole('button', { name: 'Run pruning' }).click();
+    await runRecipeAndWait(page, timeout);
+    await openTab(page, 'Masks');
     await page.getByTestId('mask-view').locator('svg .window rect').first().waitFor({ timeout });
 
     // 2:4 keeps exactly half of every window of whole groups (64 columns = 16 groups of 4).
@@ -26,18 +27,18 @@ describe('pruning results', () => {
     assert.equal(kept, pruned, `kept ${kept} vs pruned ${pruned}`);
     assert.ok(kept > 0);
 
-    const firstUrl = (await page.getByTestId('download-pruned').getAttribute('href'))!;
+    const firstUrl = (await page.getByTestId('download-run').getAttribute('href'))!;
     const bytes = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), firstUrl);
     const model = readModel(Uint8Array.from(bytes));
     assert.ok((model.graph?.initializer?.length ?? 0) > 0, 'the download is the pruned ONNX model');
 
-    await page.getByRole('button', { name: 'Run pruning' }).click();
-    await page.waitForFunction((old) => {
-      const href = document.querySelector('[data-testid=download-pruned]')?.getAttribute('href');
-      return href && href !== old;
-    }, firstUrl, { timeout });
+    // Runs accumulate: the worker holds the last four results, older downloads are revoked.
+    for (let i = 0; i < 4; i++) await runRecipeAndWait(page, timeout);
+    assert.equal(await page.locator('[data-testid=run-list] tbody tr').count(), 5);
     const oldStillThere = await page.evaluate(async (url) => fetch(url).then(() => true, () => false), firstUrl);
-    assert.equal(oldStillThere, false, 'the first run’s object URL was revoked');
+    assert.equal(oldStillThere, false, 'the first run’s object URL was revoked once a fifth run replaced it');
+    await page.locator('[data-testid=run-list] tr[data-run=run-1] button').click();
+    assert.match(await page.locator('[data-measure=file-size]').innerText(), /no longer held/);
     assert.deepEqual(pageErrors, []);
     await page.close();
   });

@@ -82,7 +82,7 @@ export async function loadBundled(id: string): Promise<void> {
     mark('lab:model-parsed');
     evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set` };
     releaseAllRuns();
-    useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded } });
+    useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded, loadId: s.model.loadId + 1 } }));
     await runEvaluation();
   } catch (e) {
     const state = useLab.getState();
@@ -108,7 +108,7 @@ export async function loadFiles(files: File[]): Promise<void> {
     const sideFiles = await Promise.all(files.filter((f) => f !== file).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
     const loaded = await worker.load({ bytes, fileName: file.name, sideFiles }).done;
     releaseAllRuns();
-    useLab.setState({ loadError: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded } });
+    useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded, loadId: s.model.loadId + 1 } }));
     const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
     if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });
     else await runEvaluation();

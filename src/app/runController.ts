@@ -61,7 +61,7 @@ export async function runRecipe(): Promise<void> {
     id,
     number,
     startedAt: Date.now(),
-    model: { label: model.card?.name ?? (model.source.kind === 'file' ? model.source.name : model.source.id), stem: modelStem(model.source), source: model.source },
+    model: { label: model.card?.name ?? (model.source.kind === 'file' ? model.source.name : model.source.id), stem: modelStem(model.source), source: model.source, loadId: model.loadId },
     recipe: structuredClone(recipe),
     computeBackend,
     poolSize,

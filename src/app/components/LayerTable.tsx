@@ -41,7 +41,7 @@ export function LayerTable() {
           </button>
         </p>
       )}
-      <div className="table-scroll">
+      <div className="table-scroll" tabIndex={0} role="region" aria-label="Linear layers (scrollable)">
         <table data-testid="linear-layers">
           <thead>
             <tr>

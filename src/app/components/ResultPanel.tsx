@@ -132,7 +132,10 @@ export function ResultPanel() {
   const evaluation = useLab((s) => s.evaluation);
   const run = useLab(selectedRun);
   const ready = useLab((s) => s.model.status === 'ready');
-  const dense = evaluation.metrics;
+  const loadId = useLab((s) => s.model.loadId);
+  // A run is compared with the dense model it was made from, even after another model loaded.
+  const dense = run ? run.dense.metrics : evaluation.metrics;
+  const earlier = run !== undefined && run.model.loadId !== loadId;
   const denseRunning = evaluation.status === 'running';
   return (
     <section className="panel result" aria-labelledby="result-title" data-testid="result-panel">
@@ -146,6 +149,11 @@ export function ResultPanel() {
           <span className="muted">— the dense model, before any run</span>
         )}
       </h2>
+      {earlier && (
+        <p className="notice" data-testid="earlier-model">
+          Run {run.number} was made from {run.model.label}, loaded earlier: it is compared with that model’s dense metrics.
+        </p>
+      )}
       {evaluation.datasetLabel && <p className="muted">Measured on the {evaluation.datasetLabel}.</p>}
       {denseRunning && (
         <div className="progress" data-testid="eval-progress">

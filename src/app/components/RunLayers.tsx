@@ -8,7 +8,7 @@ import { Explain } from './Explain';
 
 export function RunLayers({ report }: { report: CompressReport }) {
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Layers of the run (scrollable)">
       <table data-testid="run-layers" className="sticky">
         <thead>
           <tr>

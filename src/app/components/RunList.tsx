@@ -39,7 +39,7 @@ export function RunList() {
   return (
     <section className="panel" aria-labelledby="runs-title">
       <h2 id="runs-title">Runs this session ({runs.length})</h2>
-      <div className="table-scroll short">
+      <div className="table-scroll short" tabIndex={0} role="region" aria-label="Runs (scrollable)">
         <table className="run-list" data-testid="run-list">
           <thead>
             <tr>
