@@ -120,11 +120,14 @@ describe('the lab page (WebGPU through SwiftShader)', () => {
     const gpuBrowser = await launchBrowser({ webgpu: true });
     try {
       const { page } = await openPage(gpuBrowser, `${lab.url}?backend=webgpu&model=digits-vit`);
+      const ortWarnings: string[] = [];
+      page.on('console', (m) => /VerifyEachNodeIsAssignedToAnEp|\[W:onnxruntime/.test(m.text()) && ortWarnings.push(m.text()));
       await page.getByTestId('metrics').or(page.getByTestId('eval-message')).first().waitFor({ timeout: evalTimeout });
       const message = await page.getByTestId('eval-message').isVisible() ? await page.getByTestId('eval-message').innerText() : '';
       assert.equal(message, '', 'WebGPU evaluation failed');
       assert.equal(await page.getByTestId('backend-used').innerText(), 'WebGPU');
       assertSameMetrics(await readMetrics(page), cliMetrics('digits-vit'), 1e-3);
+      assert.deepEqual(ortWarnings, [], 'ONNX Runtime’s warnings are silenced through its log level');
       await page.close();
     } finally {
       await gpuBrowser.close();
