@@ -92,7 +92,7 @@ export function AttentionPanel() {
           <thead>
             <tr>
               <th>block</th>
-              <th>softmax node</th>
+              <th>site</th>
               <th className="num">heads</th>
               <th className="num">head dim</th>
               <th>mask</th>
@@ -102,7 +102,7 @@ export function AttentionPanel() {
             {analysis.attention.map((a) => (
               <tr key={a.softmaxNode}>
                 <td>{a.block ?? '—'}</td>
-                <td>{a.softmaxNode}</td>
+                <td title={`Softmax node ${a.softmaxNode}`}>{a.block === null ? 'attention' : `attention of block ${a.block}`}</td>
                 <td className="num">{a.heads ?? 'unknown'}</td>
                 <td className="num">{a.headDim ?? '—'}</td>
                 <td>{a.causalMask ? 'causal' : 'none'}</td>
