@@ -1,11 +1,14 @@
 // The model worker: parses and analyses a model, runs a staged recipe on it (calibrating through
 // onnxruntime-web and fanning per-layer jobs out to a pool of prune workers), and evaluates the
-// dense model or the last compressed one — all off the main thread. It never looks inside the
+// dense model or a held run's result, and serves the teaching views (text generation, per-image
+// predictions) from the same sessions — all off the main thread. It never looks inside the
 // recipe: any stage kind the core registers runs here unchanged.
 import { checkModelPayloads, externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { evaluate } from '../src/core/eval/evaluate';
-import type { BackendPreference, ModelRunner } from '../src/core/eval/runner';
+import { generate } from '../src/core/eval/generate';
+import { predictImages } from '../src/core/eval/predict';
+import type { BackendPreference, BackendReport, ModelRunner } from '../src/core/eval/runner';
 import { compressModel, weightFromStored } from '../src/core/compress';
 import { Cancelled, cpuUse, type BackendUse, type ComputeBackend } from '../src/core/job';
 import { parseRecipe } from '../src/core/recipe';
@@ -129,31 +132,60 @@ function targetSlot(target: ModelTarget): ModelSlot & { model?: ModelProto } {
   return run;
 }
 
-async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
+/** What every request that runs a model names: the model, and where and how to run it. */
+interface RunRequest {
+  jobId: number;
+  target: ModelTarget;
+  backend: BackendPreference;
+  numThreads: number;
+  wasmPaths?: string;
+}
+
+/** The target's session for the requested backend, created on first use and kept with the slot. */
+async function targetRunner(req: RunRequest): Promise<{ runner: ModelRunner; report: BackendReport }> {
   const slot = targetSlot(req.target);
-  post({ type: 'progress', jobId: req.jobId, progress: { phase: 'evaluate', label: 'Creating inference session', done: 0, total: 1 } });
-  const t0 = performance.now();
   let entry = slot.runners.get(req.backend);
   if (!entry) {
     const { runner, report } = await createRunner(slot.bytes, { backend: req.backend, numThreads: req.numThreads, wasmPaths: req.wasmPaths });
     entry = { runner, fallbackReason: report.fallbackReason };
     slot.runners.set(req.backend, entry);
   }
+  return { runner: entry.runner, report: { requested: req.backend, used: entry.runner.backend, fallbackReason: entry.fallbackReason } };
+}
+
+const cancelSignal = (jobId: number) => ({ get aborted() { return cancelled.has(jobId); } });
+
+async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
+  targetSlot(req.target); // a missing run fails before the progress message
+  post({ type: 'progress', jobId: req.jobId, progress: { phase: 'evaluate', label: 'Creating inference session', done: 0, total: 1 } });
+  const t0 = performance.now();
+  const { runner, report } = await targetRunner(req);
   const t1 = performance.now();
-  const metrics = await evaluate(entry.runner, req.dataset, {
-    cancel: { get aborted() { return cancelled.has(req.jobId); } },
+  const metrics = await evaluate(runner, req.dataset, {
+    cancel: cancelSignal(req.jobId),
     onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
   });
-  post({
-    type: 'evaluated',
-    jobId: req.jobId,
-    result: {
-      metrics,
-      backend: { requested: req.backend, used: entry.runner.backend, fallbackReason: entry.fallbackReason },
-      sessionMs: t1 - t0,
-      evalMs: performance.now() - t1,
-    },
+  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs: performance.now() - t1 } });
+}
+
+async function handleGenerate(req: Extract<WorkerRequest, { type: 'generate' }>): Promise<void> {
+  const { runner, report } = await targetRunner(req);
+  const t0 = performance.now();
+  const generation = await generate(runner, {
+    promptIds: req.promptIds,
+    maxNewTokens: req.maxNewTokens,
+    contextLength: req.contextLength,
+    strategy: req.strategy,
+    cancel: cancelSignal(req.jobId),
+    onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
   });
+  post({ type: 'generated', jobId: req.jobId, result: { generation, backend: report, generateMs: performance.now() - t0 } });
+}
+
+async function handlePredict(req: Extract<WorkerRequest, { type: 'predict' }>): Promise<void> {
+  const { runner, report } = await targetRunner(req);
+  const predictions = await predictImages(runner, req.dataset, req.indices, { cancel: cancelSignal(req.jobId) });
+  post({ type: 'predicted', jobId: req.jobId, result: { predictions, backend: report } });
 }
 
 /** One layer's keep mask, read here from the pruned graph the worker already holds. */
@@ -191,6 +223,8 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       if (req.type === 'load') await handleLoad(req);
       else if (req.type === 'compress') await handleCompress(req);
       else if (req.type === 'mask') handleMask(req);
+      else if (req.type === 'generate') await handleGenerate(req);
+      else if (req.type === 'predict') await handlePredict(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof Cancelled) post({ type: 'cancelled', jobId: req.jobId });

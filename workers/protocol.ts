@@ -1,7 +1,9 @@
 // The typed message protocol between the UI thread and the model worker. Every request carries a
 // job id; every response names the job it answers, so the UI can drop stale results.
-import type { Dataset } from '../src/core/eval/datasets';
+import type { Dataset, ImageDataset } from '../src/core/eval/datasets';
+import type { DecodingStrategy, Generation } from '../src/core/eval/generate';
 import type { EvalMetrics } from '../src/core/eval/metrics';
+import type { ImagePrediction } from '../src/core/eval/predict';
 import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
 import type { ModelAnalysis } from '../src/core/model';
 import type { CompressReport } from '../src/core/compress';
@@ -58,6 +60,32 @@ export type WorkerRequest =
       wasmPaths?: string;
     }
   | {
+      /** Continues a prompt with a causal LM: the loaded model or a run's result (teaching view). */
+      type: 'generate';
+      jobId: JobId;
+      target: ModelTarget;
+      /** Token ids (the UI tokenizes with the model's vocabulary; the worker needs none). */
+      promptIds: number[];
+      maxNewTokens: number;
+      /** The model's context window (its card's architecture.context). */
+      contextLength: number;
+      strategy: DecodingStrategy;
+      backend: BackendPreference;
+      numThreads: number;
+      wasmPaths?: string;
+    }
+  | {
+      /** Per-image predictions of a classifier for the images `indices` of `dataset` (teaching view). */
+      type: 'predict';
+      jobId: JobId;
+      target: ModelTarget;
+      dataset: ImageDataset;
+      indices: number[];
+      backend: BackendPreference;
+      numThreads: number;
+      wasmPaths?: string;
+    }
+  | {
       /** The keep mask (non-zero pattern) of one layer of a run's result, for the mask view. */
       type: 'mask';
       jobId: JobId;
@@ -89,6 +117,18 @@ export interface EvalResult {
   evalMs: number;
 }
 
+export interface GenerateResult {
+  generation: Generation;
+  backend: BackendReport;
+  /** Wall time of the generation itself, session creation excluded. */
+  generateMs: number;
+}
+
+export interface PredictResult {
+  predictions: ImagePrediction[];
+  backend: BackendReport;
+}
+
 export interface CompressResultMessage {
   /** Includes `backends`: where calibration, its statistics and each layer job ran, and why anything fell back. */
   report: CompressReport;
@@ -101,6 +141,8 @@ export type WorkerResponse =
   | { type: 'compressed'; jobId: JobId; result: CompressResultMessage }
   | { type: 'loaded'; jobId: JobId; result: LoadResult }
   | { type: 'evaluated'; jobId: JobId; result: EvalResult }
+  | { type: 'generated'; jobId: JobId; result: GenerateResult }
+  | { type: 'predicted'; jobId: JobId; result: PredictResult }
   | { type: 'mask'; jobId: JobId; result: KeepMask }
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }

@@ -1,6 +1,7 @@
-// Fetches the bundled models (public/models) over HTTP: the index, a model card, its ONNX bytes
-// and its evaluation set.
+// Fetches the bundled models (public/models) over HTTP: the index, a model card, its ONNX bytes,
+// its evaluation and calibration sets, and its vocabulary when it has one.
 import { parseModelCard, type ModelCard, type ModelIndex } from '../core/catalog/modelCard';
+import { parseVocab, type CharVocab } from '../core/catalog/vocab';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 
 const base = `${import.meta.env.BASE_URL}models/`;
@@ -21,21 +22,26 @@ export interface BundledModel {
   dataset: Dataset;
   /** calib.json: disjoint from the evaluation set. */
   calibSet: Dataset;
+  /** vocab.json, when the card names one (files.vocab): the teaching view tokenizes prompts with it. */
+  vocab?: CharVocab;
 }
 
 export async function fetchBundledModel(id: string): Promise<BundledModel> {
   const cardUrl = `${base}${id}/model.json`;
   const card = parseModelCard(await (await fetchOk(cardUrl)).json(), cardUrl);
   if (!card.files.calib) throw new Error(`${cardUrl}: files.calib is required for a bundled model`);
-  const [bytes, evalJson, calibJson] = await Promise.all([
+  const vocabPath = card.files.vocab;
+  const [bytes, evalJson, calibJson, vocabJson] = await Promise.all([
     fetchOk(`${base}${id}/${card.files.model}`).then((r) => r.arrayBuffer()),
     fetchOk(`${base}${id}/${card.files.eval}`).then((r) => r.json()),
     fetchOk(`${base}${id}/${card.files.calib}`).then((r) => r.json()),
+    vocabPath ? fetchOk(`${base}${id}/${vocabPath}`).then((r) => r.json()) : undefined,
   ]);
   return {
     card,
     bytes,
     dataset: parseDataset(evalJson, `${id}/${card.files.eval}`),
     calibSet: parseDataset(calibJson, `${id}/${card.files.calib}`),
+    vocab: vocabPath ? parseVocab(vocabJson, `${id}/${vocabPath}`) : undefined,
   };
 }

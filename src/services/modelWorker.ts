@@ -2,7 +2,7 @@
 // response for a job nobody waits for any more (stale) is dropped.
 import { Cancelled, type Progress } from '../core/job';
 import type { KeepMask } from '../core/prune';
-import type { CompressResultMessage, EvalResult, JobId, LoadResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+import type { CompressResultMessage, EvalResult, GenerateResult, JobId, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 
 type Pending = {
   resolve: (value: unknown) => void;
@@ -59,6 +59,16 @@ export class ModelWorkerService {
 
   compress(body: RequestBody<'compress'>, onProgress: Pending['onProgress']): Job<CompressResultMessage> {
     return this.submit<CompressResultMessage>({ type: 'compress', jobId: this.nextJobId++, ...body }, onProgress);
+  }
+
+  /** Continues a prompt with the loaded model or a run's result; progress counts new tokens. */
+  generate(body: RequestBody<'generate'>, onProgress?: Pending['onProgress']): Job<GenerateResult> {
+    return this.submit<GenerateResult>({ type: 'generate', jobId: this.nextJobId++, ...body }, onProgress);
+  }
+
+  /** Per-image predictions of the loaded classifier or a run's result. */
+  predict(body: RequestBody<'predict'>): Job<PredictResult> {
+    return this.submit<PredictResult>({ type: 'predict', jobId: this.nextJobId++, ...body });
   }
 
   mask(body: RequestBody<'mask'>): Job<KeepMask> {

@@ -87,3 +87,9 @@ export function parseModelCard(json: unknown, where: string): ModelCard {
   }
   return c as unknown as ModelCard;
 }
+
+/** The context window a causal LM's card declares (architecture.context), if it declares one. */
+export function cardContextLength(card: ModelCard): number | undefined {
+  const context = card.architecture?.context;
+  return Number.isInteger(context) && (context as number) > 0 ? (context as number) : undefined;
+}
