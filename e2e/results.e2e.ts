@@ -27,6 +27,12 @@ describe('pruning results', () => {
     assert.equal(kept, pruned, `kept ${kept} vs pruned ${pruned}`);
     assert.ok(kept > 0);
 
+    // The ViT's digits, dense and pruned predictions side by side.
+    await openTab(page, 'Try it');
+    await page.getByTestId('digit-summary').getByText(/of \d+ predictions/).waitFor({ timeout });
+    assert.match(await page.getByTestId('digit-summary').innerText(), /changes \d+ of \d+ predictions/);
+    await openTab(page, 'Overview');
+
     const firstUrl = (await page.getByTestId('download-run').getAttribute('href'))!;
     const bytes = await page.evaluate(async (url) => Array.from(new Uint8Array(await (await fetch(url)).arrayBuffer())), firstUrl);
     const model = readModel(Uint8Array.from(bytes));

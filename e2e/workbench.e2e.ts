@@ -82,6 +82,21 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     violations.push(...(await seriousViolations(page, 'after a run')));
   });
 
+  test('Try it: the dense and the compressed LM write side by side, greedy and sampled with a seed', async () => {
+    await openTab(page, 'Try it');
+    const tryIt = page.getByTestId('try-it');
+    await tryIt.getByRole('button', { name: 'Generate' }).click();
+    await tryIt.getByTestId('divergence').waitFor({ timeout });
+    const columns = tryIt.locator('.teach-column');
+    assert.equal(await columns.count(), 2, 'dense and Run 1 side by side');
+    assert.match(await columns.nth(1).locator('h3').innerText(), /Run 1/);
+    const dense = await columns.nth(0).locator('.teach-generated').innerText();
+    assert.ok(dense.length >= 40, `dense text: ${dense}`);
+    await page.screenshot({ path: join(artifactsDir, 'workbench-try-it.png') });
+    violations.push(...(await seriousViolations(page, 'try it')));
+    await openTab(page, 'Overview');
+  });
+
   test('an invalid field disables Run with the reason, and fixing it re-enables Run', async () => {
     const run = page.getByRole('button', { name: 'Run recipe' });
     await page.getByTestId('sparsity').fill('120');

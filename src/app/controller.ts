@@ -1,6 +1,8 @@
 // User intents → services → store. The only module that drives the model worker from the UI.
 import { datasetMismatch } from '../core/eval/compat';
 import type { Dataset } from '../core/eval/datasets';
+import type { CharVocab } from '../core/catalog/vocab';
+import { cardContextLength } from '../core/catalog/modelCard';
 import type { BackendPreference } from '../core/eval/runner';
 import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
 import { ModelWorkerService } from '../services/modelWorker';
@@ -12,7 +14,7 @@ import { cancelAllRuns, releaseAllRuns } from './runController';
 export const worker = new ModelWorkerService();
 
 /** The datasets of the last bundled model: also used for a user's compatible model. */
-let evalSet: { dataset: Dataset; calibSet: Dataset; label: string } | undefined;
+let evalSet: { dataset: Dataset; calibSet: Dataset; label: string; vocab?: CharVocab; contextLength?: number } | undefined;
 let runningEval: number | undefined;
 
 export function currentEvalSet() {
@@ -80,7 +82,7 @@ export async function loadBundled(id: string): Promise<void> {
     const { done } = worker.load({ bytes: bundled.bytes, fileName: `${id}/${bundled.card.files.model}` });
     const loaded = await done;
     mark('lab:model-parsed');
-    evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set` };
+    evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set`, vocab: bundled.vocab, contextLength: cardContextLength(bundled.card) };
     releaseAllRuns();
     useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded, loadId: s.model.loadId + 1 } }));
     await runEvaluation();

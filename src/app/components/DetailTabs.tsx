@@ -9,6 +9,7 @@ import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
 import { D3Chart } from './D3Chart';
 import { Tabs, type TabSpec } from './Tabs';
+import { TryIt } from './TryIt';
 
 function hessiansWhere(run: RunRecord): string {
   const use = run.report?.backends.hessian;
@@ -51,6 +52,7 @@ export function DetailTabs() {
   const tabs: TabSpec[] = [
     { id: 'overview', label: 'Overview', content: () => (run ? <RunOverview run={run} /> : <p className="muted">Run a recipe to see its sparsity per layer here.</p>) },
     { id: 'layers', label: 'Layers', content: () => (run?.report ? <RunLayers report={run.report} /> : <LayerTable />) },
+    { id: 'try', label: 'Try it', content: () => <TryIt /> },
     {
       id: 'model',
       label: 'Model',
