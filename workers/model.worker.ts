@@ -188,7 +188,7 @@ async function handlePredict(req: Extract<WorkerRequest, { type: 'predict' }>): 
   post({ type: 'predicted', jobId: req.jobId, result: { predictions, backend: report } });
 }
 
-/** One layer's keep mask, read here from the pruned graph the worker already holds. */
+/** One layer's keep mask and |w|, read here from the pruned graph the worker already holds. */
 function handleMask(req: Extract<WorkerRequest, { type: 'mask' }>): void {
   const pruned = targetSlot({ runId: req.runId });
   const layer = current!.analysis.linears.find((l) => l.id === req.layerId);
@@ -196,7 +196,10 @@ function handleMask(req: Extract<WorkerRequest, { type: 'mask' }>): void {
   if (!layer || !tensor) throw new Error(`No weight for layer ${req.layerId} in the pruned model`);
   const weight = weightFromStored(layer, tensorToFloat32(tensor));
   const data = Uint8Array.from(weight.data, (v) => (v !== 0 ? 1 : 0));
-  post({ type: 'mask', jobId: req.jobId, result: { rows: weight.rows, cols: weight.cols, data } }, [data.buffer]);
+  // weightFromStored returns a fresh array of its own, so |w| is taken in place: no second copy.
+  const magnitude = weight.data;
+  for (let i = 0; i < magnitude.length; i++) magnitude[i] = Math.abs(magnitude[i]);
+  post({ type: 'mask', jobId: req.jobId, result: { rows: weight.rows, cols: weight.cols, data, magnitude } }, [data.buffer, magnitude.buffer]);
 }
 
 // Jobs run one at a time; a cancel message arrives between batches because the handlers await.

@@ -86,7 +86,7 @@ export type WorkerRequest =
       wasmPaths?: string;
     }
   | {
-      /** The keep mask (non-zero pattern) of one layer of a run's result, for the mask view. */
+      /** One layer of a run's result for the mask view: its keep mask and its weights' magnitudes. */
       type: 'mask';
       jobId: JobId;
       runId: string;
@@ -136,6 +136,16 @@ export interface CompressResultMessage {
   bytes: ArrayBuffer;
 }
 
+/**
+ * One layer of a run's result, as the mask view draws it: a KeepMask (`data`: row-major, 1 = kept,
+ * i.e. w ≠ 0) plus |w|. It extends KeepMask rather than renaming `data`, so every reader of the
+ * keep mask goes on working. Both buffers are transferred, not copied.
+ */
+export interface LayerWeights extends KeepMask {
+  /** Row-major |w| of W (C_out × C_in); 0 where pruned. */
+  magnitude: Float32Array;
+}
+
 export type WorkerResponse =
   | { type: 'progress'; jobId: JobId; progress: Progress }
   | { type: 'compressed'; jobId: JobId; result: CompressResultMessage }
@@ -143,7 +153,7 @@ export type WorkerResponse =
   | { type: 'evaluated'; jobId: JobId; result: EvalResult }
   | { type: 'generated'; jobId: JobId; result: GenerateResult }
   | { type: 'predicted'; jobId: JobId; result: PredictResult }
-  | { type: 'mask'; jobId: JobId; result: KeepMask }
+  | { type: 'mask'; jobId: JobId; result: LayerWeights }
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }
   | { type: 'cancelled'; jobId: JobId };

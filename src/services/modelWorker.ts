@@ -1,8 +1,7 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
 import { Cancelled, type Progress } from '../core/job';
-import type { KeepMask } from '../core/prune';
-import type { CompressResultMessage, EvalResult, GenerateResult, JobId, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+import type { CompressResultMessage, EvalResult, GenerateResult, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 
 type Pending = {
   resolve: (value: unknown) => void;
@@ -71,8 +70,9 @@ export class ModelWorkerService {
     return this.submit<PredictResult>({ type: 'predict', jobId: this.nextJobId++, ...body });
   }
 
-  mask(body: RequestBody<'mask'>): Job<KeepMask> {
-    return this.submit<KeepMask>({ type: 'mask', jobId: this.nextJobId++, ...body });
+  /** A layer's keep mask and |w| (both buffers transferred from the worker). */
+  mask(body: RequestBody<'mask'>): Job<LayerWeights> {
+    return this.submit<LayerWeights>({ type: 'mask', jobId: this.nextJobId++, ...body });
   }
 
   warmUp(body: RequestBody<'warmUp'>): Job<{ ms: number }> {
