@@ -1,13 +1,15 @@
 // Secondary detail, one tab at a time: the run's overview and layers, the masks, trying the
 // models out, and the model's provenance.
 import { useState } from 'react';
-import { sparsityChart } from '../charts/sparsityChart';
+import { isPruneStage } from '../../core/recipe';
+import { runLayerMask } from '../runController';
 import { seconds } from '../format';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { AttentionPanel, LayerTable } from './LayerTable';
 import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
-import { D3Chart } from './D3Chart';
+import { MaskView } from './MaskView';
+import { SparsityView } from './SparsityView';
 import { Tabs, type TabSpec } from './Tabs';
 import { TryIt } from './TryIt';
 
@@ -25,10 +27,7 @@ function RunOverview({ run }: { run: RunRecord }) {
   return (
     <div>
       <h3>Sparsity per layer</h3>
-      <D3Chart
-        render={(doc) => sparsityChart(report.layers.map((l) => ({ id: l.id, name: l.name, block: l.block, role: l.role, target: l.targetSparsity, achieved: l.achievedSparsity })), { width: 640, height: 220 }, doc)}
-        deps={[report]}
-      />
+      <SparsityView layers={report.layers.map((l) => ({ id: l.id, name: l.name, block: l.block, role: l.role, target: l.targetSparsity, achieved: l.achievedSparsity }))} />
       <p className="muted" data-testid="calibration-summary">
         {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${hessiansWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
         <code data-testid="weights-sha" title={report.weightsSha256}>
@@ -46,11 +45,21 @@ function RunOverview({ run }: { run: RunRecord }) {
   );
 }
 
+function RunMasks({ run }: { run: RunRecord }) {
+  const report = run.report;
+  if (!report) return <p className="muted">Run {run.number} has no pruned layers{run.status === 'running' ? ' yet' : ''}.</p>;
+  if (!run.held) return <p className="muted">The worker no longer holds run {run.number}’s weights (it keeps the last few runs); run it again to see its masks.</p>;
+  const stage = report.recipe.stages[report.layers[0]?.stage ?? -1];
+  if (!stage || !isPruneStage(stage)) return <p className="muted">Run {run.number} pruned no layer.</p>;
+  return <MaskView key={run.id} runId={run.id} layers={report.layers.map((l) => ({ id: l.id, name: l.name, shape: l.shape }))} pattern={stage.pattern} fetchWeights={(layerId) => runLayerMask(run.id, layerId)} />;
+}
+
 export function DetailTabs() {
   const run = useLab(selectedRun);
   const [tab, setTab] = useState('overview');
   const tabs: TabSpec[] = [
     { id: 'overview', label: 'Overview', content: () => (run ? <RunOverview run={run} /> : <p className="muted">Run a recipe to see its sparsity per layer here.</p>) },
+    { id: 'masks', label: 'Masks', content: () => (run ? <RunMasks run={run} /> : <p className="muted">Run a recipe to see which weights it kept.</p>) },
     { id: 'layers', label: 'Layers', content: () => (run?.report ? <RunLayers report={run.report} /> : <LayerTable />) },
     { id: 'try', label: 'Try it', content: () => <TryIt /> },
     {
