@@ -2,7 +2,7 @@
 // table's column widths were computed (Math.max(...rows)), and 200 000 graph inputs made one
 // line of megabytes (issue 7).
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import type { LinearLayer, ModelAnalysis, TensorInfo } from '../core/model';
+import { summariseCompression, type LinearLayer, type ModelAnalysis, type TensorInfo } from '../core/model';
 import { printAnalysis } from './printAnalysis';
 
 function layer(i: number): LinearLayer {
@@ -22,7 +22,7 @@ function analysis(linears: number, inputs: number): ModelAnalysis {
     inputs: Array.from({ length: inputs }, (_, i) => tensor(`in${i}`)), outputs: [tensor('y'.repeat(98_630))],
     totalParams: linears * 1024, initializerBytes: {}, linears: Array.from({ length: linears }, (_, i) => layer(i)),
     attention: [], blocks: [], numBlocks: 0, blockSource: 'none', embeddings: [], task: 'unknown', taskReason: 'test',
-    warnings: [], unsupported: [],
+    warnings: [], unsupported: [], compression: summariseCompression([], null),
   };
 }
 
@@ -39,6 +39,15 @@ describe('printAnalysis', () => {
   test('prints 140 000 linear layers, one row each', () => {
     printAnalysis('chain.onnx', 1, analysis(140_000, 1));
     expect(lines.filter((line) => /^-\s+chain_w\d+\s/.test(line))).toHaveLength(140_000);
+  });
+
+  test('prints the compression verdict, and per layer its zeros and pattern', () => {
+    const pruned = analysis(2, 1);
+    const row = { prunable: true, elements: 1024, zeros: 512, zeroShare: 0.5, pattern: { kind: 'nm', n: 2, m: 4 } as const, packed: null, unreadable: null };
+    pruned.compression = summariseCompression([{ id: 'chain_w0', name: 'chain_w0', ...row }, { id: 'chain_w1', name: 'chain_w1', ...row }], null);
+    printAnalysis('pruned.onnx', 1, pruned);
+    expect(lines).toContain('  compression   pruned: 50.0 % of prunable linear weights are zero (2:4 in 2 of 2 layers)');
+    expect(lines.filter((line) => /^-\s+chain_w\d\s.*\s50\.0 % 2:4$/.test(line))).toHaveLength(2);
   });
 
   test('200 000 inputs and a 98 630-character output name stay short lines', () => {

@@ -1,6 +1,7 @@
 // Human-readable `lab info` output. Widths are computed with loops (a Math.max(...rows) spread
 // overflows the stack at 10⁵ layers) and long lists and names are cut to keep lines readable.
-import type { ModelAnalysis, TensorInfo } from '../core/model';
+import type { LayerCompression, ModelAnalysis, TensorInfo } from '../core/model';
+import { describePattern } from '../core/prune/patterns.ts';
 import { shortName } from '../core/onnx/display.ts';
 import { formatBytes, formatCount } from '../core/report/format';
 
@@ -20,6 +21,27 @@ function tensorList(tensors: readonly TensorInfo[]): string {
   return tensors.length > LISTED_TENSORS ? `${shown}; and ${formatCount(tensors.length - LISTED_TENSORS)} more` : shown;
 }
 
+/** "50.0 % 2:4", "0.0 %", "?" when the weights could not be read. */
+function zerosCell(layer: LayerCompression | undefined): string {
+  if (layer === undefined || layer.zeroShare === null) return '?';
+  const share = `${(layer.zeroShare * 100).toFixed(1)} %`;
+  return layer.pattern ? `${share} ${describePattern(layer.pattern)}` : share;
+}
+
+/** Packed-weight nodes that are not linear layers (MatMulNBits, MatMulInteger, ...). */
+function printPackedNodes(a: ModelAnalysis): void {
+  const linearIds = new Set(a.linears.map((l) => l.id));
+  const nodes = a.compression.layers.filter((layer) => !linearIds.has(layer.id));
+  if (nodes.length === 0) return;
+  console.log(`\nPacked-weight nodes (${nodes.length}):`);
+  console.log(
+    table(
+      ['layer', 'op', 'stored', 'elements', 'zeros'],
+      nodes.map((n) => [shortName(n.name), n.packed?.via ?? '-', n.packed?.dtype ?? '-', formatCount(n.elements), zerosCell(n)]),
+    ),
+  );
+}
+
 export function printAnalysis(file: string, sizeBytes: number, a: ModelAnalysis): void {
   console.log(`${file}
   size          ${formatBytes(sizeBytes)} (measured)
@@ -29,14 +51,17 @@ export function printAnalysis(file: string, sizeBytes: number, a: ModelAnalysis)
   inputs        ${tensorList(a.inputs)}
   outputs       ${tensorList(a.outputs)}
   blocks        ${a.numBlocks} (from ${a.blockSource})
+  compression   ${a.compression.description}
 `);
   console.log(`Linear layers (${a.linears.length}):`);
+  const compression = new Map(a.compression.layers.map((layer) => [layer.id, layer]));
   console.log(
     table(
-      ['block', 'layer', 'role', 'op', 'C_out x C_in', 'params'],
-      a.linears.map((l) => [String(l.block ?? '-'), shortName(l.name), l.role, [l.opType, ...l.weightPath].join('<-'), `${l.outFeatures} x ${l.inFeatures}`, formatCount(l.params)]),
+      ['block', 'layer', 'role', 'op', 'C_out x C_in', 'params', 'zeros'],
+      a.linears.map((l) => [String(l.block ?? '-'), shortName(l.name), l.role, [l.opType, ...l.weightPath].join('<-'), `${l.outFeatures} x ${l.inFeatures}`, formatCount(l.params), zerosCell(compression.get(l.id))]),
     ),
   );
+  printPackedNodes(a);
   console.log(`\nAttention (${a.attention.length} softmax sites):`);
   console.log(
     table(

@@ -3,7 +3,7 @@
 // on ORT's wasm backend, one thread), so the same recipe gives the same weight hash in both, and
 // the same bytes on every run.
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { compressModel, isPruneStageReport, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
@@ -120,6 +120,8 @@ export async function runCommand(target: string, options: RunCommandOptions): Pr
     analysis: analyzeModel(model),
     recipe,
     calibSet: calib.dataset,
+    // Written into the file's metadata_props (compression_lab.source_model).
+    sourceModel: onDisk.card?.id ?? basename(onDisk.onnxPath).replace(/\.onnx$/i, ''),
     createRunner: async (bytes) => (await createRunner(bytes, { backend: options.backend, numThreads: 1 })).runner,
     backends: { calibrationInference: `onnxruntime-web ${options.backend}, 1 thread`, hessian: { requested: 'cpu', ran: 'cpu' } },
     onProgress: (p) => {

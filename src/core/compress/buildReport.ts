@@ -1,12 +1,14 @@
 // Assembling the CompressReport once every stage ran: the stages' reports and per-layer rows,
 // totals over the changed layers and over all linear weights, the measured file size, the
-// estimated sparse size, and the hashes that let the CLI and the browser be compared.
+// estimated sparse size, and the hashes that let the CLI and the browser be compared. The file
+// written carries the recipe in its metadata_props (metadata.ts).
 import type { RunBackends } from '../job/backend.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import { writeModel } from '../onnx/write.ts';
 import { describeRecipe } from '../recipe/describe.ts';
 import type { Recipe } from '../recipe/types.ts';
 import { countZeros } from './check.ts';
+import { withLabMetadata } from './metadata.ts';
 import type { CompressOutcome } from './pipeline.ts';
 import type { CalibrationSummary, CompressReport, CompressTotals, StageReport } from './report.ts';
 import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
@@ -23,6 +25,8 @@ export interface ReportInput {
   backends: RunBackends;
   timings: CompressReport['timings'];
   notes: string[];
+  /** The input model's name for the file's metadata (CompressRequest.sourceModel). */
+  sourceModel?: string;
 }
 
 function storedBytes(working: WorkingModel, layer: LinearLayer): Uint8Array {
@@ -49,7 +53,8 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
 export async function buildReport(input: ReportInput): Promise<CompressOutcome> {
   const { working, layers } = input;
   const rows = input.stages.flatMap((stage) => stage.layers);
-  const bytes = writeModel(working.model);
+  const model = withLabMetadata(working.model, input.recipe, input.sourceModel);
+  const bytes = writeModel(model);
   const prunedParams = layers.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
   const prunedZeros = layers.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
   const storedDense = layers.reduce((n, l) => n + storedBytes(working, l).byteLength, 0);
@@ -81,5 +86,5 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     timings: input.timings,
     notes: input.notes,
   };
-  return { model: working.model, bytes, report };
+  return { model, bytes, report };
 }

@@ -13,6 +13,7 @@ export { WorkingModel, weightFromStored, storedFromWeight, transposed, WeightAcc
 export { estimatedSparseBytes } from './storage.ts';
 export { checkPrunedLayer, countZeros } from './check.ts';
 export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
+export { labMetadataEntries, withLabMetadata } from './metadata.ts';
 export {
   isPruneStageReport,
   type CalibrationSummary,

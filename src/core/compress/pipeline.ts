@@ -6,7 +6,8 @@
 //      reference code — each block calibrated on the outputs of the blocks before it *after*
 //      every stage changed them, once for all stages — or one step over all layers (one-pass, or
 //      when no stage needs per-step statistics); each stage applies its part of the step in order
-//   5. the report (measured sizes, estimated sparse sizes, hashes, backends)
+//   5. the file, with the recipe in its metadata_props (metadata.ts), and the report (measured
+//      sizes, estimated sparse sizes, hashes, backends)
 // The pipeline knows stage kinds only through the registries (recipe/stage.ts, compress/stage.ts).
 // The input model is never mutated; on error or cancellation nothing partial escapes.
 import type { AccumulatorFactory } from '../calibrate/accumulator.ts';
@@ -49,6 +50,11 @@ export interface CompressRequest {
    * but not bit-equal with the default, so it changes the weights hash. Default false.
    */
   gramInGraph?: boolean;
+  /**
+   * The input model's name (its model card id, or the file's stem), written into the output's
+   * metadata_props as compression_lab.source_model; default: the recipe's model.id, if any.
+   */
+  sourceModel?: string;
   /** What the caller's injections run on, for the report (default: everything on the CPU). */
   backends?: Partial<RunBackends>;
   onProgress?: ProgressListener;
@@ -56,7 +62,7 @@ export interface CompressRequest {
 }
 
 export interface CompressOutcome {
-  /** The compressed copy; shares every unchanged tensor with the input model. */
+  /** The compressed copy, with the lab's metadata_props; shares every unchanged tensor with the input model. */
   model: ModelProto;
   /** writeModel(model), already written for the report's size and hash. */
   bytes: Uint8Array;
@@ -108,6 +114,7 @@ export async function compressModel(request: CompressRequest): Promise<CompressO
     backends: { layerFallbacks: 0, ...request.backends },
     timings: { totalMs: now() - started, calibrationMs: run.calibration?.elapsedMs ?? 0, stagesMs, planMs },
     notes: [...run.notes, ...run.working.notes],
+    sourceModel: request.sourceModel,
   });
 }
 

@@ -3,6 +3,7 @@
 // was not recognised and why.
 import type { ModelProto } from '../onnx/types.ts';
 import { findAttention } from './attention.ts';
+import { compressionState } from './compressionState.ts';
 import { assignBlocks } from './blocks.ts';
 import { analysisWarnings, unsupportedFeatures } from './diagnostics.ts';
 import { findEmbeddings } from './embeddings.ts';
@@ -46,5 +47,6 @@ export function analyzeModel(model: ModelProto): ModelAnalysis {
       ...roleWarnings,
     ],
     unsupported: unsupportedFeatures(model, index),
+    compression: compressionState(model, index, linears),
   };
 }

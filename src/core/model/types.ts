@@ -168,4 +168,80 @@ export interface ModelAnalysis {
   warnings: string[];
   /** Things present in the graph that the analysis does not handle. */
   unsupported: string[];
+  /** Whether the weights are already pruned or quantized (compressionState.ts). */
+  compression: CompressionState;
+}
+
+// ---- compression state: what a model that was already compressed looks like ------------------
+
+/** Verdict of compressionState: from the stored weights, never from file names or metadata. */
+export type CompressionVerdict = 'dense' | 'sparse' | 'quantized' | 'sparse+quantized';
+
+/**
+ * A sparsity pattern every row of W satisfies: N:M keeps at most N of every M consecutive inputs
+ * (C_in); V:N:M (VENOM) also uses at most 4 columns per tile of V rows. Same shape as the
+ * prune module's SparsityPattern of those kinds.
+ */
+export type StructuredPattern = { kind: 'nm'; n: number; m: number } | { kind: 'vnm'; v: number; n: 2; m: number };
+
+/** How a weight is stored when it is not plain float32/float64. */
+export interface PackedWeight {
+  /**
+   * What turns the stored values into the product: 'DequantizeLinear', 'MatMulNBits',
+   * 'MatMulInteger', 'QLinearMatMul', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat', or
+   * 'storage' for a half- or lower-precision float stored as such (float16, bfloat16, float8).
+   */
+  via: string;
+  /** Element type as stored ('int8', 'uint4', 'float16'). */
+  dtype: string;
+  bits: number;
+}
+
+/** One weight matrix W (C_out × C_in): a linear layer or a packed-weight node. */
+export interface LayerCompression {
+  /** The linear layer's id; for a packed node that is no LinearLayer (MatMulNBits ...), its node name. */
+  id: string;
+  name: string;
+  /** Counts towards the model's sparsity: not an embedding nor the output head (recipe/layers.ts). */
+  prunable: boolean;
+  /** C_out · C_in */
+  elements: number;
+  /** Elements whose value is exactly 0 (for quantized weights: whose integer equals its zero point); null when unreadable. */
+  zeros: number | null;
+  zeroShare: number | null;
+  /** Tightest N:M or V:N:M pattern every row satisfies, or null. */
+  pattern: StructuredPattern | null;
+  packed: PackedWeight | null;
+  /** Why `zeros` is null. */
+  unreadable: string | null;
+}
+
+/** What a file's compression_lab.* metadata_props say (written by compressModel). */
+export interface LabMetadata {
+  /** The recipe as JSON text (compression_lab.recipe); parse it with recipe/parseRecipeText. */
+  recipe: string | null;
+  /** describeRecipe of that recipe, as written (compression_lab.recipe_summary). */
+  recipeSummary: string | null;
+  /** The model it was made from (compression_lab.source_model): a model card id or file stem. */
+  sourceModel: string | null;
+}
+
+export interface CompressionState {
+  verdict: CompressionVerdict;
+  /** One line, e.g. "pruned: 50.0 % of prunable linear weights are zero (2:4 in 24 of 24 layers)". */
+  description: string;
+  /** Parameter-weighted share of exact zeros over the prunable layers whose weights could be read. */
+  zeroShare: number;
+  /** Unweighted mean of those layers' zero shares. */
+  meanLayerZeroShare: number;
+  /** Prunable layers whose weights could be read, and their elements. */
+  prunableLayers: number;
+  prunableElements: number;
+  /** Patterns found in prunable layers ('2:4', '16:2:8') with their layer counts, most common first. */
+  patterns: { pattern: string; layers: number }[];
+  /** Layers (prunable or not) whose weights are stored packed or in low precision. */
+  packedLayers: number;
+  layers: LayerCompression[];
+  /** null when the file carries no compression_lab.* metadata. */
+  labMetadata: LabMetadata | null;
 }

@@ -31,7 +31,7 @@ export function checkVNM(keep: KeepMask, v: number, m: number): string[] {
   if (keep.rows % v !== 0 || keep.cols % m !== 0) {
     return [`${keep.rows} x ${keep.cols} is not tiled by ${v} x ${m}`];
   }
-  for (let r0 = 0; r0 < keep.rows; r0 += v) {
+  for (let r0 = 0; r0 < keep.rows && violations.length < LIMIT; r0 += v) {
     for (let c0 = 0; c0 < keep.cols; c0 += m) {
       const usedColumns = new Set<number>();
       for (let r = r0; r < r0 + v; r++) {

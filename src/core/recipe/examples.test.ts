@@ -1,6 +1,7 @@
 // Every example in recipes/ parses, is valid on the bundled ViT (the smaller model; e2e/prune.e2e.ts runs the LM) and runs through compressModel
 // (with 4 calibration samples instead of 32, to keep the suite short): each layer holds its
-// pattern and the allocator's mean is the stage's target. The required examples exist.
+// pattern and the allocator's mean is the stage's target, and the file, opened again, is
+// recognised as pruned with each layer's pattern. The required examples exist.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -8,6 +9,9 @@ import { bundledModel, openRunner } from '../calibrate/fixtures/models.ts';
 import { compressModel } from '../compress/pipeline.ts';
 import { isPruneStageReport } from '../compress/report.ts';
 import { datasetSize } from '../eval/datasets.ts';
+import { analyzeModel } from '../model/analyze.ts';
+import { readModel } from '../onnx/read.ts';
+import { describePattern } from '../prune/patterns.ts';
 import { parseRecipe } from './parse.ts';
 import { isPruneStage, targetSparsity } from './stages/prune.ts';
 import { validateRecipe } from './validate.ts';
@@ -26,11 +30,16 @@ describe('recipes/', () => {
     const recipe = parseRecipe(JSON.parse(readFileSync(join(folder, name), 'utf8')));
     expect(validateRecipe(recipe, vit.analysis, datasetSize(vit.calib))).toEqual([]);
     recipe.calibration.samples = 4;
-    const { report } = await compressModel({ model: vit.model, analysis: vit.analysis, recipe, calibSet: vit.calib, createRunner: openRunner });
+    const { report, bytes } = await compressModel({ model: vit.model, analysis: vit.analysis, recipe, calibSet: vit.calib, createRunner: openRunner });
     expect(report.layers.length).toBeGreaterThan(0);
     for (const layer of report.layers) expect(layer.patternCheck).toMatchObject({ ok: true, violations: [] });
     const stage = recipe.stages.find(isPruneStage)!;
     const allocation = report.stages.filter(isPruneStageReport)[0].allocation;
     expect(allocation.mean).toBeCloseTo(targetSparsity(stage), 9);
+    const recognised = analyzeModel(readModel(bytes)).compression;
+    expect(recognised.verdict).toBe('sparse');
+    const found = new Map(recognised.layers.map((layer) => [layer.id, layer.pattern ? describePattern(layer.pattern) : 'unstructured']));
+    const asked = (pattern: string) => (pattern.startsWith('unstructured') ? 'unstructured' : pattern);
+    expect(report.layers.map((layer) => [layer.name, found.get(layer.id)])).toEqual(report.layers.map((layer) => [layer.name, asked(layer.pattern)]));
   });
 });

@@ -6,6 +6,8 @@ export { validateRecipe, needsCalibration, neededStatistics, stageNeeds } from '
 export { calibrationProblems } from './calibration.ts';
 export { layerLabel, prunableLayers, type LayerSelection } from './layers.ts';
 export { describeRecipe } from './describe.ts';
+export { recipeJson } from './json.ts';
+export { compressedFileName, sanitiseFileName } from './fileName.ts';
 export { registerStageKind, stageKind, stageKindNames, stageKindOf, type StageCheck, type StageKind, type StageNeeds, type StageProblem, type Statistic } from './stage.ts';
 export { describeValue, FieldReader, RecipeProblems, type JsonObject } from './reader.ts';
 export {
@@ -14,6 +16,7 @@ export {
   defaultPruneStage,
   describePruneStage,
   isPruneStage,
+  pruneFileTag,
   pruneStageKind,
   targetSparsity,
   type AllocationKind,

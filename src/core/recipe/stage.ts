@@ -50,6 +50,11 @@ export interface StageKind<S extends StageSpec = StageSpec> {
   needs(stage: S): StageNeeds;
   /** One line for reports and logs. */
   describe(stage: S): string;
+  /**
+   * A short tag for file names, e.g. 'sparsegpt-2of4' (recipe/fileName.ts sanitises it and
+   * joins the stages with '+'); the kind's name when absent.
+   */
+  fileTag?(stage: S): string;
 }
 
 const kinds = new Map<string, StageKind>();

@@ -240,6 +240,18 @@ export function describePruneStage(stage: PruneStage): string {
   return `${method}, ${pattern}, ${(targetSparsity(stage) * 100).toFixed(1)}% target, ${allocation} allocation`;
 }
 
+/** 'wanda-50', 'sparsegpt-2of4', 'magnitude-vnm-16-2of8', 'wanda-owl-60', 'magnitude-row-50-head'. */
+export function pruneFileTag(stage: PruneStage): string {
+  const { pattern, allocation } = stage;
+  const method = stage.method === 'magnitude' && stage.magnitudeScope !== 'layer' ? `magnitude-${stage.magnitudeScope}` : stage.method;
+  const allocated = allocation.kind === 'uniform' ? [] : [allocation.kind, ...(allocation.tokenSelection ? ['tokensel'] : [])];
+  let kept: string;
+  if (pattern.kind === 'nm') kept = `${pattern.n}of${pattern.m}`;
+  else if (pattern.kind === 'vnm') kept = `vnm-${pattern.v}-${pattern.n}of${pattern.m}`;
+  else kept = String(Number((pattern.sparsity * 100).toFixed(2))); // 0.625 → '62.5', never '62.50000000000001'
+  return [method, ...allocated, kept, ...(stage.layers.includeHead ? ['head'] : [])].join('-');
+}
+
 export const pruneStageKind: StageKind<PruneStage> = {
   kind: 'prune',
   defaults: defaultPruneStage,
@@ -248,5 +260,6 @@ export const pruneStageKind: StageKind<PruneStage> = {
   layers: (stage, analysis) => prunableLayers(analysis, stage),
   needs: pruneNeeds,
   describe: describePruneStage,
+  fileTag: pruneFileTag,
 };
 
