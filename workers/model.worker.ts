@@ -102,6 +102,7 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
       analysis: loaded.analysis,
       // Parsed again: a version-1 document (an older page, a saved message) migrates here too.
       recipe: parseRecipe(req.recipe),
+      sourceModel: req.sourceModel,
       calibSet: req.calibSet,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
       pruneLayer: async (job) => (await workers.run({ jobId: nextJob++, job, backend: req.computeBackend })).result,

@@ -36,6 +36,8 @@ export type WorkerRequest =
       jobId: JobId;
       /** The run this result belongs to: later requests name it (evaluate, mask, …). */
       runId: string;
+      /** The model's name (bundled id or file stem), written into the result's metadata. */
+      sourceModel?: string;
       /** A staged recipe; the worker parses it again, so version-1 documents migrate. */
       recipe: Recipe;
       calibSet: Dataset;

@@ -3,7 +3,7 @@
 // its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
 // one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
 import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe } from '../core/recipe';
-import { compressedFileName } from './fileNames';
+import { compressedFileName } from '../core/recipe';
 import { Cancelled, type Progress } from '../core/job';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { MAX_HELD_RUNS } from '../../workers/protocol';
@@ -85,7 +85,7 @@ export async function runRecipe(): Promise<void> {
       layersDone: progress.layerId ? [...r.layersDone, progress.layerId] : r.layersDone,
     }));
   };
-  const job = worker.compress({ runId: id, recipe: run.recipe, calibSet: set.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, onProgress);
+  const job = worker.compress({ runId: id, sourceModel: run.model.stem, recipe: run.recipe, calibSet: set.calibSet, poolSize, computeBackend, numThreads: wasmThreads(), wasmPaths }, onProgress);
   jobs.set(id, job.jobId);
   try {
     const result = await job.done;

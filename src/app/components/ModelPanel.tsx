@@ -65,6 +65,10 @@ export function ModelPanel() {
           <dd title={analysis.taskReason}>{card?.task ?? analysis.task}</dd>
           <dt>Parameters</dt>
           <dd>{formatCount(analysis.totalParams)}</dd>
+          <dt>Weights</dt>
+          <dd data-testid="model-compression" data-verdict={analysis.compression.verdict} className={analysis.compression.verdict === 'dense' ? undefined : 'compressed-label'}>
+            {analysis.compression.description}
+          </dd>
           <dt>File</dt>
           <dd data-testid="model-size" title={sizeBytes !== undefined ? `${sizeBytes} bytes` : undefined}>
             {sizeBytes !== undefined ? `${shortBytes(sizeBytes)} (measured)` : '—'}

@@ -5,7 +5,7 @@ import { useMemo, useState } from 'react';
 import { patternSparsity, type SparsityPattern } from '../../core/prune';
 import type { ComputeBackend } from '../../core/job';
 import { isPruneStage, needsCalibration, type AllocationKind, type MagnitudeScope, type PruneStage, type Recipe } from '../../core/recipe';
-import { compressedFileName } from '../fileNames';
+import { compressedFileName } from '../../core/recipe';
 import { percent } from '../format';
 import { allocationMeanings, calibrationMeanings, docLink, methodMeanings, patternMeanings, scopeMeanings } from '../glossary';
 import { cliCommand, problemsByField, recipeDocument } from '../recipeForm';

@@ -42,7 +42,7 @@ function Change({ better, from, to, kind }: { better: 'lower' | 'higher' | 'neit
   );
 }
 
-function MetricTable({ dense, run }: { dense: EvalMetrics; run?: RunRecord }) {
+function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunRecord; baseLabel: string }) {
   const compressed = run?.evaluation?.metrics;
   const runCol = run ? `Run ${run.number}` : undefined;
   const report = run?.report;
@@ -53,7 +53,7 @@ function MetricTable({ dense, run }: { dense: EvalMetrics; run?: RunRecord }) {
       <thead>
         <tr>
           <th scope="col">Metric</th>
-          <th scope="col">Dense</th>
+          <th scope="col">{baseLabel}</th>
           {runCol && <th scope="col">{runCol}</th>}
           {runCol && <th scope="col">Change</th>}
         </tr>
@@ -136,6 +136,10 @@ export function ResultPanel() {
   // A run is compared with the dense model it was made from, even after another model loaded.
   const dense = run ? run.dense.metrics : evaluation.metrics;
   const earlier = run !== undefined && run.model.loadId !== loadId;
+  // A compressed model dropped back in is what it is: its metrics are not a dense baseline.
+  const verdict = useLab((s) => s.model.analysis?.compression.verdict);
+  const loadedCompressed = verdict !== undefined && verdict !== 'dense';
+  const baseLabel = loadedCompressed && (!run || !earlier) ? 'As loaded' : 'Dense';
   const denseRunning = evaluation.status === 'running';
   return (
     <section className="panel result" aria-labelledby="result-title" data-testid="result-panel">
@@ -146,7 +150,7 @@ export function ResultPanel() {
             — run {run.number}: {run.report?.summary ?? run.model.label}
           </span>
         ) : (
-          <span className="muted">— the dense model, before any run</span>
+          <span className="muted">{loadedCompressed ? `— the ${verdict === 'quantized' ? 'quantized' : 'pruned'} model as loaded (not a dense baseline)` : '— the dense model, before any run'}</span>
         )}
       </h2>
       {earlier && (
@@ -186,7 +190,7 @@ export function ResultPanel() {
           Layer jobs asked for WebGPU but {run.report.backends.layerFallbacks} of {run.report.layers.length} ran on the CPU: {run.report.layers.find((l) => l.backend.ran === 'cpu' && l.backend.requested === 'webgpu')?.backend.fallbackReason ?? 'no reason given'}.
         </p>
       )}
-      {dense && <MetricTable dense={dense} run={run} />}
+      {dense && <MetricTable dense={dense} run={run} baseLabel={baseLabel} />}
       {!run && dense && <p className="muted">Choose a recipe on the left and run it: the result appears here against these numbers, and every run is kept in the list below.</p>}
       {run?.status === 'done' && run.durationMs !== undefined && (
         <p className="muted" data-testid="run-timing">
