@@ -62,6 +62,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
       const box = (await locator.boundingBox())!;
       assert.ok(box.y + box.height <= 720, `${await locator.innerText().then((t) => t.slice(0, 30))} ends at ${box.y + box.height} px`);
     }
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-1280x720-dense.png') });
     violations.push(...(await seriousViolations(page, 'dense baseline')));
   });
@@ -78,6 +79,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.equal(Number(await page.getByTestId('achieved-sparsity').getAttribute('data-value')), 0.5);
     assert.match(await page.locator('[data-testid=run-comparison] tr[data-metric=perplexity] [data-testid=change]').innerText(), /^\+\d\.\d{3} \(\+\d+\.\d %\) worse$/);
     assert.match(await page.getByTestId('announcer').innerText(), /Run 1 finished/);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-1280x720-run.png') });
     violations.push(...(await seriousViolations(page, 'after a run')));
   });
@@ -92,6 +94,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.match(await columns.nth(1).locator('h3').innerText(), /Run 1/);
     const dense = await columns.nth(0).locator('.teach-generated').innerText();
     assert.ok(dense.length >= 40, `dense text: ${dense}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-try-it.png') });
     violations.push(...(await seriousViolations(page, 'try it')));
     await openTab(page, 'Overview');
@@ -127,6 +130,11 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     await rows.nth(1).getByRole('button', { name: 'Run 1' }).click();
     assert.equal(Number(await page.getByTestId('achieved-sparsity').getAttribute('data-value')), 0.5, 'Run 1 is shown again');
     violations.push(...(await seriousViolations(page, 'layers tab')));
+    await openTab(page, 'Masks');
+    await page.getByTestId('mask-view').locator('svg .window rect').first().waitFor({ timeout });
+    await page.getByTestId('mask-view').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artifactsDir, 'workbench-masks-1of4.png') });
+    violations.push(...(await seriousViolations(page, 'masks tab')));
     await openTab(page, 'Model');
     violations.push(...(await seriousViolations(page, 'model tab')));
     await openTab(page, 'Overview');
@@ -134,9 +142,12 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
 
   test('screenshots at 1440×900 and 800×1000 without horizontal scroll', async () => {
     await page.setViewportSize({ width: 1440, height: 900 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-1440x900.png') });
     await page.setViewportSize({ width: 800, height: 1000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
     assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 800, 'no horizontal scroll at 800 px');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-800x1000.png'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 720 });
   });
@@ -153,6 +164,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.doesNotMatch(await page.getByTestId('result-panel').innerText(), /the dense model, before any run/);
     await page.getByTestId('metrics').waitFor({ timeout });
     assert.match(await page.getByTestId('result-panel').innerText(), /pruned model as loaded/i);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-dropped-pruned.png') });
   });
 

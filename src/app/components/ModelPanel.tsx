@@ -10,6 +10,18 @@ import { Field } from './Field';
 
 const confirmWithUser = (question: string) => window.confirm(question);
 
+/** "pruned: 50.0 % … zero (unstructured, 36 layers); made by the lab on …": the first clause stands out. */
+function CompressionLine({ description }: { description: string }) {
+  const cut = description.indexOf('; ');
+  if (cut < 0) return <>{description}</>;
+  return (
+    <>
+      <span className="compressed-head">{description.slice(0, cut)}</span>
+      <span className="muted-inline">{description.slice(cut)}</span>
+    </>
+  );
+}
+
 export function ModelPanel() {
   const bundledIds = useLab((s) => s.bundledIds);
   const { source, status, analysis, card, sizeBytes } = useLab((s) => s.model);
@@ -66,8 +78,8 @@ export function ModelPanel() {
           <dt>Parameters</dt>
           <dd>{formatCount(analysis.totalParams)}</dd>
           <dt>Weights</dt>
-          <dd data-testid="model-compression" data-verdict={analysis.compression.verdict} className={analysis.compression.verdict === 'dense' ? undefined : 'compressed-label'}>
-            {analysis.compression.description}
+          <dd data-testid="model-compression" data-verdict={analysis.compression.verdict} className={analysis.compression.verdict === 'dense' ? undefined : 'compressed'}>
+            <CompressionLine description={analysis.compression.description} />
           </dd>
           <dt>File</dt>
           <dd data-testid="model-size" title={sizeBytes !== undefined ? `${sizeBytes} bytes` : undefined}>
