@@ -4,7 +4,7 @@
 // the same bytes on every run.
 import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { compressModel, isPruneStageReport, sha256Hex, type CompressReport } from '../core/compress';
+import { compressModel, describeRelativeErrorBasis, formatRelativeError, isPruneStageReport, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { describeBackendUse, type Progress } from '../core/job';
@@ -55,7 +55,7 @@ function progressLine(p: Progress): string | undefined {
 const percent = (v: number) => `${(v * 100).toFixed(2)}%`;
 
 function printLayers(report: CompressReport): void {
-  const header = ['block', 'layer', 'role', 'pattern', 'target', 'achieved', 'rel. error', 'ms', 'ran on', 'check'];
+  const header = ['block', 'layer', 'role', 'pattern', 'target', 'achieved', 'rel. error', 'error on', 'ms', 'ran on', 'check'];
   const rows = report.layers.map((l) => [
     l.block === null ? '-' : String(l.block),
     l.name,
@@ -63,17 +63,23 @@ function printLayers(report: CompressReport): void {
     l.pattern,
     percent(l.targetSparsity),
     percent(l.achievedSparsity),
-    l.relativeError === null ? '-' : l.relativeError.toFixed(4),
+    formatRelativeError(l),
+    describeRelativeErrorBasis(l),
     l.ms.toFixed(1),
     describeBackendUse(l.backend),
     l.patternCheck.ok ? 'ok' : `FAIL: ${l.patternCheck.violations[0]}`,
   ]);
-  const left = new Set([1, 2, 3, 8, 9]);
+  const left = new Set([1, 2, 3, 7, 9, 10]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   rows.forEach((r) => console.log(line(r)));
+  const sampled = report.layers.filter((l) => l.relativeErrorBasis === 'sampled');
+  if (sampled.length > 0) {
+    const sizes = [...new Set(sampled.map((l) => l.relativeErrorTokens))].join('/');
+    console.log(`≈ rel. error ESTIMATED on a seeded sample of ${sizes} calibration input tokens per layer (no Hessian was collected); the others are exact on all tokens (H)`);
+  }
 }
 
 function printReport(report: CompressReport, outputPath: string): void {

@@ -209,9 +209,12 @@ class BlockwiseCalibration implements SequentialCalibration {
     return collector.finish();
   }
 
-  /** The inputs whose statistics the graph reduces: channels last, no token selection in the stage. */
+  /**
+   * The inputs whose statistics the graph reduces: channels last, no token selection or input
+   * sample in the stage (both need the activations themselves).
+   */
   private gramTaps(stage: number, targets: readonly CalibrationTarget[], options: StageStatsOptions): GramTap[] {
-    if (!this.request.gramInGraph || (options.tokenSelection?.size ?? 0) > 0 || options.hessian === false) return [];
+    if (!this.request.gramInGraph || (options.tokenSelection?.size ?? 0) > 0 || (options.inputSample ?? 0) > 0 || options.hessian === false) return [];
     if (graphGramUnsupported(this.request.model) !== undefined) return [];
     // Tensors also wanted as activations (output reservoirs, attention, a transposed reader) stay raw.
     const plan = this.request.stages[stage];

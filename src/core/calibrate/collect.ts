@@ -6,7 +6,7 @@ import type { HostTensor, ModelRunner } from '../eval/runner.ts';
 import type { AttentionSite, LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { writeModel } from '../onnx/write.ts';
-import type { LayerStats } from '../prune/types.ts';
+import type { LayerStats, Matrix } from '../prune/types.ts';
 import { cpuAccumulatorFactory, layerStatsFromSums, type AccumulatorFactory, type InputSums, type StatsAccumulator } from './accumulator.ts';
 import { AttentionAccumulator, type AttentionStats } from './attention.ts';
 import { calibrationFeeds } from './feeds.ts';
@@ -34,7 +34,12 @@ export interface CollectOptions {
   hessian?: boolean;
   /** Keep a seeded reservoir of this many output tokens per layer (default 0: none). */
   outputSample?: number;
-  /** Seed of the output reservoirs (each layer gets its own stream). */
+  /**
+   * Keep a seeded reservoir of this many input tokens per layer (default 0: none); layers that
+   * read the same tensors share one.
+   */
+  inputSample?: number;
+  /** Seed of the reservoirs (each layer's outputs and each shared input get their own stream). */
   seed?: number;
   /** Attention sites whose mean probabilities are wanted (their outputs must be tapped). */
   attention?: readonly AttentionSite[];
@@ -64,8 +69,10 @@ export interface CalibrationStats {
 interface LayerState {
   target: CalibrationTarget;
   accumulator: StatsAccumulator | ReducedGramAccumulator;
+  /** The first of the layers that share an accumulator (and input reservoir) feeds them. */
   feedsAccumulator: boolean;
   reservoir?: TokenReservoir;
+  inputReservoir?: TokenReservoir;
   selected?: Float64Array;
 }
 
@@ -89,21 +96,26 @@ export class StatsCollector {
     targets: readonly CalibrationTarget[],
     private readonly options: Omit<CollectOptions, 'sampleIndices'>,
   ) {
-    const { hessian = true, outputSample = 0, seed = 0 } = options;
+    const { hessian = true, outputSample = 0, inputSample = 0, seed = 0 } = options;
     const factory = options.accumulatorFactory ?? cpuAccumulatorFactory;
-    // Layers that read the same tensors (q, k and v after one LayerNorm) share one accumulator;
-    // the first of them feeds it.
-    const shared = new Map<string, StatsAccumulator | ReducedGramAccumulator>();
+    // Layers that read the same tensors (q, k and v after one LayerNorm) share one accumulator
+    // and one input reservoir; the first of them feeds both.
+    const shared = new Map<string, Pick<LayerState, 'accumulator' | 'inputReservoir'>>();
     const reduced = (target: CalibrationTarget) => target.inputs.every((input) => options.reducedInputs?.has(input.tensor));
     this.states = targets.map((target, i) => {
       const key = JSON.stringify(target.inputs);
       const existing = shared.get(key);
-      const accumulator =
-        existing ?? (reduced(target) ? new ReducedGramAccumulator(target.inFeatures) : factory({ layerId: target.id, channels: target.inFeatures, hessian }));
-      shared.set(key, accumulator);
+      if (existing === undefined && reduced(target) && inputSample > 0) throw new Error(`calibration: layer ${target.id}'s inputs are reduced in the graph, so no input sample can be kept`);
+      const inputs = existing ?? {
+        accumulator: reduced(target) ? new ReducedGramAccumulator(target.inFeatures) : factory({ layerId: target.id, channels: target.inFeatures, hessian }),
+        // Streams 0…n−1 are the output reservoirs' (unchanged when input samples were added);
+        // the input reservoirs take n…2n−1.
+        inputReservoir: inputSample > 0 ? new TokenReservoir(inputSample, target.inFeatures, deriveSeed(seed, targets.length + i)) : undefined,
+      };
+      shared.set(key, inputs);
       return {
         target,
-        accumulator,
+        ...inputs,
         feedsAccumulator: existing === undefined,
         reservoir: outputSample > 0 ? new TokenReservoir(outputSample, target.outFeatures, deriveSeed(seed, i)) : undefined,
         selected: options.tokenSelection?.has(target.id) ? new Float64Array(target.inFeatures) : undefined,
@@ -123,9 +135,16 @@ export class StatsCollector {
     const layers = new Map<string, LayerStats>();
     const selected = new Map<string, Float64Array>();
     const sums = new Map<StatsAccumulator | ReducedGramAccumulator, InputSums>();
+    const inputSamples = new Map<TokenReservoir, Matrix>();
     for (const state of this.states) {
       if (!sums.has(state.accumulator)) sums.set(state.accumulator, await state.accumulator.finish());
-      layers.set(state.target.id, layerStatsFromSums(sums.get(state.accumulator)!, state.reservoir?.sample()));
+      const stats = layerStatsFromSums(sums.get(state.accumulator)!, state.reservoir?.sample());
+      const reservoir = state.inputReservoir;
+      if (reservoir) {
+        if (!inputSamples.has(reservoir)) inputSamples.set(reservoir, reservoir.sample());
+        stats.inputSample = inputSamples.get(reservoir);
+      }
+      layers.set(state.target.id, stats);
       if (state.selected) selected.set(state.target.id, state.selected);
     }
     const attention = new Map(this.attention.map(({ site, accumulator }) => [site.softmaxNode, accumulator.finish()]));
@@ -181,7 +200,10 @@ async function addLayerBatch(
       continue;
     }
     const x = toTokenRows(tapped(outputs, input.tensor), input.channelAxis, target.inFeatures, `layer ${target.id} input`);
-    if (state.feedsAccumulator) await state.accumulator.add(x.data, x.tokens);
+    if (state.feedsAccumulator) {
+      await state.accumulator.add(x.data, x.tokens);
+      state.inputReservoir?.add(x.data, x.tokens);
+    }
     if (!state.reservoir && !state.selected) continue;
     const output = target.outputs[u];
     const y = toTokenRows(tapped(outputs, output.tensor), output.channelAxis, target.outFeatures, `layer ${target.id} output`);

@@ -79,9 +79,12 @@ export class Calibration {
   private collectOptions(layers: readonly LinearLayer[], statistics: ReadonlySet<Statistic>, where: PassLabel): Omit<CollectOptions, 'sampleIndices' | 'batchSize' | 'attention'> {
     const { setup } = this;
     const wantOutputs = statistics.has('outputs');
+    const hessian = statistics.has('hessian');
     return {
-      hessian: statistics.has('hessian'),
+      hessian,
       outputSample: wantOutputs ? setup.recipe.calibration.outputSample : 0,
+      // Where H is collected the error is exact from it, and a sample would only cost time.
+      inputSample: statistics.has('inputSample') && !hessian ? setup.recipe.calibration.outputSample : 0,
       seed: setup.recipe.seed,
       tokenSelection: this.tokenSelection(layers, statistics),
       accumulatorFactory: setup.accumulatorFactory,

@@ -6,7 +6,7 @@ export { registerStageRunner, stageRunner, type StageContext, type StageRun, typ
 export { Calibration, type CalibrationSetup } from './calibration.ts';
 export { pruneStageRunner } from './pruneStage.ts';
 export { dispatchJobs } from './dispatch.ts';
-export { cpuPruneLayer, runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn } from './jobs.ts';
+export { cpuPruneLayer, runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn, type RelativeErrorBasis } from './jobs.ts';
 export { allocateSparsity, mixedNM, AllocationError, type Allocation, type AllocationUnit } from './allocate.ts';
 export { pipelineSteps, type PipelineStep } from './steps.ts';
 export { WorkingModel, weightFromStored, storedFromWeight, transposed, WeightAccessError } from './weights.ts';
@@ -15,6 +15,8 @@ export { checkPrunedLayer, countZeros } from './check.ts';
 export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 export { labMetadataEntries, withLabMetadata } from './metadata.ts';
 export {
+  describeRelativeErrorBasis,
+  formatRelativeError,
   isPruneStageReport,
   type CalibrationSummary,
   type CompressReport,

@@ -25,18 +25,34 @@ export interface PruneJob {
   weight: Matrix;
   /** (C_in) Σ x_j² (Wanda; with token selection, over the selected tokens). */
   sqNorm?: Float64Array;
-  /** (C_in × C_in) H = 2/n·X Xᵀ (SparseGPT; and the reconstruction error for every method). */
+  /** (C_in × C_in) H = 2/n·X Xᵀ (SparseGPT; and the exact reconstruction error of any method). */
   hessian?: Float64Array;
+  /** n, the calibration tokens H was accumulated over (for the report). */
+  hessianTokens?: number;
+  /** (tokens × C_in) a seeded sample of input tokens: the estimated error when there is no H. */
+  inputSample?: Matrix;
   sparseGpt: { blockSize: number; percDamp: number };
 }
+
+/**
+ * What a relative error was measured on: `hessian`, exact on all n calibration tokens; `sampled`,
+ * an estimate on a seeded sample of that many input tokens (calibration.outputSample at most).
+ */
+export type RelativeErrorBasis = 'hessian' | 'sampled';
 
 export interface PruneJobResult {
   index: number;
   layerId: string;
   weight: Matrix;
   keep: KeepMask;
-  /** ‖WX − ŴX‖_F / ‖WX‖_F on the calibration data, from H; null without a Hessian. */
+  /**
+   * ‖WX − ŴX‖_F / ‖WX‖_F on the calibration data: exact from H, or estimated on the input sample;
+   * null with neither.
+   */
   relativeError: number | null;
+  /** What relativeError was measured on (null with it), and on how many tokens. */
+  relativeErrorBasis: RelativeErrorBasis | null;
+  relativeErrorTokens: number | null;
   ms: number;
   /** What ran the job, typed: requested, ran, CPU steps, fallback reason. */
   ran: BackendUse;
@@ -51,10 +67,21 @@ export function missingStatistic(job: PruneJob, what: string): never {
   throw new Error(`prune job ${job.layerId}: method ${job.method} needs ${what}, which calibration did not provide`);
 }
 
-/** The job's result from what ran it, with the error measure on the job's Hessian (any backend). */
+/** The relative error of `compressed`: exact from H where the job has it, else estimated on its input sample. */
+function relativeErrorOf(job: PruneJob, compressed: Matrix): Pick<PruneJobResult, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> {
+  if (job.hessian && job.hessian.length > 0) {
+    return { relativeError: relativeReconstructionError(job.weight, compressed, { hessian: job.hessian }), relativeErrorBasis: 'hessian', relativeErrorTokens: job.hessianTokens ?? null };
+  }
+  const sample = job.inputSample;
+  if (sample && sample.rows > 0) {
+    return { relativeError: relativeReconstructionError(job.weight, compressed, { tokenRows: sample }), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
+  }
+  return { relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null };
+}
+
+/** The job's result from what ran it, with the error measure on the job's statistics (any backend). */
 export function pruneJobResult(job: PruneJob, result: PruneResult, start: number, ran: BackendUse): PruneJobResult {
-  const relativeError = job.hessian && job.hessian.length > 0 ? relativeReconstructionError(job.weight, result.weight, { hessian: job.hessian }) : null;
-  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, relativeError, ms: performance.now() - start, ran, backend: describeBackendUse(ran) };
+  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, ...relativeErrorOf(job, result.weight), ms: performance.now() - start, ran, backend: describeBackendUse(ran) };
 }
 
 /**

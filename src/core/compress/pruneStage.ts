@@ -34,7 +34,8 @@ function job(stage: PruneStage, index: number, layer: LinearLayer, weight: Matri
     magnitudeGroup: stage.magnitudeScope === 'row' ? 'row' : 'layer',
     weight,
     ...(sqNorm ? { sqNorm } : {}),
-    ...(layerStats && layerStats.hessian.length > 0 ? { hessian: layerStats.hessian } : {}),
+    ...(layerStats && layerStats.hessian.length > 0 ? { hessian: layerStats.hessian, hessianTokens: layerStats.tokens } : {}),
+    ...(layerStats?.inputSample ? { inputSample: layerStats.inputSample } : {}),
     sparseGpt: { ...stage.sparseGpt },
   };
 }
@@ -43,7 +44,8 @@ async function allocate(stage: PruneStage, context: StageContext, weights: Map<s
   const { layers, dense } = context;
   let sensitivityErrors: Map<string, number[]> | undefined;
   if (stage.allocation.kind === 'sensitivity') {
-    // Each layer pruned alone at every ratio; its error from H, no extra forward pass.
+    // Each layer pruned alone at every ratio; its error from H (exact: the dense pass collects H
+    // for sensitivity), no extra forward pass.
     const ratios = SENSITIVITY_RATIOS;
     const jobs = layers.flatMap((layer, l) => ratios.map((ratio, k) => job(stage, l * ratios.length + k, layer, weights.get(layer.id)!, unstructured(ratio), dense, 'sensitivity')));
     const results = await dispatchJobs(jobs, context.pruneLayer, {
@@ -126,6 +128,8 @@ class PruneRun implements StageRun {
       targetSparsity: target,
       achievedSparsity: zeros / numel,
       relativeError: result.relativeError,
+      relativeErrorBasis: result.relativeErrorBasis,
+      relativeErrorTokens: result.relativeErrorTokens,
       ms: result.ms,
       backend: result.ran,
       patternCheck: checkPrunedLayer(result.weight, result.keep, pattern, target),

@@ -5,6 +5,7 @@ import type { BackendUse, RunBackends } from '../job/backend.ts';
 import type { LinearRole } from '../model/types.ts';
 import type { CalibrationMode, Recipe } from '../recipe/types.ts';
 import type { Allocation } from './allocate.ts';
+import type { RelativeErrorBasis } from './jobs.ts';
 
 export interface PatternCheck {
   ok: boolean;
@@ -28,14 +29,36 @@ export interface LayerPruneReport {
   targetSparsity: number;
   /** Zeros / elements of the pruned weight. */
   achievedSparsity: number;
-  /** ‖WX − ŴX‖_F / ‖WX‖_F on the calibration inputs of this layer, from H; null without calibration. */
+  /**
+   * ‖WX − ŴX‖_F / ‖WX‖_F on the calibration inputs of this layer: exact from H where the run
+   * collected it (SparseGPT, sensitivity), else an ESTIMATE on a seeded sample of input tokens
+   * (Wanda; magnitude with an allocator); null without calibration.
+   */
   relativeError: number | null;
+  /** 'hessian' (exact, all calibration tokens) or 'sampled' (estimate); null with relativeError. */
+  relativeErrorBasis: RelativeErrorBasis | null;
+  /** The tokens behind relativeError: n for H, the sample's size for an estimate. */
+  relativeErrorTokens: number | null;
   ms: number;
   /** What ran the layer's job. */
   backend: BackendUse;
   patternCheck: PatternCheck;
   /** ESTIMATED sparse-encoded bytes of this weight (storage.ts); dense fp32 is 4·C_out·C_in. */
   estimatedSparseBytes: number;
+}
+
+/** A row's relative error for tables: an estimate is marked "≈"; "-" (or `none`) when there is none. */
+export function formatRelativeError(row: Pick<LayerPruneReport, 'relativeError' | 'relativeErrorBasis'>, none = '-'): string {
+  if (row.relativeError === null) return none;
+  return `${row.relativeErrorBasis === 'sampled' ? '≈' : ''}${row.relativeError.toFixed(4)}`;
+}
+
+/** What a row's error was measured on: "H, 4096 tokens", "estimate, 256 sampled tokens", or `none`. */
+export function describeRelativeErrorBasis(row: Pick<LayerPruneReport, 'relativeErrorBasis' | 'relativeErrorTokens'>, none = '-'): string {
+  const tokens = row.relativeErrorTokens === null ? '' : `, ${row.relativeErrorTokens} `;
+  if (row.relativeErrorBasis === 'hessian') return `H${tokens}${tokens ? 'tokens' : ''}`;
+  if (row.relativeErrorBasis === 'sampled') return `estimate${tokens}${tokens ? 'sampled tokens' : ''}`;
+  return none;
 }
 
 /** What one recipe stage did. Kinds add their own fields (a prune stage: its allocation). */

@@ -34,6 +34,11 @@ export interface LayerStats {
   hessian: Float64Array;
   /** (tokens, C_out) a subsample of the layer's outputs, for TAMP's diversity. */
   outputSample?: Matrix;
+  /**
+   * (tokens, C_in) a seeded uniform subsample of the layer's input tokens (one row per token), for
+   * an estimated reconstruction error where H was not collected.
+   */
+  inputSample?: Matrix;
 }
 
 /** A pruned layer: the new weights (pruned entries are exactly 0) and the keep mask. */

@@ -9,12 +9,14 @@ import type { Recipe, StageSpec } from './types.ts';
 
 /**
  * Per-layer calibration statistics a stage may ask for (src/core/calibrate):
- *   sqNorm     Σ x_j² over the tokens (Wanda's ‖X_j‖²)
- *   hessian    H = 2/n·XXᵀ (SparseGPT, GPTQ, and every reconstruction-error report)
- *   outputs    a seeded reservoir of output tokens (TAMP's diversity)
- *   attention  Σ x_j² over the tokens the block's attention selects (TAMP's AMIA)
+ *   sqNorm       Σ x_j² over the tokens (Wanda's ‖X_j‖²)
+ *   hessian      H = 2/n·XXᵀ (SparseGPT, GPTQ, sensitivity; the exact reconstruction error)
+ *   inputSample  a seeded reservoir of input tokens (an estimated reconstruction error where no
+ *                stage needs H: it costs a copy of a few hundred rows, not a C_in² product per token)
+ *   outputs      a seeded reservoir of output tokens (TAMP's diversity)
+ *   attention    Σ x_j² over the tokens the block's attention selects (TAMP's AMIA)
  */
-export type Statistic = 'sqNorm' | 'hessian' | 'outputs' | 'attention';
+export type Statistic = 'sqNorm' | 'hessian' | 'inputSample' | 'outputs' | 'attention';
 
 export interface StageNeeds {
   /** Statistics of the dense model, before any stage runs (e.g. a sparsity allocator's). */

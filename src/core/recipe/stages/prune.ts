@@ -225,12 +225,30 @@ function validatePruneStage(stage: PruneStage, check: StageCheck): StageProblem[
 // ---- needs and description -------------------------------------------------------------------
 
 function pruneNeeds(stage: PruneStage): StageNeeds {
-  // H is collected whenever anything is: the report's reconstruction error is measured on it.
+  // Only SparseGPT, and sensitivity's errors, need H. The other layers' report error is estimated
+  // on a sample of input tokens instead: accumulating XᵀX for every layer was most of a Wanda
+  // run's calibration time. Calibration skips the sample where H is collected anyway.
   const attention: Statistic[] = stage.allocation.tokenSelection ? ['attention'] : [];
-  const step: Statistic[] = stage.method === 'magnitude' ? [] : ['sqNorm', 'hessian', ...attention];
-  const allocation = stage.allocation.kind;
-  const dense: Statistic[] = allocation === 'uniform' ? [] : ['sqNorm', 'hessian', ...(allocation === 'tamp' ? (['outputs'] as const) : []), ...attention];
-  return { dense, step };
+  const step: Statistic[] = stage.method === 'magnitude' ? [] : stage.method === 'sparsegpt' ? ['sqNorm', 'hessian'] : ['sqNorm', 'inputSample', ...attention];
+  return { dense: allocationNeeds(stage, attention), step };
+}
+
+/**
+ * What the allocator reads from the dense model (OWL: Wanda scores; TAMP: outputs; sensitivity:
+ * errors from H). The input sample rides along so that magnitude, which has no step statistics and
+ * is pruned on this pass, still reports an estimated error.
+ */
+function allocationNeeds(stage: PruneStage, attention: readonly Statistic[]): Statistic[] {
+  switch (stage.allocation.kind) {
+    case 'uniform':
+      return [];
+    case 'owl':
+      return ['sqNorm', 'inputSample'];
+    case 'tamp':
+      return ['sqNorm', 'inputSample', 'outputs', ...attention];
+    case 'sensitivity':
+      return ['sqNorm', 'hessian'];
+  }
 }
 
 export function describePruneStage(stage: PruneStage): string {
