@@ -55,7 +55,7 @@ export const measureMeanings = {
   },
   relativeError: {
     label: 'Relative error',
-    explain: '‖WX − ŴX‖ / ‖WX‖ on the calibration inputs of the layer: how much the layer’s output moved when it was pruned. 0 means unchanged; lower is better.',
+    explain: '‖WX − ŴX‖ / ‖WX‖ on the calibration inputs of the layer: how much the layer’s output moved when it was pruned. 0 means unchanged; lower is better. Exact (from the Hessian) for SparseGPT; for Wanda and magnitude, which need no Hessian, an estimate on a seeded sample of input tokens, marked ≈ (hover for how many).',
   },
   fileSize: {
     label: 'File size',

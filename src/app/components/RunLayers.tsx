@@ -1,7 +1,9 @@
 // The selected run's layers: pattern, target and achieved sparsity, reconstruction error, time and
-// where each job ran. Sticky headers; the exact values on hover.
+// where each job ran. Sticky headers; the exact values on hover. An error estimated on sampled
+// tokens (no Hessian collected) is marked ≈ and says so on hover.
 import { describeBackendUse } from '../../core/job';
 import type { CompressReport } from '../../core/compress';
+import { describeRelativeErrorBasis } from '../../core/compress/report';
 import { exact, percent } from '../format';
 import { measureMeanings } from '../glossary';
 import { Explain } from './Explain';
@@ -45,8 +47,8 @@ export function RunLayers({ report }: { report: CompressReport }) {
               <td className="num" title={exact(l.achievedSparsity)}>
                 {percent(l.achievedSparsity)}
               </td>
-              <td className="num" title={l.relativeError === null ? 'not measured (no calibration statistics)' : exact(l.relativeError)}>
-                {l.relativeError === null ? '—' : l.relativeError.toFixed(3)}
+              <td className="num" title={l.relativeError === null ? 'not measured (no calibration statistics)' : `${exact(l.relativeError)} (${describeRelativeErrorBasis(l)})`}>
+                {l.relativeError === null ? '—' : `${l.relativeErrorBasis === 'sampled' ? '≈' : ''}${l.relativeError.toFixed(3)}`}
               </td>
               <td className="num">{l.ms.toFixed(1)}</td>
               <td>{describeBackendUse(l.backend)}</td>
