@@ -1,7 +1,8 @@
 // `lab run <recipe.json> <model> -o out.onnx`: the same recipe on the same model writes the same
 // bytes on every run (the CPU path is deterministic), through `run`, its alias `prune --recipe`
-// and the version-1 form of the recipe alike; broken recipes exit non-zero with one short
-// message that names the field, never a stack trace.
+// and the version-1 form of the recipe alike; the text report labels Wanda's errors as estimates
+// on sampled tokens; broken recipes exit non-zero with one short message that names the field,
+// never a stack trace.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,18 +41,24 @@ describe('lab run', () => {
     const runs = [
       ['run', v2, vit, '-o', join(scratch, 'a.onnx'), '--json'],
       ['run', v2, vit, '-o', join(scratch, 'b.onnx'), '--json'],
-      ['prune', '--recipe', v2, vit, '-o', join(scratch, 'c.onnx'), '--json'],
+      ['prune', '--recipe', v2, vit, '-o', join(scratch, 'c.onnx')],
       ['run', v1, vit, '-o', join(scratch, 'd.onnx'), '--json'],
     ];
     const results = [];
     for (const args of runs) results.push(await lab(...args));
-    for (const result of results) expect(result).toMatchObject({ code: 0, stderr: '' });
+    // --json runs are silent on stderr; the text run (c) prints its progress there.
+    results.forEach((result, i) => expect(result).toMatchObject(i === 2 ? { code: 0 } : { code: 0, stderr: '' }));
     const [a, ...others] = ['a', 'b', 'c', 'd'].map((name) => readFileSync(join(scratch, `${name}.onnx`)));
     for (const other of others) expect(other.equals(a)).toBe(true);
     const report = JSON.parse(results[0].stdout).report;
     expect(report.recipe).toMatchObject({ version: 2, stages: [{ kind: 'prune', method: 'wanda' }] });
     expect(report.totals.achievedSparsityPruned).toBeCloseTo(0.5, 3);
     expect(report.backends.hessian).toEqual({ requested: 'cpu', ran: 'cpu' });
+    // Wanda collects no H: every error is an estimate on the 8 × 17 tokens (fewer than the sample's 256).
+    for (const layer of report.layers) expect([layer.relativeErrorBasis, layer.relativeErrorTokens]).toEqual(['sampled', 136]);
+    const text = results[2].stdout;
+    expect(text).toMatch(/≈0\.\d{4}\s+estimate, 136 sampled tokens/);
+    expect(text).toContain('≈ rel. error ESTIMATED on a seeded sample of 136 calibration input tokens per layer');
   }, 120_000);
 
   test('broken recipes: non-zero exit, a short message naming the field, no stack trace', async () => {

@@ -49,7 +49,7 @@ async function runSequence(model: ModelProto, stages: StageTapPlan[], dataset: D
   const sequence = openSequentialCalibration({ model: working.model, stages, createRunner, dataset, sampleIndices, batchSize: 2, wholeModel });
   const stats: CalibrationStats[] = [];
   for (const [s, stage] of stages.entries()) {
-    stats.push(await sequence.stats(s, { outputSample, seed: 4 }));
+    stats.push(await sequence.stats(s, { outputSample, inputSample: outputSample, seed: 4 }));
     for (const layer of stage.layers) working.writeWeight(layer, halfZeroed(working.readWeight(layer)));
     await sequence.advance(s, {});
   }
@@ -71,6 +71,8 @@ function expectIdentical(a: CalibrationStats[], b: CalibrationStats[], layers: L
       expect(bytesOf(got.sqNorm).equals(bytesOf(want.sqNorm)), `${name} sqNorm`).toBe(true);
       expect(bytesOf(got.maxAbs).equals(bytesOf(want.maxAbs)), `${name} maxAbs`).toBe(true);
       if (want.outputSample) expect(bytesOf(got.outputSample!.data).equals(bytesOf(want.outputSample.data)), `${name} outputs`).toBe(true);
+      if (want.inputSample) expect(bytesOf(got.inputSample!.data).equals(bytesOf(want.inputSample.data)), `${name} input sample`).toBe(true);
+      expect(got.inputSample === undefined, `${name} input sample kept in both or neither`).toBe(want.inputSample === undefined);
       compared++;
     }
   }

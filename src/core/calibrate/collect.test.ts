@@ -1,6 +1,6 @@
 // Calibration statistics against a direct float64 computation on the same taps: the taps are
 // fetched from the instrumented session separately, and H = 2/n·Σ x xᵀ, Σ x², max |x| and the
-// mean attention are recomputed here with plain loops.
+// mean attention are recomputed here with plain loops; the input sample holds distinct taps.
 import { describe, expect, test } from 'vitest';
 import { writeModel } from '../onnx/write.ts';
 import { expectClose } from '../testing/expectClose.ts';
@@ -46,7 +46,7 @@ describe('collectStats on the digits ViT', () => {
     const model = instrumentModel(vit.model, { linearInputs: tapped, attention: [site] });
     const runner = await openRunner(writeModel(model));
     const targets = tapped.map((l) => calibrationTarget(vit.model, l));
-    const stats = await collectStats(runner, vit.calib, targets, { sampleIndices: samples, batchSize: 5, attention: [site] });
+    const stats = await collectStats(runner, vit.calib, targets, { sampleIndices: samples, batchSize: 5, attention: [site], inputSample: 100 });
     // The same samples, fetched in one batch, reduced here.
     const outputs = await runner.run(calibrationFeeds(vit.calib, samples, 'pixels'));
     await runner.release();
@@ -59,7 +59,16 @@ describe('collectStats on the digits ViT', () => {
       expectClose(got.hessian, direct.hessian, { atol: 1e-12, rtol: 1e-12 }, `${layer.name} hessian`);
       expectClose(got.sqNorm, direct.sqNorm, { atol: 0, rtol: 1e-13 }, `${layer.name} sqNorm`);
       expectClose(got.maxAbs, direct.maxAbs, { atol: 0, rtol: 0 }, `${layer.name} maxAbs`);
+      // The input sample: 100 of the 204 tokens, each one of them, none twice.
+      const sample = got.inputSample!;
+      expect([sample.rows, sample.cols]).toEqual([100, layer.inFeatures]);
+      const tokens = new Map(Array.from({ length: got.tokens }, (_, t) => [x.data.subarray(t * layer.inFeatures, (t + 1) * layer.inFeatures).join(), t]));
+      const picked = Array.from({ length: sample.rows }, (_, r) => tokens.get(sample.data.subarray(r * sample.cols, (r + 1) * sample.cols).join()));
+      expect(picked.every((t) => t !== undefined)).toBe(true);
+      expect(new Set(picked).size).toBe(100);
     }
+    // q and k read one LayerNorm output: one reservoir, one sample.
+    expect(stats.layers.get(tapped[0].id)!.inputSample).toBe(stats.layers.get(tapped[1].id)!.inputSample);
     const probs = outputs[site.output].data as Float32Array;
     const mean = new Float64Array(4 * 17 * 17);
     for (let b = 0; b < 12; b++) for (let k = 0; k < mean.length; k++) mean[k] += probs[b * mean.length + k] / 12;
@@ -71,26 +80,31 @@ describe('collectStats on the digits ViT', () => {
   test('statistics do not depend on the batch size (bit for bit); progress and output samples', async () => {
     const { open, counts } = countingRunnerFactory();
     const progress: number[] = [];
-    const run = (batchSize: number) =>
+    const run = (batchSize: number, inputSample: number) =>
       calibrate({
         model: vit.model,
         layers,
         tapOutputs: true,
         createRunner: open,
         dataset: vit.calib,
-        options: { sampleIndices: samples, batchSize, outputSample: 50, seed: 3, onProgress: (p) => progress.push(p.done) },
+        options: { sampleIndices: samples, batchSize, outputSample: 50, inputSample, seed: 3, onProgress: (p) => progress.push(p.done) },
       });
-    const [a, b] = [await run(1), await run(12)];
-    expect(counts).toEqual({ created: 2, released: 2 });
+    const [a, b, withoutInputs] = [await run(1, 40), await run(12, 40), await run(12, 0)];
+    expect(counts).toEqual({ created: 3, released: 3 });
     for (const layer of layers) {
-      const [x, y] = [a.layers.get(layer.id)!, b.layers.get(layer.id)!];
+      const [x, y, z] = [a.layers.get(layer.id)!, b.layers.get(layer.id)!, withoutInputs.layers.get(layer.id)!];
       expect(Buffer.from(x.hessian.buffer).equals(Buffer.from(y.hessian.buffer))).toBe(true);
       expect(x.outputSample!.rows).toBe(50);
       expect(x.outputSample!.cols).toBe(layer.outFeatures);
       expect(x.outputSample!.data).toEqual(y.outputSample!.data);
+      expect([x.inputSample!.rows, x.inputSample!.cols]).toEqual([40, layer.inFeatures]);
+      expect(x.inputSample!.data).toEqual(y.inputSample!.data);
+      // Input reservoirs draw from streams of their own: the output sample is the one without them.
+      expect(z.inputSample).toBeUndefined();
+      expect(z.outputSample!.data).toEqual(y.outputSample!.data);
     }
     expect(progress.slice(0, 13)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    expect(progress.slice(13)).toEqual([0, 12]);
+    expect(progress.slice(13)).toEqual([0, 12, 0, 12]);
   });
 
   test('a cancel flag stops between batches and releases the session', async () => {

@@ -1,6 +1,7 @@
 // The pruning pipeline end to end on the digits ViT with onnxruntime-web: sequential vs one-pass
 // calibration, the pruned model in ORT, sparsity, an untouched input, cancellation, validation
-// before work, and bit-identical weights whatever order the layer jobs run in.
+// before work, and bit-identical weights whatever order the layer jobs run in; Wanda's estimated
+// error against a float64 computation on its sampled tokens.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { calibrate } from '../calibrate/collect.ts';
 import { bundledModel, countingRunnerFactory, fixtureModel, openRunner, randomTokens, routedThroughIf } from '../calibrate/fixtures/models.ts';
@@ -16,6 +17,8 @@ import { compressModel, type CompressOutcome, type CompressRequest } from './pip
 import { isPruneStageReport, type CompressReport, type PruneStageReport } from './report.ts';
 import { sha256Hex } from './sha256.ts';
 import { expectClose } from '../testing/expectClose.ts';
+import { relativeReconstructionError } from '../prune/reconstruction.ts';
+import type { Matrix } from '../prune/types.ts';
 import { WorkingModel } from './weights.ts';
 
 const vit = bundledModel('digits-vit');
@@ -88,6 +91,8 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
       expect(layer.patternCheck.ok).toBe(true);
       expect(layer.relativeError).toBeGreaterThan(0);
       expect(layer.relativeError).toBeLessThan(1);
+      // SparseGPT collects H, so its error is exact, on all 8 × 17 tokens, and no sample is kept.
+      expect([layer.relativeErrorBasis, layer.relativeErrorTokens]).toEqual(['hessian', 8 * 17]);
       expect(layer.backend).toEqual({ requested: 'cpu', ran: 'cpu' });
     }
     expect(report.totals.achievedSparsityPruned).toBeCloseTo(0.5, 3);
@@ -174,6 +179,74 @@ describe('SparseGPT, sequential, 50 % on the digits ViT', () => {
   });
 });
 
+/** ‖(W − Ŵ) X_sᵀ‖_F / ‖W X_sᵀ‖_F with plain float64 loops over the sampled token rows X_s (tokens × C_in). */
+function sampledErrorDirect(weight: Matrix, pruned: Matrix, rows: Matrix): number {
+  let error = 0;
+  let energy = 0;
+  for (let t = 0; t < rows.rows; t++)
+    for (let r = 0; r < weight.rows; r++) {
+      let y = 0;
+      let yHat = 0;
+      for (let i = 0; i < weight.cols; i++) {
+        const x = rows.data[t * rows.cols + i];
+        y += weight.data[r * weight.cols + i] * x;
+        yHat += pruned.data[r * weight.cols + i] * x;
+      }
+      error += (y - yHat) ** 2;
+      energy += y * y;
+    }
+  return Math.sqrt(error / energy);
+}
+
+/** The trace form's bound (reconstruction.test.ts): float32 products and sums over C_in terms. */
+const TRACE_RTOL = 1e-5;
+
+describe('Wanda, sequential: no Hessian; the error is estimated on sampled input tokens', () => {
+  const jobs: PruneJob[] = [];
+  let outcome: CompressOutcome;
+  beforeAll(async () => {
+    outcome = await compressModel(request({ method: 'wanda', calibration: { ...calibration, mode: 'sequential', outputSample: 100 } }, { pruneLayer: recordingPool(jobs) }));
+  });
+
+  test('jobs carry Σx² and a sample of 100 input tokens, never H; every row says its error is an estimate on 100 tokens', () => {
+    expect(jobs).toHaveLength(24);
+    for (const job of jobs) {
+      expect(job.hessian).toBeUndefined();
+      expect([job.inputSample!.rows, job.inputSample!.cols]).toEqual([100, job.weight.cols]);
+    }
+    for (const layer of outcome.report.layers) expect([layer.relativeErrorBasis, layer.relativeErrorTokens]).toEqual(['sampled', 100]);
+  });
+
+  test('each estimate equals ‖(W − Ŵ)X_sᵀ‖/‖WX_sᵀ‖ computed here in float64 from the sampled rows', () => {
+    const written = new WorkingModel(outcome.model);
+    for (const job of jobs) {
+      const layer = vit.analysis.linears.find((l) => l.id === job.layerId)!;
+      const row = outcome.report.layers.find((l) => l.id === job.layerId)!;
+      const expected = sampledErrorDirect(job.weight, written.readWeight(layer), job.inputSample!);
+      expect(expected).toBeGreaterThan(0.01);
+      expectClose([row.relativeError!], [expected], { atol: 0, rtol: TRACE_RTOL }, `${layer.name} estimated error`);
+    }
+  });
+
+  test('block 0: the same Σx² as a pass that also accumulates H (so the same weights), and with all tokens sampled the estimate is the exact error from H', async () => {
+    const block0 = vit.analysis.linears.filter((l) => l.block === 0);
+    const withH = await calibrate({ model: vit.model, layers: block0, createRunner: openRunner, dataset: vit.calib, options: { sampleIndices: chooseSamples(128, 8, 1), hessian: true } });
+    const everyToken = await compressModel(request({ method: 'wanda', calibration: { ...calibration, mode: 'sequential', outputSample: 8 * 17 } }));
+    const written = new WorkingModel(everyToken.model);
+    for (const layer of block0) {
+      const job = jobs.find((j) => j.layerId === layer.id)!;
+      const stats = withH.layers.get(layer.id)!;
+      expect(Buffer.from(job.sqNorm!.buffer).equals(Buffer.from(stats.sqNorm.buffer))).toBe(true);
+      const exact = relativeReconstructionError(job.weight, written.readWeight(layer), { hessian: stats.hessian });
+      const row = everyToken.report.layers.find((l) => l.id === layer.id)!;
+      expect(row.relativeErrorTokens).toBe(8 * 17);
+      // Two float32 trace forms of the same quantity (on H and on the sample's Gram).
+      expectClose([row.relativeError!], [exact], { atol: 0, rtol: 2 * TRACE_RTOL }, `${layer.name}: all tokens sampled vs H`);
+    }
+    expect(everyToken.report.weightsSha256).toBe(outcome.report.weightsSha256);
+  });
+});
+
 describe('patterns, allocation and magnitude through the pipeline', () => {
   test('Wanda 2:4, one-pass: exactly half of every layer, N:M holds', async () => {
     const { report } = await compressModel(request({ method: 'wanda', pattern: '2:4', calibration: { ...calibration, mode: 'one-pass' } }));
@@ -192,7 +265,7 @@ describe('patterns, allocation and magnitude through the pipeline', () => {
     expect(totals.prunedZeros).toBe(Math.floor(totals.prunedParams * 0.3));
     const layerScope = await compressModel({ model: vit.model, analysis: vit.analysis, recipe: parseRecipe({ method: 'magnitude', sparsity: 0.3 }) });
     for (const layer of layerScope.report.layers) expect(layer.achievedSparsity).toBe(Math.floor(layer.shape[0] * layer.shape[1] * 0.3) / (layer.shape[0] * layer.shape[1]));
-    expect(layerScope.report.layers[0].relativeError).toBeNull();
+    expect(layerScope.report.layers[0]).toMatchObject({ relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null });
   });
 
   test('OWL with 4:8 gives mixed N:8 whose mean is 4:8, on one dense pass', async () => {

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import type { LinearLayer } from '../model/types.ts';
 import { unstructured } from '../prune/patterns.ts';
+import { relativeReconstructionError } from '../prune/reconstruction.ts';
 import type { LayerStats, Matrix } from '../prune/types.ts';
 import { parseRecipe } from '../recipe/parse.ts';
 import type { PruneStage } from '../recipe/stages/prune.ts';
@@ -139,5 +140,21 @@ describe('stages and jobs', () => {
     expect(a.relativeError).toBeGreaterThan(0);
     expect(checkPrunedLayer(a.weight, a.keep, job.pattern, 0.5)).toMatchObject({ ok: true });
     expect(() => runPruneJob({ ...job, method: 'wanda' })).toThrow(/method wanda needs sqNorm/);
+    expect([a.relativeErrorBasis, a.relativeErrorTokens]).toEqual(['hessian', null]);
+  });
+
+  test('the error basis: H when the job has it (exact), else its input sample (estimate), else none', () => {
+    const weight = randomMatrix(8, 16, 4);
+    const sample = randomMatrix(5, 16, 5);
+    const hessian = new Float64Array(256);
+    for (let i = 0; i < 16; i++) hessian[i * 16 + i] = 1;
+    const wanda: PruneJob = { index: 0, layerId: 'x', purpose: 'prune', method: 'wanda', pattern: { kind: 'unstructured', sparsity: 0.5 }, magnitudeGroup: 'layer', weight, sqNorm: new Float64Array(16).fill(1), inputSample: sample, sparseGpt: { blockSize: 128, percDamp: 0.01 } };
+    const sampled = runPruneJob(structuredClone(wanda));
+    expect([sampled.relativeErrorBasis, sampled.relativeErrorTokens]).toEqual(['sampled', 5]);
+    expect(sampled.relativeError).toBe(relativeReconstructionError(weight, sampled.weight, { tokenRows: sample }));
+    const both = runPruneJob({ ...wanda, hessian, hessianTokens: 40 });
+    expect([both.relativeErrorBasis, both.relativeErrorTokens]).toEqual(['hessian', 40]);
+    expect(both.relativeError).toBe(relativeReconstructionError(weight, both.weight, { hessian }));
+    expect(runPruneJob({ ...wanda, inputSample: undefined })).toMatchObject({ relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null });
   });
 });

@@ -10,7 +10,7 @@ import { modelMismatch } from './model.ts';
 import { parseRecipe, parseRecipeText, RecipeError } from './parse.ts';
 import { defaultPruneStage, type PruneStage } from './stages/prune.ts';
 import type { Recipe } from './types.ts';
-import { needsCalibration, validateRecipe } from './validate.ts';
+import { neededStatistics, needsCalibration, validateRecipe } from './validate.ts';
 
 const { analysis } = bundledModel('digits-vit');
 /** A version-2 document with one prune stage holding `stage`'s fields. */
@@ -234,5 +234,20 @@ describe('layer selection and summaries', () => {
     );
     expect(needsCalibration(parseRecipe(v2({ method: 'magnitude' })))).toBe(false);
     expect(needsCalibration(parseRecipe(v2({ method: 'magnitude', allocation: { kind: 'owl' } })))).toBe(true);
+  });
+
+  test('only SparseGPT and the sensitivity allocator ask for H; the others keep an input sample for the estimated error', () => {
+    const needs = (stage: Record<string, unknown>) => {
+      const { dense, step } = neededStatistics(parseRecipe(v2(stage)));
+      return { dense: [...dense].sort(), step: [...step].sort() };
+    };
+    expect(needs({ method: 'wanda' })).toEqual({ dense: [], step: ['inputSample', 'sqNorm'] });
+    expect(needs({ method: 'magnitude' })).toEqual({ dense: [], step: [] });
+    expect(needs({ method: 'sparsegpt' })).toEqual({ dense: [], step: ['hessian', 'sqNorm'] });
+    expect(needs({ method: 'wanda', allocation: { kind: 'owl' } })).toEqual({ dense: ['inputSample', 'sqNorm'], step: ['inputSample', 'sqNorm'] });
+    expect(needs({ method: 'magnitude', allocation: { kind: 'tamp' } })).toEqual({ dense: ['inputSample', 'outputs', 'sqNorm'], step: [] });
+    expect(needs({ method: 'wanda', allocation: { kind: 'tamp', tokenSelection: true } })).toEqual({ dense: ['attention', 'inputSample', 'outputs', 'sqNorm'], step: ['attention', 'inputSample', 'sqNorm'] });
+    // Sensitivity measures every layer's error at seven ratios from H: exact, as before.
+    expect(needs({ method: 'wanda', allocation: { kind: 'sensitivity' } }).dense).toEqual(['hessian', 'sqNorm']);
   });
 });
