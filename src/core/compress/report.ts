@@ -30,9 +30,9 @@ export interface LayerPruneReport {
   /** Zeros / elements of the pruned weight. */
   achievedSparsity: number;
   /**
-   * ‖WX − ŴX‖_F / ‖WX‖_F on the calibration inputs of this layer: exact from H where the run
-   * collected it (SparseGPT, sensitivity), else an ESTIMATE on a seeded sample of input tokens
-   * (Wanda; magnitude with an allocator); null without calibration.
+   * ‖WX − ŴX‖_F / ‖WX‖_F on the calibration inputs of this layer: exact from H where its pass
+   * collected H (SparseGPT; the dense pass of the sensitivity allocator), else an ESTIMATE on a
+   * seeded sample of input tokens (Wanda; magnitude with an allocator); null without calibration.
    */
   relativeError: number | null;
   /** 'hessian' (exact, all calibration tokens) or 'sampled' (estimate); null with relativeError. */
