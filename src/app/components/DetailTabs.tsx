@@ -13,11 +13,13 @@ import { SparsityView } from './SparsityView';
 import { Tabs, type TabSpec } from './Tabs';
 import { TryIt } from './TryIt';
 
-function hessiansWhere(run: RunRecord): string {
+/** Where the calibration statistics accumulated, and which: Σx² always, H only for methods that need it. */
+function statisticsWhere(run: RunRecord): string {
   const use = run.report?.backends.hessian;
   if (!use) return '';
-  if (use.ran === 'webgpu') return '; statistics (Hessians) on WebGPU';
-  return `; statistics (Hessians) on the CPU${use.fallbackReason ? ` (${use.requested === 'webgpu' ? 'WebGPU requested: ' : ''}${use.fallbackReason})` : ''}`;
+  const which = run.report!.layers.some((l) => l.relativeErrorBasis === 'hessian') ? 'Σx² and Hessians' : 'Σx²';
+  if (use.ran === 'webgpu') return `; statistics (${which}) on WebGPU`;
+  return `; statistics (${which}) on the CPU${use.fallbackReason ? ` (${use.requested === 'webgpu' ? 'WebGPU requested: ' : ''}${use.fallbackReason})` : ''}`;
 }
 
 function RunOverview({ run }: { run: RunRecord }) {
@@ -29,7 +31,7 @@ function RunOverview({ run }: { run: RunRecord }) {
       <h3>Sparsity per layer</h3>
       <SparsityView layers={report.layers.map((l) => ({ id: l.id, name: l.name, block: l.block, role: l.role, target: l.targetSparsity, achieved: l.achievedSparsity }))} />
       <p className="muted" data-testid="calibration-summary">
-        {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${hessiansWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
+        {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${statisticsWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
         <code data-testid="weights-sha" title={report.weightsSha256}>
           {report.weightsSha256.slice(0, 16)}…
         </code>
