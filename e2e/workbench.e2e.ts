@@ -5,7 +5,9 @@
 // axe-core on the main states; screenshots at three sizes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { artifactsDir, labFixture, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
@@ -79,6 +81,18 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.equal(Number(await page.getByTestId('achieved-sparsity').getAttribute('data-value')), 0.5);
     assert.match(await page.locator('[data-testid=run-comparison] tr[data-metric=perplexity] [data-testid=change]').innerText(), /^\+\d\.\d{3} \(\+\d+\.\d %\) worse$/);
     assert.match(await page.getByTestId('announcer').innerText(), /Run 1 finished/);
+
+    // The builder's recipe, downloaded and run by the CLI as the copied command says, writes the same weights.
+    const href = (await page.getByTestId('download-recipe').getAttribute('href'))!;
+    const recipeFile = (await page.getByTestId('download-recipe').getAttribute('download'))!;
+    const command = await page.getByTestId('cli-command').innerText();
+    const dir = mkdtempSync(join(tmpdir(), 'lab-workbench-'));
+    writeFileSync(join(dir, recipeFile), decodeURIComponent(href.slice(href.indexOf(',') + 1)));
+    const args = command.replace(/^npm run lab -- /, '').split(' ').map((a) => (a.endsWith('.json') || a.endsWith('.onnx') && !a.startsWith('public/') ? join(dir, a) : a));
+    const cli = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })).report;
+    await openTab(page, 'Overview');
+    const sha = (await page.getByTestId('weights-sha').getAttribute('title'))!;
+    assert.equal(cli.weightsSha256, sha, `CLI ${command} wrote the browser's weights`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-1280x720-run.png') });
     violations.push(...(await seriousViolations(page, 'after a run')));
