@@ -24,7 +24,7 @@ function CompressionLine({ description }: { description: string }) {
 
 export function ModelPanel() {
   const bundledIds = useLab((s) => s.bundledIds);
-  const { source, status, analysis, card, sizeBytes } = useLab((s) => s.model);
+  const { source, status, analysis, card, sizeBytes, externalFiles } = useLab((s) => s.model);
   const backend = useLab((s) => s.backend);
   const loadError = useLab((s) => s.loadError);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -64,8 +64,8 @@ export function ModelPanel() {
         }}
       />
       {loadError && (
-        <p className="error" role="alert" data-testid="load-error-inline">
-          Could not load {loadError.fileName}: {loadError.message}
+        <p className="error" data-testid="load-error-inline">
+          Could not load {loadError.fileName} (see the message at the top); the model below is still loaded.
         </p>
       )}
       {busy && <p className="muted">Loading…</p>}
@@ -84,6 +84,7 @@ export function ModelPanel() {
           <dt>File</dt>
           <dd data-testid="model-size" title={sizeBytes !== undefined ? `${sizeBytes} bytes` : undefined}>
             {sizeBytes !== undefined ? `${shortBytes(sizeBytes)} (measured)` : '—'}
+            {externalFiles && externalFiles.length > 0 && `, with external data ${externalFiles.join(', ')}`}
           </dd>
         </dl>
       )}
