@@ -108,7 +108,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.match(await columns.nth(1).locator('h3').innerText(), /Run 1/);
     const dense = await columns.nth(0).locator('.teach-generated').innerText();
     assert.ok(dense.length >= 40, `dense text: ${dense}`);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await columns.nth(0).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(artifactsDir, 'workbench-try-it.png') });
     violations.push(...(await seriousViolations(page, 'try it')));
     await openTab(page, 'Overview');
