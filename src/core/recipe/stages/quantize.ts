@@ -1,0 +1,203 @@
+// The quantize stage: RTN, GPTQ or a microscaling (MX) format on the linear layers, after any
+// pruning stage, with its export (packed MatMulNBits where ONNX Runtime runs it, simulated float
+// weights otherwise). Its fields, defaults (ALGORITHMS.md: GPTQ blocksize 128, percdamp 0.01) and
+// the checks that make it impossible on a model, before any work starts. See docs/quantization.md.
+import type { LinearLayer } from '../../model/types.ts';
+import { prunableLayers, type LayerSelection } from '../layers.ts';
+import type { FieldReader } from '../reader.ts';
+import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.ts';
+import type { StageSpec } from '../types.ts';
+
+export type QuantMethod = 'rtn' | 'gptq' | 'mx';
+export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'mx'];
+
+export type QuantGranularity = 'tensor' | 'row' | 'group';
+export const QUANT_GRANULARITIES: readonly QuantGranularity[] = ['tensor', 'row', 'group'];
+
+/** OCP MX v1.0 formats: 32-element blocks with a shared power-of-two scale. */
+export type MxFormatName = 'mxfp4' | 'mxfp6-e2m3' | 'mxfp6-e3m2' | 'mxfp8-e4m3' | 'mxfp8-e5m2' | 'mxint8';
+export const MX_FORMAT_NAMES: readonly MxFormatName[] = ['mxfp4', 'mxfp6-e2m3', 'mxfp6-e3m2', 'mxfp8-e4m3', 'mxfp8-e5m2', 'mxint8'];
+
+/**
+ * 'packed': MatMulNBits (4 or 8 bits, groups a power of two ≥ 16), refused otherwise. 'simulated':
+ * dequantized float weights, labelled so, with the packed size as an estimate. 'auto': packed
+ * where the format allows, simulated elsewhere.
+ */
+export type QuantExport = 'auto' | 'packed' | 'simulated';
+export const QUANT_EXPORTS: readonly QuantExport[] = ['auto', 'packed', 'simulated'];
+
+export interface GptqOptions {
+  blockSize: number;
+  percDamp: number;
+  /** Quantize columns in order of decreasing H diagonal (GPTQ's --act-order). */
+  actOrder: boolean;
+  /** With act-order and groups: the groups' parameters computed up front in natural order. */
+  staticGroups: boolean;
+}
+
+export interface QuantizeStage extends StageSpec {
+  kind: 'quantize';
+  method: QuantMethod;
+  /** Integer methods: bits per weight, 2–8. */
+  bits: number;
+  symmetric: boolean;
+  granularity: QuantGranularity;
+  /** Inputs per group along C_in when granularity is 'group'. */
+  groupSize: number;
+  /** GPTQ's MSE clip search for the grid (quant.py: grid 100, maxshrink 0.8, norm 2.4). */
+  mseClip: boolean;
+  gptq: GptqOptions;
+  mxFormat: MxFormatName;
+  export: QuantExport;
+  layers: LayerSelection;
+}
+
+export const isQuantizeStage = (stage: StageSpec): stage is QuantizeStage => stage.kind === 'quantize';
+
+export function defaultQuantizeStage(): QuantizeStage {
+  return {
+    kind: 'quantize',
+    method: 'gptq',
+    bits: 4,
+    symmetric: false,
+    granularity: 'group',
+    groupSize: 32,
+    mseClip: false,
+    gptq: { blockSize: 128, percDamp: 0.01, actOrder: false, staticGroups: false },
+    mxFormat: 'mxfp4',
+    export: 'auto',
+    layers: { includeHead: false, skip: [] },
+  };
+}
+
+/** The bit widths MatMulNBits packs (ONNX Runtime's contrib op; docs/quantized-export.md). */
+export const PACKABLE_BITS: readonly number[] = [4, 8];
+export const MIN_PACKED_GROUP = 16;
+
+const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+
+/** Inputs per group for a layer of C_in inputs (per-row and per-tensor: the whole row). */
+export function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, inFeatures: number): number {
+  return stage.granularity === 'group' ? stage.groupSize : inFeatures;
+}
+
+/** Why a layer cannot be packed as MatMulNBits with this stage, or undefined when it can. */
+export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
+  if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
+  if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(' or ')} bits, not ${stage.bits}`;
+  if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
+  const block = groupSizeFor(stage, layer.inFeatures);
+  if (!isPowerOfTwo(block) || block < MIN_PACKED_GROUP) return `MatMulNBits needs a block size that is a power of two >= ${MIN_PACKED_GROUP}, and this layer's would be ${block}`;
+  return undefined;
+}
+
+// ---- parse -----------------------------------------------------------------------------------
+
+function parseQuantizeStage(fields: FieldReader): QuantizeStage {
+  const defaults = defaultQuantizeStage();
+  const gptq = fields.object('gptq');
+  const layers = fields.object('layers');
+  const stage: QuantizeStage = {
+    kind: 'quantize',
+    method: fields.choice('method', QUANT_METHODS, defaults.method),
+    bits: fields.number('bits', defaults.bits),
+    symmetric: fields.boolean('symmetric', defaults.symmetric),
+    granularity: fields.choice('granularity', QUANT_GRANULARITIES, defaults.granularity),
+    groupSize: fields.number('groupSize', defaults.groupSize),
+    mseClip: fields.boolean('mseClip', defaults.mseClip),
+    gptq: {
+      blockSize: gptq?.number('blockSize', defaults.gptq.blockSize) ?? defaults.gptq.blockSize,
+      percDamp: gptq?.number('percDamp', defaults.gptq.percDamp) ?? defaults.gptq.percDamp,
+      actOrder: gptq?.boolean('actOrder', defaults.gptq.actOrder) ?? defaults.gptq.actOrder,
+      staticGroups: gptq?.boolean('staticGroups', defaults.gptq.staticGroups) ?? defaults.gptq.staticGroups,
+    },
+    mxFormat: fields.choice('mxFormat', MX_FORMAT_NAMES, defaults.mxFormat),
+    export: fields.choice('export', QUANT_EXPORTS, defaults.export),
+    layers: {
+      includeHead: layers?.boolean('includeHead', defaults.layers.includeHead) ?? defaults.layers.includeHead,
+      skip: layers?.strings('skip') ?? [],
+    },
+  };
+  for (const nested of [gptq, layers]) nested?.finish();
+  return stage;
+}
+
+// ---- validate --------------------------------------------------------------------------------
+
+const LISTED = 3;
+const WRITABLE_DTYPES = new Set(['float32', 'float16']);
+
+function listed(layers: readonly LinearLayer[], describe: (l: LinearLayer) => string): string {
+  const shown = layers.slice(0, LISTED).map(describe).join('; ');
+  return layers.length > LISTED ? `${shown}; and ${layers.length - LISTED} more` : shown;
+}
+
+function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StageProblem[] {
+  const problems: StageProblem[] = [];
+  const problem = (field: string | undefined, message: string) => problems.push({ field, message });
+  if (!QUANT_METHODS.includes(stage.method)) problem('method', `unknown method "${stage.method}" (known: ${QUANT_METHODS.join(', ')})`);
+  const integer = stage.method !== 'mx';
+  if (integer) {
+    if (!Number.isInteger(stage.bits) || stage.bits < 2 || stage.bits > 8) problem('bits', `must be an integer from 2 to 8, got ${stage.bits}${stage.bits === 1 ? ' (1 bit leaves one level per sign: not supported)' : ''}`);
+    if (!QUANT_GRANULARITIES.includes(stage.granularity)) problem('granularity', `unknown granularity "${stage.granularity}"`);
+    if (stage.granularity === 'group' && (!Number.isInteger(stage.groupSize) || stage.groupSize < 2)) problem('groupSize', `must be an integer >= 2, got ${stage.groupSize}`);
+  } else if (!MX_FORMAT_NAMES.includes(stage.mxFormat)) problem('mxFormat', `unknown MX format "${stage.mxFormat}" (known: ${MX_FORMAT_NAMES.join(', ')})`);
+  if (stage.method === 'gptq') {
+    if (!Number.isInteger(stage.gptq.blockSize) || stage.gptq.blockSize < 1) problem('gptq.blockSize', `must be a positive integer, got ${stage.gptq.blockSize}`);
+    if (!(stage.gptq.percDamp >= 0)) problem('gptq.percDamp', `must be >= 0, got ${stage.gptq.percDamp}`);
+    if (stage.granularity === 'tensor') problem('granularity', 'GPTQ quantizes per row or per group (its quantizer is per channel); use "row" or "group"');
+  }
+  const layers = prunableLayers(check.analysis, stage);
+  if (check.analysis.linears.length === 0) problem(undefined, 'the model has no linear layers (MatMul/Gemm by a 2-D weight) to quantize');
+  else if (layers.length === 0) problem('layers', 'no layer is left to quantize (embeddings and the head are excluded unless layers.includeHead; see layers.skip)');
+  const packed = layers.filter((l) => l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype));
+  if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listed(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
+  if (integer && stage.granularity === 'group' && Number.isInteger(stage.groupSize) && stage.groupSize >= 2) {
+    const ragged = layers.filter((l) => l.inFeatures % stage.groupSize !== 0);
+    if (ragged.length > 0) problem('groupSize', `${stage.groupSize} does not divide C_in of ${listed(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
+  }
+  if (stage.method === 'mx') {
+    const ragged = layers.filter((l) => l.inFeatures % 32 !== 0);
+    if (ragged.length > 0) problem('mxFormat', `MX blocks are 32 inputs, which does not divide C_in of ${listed(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
+  }
+  if (stage.export === 'packed' && problems.length === 0) {
+    const unpackable = layers.map((l) => ({ l, why: packProblem(stage, l) })).filter((x) => x.why !== undefined);
+    if (unpackable.length > 0) problem('export', `"packed" is impossible here: ${unpackable[0].why}${unpackable.length > 1 ? ` (${unpackable.length} layers)` : ''}; use "auto" or "simulated"`);
+  }
+  return problems;
+}
+
+// ---- needs, description, file tag ------------------------------------------------------------
+
+function quantizeNeeds(stage: QuantizeStage): StageNeeds {
+  // GPTQ needs H; RTN and MX need no data (their report error is measured when a sample exists).
+  return { dense: [], step: stage.method === 'gptq' ? ['hessian'] : [] };
+}
+
+function grid(stage: QuantizeStage): string {
+  const granularity = stage.granularity === 'group' ? `groups of ${stage.groupSize}` : stage.granularity === 'row' ? 'per row' : 'per tensor';
+  return `${stage.bits}-bit ${stage.symmetric ? 'sym' : 'asym'}, ${granularity}`;
+}
+
+export function describeQuantizeStage(stage: QuantizeStage): string {
+  if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()} (32-element blocks), export ${stage.export}`;
+  const extras = [stage.mseClip ? 'MSE clip' : '', stage.method === 'gptq' && stage.gptq.actOrder ? `act-order${stage.gptq.staticGroups ? ', static groups' : ''}` : ''].filter(Boolean);
+  return `${stage.method}, ${grid(stage)}${extras.length ? `, ${extras.join(', ')}` : ''}, export ${stage.export}`;
+}
+
+export function quantizeFileTag(stage: QuantizeStage): string {
+  if (stage.method === 'mx') return stage.mxFormat;
+  const granularity = stage.granularity === 'group' ? `g${stage.groupSize}` : stage.granularity === 'tensor' ? 't' : '';
+  return `${stage.method}-w${stage.bits}${granularity}`;
+}
+
+export const quantizeStageKind: StageKind<QuantizeStage> = {
+  kind: 'quantize',
+  defaults: defaultQuantizeStage,
+  parse: parseQuantizeStage,
+  validate: validateQuantizeStage,
+  layers: (stage, analysis) => prunableLayers(analysis, stage),
+  needs: quantizeNeeds,
+  describe: describeQuantizeStage,
+  fileTag: quantizeFileTag,
+};
