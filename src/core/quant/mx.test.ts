@@ -16,10 +16,26 @@ import {
 } from './mx.ts';
 import { f32, fixtureMatrix, readFixture, type MxFixture } from './fixtures/load.ts';
 import { expectClose } from '../testing/expectClose.ts';
+import { MX_FORMAT_NAMES as RECIPE_MX_FORMAT_NAMES } from '../recipe/stages/quantize.ts';
 import { seededUniform } from '../testing/random.ts';
 
 const fixture = readFixture<MxFixture>('mx.json');
 const EXACT = { atol: 0, rtol: 0 };
+
+/** The fixture names formats by their microxcaling element format. */
+const REFERENCE_NAME: Record<MxFormat, string> = {
+  mxfp4: 'fp4_e2m1',
+  'mxfp6-e2m3': 'fp6_e2m3',
+  'mxfp6-e3m2': 'fp6_e3m2',
+  'mxfp8-e4m3': 'fp8_e4m3',
+  'mxfp8-e5m2': 'fp8_e5m2',
+  mxint8: 'int8',
+};
+const formatOf = (referenceName: string): MxFormat => {
+  const format = MX_FORMAT_NAMES.find((f) => REFERENCE_NAME[f] === referenceName);
+  if (!format) throw new Error(`fixture format ${referenceName} unknown`);
+  return format;
+};
 
 describe('MX element formats', () => {
   test('the fixture says how it was made', () => {
@@ -28,8 +44,12 @@ describe('MX element formats', () => {
     expect(fixture.blockSize).toBe(MX_BLOCK_SIZE);
   });
 
+  test('the formats are the recipe\'s MX formats', () => {
+    expect(MX_FORMAT_NAMES).toEqual(RECIPE_MX_FORMAT_NAMES);
+  });
+
   test.each(MX_FORMAT_NAMES)('%s has the reference parameters', (name) => {
-    const ref = fixture.formats[name];
+    const ref = fixture.formats[REFERENCE_NAME[name]];
     const f = MX_FORMATS[name];
     expect({ ebits: f.ebits, mbits: f.mbits, emax: f.emax, max: f.max, elementBits: f.elementBits }).toEqual({
       ebits: ref.ebits,
@@ -42,25 +62,25 @@ describe('MX element formats', () => {
   });
 
   test('value tables: the spec counts, every value is its own cast, the largest is max', () => {
-    const counts: Record<MxFormat, number> = { fp4_e2m1: 8, fp6_e2m3: 32, fp6_e3m2: 32, fp8_e4m3: 127, fp8_e5m2: 124, int8: 128 };
+    const counts: Record<MxFormat, number> = { mxfp4: 8, 'mxfp6-e2m3': 32, 'mxfp6-e3m2': 32, 'mxfp8-e4m3': 127, 'mxfp8-e5m2': 124, mxint8: 128 };
     for (const name of MX_FORMAT_NAMES) {
       const values = mxElementValues(name);
       expect(values.length, name).toBe(counts[name]);
       expect(values[values.length - 1], name).toBe(MX_FORMATS[name].max);
       for (const v of values) expect(castToMxElement(v, name)).toBe(v);
     }
-    expect(Array.from(mxElementValues('fp4_e2m1'))).toEqual([0, 0.5, 1, 1.5, 2, 3, 4, 6]);
+    expect(Array.from(mxElementValues('mxfp4'))).toEqual([0, 0.5, 1, 1.5, 2, 3, 4, 6]);
   });
 
   test.each(MX_FORMAT_NAMES)('%s casts match the reference with round=even (ties, subnormals, saturation)', (name) => {
-    const casts = fixture.casts[name];
+    const casts = fixture.casts[REFERENCE_NAME[name]];
     const inputs = f32(casts.inputs);
     const actual = Float32Array.from(inputs, (v) => castToMxElement(v, name));
     expectClose(actual, f32(casts.even), EXACT, `${name} casts`);
   });
 
   test.each(MX_FORMAT_NAMES)('%s: the reference default (ties away from zero) differs only at ties', (name) => {
-    const casts = fixture.casts[name];
+    const casts = fixture.casts[REFERENCE_NAME[name]];
     const inputs = f32(casts.inputs);
     const nearest = f32(casts.nearestAt);
     expect(casts.nearestDiffers.length).toBeGreaterThan(0);
@@ -72,18 +92,18 @@ describe('MX element formats', () => {
   });
 
   test('hand cases: ties to even, saturation, non-finite values', () => {
-    expect(castToMxElement(2.5, 'fp4_e2m1')).toBe(2); // between 2 and 3: even mantissa
-    expect(castToMxElement(3.5, 'fp4_e2m1')).toBe(4);
-    expect(castToMxElement(-0.25, 'fp4_e2m1')).toBe(-0); // half the smallest subnormal
-    expect(castToMxElement(0.75, 'fp4_e2m1')).toBe(1);
-    expect(castToMxElement(464, 'fp8_e4m3')).toBe(448); // tie with 480, which E4M3 lacks
-    expect(castToMxElement(1e9, 'fp8_e5m2')).toBe(57344);
-    expect(castToMxElement(-1.9999, 'int8')).toBe(-127 / 64); // symmetric saturation, never −2
-    expect(castToMxElement(Infinity, 'fp8_e4m3')).toBe(448);
-    expect(castToMxElement(-Infinity, 'fp8_e5m2')).toBe(-57344);
-    expect(castToMxElement(NaN, 'fp6_e3m2')).toBeNaN();
-    expect(castToMxElement(2 ** -9, 'fp8_e4m3')).toBe(2 ** -9); // smallest E4M3 subnormal
-    expect(castToMxElement(2 ** -10, 'fp8_e4m3')).toBe(0); // its half: tie to zero
+    expect(castToMxElement(2.5, 'mxfp4')).toBe(2); // between 2 and 3: even mantissa
+    expect(castToMxElement(3.5, 'mxfp4')).toBe(4);
+    expect(castToMxElement(-0.25, 'mxfp4')).toBe(-0); // half the smallest subnormal
+    expect(castToMxElement(0.75, 'mxfp4')).toBe(1);
+    expect(castToMxElement(464, 'mxfp8-e4m3')).toBe(448); // tie with 480, which E4M3 lacks
+    expect(castToMxElement(1e9, 'mxfp8-e5m2')).toBe(57344);
+    expect(castToMxElement(-1.9999, 'mxint8')).toBe(-127 / 64); // symmetric saturation, never −2
+    expect(castToMxElement(Infinity, 'mxfp8-e4m3')).toBe(448);
+    expect(castToMxElement(-Infinity, 'mxfp8-e5m2')).toBe(-57344);
+    expect(castToMxElement(NaN, 'mxfp6-e3m2')).toBeNaN();
+    expect(castToMxElement(2 ** -9, 'mxfp8-e4m3')).toBe(2 ** -9); // smallest E4M3 subnormal
+    expect(castToMxElement(2 ** -10, 'mxfp8-e4m3')).toBe(0); // its half: tie to zero
   });
 
   test('floorLog2 is exact at and one ulp around powers of two, and for float32 extremes', () => {
@@ -99,32 +119,30 @@ describe('MX element formats', () => {
   });
 
   test('shared exponent: spec rule, zero blocks, clamping, NaN', () => {
-    expect(mxSharedExponent(1, 'fp4_e2m1')).toBe(-2);
-    expect(mxSharedExponent(6, 'fp4_e2m1')).toBe(0);
-    expect(mxSharedExponent(448, 'fp8_e4m3')).toBe(0);
-    expect(mxSharedExponent(0, 'fp8_e4m3')).toBe(-127);
-    expect(mxSharedExponent(0, 'int8')).toBe(-126);
-    expect(mxSharedExponent(1e-40, 'fp6_e2m3')).toBe(-127);
-    expect(mxSharedExponent(Infinity, 'int8')).toBe(MX_SCALE_NAN_EXPONENT);
-    expect(mxSharedExponent(NaN, 'int8')).toBe(MX_SCALE_NAN_EXPONENT);
+    expect(mxSharedExponent(1, 'mxfp4')).toBe(-2);
+    expect(mxSharedExponent(6, 'mxfp4')).toBe(0);
+    expect(mxSharedExponent(448, 'mxfp8-e4m3')).toBe(0);
+    expect(mxSharedExponent(0, 'mxfp8-e4m3')).toBe(-127);
+    expect(mxSharedExponent(0, 'mxint8')).toBe(-126);
+    expect(mxSharedExponent(1e-40, 'mxfp6-e2m3')).toBe(-127);
+    expect(mxSharedExponent(Infinity, 'mxint8')).toBe(MX_SCALE_NAN_EXPONENT);
+    expect(mxSharedExponent(NaN, 'mxint8')).toBe(MX_SCALE_NAN_EXPONENT);
   });
 });
 
 describe('mxQuantize matches _quantize_mx', () => {
-  test.each(fixture.matrices.map((c) => [c.format, c] as const))('seeded 16 x 64, %s', (name, c) => {
-    const format = name as MxFormat;
+  test.each(fixture.matrices.map((c) => [formatOf(c.format), c] as const))('seeded 16 x 64, %s', (format, c) => {
     const q = mxQuantize(fixtureMatrix(c.weight), format);
-    expectClose(q.weight.data, f32(c.dequantized), EXACT, `${name} dequantized`);
+    expectClose(q.weight.data, f32(c.dequantized), EXACT, `${format} dequantized`);
     expect(Array.from(q.scaleExponents)).toEqual(c.scaleExponents);
     expect(q.blocksPerRow).toBe(2);
     expect(q.bitsPerWeight).toBe(MX_FORMATS[format].elementBits + 0.25);
   });
 
-  test.each(fixture.hostile.map((c) => [c.format, c] as const))('hostile 6 x 40 (short last block, zero row, NaN, Inf, subnormals, float32 max, ties), %s', (name, c) => {
-    const format = name as MxFormat;
+  test.each(fixture.hostile.map((c) => [formatOf(c.format), c] as const))('hostile 6 x 40 (short last block, zero row, NaN, Inf, subnormals, float32 max, ties), %s', (format, c) => {
     const weight = fixtureMatrix(c.weight);
     const q = mxQuantize(weight, format);
-    expectClose(q.weight.data, f32(c.dequantized), EXACT, `${name} dequantized`);
+    expectClose(q.weight.data, f32(c.dequantized), EXACT, `${format} dequantized`);
     expect(Array.from(q.scaleExponents)).toEqual(c.scaleExponents);
     // Row 0 is all zero, row 1 has a NaN in its short block, row 2 an infinity in each block.
     expect(Array.from(q.weight.data.subarray(0, 40)).every((v) => v === 0)).toBe(true);
@@ -199,11 +217,11 @@ describe('mxQuantize invariants', () => {
     };
     // Same exponent bits, more mantissa bits: less error. Same mantissa, more exponent bits: no
     // more error (the extra range only helps the small values of a block).
-    expect(mse('fp4_e2m1')).toBeGreaterThan(mse('fp6_e2m3'));
-    expect(mse('fp4_e2m1')).toBeGreaterThan(mse('fp6_e3m2'));
-    expect(mse('fp8_e5m2')).toBeGreaterThan(mse('fp8_e4m3'));
-    expect(mse('fp6_e3m2')).toBeGreaterThanOrEqual(mse('fp8_e5m2'));
-    const one = mxQuantize({ rows: 1, cols: 1, data: Float32Array.of(-0.3) }, 'fp4_e2m1');
+    expect(mse('mxfp4')).toBeGreaterThan(mse('mxfp6-e2m3'));
+    expect(mse('mxfp4')).toBeGreaterThan(mse('mxfp6-e3m2'));
+    expect(mse('mxfp8-e5m2')).toBeGreaterThan(mse('mxfp8-e4m3'));
+    expect(mse('mxfp6-e3m2')).toBeGreaterThanOrEqual(mse('mxfp8-e5m2'));
+    const one = mxQuantize({ rows: 1, cols: 1, data: Float32Array.of(-0.3) }, 'mxfp4');
     expect(Array.from(one.weight.data)).toEqual([-0.25]); // X = 2^-4; −0.3 / X = −4.8, nearer −4 than −6
     expect(Array.from(one.scaleExponents)).toEqual([-4]);
   });

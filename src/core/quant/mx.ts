@@ -27,16 +27,19 @@ export interface MxElementFormat {
   elementBits: number;
 }
 
-/** The element formats of MXFP4, MXFP6 (two), MXFP8 (two) and MXINT8, named as in microxcaling. */
+/**
+ * The concrete MX formats by the recipe's names (recipe/stages/quantize.ts MxFormatName); their
+ * element types are microxcaling's fp4_e2m1, fp6_e2m3, fp6_e3m2, fp8_e4m3, fp8_e5m2 and int8.
+ */
 export const MX_FORMATS = {
-  fp4_e2m1: { ebits: 2, mbits: 1, emax: 2, emin: 0, max: 6, elementBits: 4 },
-  fp6_e2m3: { ebits: 2, mbits: 3, emax: 2, emin: 0, max: 7.5, elementBits: 6 },
-  fp6_e3m2: { ebits: 3, mbits: 2, emax: 4, emin: -2, max: 28, elementBits: 6 },
-  fp8_e4m3: { ebits: 4, mbits: 3, emax: 8, emin: -6, max: 448, elementBits: 8 },
-  fp8_e5m2: { ebits: 5, mbits: 2, emax: 15, emin: -14, max: 57344, elementBits: 8 },
+  mxfp4: { ebits: 2, mbits: 1, emax: 2, emin: 0, max: 6, elementBits: 4 },
+  'mxfp6-e2m3': { ebits: 2, mbits: 3, emax: 2, emin: 0, max: 7.5, elementBits: 6 },
+  'mxfp6-e3m2': { ebits: 3, mbits: 2, emax: 4, emin: -2, max: 28, elementBits: 6 },
+  'mxfp8-e4m3': { ebits: 4, mbits: 3, emax: 8, emin: -6, max: 448, elementBits: 8 },
+  'mxfp8-e5m2': { ebits: 5, mbits: 2, emax: 15, emin: -14, max: 57344, elementBits: 8 },
   // Two's complement with an implicit scale of 2^-6. Saturates symmetrically at ±127/64, as the
   // reference does: −2 (code −128) is representable but never produced.
-  int8: { ebits: 0, mbits: 6, emax: 0, emin: 0, max: 127 / 64, elementBits: 8 },
+  mxint8: { ebits: 0, mbits: 6, emax: 0, emin: 0, max: 127 / 64, elementBits: 8 },
 } as const satisfies Record<string, MxElementFormat>;
 
 export type MxFormat = keyof typeof MX_FORMATS;
