@@ -139,6 +139,40 @@ describe('MatMulNBits on onnxruntime-web', () => {
   });
 });
 
+// What the writer works around, kept as tests so that an onnxruntime upgrade that changes any of
+// it fails here first (docs/quantized-export.md).
+describe('onnxruntime-web 1.30 findings', () => {
+  const permutation = Array.from({ length: IN }, (_, i) => (i * 37) % IN);
+  const groupIndex = Int32Array.from({ length: IN }, (_, c) => Math.floor(permutation[c] / 32));
+  const x = seededInput(6, IN, 12);
+
+  function written(q: QuantizedWeight): ModelProto {
+    const source = oneLayerModel(weight, bias, 'matmul');
+    return writeMatMulNBits(source, [{ layer: onlyLinear(source), weight: q }]).model;
+  }
+
+  test('g_idx with packed uint8 zero points computes wrongly (the zero points are ignored)', async () => {
+    const q = tinyRtn(weight, 4, 32, false, groupIndex);
+    const model = written(q);
+    const packed = packMatMulNBits({ ...q, groupIndex: undefined }).zeroPoints as { data: Uint8Array; rowBytes: number };
+    const initializers = model.graph!.initializer!;
+    const at = initializers.findIndex((t) => t.name === 'W_zero_points');
+    initializers[at] = { name: 'W_zero_points', dims: [OUT, packed.rowBytes], dataType: 2, rawData: packed.data };
+    const y = await run(model, x, [2, 3, IN]);
+    expect(() => expectClose(y, referenceProduct(x, q, bias), { atol: 1e-2, rtol: 0 })).toThrow(/differ/);
+  });
+
+  test('3 bits is refused when the session is made; g_idx at 8 bits when it runs', async () => {
+    const model3 = written(tinyRtn(weight, 4, 32, true));
+    model3.graph!.node![0].attribute!.find((a) => a.name === 'bits')!.i = 3;
+    await expect(run(model3, x, [2, 3, IN])).rejects.toThrow(/Only 2b, 4b/);
+    const model8 = written(tinyRtn(weight, 8, 32, true));
+    model8.graph!.initializer!.push({ name: 'g', dims: [IN], dataType: 6, int32Data: groupIndex });
+    model8.graph!.node![0].input = ['x', 'W_Q8', 'W_scales', '', 'g'];
+    await expect(run(model8, x, [2, 3, IN])).rejects.toThrow(/nbits_ == 2 \|\| nbits_ == 4/);
+  });
+});
+
 describe('the analysis reads MatMulNBits back as a quantized linear layer', () => {
   test('opType, W shape, packing, bias and compression state', () => {
     const source = oneLayerModel(weight, bias, 'matmul');
