@@ -75,6 +75,8 @@ describe('MatMulNBits on onnxruntime-web', () => {
     const nBits = model.graph!.node!.find((n) => n.opType === 'MatMulNBits')!;
     expect(nBits.input?.[5] === 'b').toBe(form === 'gemm-transB');
     expect(ops.includes('Add')).toBe(form !== 'gemm-transB');
+    // Either way the analysis finds the bias and the layer's output.
+    expect(onlyLinear(model)).toMatchObject({ opType: 'MatMulNBits', name: 'fc', bias: 'b', output: 'y', inFeatures: IN, outFeatures: OUT });
   });
 
   test('C_in not a multiple of the group: the last block is padded, outputs unchanged', async () => {
