@@ -84,6 +84,7 @@ export class WorkingModel {
 
   /** The initializer that now holds `layer`'s weight. */
   storedTensor(layer: LinearLayer): TensorProto {
+    if (layer.nBits) throw new WeightAccessError(`layer ${layer.name}: its weight is packed in MatMulNBits blocks, not stored as floats`);
     return this.initializers[this.tensorIndex(this.current.get(layer.id) ?? layer.weight, layer)];
   }
 
@@ -94,6 +95,7 @@ export class WorkingModel {
 
   /** Stores W for `layer`; a weight other nodes also read is untied first. */
   writeWeight(layer: LinearLayer, weight: Matrix): void {
+    if (layer.nBits) throw new WeightAccessError(`layer ${layer.name}: its weight is packed in MatMulNBits blocks, not stored as floats`);
     if (weight.rows !== layer.outFeatures || weight.cols !== layer.inFeatures) {
       throw new WeightAccessError(`layer ${layer.name}: ${weight.rows} x ${weight.cols} does not fit C_out x C_in = ${layer.outFeatures} x ${layer.inFeatures}`);
     }

@@ -46,7 +46,7 @@ export function analyzeModel(model: ModelProto): ModelAnalysis {
       ...analysisWarnings(index, linears, scan, attention, placed.attention, placed.blocks.length),
       ...roleWarnings,
     ],
-    unsupported: unsupportedFeatures(model, index),
+    unsupported: unsupportedFeatures(model, index, scan.nodeToLinear),
     compression: compressionState(model, index, linears),
   };
 }

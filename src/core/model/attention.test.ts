@@ -88,20 +88,26 @@ describe('what is not attention', () => {
     );
   });
 
-  it('reports packed MatMulNBits weights and external data as unsupported', () => {
+  it('reads MatMulNBits with a stored B as a linear layer, reports one with a computed B and external data as unsupported', () => {
     const analysis = analyzeModel(
       model({
-        nodes: [node('MatMulNBits', ['x', 'packed', 'scales'], ['y'], { name: 'q4', domain: 'com.microsoft', attrs: { K: 32, N: 32, bits: 4, block_size: 32 } })],
+        nodes: [
+          node('MatMulNBits', ['x', 'packed', 'scales'], ['h'], { name: 'q4', domain: 'com.microsoft', attrs: { K: 32, N: 32, bits: 4, block_size: 32 } }),
+          node('MatMulNBits', ['h', 'packed_in', 'scales'], ['y'], { name: 'dynamic', domain: 'com.microsoft', attrs: { K: 32, N: 32, bits: 4, block_size: 32 } }),
+        ],
         initializers: [
           { name: 'packed', dims: [32, 1, 16], dataType: DataType.UINT8, dataLocation: 1, externalData: [{ key: 'location', value: 'model.onnx.data' }] },
           floatInit('scales', [32]),
         ],
+        inputs: [tensorValue('x', DataType.FLOAT, ['batch', 'seq', 32]), tensorValue('packed_in', DataType.UINT8, [32, 1, 16])],
       }),
     );
+    expect(analysis.linears.map((l) => [l.nodeName, l.opType, l.outFeatures, l.inFeatures])).toEqual([['q4', 'MatMulNBits', 32, 32]]);
     expect(analysis.unsupported).toEqual([
-      "1 MatMulNBits node(s) ('q4'): quantized/packed weights, not analysed as linear layers",
+      "1 MatMulNBits node(s) ('dynamic'): quantized/packed weights, not analysed as linear layers",
       "Weights are external data: 1 initializer(s) ('packed') keep their values outside the .onnx file",
     ]);
+    expect(analysis.warnings).toContain("MatMulNBits 'dynamic' has no stored B, no activation A or no K, N, block_size: not analysed as a linear layer");
   });
 });
 

@@ -81,7 +81,7 @@ describe('quantized weights behind DequantizeLinear', () => {
   });
 });
 
-describe('packed nodes the analysis does not treat as linear layers', () => {
+describe('packed weights: MatMulNBits linear layers and integer matmul nodes', () => {
   /** MatMulNBits, 4 bits, K = 32, N = 16, block 16: B [16, 2, 8] bytes, two values a byte, low nibble first. */
   function nBits(q: (n: number, k: number) => number, zeroPoints?: TensorProto): ModelProto {
     const bytes = new Uint8Array(16 * 2 * 8);
@@ -96,9 +96,9 @@ describe('packed nodes the analysis does not treat as linear layers', () => {
 
   test('default zero point 8: 8s in a 2:4 pattern are zeros', () => {
     const analysis = analyzeModel(nBits((n, k) => ((n + k) % 4 < 2 ? 8 : 3)));
-    expect(analysis.linears).toEqual([]);
+    expect(analysis.linears.map((l) => [l.id, l.opType, l.name, l.role])).toEqual([['B', 'MatMulNBits', 'blocks.0.mlp.fc2', 'mlp.down']]);
     expect(analysis.compression.layers).toEqual([
-      { id: '/blocks.0/mlp/fc2/MatMul_Q4', name: 'blocks.0.mlp.fc2', prunable: true, elements: 512, zeros: 256, zeroShare: 0.5, pattern: { kind: 'nm', n: 2, m: 4 }, packed: { via: 'MatMulNBits', dtype: 'uint4', bits: 4 }, unreadable: null },
+      { id: 'B', name: 'blocks.0.mlp.fc2', prunable: true, elements: 512, zeros: 256, zeroShare: 0.5, pattern: { kind: 'nm', n: 2, m: 4 }, packed: { via: 'MatMulNBits', dtype: 'uint4', bits: 4 }, unreadable: null },
     ]);
     expect(analysis.compression.verdict).toBe('sparse+quantized');
   });

@@ -16,7 +16,8 @@ export function listNames(names: readonly string[], shown = 3): string {
   return names.length > shown ? `${quoted} and ${names.length - shown} more` : quoted;
 }
 
-/** Ops whose weights are packed or quantized in a way the lab does not read as a linear layer. */
+/** Ops whose weights are packed or quantized in a way the lab does not read as a linear layer (a
+ * MatMulNBits with a stored B and an activation A is one: linear.ts). */
 const QUANTIZED_OPS = new Set([
   'MatMulNBits', 'MatMulInteger', 'QLinearMatMul', 'MatMulIntegerToFloat', 'DynamicQuantizeMatMul',
   'QGemm', 'MatMulFpQ4', 'MatMulBnb4', 'GatherBlockQuantized', 'QLinearConv', 'ConvInteger',
@@ -27,12 +28,12 @@ function labelsWhere(index: GraphIndex, test: (nodeIndex: number) => boolean): s
   return index.order.filter(test).map((nodeIndex) => nodeLabel(index, nodeIndex));
 }
 
-/** "3 MatMulNBits node(s) ('a', 'b', 'c'): <what>", one line per op type. */
-function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string): string[] {
+/** "3 MatMulNBits node(s) ('a', 'b', 'c'): <what>", one line per op type; `recognised` nodes are left out. */
+function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string, recognised: ReadonlyMap<number, string> = new Map()): string[] {
   const byOp = new Map<string, string[]>();
   for (const nodeIndex of index.order) {
     const opType = index.nodes[nodeIndex].opType ?? '';
-    if (!ops.has(opType)) continue;
+    if (!ops.has(opType) || recognised.has(nodeIndex)) continue;
     const labels = byOp.get(opType);
     if (labels) labels.push(nodeLabel(index, nodeIndex));
     else byOp.set(opType, [nodeLabel(index, nodeIndex)]);
@@ -82,10 +83,11 @@ function containerMessages(model: ModelProto, index: GraphIndex): string[] {
   return messages;
 }
 
-export function unsupportedFeatures(model: ModelProto, index: GraphIndex): string[] {
+/** Graph features the analysis does not handle; `linearNodes` (LinearScan.nodeToLinear) are handled. */
+export function unsupportedFeatures(model: ModelProto, index: GraphIndex, linearNodes: ReadonlyMap<number, string> = new Map()): string[] {
   return [
     ...fusedAttentionMessages(index),
-    ...perOpMessages(index, QUANTIZED_OPS, 'quantized/packed weights, not analysed as linear layers'),
+    ...perOpMessages(index, QUANTIZED_OPS, 'quantized/packed weights, not analysed as linear layers', linearNodes),
     ...perOpMessages(index, FUSED_MATMUL_OPS, 'fused contrib ops are not analysed as linear layers'),
     ...einsumMessages(index),
     ...containerMessages(model, index),

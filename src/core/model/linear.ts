@@ -1,5 +1,6 @@
 // Linear layers: MatMul and Gemm nodes that multiply an activation by a 2-D initializer, found
-// directly or through Transpose / Cast / Identity / DequantizeLinear of the initializer.
+// directly or through Transpose / Cast / Identity / DequantizeLinear of the initializer, and
+// onnxruntime's com.microsoft MatMulNBits nodes, whose packed B stores W (N × K) row by row.
 import type { NodeProto, TensorProto } from '../onnx/types.ts';
 import {
   consumerNodes,
@@ -11,7 +12,7 @@ import {
 } from './graphIndex.ts';
 import { modulePathFromNode, modulePathFromWeight } from './names.ts';
 import { attrFloat, attrInt, attrInts, dtypeName, elementCount, tensorDims } from './proto.ts';
-import type { LinearLayer, LinearUse, WeightLayout } from './types.ts';
+import type { LinearLayer, LinearOp, LinearUse, NBitsStorage, WeightLayout } from './types.ts';
 import { shortName } from '../onnx/display.ts';
 
 /** The initializer behind a weight operand and the ops between it and the product. */
@@ -108,12 +109,19 @@ function asBias(index: GraphIndex, name: string, outFeatures: number): { bias: s
   return { bias: name, biasInitializer: constant.initializer };
 }
 
-/** A bias is Gemm's C, or a constant added by the only consumer of a MatMul's output. */
+/** Gemm's C and MatMulNBits' bias: the input that holds the bias, when the op has one. */
+const BIAS_INPUT: Partial<Record<string, number>> = { Gemm: 2, MatMulNBits: 5 };
+
+/**
+ * A bias is Gemm's C or MatMulNBits' bias input, or a constant added by the only consumer of a
+ * MatMul's (or a bias-less MatMulNBits') output.
+ */
 function findBias(index: GraphIndex, node: NodeProto, outFeatures: number): FoundBias {
   const output = node.output?.[0] ?? '';
   const none = { bias: null, biasInitializer: null, output };
-  if (node.opType === 'Gemm') {
-    const found = asBias(index, node.input?.[2] ?? '', outFeatures);
+  const biasInput = BIAS_INPUT[node.opType ?? ''];
+  if (biasInput !== undefined && (node.opType === 'Gemm' || node.input?.[biasInput])) {
+    const found = asBias(index, node.input?.[biasInput] ?? '', outFeatures);
     return found ? { ...found, output } : none;
   }
   const consumers = consumerNodes(index, output);
@@ -133,9 +141,9 @@ function gemmNotes(index: GraphIndex, nodeIndex: number, hasBias: boolean, notes
   if (hasBias && beta !== 1) notes.push(`Gemm '${label}' scales its bias by beta=${beta}`);
 }
 
-function describeUse(index: GraphIndex, candidate: Candidate, notes: string[]) {
+function describeUse(index: GraphIndex, candidate: Candidate, notes: string[]): DescribedUse {
   const node = index.nodes[candidate.nodeIndex];
-  const opType = node.opType as 'MatMul' | 'Gemm';
+  const opType = node.opType as LinearOp;
   const transAttr = opType === 'Gemm' && attrInt(node, candidate.operand === 'B' ? 'transB' : 'transA', 0) !== 0;
   const layout = weightLayout(candidate.operand, transAttr, candidate.source.transposed);
   const [d0, d1] = candidate.source.dims;
@@ -146,12 +154,44 @@ function describeUse(index: GraphIndex, candidate: Candidate, notes: string[]) {
   return { use, layout, inFeatures, outFeatures, biasInitializer };
 }
 
-function newLayer(index: GraphIndex, candidate: Candidate, described: ReturnType<typeof describeUse>): LinearLayer {
+interface DescribedUse {
+  use: LinearUse;
+  layout: WeightLayout;
+  inFeatures: number;
+  outFeatures: number;
+  biasInitializer: string | null;
+  nBits?: NBitsStorage;
+}
+
+const attrOf = (node: NodeProto, name: string) => attrInt(node, name, 0);
+
+/**
+ * A com.microsoft MatMulNBits node with a constant B and an activation A, as a linear layer:
+ * W is N × K ('out_in', B holds row n's blocks), bits 4 unless the attribute says otherwise.
+ */
+function nBitsUse(index: GraphIndex, nodeIndex: number, notes: string[]): { candidate: Candidate; described: DescribedUse } | null {
+  const node = index.nodes[nodeIndex];
+  const [a = '', b = '', scales = '', zeroPoints = '', groupIndex = ''] = node.input ?? [];
+  const constant = b ? resolveConstant(index, b) : undefined;
+  const [k, n, blockSize] = [attrOf(node, 'K'), attrOf(node, 'N'), attrOf(node, 'block_size')];
+  if (constant === undefined || !index.dataDependent.has(a) || !(k > 0 && n > 0 && blockSize > 0)) {
+    notes.push(`MatMulNBits '${shortName(nodeLabel(index, nodeIndex))}' has no stored B, no activation A or no K, N, block_size: not analysed as a linear layer`);
+    return null;
+  }
+  const source: WeightSource = { initializer: constant.initializer, tensor: constant.tensor, dims: tensorDims(constant.tensor), path: [], pathNodes: [], transposed: false };
+  const { bias, biasInitializer, output } = findBias(index, node, n);
+  const use: LinearUse = { nodeName: nodeLabel(index, nodeIndex), opType: 'MatMulNBits', input: a, output, bias };
+  const nBits: NBitsStorage = { bits: attrInt(node, 'bits', 4), blockSize, scales, zeroPoints: zeroPoints || null, groupIndex: groupIndex || null };
+  return { candidate: { nodeIndex, operand: 'B', source, activation: a }, described: { use, layout: 'out_in', inFeatures: k, outFeatures: n, biasInitializer, nBits } };
+}
+
+function newLayer(index: GraphIndex, candidate: Candidate, described: DescribedUse): LinearLayer {
   const { source } = candidate;
   const { use } = described;
   const biasTensor = described.biasInitializer ? constantTensor(index, described.biasInitializer) : undefined;
   const biasCount = biasTensor ? elementCount(tensorDims(biasTensor)) : 0;
-  return {
+  const weightElements = described.nBits ? described.inFeatures * described.outFeatures : elementCount(source.dims);
+  const layer: LinearLayer = {
     id: source.initializer,
     name: modulePathFromNode(use.nodeName) || modulePathFromWeight(source.initializer) || use.nodeName,
     nodeName: use.nodeName,
@@ -167,7 +207,7 @@ function newLayer(index: GraphIndex, candidate: Candidate, described: ReturnType
     outFeatures: described.outFeatures,
     bias: use.bias,
     biasInitializer: described.biasInitializer,
-    params: elementCount(source.dims) + biasCount,
+    params: weightElements + biasCount,
     input: use.input,
     output: use.output,
     uses: [use],
@@ -177,6 +217,8 @@ function newLayer(index: GraphIndex, candidate: Candidate, described: ReturnType
     roleSource: 'none',
     order: index.position[candidate.nodeIndex],
   };
+  if (described.nBits) layer.nBits = described.nBits;
+  return layer;
 }
 
 /** Nodes other than the layer's own uses and weight paths that read the initializer. */
@@ -188,11 +230,22 @@ function otherReaders(index: GraphIndex, weight: string, own: ReadonlySet<number
 
 export interface LinearScan {
   linears: LinearLayer[];
-  /** Node index → id of the linear layer it belongs to (MatMul/Gemm and bias Add nodes). */
+  /** Node index → id of the linear layer it belongs to (MatMul/Gemm/MatMulNBits and bias Add nodes). */
   nodeToLinear: Map<number, string>;
   /** MatMul nodes whose two operands both depend on the input (attention or unknown). */
   activationMatMuls: Set<number>;
   notes: string[];
+}
+
+const isNBits = (node: NodeProto) => node.opType === 'MatMulNBits' && node.domain === 'com.microsoft';
+
+/** The node as a use of a linear layer's weight, or null. */
+function linearUse(index: GraphIndex, nodeIndex: number, notes: string[]): { candidate: Candidate; described: DescribedUse } | null {
+  const node = index.nodes[nodeIndex];
+  if (isNBits(node)) return nBitsUse(index, nodeIndex, notes);
+  if ((node.opType !== 'MatMul' && node.opType !== 'Gemm') || !isOnnxDomain(node)) return null;
+  const candidate = linearCandidate(index, nodeIndex, notes);
+  return candidate ? { candidate, described: describeUse(index, candidate, notes) } : null;
 }
 
 export function findLinearLayers(index: GraphIndex): LinearScan {
@@ -203,14 +256,13 @@ export function findLinearLayers(index: GraphIndex): LinearScan {
   const notes: string[] = [];
   for (const nodeIndex of index.order) {
     const node = index.nodes[nodeIndex];
-    if ((node.opType !== 'MatMul' && node.opType !== 'Gemm') || !isOnnxDomain(node)) continue;
-    const candidate = linearCandidate(index, nodeIndex, notes);
-    if (!candidate) {
+    const found = linearUse(index, nodeIndex, notes);
+    if (!found) {
       const [a = '', b = ''] = node.input ?? [];
-      if (index.dataDependent.has(a) && index.dataDependent.has(b)) activationMatMuls.add(nodeIndex);
+      if ((node.opType === 'MatMul' || node.opType === 'Gemm') && isOnnxDomain(node) && index.dataDependent.has(a) && index.dataDependent.has(b)) activationMatMuls.add(nodeIndex);
       continue;
     }
-    const described = describeUse(index, candidate, notes);
+    const { candidate, described } = found;
     const id = candidate.source.initializer;
     const existing = byWeight.get(id);
     if (existing) addSharedUse(existing, described, notes);
@@ -220,7 +272,8 @@ export function findLinearLayers(index: GraphIndex): LinearScan {
     candidate.source.pathNodes.forEach((pathNode) => own.add(pathNode));
     ownNodes.set(id, own);
     nodeToLinear.set(nodeIndex, id);
-    const biasAdd = described.use.bias && node.opType === 'MatMul' ? index.producer.get(described.use.output) : undefined;
+    // A bias added after the product: its Add belongs to the layer too.
+    const biasAdd = described.use.bias && described.use.output !== node.output?.[0] ? index.producer.get(described.use.output) : undefined;
     if (biasAdd !== undefined) nodeToLinear.set(biasAdd, id);
   }
   const linears = [...byWeight.values()].map((layer) => ({
@@ -231,7 +284,7 @@ export function findLinearLayers(index: GraphIndex): LinearScan {
 }
 
 /** A second node multiplying by the same weight: reported once, with every node named. */
-function addSharedUse(layer: LinearLayer, described: ReturnType<typeof describeUse>, notes: string[]): void {
+function addSharedUse(layer: LinearLayer, described: DescribedUse, notes: string[]): void {
   layer.uses.push(described.use);
   layer.nodeNames.push(described.use.nodeName);
   if (described.layout !== layer.layout || described.inFeatures !== layer.inFeatures) {

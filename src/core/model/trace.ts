@@ -13,6 +13,9 @@ const BACKWARD_OPS = new Set([
 /** Ops between the context MatMul and the out projection (merge heads). */
 const FORWARD_OPS = new Set(['Transpose', 'Reshape', 'Cast', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten', 'Concat', 'Dropout']);
 
+/** The nodes of a linear layer that multiply (not its bias Add). */
+const PRODUCT_OPS = new Set(['MatMul', 'Gemm', 'MatMulNBits']);
+
 /** Ops whose first input is the data and the rest are shapes, indices or axes. */
 const FIRST_INPUT_IS_DATA = new Set([
   'Reshape', 'Transpose', 'Split', 'Slice', 'Gather', 'Squeeze', 'Unsqueeze', 'Expand', 'Tile',
@@ -72,7 +75,7 @@ export function traceBackToLinear(
   return { linear: null, reshapes };
 }
 
-/** Breadth-first from `start` towards the outputs, to the first MatMul/Gemm linear layer. */
+/** Breadth-first from `start` towards the outputs, to the first MatMul/Gemm/MatMulNBits linear layer. */
 export function traceForwardToLinear(
   index: GraphIndex,
   nodeToLinear: ReadonlyMap<number, string>,
@@ -86,7 +89,7 @@ export function traceForwardToLinear(
       if (++edges > MAX_EDGES) return null;
       const node = index.nodes[consumer];
       const linear = nodeToLinear.get(consumer);
-      if (linear !== undefined && (node.opType === 'MatMul' || node.opType === 'Gemm')) return linear;
+      if (linear !== undefined && PRODUCT_OPS.has(node.opType ?? '')) return linear;
       if (!isOnnxDomain(node) || !FORWARD_OPS.has(node.opType ?? '')) continue;
       edges += node.output?.length ?? 0;
       if (edges > MAX_EDGES) return null;

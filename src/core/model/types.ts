@@ -39,10 +39,27 @@ export type RoleSource = 'name' | 'structure' | 'none';
  */
 export type WeightLayout = 'in_out' | 'out_in';
 
-/** One MatMul/Gemm node that multiplies by the layer's weight. */
+/** The ops a linear layer's product is: ONNX MatMul and Gemm, and onnxruntime's com.microsoft MatMulNBits. */
+export type LinearOp = 'MatMul' | 'Gemm' | 'MatMulNBits';
+
+/**
+ * How a MatMulNBits layer stores W: `bits`-wide codes in blocks of `blockSize` inputs, one scale
+ * (and zero point) per block; the tensors' names (com.microsoft MatMulNBits spec).
+ */
+export interface NBitsStorage {
+  bits: number;
+  blockSize: number;
+  scales: string;
+  /** null: symmetric, zero point 2^(bits−1). */
+  zeroPoints: string | null;
+  /** g_idx (act-order block of each input), or null. */
+  groupIndex: string | null;
+}
+
+/** One MatMul/Gemm/MatMulNBits node that multiplies by the layer's weight. */
 export interface LinearUse {
   nodeName: string;
-  opType: 'MatMul' | 'Gemm';
+  opType: LinearOp;
   /** The activation operand. */
   input: string;
   /** The layer's result: the bias Add's output when a bias follows, else the node's output. */
@@ -58,7 +75,8 @@ export interface LinearLayer {
   /** First node that uses the weight (in topological order) and all of them. */
   nodeName: string;
   nodeNames: string[];
-  opType: 'MatMul' | 'Gemm';
+  opType: LinearOp;
+  /** The stored weight: a float (or DequantizeLinear'd) initializer, or MatMulNBits' packed B. */
   weight: string;
   weightDims: number[];
   weightDtype: string;
@@ -73,8 +91,10 @@ export interface LinearLayer {
    * values — they differ when torch stored equal tensors once behind Identity nodes. */
   bias: string | null;
   biasInitializer: string | null;
-  /** Elements of the weight plus the bias. */
+  /** Elements of W (C_out · C_in, packed or not) plus the bias. */
   params: number;
+  /** Present for a MatMulNBits layer: W is packed in `weight` ([N, blocks, blob] uint8), not readable as floats. */
+  nBits?: NBitsStorage;
   input: string;
   output: string;
   uses: LinearUse[];

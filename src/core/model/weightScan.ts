@@ -1,8 +1,8 @@
 // Per weight matrix: how it is stored (packed, low precision) and how many of its weights are
 // exactly zero, with the structured pattern those zeros form. Two sources: the linear layers
-// (MatMul/Gemm, possibly behind DequantizeLinear or a low-precision float) and the nodes that
-// multiply by a packed weight themselves (MatMulNBits, MatMulInteger, QLinearMatMul, ...), which
-// the analysis does not treat as linear layers.
+// (MatMul/Gemm, possibly behind DequantizeLinear or a low-precision float, and MatMulNBits) and
+// the other nodes that multiply by a packed weight themselves (MatMulInteger, QLinearMatMul, a
+// MatMulNBits whose A or B the analysis could not place), which are not linear layers.
 import { dtypeInfo } from '../onnx/dtypes.ts';
 import type { NodeProto, TensorProto } from '../onnx/types.ts';
 import { detectPattern, MIN_PATTERN_ZERO_SHARE } from './detectPattern.ts';
@@ -85,7 +85,12 @@ function optionalConstant(index: GraphIndex, name: string | undefined, what: str
   return constant.tensor;
 }
 
-function linearWeight(index: GraphIndex, layer: LinearLayer): WeightToMeasure | null {
+function linearWeight(index: GraphIndex, layer: LinearLayer, nodeByLabel: () => ReadonlyMap<string, number>): WeightToMeasure | null {
+  if (layer.opType === 'MatMulNBits') {
+    const nodeIndex = nodeByLabel().get(layer.nodeName);
+    const weight = nodeIndex === undefined ? null : nBitsWeight(index, nodeIndex);
+    return weight && { ...weight, id: layer.id, name: layer.name, prunable: prunableRole(layer.role), order: layer.order };
+  }
   const tensor = constantTensor(index, layer.weight);
   if (tensor === undefined) return null;
   const nonZero = () => {
@@ -173,13 +178,17 @@ function nBitsWeight(index: GraphIndex, nodeIndex: number): WeightToMeasure | nu
 /** Every weight matrix of the model, linear layers and packed nodes, in model order. */
 export function scanWeights(index: GraphIndex, linears: readonly LinearLayer[]): LayerCompression[] {
   const weights: WeightToMeasure[] = [];
+  let labels: Map<string, number> | undefined;
+  const nodeByLabel = () => (labels ??= new Map(index.order.map((nodeIndex) => [nodeLabel(index, nodeIndex), nodeIndex])));
   for (const layer of linears) {
-    const weight = linearWeight(index, layer);
+    const weight = linearWeight(index, layer, nodeByLabel);
     if (weight) weights.push(weight);
   }
+  const linearNodes = new Set(linears.filter((layer) => layer.opType === 'MatMulNBits').flatMap((layer) => layer.nodeNames));
   for (const nodeIndex of index.order) {
     const opType = index.nodes[nodeIndex].opType ?? '';
     if (opType !== 'MatMulNBits' && !INTEGER_MATMULS.has(opType)) continue;
+    if (linearNodes.has(nodeLabel(index, nodeIndex))) continue;
     const weight = nBitsWeight(index, nodeIndex) ?? integerMatMulWeight(index, nodeIndex);
     if (weight) weights.push(weight);
   }
