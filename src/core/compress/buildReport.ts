@@ -10,7 +10,8 @@ import type { Recipe } from '../recipe/types.ts';
 import { countZeros } from './check.ts';
 import { withLabMetadata } from './metadata.ts';
 import type { CompressOutcome } from './pipeline.ts';
-import type { CalibrationSummary, CompressReport, CompressTotals, StageReport } from './report.ts';
+import { isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
+import type { ModelProto } from '../onnx/types.ts';
 import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 import type { WorkingModel } from './weights.ts';
 
@@ -20,6 +21,8 @@ export interface ReportInput {
   /** The layers some stage changed, in model order. */
   layers: readonly LinearLayer[];
   working: WorkingModel;
+  /** The graph to write: the working model, rewritten by stages that pack weights. */
+  exported: ModelProto;
   stages: StageReport[];
   calibration: CalibrationSummary | null;
   backends: RunBackends;
@@ -50,10 +53,29 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
   return { params, zeros };
 }
 
+/**
+ * The file as the working model stores it (float weights), minus each quantized layer's stored
+ * weight, plus the layer in its format: what a file with every quantized layer packed would take.
+ */
+function analyticQuantizedBytes(input: ReportInput, quantized: readonly LayerQuantReport[]): number | null {
+  if (quantized.length === 0) return null;
+  const last = new Map(quantized.map((q) => [q.id, q]));
+  const floatFile = writeModel(input.working.model).byteLength;
+  const byId = new Map(input.layers.map((l) => [l.id, l]));
+  let bytes = floatFile;
+  for (const q of last.values()) {
+    const layer = byId.get(q.id);
+    if (!layer) continue;
+    bytes += q.packedBytes - storedBytes(input.working, layer).byteLength;
+  }
+  return bytes;
+}
+
 export async function buildReport(input: ReportInput): Promise<CompressOutcome> {
   const { working, layers } = input;
   const rows = input.stages.flatMap((stage) => stage.layers);
-  const model = withLabMetadata(working.model, input.recipe, input.sourceModel);
+  const quantized = input.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized);
+  const model = withLabMetadata(input.exported, input.recipe, input.sourceModel);
   const bytes = writeModel(model);
   const prunedParams = layers.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
   const prunedZeros = layers.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
@@ -71,12 +93,16 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     achievedSparsityAllLinear: all.params === 0 ? 0 : all.zeros / all.params,
     denseFileBytes: bytes.byteLength,
     estimatedSparseFileBytes: bytes.byteLength - storedDense + layers.reduce((n, l) => n + (lastRow.get(l.id)?.estimatedSparseBytes ?? storedBytes(working, l).byteLength), 0),
+    analyticQuantizedFileBytes: analyticQuantizedBytes(input, quantized),
+    packedLayers: quantized.filter((q) => q.export === 'packed').length,
+    simulatedLayers: quantized.filter((q) => q.export === 'simulated').length,
   };
   const report: CompressReport = {
     recipe: input.recipe,
     summary: describeRecipe(input.recipe),
     stages: input.stages,
     layers: rows,
+    quantized,
     totals,
     calibration: input.calibration,
     backends: { ...input.backends, layerFallbacks: rows.filter((row) => row.backend.fallbackReason !== undefined && row.backend.requested !== row.backend.ran).length },

@@ -104,7 +104,16 @@ export async function compressModel(request: CompressRequest): Promise<CompressO
   request.onProgress?.({ phase: 'report', label: 'report', done: 0, total: 1 });
   const stageReports: StageReport[] = [];
   for (const stage of runs) stageReports.push(await stage.finish());
+  // The file's graph: each stage that stores weights differently rewrites it, in recipe order.
+  let exported = run.working.model;
+  for (const stage of runs) {
+    if (!stage.exportGraph) continue;
+    const result = stage.exportGraph(exported);
+    exported = result.model;
+    run.notes.push(...result.notes);
+  }
   return buildReport({
+    exported,
     recipe: run.recipe,
     analysis: request.analysis,
     layers: run.layers,

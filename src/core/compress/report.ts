@@ -81,6 +81,44 @@ export interface PruneStageReport extends StageReport {
 
 export const isPruneStageReport = (report: StageReport): report is PruneStageReport => report.kind === 'prune';
 
+/** One layer as a quantize stage left it. */
+export interface LayerQuantReport {
+  id: string;
+  name: string;
+  block: number | null;
+  role: LinearRole;
+  stage: number;
+  /** [C_out, C_in] */
+  shape: [number, number];
+  method: string;
+  /** "4-bit asym, groups of 32", "MXFP4 (E2M1)". */
+  format: string;
+  /** Stored bits per weight of the format, scales and zero points included (analytic). */
+  bitsPerWeight: number;
+  /** How the file stores it: packed (MatMulNBits), or simulated (dequantized float weights). */
+  export: 'packed' | 'simulated';
+  /** Why a layer was simulated when the stage's export was 'auto'. */
+  simulatedBecause?: string;
+  /** ANALYTIC bytes of the layer in its format (weights, scales, zero points, g_idx). */
+  packedBytes: number;
+  relativeError: number | null;
+  relativeErrorBasis: 'hessian' | 'sampled' | null;
+  relativeErrorTokens: number | null;
+  /** Weights that were exactly zero before the stage (an earlier prune stage) and still are. */
+  zerosKept: number;
+  /** Of those, weights GPTQ's updates had moved and that were set back to zero (code = zero point). */
+  rezeroed: number;
+  ms: number;
+  backend: BackendUse;
+}
+
+export interface QuantizeStageReport extends StageReport {
+  kind: 'quantize';
+  quantized: LayerQuantReport[];
+}
+
+export const isQuantizeStageReport = (report: StageReport): report is QuantizeStageReport => report.kind === 'quantize';
+
 export interface CompressTotals {
   /** Layers some stage changed, their weight elements and the zeros among them. */
   prunedLayers: number;
@@ -96,6 +134,11 @@ export interface CompressTotals {
   denseFileBytes: number;
   /** ESTIMATED: the same file with the pruned weights in a sparse encoding (storage.ts). */
   estimatedSparseFileBytes: number;
+  /** ANALYTIC: the file with every quantized layer in its format (packed or not) and the rest as stored. */
+  analyticQuantizedFileBytes: number | null;
+  /** Quantized layers written packed (MatMulNBits) and simulated (dequantized floats). */
+  packedLayers: number;
+  simulatedLayers: number;
 }
 
 export interface CalibrationSummary {
@@ -112,8 +155,10 @@ export interface CompressReport {
   /** describeRecipe(recipe) */
   summary: string;
   stages: StageReport[];
-  /** Every stage's per-layer rows, stage by stage. */
+  /** Every prune stage's per-layer rows, stage by stage. */
   layers: LayerPruneReport[];
+  /** Every quantize stage's per-layer rows, stage by stage. */
+  quantized: LayerQuantReport[];
   totals: CompressTotals;
   /** null when no stage needed calibration (magnitude, uniform). */
   calibration: CalibrationSummary | null;

@@ -11,6 +11,7 @@ import type { Recipe, StageSpec } from '../recipe/types.ts';
 import type { PruneLayerFn } from './jobs.ts';
 import type { StageReport } from './report.ts';
 import type { WorkingModel } from './weights.ts';
+import type { ModelProto } from '../onnx/types.ts';
 
 export interface StageContext {
   recipe: Recipe;
@@ -48,6 +49,11 @@ export interface StageRun {
   apply(step: StageStep): Promise<void>;
   /** The stage's report once every step ran. */
   finish(): Promise<StageReport> | StageReport;
+  /**
+   * The file's graph after every stage ran: a stage that changes how weights are stored (the
+   * quantize stage's MatMulNBits) rewrites it here; the working model keeps float weights.
+   */
+  exportGraph?(model: ModelProto): { model: ModelProto; notes: string[] };
 }
 
 export interface StageRunner<S extends StageSpec = StageSpec> {

@@ -1,5 +1,7 @@
 // The built-in stage runners, registered once on import (pipeline.ts imports this).
 import { pruneStageRunner } from './pruneStage.ts';
+import { quantizeStageRunner } from './quantizeStage.ts';
 import { registerStageRunner } from './stage.ts';
 
 registerStageRunner(pruneStageRunner);
+registerStageRunner(quantizeStageRunner);

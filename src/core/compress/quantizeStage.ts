@@ -1,0 +1,178 @@
+// The quantize stage in the pipeline: at each step, every layer of the step quantized (RTN, GPTQ
+// on the step's H, or an MX format) in layer order, its dequantized weight Ŵ written into the
+// working model (what later blocks are calibrated on, and what the simulated export stores); at
+// the end, the packed export — MatMulNBits for every layer ONNX Runtime can run — and a report row
+// per layer. Its fields and checks are src/core/recipe/stages/quantize.ts; see docs/quantization.md.
+import { throwIfCancelled } from '../job/cancel.ts';
+import { cpuUse } from '../job/backend.ts';
+import type { LinearLayer } from '../model/types.ts';
+import type { ModelProto } from '../onnx/types.ts';
+import { relativeReconstructionError } from '../prune/reconstruction.ts';
+import type { Matrix } from '../prune/types.ts';
+import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
+import { gptqQuantize } from '../quant/gptq.ts';
+import { MX_FORMATS, mxQuantize } from '../quant/mx.ts';
+import { quantizeRtn } from '../quant/rtn.ts';
+import { dequantize, type Granularity, type QuantizedWeight } from '../quant/types.ts';
+import { describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
+import type { CalibrationStats } from '../calibrate/collect.ts';
+import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
+import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
+
+const now = () => performance.now();
+
+interface LayerOutcome {
+  quantized?: QuantizedWeight;
+  row: LayerQuantReport;
+}
+
+function granularityOf(stage: QuantizeStage): Granularity {
+  return stage.granularity === 'group' ? { kind: 'group', size: stage.groupSize } : { kind: stage.granularity };
+}
+
+function formatText(stage: QuantizeStage): string {
+  if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()}, 32-element blocks`;
+  const granularity = stage.granularity === 'group' ? `groups of ${stage.groupSize}` : stage.granularity === 'row' ? 'per row' : 'per tensor';
+  return `${stage.bits}-bit ${stage.symmetric ? 'sym' : 'asym'}, ${granularity}`;
+}
+
+/**
+ * Pruned weights stay exactly zero: RTN and MX map 0 to 0 (0 is on every grid), but GPTQ's updates
+ * move them; those are set back to zero, code = zero point, and counted.
+ */
+function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | undefined): { kept: number; rezeroed: number } {
+  let kept = 0;
+  let rezeroed = 0;
+  for (let i = 0; i < before.data.length; i++) {
+    if (before.data[i] !== 0) continue;
+    kept++;
+    if (after.data[i] === 0) continue;
+    rezeroed++;
+    after.data[i] = 0;
+    if (quantized) {
+      const r = Math.floor(i / before.cols);
+      const c = i % before.cols;
+      const g = quantized.groupIndex ? quantized.groupIndex[c] : Math.floor(c / quantized.groupSize);
+      quantized.codes[i] = quantized.zeroPoints[r * quantized.groups + g];
+    }
+  }
+  return { kept, rezeroed };
+}
+
+function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
+  const grid = { bits: stage.bits, symmetric: stage.symmetric };
+  switch (stage.method) {
+    case 'rtn': {
+      const quantized = quantizeRtn(weight, grid, granularityOf(stage), { mseClip: stage.mseClip });
+      return { weight: dequantize(quantized), quantized };
+    }
+    case 'gptq': {
+      const hessian = stats?.layers.get(layer.id)?.hessian;
+      if (!hessian || hessian.length === 0) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
+      const result = gptqQuantize(weight, hessian, { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip });
+      return { weight: result.weight, quantized: result.quantized };
+    }
+    case 'mx':
+      return { weight: mxQuantize(weight, stage.mxFormat).weight };
+  }
+}
+
+function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Pick<LayerQuantReport, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> {
+  const layerStats = stats?.layers.get(layer.id);
+  if (layerStats && layerStats.hessian.length > 0) return { relativeError: relativeReconstructionError(weight, compressed, { hessian: layerStats.hessian }), relativeErrorBasis: 'hessian', relativeErrorTokens: layerStats.tokens };
+  const sample = layerStats?.inputSample;
+  if (sample && sample.rows > 0) return { relativeError: relativeReconstructionError(weight, compressed, { tokenRows: sample }), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
+  return { relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null };
+}
+
+/** Analytic bytes and bits per weight of a layer in the stage's format. */
+function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWeight | undefined): { bytes: number; bitsPerWeight: number } {
+  const numel = layer.outFeatures * layer.inFeatures;
+  if (stage.method === 'mx') {
+    const elementBits = MX_FORMATS[stage.mxFormat].elementBits;
+    const blocks = layer.outFeatures * Math.ceil(layer.inFeatures / 32);
+    const bytes = Math.ceil((numel * elementBits) / 8) + blocks;
+    return { bytes, bitsPerWeight: (bytes * 8) / numel };
+  }
+  const bytes = analyticPackedBytes(formatOf(quantized!)).total;
+  return { bytes, bitsPerWeight: (bytes * 8) / numel };
+}
+
+class QuantizeRun implements StageRun {
+  private readonly outcomes = new Map<string, LayerOutcome>();
+  private ms = 0;
+
+  constructor(
+    private readonly stage: QuantizeStage,
+    private readonly context: StageContext,
+  ) {}
+
+  async apply(step: StageStep): Promise<void> {
+    const start = now();
+    const { stage, context } = this;
+    let done = 0;
+    for (const layer of step.layers) {
+      throwIfCancelled(context.cancel, 'quantization');
+      const t0 = now();
+      const before = context.working.readWeight(layer);
+      const result = quantizeLayer(stage, before, step.stats, layer);
+      const zeros = keepZeros(before, result.weight, result.quantized);
+      context.working.writeWeight(layer, result.weight);
+      const size = sizeOf(stage, layer, result.quantized);
+      const why = stage.export === 'simulated' ? 'export "simulated" was asked for' : (packProblem(stage, layer) ?? (result.quantized ? (matMulNBitsLayerProblem(layer, result.quantized) ?? undefined) : 'no integer codes'));
+      this.outcomes.set(layer.id, {
+        quantized: result.quantized,
+        row: {
+          id: layer.id,
+          name: layer.name,
+          block: layer.block,
+          role: layer.role,
+          stage: context.index,
+          shape: [layer.outFeatures, layer.inFeatures],
+          method: stage.method,
+          format: formatText(stage),
+          bitsPerWeight: size.bitsPerWeight,
+          export: why === undefined ? 'packed' : 'simulated',
+          ...(why !== undefined && stage.export !== 'simulated' ? { simulatedBecause: why } : {}),
+          packedBytes: size.bytes,
+          ...errorOf(before, result.weight, step.stats, layer),
+          zerosKept: zeros.kept,
+          rezeroed: zeros.rezeroed,
+          ms: now() - t0,
+          backend: cpuUse(),
+        },
+      });
+      done++;
+      // Let a cancel message and progress through between layers.
+      await Promise.resolve();
+      context.onProgress({ phase: 'quantize', label: step.label, step: { index: step.index, count: step.count }, stage: context.index, done, total: step.layers.length, layerId: layer.id });
+    }
+    this.ms += now() - start;
+  }
+
+  /** The packed export: MatMulNBits for every layer that can be packed; the others stay simulated (their Ŵ is already in the model). */
+  exportGraph(model: ModelProto): { model: ModelProto; notes: string[] } {
+    const packed = this.context.layers.flatMap((layer) => {
+      const outcome = this.outcomes.get(layer.id);
+      return outcome?.row.export === 'packed' && outcome.quantized ? [{ layer, weight: outcome.quantized }] : [];
+    });
+    if (packed.length === 0) return { model, notes: [] };
+    return writeMatMulNBits(model, packed);
+  }
+
+  finish(): QuantizeStageReport {
+    const quantized = this.context.layers.map((layer) => {
+      const outcome = this.outcomes.get(layer.id);
+      if (!outcome) throw new Error(`report: layer ${layer.id} was not quantized`);
+      return outcome.row;
+    });
+    return { kind: 'quantize', index: this.context.index, summary: describeQuantizeStage(this.stage), layers: [], quantized, ms: this.ms };
+  }
+}
+
+export const quantizeStageRunner: StageRunner<QuantizeStage> = {
+  kind: 'quantize',
+  async start(stage, context) {
+    return new QuantizeRun(stage, context);
+  },
+};
