@@ -5,7 +5,8 @@
 // MSE_TIE (relative) of each other the two may keep different ones; such (row, group) pairs are
 // counted (the fixture has NONE today) and bounded.
 import { describe, expect, test } from 'vitest';
-import { fakeQuantize, findQuantParams, MSE_CLIP, quantize, quantizeRtn, roundHalfEven, QuantError } from './rtn.ts';
+import { fakeQuantize, findQuantParams, MSE_CLIP, quantize, quantizeRtn, quantizeWith, roundHalfEven, QuantError } from './rtn.ts';
+import { seededUniform } from '../testing/random.ts';
 import { dequantize, type QuantizedWeight } from './types.ts';
 import { describeGranularity, hexCodes, readQuantFixture, type RtnCase, type RtnFixture } from './fixtures/load.ts';
 import { expectClose, expectDeepEqual } from '../testing/expectClose.ts';
@@ -84,6 +85,20 @@ describe('RTN rules', () => {
     const q = quantizeRtn(weight, { bits: 4, symmetric: false }, { kind: 'row' });
     expect(q.scales[0]).toBe(Math.fround(2 / 15));
     expect(Array.from(dequantize(q).data.subarray(0, cols))).toEqual(new Array(cols).fill(0));
+  });
+
+  test('the wasm codes (quantizeWith) equal quantize() on halves, clamps, −0 and random values', () => {
+    // 37 columns: two 16-lane blocks and a scalar tail per group of 37; a second layout of groups of 5.
+    const values = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, -0, 0, 7.5, 8.5, -8.5, 1e30, -1e30, 3.4e38, 1e-45, 0.49999997];
+    const next = seededUniform(7);
+    const data = Float32Array.from({ length: 3 * 37 }, (_, i) => (i < values.length ? values[i] : (next() - 0.5) * 40));
+    const m: Matrix = { rows: 3, cols: 37, data };
+    for (const [groupSize, scale] of [[37, 1], [5, 0.75]] as const) {
+      const groups = Math.ceil(37 / groupSize);
+      const params = { groupSize, groups, scales: new Float32Array(3 * groups).fill(scale), zeroPoints: new Float32Array(3 * groups).fill(8) };
+      const q = quantizeWith(m, { bits: 4, symmetric: false }, params);
+      expect(Array.from(q.codes)).toEqual(Array.from(data, (x) => quantize(x, scale, 8, 15)));
+    }
   });
 
   test('quantize clamps to [0, maxq]', () => {

@@ -6,6 +6,7 @@
 // own order), which can pick the other of two shrink factors whose errors tie to ~1e-6.
 // The same functions fit GPTQ's groups inside its sweep (gptq.ts).
 import type { Granularity, IntGrid, Matrix, QuantizedWeight } from './types.ts';
+import { quantCodes, quantRange } from '../linalg/quant.ts';
 
 /** Every failure to quantize (bad grid or granularity, non-finite weight) is a QuantError. */
 export class QuantError extends Error {
@@ -72,7 +73,6 @@ export interface ParamsOut {
  * minimum kept, `err < best`).
  */
 export function findSpanParams(span: ValueSpan, rows: number, width: number, grid: IntGrid, mseClip: boolean, out: ParamsOut): void {
-  const maxq = maxCode(grid.bits);
   const { data, rowStride, offset } = span;
   for (let r = 0; r < rows; r++) {
     const start = offset + r * rowStride;
@@ -83,43 +83,52 @@ export function findSpanParams(span: ValueSpan, rows: number, width: number, gri
       if (x < lo) lo = x;
       if (x > hi) hi = x;
     }
-    if (grid.symmetric) {
-      hi = Math.max(Math.abs(lo), hi);
-      if (lo < 0) lo = -hi;
-    }
-    if (lo === 0 && hi === 0) [lo, hi] = [-1, 1];
-    let scale = Math.fround(Math.fround(hi - lo) / maxq);
-    if (!(scale > 0) || !Number.isFinite(scale)) {
-      // The reference would divide by 0 or ∞ and write NaN weights.
-      throw new QuantError(`quantizer: the range [${lo}, ${hi}] of row ${r} gives scale ${scale} (float32 under- or overflow)`);
-    }
-    const symmetricZero = (maxq + 1) / 2;
-    let zero = grid.symmetric ? symmetricZero : roundHalfEven(Math.fround(-lo / scale));
-    if (mseClip) {
-      let best = Infinity;
-      const steps = Math.trunc(MSE_CLIP.maxShrink * MSE_CLIP.grid);
-      for (let i = 0; i < steps; i++) {
-        // torch multiplies the float32 range by the Python float p rounded to float32.
-        const p = Math.fround(1 - i / MSE_CLIP.grid);
-        const lo1 = Math.fround(p * lo);
-        const hi1 = Math.fround(p * hi);
-        const scale1 = Math.fround(Math.fround(hi1 - lo1) / maxq);
-        const zero1 = grid.symmetric ? symmetricZero : roundHalfEven(Math.fround(-lo1 / scale1));
-        let err = 0;
-        for (let k = 0; k < width; k++) {
-          const x = data[start + k];
-          err += Math.abs(Math.fround(fakeQuantize(x, scale1, zero1, maxq) - x)) ** MSE_CLIP.norm;
-        }
-        if (err < best) {
-          best = err;
-          scale = scale1;
-          zero = zero1;
-        }
+    fitRange(data, start, width, lo, hi, grid, mseClip, out, out.offset + r * out.stride, r);
+  }
+}
+
+/**
+ * find_params from a row's range lo = min(x, 0), hi = max(x, 0), written to out[index]; with
+ * mseClip the search runs over data[start, start + width).
+ */
+function fitRange(data: Float32Array, start: number, width: number, lo: number, hi: number, grid: IntGrid, mseClip: boolean, out: ParamsOut, index: number, row: number): void {
+  const maxq = maxCode(grid.bits);
+  if (grid.symmetric) {
+    hi = Math.max(Math.abs(lo), hi);
+    if (lo < 0) lo = -hi;
+  }
+  if (lo === 0 && hi === 0) [lo, hi] = [-1, 1];
+  let scale = Math.fround(Math.fround(hi - lo) / maxq);
+  if (!(scale > 0) || !Number.isFinite(scale)) {
+    // The reference would divide by 0 or ∞ and write NaN weights.
+    throw new QuantError(`quantizer: the range [${lo}, ${hi}] of row ${row} gives scale ${scale} (float32 under- or overflow)`);
+  }
+  const symmetricZero = (maxq + 1) / 2;
+  let zero = grid.symmetric ? symmetricZero : roundHalfEven(Math.fround(-lo / scale));
+  if (mseClip) {
+    let best = Infinity;
+    const steps = Math.trunc(MSE_CLIP.maxShrink * MSE_CLIP.grid);
+    for (let i = 0; i < steps; i++) {
+      // torch multiplies the float32 range by the Python float p rounded to float32.
+      const p = Math.fround(1 - i / MSE_CLIP.grid);
+      const lo1 = Math.fround(p * lo);
+      const hi1 = Math.fround(p * hi);
+      const scale1 = Math.fround(Math.fround(hi1 - lo1) / maxq);
+      const zero1 = grid.symmetric ? symmetricZero : roundHalfEven(Math.fround(-lo1 / scale1));
+      let err = 0;
+      for (let k = 0; k < width; k++) {
+        const x = data[start + k];
+        err += Math.abs(Math.fround(fakeQuantize(x, scale1, zero1, maxq) - x)) ** MSE_CLIP.norm;
+      }
+      if (err < best) {
+        best = err;
+        scale = scale1;
+        zero = zero1;
       }
     }
-    out.scale[out.offset + r * out.stride] = scale;
-    out.zero[out.offset + r * out.stride] = zero;
   }
+  out.scale[index] = scale;
+  out.zero[index] = zero;
 }
 
 /** Scales and zero points of a C_out × C_in weight, C_out × groups row-major (per tensor: one value repeated per row). */
@@ -145,10 +154,15 @@ export function findQuantParams(weight: Matrix, grid: IntGrid, granularity: Gran
     scales.fill(scales[0]);
     zeroPoints.fill(zeroPoints[0]);
   } else {
-    for (let g = 0; g < groups; g++) {
-      const c0 = g * groupSize;
-      const span = { data, rowStride: cols, offset: c0 };
-      findSpanParams(span, rows, Math.min(groupSize, cols - c0), grid, mseClip, { scale: scales, zero: zeroPoints, stride: groups, offset: g });
+    // The ranges on the wasm kernel (the same min/max), the rest per (row, group) here.
+    const { lo, hi } = quantRange(data, rows, cols, groupSize, groups);
+    const out = { scale: scales, zero: zeroPoints, stride: groups, offset: 0 };
+    for (let r = 0; r < rows; r++) {
+      for (let g = 0; g < groups; g++) {
+        const i = r * groups + g;
+        const c0 = g * groupSize;
+        fitRange(data, r * cols + c0, Math.min(groupSize, cols - c0), lo[i], hi[i], grid, mseClip, out, i, r);
+      }
     }
   }
   return { groupSize, groups, scales, zeroPoints };
@@ -158,14 +172,8 @@ export function findQuantParams(weight: Matrix, grid: IntGrid, granularity: Gran
 export function quantizeWith(weight: Matrix, grid: IntGrid, params: QuantParams): QuantizedWeight {
   const { rows, cols, data } = weight;
   const { groupSize, groups, scales, zeroPoints } = params;
-  const maxq = maxCode(grid.bits);
-  const codes = new Uint8Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const g = r * groups + Math.floor(c / groupSize);
-      codes[r * cols + c] = quantize(data[r * cols + c], scales[g], zeroPoints[g], maxq);
-    }
-  }
+  // `quantize` on every weight, on the wasm SIMD kernel (bit-identical: rtn.test.ts).
+  const codes = quantCodes(data, rows, cols, groupSize, groups, scales, zeroPoints, maxCode(grid.bits));
   return { rows, cols, bits: grid.bits, symmetric: grid.symmetric, groupSize, groups, codes, scales: Float32Array.from(scales), zeroPoints: Uint8Array.from(zeroPoints) };
 }
 
@@ -180,6 +188,9 @@ export function assertFiniteWeight(weight: Matrix, label: string): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || data.length !== rows * cols) {
     throw new QuantError(`${label}: weight is ${rows} x ${cols} with ${data.length} values`);
   }
+  let probe = 0; // v · 0 is 0 for every finite v, NaN otherwise: one cheap pass before the slow one
+  for (let i = 0; i < data.length; i++) probe += data[i] * 0;
+  if (probe === 0) return;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) throw new QuantError(`${label}: weight has a non-finite value (${data[i]}) at row ${Math.floor(i / cols)}, column ${i % cols}`);
   }
