@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gptqQuantize } from '../src/core/quant/gptq.ts';
+import { gptqQuantize, type GptqResult } from '../src/core/quant/gptq.ts';
 import { quantizeRtn } from '../src/core/quant/rtn.ts';
-import { dequantize, type Granularity, type IntGrid } from '../src/core/quant/types.ts';
+import { dequantize, type Granularity, type IntGrid, type QuantizedWeight } from '../src/core/quant/types.ts';
 import { relativeReconstructionError } from '../src/core/prune/reconstruction.ts';
 import type { Matrix } from '../src/core/prune/types.ts';
 import { formatMs, measure, ratio, type Table, type Timing } from './measure.ts';
@@ -29,10 +29,13 @@ const CASES: QuantCase[] = [
   { method: 'gptq', label: '4-bit asym, groups of 32', grid: { bits: 4, symmetric: false }, granularity: { kind: 'group', size: 32 } },
 ];
 
-function runCpu(layer: TorchLayerInputs, c: QuantCase): Matrix {
-  if (c.method === 'rtn') return dequantize(quantizeRtn(layer.weight, c.grid, c.granularity));
-  return gptqQuantize(layer.weight, layer.hessian, { grid: c.grid, granularity: c.granularity }).weight;
+/** The timed CPU call: RTN's codes and scales (Ŵ is dequantized outside the timing); GPTQ's codes and Ŵ. */
+function runCpu(layer: TorchLayerInputs, c: QuantCase): QuantizedWeight | GptqResult {
+  if (c.method === 'rtn') return quantizeRtn(layer.weight, c.grid, c.granularity);
+  return gptqQuantize(layer.weight, layer.hessian, { grid: c.grid, granularity: c.granularity });
 }
+
+const weightOf = (result: QuantizedWeight | GptqResult): Matrix => ('quantized' in result ? result.weight : dequantize(result));
 
 type TorchQuant = { ok: true; torch: string; threads: number; blas: string; cases: { ms: number; runs: number; weight: Float32Array }[] } | { ok: false; reason: string };
 
@@ -75,8 +78,9 @@ export async function quantLayerTable(layer: TorchLayerInputs, warmUp: TorchLaye
   const relErr = (hat: Matrix) => relativeReconstructionError(layer.weight, hat, { hessian: layer.hessian }).toFixed(4);
   const out: string[][] = [];
   for (const [index, c] of CASES.entries()) {
-    let cpu!: Matrix;
-    const timing: Timing = await measure(() => (cpu = runCpu(layer, c)));
+    let result!: QuantizedWeight | GptqResult;
+    const timing: Timing = await measure(() => (result = runCpu(layer, c)));
+    const cpu = weightOf(result);
     const name = c.method === 'rtn' ? 'RTN' : 'GPTQ';
     out.push([name, c.label, c.method === 'rtn' ? 'CPU quantizeRtn' : 'CPU gptqQuantize', formatMs(timing.ms), String(timing.runs), 'baseline', 'baseline', relErr(cpu), 'cpu (TS; GPTQ sweep on wasm SIMD)']);
     if (torch.ok) {
@@ -92,6 +96,7 @@ export async function quantLayerTable(layer: TorchLayerInputs, warmUp: TorchLaye
     title: `Quantizing one ${rows}×${cols} layer (the pruning rows' layer and H)`,
     notes: [
       'Baseline per method: the CPU path (src/core/quant) = 1.00×; "vs CPU" is PyTorch\'s time ÷ the CPU time (> 1: the CPU path is faster). Both one thread, same inputs, same run.',
+      'The CPU RTN time is quantizeRtn: codes, scales and zero points (Ŵ = dequantize(...) is not timed); PyTorch\'s is find_params + quantize, which returns Ŵ. GPTQ returns codes and Ŵ on both sides.',
       'PyTorch runs the copy of IST-DASLab/gptq used for the fixtures (bench/torch_quant.py): RTN = Quantizer.find_params + quantize; GPTQ = fasterquant (blocksize 128, percdamp 0.01, groupsize 32), H in float32 with float32 factorisations as the reference; the lab factorises in float64.',
       '"Ŵ = CPU": entries of the dequantized weight equal to the CPU path\'s. GPTQ codes flip where a value rounds within float32 noise of a half-step; every later column of that row then differs. "rel. error": ‖(W − Ŵ)X‖/‖WX‖ from H.',
     ],

@@ -12,7 +12,7 @@ export interface LinalgExports {
   __heap_base: WebAssembly.Global;
   sgemm_sub(m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, c: Ptr, ldc: number): void;
   sgemm_trace_upper(m: number, n: number, a: Ptr, lda: number, b: Ptr, ldb: number): number;
-  sparsegpt_sweep(rows: number, cols: number, w: Ptr, u: Ptr, keep: Ptr, err: Ptr, errStride: number, blockStart: number, blockEnd: number, from: number, to: number, blockLoss: Ptr, keepN: number, groupM: number, qScale: Ptr, qZero: Ptr, qStride: number, qGroup: Ptr, maxq: number): void;
+  sparsegpt_sweep(rows: number, cols: number, w: Ptr, u: Ptr, keep: Ptr, err: Ptr, errStride: number, blockStart: number, blockEnd: number, from: number, to: number, blockLoss: Ptr, keepN: number, groupM: number, qScale: Ptr, qZero: Ptr, qStride: number, qGroup: Ptr, maxq: number, qCodes: Ptr): void;
   obs_scores(rows: number, cols: number, w: Ptr, u: Ptr, c0: number, width: number, scores: Ptr): void;
   select_kth(a: Ptr, n: number, k: number): number;
   keep_nm(rows: number, cols: number, scores: Ptr, width: number, n: number, m: number, keep: Ptr, c0: number): void;

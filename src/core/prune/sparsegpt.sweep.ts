@@ -46,8 +46,8 @@ export interface SweepResult {
   keep: KeepMask;
   /** (rows) Σ over pruned (or quantized) columns of (w − q)² / U_ii², halved (the reference's Losses). */
   losses: Float32Array;
-  /** With quantization: the tables after the last block (every group as it was fitted). */
-  quantTables?: { scales: Float32Array; zeros: Float32Array };
+  /** With quantization: the tables after the last block (every group as it was fitted) and the codes (rows × cols, sweep order). */
+  quantTables?: { scales: Float32Array; zeros: Float32Array; codes: Uint8Array };
 }
 
 export function sparseGptSweep(
@@ -76,6 +76,7 @@ export function sparseGptSweep(
     scale: arena.region('f32', tableSize),
     zero: arena.region('f32', tableSize),
     group: arena.region('i32', quantization ? cols : 0),
+    codes: arena.region('u8', quantization ? rows * cols : 0),
   };
   arena.ready();
   arena.view(r.w).set(weights);
@@ -87,7 +88,7 @@ export function sparseGptSweep(
     arena.view(q.group).set(quantization.columnGroup);
   }
   // A null scale table pointer switches quantization off in the kernel.
-  const quantArgs = quantization ? ([q.scale.ptr, q.zero.ptr, quantization.groups, q.group.ptr, quantization.maxq] as const) : ([0, 0, 0, 0, 0] as const);
+  const quantArgs = quantization ? ([q.scale.ptr, q.zero.ptr, quantization.groups, q.group.ptr, quantization.maxq, q.codes.ptr] as const) : ([0, 0, 0, 0, 0, 0] as const);
   const losses = new Float32Array(rows);
   const k = arena.k;
   const f32 = (region: Region<'f32'>, length: number) => arena.view(region).subarray(0, length);
@@ -140,6 +141,6 @@ export function sparseGptSweep(
     weight: { rows, cols, data: Float32Array.from(arena.view(r.w)) },
     keep: { rows, cols, data: Uint8Array.from(arena.view(r.keep)) },
     losses,
-    ...(quantization ? { quantTables: { scales: Float32Array.from(arena.view(q.scale)), zeros: Float32Array.from(arena.view(q.zero)) } } : {}),
+    ...(quantization ? { quantTables: { scales: Float32Array.from(arena.view(q.scale)), zeros: Float32Array.from(arena.view(q.zero)), codes: Uint8Array.from(arena.view(q.codes)) } } : {}),
   };
 }

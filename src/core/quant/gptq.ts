@@ -91,34 +91,27 @@ export function prepareSweepQuantization(original: Matrix, weights: Float32Array
   return { groupSize, permutedGroups: perm !== null, sweep: { maxq, groups, scales: empty, zeros: empty, columnGroup, onBlockStart } };
 }
 
-/**
- * The swept weights (sweep order) back in natural column order, with their codes:
- * each swept value is scale · (code − zero) exactly, so code = round(value / scale) + zero.
- */
-export function readQuantized(swept: Matrix, tables: { scales: Float32Array; zeros: Float32Array }, prepared: PreparedQuantization, grid: IntGrid, perm: Int32Array | null): { quantized: QuantizedWeight; weight: Matrix } {
+/** The swept weights and codes (sweep order) back in natural column order, as a QuantizedWeight and Ŵ. */
+export function readQuantized(swept: Matrix, tables: { scales: Float32Array; zeros: Float32Array; codes: Uint8Array }, prepared: PreparedQuantization, grid: IntGrid, perm: Int32Array | null): { quantized: QuantizedWeight; weight: Matrix } {
   const { rows, cols } = swept;
   const { groups, columnGroup } = prepared.sweep;
-  const codes = new Uint8Array(rows * cols);
-  const data = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < cols; j++) {
-      const value = swept.data[r * cols + j];
-      const g = r * groups + columnGroup[j];
-      const scale = tables.scales[g];
-      const zero = tables.zeros[g];
-      const code = Math.round(value / scale) + zero;
-      if (Math.fround(scale * (code - zero)) !== value || code < 0 || code > maxCode(grid.bits)) {
-        throw new QuantError(`internal: swept value ${value} at row ${r}, column ${j} is not on the grid (scale ${scale}, zero ${zero})`);
-      }
-      const c = perm ? perm[j] : j;
-      codes[r * cols + c] = code;
-      data[r * cols + c] = value;
-    }
-  }
+  let { codes } = tables;
+  let data = swept.data;
   let groupIndex: Int32Array | undefined;
-  if (prepared.permutedGroups && perm) {
-    groupIndex = new Int32Array(cols);
-    for (let j = 0; j < cols; j++) groupIndex[perm[j]] = columnGroup[j];
+  if (perm) {
+    // Q[:, invperm]
+    codes = new Uint8Array(rows * cols);
+    data = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < cols; j++) {
+        codes[r * cols + perm[j]] = tables.codes[r * cols + j];
+        data[r * cols + perm[j]] = swept.data[r * cols + j];
+      }
+    }
+    if (prepared.permutedGroups) {
+      groupIndex = new Int32Array(cols);
+      for (let j = 0; j < cols; j++) groupIndex[perm[j]] = columnGroup[j];
+    }
   }
   const quantized: QuantizedWeight = {
     rows,
