@@ -136,6 +136,36 @@ describe('SparseGPT + quantization matches fasterprune with a quantizer', () => 
   });
 });
 
+describe('the near-tie rule of these tests', () => {
+  // The rule excuses a row only from a flip at a recorded near-tie; it must fail otherwise.
+  const c = gptqCases.find((k) => k.granularity.kind === 'group' && !k.actOrder && k.ties.length > 0 && k.zeroTies.length > 0)!;
+  const ref = referenceOf(c);
+  const order = Array.from({ length: cols }, (_, j) => j);
+  const flipAt = (index: number) => {
+    const codes = Uint8Array.from(ref.codes);
+    codes[index] = codes[index] === 0 ? 1 : codes[index] - 1;
+    return { ...ref, codes };
+  };
+
+  test('a code flip at a recorded near-tie excuses its row; anywhere else it fails', () => {
+    const [tie] = c.ties[0];
+    expect(rowsFlippedAtTies(flipAt(tie), ref, c, order)).toEqual([Math.floor(tie / cols)]);
+    const ties = new Set(c.ties.map(([i]) => i));
+    const elsewhere = Array.from({ length: rows * cols }, (_, i) => i).find((i) => !ties.has(i))!;
+    expect(() => rowsFlippedAtTies(flipAt(elsewhere), ref, c, order)).toThrow(/not at a near-tie/);
+  });
+
+  test('a zero point flip at a recorded near-tie excuses its row; a scale off by 1e-5 fails', () => {
+    const [r, g] = c.zeroTies[0];
+    const zeroPoints = Uint8Array.from(ref.zeroPoints);
+    zeroPoints[r * ref.groups + g] += 1;
+    expect(rowsFlippedAtTies({ ...ref, zeroPoints }, ref, c, order)).toEqual([r]);
+    const scales = Float32Array.from(ref.scales);
+    scales[0] *= 1 + 1e-5;
+    expect(() => rowsFlippedAtTies({ ...ref, scales }, ref, c, order)).toThrow(/scale of row 0, group 0/);
+  });
+});
+
 /** tr(A H Aᵀ), float64. */
 function traceForm(a: ArrayLike<number>, h: Float64Array): number {
   let total = 0;
@@ -223,6 +253,7 @@ describe('GPTQ on hostile input', () => {
     expect(() => gptqQuantize(weight, hessian, { grid, granularity: { kind: 'row' }, blockSize: 0 })).toThrow(/blockSize must be a positive integer/);
     expect(() => gptqQuantize(weight, hessian, { grid, granularity: { kind: 'row' }, percDamp: -0.1 })).toThrow(/percDamp/);
     expect(() => gptqQuantize(weight, hessian, { grid: { bits: 10, symmetric: false }, granularity: { kind: 'row' } })).toThrow(QuantError);
+    expect(() => gptqQuantize(weight, hessian, { grid, granularity: { kind: 'row' }, staticGroups: true })).toThrow(/staticGroups needs groups/);
   });
 
   test('an indefinite Hessian is refused as a QuantError', () => {

@@ -148,6 +148,10 @@ function validateOptions(weight: Matrix, hessian: Float64Array, options: GptqOpt
   assertFiniteWeight(weight, 'GPTQ');
   validateGrid(options.grid, 'GPTQ');
   groupSizeOf(options.granularity, weight.cols, 'GPTQ');
+  if (options.staticGroups && options.granularity.kind !== 'group') {
+    // fasterquant ignores static_groups without a groupsize; the lab says so instead.
+    throw new QuantError(`GPTQ: staticGroups needs groups (granularity 'group'), got '${options.granularity.kind}'`);
+  }
   if (!Number.isInteger(blockSize) || blockSize < 1) throw new QuantError(`GPTQ: blockSize must be a positive integer, got ${blockSize}`);
   if (!(percDamp >= 0) || !Number.isFinite(percDamp)) throw new QuantError(`GPTQ: percDamp must be a finite number >= 0, got ${percDamp}`);
   const n = weight.cols;
