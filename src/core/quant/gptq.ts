@@ -81,6 +81,8 @@ export function prepareSweepQuantization(original: Matrix, weights: Float32Array
   }
   // Dynamic groups run along the sweep order: with act-order, group k is the k-th g columns swept.
   const columnGroup = Int32Array.from({ length: cols }, (_, j) => Math.floor(j / groupSize));
+  // Plain TypeScript on purpose: `current` and the tables are views of the sweep's wasm memory,
+  // which a wasm-backed helper (findQuantParams) would lay its own arrays over.
   const onBlockStart = (current: Float32Array, i1: number, i2: number, scales: Float32Array, zeros: Float32Array) => {
     for (let c = Math.ceil(i1 / groupSize) * groupSize; c < i2; c += groupSize) {
       const span = { data: current, rowStride: cols, offset: c };

@@ -3,7 +3,7 @@
 // agree bit for bit. The one allowed difference: the MSE clip search sums its errors in float64
 // here and in float32 (torch's order) there, so where two shrink factors' errors lie within
 // MSE_TIE (relative) of each other the two may keep different ones; such (row, group) pairs are
-// counted (the fixture has NONE today) and bounded.
+// counted (none in the fixture today) and bounded.
 import { describe, expect, test } from 'vitest';
 import { fakeQuantize, findQuantParams, MSE_CLIP, quantize, quantizeRtn, quantizeWith, roundHalfEven, QuantError } from './rtn.ts';
 import { seededUniform } from '../testing/random.ts';
