@@ -1,5 +1,5 @@
 // Section "prune layer": every method on one GPT-2-small-shaped layer, CPU path vs WebGPU path
-// vs the reference code in PyTorch. W is c_fc's shape, C_out 3072 × C_in 768 (random weights,
+// vs the reference code in PyTorch; then RTN and GPTQ on the same layer (bench/quant.ts). W is c_fc's shape, C_out 3072 × C_in 768 (random weights,
 // seeded); its inputs are 2048 seeded 768-wide tokens, from which the lab's own calibration
 // accumulator makes sqNorm and H = 2/n · X Xᵀ. The baseline of each (method, pattern) is the
 // CPU path, runPruneJob, measured in the same run.
@@ -15,6 +15,7 @@ import type { Matrix } from '../src/core/prune/types.ts';
 import { NO_GPU_CELL, type GpuOutcome } from './gpu.ts';
 import { formatMs, measure, ratio, reason, type Table, type Timing } from './measure.ts';
 import { linalgTable } from './linalg.ts';
+import { quantLayerTable } from './quant.ts';
 import { runTorchCases, torchComparable, type TorchCase, type TorchLayerInputs, type TorchOutcome } from './torch.ts';
 
 export const LAYER = { rows: 3072, cols: 768, tokens: 2048, seed: 1 } as const;
@@ -90,6 +91,8 @@ export interface LayerSectionResult {
   targets: Table;
   /** GFLOP/s of the GEMM-shaped parts beside a peak measured in the same run. */
   linalg: Table;
+  /** RTN and GPTQ on the same layer: CPU path vs PyTorch (bench/quant.ts). */
+  quant: Table;
   torch: TorchOutcome;
 }
 
@@ -199,9 +202,11 @@ export async function layerSection({ gpu, torchThreads }: LayerSectionOptions): 
     }
   }
   ctx?.destroy();
+  const quant = await quantLayerTable(layer, syntheticLayer(96, 256, 256, 99), torchThreads);
 
   return {
     torch,
+    quant,
     linalg: await linalgTable(torch),
     targets: {
       title: `CPU path vs PyTorch on the ${rows}×${cols} layer (issue 7 targets)`,

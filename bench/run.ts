@@ -12,7 +12,8 @@
 //   npm run bench -- --only gpt2               GPT-2-small-sized model, Wanda + SparseGPT (many minutes; not in the default run)
 //   npm run bench -- --only gpt2 --gpt2-blocks 2 --gpt2-methods wanda   a smaller, quicker instance
 //
-// Sections: io.ts (parse/write/eval), layer.ts (one 3072×768 layer: CPU vs WebGPU vs PyTorch),
+// Sections: io.ts (parse/write/eval), layer.ts (one 3072×768 layer: CPU vs WebGPU vs PyTorch; its
+// RTN/GPTQ rows in quant.ts),
 // model.ts (compressModel on the bundled LM: CPU jobs vs WebGPU jobs), kernels.ts (GPU kernels vs
 // CPU references). The tables go to stdout as Markdown (docs/benchmarks.md quotes them),
 // progress to stderr, and everything to bench/results/latest.json.
@@ -148,7 +149,7 @@ async function main(): Promise<void> {
   await run('layer', async () => {
     const result = await layerSection({ gpu: await gpuDevice(), torchThreads: args.torchThreads });
     torch = result.torch;
-    tables.push(result.targets, result.linalg);
+    tables.push(result.targets, result.linalg, result.quant);
     return result.table;
   });
   await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));

@@ -12,7 +12,7 @@ export interface LinalgExports {
   __heap_base: WebAssembly.Global;
   sgemm_sub(m: number, n: number, k: number, a: Ptr, lda: number, b: Ptr, ldb: number, c: Ptr, ldc: number): void;
   sgemm_trace_upper(m: number, n: number, a: Ptr, lda: number, b: Ptr, ldb: number): number;
-  sparsegpt_sweep(rows: number, cols: number, w: Ptr, u: Ptr, keep: Ptr, err: Ptr, errStride: number, blockStart: number, blockEnd: number, from: number, to: number, blockLoss: Ptr, keepN: number, groupM: number): void;
+  sparsegpt_sweep(rows: number, cols: number, w: Ptr, u: Ptr, keep: Ptr, err: Ptr, errStride: number, blockStart: number, blockEnd: number, from: number, to: number, blockLoss: Ptr, keepN: number, groupM: number, qScale: Ptr, qZero: Ptr, qStride: number, qGroup: Ptr, maxq: number, qCodes: Ptr): void;
   obs_scores(rows: number, cols: number, w: Ptr, u: Ptr, c0: number, width: number, scores: Ptr): void;
   select_kth(a: Ptr, n: number, k: number): number;
   keep_nm(rows: number, cols: number, scores: Ptr, width: number, n: number, m: number, keep: Ptr, c0: number): void;
@@ -22,6 +22,8 @@ export interface LinalgExports {
   gram_add4_f64(c: number, p: Ptr, gram: Ptr): void;
   keep_nm_scaled(rows: number, cols: number, w: Ptr, scale: Ptr, n: number, m: number, keep: Ptr): void;
   keep_rows_scaled(rows: number, cols: number, w: Ptr, scale: Ptr, count: number, keep: Ptr, scratch: Ptr): void;
+  quant_codes(rows: number, cols: number, w: Ptr, groupSize: number, groups: number, scale: Ptr, zero: Ptr, maxq: number, codes: Ptr): void;
+  quant_range(rows: number, cols: number, w: Ptr, groupSize: number, groups: number, lo: Ptr, hi: Ptr): void;
 }
 
 let kernels: LinalgExports | undefined;
@@ -53,8 +55,8 @@ export function linalgInstance(): LinalgExports {
   return new WebAssembly.Instance(compiled, {}).exports as unknown as LinalgExports;
 }
 
-type ElementKind = 'f32' | 'f64' | 'u8';
-const BYTES: Record<ElementKind, number> = { f32: 4, f64: 8, u8: 1 };
+type ElementKind = 'f32' | 'f64' | 'u8' | 'i32';
+const BYTES: Record<ElementKind, number> = { f32: 4, f64: 8, u8: 1, i32: 4 };
 
 /** A region of the arena: its byte offset, and typed views made after every region was placed. */
 export interface Region<K extends ElementKind> {
@@ -63,7 +65,7 @@ export interface Region<K extends ElementKind> {
   kind: K;
 }
 
-type ViewOf<K extends ElementKind> = K extends 'f32' ? Float32Array : K extends 'f64' ? Float64Array : Uint8Array;
+type ViewOf<K extends ElementKind> = K extends 'f32' ? Float32Array : K extends 'f64' ? Float64Array : K extends 'i32' ? Int32Array : Uint8Array;
 
 /** One operation's memory: place regions, then `ready()` grows the memory once. */
 export class WasmArena {
@@ -93,7 +95,8 @@ export class WasmArena {
   view<K extends ElementKind>(region: Region<K>): ViewOf<K> {
     const buffer = this.k.memory.buffer;
     const { ptr, length, kind } = region;
-    return (kind === 'f32' ? new Float32Array(buffer, ptr, length) : kind === 'f64' ? new Float64Array(buffer, ptr, length) : new Uint8Array(buffer, ptr, length)) as ViewOf<K>;
+    const view = kind === 'f32' ? new Float32Array(buffer, ptr, length) : kind === 'f64' ? new Float64Array(buffer, ptr, length) : kind === 'i32' ? new Int32Array(buffer, ptr, length) : new Uint8Array(buffer, ptr, length);
+    return view as ViewOf<K>;
   }
 }
 

@@ -23,19 +23,31 @@ export function validateSparseGptOptions(pattern: SparsityPattern, blockSize: nu
  * set to 1), and U = upper Cholesky of H⁻¹, factorised in float64 and rounded to float32.
  */
 export function sparseGptOpening(weight: Matrix, hessian: Float64Array, percDamp: number): { weights: Float32Array; hinvUpper: Float32Array } {
-  const { rows, cols } = weight;
   const weights = Float32Array.from(weight.data);
   const h = Float64Array.from(hessian);
+  zeroDeadInputs(weights, h, weight.rows, weight.cols);
+  return { weights, hinvUpper: dampedInverseCholesky(h, weight.cols, percDamp) };
+}
+
+/** In place: `dead = diag(H) == 0; H[dead, dead] = 1; W[:, dead] = 0` (fasterprune and fasterquant). */
+export function zeroDeadInputs(weights: Float32Array, h: Float64Array, rows: number, cols: number): void {
   for (let j = 0; j < cols; j++) {
     if (h[j * cols + j] !== 0) continue;
     h[j * cols + j] = 1;
     for (let r = 0; r < rows; r++) weights[r * cols + j] = 0;
   }
+}
+
+/**
+ * `H += percdamp · mean(diag H) · I` (in place, float64), then U = upper Cholesky factor of H⁻¹,
+ * factorised in float64 and rounded to float32 (fasterprune and fasterquant).
+ */
+export function dampedInverseCholesky(h: Float64Array, cols: number, percDamp: number): Float32Array {
   let trace = 0;
   for (let j = 0; j < cols; j++) trace += h[j * cols + j];
   const damp = (percDamp * trace) / cols;
   for (let j = 0; j < cols; j++) h[j * cols + j] += damp;
-  return { weights, hinvUpper: Float32Array.from(hessianInverseCholesky(h, cols)) };
+  return Float32Array.from(hessianInverseCholesky(h, cols));
 }
 
 /** `rows` rows of current weights: row r's i-th column of the span is data[r * stride + offset + i]. */

@@ -8,7 +8,8 @@
 //   3. the lazy batch update W[:, blockEnd:] −= Err · U[block, blockEnd:] as one GEMM.
 // Every weight sees the float32 operations of sparsegptUpdate.ref.ts in the same order, so the
 // result is bit-identical to that reference (sparsegpt.sweep.test.ts). GPTQ's sweep is the same
-// loop with q = Q(w) in place of the mask.
+// loop with q = Q(w) in place of the mask (`quantization`, quant/gptq.ts), and SparseGPT's wbits
+// path both: q = Q(kept w), pruned weights 0.
 import { WasmArena, type Region } from '../linalg/wasmKernels.ts';
 import type { KeepMask, Matrix } from './types.ts';
 import type { SparsityPattern } from './patterns.ts';
@@ -20,11 +21,33 @@ const NM_IN_SWEEP_MAX_M = 64;
 /** Sees each mask choice: the scores (rows × span) of columns [column, column + span) before the choice. */
 export type MaskChoiceObserver = (scores: Float32Array, column: number, span: number) => void;
 
+/**
+ * GPTQ's quantiser in the sweep: column i's kept value q becomes Q(q) with the scale and zero of
+ * (row, columnGroup[i]) in the tables, as they stand when the column is swept.
+ */
+export interface SweepQuantization {
+  maxq: number;
+  /** Columns of the tables. */
+  groups: number;
+  /** (rows × groups) scales and zero points; the sweep works on copies. */
+  scales: Float32Array;
+  zeros: Float32Array;
+  /** (cols) table column of each weight column. */
+  columnGroup: Int32Array;
+  /**
+   * At the start of each block [i1, i2), before its first column: refit table entries from the
+   * current weights (rows × cols, the layer as the earlier blocks left it), GPTQ's dynamic groups.
+   */
+  onBlockStart?: (weights: Float32Array, i1: number, i2: number, scales: Float32Array, zeros: Float32Array) => void;
+}
+
 export interface SweepResult {
   weight: Matrix;
   keep: KeepMask;
-  /** (rows) Σ over pruned columns of (w − q)² / U_ii², halved (the reference's Losses). */
+  /** (rows) Σ over pruned (or quantized) columns of (w − q)² / U_ii², halved (the reference's Losses). */
   losses: Float32Array;
+  /** With quantization: the tables after the last block (every group as it was fitted) and the codes (rows × cols, sweep order). */
+  quantTables?: { scales: Float32Array; zeros: Float32Array; codes: Uint8Array };
 }
 
 export function sparseGptSweep(
@@ -32,9 +55,10 @@ export function sparseGptSweep(
   hinvUpper: Float32Array,
   rows: number,
   cols: number,
-  pattern: SparsityPattern,
+  pattern: SparsityPattern | null,
   blockSize: number,
   onMaskChoice?: MaskChoiceObserver,
+  quantization?: SweepQuantization,
 ): SweepResult {
   const arena = new WasmArena();
   const width = Math.min(blockSize, cols);
@@ -47,10 +71,24 @@ export function sparseGptSweep(
     scratch: arena.region('f32', rows * width),
     blockLoss: arena.region('f32', rows),
   };
+  const tableSize = quantization ? rows * quantization.groups : 0;
+  const q = {
+    scale: arena.region('f32', tableSize),
+    zero: arena.region('f32', tableSize),
+    group: arena.region('i32', quantization ? cols : 0),
+    codes: arena.region('u8', quantization ? rows * cols : 0),
+  };
   arena.ready();
   arena.view(r.w).set(weights);
   arena.view(r.u).set(hinvUpper);
   arena.view(r.keep).fill(1);
+  if (quantization) {
+    arena.view(q.scale).set(quantization.scales);
+    arena.view(q.zero).set(quantization.zeros);
+    arena.view(q.group).set(quantization.columnGroup);
+  }
+  // A null scale table pointer switches quantization off in the kernel.
+  const quantArgs = quantization ? ([q.scale.ptr, q.zero.ptr, quantization.groups, q.group.ptr, quantization.maxq, q.codes.ptr] as const) : ([0, 0, 0, 0, 0, 0] as const);
   const losses = new Float32Array(rows);
   const k = arena.k;
   const f32 = (region: Region<'f32'>, length: number) => arena.view(region).subarray(0, length);
@@ -61,8 +99,11 @@ export function sparseGptSweep(
     const blockLoss = arena.view(r.blockLoss);
     blockLoss.fill(0);
     const sweep = (from: number, to: number, keepN = 0, groupM = 0) =>
-      k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, from, to, r.blockLoss.ptr, keepN, groupM);
-    if (pattern.kind === 'unstructured') {
+      k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, from, to, r.blockLoss.ptr, keepN, groupM, ...quantArgs);
+    quantization?.onBlockStart?.(arena.view(r.w), i1, i2, arena.view(q.scale), arena.view(q.zero));
+    if (pattern === null) {
+      sweep(i1, i2); // GPTQ: nothing pruned
+    } else if (pattern.kind === 'unstructured') {
       k.obs_scores(rows, cols, r.w.ptr, r.u.ptr, i1, span, r.scores.ptr);
       const scores = f32(r.scores, rows * span);
       onMaskChoice?.(Float32Array.from(scores), i1, span);
@@ -100,5 +141,6 @@ export function sparseGptSweep(
     weight: { rows, cols, data: Float32Array.from(arena.view(r.w)) },
     keep: { rows, cols, data: Uint8Array.from(arena.view(r.keep)) },
     losses,
+    ...(quantization ? { quantTables: { scales: Float32Array.from(arena.view(q.scale)), zeros: Float32Array.from(arena.view(q.zero)), codes: Uint8Array.from(arena.view(q.codes)) } } : {}),
   };
 }

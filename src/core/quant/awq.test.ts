@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import { activationScale, awqScales, foldInverseScale, searchAwqScale, searchAwqSharedScale } from './awq.ts';
 import type { Matrix } from './types.ts';
-import { f32, fixtureMatrix, readFixture, type AwqFixture } from './fixtures/load.ts';
+import { f32, fixtureMatrix, readFixture, type AwqFixture } from './fixtures/mxAwqLoad.ts';
 import { expectClose } from '../testing/expectClose.ts';
 import { seededUniform } from '../testing/random.ts';
 

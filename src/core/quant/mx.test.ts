@@ -14,7 +14,7 @@ import {
   mxSharedExponent,
   type MxFormat,
 } from './mx.ts';
-import { f32, fixtureMatrix, readFixture, type MxFixture } from './fixtures/load.ts';
+import { f32, fixtureMatrix, readFixture, type MxFixture } from './fixtures/mxAwqLoad.ts';
 import { expectClose } from '../testing/expectClose.ts';
 import { MX_FORMAT_NAMES as RECIPE_MX_FORMAT_NAMES } from '../recipe/stages/quantize.ts';
 import { seededUniform } from '../testing/random.ts';

@@ -5,8 +5,9 @@
 // Rows are independent inside a block once the mask is chosen, so the sweep runs one row at a
 // time with the row's block segment in L1: for column i of [from, to):
 //   q = keep ? w : 0;  err = (w − q) / U_ii;  W[r, i+1:blockEnd] −= err · U[i, i+1:blockEnd]
-// W[r, i] becomes q, the row's block loss gains (w − q)² / U_ii². Each W element sees the same
-// float32 operations in the same order as the column-major reference (sparsegptUpdate.ref.ts).
+// With quantization parameters q is then Q(q) (GPTQ). W[r, i] becomes q, the row's block loss
+// gains (w − q)² / U_ii². Each W element sees the same float32 operations in the same order as
+// the column-major reference (sparsegptUpdate.ref.ts).
 
 /**
  * N:M chosen inside the sweep, one row at a time: at a group's first column, prune the m − n
@@ -27,11 +28,28 @@ static inline void choose_nm_row(const f32 *wr, const f32 *u, int cols, unsigned
 }
 
 /**
+ * GPTQ's quantizer (IST-DASLab/gptq quant.py `quantize`): scale · (clamp(round(x / scale) + zero,
+ * 0, maxq) − zero), float32, rint = f32.nearest = round half to even as torch.round. The code
+ * goes to *code.
+ */
+static inline f32 fake_quantize(f32 x, f32 scale, f32 zero, f32 maxq, unsigned char *code) {
+  f32 c = __builtin_rintf(x / scale) + zero;
+  c = c < 0.0f ? 0.0f : (c > maxq ? maxq : c);
+  *code = (unsigned char)c;
+  return scale * (c - zero);
+}
+
+/**
  * groupM > 0 (at most 64): N:M (keepN of groupM) chosen in the sweep at every column
  * i with (i − blockStart) % groupM == 0; 0: the mask in `keep` is used as it is.
+ * qScale != 0: GPTQ (and SparseGPT's wbits path): the kept value q is quantized with the
+ * parameters of its row and column group, qScale[r · qStride + qGroup[i]] (qZero likewise), so a
+ * pruned weight stays 0 (zero lies in [0, maxq]); its code goes to qCodes (rows × cols).
+ * qScale == 0: no quantization, as before.
  */
 void EXPORT(sparsegpt_sweep)(int rows, int cols, f32 *w, const f32 *u, unsigned char *keep, f32 *err, int errStride,
-                             int blockStart, int blockEnd, int from, int to, f32 *blockLoss, int keepN, int groupM) {
+                             int blockStart, int blockEnd, int from, int to, f32 *blockLoss, int keepN, int groupM,
+                             const f32 *qScale, const f32 *qZero, int qStride, const int *qGroup, f32 maxq, unsigned char *qCodes) {
   for (int r = 0; r < rows; r++) {
     f32 *wr = w + (long)r * cols;
     unsigned char *kr = keep + (long)r * cols;
@@ -42,6 +60,7 @@ void EXPORT(sparsegpt_sweep)(int rows, int cols, f32 *w, const f32 *u, unsigned 
       f32 d = u[(long)i * cols + i];
       f32 wi = wr[i];
       f32 q = kr[i] ? wi : 0.0f;
+      if (qScale) q = fake_quantize(q, qScale[(long)r * qStride + qGroup[i]], qZero[(long)r * qStride + qGroup[i]], maxq, qCodes + (long)r * cols + i);
       f32 diff = wi - q;
       loss += (diff * diff) / (d * d);
       f32 e = diff / d;
