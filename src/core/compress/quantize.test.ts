@@ -11,6 +11,7 @@ import { analyzeModel } from '../model/analyze.ts';
 import { readModel } from '../onnx/read.ts';
 import { parseRecipe } from '../recipe/parse.ts';
 import type { Recipe } from '../recipe/types.ts';
+import type { QuantizeStage } from '../recipe/stages/quantize.ts';
 import { compressModel } from './pipeline.ts';
 
 const lm = bundledModel('kjv-charlm');
@@ -38,7 +39,7 @@ describe('the quantize stage on the bundled LM', () => {
     const packedRecipe = read('gptq-4bit-g32.json');
     const packed = await run(packedRecipe);
     const simulatedRecipe = structuredClone(packedRecipe);
-    (simulatedRecipe.stages[0] as { export: string }).export = 'simulated';
+    (simulatedRecipe.stages[0] as QuantizeStage).export = 'simulated';
     const simulated = await run(simulatedRecipe);
     const { totals, quantized } = packed.report;
     expect(quantized).toHaveLength(36);
