@@ -82,18 +82,45 @@ function printLayers(report: CompressReport): void {
   }
 }
 
+function printQuantizedLayers(report: CompressReport): void {
+  const header = ['block', 'layer', 'role', 'format', 'bits/weight', 'stored as', 'rel. error', 'error on', 'zeros kept', 'ms'];
+  const rows = report.quantized.map((q) => [
+    q.block === null ? '-' : String(q.block),
+    q.name,
+    q.role,
+    q.format,
+    q.bitsPerWeight.toFixed(3),
+    q.export === 'packed' ? 'packed' : `SIMULATED${q.simulatedBecause ? ` (${q.simulatedBecause})` : ''}`,
+    q.relativeError === null ? '-' : `${q.relativeErrorBasis === 'sampled' ? '≈' : ''}${q.relativeError.toFixed(4)}`,
+    q.relativeErrorBasis === null ? '-' : q.relativeErrorBasis === 'hessian' ? `H, ${q.relativeErrorTokens} tokens` : `${q.relativeErrorTokens} sampled tokens`,
+    q.rezeroed > 0 ? `${q.zerosKept} (${q.rezeroed} reset)` : String(q.zerosKept),
+    q.ms.toFixed(1),
+  ]);
+  const left = new Set([1, 2, 3, 5, 7]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  rows.forEach((r) => console.log(line(r)));
+  console.log('bits/weight: ANALYTIC, the format\'s codes plus its scales and zero points; SIMULATED layers are stored as dequantized floats');
+}
+
 function printReport(report: CompressReport, outputPath: string): void {
   console.log(`\n${report.summary}`);
   if (report.layers.length > 0) printLayers(report);
+  if (report.quantized.length > 0) printQuantizedLayers(report);
   const t = report.totals;
   console.log('');
   for (const stage of report.stages) {
     console.log(`stage ${stage.index}         ${stage.kind}: ${stage.summary} (${(stage.ms / 1000).toFixed(2)} s)`);
     if (isPruneStageReport(stage)) console.log(`  allocation    ${stage.allocation.kind}: ${stage.allocation.meanKind} mean ${stage.allocation.mean.toFixed(6)} (target ${stage.allocation.target})`);
   }
-  console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);
-  console.log(`file            ${t.denseFileBytes.toLocaleString('en')} bytes written (dense storage, measured)`);
-  console.log(`sparse estimate ${t.estimatedSparseFileBytes.toLocaleString('en')} bytes (ESTIMATED: the pruned weights in a sparse encoding; no such file is written)`);
+  const pruned = report.layers.length > 0;
+  if (pruned) console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);
+  const storage = t.packedLayers > 0 ? `${t.packedLayers} layers packed as MatMulNBits${t.simulatedLayers > 0 ? `, ${t.simulatedLayers} SIMULATED as floats` : ''}` : t.simulatedLayers > 0 ? `${t.simulatedLayers} quantized layers SIMULATED as floats` : 'dense storage';
+  console.log(`file            ${t.denseFileBytes.toLocaleString('en')} bytes written (${storage}; measured)`);
+  if (t.analyticQuantizedFileBytes !== null) console.log(`packed analytic ${t.analyticQuantizedFileBytes.toLocaleString('en')} bytes (ANALYTIC: every quantized layer in its format, the rest as stored)`);
+  if (pruned && t.packedLayers === 0) console.log(`sparse estimate ${t.estimatedSparseFileBytes.toLocaleString('en')} bytes (ESTIMATED: the pruned weights in a sparse encoding; no such file is written)`);
   if (report.calibration) {
     const hessians = report.backends.hessian ? `, statistics on ${describeBackendUse(report.backends.hessian)}` : '';
     console.log(`calibration     ${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${report.calibration.passes} session(s) on ${report.backends.calibrationInference ?? 'wasm'}${hessians}, ${(report.calibration.ms / 1000).toFixed(2)} s`);

@@ -57,10 +57,9 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
  * The file as the working model stores it (float weights), minus each quantized layer's stored
  * weight, plus the layer in its format: what a file with every quantized layer packed would take.
  */
-function analyticQuantizedBytes(input: ReportInput, quantized: readonly LayerQuantReport[]): number | null {
+function analyticQuantizedBytes(input: ReportInput, quantized: readonly LayerQuantReport[], floatFile: number): number | null {
   if (quantized.length === 0) return null;
   const last = new Map(quantized.map((q) => [q.id, q]));
-  const floatFile = writeModel(input.working.model).byteLength;
   const byId = new Map(input.layers.map((l) => [l.id, l]));
   let bytes = floatFile;
   for (const q of last.values()) {
@@ -77,6 +76,9 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
   const quantized = input.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized);
   const model = withLabMetadata(input.exported, input.recipe, input.sourceModel);
   const bytes = writeModel(model);
+  // Estimates start from the file as the working model stores it (float weights): the written one
+  // differs when a stage packed weights.
+  const floatFile = input.exported === working.model ? bytes.byteLength : writeModel(withLabMetadata(working.model, input.recipe, input.sourceModel)).byteLength;
   const prunedParams = layers.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
   const prunedZeros = layers.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
   const storedDense = layers.reduce((n, l) => n + storedBytes(working, l).byteLength, 0);
@@ -92,8 +94,8 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     linearZeros: all.zeros,
     achievedSparsityAllLinear: all.params === 0 ? 0 : all.zeros / all.params,
     denseFileBytes: bytes.byteLength,
-    estimatedSparseFileBytes: bytes.byteLength - storedDense + layers.reduce((n, l) => n + (lastRow.get(l.id)?.estimatedSparseBytes ?? storedBytes(working, l).byteLength), 0),
-    analyticQuantizedFileBytes: analyticQuantizedBytes(input, quantized),
+    estimatedSparseFileBytes: floatFile - storedDense + layers.reduce((n, l) => n + (lastRow.get(l.id)?.estimatedSparseBytes ?? storedBytes(working, l).byteLength), 0),
+    analyticQuantizedFileBytes: analyticQuantizedBytes(input, quantized, floatFile),
     packedLayers: quantized.filter((q) => q.export === 'packed').length,
     simulatedLayers: quantized.filter((q) => q.export === 'simulated').length,
   };

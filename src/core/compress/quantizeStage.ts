@@ -157,7 +157,14 @@ class QuantizeRun implements StageRun {
       return outcome?.row.export === 'packed' && outcome.quantized ? [{ layer, weight: outcome.quantized }] : [];
     });
     if (packed.length === 0) return { model, notes: [] };
-    return writeMatMulNBits(model, packed);
+    const written = writeMatMulNBits(model, packed);
+    // One line per kind of layer written ("36 layers: MatMulNBits 4-bit, block 32, …"), not per layer.
+    const kinds = new Map<string, number>();
+    for (const note of written.notes) {
+      const what = note.replace(/^[^:]*: /, '');
+      kinds.set(what, (kinds.get(what) ?? 0) + 1);
+    }
+    return { model: written.model, notes: [...kinds].map(([what, count]) => `${count} ${count === 1 ? 'layer' : 'layers'}: ${what}`) };
   }
 
   finish(): QuantizeStageReport {
