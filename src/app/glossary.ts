@@ -111,3 +111,19 @@ export function changeQuality(better: Better, from: number, to: number): -1 | 0 
   if (better === 'neither' || to === from || !Number.isFinite(from) || !Number.isFinite(to)) return 0;
   return (to < from) === (better === 'lower') ? 1 : -1;
 }
+
+export const quantMethodMeanings = {
+  gptq: { label: 'GPTQ', explain: 'Quantizes one column at a time and updates the remaining weights to cancel the error, using the layer’s Hessian from calibration data. The accurate choice at 3–4 bits.' },
+  rtn: { label: 'RTN (round to nearest)', explain: 'Rounds every weight to the nearest level of its group’s grid. Needs no data; the baseline GPTQ is compared with.' },
+  mx: { label: 'Microscaling (MX)', explain: 'OCP MX formats: blocks of 32 weights share a power-of-two scale and each weight is a tiny float (FP4, FP6, FP8) or int8. ONNX Runtime has no kernel for them, so the file stores the dequantized weights (simulated).' },
+} as const;
+
+export const quantMeanings = {
+  bits: 'Bits per weight of the integer grid: 2^bits levels. 8 is nearly lossless; 4 is the common choice; 3 and 2 cost accuracy.',
+  symmetric: 'A grid centred on zero (no zero point stored), or an asymmetric grid that fits each group’s min and max (a zero point per group).',
+  granularity: 'How many weights share one scale: each group of inputs of a row (best), each output row, or the whole matrix.',
+  groupSize: 'Inputs per group along a row. Smaller groups fit the weights better and store more scales.',
+  mseClip: 'Searches a tighter range for each group that minimises the rounding error (GPTQ’s grid search), instead of min to max.',
+  actOrder: 'GPTQ processes columns with the largest Hessian diagonal first (the most important inputs), which helps at low bits.',
+  export: 'Packed writes 4- and 8-bit weights as MatMulNBits, which ONNX Runtime runs and which makes the file smaller. Simulated writes the dequantized floats (same accuracy, same size as dense), for formats no runtime runs. Auto packs where it can.',
+} as const;

@@ -3,6 +3,7 @@
 // its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
 // one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
 import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe } from '../core/recipe';
+import { defaultQuantizeStage, isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
 import { compressedFileName } from '../core/recipe';
 import { Cancelled, type Progress } from '../core/job';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
@@ -27,6 +28,27 @@ export function setPruneStage(patch: Partial<Omit<PruneStage, 'kind'>>): void {
     const stages = index < 0 ? [...s.recipe.stages, stage] : s.recipe.stages.map((old, i) => (i === index ? stage : old));
     return { recipe: { ...s.recipe, stages }, refusal: undefined };
   });
+}
+
+/** The recipe's quantize stage, when it has one. */
+export function quantizeStageOf(recipe: Recipe): QuantizeStage | undefined {
+  return recipe.stages.find(isQuantizeStage);
+}
+
+/** Adds or removes a stage kind; stages keep their order (prune before quantize). */
+export function setStageEnabled(kind: 'prune' | 'quantize', enabled: boolean): void {
+  useLab.setState((s) => {
+    const others = s.recipe.stages.filter((stage) => stage.kind !== kind);
+    if (!enabled) return { recipe: { ...s.recipe, stages: others }, refusal: undefined };
+    if (s.recipe.stages.some((stage) => stage.kind === kind)) return {};
+    const stage = kind === 'prune' ? defaultPruneStage() : defaultQuantizeStage();
+    return { recipe: { ...s.recipe, stages: kind === 'prune' ? [stage, ...others] : [...others, stage] }, refusal: undefined };
+  });
+}
+
+/** Changes fields of the recipe's quantize stage. */
+export function setQuantizeStage(patch: Partial<Omit<QuantizeStage, 'kind'>>): void {
+  useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isQuantizeStage(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
 }
 
 /** Changes the recipe's seed and calibration settings. */

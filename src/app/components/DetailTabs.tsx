@@ -28,8 +28,19 @@ function RunOverview({ run }: { run: RunRecord }) {
   const c = report.calibration;
   return (
     <div>
+      {report.layers.length === 0 ? (
+        <p className="muted">No layer was pruned in run {run.number}.</p>
+      ) : (
+        <>
       <h3>Sparsity per layer</h3>
       <SparsityView layers={report.layers.map((l) => ({ id: l.id, name: l.name, block: l.block, role: l.role, target: l.targetSparsity, achieved: l.achievedSparsity }))} />
+        </>
+      )}
+      {report.quantized.length > 0 && (
+        <p data-testid="quant-summary">
+          Quantized {report.quantized.length} layers: {report.quantized[0].format}, {(report.quantized.reduce((sum, q) => sum + q.bitsPerWeight * q.shape[0] * q.shape[1], 0) / report.quantized.reduce((sum, q) => sum + q.shape[0] * q.shape[1], 0)).toFixed(2)} bits per weight on average (analytic); {report.totals.packedLayers} stored packed, {report.totals.simulatedLayers} simulated. Per layer in the Layers tab.
+        </p>
+      )}
       <p className="muted" data-testid="calibration-summary">
         {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${statisticsWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
         <code data-testid="weights-sha" title={report.weightsSha256}>

@@ -9,10 +9,12 @@ import { compressedFileName } from '../../core/recipe';
 import { percent } from '../format';
 import { allocationMeanings, calibrationMeanings, docLink, methodMeanings, patternMeanings, scopeMeanings } from '../glossary';
 import { cliCommand, problemsByField, recipeDocument } from '../recipeForm';
-import { pruneStageOf, runProblems, runRecipe, setCalibration, setPruneStage } from '../runController';
+import { pruneStageOf, quantizeStageOf, runProblems, runRecipe, setCalibration, setPruneStage, setStageEnabled } from '../runController';
 import { modelStem } from '../controller';
 import { isRunActive, useLab } from '../store';
-import { Field, type FieldControlProps } from './Field';
+import { Field } from './Field';
+import { NumberInput } from './NumberInput';
+import { QuantizeStageFields } from './QuantizeStageFields';
 
 type PatternChoice = SparsityPattern['kind'];
 
@@ -29,29 +31,6 @@ const NM_PRESETS: [number, number][] = [
   [2, 8],
 ];
 
-/** A number input that keeps what the user typed (e.g. "" or "1.") while it is not yet a number. */
-function NumberInput({ value, onChange, props, step, min, max, testId, scale = 1 }: { value: number; onChange: (v: number) => void; props: FieldControlProps; step: number; min?: number; max?: number; testId?: string; scale?: number }) {
-  const [draft, setDraft] = useState<string>();
-  const shown = draft ?? (Number.isFinite(value) ? String(Number((value * scale).toPrecision(10))) : '');
-  return (
-    <input
-      {...props}
-      type="number"
-      inputMode="decimal"
-      value={shown}
-      step={step}
-      min={min}
-      max={max}
-      data-testid={testId}
-      onChange={(e) => {
-        setDraft(e.target.value);
-        onChange(e.target.value === '' ? NaN : Number(e.target.value) / scale);
-      }}
-      onBlur={() => setDraft(undefined)}
-    />
-  );
-}
-
 export function RecipeBuilder() {
   const recipe = useLab((s) => s.recipe);
   const analysis = useLab((s) => s.model.analysis);
@@ -61,10 +40,15 @@ export function RecipeBuilder() {
   const [advanced, setAdvanced] = useState(false);
   const stageIndex = Math.max(0, recipe.stages.findIndex(isPruneStage));
   const key = (field: string) => `stages[${stageIndex}].${field}`;
+  const hasPrune = recipe.stages.some(isPruneStage);
+  const quantize = quantizeStageOf(recipe);
+  const quantIndex = recipe.stages.findIndex((s) => s === quantize);
+  const quantKey = (field: string) => `stages[${quantIndex}].${field}`;
   // Impossible recipes are refused before any work starts: derived from the recipe, never stored.
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const problems = useMemo(() => runProblems(), [recipe, analysis]);
-  const fieldKeys = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
+  const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'layers'].map(quantKey);
+  const fieldKeys = [...(quantIndex >= 0 ? quantFields : []), 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -81,8 +65,15 @@ export function RecipeBuilder() {
     <section className="panel recipe" aria-labelledby="recipe-title">
       <h2 id="recipe-title">2 · Recipe</h2>
       <ol className="stages">
-        <li className="stage">
-          <h3>Stage 1 · Prune</h3>
+        <li className={hasPrune ? 'stage' : 'stage off'}>
+          <div className="stage-head">
+            <h3>Stage 1 · Prune</h3>
+            <label className="stage-toggle">
+              <input type="checkbox" checked={hasPrune} onChange={(e) => setStageEnabled('prune', e.target.checked)} /> Use pruning
+            </label>
+          </div>
+          {hasPrune && (
+            <>
           <Field label="Method" explain={methodMeanings[stage.method].explain} href={docLink('concepts', methodMeanings[stage.method].anchor)}>
             {(props) => (
               <select {...props} value={stage.method} onChange={(e) => setPruneStage({ method: e.target.value as PruneStage['method'] })}>
@@ -174,6 +165,17 @@ export function RecipeBuilder() {
               {(props) => <input {...props} type="checkbox" checked={stage.allocation.tokenSelection} onChange={(e) => setPruneStage({ allocation: { ...stage.allocation, tokenSelection: e.target.checked } })} />}
             </Field>
           )}
+            </>
+          )}
+        </li>
+        <li className={quantize ? 'stage' : 'stage off'}>
+          <div className="stage-head">
+            <h3>Stage 2 · Quantize</h3>
+            <label className="stage-toggle">
+              <input type="checkbox" checked={quantize !== undefined} onChange={(e) => setStageEnabled('quantize', e.target.checked)} /> Use quantization
+            </label>
+          </div>
+          {quantize && <QuantizeStageFields stage={quantize} errorOf={(field) => errorOf(quantKey(field))} />}
         </li>
       </ol>
       <details className="advanced" open={advanced} onToggle={(e) => setAdvanced((e.target as HTMLDetailsElement).open)}>

@@ -75,6 +75,7 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
         })}
         {report && (
           <>
+            {report.layers.length > 0 && (
             <tr data-measure="sparsity">
               <th scope="row">
                 {measureMeanings.sparsityByParams.label} <Explain about="sparsity by parameter count" text={measureMeanings.sparsityByParams.explain} />
@@ -87,7 +88,22 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
                 {report.totals.prunedZeros.toLocaleString('en-US')} of {report.totals.prunedParams.toLocaleString('en-US')} weights in {report.totals.prunedLayers} layers
               </td>
             </tr>
-            {layerMean !== undefined && Math.abs(layerMean - report.totals.achievedSparsityPruned) > 0.0005 && (
+            )}
+            {report.quantized.length > 0 && (
+              <tr data-measure="quantized">
+                <th scope="row">
+                  Quantized layers <Explain about="quantized layers" text="Packed layers are stored as MatMulNBits codes that ONNX Runtime runs; simulated ones as the dequantized float weights (the same numbers at float size), for formats no runtime runs." />
+                </th>
+                <td>—</td>
+                <td data-testid="quantized-layers">
+                  {report.totals.packedLayers > 0 && `${report.totals.packedLayers} packed`}
+                  {report.totals.packedLayers > 0 && report.totals.simulatedLayers > 0 && ', '}
+                  {report.totals.simulatedLayers > 0 && <strong>{report.totals.simulatedLayers} SIMULATED</strong>}
+                </td>
+                <td className="muted">{report.quantized[0]?.format}</td>
+              </tr>
+            )}
+            {report.layers.length > 0 && layerMean !== undefined && Math.abs(layerMean - report.totals.achievedSparsityPruned) > 0.0005 && (
               <tr data-measure="layer-mean">
                 <th scope="row">
                   {measureMeanings.sparsityLayerMean.label} <Explain about="the per-layer mean" text={measureMeanings.sparsityLayerMean.explain} />
@@ -102,7 +118,9 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
                 {measureMeanings.fileSize.label} <Explain about="file size" text={measureMeanings.fileSize.explain} />
               </th>
               <td title={run?.dense.sizeBytes !== undefined ? `${run.dense.sizeBytes} bytes` : undefined}>{run?.dense.sizeBytes !== undefined ? shortBytes(run.dense.sizeBytes) : '—'}</td>
-              <td title={`${report.totals.denseFileBytes} bytes`}>{shortBytes(report.totals.denseFileBytes)} measured</td>
+              <td title={`${report.totals.denseFileBytes} bytes`} data-testid="run-file-bytes" data-value={report.totals.denseFileBytes}>
+                {shortBytes(report.totals.denseFileBytes)} measured
+              </td>
               <td>
                 {download ? (
                   <a href={download.url} download={download.fileName} data-testid="download-run">
@@ -113,6 +131,19 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
                 )}
               </td>
             </tr>
+            {report.totals.analyticQuantizedFileBytes !== null && (
+              <tr data-measure="packed-analytic">
+                <th scope="row">
+                  Packed size (analytic) <Explain about="the analytic packed size" text="The file with every quantized layer in its format (codes, scales, zero points) and the rest as stored, computed, not written. For packed layers the measured file is within a few percent of it." />
+                </th>
+                <td>—</td>
+                <td title={`${report.totals.analyticQuantizedFileBytes} bytes`} data-testid="analytic-bytes" data-value={report.totals.analyticQuantizedFileBytes}>
+                  {shortBytes(report.totals.analyticQuantizedFileBytes)} analytic
+                </td>
+                <td className="muted">{report.totals.simulatedLayers > 0 ? 'what a runtime with these formats would store' : 'measured file above'}</td>
+              </tr>
+            )}
+            {report.layers.length > 0 && report.totals.packedLayers === 0 && (
             <tr data-measure="sparse-estimate">
               <th scope="row">
                 {measureMeanings.sparseEstimate.label} <Explain about="the sparse storage estimate" text={measureMeanings.sparseEstimate.explain} />
@@ -121,6 +152,7 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
               <td title={`${report.totals.estimatedSparseFileBytes} bytes`}>{shortBytes(report.totals.estimatedSparseFileBytes)} estimated</td>
               <td className="muted">not written</td>
             </tr>
+            )}
           </>
         )}
       </tbody>

@@ -8,7 +8,57 @@ import { exact, percent } from '../format';
 import { measureMeanings } from '../glossary';
 import { Explain } from './Explain';
 
+function QuantLayers({ report }: { report: CompressReport }) {
+  return (
+    <div className="table-scroll" tabIndex={0} role="region" aria-label="Quantized layers of the run (scrollable)">
+      <table data-testid="run-quant-layers" className="sticky">
+        <thead>
+          <tr>
+            <th scope="col">Layer</th>
+            <th scope="col">Format</th>
+            <th scope="col" className="num">
+              Bits/weight <Explain about="bits per weight" text="What the format stores per weight, scales and zero points included (analytic)." />
+            </th>
+            <th scope="col">Stored as</th>
+            <th scope="col" className="num">
+              Rel. error <Explain about="the relative error of quantization" text={measureMeanings.relativeError.explain} />
+            </th>
+            <th scope="col" className="num">
+              ms
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {report.quantized.map((q) => (
+            <tr key={`${q.stage}-${q.id}`} data-layer={q.id} data-export={q.export}>
+              <th scope="row">{q.name}</th>
+              <td>{q.format}</td>
+              <td className="num" title={exact(q.bitsPerWeight)}>
+                {q.bitsPerWeight.toFixed(2)}
+              </td>
+              <td title={q.simulatedBecause}>{q.export === 'packed' ? 'packed (MatMulNBits)' : `simulated${q.simulatedBecause ? ' *' : ''}`}</td>
+              <td className="num" title={q.relativeError === null ? 'not measured' : exact(q.relativeError)}>
+                {q.relativeError === null ? '—' : `${q.relativeErrorBasis === 'sampled' ? '≈' : ''}${q.relativeError.toFixed(3)}`}
+              </td>
+              <td className="num">{q.ms.toFixed(1)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function RunLayers({ report }: { report: CompressReport }) {
+  return (
+    <>
+      {report.layers.length > 0 && <PruneLayers report={report} />}
+      {report.quantized.length > 0 && <QuantLayers report={report} />}
+    </>
+  );
+}
+
+function PruneLayers({ report }: { report: CompressReport }) {
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-label="Layers of the run (scrollable)">
       <table data-testid="run-layers" className="sticky">

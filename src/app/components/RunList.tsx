@@ -2,7 +2,8 @@
 // and the tabs show. Kept in memory in the record shape the experiments issue will persist.
 import { describePattern } from '../../core/prune';
 import { isPruneStage } from '../../core/recipe';
-import { changeQuality, methodMeanings } from '../glossary';
+import { isQuantizeStage, quantizeFileTag } from '../../core/recipe/stages/quantize';
+import { changeQuality, methodMeanings, quantMethodMeanings } from '../glossary';
 import { formatChange, formatMetricValue, percent, seconds, shortBytes } from '../format';
 import { metricEntries, primaryMetric } from '../metricsView';
 import { selectRun } from '../runController';
@@ -10,9 +11,12 @@ import { selectedRun, useLab, type RunRecord } from '../store';
 
 function recipeCells(run: RunRecord): { method: string; pattern: string } {
   const stage = run.recipe.stages.find(isPruneStage);
-  if (!stage) return { method: run.recipe.stages.map((s) => s.kind).join(' + '), pattern: '—' };
+  const quant = run.recipe.stages.find(isQuantizeStage);
+  const quantTag = quant ? quantizeFileTag(quant).toUpperCase() : undefined;
+  if (!stage) return { method: quant ? quantMethodMeanings[quant.method].label : run.recipe.stages.map((s) => s.kind).join(' + '), pattern: quantTag ?? '—' };
   const allocation = stage.allocation.kind === 'uniform' ? '' : ` · ${stage.allocation.kind}`;
-  return { method: `${methodMeanings[stage.method].label}${allocation}`, pattern: stage.pattern.kind === 'unstructured' ? 'unstructured' : describePattern(stage.pattern) };
+  const pattern = stage.pattern.kind === 'unstructured' ? 'unstructured' : describePattern(stage.pattern);
+  return { method: `${methodMeanings[stage.method].label}${allocation}${quant ? ` + ${quantMethodMeanings[quant.method].label}` : ''}`, pattern: quantTag ? `${pattern} + ${quantTag}` : pattern };
 }
 
 function DeltaCell({ run }: { run: RunRecord }) {
@@ -82,7 +86,7 @@ export function RunList() {
                   <td>{method}</td>
                   <td>{pattern}</td>
                   <td className="num" title={run.report ? String(run.report.totals.achievedSparsityPruned) : undefined}>
-                    {run.report ? percent(run.report.totals.achievedSparsityPruned) : '—'}
+                    {run.report && run.report.layers.length > 0 ? percent(run.report.totals.achievedSparsityPruned) : '—'}
                   </td>
                   <td className="num" title={primary ? String(primary.value) : undefined}>
                     {primary ? formatMetricValue(primary.value, primary.meaning.kind) : '—'}

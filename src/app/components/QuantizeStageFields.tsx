@@ -1,0 +1,83 @@
+// Stage 2 of the recipe builder: quantization after (or without) pruning. Fields a method ignores
+// are hidden; each invalid field shows its message (the validator's field path).
+import { MX_FORMAT_NAMES, QUANT_EXPORTS, type QuantizeStage } from '../../core/recipe/stages/quantize';
+import { docLink, quantMeanings, quantMethodMeanings } from '../glossary';
+import { setQuantizeStage } from '../runController';
+import { Field } from './Field';
+import { NumberInput } from './NumberInput';
+
+export function QuantizeStageFields({ stage, errorOf }: { stage: QuantizeStage; errorOf: (field: string) => string | undefined }) {
+  const integer = stage.method !== 'mx';
+  return (
+    <>
+      <Field label="Quantization method" explain={quantMethodMeanings[stage.method].explain} href={docLink('quantization')} error={errorOf('method')}>
+        {(props) => (
+          <select {...props} value={stage.method} onChange={(e) => setQuantizeStage({ method: e.target.value as QuantizeStage['method'] })}>
+            {Object.entries(quantMethodMeanings).map(([m, meaning]) => (
+              <option key={m} value={m}>
+                {meaning.label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {integer ? (
+        <>
+          <div className="field-pair">
+            <Field label="Bits" explain={quantMeanings.bits} error={errorOf('bits')}>
+              {(props) => <NumberInput props={props} testId="quant-bits" value={stage.bits} step={1} min={2} max={8} onChange={(bits) => setQuantizeStage({ bits })} />}
+            </Field>
+            <Field label="Symmetric grid" explain={quantMeanings.symmetric} className="check">
+              {(props) => <input {...props} type="checkbox" checked={stage.symmetric} onChange={(e) => setQuantizeStage({ symmetric: e.target.checked })} />}
+            </Field>
+          </div>
+          <Field label="Scale shared by" explain={quantMeanings.granularity} error={errorOf('granularity')}>
+            {(props) => (
+              <select {...props} value={stage.granularity} onChange={(e) => setQuantizeStage({ granularity: e.target.value as QuantizeStage['granularity'] })}>
+                <option value="group">each group of inputs</option>
+                <option value="row">each output row</option>
+                <option value="tensor">the whole matrix</option>
+              </select>
+            )}
+          </Field>
+          {stage.granularity === 'group' && (
+            <Field label="Group size" explain={quantMeanings.groupSize} error={errorOf('groupSize')}>
+              {(props) => <NumberInput props={props} testId="quant-group" value={stage.groupSize} step={16} min={2} onChange={(groupSize) => setQuantizeStage({ groupSize })} />}
+            </Field>
+          )}
+          <Field label="MSE clip search" explain={quantMeanings.mseClip} className="check">
+            {(props) => <input {...props} type="checkbox" checked={stage.mseClip} onChange={(e) => setQuantizeStage({ mseClip: e.target.checked })} />}
+          </Field>
+          {stage.method === 'gptq' && (
+            <Field label="Act-order" explain={quantMeanings.actOrder} className="check">
+              {(props) => <input {...props} type="checkbox" checked={stage.gptq.actOrder} onChange={(e) => setQuantizeStage({ gptq: { ...stage.gptq, actOrder: e.target.checked } })} />}
+            </Field>
+          )}
+        </>
+      ) : (
+        <Field label="MX format" explain={quantMethodMeanings.mx.explain} error={errorOf('mxFormat')}>
+          {(props) => (
+            <select {...props} value={stage.mxFormat} onChange={(e) => setQuantizeStage({ mxFormat: e.target.value as QuantizeStage['mxFormat'] })}>
+              {MX_FORMAT_NAMES.map((name) => (
+                <option key={name} value={name}>
+                  {name.toUpperCase()}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+      )}
+      <Field label="Export" explain={quantMeanings.export} href={docLink('quantized-export')} error={errorOf('export')}>
+        {(props) => (
+          <select {...props} value={stage.export} onChange={(e) => setQuantizeStage({ export: e.target.value as QuantizeStage['export'] })}>
+            {QUANT_EXPORTS.map((mode) => (
+              <option key={mode} value={mode}>
+                {mode === 'auto' ? 'auto (packed where possible)' : mode === 'packed' ? 'packed (MatMulNBits)' : 'simulated (float weights)'}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+    </>
+  );
+}
