@@ -3,7 +3,7 @@
 //
 //   npm run bench                              every section
 //   npm run bench -- --only prune              layer + model + kernels (io: --only io)
-//   npm run bench -- --only layer,kernels      any of: io, prune, layer, model, kernels
+//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels
 //   npm run bench -- digits-vit                io on that model only; the model section prunes it
 //   npm run bench -- --torch-threads 2         PyTorch's intra-op threads (default 1, like Node's)
 //   npm run bench -- --calib-samples 32        model section: calibration samples (default 8)
@@ -21,6 +21,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { ModelIndex } from '../src/core/catalog/modelCard.ts';
 import { acquireBenchGpu, type GpuOutcome } from './gpu.ts';
+import { inferSection } from './infer.ts';
 import { ioSection } from './io.ts';
 import { kernelSection } from './kernels.ts';
 import { layerSection } from './layer.ts';
@@ -30,10 +31,10 @@ import { gpt2Section } from './gpt2.ts';
 import type { PruneMethod } from '../src/core/prune/methods.ts';
 import { BENCH_PYTHON, torchComparable, type TorchOutcome } from './torch.ts';
 
-const SECTIONS = ['io', 'layer', 'model', 'kernels', 'gpt2'] as const;
+const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'gpt2'] as const;
 type Section = (typeof SECTIONS)[number];
 /** The default run: gpt2 takes many minutes, so it runs only when named. */
-const DEFAULT_SECTIONS: readonly Section[] = ['io', 'layer', 'model', 'kernels'];
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'infer', 'layer', 'model', 'kernels'];
 const GROUPS: Record<string, readonly Section[]> = { prune: ['layer', 'model', 'kernels'], all: SECTIONS };
 
 interface Args {
@@ -146,6 +147,7 @@ async function main(): Promise<void> {
     const index: ModelIndex = JSON.parse(readFileSync('public/models/index.json', 'utf8'));
     return ioSection(args.modelId ? index.models.filter((m) => m === args.modelId) : index.models);
   });
+  await run('infer', () => inferSection());
   await run('layer', async () => {
     const result = await layerSection({ gpu: await gpuDevice(), torchThreads: args.torchThreads });
     torch = result.torch;

@@ -49,6 +49,9 @@ describe('quantizing the bundled LM in the page', () => {
     console.log(`[quantize e2e] GPTQ w4 g32 packed: file ${measured} bytes measured, ${analytic} analytic (${((measured / analytic - 1) * 100).toFixed(2)} %)`);
     assert.ok(Math.abs(measured / analytic - 1) < 0.03, `measured ${measured} vs analytic ${analytic}`);
     const runPpl = await runMetric(page, 'perplexity');
+    // Is it faster? The worker times both models alike once the metrics are on screen.
+    await page.getByTestId('run-ms-per-item').waitFor({ timeout });
+    console.log(`[quantize e2e] inference per token: ${(await page.locator('[data-measure=inference-time] td').allInnerTexts()).join(' | ')}`);
     await openTab(page, 'Layers');
     assert.equal(await page.locator('[data-testid=run-quant-layers] tbody tr[data-export=packed]').count(), 36);
     await page.evaluate(() => window.scrollTo(0, 0));

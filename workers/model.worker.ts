@@ -5,6 +5,7 @@
 // recipe: any stage kind the core registers runs here unchanged.
 import { checkModelPayloads, externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
+import type { Dataset } from '../src/core/eval/datasets';
 import { evaluate } from '../src/core/eval/evaluate';
 import { generate } from '../src/core/eval/generate';
 import { predictImages } from '../src/core/eval/predict';
@@ -154,6 +155,38 @@ async function targetRunner(req: RunRequest): Promise<{ runner: ModelRunner; rep
   return { runner: entry.runner, report: { requested: req.backend, used: entry.runner.backend, fallbackReason: entry.fallbackReason } };
 }
 
+const TIMING_ROUNDS = 5;
+
+/** One batch of the evaluation set (8 sequences or images): what the timing repeats. */
+function timingBatch(dataset: Dataset): { batch: Dataset; items: number } {
+  if (dataset.kind === 'lm-tokens') {
+    const sequences = dataset.sequences.slice(0, 8);
+    return { batch: { ...dataset, sequences }, items: sequences.length * dataset.seqLen };
+  }
+  const images = dataset.images.slice(0, 8);
+  return { batch: { ...dataset, images, labels: dataset.labels.slice(0, 8) }, items: images.length };
+}
+
+async function handleTimeInference(req: Extract<WorkerRequest, { type: 'timeInference' }>): Promise<void> {
+  const dense = await targetRunner({ ...req, target: 'dense' });
+  const run = await targetRunner({ ...req, target: { runId: req.runId } });
+  const { batch, items } = timingBatch(req.dataset);
+  const times: [number[], number[]] = [[], []];
+  // A warm-up of each, then alternating rounds, so both see the same JIT tier and machine load.
+  await evaluate(dense.runner, batch);
+  await evaluate(run.runner, batch);
+  for (let round = 0; round < TIMING_ROUNDS; round++) {
+    for (const [i, { runner }] of [dense, run].entries()) {
+      if (cancelled.has(req.jobId)) throw new Cancelled();
+      const t0 = performance.now();
+      await evaluate(runner, batch);
+      times[i].push(performance.now() - t0);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  post({ type: 'timed', jobId: req.jobId, result: { denseMsPerItem: median(times[0]) / items, runMsPerItem: median(times[1]) / items, items, rounds: TIMING_ROUNDS, backend: run.report } });
+}
+
 const cancelSignal = (jobId: number) => ({ get aborted() { return cancelled.has(jobId); } });
 
 async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
@@ -229,6 +262,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       else if (req.type === 'mask') handleMask(req);
       else if (req.type === 'generate') await handleGenerate(req);
       else if (req.type === 'predict') await handlePredict(req);
+      else if (req.type === 'timeInference') await handleTimeInference(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof Cancelled) post({ type: 'cancelled', jobId: req.jobId });

@@ -101,6 +101,19 @@ export type WorkerRequest =
       numThreads: number;
       wasmPaths?: string;
     }
+  | {
+      /**
+       * Inference time per evaluated token (or image) of the dense model and a run's result, measured
+       * alike: the same batch, alternating, after a warm-up, on the same backend.
+       */
+      type: 'timeInference';
+      jobId: JobId;
+      runId: string;
+      dataset: Dataset;
+      backend: BackendPreference;
+      numThreads: number;
+      wasmPaths?: string;
+    }
   | { type: 'cancel'; jobId: JobId };
 
 export interface LoadResult {
@@ -110,6 +123,16 @@ export interface LoadResult {
   /** Names of the external-data files that were resolved into the model. */
   externalFiles: string[];
   parseMs: number;
+}
+
+export interface InferenceTiming {
+  /** Median milliseconds per evaluated token (LM) or image (classifier). */
+  denseMsPerItem: number;
+  runMsPerItem: number;
+  /** Items per timed batch, and batches timed for each model. */
+  items: number;
+  rounds: number;
+  backend: BackendReport;
 }
 
 export interface EvalResult {
@@ -157,5 +180,6 @@ export type WorkerResponse =
   | { type: 'predicted'; jobId: JobId; result: PredictResult }
   | { type: 'mask'; jobId: JobId; result: LayerWeights }
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
+  | { type: 'timed'; jobId: JobId; result: InferenceTiming }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }
   | { type: 'cancelled'; jobId: JobId };

@@ -6,6 +6,7 @@ import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type 
 import { defaultQuantizeStage, isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
 import { compressedFileName } from '../core/recipe';
 import { Cancelled, type Progress } from '../core/job';
+import type { Dataset } from '../core/eval/datasets';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { MAX_HELD_RUNS } from '../../workers/protocol';
 import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
@@ -124,6 +125,7 @@ export async function runRecipe(): Promise<void> {
     patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs } });
     mark(`lab:${id}-metrics`);
     announce(`Run ${number} finished: ${run.model.label}, ${result.report.summary}.`);
+    void timeInference(id, set.dataset);
   } catch (e) {
     const cancelled = e instanceof Cancelled;
     patchRun(id, (r) => ({
@@ -137,6 +139,21 @@ export async function runRecipe(): Promise<void> {
     announce(cancelled ? `Run ${number} cancelled.` : `Run ${number} failed: ${(e as Error).message}`);
   } finally {
     jobs.delete(id);
+  }
+}
+
+/**
+ * Is it faster? Times the dense and the compressed model alike (same batch, alternating, after a
+ * warm-up) once the run's metrics are on screen; a single evaluation's wall time would compare a
+ * cold runtime with a warm one.
+ */
+async function timeInference(id: string, dataset: Dataset): Promise<void> {
+  patchRun(id, { timing: { status: 'running' } });
+  try {
+    const t = await worker.timeInference({ runId: id, dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths }).done;
+    patchRun(id, { timing: { status: 'done', denseMsPerItem: t.denseMsPerItem, runMsPerItem: t.runMsPerItem, backend: t.backend.used, rounds: t.rounds } });
+  } catch (e) {
+    patchRun(id, { timing: { status: 'error', message: (e as Error).message } });
   }
 }
 

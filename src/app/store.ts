@@ -90,6 +90,8 @@ export interface RunRecord {
   dense: { metrics?: EvalMetrics; sizeBytes?: number };
   /** The worker still holds the result (mask view, text generation, download). */
   held: boolean;
+  /** Inference time per token (or image), dense and compressed, measured alike after the run. */
+  timing?: { status: 'running' } | { status: 'done'; denseMsPerItem: number; runMsPerItem: number; backend: string; rounds: number } | { status: 'error'; message: string };
 }
 
 export interface RunsSlice {

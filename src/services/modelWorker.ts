@@ -1,7 +1,7 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
 import { Cancelled, type Progress } from '../core/job';
-import type { CompressResultMessage, EvalResult, GenerateResult, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+import type { CompressResultMessage, EvalResult, GenerateResult, InferenceTiming, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 
 type Pending = {
   resolve: (value: unknown) => void;
@@ -73,6 +73,10 @@ export class ModelWorkerService {
   /** A layer's keep mask and |w| (both buffers transferred from the worker). */
   mask(body: RequestBody<'mask'>): Job<LayerWeights> {
     return this.submit<LayerWeights>({ type: 'mask', jobId: this.nextJobId++, ...body });
+  }
+
+  timeInference(body: RequestBody<'timeInference'>): Job<InferenceTiming> {
+    return this.submit<InferenceTiming>({ type: 'timeInference', jobId: this.nextJobId++, ...body });
   }
 
   warmUp(body: RequestBody<'warmUp'>): Job<{ ms: number }> {

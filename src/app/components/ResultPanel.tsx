@@ -42,6 +42,36 @@ function Change({ better, from, to, kind }: { better: 'lower' | 'higher' | 'neit
   );
 }
 
+/** Inference time per token (or image), dense and compressed, measured alike by the worker after the run. */
+function InferenceTimeRow({ run }: { run: RunRecord }) {
+  const timing = run.timing;
+  if (!timing) return null;
+  const unit = run.dense.metrics?.task === 'image-classification' ? 'image' : 'token';
+  const text = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
+  return (
+    <tr data-measure="inference-time">
+      <th scope="row">
+        Inference time per {unit} <Explain about="inference time" text="Measured in the worker after the run: one evaluation batch of each model, alternating, median of 5 after a warm-up, on the same backend. Pruned weights stored densely run at dense speed; packed MatMulNBits weights use ONNX Runtime's n-bit kernels. npm run bench measures it more carefully." />
+      </th>
+      {timing.status === 'done' ? (
+        <>
+          <td title={`${timing.denseMsPerItem} ms`}>{text(timing.denseMsPerItem)}</td>
+          <td title={`${timing.runMsPerItem} ms`} data-testid="run-ms-per-item" data-value={timing.runMsPerItem}>
+            {text(timing.runMsPerItem)}
+          </td>
+          <td className="muted">
+            {(timing.runMsPerItem / timing.denseMsPerItem).toFixed(2)}× dense, measured on {timing.backend === 'webgpu' ? 'WebGPU' : 'WASM'}
+          </td>
+        </>
+      ) : (
+        <td colSpan={3} className="muted">
+          {timing.status === 'running' ? 'measuring…' : `not measured: ${timing.message}`}
+        </td>
+      )}
+    </tr>
+  );
+}
+
 function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunRecord; baseLabel: string }) {
   const compressed = run?.evaluation?.metrics;
   const runCol = run ? `Run ${run.number}` : undefined;
@@ -113,6 +143,7 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
                 <td className="muted">differs from the headline: see ?</td>
               </tr>
             )}
+            <InferenceTimeRow run={run!} />
             <tr data-measure="file-size">
               <th scope="row">
                 {measureMeanings.fileSize.label} <Explain about="file size" text={measureMeanings.fileSize.explain} />
