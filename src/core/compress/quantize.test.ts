@@ -76,6 +76,19 @@ describe('the quantize stage on the bundled LM', () => {
     expect(ppl).toBeLessThan(6);
   }, 120_000);
 
+  test('AWQ 4-bit, groups of 32: scales searched on sampled inputs, stored simulated (said why), against RTN on the same grid', async () => {
+    const awq = await run(read('awq-4bit-g32.json'));
+    const rtnRecipe = read('awq-4bit-g32.json');
+    (rtnRecipe.stages[0] as QuantizeStage).method = 'rtn';
+    const rtn = await run(rtnRecipe);
+    expect(awq.report.quantized.every((q) => q.export === 'simulated' && /AWQ/.test(q.simulatedBecause ?? '') && q.relativeErrorBasis === 'sampled')).toBe(true);
+    const mean = (rows: typeof awq.report.quantized) => rows.reduce((s, q) => s + (q.relativeError ?? NaN), 0) / rows.length;
+    const [pplAwq, pplRtn] = [await perplexity(awq.bytes), await perplexity(rtn.bytes)];
+    console.log(`[quantize] w4 g32: AWQ mean rel. error ${mean(awq.report.quantized).toFixed(4)} (sampled), perplexity ${pplAwq.toFixed(4)}; RTN perplexity ${pplRtn.toFixed(4)}`);
+    expect(Number.isFinite(pplAwq)).toBe(true);
+    expect(pplAwq).toBeLessThan(pplRtn * 1.05);
+  }, 120_000);
+
   test.each(['gptq-3bit-row.json', 'rtn-3bit-row.json', 'mxfp4.json'])('%s: simulated, labelled so, runs in ONNX Runtime', async (name) => {
     const recipe = read(name);
     const { report, bytes } = await run(recipe);

@@ -12,6 +12,7 @@ import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_FORMATS, mxQuantize } from '../quant/mx.ts';
+import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
 import { dequantize, type Granularity, type QuantizedWeight } from '../quant/types.ts';
 import { describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
@@ -63,6 +64,7 @@ function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
     case 'rtn': {
+      // (AWQ below shares this grid.)
       const quantized = quantizeRtn(weight, grid, granularityOf(stage), { mseClip: stage.mseClip });
       return { weight: dequantize(quantized), quantized };
     }
@@ -72,9 +74,30 @@ function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
       const result = gptqQuantize(weight, hessian, { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip });
       return { weight: result.weight, quantized: result.quantized };
     }
+    case 'awq':
+      return awqLayer(stage, weight, stats, layer);
     case 'mx':
       return { weight: mxQuantize(weight, stage.mxFormat).weight };
   }
+}
+
+/**
+ * AWQ (auto_scale): s = s_X^α with α searched on the layer's sampled inputs, the codes those of
+ * W·diag(s) on the stage's RTN grid, and Ŵ = Q(W·diag(s))·diag(s)⁻¹ — what the layer computes once
+ * 1/s is applied to its input. One scale per layer (the reference shares one across q/k/v).
+ */
+function awqLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
+  const sample = stats?.layers.get(layer.id)?.inputSample;
+  if (!sample || sample.rows === 0) throw new Error(`quantize ${layer.name}: AWQ needs a sample of the layer's inputs, which calibration did not provide`);
+  const grid = { bits: stage.bits, symmetric: stage.symmetric };
+  const granularity = granularityOf(stage);
+  const quantizer = (w: Matrix) => dequantize(quantizeRtn(w, grid, granularity, { mseClip: stage.mseClip }));
+  const search = searchAwqScale(weight, sample, activationScale(sample), quantizer);
+  const quantized = quantizeRtn(scaleColumns(weight, search.scales), grid, granularity, { mseClip: stage.mseClip });
+  const scaled = dequantize(quantized);
+  const data = new Float32Array(scaled.data.length);
+  for (let r = 0; r < scaled.rows; r++) for (let c = 0; c < scaled.cols; c++) data[r * scaled.cols + c] = scaled.data[r * scaled.cols + c] / search.scales[c];
+  return { weight: { rows: scaled.rows, cols: scaled.cols, data }, quantized };
 }
 
 function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Pick<LayerQuantReport, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> {
@@ -94,7 +117,8 @@ function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWe
     const bytes = Math.ceil((numel * elementBits) / 8) + blocks;
     return { bytes, bitsPerWeight: (bytes * 8) / numel };
   }
-  const bytes = analyticPackedBytes(formatOf(quantized!)).total;
+  // AWQ also stores its per-input-channel scale s (float32), folded or as a Mul.
+  const bytes = analyticPackedBytes(formatOf(quantized!)).total + (stage.method === 'awq' ? layer.inFeatures * 4 : 0);
   return { bytes, bitsPerWeight: (bytes * 8) / numel };
 }
 

@@ -8,8 +8,8 @@ import type { FieldReader } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.ts';
 import type { StageSpec } from '../types.ts';
 
-export type QuantMethod = 'rtn' | 'gptq' | 'mx';
-export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'mx'];
+export type QuantMethod = 'rtn' | 'gptq' | 'awq' | 'mx';
+export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx'];
 
 export type QuantGranularity = 'tensor' | 'row' | 'group';
 export const QUANT_GRANULARITIES: readonly QuantGranularity[] = ['tensor', 'row', 'group'];
@@ -84,6 +84,7 @@ export function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSi
 /** Why a layer cannot be packed as MatMulNBits with this stage, or undefined when it can. */
 export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
+  if (stage.method === 'awq') return "AWQ's inverse scale is not yet folded into the graph (or written as a Mul), so its weights are stored simulated";
   if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(' or ')} bits, not ${stage.bits}`;
   if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
   const block = groupSizeFor(stage, layer.inFeatures);
@@ -147,6 +148,7 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
     if (!(stage.gptq.percDamp >= 0)) problem('gptq.percDamp', `must be >= 0, got ${stage.gptq.percDamp}`);
     if (stage.granularity === 'tensor') problem('granularity', 'GPTQ quantizes per row or per group (its quantizer is per channel); use "row" or "group"');
   }
+  if (stage.method === 'awq' && check.recipe.calibration.outputSample < 16) problem('method', `AWQ searches its scales on sampled input tokens: calibration.outputSample must be >= 16, got ${check.recipe.calibration.outputSample}`);
   const layers = prunableLayers(check.analysis, stage);
   if (check.analysis.linears.length === 0) problem(undefined, 'the model has no linear layers (MatMul/Gemm by a 2-D weight) to quantize');
   else if (layers.length === 0) problem('layers', 'no layer is left to quantize (embeddings and the head are excluded unless layers.includeHead; see layers.skip)');
@@ -170,8 +172,9 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
 // ---- needs, description, file tag ------------------------------------------------------------
 
 function quantizeNeeds(stage: QuantizeStage): StageNeeds {
-  // GPTQ needs H; RTN and MX need no data (their report error is measured when a sample exists).
-  return { dense: [], step: stage.method === 'gptq' ? ['hessian'] : [] };
+  // GPTQ needs H; AWQ a sample of each layer's inputs (its scale search and s_X = mean |x|); RTN
+  // and MX need no data (their report error is measured when a sample exists).
+  return { dense: [], step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputSample'] : [] };
 }
 
 function grid(stage: QuantizeStage): string {
