@@ -31,8 +31,9 @@ export interface SparsityTableRow {
 
 const pct1 = (v: number) => (v * 100).toFixed(1);
 /** Coordinates to 0.01 px: no visible difference, and snapshots free of float noise. */
-const px = (v: number) => Math.round(v * 100) / 100;
-const blockLabel = (l: LayerSparsity) => (l.block === null ? 'none' : String(l.block));
+export const px = (v: number) => Math.round(v * 100) / 100;
+/** The block a layer sits in, as its axis label: the index, or 'none' outside the blocks. */
+export const blockLabel = (l: { block: number | null }) => (l.block === null ? 'none' : String(l.block));
 const roleText = (l: LayerSparsity) => `${roleClassOf(l.role).label} (${l.role})`;
 
 export function sparsityTableRows(layers: readonly LayerSparsity[]): SparsityTableRow[] {
@@ -44,26 +45,26 @@ export function sparsityTooltipLines(l: LayerSparsity): string[] {
   return [l.name, `role: ${roleText(l)}`, `target ${pct1(l.target)} %`, `achieved ${pct1(l.achieved)} %`];
 }
 
-interface BlockGroup {
+export interface BlockGroup<L> {
   label: string;
-  layers: LayerSparsity[];
+  layers: L[];
   x0: number;
   x1: number;
 }
 
-const marginLeft = 52;
-const marginRight = 12;
-const tickFont = 10;
+export const marginLeft = 52;
+export const marginRight = 12;
+export const tickFont = 10;
 /** Estimated width of a character of the 10 px axis font (jsdom has no text metrics; over-estimate). */
-const charWidth = 6.2;
+export const charWidth = 6.2;
 /** Rotated labels (−45°) need this much horizontal distance between centres not to touch. */
 const rotatedSpacing = 15;
 /** Gap between blocks, in bar steps. */
 const blockGap = 0.8;
 
 /** Layers grouped by block in the order they first appear (the model's order), placed along x. */
-function layoutGroups(layers: readonly LayerSparsity[], x0: number, x1: number): { groups: BlockGroup[]; step: number } {
-  const byLabel = new Map<string, LayerSparsity[]>();
+export function layoutGroups<L extends { block: number | null }>(layers: readonly L[], x0: number, x1: number): { groups: BlockGroup<L>[]; step: number } {
+  const byLabel = new Map<string, L[]>();
   for (const l of layers) byLabel.set(blockLabel(l), [...(byLabel.get(blockLabel(l)) ?? []), l]);
   const step = (x1 - x0) / (layers.length + blockGap * (byLabel.size - 1));
   let cursor = x0;
@@ -96,10 +97,33 @@ export function blockLabelPlan(groups: readonly { label: string; x0: number; x1:
   return { rotated: true, shown };
 }
 
+/** A legend entry: its label and a function drawing its 12 × 10 swatch into the entry's group. */
+export interface LegendItem {
+  label: string;
+  swatch: (entry: d3.Selection<SVGGElement, unknown, null, undefined>) => void;
+}
+
+/** A filled 12 × 10 swatch. */
+export const solidSwatch = (color: string) => (entry: d3.Selection<SVGGElement, unknown, null, undefined>) => {
+  entry.append('rect').attr('width', 12).attr('height', 10).attr('fill', color);
+};
+
+/** Swatches of the role classes present among the layers, in palette order. */
+export function roleLegendItems(layers: readonly { role: string }[]): LegendItem[] {
+  const present = new Set(layers.map((l) => roleClassOf(l.role).key));
+  return ROLE_CLASSES.filter((c) => present.has(c.key)).map((c) => ({ label: c.label, swatch: solidSwatch(c.color) }));
+}
+
 /** Legend items (role classes present, then the target tick), wrapped into rows; returns its height. */
 function drawLegend(svg: SvgRoot, layers: readonly LayerSparsity[], width: number): number {
-  const present = new Set(layers.map((l) => roleClassOf(l.role).key));
-  const items = [...ROLE_CLASSES.filter((c) => present.has(c.key)).map((c) => ({ label: c.label, color: c.color, tick: false })), { label: 'target', color: '#1d2430', tick: true }];
+  const targetTick = (entry: d3.Selection<SVGGElement, unknown, null, undefined>) => {
+    entry.append('line').attr('x1', 0).attr('x2', 12).attr('y1', 5).attr('y2', 5).attr('stroke', '#1d2430').attr('stroke-width', 3);
+  };
+  return drawLegendItems(svg, [...roleLegendItems(layers), { label: 'target', swatch: targetTick }], width);
+}
+
+/** A legend wrapped into rows from the left margin; returns its height. */
+export function drawLegendItems(svg: SvgRoot, items: readonly LegendItem[], width: number): number {
   const g = svg.append('g').attr('class', 'legend').attr('font-size', tickFont).attr('fill', '#1d2430');
   let x = marginLeft;
   let row = 0;
@@ -111,8 +135,7 @@ function drawLegend(svg: SvgRoot, layers: readonly LayerSparsity[], width: numbe
     }
     const y = 6 + row * 16;
     const entry = g.append('g').attr('transform', `translate(${x.toFixed(1)},${y})`);
-    if (item.tick) entry.append('line').attr('x1', 0).attr('x2', 12).attr('y1', 5).attr('y2', 5).attr('stroke', item.color).attr('stroke-width', 3);
-    else entry.append('rect').attr('width', 12).attr('height', 10).attr('fill', item.color);
+    item.swatch(entry);
     entry.append('text').attr('x', 16).attr('y', 9).text(item.label);
     x += w;
   }
@@ -128,8 +151,7 @@ export function sparsityChart(layers: LayerSparsity[], dims: ChartDims, document
   const x1 = dims.width - marginRight;
   const { groups, step } = layoutGroups(layers, x0, x1);
   const plan = blockLabelPlan(groups);
-  const widest = Math.max(...groups.map((g) => g.label.length * charWidth));
-  const bottom = plan.rotated ? 8 + widest * Math.SQRT1_2 + 8 + 16 : 8 + 14 + 16;
+  const bottom = blockAxisHeight(groups, plan);
   const yScale = d3.scaleLinear().domain([0, 1]).range([dims.height - bottom, top]);
   const y = (v: number) => px(yScale(v));
 
@@ -140,17 +162,7 @@ export function sparsityChart(layers: LayerSparsity[], dims: ChartDims, document
   }
   yAxis.append('text').attr('class', 'axis-title').attr('transform', `translate(12,${((y(0) + y(1)) / 2).toFixed(1)}) rotate(-90)`).attr('text-anchor', 'middle').text('sparsity (%)');
 
-  const xAxis = svg.append('g').attr('class', 'x-axis').attr('font-size', tickFont).attr('fill', '#5b6577');
-  xAxis.append('line').attr('x1', x0).attr('x2', x1).attr('y1', y(0)).attr('y2', y(0)).attr('stroke', '#5b6577');
-  groups.forEach((g, i) => {
-    xAxis.append('line').attr('class', 'block-bracket').attr('x1', px(g.x0)).attr('x2', px(g.x1)).attr('y1', y(0) + 4).attr('y2', y(0) + 4).attr('stroke', '#9aa6b8');
-    if (!plan.shown[i]) return;
-    const cx = (g.x0 + g.x1) / 2;
-    const label = xAxis.append('text').attr('class', 'block-label').text(g.label);
-    if (plan.rotated) label.attr('text-anchor', 'end').attr('transform', `translate(${cx.toFixed(1)},${y(0) + 12}) rotate(-45)`);
-    else label.attr('text-anchor', 'middle').attr('x', px(cx)).attr('y', y(0) + 18);
-  });
-  xAxis.append('text').attr('class', 'axis-title').attr('x', px((x0 + x1) / 2)).attr('y', dims.height - 4).attr('text-anchor', 'middle').text('block');
+  drawBlockAxis(svg, groups, plan, { x0, x1, y0: y(0), height: dims.height });
 
   const barWidth = Math.max(1, step * 0.78);
   const tickOverhang = Math.min(2, (step - barWidth) / 2);
@@ -186,8 +198,33 @@ export function sparsityChart(layers: LayerSparsity[], dims: ChartDims, document
   return svg.node()!;
 }
 
+/**
+ * Space below the plot that the block axis needs: rotated labels take their diagonal. Call
+ * with the groups and plan from layoutGroups and blockLabelPlan.
+ */
+export function blockAxisHeight(groups: readonly { label: string }[], plan: { rotated: boolean }): number {
+  const widest = Math.max(...groups.map((g) => g.label.length * charWidth));
+  return plan.rotated ? 8 + widest * Math.SQRT1_2 + 8 + 16 : 8 + 14 + 16;
+}
+
+/** The x axis of a per-layer chart: the baseline, a bracket under each block and its label, and the title 'block'. */
+export function drawBlockAxis(svg: SvgRoot, groups: readonly { label: string; x0: number; x1: number }[], plan: { rotated: boolean; shown: boolean[] }, at: { x0: number; x1: number; y0: number; height: number }): void {
+  const { x0, x1, y0 } = at;
+  const xAxis = svg.append('g').attr('class', 'x-axis').attr('font-size', tickFont).attr('fill', '#5b6577');
+  xAxis.append('line').attr('x1', x0).attr('x2', x1).attr('y1', y0).attr('y2', y0).attr('stroke', '#5b6577');
+  groups.forEach((g, i) => {
+    xAxis.append('line').attr('class', 'block-bracket').attr('x1', px(g.x0)).attr('x2', px(g.x1)).attr('y1', y0 + 4).attr('y2', y0 + 4).attr('stroke', '#9aa6b8');
+    if (!plan.shown[i]) return;
+    const cx = (g.x0 + g.x1) / 2;
+    const label = xAxis.append('text').attr('class', 'block-label').text(g.label);
+    if (plan.rotated) label.attr('text-anchor', 'end').attr('transform', `translate(${cx.toFixed(1)},${y0 + 12}) rotate(-45)`);
+    else label.attr('text-anchor', 'middle').attr('x', px(cx)).attr('y', y0 + 18);
+  });
+  xAxis.append('text').attr('class', 'axis-title').attr('x', px((x0 + x1) / 2)).attr('y', at.height - 4).attr('text-anchor', 'middle').text('block');
+}
+
 /** Roving tabindex, arrow/Home/End navigation, and the tooltip on focus and hover. */
-function attachBarBehaviour(bars: SVGGElement[], show: (i: number) => void, hide: () => void): void {
+export function attachBarBehaviour(bars: SVGGElement[], show: (i: number) => void, hide: () => void): void {
   const focused = () => bars.findIndex((b) => b.ownerDocument.activeElement === b);
   bars.forEach((node, i) => {
     d3.select(node)
