@@ -52,6 +52,10 @@ describe('quantizing the bundled LM in the page', () => {
     // Is it faster? The worker times both models alike once the metrics are on screen.
     await page.getByTestId('run-ms-per-item').waitFor({ timeout });
     console.log(`[quantize e2e] inference per token: ${(await page.locator('[data-measure=inference-time] td').allInnerTexts()).join(' | ')}`);
+    await openTab(page, 'Overview');
+    await page.getByTestId('quant-view').locator('svg').first().waitFor();
+    await page.getByTestId('quant-view').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artifactsDir, 'quantize-overview-charts.png') });
     await openTab(page, 'Layers');
     assert.equal(await page.locator('[data-testid=run-quant-layers] tbody tr[data-export=packed]').count(), 36);
     await page.evaluate(() => window.scrollTo(0, 0));
