@@ -3,17 +3,15 @@
 // loaded model, and a WebGPU run must say it ran on WebGPU.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { readModel, writeModel } from '../src/core/onnx';
-import { artifactsDir, labFixture, launchBrowser, openPage, openTab, readMetrics } from './harness';
+import { artifactsDir, labCli, labFixture, launchBrowser, openPage, openTab, readMetrics } from './harness';
 
 const evalTimeout = 180_000;
 
 function cliMetrics(modelId: string): Record<string, number> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', 'eval', `public/models/${modelId}`, '--json'], { encoding: 'utf8' });
-  return JSON.parse(out).metrics;
+  return labCli<{ metrics: Record<string, number> }>(['eval', `public/models/${modelId}`]).metrics;
 }
 
 function assertSameMetrics(page: Record<string, { value: number }>, cli: Record<string, number>, relTol: number): void {
@@ -34,6 +32,7 @@ describe('the lab page (WASM)', () => {
     await page.getByTestId('metrics').waitFor({ timeout: evalTimeout });
     await openTab(page, 'Model');
     assert.match(await page.getByTestId('model-card').innerText(), /kjv-charlm|King James/i);
+    assert.match(await page.getByTestId('card-metrics').innerText(), /Perplexity\s+3\.4931\s+3\.4931/, 'the card’s PyTorch numbers beside the page’s');
     assert.ok((await page.locator('[data-testid=linear-layers] tbody tr').count()) >= 37, 'the linear layer table lists every layer');
     assert.equal(await page.getByTestId('backend-used').innerText(), 'WASM (CPU)');
     assertSameMetrics(await readMetrics(page), cliMetrics('kjv-charlm'), 1e-9);

@@ -1,10 +1,12 @@
 import { formatBytes, formatCount } from '../../core/report/format';
+import { metricRows } from '../../core/report/metricRows';
 import { trainingCurveChart } from '../charts/trainingCurve';
 import { useLab } from '../store';
 import { D3Chart } from './D3Chart';
 
 export function ModelCardPanel() {
   const { card, analysis, sizeBytes, externalFiles, source, status, parseMs } = useLab((s) => s.model);
+  const metrics = useLab((s) => s.evaluation.metrics);
   if (!analysis) return <section className="panel">{status === 'loading' ? 'Loading model…' : 'No model loaded.'}</section>;
   const curve = card?.training?.curve ?? [];
   return (
@@ -50,6 +52,27 @@ export function ModelCardPanel() {
           </>
         )}
       </dl>
+      {card && metrics && (
+        <table className="metric-table" data-testid="card-metrics">
+          <caption className="muted">The card's numbers, computed by the training script in PyTorch, beside this page's (ONNX Runtime)</caption>
+          <thead>
+            <tr>
+              <th scope="col">Metric</th>
+              <th scope="col">this page</th>
+              <th scope="col">model card</th>
+            </tr>
+          </thead>
+          <tbody>
+            {metricRows(metrics, card.denseMetrics).map((row) => (
+              <tr key={row.key}>
+                <th scope="row">{row.label}</th>
+                <td>{row.text}</td>
+                <td>{row.referenceText ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {curve.length > 1 && <D3Chart render={(doc) => trainingCurveChart(curve, { width: 420, height: 160 }, doc)} deps={[curve]} />}
     </section>
   );
