@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundledModel, openRunner } from '../src/core/calibrate/fixtures/models.ts';
 import { compressModel } from '../src/core/compress/pipeline.ts';
+import { evaluatedItems } from '../src/core/eval/datasets.ts';
 import { evaluate } from '../src/core/eval/evaluate.ts';
 import { parseRecipe } from '../src/core/recipe/parse.ts';
 import { createRunner } from '../src/runtime/ort.ts';
@@ -21,7 +22,7 @@ const FILES: [label: string, recipe: string | null][] = [
 
 export async function inferSection(): Promise<Table> {
   const lm = bundledModel('kjv-charlm');
-  const tokens = lm.eval.kind === 'lm-tokens' ? lm.eval.sequences.length * lm.eval.seqLen : 1;
+  const tokens = evaluatedItems(lm.eval);
   const rows: string[][] = [];
   let denseMs = NaN;
   for (const [label, recipeFile] of FILES) {

@@ -5,7 +5,7 @@
 //   write:  our writeModel vs the same byte copy;
 //   eval:   a full evaluation vs a single forward batch (cost per batch), threads 1.
 import { loadModelFromDisk } from '../src/cli/loadModelDir.ts';
-import { datasetSize } from '../src/core/eval/datasets.ts';
+import { datasetHead, datasetSize } from '../src/core/eval/datasets.ts';
 import { evaluate } from '../src/core/eval/evaluate.ts';
 import { readModel, writeModel } from '../src/core/onnx/index.ts';
 import { createRunner } from '../src/runtime/ort.ts';
@@ -34,7 +34,7 @@ export async function ioSection(modelIds: readonly string[]): Promise<Table> {
 
     const dataset = model.dataset!;
     const { runner } = await createRunner(model.bytes, { backend: 'wasm', numThreads: 1 });
-    const batch = dataset.kind === 'lm-tokens' ? { ...dataset, sequences: dataset.sequences.slice(0, 8) } : { ...dataset, images: dataset.images.slice(0, 8), labels: dataset.labels.slice(0, 8) };
+    const batch = datasetHead(dataset, 8);
     const oneBatch = await measure(() => evaluate(runner, batch), { minMs: 500 });
     const full = await measure(() => evaluate(runner, dataset), { minMs: 0 });
     add(id, `eval (${datasetSize(dataset)} samples, wasm, 1 thread)`, full.ms, 'one batch of 8', oneBatch.ms);

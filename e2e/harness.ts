@@ -4,6 +4,7 @@ import { preview, type PreviewServer } from 'vite';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { after, before } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const artifactsDir = join(import.meta.dirname, 'artifacts');
@@ -99,4 +100,9 @@ export async function runMetric(page: Page, key: string): Promise<number> {
   const value = await page.locator(`[data-testid=run-comparison] tr[data-metric=${key}]`).getAttribute('data-value');
   if (value === null || value === '') throw new Error(`run metric ${key} is not on the page`);
   return Number(value);
+}
+
+/** Runs the lab's CLI (`npm run lab -- <args> --json`) in this checkout and returns its JSON output. */
+export function labCli<T = Record<string, unknown>>(args: string[]): T {
+  return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
 }

@@ -4,12 +4,11 @@
 // before any work, cancel leaving the app usable, and a WebGPU run that says where its jobs ran.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { artifactsDir, labFixture, openAdvanced, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
+import { artifactsDir, labCli, labFixture, openAdvanced, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: true });
@@ -32,8 +31,7 @@ function cliPrune(): { weightsSha256: string; achieved: number } {
   const recipe = JSON.parse(readFileSync('recipes/sparsegpt-2of4.json', 'utf8'));
   recipe.calibration.samples = 16;
   writeFileSync(join(dir, 'recipe.json'), JSON.stringify(recipe));
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', 'run', join(dir, 'recipe.json'), 'public/models/kjv-charlm', '-o', join(dir, 'out.onnx'), '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  const report = JSON.parse(out).report;
+  const { report } = labCli<{ report: { weightsSha256: string; totals: { achievedSparsityPruned: number } } }>(['run', join(dir, 'recipe.json'), 'public/models/kjv-charlm', '-o', join(dir, 'out.onnx')]);
   return { weightsSha256: report.weightsSha256, achieved: report.totals.achievedSparsityPruned };
 }
 

@@ -5,11 +5,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifactsDir, labFixture, openAdvanced, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
+import { artifactsDir, labCli, labFixture, openAdvanced, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
@@ -17,8 +16,8 @@ const lab = labFixture({ webgpu: false });
 function cli(): { fileSha256: string; perplexity: number } {
   const dir = mkdtempSync(join(tmpdir(), 'lab-quant-'));
   const out = join(dir, 'out.onnx');
-  const report = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', 'run', 'recipes/gptq-4bit-g32.json', 'public/models/kjv-charlm', '-o', out, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })).report;
-  const evaluated = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', 'eval', out, '--dataset', 'public/models/kjv-charlm/eval.json', '--json'], { encoding: 'utf8' }));
+  const { report } = labCli<{ report: { fileSha256: string } }>(['run', 'recipes/gptq-4bit-g32.json', 'public/models/kjv-charlm', '-o', out]);
+  const evaluated = labCli<{ metrics: { perplexity: number } }>(['eval', out, '--dataset', 'public/models/kjv-charlm/eval.json']);
   return { fileSha256: report.fileSha256, perplexity: evaluated.metrics.perplexity };
 }
 

@@ -5,12 +5,11 @@
 // axe-core on the main states; screenshots at three sizes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { artifactsDir, labFixture, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
+import { artifactsDir, labCli, labFixture, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: true });
@@ -89,7 +88,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     const dir = mkdtempSync(join(tmpdir(), 'lab-workbench-'));
     writeFileSync(join(dir, recipeFile), decodeURIComponent(href.slice(href.indexOf(',') + 1)));
     const args = command.replace(/^npm run lab -- /, '').split(' ').map((a) => (a.endsWith('.json') || a.endsWith('.onnx') && !a.startsWith('public/') ? join(dir, a) : a));
-    const cli = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })).report;
+    const cli = labCli<{ report: { weightsSha256: string } }>(args).report;
     await openTab(page, 'Overview');
     const sha = (await page.getByTestId('weights-sha').getAttribute('title'))!;
     assert.equal(cli.weightsSha256, sha, `CLI ${command} wrote the browser's weights`);

@@ -5,7 +5,7 @@
 // recipe: any stage kind the core registers runs here unchanged.
 import { checkModelPayloads, externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
-import type { Dataset } from '../src/core/eval/datasets';
+import { datasetHead, evaluatedItems } from '../src/core/eval/datasets';
 import { evaluate } from '../src/core/eval/evaluate';
 import { generate } from '../src/core/eval/generate';
 import { predictImages } from '../src/core/eval/predict';
@@ -157,20 +157,12 @@ async function targetRunner(req: RunRequest): Promise<{ runner: ModelRunner; rep
 
 const TIMING_ROUNDS = 5;
 
-/** One batch of the evaluation set (8 sequences or images): what the timing repeats. */
-function timingBatch(dataset: Dataset): { batch: Dataset; items: number } {
-  if (dataset.kind === 'lm-tokens') {
-    const sequences = dataset.sequences.slice(0, 8);
-    return { batch: { ...dataset, sequences }, items: sequences.length * dataset.seqLen };
-  }
-  const images = dataset.images.slice(0, 8);
-  return { batch: { ...dataset, images, labels: dataset.labels.slice(0, 8) }, items: images.length };
-}
-
 async function handleTimeInference(req: Extract<WorkerRequest, { type: 'timeInference' }>): Promise<void> {
   const dense = await targetRunner({ ...req, target: 'dense' });
   const run = await targetRunner({ ...req, target: { runId: req.runId } });
-  const { batch, items } = timingBatch(req.dataset);
+  // One batch of the evaluation set (8 sequences or images): what the timing repeats.
+  const batch = datasetHead(req.dataset, 8);
+  const items = evaluatedItems(batch);
   const times: [number[], number[]] = [[], []];
   // A warm-up of each, then alternating rounds, so both see the same JIT tier and machine load.
   await evaluate(dense.runner, batch);

@@ -135,7 +135,7 @@ export async function runEvaluation(): Promise<void> {
   try {
     const result = await job.done;
     if (runningEval !== job.jobId) return;
-    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs, sessionMs: result.sessionMs });
+    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs });
     mark('lab:dense-metrics');
   } catch (e) {
     if (runningEval !== job.jobId) return;

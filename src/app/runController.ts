@@ -172,22 +172,21 @@ export function selectRun(id: string): void {
   useLab.setState({ selectedRunId: id });
 }
 
+/** A run whose result the worker no longer holds: its download goes too. */
+function release(run: RunRecord): void {
+  withdrawDownload(run.id);
+  patchRun(run.id, { held: false });
+}
+
 /** The worker keeps the last MAX_HELD_RUNS results of this model: older ones lose their download too. */
 function releaseOldRuns(latest: string): void {
   const held = useLab.getState().runs.filter((r) => r.held || r.id === latest);
-  for (const r of held.slice(0, Math.max(0, held.length - MAX_HELD_RUNS))) {
-    withdrawDownload(r.id);
-    patchRun(r.id, { held: false });
-  }
+  held.slice(0, Math.max(0, held.length - MAX_HELD_RUNS)).forEach(release);
 }
 
 /** Marks every held run as gone (the worker dropped them with the model they were made from). */
 export function releaseAllRuns(): void {
-  for (const r of useLab.getState().runs) {
-    if (!r.held) continue;
-    withdrawDownload(r.id);
-    patchRun(r.id, { held: false });
-  }
+  useLab.getState().runs.filter((r) => r.held).forEach(release);
 }
 
 function announce(text: string): void {

@@ -91,8 +91,8 @@ function printQuantizedLayers(report: CompressReport): void {
     q.format,
     q.bitsPerWeight.toFixed(3),
     q.export === 'packed' ? 'packed' : `SIMULATED${q.simulatedBecause ? ` (${q.simulatedBecause})` : ''}`,
-    q.relativeError === null ? '-' : `${q.relativeErrorBasis === 'sampled' ? '≈' : ''}${q.relativeError.toFixed(4)}`,
-    q.relativeErrorBasis === null ? '-' : q.relativeErrorBasis === 'hessian' ? `H, ${q.relativeErrorTokens} tokens` : `${q.relativeErrorTokens} sampled tokens`,
+    formatRelativeError(q),
+    describeRelativeErrorBasis(q),
     q.rezeroed > 0 ? `${q.zerosKept} (${q.rezeroed} reset)` : String(q.zerosKept),
     q.ms.toFixed(1),
   ]);

@@ -25,12 +25,3 @@ export function Explain({ about, text, href }: { about: string; text: string; hr
     </span>
   );
 }
-
-/** A number rounded for reading, with the exact value on hover and in data-value for tests. */
-export function Num({ value, text, testId }: { value: number; text: string; testId?: string }) {
-  return (
-    <span className="num-value" title={String(value)} data-value={value} data-testid={testId}>
-      {text}
-    </span>
-  );
-}

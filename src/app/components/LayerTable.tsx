@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { formatCount } from '../../core/report/format';
 import { useLab } from '../store';
+import { ScrollRegion } from './ScrollRegion';
 
 /**
  * Rows rendered at once: GPT-2 small's 49 layers fit one page. A 1 B-parameter model has hundreds
@@ -41,7 +42,7 @@ export function LayerTable() {
           </button>
         </p>
       )}
-      <div className="table-scroll" tabIndex={0} role="region" aria-label="Linear layers (scrollable)">
+      <ScrollRegion label="Linear layers">
         <table data-testid="linear-layers">
           <thead>
             <tr>
@@ -75,7 +76,7 @@ export function LayerTable() {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }

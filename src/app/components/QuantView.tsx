@@ -1,15 +1,13 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import type { CompressReport, LayerQuantReport } from '../../core/compress/report';
 import { bitsChart, bitsTableRows } from '../charts/bitsChart';
 import '../charts/charts.css';
 import '../charts/quantCharts.css';
 import { sizeChart, sizeChartHeight, sizeTableRows, type AnalyticSizeParts, type ModelSize } from '../charts/sizeChart';
 import { D3Chart } from './D3Chart';
-import { useElementWidth } from './useElementWidth';
+import { ChartOrTable } from './ChartOrTable';
 
 const bitsHeight = 260;
-/** Below this the charts are drawn at this width and scaled down by their viewBox. */
-const minChartWidth = 360;
 
 export interface QuantViewProps {
   report: CompressReport;
@@ -38,32 +36,26 @@ export function modelSizeOf(report: CompressReport, denseBytes: number | undefin
 
 /** Bits per weight per layer and the file size breakdown, as charts following the container's width, or as tables. */
 export function QuantView({ report, denseBytes, analyticParts }: QuantViewProps) {
-  const [host, width] = useElementWidth<HTMLDivElement>();
-  const [asTable, setAsTable] = useState(false);
   const layers = useMemo(() => latestRows(report.quantized), [report]);
   const sizes = useMemo(() => [modelSizeOf(report, denseBytes, analyticParts)], [report, denseBytes, analyticParts]);
   if (report.quantized.length === 0) return null;
-  const chartWidth = Math.max(minChartWidth, width ?? 0);
   return (
-    <div className="quant-view" ref={host} data-testid="quant-view">
-      <label className="field check chart-toggle">
-        <input type="checkbox" checked={asTable} onChange={(e) => setAsTable(e.target.checked)} />
-        Show as table
-      </label>
-      {asTable ? (
+    <ChartOrTable
+      className="quant-view"
+      testId="quant-view"
+      chart={(width) => (
+        <>
+          <D3Chart render={(doc) => bitsChart(layers, { width, height: bitsHeight }, doc)} deps={[layers, width]} />
+          <D3Chart render={(doc) => sizeChart(sizes, { width, height: sizeChartHeight(sizes, width) }, doc)} deps={[sizes, width]} />
+        </>
+      )}
+      table={() => (
         <>
           <BitsTable layers={layers} />
           <SizeTable sizes={sizes} />
         </>
-      ) : (
-        width !== undefined && (
-          <>
-            <D3Chart render={(doc) => bitsChart(layers, { width: chartWidth, height: bitsHeight }, doc)} deps={[layers, chartWidth]} />
-            <D3Chart render={(doc) => sizeChart(sizes, { width: chartWidth, height: sizeChartHeight(sizes, chartWidth) }, doc)} deps={[sizes, chartWidth]} />
-          </>
-        )
       )}
-    </div>
+    />
   );
 }
 

@@ -3,14 +3,24 @@
 // tokens (no Hessian collected) is marked ≈ and says so on hover.
 import { describeBackendUse } from '../../core/job';
 import type { CompressReport } from '../../core/compress';
-import { describeRelativeErrorBasis } from '../../core/compress/report';
+import { describeRelativeErrorBasis, type LayerPruneReport } from '../../core/compress/report';
 import { exact, percent } from '../format';
 import { measureMeanings } from '../glossary';
 import { Explain } from './Explain';
+import { ScrollRegion } from './ScrollRegion';
+
+/** A layer's relative error: ≈ when estimated on sampled tokens; the exact value and its basis on hover. */
+function ErrorCell({ row }: { row: Pick<LayerPruneReport, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> }) {
+  return (
+    <td className="num" title={row.relativeError === null ? 'not measured (no calibration statistics)' : `${exact(row.relativeError)} (${describeRelativeErrorBasis(row)})`}>
+      {row.relativeError === null ? '—' : `${row.relativeErrorBasis === 'sampled' ? '≈' : ''}${row.relativeError.toFixed(3)}`}
+    </td>
+  );
+}
 
 function QuantLayers({ report }: { report: CompressReport }) {
   return (
-    <div className="table-scroll" tabIndex={0} role="region" aria-label="Quantized layers of the run (scrollable)">
+    <ScrollRegion label="Quantized layers of the run">
       <table data-testid="run-quant-layers" className="sticky">
         <thead>
           <tr>
@@ -37,15 +47,13 @@ function QuantLayers({ report }: { report: CompressReport }) {
                 {q.bitsPerWeight.toFixed(2)}
               </td>
               <td title={q.simulatedBecause}>{q.export === 'packed' ? 'packed (MatMulNBits)' : `simulated${q.simulatedBecause ? ' *' : ''}`}</td>
-              <td className="num" title={q.relativeError === null ? 'not measured' : exact(q.relativeError)}>
-                {q.relativeError === null ? '—' : `${q.relativeErrorBasis === 'sampled' ? '≈' : ''}${q.relativeError.toFixed(3)}`}
-              </td>
+              <ErrorCell row={q} />
               <td className="num">{q.ms.toFixed(1)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -60,7 +68,7 @@ export function RunLayers({ report }: { report: CompressReport }) {
 
 function PruneLayers({ report }: { report: CompressReport }) {
   return (
-    <div className="table-scroll" tabIndex={0} role="region" aria-label="Layers of the run (scrollable)">
+    <ScrollRegion label="Layers of the run">
       <table data-testid="run-layers" className="sticky">
         <thead>
           <tr>
@@ -97,9 +105,7 @@ function PruneLayers({ report }: { report: CompressReport }) {
               <td className="num" title={exact(l.achievedSparsity)}>
                 {percent(l.achievedSparsity)}
               </td>
-              <td className="num" title={l.relativeError === null ? 'not measured (no calibration statistics)' : `${exact(l.relativeError)} (${describeRelativeErrorBasis(l)})`}>
-                {l.relativeError === null ? '—' : `${l.relativeErrorBasis === 'sampled' ? '≈' : ''}${l.relativeError.toFixed(3)}`}
-              </td>
+              <ErrorCell row={l} />
               <td className="num">{l.ms.toFixed(1)}</td>
               <td>{describeBackendUse(l.backend)}</td>
               <td title={l.patternCheck.violations.join('\n') || l.patternCheck.rule}>{l.patternCheck.ok ? '✓ holds' : '✗ violated'}</td>
@@ -107,6 +113,6 @@ function PruneLayers({ report }: { report: CompressReport }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

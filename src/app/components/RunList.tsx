@@ -8,6 +8,7 @@ import { formatChange, formatMetricValue, percent, seconds, shortBytes } from '.
 import { metricEntries, primaryMetric } from '../metricsView';
 import { selectRun } from '../runController';
 import { selectedRun, useLab, type RunRecord } from '../store';
+import { ScrollRegion } from './ScrollRegion';
 
 function recipeCells(run: RunRecord): { method: string; pattern: string } {
   const stage = run.recipe.stages.find(isPruneStage);
@@ -43,7 +44,7 @@ export function RunList() {
   return (
     <section className="panel" aria-labelledby="runs-title">
       <h2 id="runs-title">Runs this session ({runs.length})</h2>
-      <div className="table-scroll short" tabIndex={0} role="region" aria-label="Runs (scrollable)">
+      <ScrollRegion label="Runs" short>
         <table className="run-list" data-testid="run-list">
           <thead>
             <tr>
@@ -102,7 +103,7 @@ export function RunList() {
             })}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }

@@ -1,30 +1,19 @@
-import { useState } from 'react';
 import { sparsityChart, sparsityTableRows, type LayerSparsity } from '../charts/sparsityChart';
 import '../charts/charts.css';
 import { D3Chart } from './D3Chart';
-import { useElementWidth } from './useElementWidth';
+import { ChartOrTable } from './ChartOrTable';
 
 const chartHeight = 260;
-/** Below this the chart is drawn at this width and scaled down by its viewBox. */
-const minChartWidth = 360;
 
 /** Sparsity per layer as a chart that follows its container's width, or as a table. */
 export function SparsityView({ layers }: { layers: LayerSparsity[] }) {
-  const [host, width] = useElementWidth<HTMLDivElement>();
-  const [asTable, setAsTable] = useState(false);
-  const chartWidth = Math.max(minChartWidth, width ?? 0);
   return (
-    <div className="sparsity-view" ref={host} data-testid="sparsity-view">
-      <label className="field check chart-toggle">
-        <input type="checkbox" checked={asTable} onChange={(e) => setAsTable(e.target.checked)} />
-        Show as table
-      </label>
-      {asTable ? (
-        <SparsityTable layers={layers} />
-      ) : (
-        width !== undefined && <D3Chart render={(doc) => sparsityChart(layers, { width: chartWidth, height: chartHeight }, doc)} deps={[layers, chartWidth]} />
-      )}
-    </div>
+    <ChartOrTable
+      className="sparsity-view"
+      testId="sparsity-view"
+      chart={(width) => <D3Chart render={(doc) => sparsityChart(layers, { width, height: chartHeight }, doc)} deps={[layers, width]} />}
+      table={() => <SparsityTable layers={layers} />}
+    />
   );
 }
 

@@ -67,17 +67,24 @@ export function missingStatistic(job: PruneJob, what: string): never {
   throw new Error(`prune job ${job.layerId}: method ${job.method} needs ${what}, which calibration did not provide`);
 }
 
-/** The relative error of `compressed`: exact from H where the job has it, else estimated on its input sample. */
-function relativeErrorOf(job: PruneJob, compressed: Matrix): Pick<PruneJobResult, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> {
-  if (job.hessian && job.hessian.length > 0) {
-    return { relativeError: relativeReconstructionError(job.weight, compressed, { hessian: job.hessian }), relativeErrorBasis: 'hessian', relativeErrorTokens: job.hessianTokens ?? null };
+export type MeasuredError = Pick<PruneJobResult, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'>;
+
+/**
+ * The relative error of `compressed` against `weight` (any stage's): exact from H where calibration
+ * collected it, else estimated on the layer's sampled input tokens, else not measured.
+ */
+export function measuredError(weight: Matrix, compressed: Matrix, data: { hessian?: Float64Array; hessianTokens?: number; inputSample?: Matrix }): MeasuredError {
+  if (data.hessian && data.hessian.length > 0) {
+    return { relativeError: relativeReconstructionError(weight, compressed, { hessian: data.hessian }), relativeErrorBasis: 'hessian', relativeErrorTokens: data.hessianTokens ?? null };
   }
-  const sample = job.inputSample;
+  const sample = data.inputSample;
   if (sample && sample.rows > 0) {
-    return { relativeError: relativeReconstructionError(job.weight, compressed, { tokenRows: sample }), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
+    return { relativeError: relativeReconstructionError(weight, compressed, { tokenRows: sample }), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
   }
   return { relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null };
 }
+
+const relativeErrorOf = (job: PruneJob, compressed: Matrix): MeasuredError => measuredError(job.weight, compressed, job);
 
 /** The job's result from what ran it, with the error measure on the job's statistics (any backend). */
 export function pruneJobResult(job: PruneJob, result: PruneResult, start: number, ran: BackendUse): PruneJobResult {

@@ -7,16 +7,16 @@ import { throwIfCancelled } from '../job/cancel.ts';
 import { cpuUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
-import { relativeReconstructionError } from '../prune/reconstruction.ts';
 import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
-import { MX_FORMATS, mxQuantize } from '../quant/mx.ts';
+import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
 import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
-import { dequantize, type Granularity, type QuantizedWeight } from '../quant/types.ts';
-import { describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
+import { dequantize, groupOfColumn, type Granularity, type QuantizedWeight } from '../quant/types.ts';
+import { describeQuantFormat, describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CalibrationStats } from '../calibrate/collect.ts';
+import { measuredError, type MeasuredError } from './jobs.ts';
 import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
 
@@ -29,12 +29,6 @@ interface LayerOutcome {
 
 function granularityOf(stage: QuantizeStage): Granularity {
   return stage.granularity === 'group' ? { kind: 'group', size: stage.groupSize } : { kind: stage.granularity };
-}
-
-function formatText(stage: QuantizeStage): string {
-  if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()}, 32-element blocks`;
-  const granularity = stage.granularity === 'group' ? `groups of ${stage.groupSize}` : stage.granularity === 'row' ? 'per row' : 'per tensor';
-  return `${stage.bits}-bit ${stage.symmetric ? 'sym' : 'asym'}, ${granularity}`;
 }
 
 /**
@@ -53,8 +47,7 @@ function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | u
     if (quantized) {
       const r = Math.floor(i / before.cols);
       const c = i % before.cols;
-      const g = quantized.groupIndex ? quantized.groupIndex[c] : Math.floor(c / quantized.groupSize);
-      quantized.codes[i] = quantized.zeroPoints[r * quantized.groups + g];
+      quantized.codes[i] = quantized.zeroPoints[r * quantized.groups + groupOfColumn(quantized, c)];
     }
   }
   return { kept, rezeroed };
@@ -100,12 +93,9 @@ function awqLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats 
   return { weight: { rows: scaled.rows, cols: scaled.cols, data }, quantized };
 }
 
-function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Pick<LayerQuantReport, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> {
+function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): MeasuredError {
   const layerStats = stats?.layers.get(layer.id);
-  if (layerStats && layerStats.hessian.length > 0) return { relativeError: relativeReconstructionError(weight, compressed, { hessian: layerStats.hessian }), relativeErrorBasis: 'hessian', relativeErrorTokens: layerStats.tokens };
-  const sample = layerStats?.inputSample;
-  if (sample && sample.rows > 0) return { relativeError: relativeReconstructionError(weight, compressed, { tokenRows: sample }), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
-  return { relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null };
+  return measuredError(weight, compressed, { hessian: layerStats?.hessian, hessianTokens: layerStats?.tokens, inputSample: layerStats?.inputSample });
 }
 
 /** Analytic bytes and bits per weight of a layer in the stage's format. */
@@ -113,7 +103,7 @@ function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWe
   const numel = layer.outFeatures * layer.inFeatures;
   if (stage.method === 'mx') {
     const elementBits = MX_FORMATS[stage.mxFormat].elementBits;
-    const blocks = layer.outFeatures * Math.ceil(layer.inFeatures / 32);
+    const blocks = layer.outFeatures * Math.ceil(layer.inFeatures / MX_BLOCK_SIZE);
     const bytes = Math.ceil((numel * elementBits) / 8) + blocks;
     return { bytes, bitsPerWeight: (bytes * 8) / numel };
   }
@@ -154,7 +144,7 @@ class QuantizeRun implements StageRun {
           stage: context.index,
           shape: [layer.outFeatures, layer.inFeatures],
           method: stage.method,
-          format: formatText(stage),
+          format: describeQuantFormat(stage),
           bitsPerWeight: size.bitsPerWeight,
           export: why === undefined ? 'packed' : 'simulated',
           ...(why !== undefined && stage.export !== 'simulated' ? { simulatedBecause: why } : {}),

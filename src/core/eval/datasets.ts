@@ -78,3 +78,13 @@ function parsePreprocess(value: unknown, what: string): Preprocess {
 export function datasetSize(d: Dataset): number {
   return d.kind === 'lm-tokens' ? d.sequences.length : d.images.length;
 }
+
+/** The first `count` samples of a dataset (a batch to time, or a quick subset), same kind and preprocessing. */
+export function datasetHead(d: Dataset, count: number): Dataset {
+  return d.kind === 'lm-tokens' ? { ...d, sequences: d.sequences.slice(0, count) } : { ...d, images: d.images.slice(0, count), labels: d.labels.slice(0, count) };
+}
+
+/** What a dataset's metrics average over: predicted tokens (LM) or images. */
+export function evaluatedItems(d: Dataset): number {
+  return d.kind === 'lm-tokens' ? d.sequences.length * d.seqLen : d.images.length;
+}

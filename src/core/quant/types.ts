@@ -40,12 +40,17 @@ export interface QuantizedWeight {
   groupIndex?: Int32Array;
 }
 
+/** The group of input column c: groupIndex[c] (act-order's g_idx) or c / groupSize. */
+export function groupOfColumn(q: Pick<QuantizedWeight, 'groupIndex' | 'groupSize'>, c: number): number {
+  return q.groupIndex ? q.groupIndex[c] : Math.floor(c / q.groupSize);
+}
+
 /** The float weight a quantized one stands for. */
 export function dequantize(q: QuantizedWeight): Matrix {
   const data = new Float32Array(q.rows * q.cols);
   for (let r = 0; r < q.rows; r++) {
     for (let c = 0; c < q.cols; c++) {
-      const g = r * q.groups + (q.groupIndex ? q.groupIndex[c] : Math.floor(c / q.groupSize));
+      const g = r * q.groups + groupOfColumn(q, c);
       data[r * q.cols + c] = (q.codes[r * q.cols + c] - q.zeroPoints[g]) * q.scales[g];
     }
   }

@@ -20,7 +20,7 @@ export class QuantExportError extends Error {
   override name = 'QuantExportError';
 }
 
-const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+export const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
 const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
 /** The smallest block_size MatMulNBits accepts (a power of two, ORT's MatMulNBits spec). */

@@ -7,7 +7,7 @@ import { MAX_LAYER_SPARSITY } from '../../prune/allocation/redistribute.ts';
 import { SENSITIVITY_MAX_SPARSITY } from '../../prune/allocation/sensitivity.ts';
 import { PRUNE_METHODS, type PruneMethod } from '../../prune/methods.ts';
 import { describePattern, patternProblems, patternSparsity, VNM_KEPT_PER_ROW, type SparsityPattern } from '../../prune/patterns.ts';
-import { prunableLayers, type LayerSelection } from '../layers.ts';
+import { defaultLayerSelection, listLayers, LISTED_LAYERS, prunableLayers, readLayerSelection, WRITABLE_DTYPES, type LayerSelection } from '../layers.ts';
 import { describeValue, FieldReader, isJsonObject } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem, Statistic } from '../stage.ts';
 import type { StageSpec } from '../types.ts';
@@ -54,7 +54,7 @@ export function defaultPruneStage(): PruneStage {
     pattern: { kind: 'unstructured', sparsity: 0.5 },
     allocation: { kind: 'uniform', tokenSelection: false },
     sparseGpt: { blockSize: 128, percDamp: 0.01 },
-    layers: { includeHead: false, skip: [] },
+    layers: defaultLayerSelection(),
   };
 }
 
@@ -136,10 +136,7 @@ function parsePruneStage(fields: FieldReader): PruneStage {
       blockSize: sparseGpt?.number('blockSize', defaults.sparseGpt.blockSize) ?? defaults.sparseGpt.blockSize,
       percDamp: sparseGpt?.number('percDamp', defaults.sparseGpt.percDamp) ?? defaults.sparseGpt.percDamp,
     },
-    layers: {
-      includeHead: layers?.boolean('includeHead', defaults.layers.includeHead) ?? defaults.layers.includeHead,
-      skip: layers?.strings('skip') ?? [],
-    },
+    layers: readLayerSelection(layers),
   };
   for (const nested of [allocation, sparseGpt, layers]) nested?.finish();
   return stage;
@@ -147,15 +144,7 @@ function parsePruneStage(fields: FieldReader): PruneStage {
 
 // ---- validate --------------------------------------------------------------------------------
 
-const LISTED_LAYERS = 4;
 const isPositiveInteger = (v: number) => Number.isInteger(v) && v > 0;
-const WRITABLE_DTYPES = new Set(['float32', 'float16']);
-
-/** "a, b, c and 5 more" */
-function listLayers(layers: readonly LinearLayer[], describe: (layer: LinearLayer) => string): string {
-  const shown = layers.slice(0, LISTED_LAYERS).map(describe).join('; ');
-  return layers.length > LISTED_LAYERS ? `${shown}; and ${layers.length - LISTED_LAYERS} more` : shown;
-}
 
 function patternChecks(stage: PruneStage, layers: readonly LinearLayer[]): StageProblem[] {
   const { pattern } = stage;

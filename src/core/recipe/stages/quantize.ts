@@ -3,7 +3,9 @@
 // weights otherwise). Its fields, defaults (ALGORITHMS.md: GPTQ blocksize 128, percdamp 0.01) and
 // the checks that make it impossible on a model, before any work starts. See docs/quantization.md.
 import type { LinearLayer } from '../../model/types.ts';
-import { prunableLayers, type LayerSelection } from '../layers.ts';
+import { MX_BLOCK_SIZE, MX_FORMAT_NAMES, type MxFormat } from '../../quant/mx.ts';
+import { isPowerOfTwo, MIN_NBITS_BLOCK } from '../../quant/export/pack.ts';
+import { defaultLayerSelection, listLayers, prunableLayers, readLayerSelection, WRITABLE_DTYPES, type LayerSelection } from '../layers.ts';
 import type { FieldReader } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.ts';
 import type { StageSpec } from '../types.ts';
@@ -14,9 +16,9 @@ export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx'
 export type QuantGranularity = 'tensor' | 'row' | 'group';
 export const QUANT_GRANULARITIES: readonly QuantGranularity[] = ['tensor', 'row', 'group'];
 
-/** OCP MX v1.0 formats: 32-element blocks with a shared power-of-two scale. */
-export type MxFormatName = 'mxfp4' | 'mxfp6-e2m3' | 'mxfp6-e3m2' | 'mxfp8-e4m3' | 'mxfp8-e5m2' | 'mxint8';
-export const MX_FORMAT_NAMES: readonly MxFormatName[] = ['mxfp4', 'mxfp6-e2m3', 'mxfp6-e3m2', 'mxfp8-e4m3', 'mxfp8-e5m2', 'mxint8'];
+/** OCP MX v1.0 formats (quant/mx.ts): 32-element blocks with a shared power-of-two scale. */
+export type MxFormatName = MxFormat;
+export { MX_FORMAT_NAMES };
 
 /**
  * 'packed': MatMulNBits (4 or 8 bits, groups a power of two ≥ 16), refused otherwise. 'simulated':
@@ -66,18 +68,16 @@ export function defaultQuantizeStage(): QuantizeStage {
     gptq: { blockSize: 128, percDamp: 0.01, actOrder: false, staticGroups: false },
     mxFormat: 'mxfp4',
     export: 'auto',
-    layers: { includeHead: false, skip: [] },
+    layers: defaultLayerSelection(),
   };
 }
 
 /** The bit widths MatMulNBits packs (ONNX Runtime's contrib op; docs/quantized-export.md). */
 export const PACKABLE_BITS: readonly number[] = [4, 8];
-export const MIN_PACKED_GROUP = 16;
-
-const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
+export const MIN_PACKED_GROUP = MIN_NBITS_BLOCK;
 
 /** Inputs per group for a layer of C_in inputs (per-row and per-tensor: the whole row). */
-export function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, inFeatures: number): number {
+function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, inFeatures: number): number {
   return stage.granularity === 'group' ? stage.groupSize : inFeatures;
 }
 
@@ -114,10 +114,7 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
     },
     mxFormat: fields.choice('mxFormat', MX_FORMAT_NAMES, defaults.mxFormat),
     export: fields.choice('export', QUANT_EXPORTS, defaults.export),
-    layers: {
-      includeHead: layers?.boolean('includeHead', defaults.layers.includeHead) ?? defaults.layers.includeHead,
-      skip: layers?.strings('skip') ?? [],
-    },
+    layers: readLayerSelection(layers),
   };
   for (const nested of [gptq, layers]) nested?.finish();
   return stage;
@@ -125,13 +122,6 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
 
 // ---- validate --------------------------------------------------------------------------------
 
-const LISTED = 3;
-const WRITABLE_DTYPES = new Set(['float32', 'float16']);
-
-function listed(layers: readonly LinearLayer[], describe: (l: LinearLayer) => string): string {
-  const shown = layers.slice(0, LISTED).map(describe).join('; ');
-  return layers.length > LISTED ? `${shown}; and ${layers.length - LISTED} more` : shown;
-}
 
 function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StageProblem[] {
   const problems: StageProblem[] = [];
@@ -153,14 +143,14 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   if (check.analysis.linears.length === 0) problem(undefined, 'the model has no linear layers (MatMul/Gemm by a 2-D weight) to quantize');
   else if (layers.length === 0) problem('layers', 'no layer is left to quantize (embeddings and the head are excluded unless layers.includeHead; see layers.skip)');
   const packed = layers.filter((l) => l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype));
-  if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listed(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
+  if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listLayers(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
   if (integer && stage.granularity === 'group' && Number.isInteger(stage.groupSize) && stage.groupSize >= 2) {
     const ragged = layers.filter((l) => l.inFeatures % stage.groupSize !== 0);
-    if (ragged.length > 0) problem('groupSize', `${stage.groupSize} does not divide C_in of ${listed(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
+    if (ragged.length > 0) problem('groupSize', `${stage.groupSize} does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
   }
   if (stage.method === 'mx') {
-    const ragged = layers.filter((l) => l.inFeatures % 32 !== 0);
-    if (ragged.length > 0) problem('mxFormat', `MX blocks are 32 inputs, which does not divide C_in of ${listed(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
+    const ragged = layers.filter((l) => l.inFeatures % MX_BLOCK_SIZE !== 0);
+    if (ragged.length > 0) problem('mxFormat', `MX blocks are ${MX_BLOCK_SIZE} inputs, which does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
   }
   if (stage.export === 'packed' && problems.length === 0) {
     const unpackable = layers.map((l) => ({ l, why: packProblem(stage, l) })).filter((x) => x.why !== undefined);
@@ -177,15 +167,17 @@ function quantizeNeeds(stage: QuantizeStage): StageNeeds {
   return { dense: [], step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputSample'] : [] };
 }
 
-function grid(stage: QuantizeStage): string {
+/** The stored format in words: "4-bit asym, groups of 32", "MXFP4, 32-element blocks". */
+export function describeQuantFormat(stage: QuantizeStage): string {
+  if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()}, ${MX_BLOCK_SIZE}-element blocks`;
   const granularity = stage.granularity === 'group' ? `groups of ${stage.groupSize}` : stage.granularity === 'row' ? 'per row' : 'per tensor';
   return `${stage.bits}-bit ${stage.symmetric ? 'sym' : 'asym'}, ${granularity}`;
 }
 
 export function describeQuantizeStage(stage: QuantizeStage): string {
-  if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()} (32-element blocks), export ${stage.export}`;
+  if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()} (${MX_BLOCK_SIZE}-element blocks), export ${stage.export}`;
   const extras = [stage.mseClip ? 'MSE clip' : '', stage.method === 'gptq' && stage.gptq.actOrder ? `act-order${stage.gptq.staticGroups ? ', static groups' : ''}` : ''].filter(Boolean);
-  return `${stage.method}, ${grid(stage)}${extras.length ? `, ${extras.join(', ')}` : ''}, export ${stage.export}`;
+  return `${stage.method}, ${describeQuantFormat(stage)}${extras.length ? `, ${extras.join(', ')}` : ''}, export ${stage.export}`;
 }
 
 export function quantizeFileTag(stage: QuantizeStage): string {
