@@ -7,23 +7,17 @@
 //
 // Every run goes through compressModel, the code the CLI and the browser run, with calibration on
 // onnxruntime-web's wasm backend (one thread).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compressModel, type CompressReport } from '../../src/core/compress';
-import { parseModelCard, type ModelCard } from '../../src/core/catalog/modelCard';
-import { datasetSize, parseDataset, type Dataset } from '../../src/core/eval/datasets';
-import { evaluate } from '../../src/core/eval/evaluate';
+import { datasetSize } from '../../src/core/eval/datasets';
 import type { EvalMetrics } from '../../src/core/eval/metrics';
-import { analyzeModel } from '../../src/core/model';
-import type { ModelAnalysis } from '../../src/core/model';
-import { readModel, type ModelProto } from '../../src/core/onnx';
 import type { PruneMethod } from '../../src/core/prune';
 import { parseRecipe, validateRecipe, type Recipe } from '../../src/core/recipe';
-import { createRunner } from '../../src/runtime/ort';
+import { datasetWords, evaluateBytes, headline, loadBundled, openWasm, ortVersion, root, secondary, type Bundled } from './common';
 
-const root = resolve(import.meta.dirname, '../..');
 const METHODS: PruneMethod[] = ['magnitude', 'wanda', 'sparsegpt'];
 const PATTERNS = ['unstructured', '2:4', '4:8'];
 const ALLOCATIONS = ['uniform', 'owl'] as const;
@@ -35,16 +29,6 @@ interface Settings {
   sparsity: number;
 }
 
-interface Bundled {
-  dir: string;
-  card: ModelCard;
-  bytes: Uint8Array;
-  model: ModelProto;
-  analysis: ModelAnalysis;
-  evalSet: Dataset;
-  calibSet: Dataset;
-}
-
 interface Row {
   method: PruneMethod;
   pattern: string;
@@ -53,34 +37,6 @@ interface Row {
   report?: CompressReport;
   problem?: string;
   seconds: number;
-}
-
-const open = async (bytes: Uint8Array) => (await createRunner(bytes, { backend: 'wasm', numThreads: 1 })).runner;
-
-function loadBundled(dir: string): Bundled {
-  const json = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8'));
-  const card = parseModelCard(json('model.json'), join(dir, 'model.json'));
-  if (!card.files.calib) throw new Error(`${dir}: the model card names no calibration set`);
-  const bytes = new Uint8Array(readFileSync(join(dir, card.files.model)));
-  const model = readModel(bytes);
-  return {
-    dir,
-    card,
-    bytes,
-    model,
-    analysis: analyzeModel(model),
-    evalSet: parseDataset(json(card.files.eval), card.files.eval),
-    calibSet: parseDataset(json(card.files.calib), card.files.calib),
-  };
-}
-
-async function evaluateBytes(bundled: Bundled, bytes: Uint8Array): Promise<EvalMetrics> {
-  const runner = await open(bytes);
-  try {
-    return await evaluate(runner, bundled.evalSet);
-  } finally {
-    await runner.release();
-  }
 }
 
 /** The same staged document as recipes/*.json, one prune stage per table row. */
@@ -106,21 +62,11 @@ async function runOne(bundled: Bundled, row: Row, settings: Settings): Promise<v
     analysis: bundled.analysis,
     recipe,
     calibSet: bundled.calibSet,
-    createRunner: open,
+    createRunner: openWasm,
   });
   row.report = outcome.report;
   row.metrics = await evaluateBytes(bundled, outcome.bytes);
   row.seconds = (performance.now() - start) / 1000;
-}
-
-/** The headline number: perplexity for LMs (lower is better), top-1 for classifiers. */
-function headline(metrics: EvalMetrics): { label: string; value: number; text: string; better: 'lower' | 'higher' } {
-  if (metrics.task === 'causal-lm') return { label: 'perplexity', value: metrics.perplexity, text: metrics.perplexity.toFixed(3), better: 'lower' };
-  return { label: 'top-1', value: metrics.top1, text: `${(metrics.top1 * 100).toFixed(2)}%`, better: 'higher' };
-}
-
-function secondary(metrics: EvalMetrics): string {
-  return metrics.task === 'causal-lm' ? `${metrics.bitsPerChar.toFixed(4)} bpc` : `NLL ${metrics.meanNll.toFixed(4)}`;
 }
 
 const methodLabel: Record<PruneMethod, string> = { magnitude: 'Magnitude (per layer)', wanda: 'Wanda', sparsegpt: 'SparseGPT' };
@@ -191,8 +137,7 @@ function orderingCheck(rows: Row[], dense: EvalMetrics): string[] {
 }
 
 function modelSection(bundled: Bundled, dense: EvalMetrics, denseSeconds: number, rows: Row[], settings: Settings): string[] {
-  const evalSize = bundled.evalSet.kind === 'lm-tokens' ? `${bundled.evalSet.sequences.length} sequences of ${bundled.evalSet.seqLen} tokens` : `${bundled.evalSet.images.length} images`;
-  const calibSize = bundled.calibSet.kind === 'lm-tokens' ? bundled.calibSet.sequences.length : bundled.calibSet.images.length;
+  const { evalSize, calibSize } = datasetWords(bundled);
   const pruned = rows.find((r) => r.report)?.report;
   const head = headline(dense);
   return [
@@ -216,13 +161,12 @@ function modelSection(bundled: Bundled, dense: EvalMetrics, denseSeconds: number
 }
 
 function header(settings: Settings, started: Date, seconds: number, command: string, load: string): string[] {
-  const ortVersion = JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version as string;
   return [
     '# Pruning quality',
     '',
     `Generated by \`${command}\` (scripts/quality/pruneTable.ts). Do not edit by hand; rerun the script.`,
     '',
-    `- Machine time: ${started.toISOString()} (run took ${(seconds / 60).toFixed(1)} min); ${cpus().length} CPU core(s), Node ${process.version}, onnxruntime-web ${ortVersion} (wasm, 1 thread). Load average ${load}: timings are wall clock on a shared machine.`,
+    `- Machine time: ${started.toISOString()} (run took ${(seconds / 60).toFixed(1)} min); ${cpus().length} CPU core(s), Node ${process.version}, onnxruntime-web ${ortVersion()} (wasm, 1 thread). Load average ${load}: timings are wall clock on a shared machine.`,
     `- Target sparsity: ${settings.sparsity * 100}% for unstructured; 2:4 and 4:8 keep N of every M consecutive input weights (50%). OWL with N:M gives mixed N:M per block (N rounded so the mean stays 50%): with M = 4 every block stays 2:4 unless OWL's ±λ = 0.08 spread crosses a step of 1/M.`,
     `- Calibration: ${settings.samples} samples drawn with seed ${settings.seed} from each model's calib.json (disjoint from eval.json), ${settings.mode} (block ℓ calibrated on the outputs of the already-pruned blocks 0…ℓ−1, as the reference code); SparseGPT blocksize 128, percdamp 0.01; magnitude compares within each layer (wanda's prune_magnitude); OWL M = 5, λ = 0.08.`,
     '- Evaluation: the lab\'s own `evaluate()` on onnxruntime-web, the same numbers `npm run lab -- eval` prints for the written file.',

@@ -9,6 +9,7 @@ export {
   nBitsBlockSize,
   packMatMulNBits,
   packDequantizeLinear,
+  MAX_NBITS_BLOCK,
   MIN_NBITS_BLOCK,
   NBITS_WIDTHS,
   type NBitsPacked,

@@ -99,6 +99,19 @@ describe('MatMulNBits on onnxruntime-web', () => {
     expectClose(await run(model, x, [2, 3, 40]), referenceProduct(x, q, bias), TOLERANCE, 'per row, K = 40');
   });
 
+  test.each([4, 8])('%i bits per row with C_in = 512 > 256: blocks of 256 repeat the row\'s scale, outputs unchanged', async (bits) => {
+    // onnxruntime refuses block_size 512 (its kernel takes 16…256).
+    const wide = seededWeight(OUT, 512, 9);
+    const q = tinyRtn(wide, bits, null, false);
+    const packed = packMatMulNBits(q);
+    expect(packed).toMatchObject({ blockSize: 256, blocks: 2 });
+    for (let row = 0; row < OUT; row++) expect([packed.scales[2 * row], packed.scales[2 * row + 1]]).toEqual([q.scales[row], q.scales[row]]);
+    const source = oneLayerModel(wide, bias, 'matmul');
+    const { model } = writeMatMulNBits(source, [{ layer: onlyLinear(source), weight: q }]);
+    const x = seededInput(6, 512, 8);
+    expectClose(await run(model, x, [2, 3, 512]), referenceProduct(x, q, bias), TOLERANCE, `per row, K = 512, ${bits} bits`);
+  });
+
   describe('act-order groups (g_idx)', () => {
     // GPTQ's act-order visits columns by decreasing Hessian diagonal; any permutation will do.
     const permutation = Array.from({ length: IN }, (_, i) => (i * 37) % IN);

@@ -59,6 +59,17 @@ describe('MatMulNBits layout', () => {
     expect(nBitsBlockSize({ cols: 40, groupSize: 40, groups: 1 })).toBe(64);
     expect(nBitsBlockSize({ cols: 8, groupSize: 8, groups: 1 })).toBe(16);
     expect(nBitsBlockSize({ cols: 96, groupSize: 48, groups: 2 })).toMatch(/not a power of two/);
+    // ORT's kernel takes blocks of at most 256: wider groups span several blocks.
+    expect(nBitsBlockSize({ cols: 512, groupSize: 512, groups: 1 })).toBe(256);
+    expect(nBitsBlockSize({ cols: 300, groupSize: 300, groups: 1 })).toBe(256);
+    expect(nBitsBlockSize({ cols: 1024, groupSize: 512, groups: 2 })).toBe(256);
+  });
+
+  test('a group of 512 is written as two blocks carrying its scale and zero point', () => {
+    const codes = [Array.from({ length: 1024 }, (_, c) => c % 16)];
+    const p = packMatMulNBits(fromCodes(codes, 4, 512, [[3, 12]]));
+    expect(p).toMatchObject({ blockSize: 256, blocks: 4 });
+    expect(p.zeroPoints).toEqual({ kind: 'packed', rowBytes: 2, data: Uint8Array.from([0x33, 0xcc]) });
   });
 
   test('what ORT 1.30 cannot run is named', () => {

@@ -26,6 +26,13 @@ const nextPowerOfTwo = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 /** The smallest block_size MatMulNBits accepts (a power of two, ORT's MatMulNBits spec). */
 export const MIN_NBITS_BLOCK = 16;
 
+/**
+ * The largest block_size MatMulNBits accepts: onnxruntime 1.30's kernel refuses anything but 16,
+ * 32, 64, 128 and 256. A larger group (a per-row weight of C_in > 256) is written as several
+ * blocks that repeat the group's scale and zero point, which dequantizes to the same Ŵ.
+ */
+export const MAX_NBITS_BLOCK = 256;
+
 /** Widths onnxruntime-web 1.30's MatMulNBits kernel runs (its constructor refuses others). */
 export const NBITS_WIDTHS: readonly number[] = [2, 4, 8];
 
@@ -47,15 +54,18 @@ export function quantizedWeightProblem(q: QuantizedWeight): string | null {
 }
 
 /**
- * MatMulNBits' block_size for a weight: its group size, which must be a power of two ≥ 16; a
- * per-row weight (one group) takes the next power of two ≥ C_in, so one padded block still
- * holds the whole row under one scale.
+ * MatMulNBits' block_size for a weight: its group size, which must be a power of two ≥ 16, capped
+ * at 256 (a group then spans several blocks); a per-row weight (one group) takes the next power of
+ * two ≥ C_in up to 256, so its blocks — the last one padded — all carry the row's scale.
  */
 export function nBitsBlockSize(q: Pick<QuantizedWeight, 'cols' | 'groupSize' | 'groups'>): number | string {
-  if (q.groups === 1) return Math.max(MIN_NBITS_BLOCK, nextPowerOfTwo(q.cols));
-  if (isPowerOfTwo(q.groupSize) && q.groupSize >= MIN_NBITS_BLOCK) return q.groupSize;
+  if (q.groups === 1) return Math.min(MAX_NBITS_BLOCK, Math.max(MIN_NBITS_BLOCK, nextPowerOfTwo(q.cols)));
+  if (isPowerOfTwo(q.groupSize) && q.groupSize >= MIN_NBITS_BLOCK) return Math.min(MAX_NBITS_BLOCK, q.groupSize);
   return `group size ${q.groupSize} is not a power of two ≥ ${MIN_NBITS_BLOCK}, which MatMulNBits' block_size must be (DequantizeLinear takes any block size)`;
 }
+
+/** The group whose scale and zero point block b of a row carries (blocks never straddle groups). */
+const groupOfBlock = (q: Pick<QuantizedWeight, 'groupSize' | 'groups'>, blockSize: number, block: number) => Math.min(q.groups - 1, Math.floor((block * blockSize) / q.groupSize));
 
 /** Why MatMulNBits on onnxruntime-web 1.30 cannot run this weight, or null. */
 export function matMulNBitsProblem(q: QuantizedWeight): string | null {
@@ -66,6 +76,7 @@ export function matMulNBitsProblem(q: QuantizedWeight): string | null {
   if (typeof block === 'string') return block;
   // Probed on onnxruntime-web 1.30 (quantized-export.md): with g_idx, 8 bits is refused at run
   // time and 2 bits gives wrong outputs; 4 bits is right with float (or absent) zero points.
+  if (q.groupIndex && q.groupSize > MAX_NBITS_BLOCK) return `act-order groups (g_idx) of ${q.groupSize} inputs: MatMulNBits blocks hold at most ${MAX_NBITS_BLOCK}, and g_idx names one block per group`;
   if (q.groupIndex && q.bits !== 4) return `act-order groups (g_idx) at ${q.bits} bits: onnxruntime runs g_idx at 4 bits only (it refuses 8 bits and computes 2 bits wrongly)`;
   return null;
 }
@@ -93,8 +104,9 @@ export interface NBitsPacked {
 }
 
 /**
- * Packs a QuantizedWeight for MatMulNBits. Groups map to blocks one to one, so `scales` is
- * q.scales unchanged; a last block that runs past K is padded with its zero point (a 0 weight).
+ * Packs a QuantizedWeight for MatMulNBits. Groups map to blocks one to one (`scales` is q.scales)
+ * unless a group is wider than 256 inputs, when its blocks repeat its scale and zero point; a last
+ * block that runs past K is padded with its zero point (a 0 weight).
  * Throws QuantExportError when matMulNBitsProblem says no.
  */
 export function packMatMulNBits(q: QuantizedWeight): NBitsPacked {
@@ -109,7 +121,7 @@ export function packMatMulNBits(q: QuantizedWeight): NBitsPacked {
   for (let row = 0; row < n; row++) {
     for (let block = 0; block < blocks; block++) {
       const blob = (row * blocks + block) * blobSize;
-      const padding = q.zeroPoints[row * q.groups + Math.min(block, q.groups - 1)];
+      const padding = q.zeroPoints[row * q.groups + groupOfBlock(q, blockSize, block)];
       for (let t = 0; t < blockSize; t++) {
         const col = block * blockSize + t;
         const code = col < k ? q.codes[row * k + col] : padding;
@@ -117,10 +129,12 @@ export function packMatMulNBits(q: QuantizedWeight): NBitsPacked {
       }
     }
   }
-  return { n, k, bits, blockSize, blocks, blobSize, packed, scales: Float32Array.from(q.scales), zeroPoints: nBitsZeroPoints(q, blocks), groupIndex: q.groupIndex ? Int32Array.from(q.groupIndex) : null };
+  const scales = new Float32Array(n * blocks);
+  for (let row = 0; row < n; row++) for (let block = 0; block < blocks; block++) scales[row * blocks + block] = q.scales[row * q.groups + groupOfBlock(q, blockSize, block)];
+  return { n, k, bits, blockSize, blocks, blobSize, packed, scales, zeroPoints: nBitsZeroPoints(q, blockSize, blocks), groupIndex: q.groupIndex ? Int32Array.from(q.groupIndex) : null };
 }
 
-function nBitsZeroPoints(q: QuantizedWeight, blocks: number): NBitsPacked['zeroPoints'] {
+function nBitsZeroPoints(q: QuantizedWeight, blockSize: number, blocks: number): NBitsPacked['zeroPoints'] {
   if (q.symmetric) return null;
   if (q.groupIndex) return { kind: 'float', data: Float32Array.from(q.zeroPoints) };
   const perByte = 8 / q.bits;
@@ -128,7 +142,7 @@ function nBitsZeroPoints(q: QuantizedWeight, blocks: number): NBitsPacked['zeroP
   const data = new Uint8Array(q.rows * rowBytes);
   for (let row = 0; row < q.rows; row++) {
     for (let block = 0; block < blocks; block++) {
-      data[row * rowBytes + Math.floor(block / perByte)] |= q.zeroPoints[row * q.groups + block] << ((block % perByte) * q.bits);
+      data[row * rowBytes + Math.floor(block / perByte)] |= q.zeroPoints[row * q.groups + groupOfBlock(q, blockSize, block)] << ((block % perByte) * q.bits);
     }
   }
   return { kind: 'packed', data, rowBytes };

@@ -38,7 +38,7 @@ describe('the quantize stage', () => {
     const base = defaultQuantizeStage();
     expect(check({ ...base, bits: 1 })).toEqual([expect.stringMatching(/^bits: must be an integer from 2 to 8, got 1 \(1 bit/)]);
     expect(check({ ...base, groupSize: 48 })).toEqual([expect.stringMatching(/^groupSize: 48 does not divide C_in of blocks\.0\./)]);
-    expect(check({ ...base, bits: 3, export: 'packed' })).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 4 or 8 bits, not 3/)]);
+    expect(check({ ...base, bits: 3, export: 'packed' })).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 2, 4, 8 bits, not 3/)]);
     expect(check({ ...base, method: 'gptq', granularity: 'tensor' })).toEqual([expect.stringMatching(/^granularity: GPTQ quantizes per row or per group/)]);
     expect(check({ ...base, bits: 3, export: 'auto' })).toEqual([]);
   });
@@ -47,8 +47,15 @@ describe('the quantize stage', () => {
     const base = defaultQuantizeStage();
     expect(packProblem(base, { inFeatures: 128 })).toBeUndefined();
     expect(packProblem({ ...base, granularity: 'row' }, { inFeatures: 128 })).toBeUndefined();
-    expect(packProblem({ ...base, granularity: 'row' }, { inFeatures: 96 })).toMatch(/power of two >= 16/);
-    expect(packProblem({ ...base, groupSize: 8 }, { inFeatures: 128 })).toMatch(/power of two >= 16/);
+    // The writer's rules: a per-row weight takes one padded block (96 → 128), or blocks of 256
+    // repeating the row's scale (512); 2 bits pack; groups must be powers of two ≥ 16.
+    expect(packProblem({ ...base, granularity: 'row' }, { inFeatures: 96 })).toBeUndefined();
+    expect(packProblem({ ...base, granularity: 'row', bits: 8 }, { inFeatures: 512 })).toBeUndefined();
+    expect(packProblem({ ...base, bits: 2 }, { inFeatures: 128 })).toBeUndefined();
+    expect(packProblem({ ...base, bits: 3 }, { inFeatures: 128 })).toMatch(/packs 2, 4, 8 bits, not 3/);
+    expect(packProblem({ ...base, groupSize: 8 }, { inFeatures: 128 })).toMatch(/not a power of two ≥ 16/);
+    expect(packProblem({ ...base, groupSize: 48 }, { inFeatures: 96 })).toMatch(/not a power of two ≥ 16/);
+    expect(packProblem({ ...base, bits: 8, gptq: { ...base.gptq, actOrder: true } }, { inFeatures: 128 })).toMatch(/g_idx\) at 8 bits/);
     expect(packProblem({ ...base, method: 'mx' }, { inFeatures: 128 })).toMatch(/no ONNX Runtime kernel/);
   });
 

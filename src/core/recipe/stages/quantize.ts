@@ -4,7 +4,7 @@
 // the checks that make it impossible on a model, before any work starts. See docs/quantization.md.
 import type { LinearLayer } from '../../model/types.ts';
 import { MX_BLOCK_SIZE, MX_FORMAT_NAMES, type MxFormat } from '../../quant/mx.ts';
-import { isPowerOfTwo, MIN_NBITS_BLOCK } from '../../quant/export/pack.ts';
+import { NBITS_WIDTHS, nBitsBlockSize } from '../../quant/export/pack.ts';
 import { defaultLayerSelection, listLayers, prunableLayers, readLayerSelection, WRITABLE_DTYPES, type LayerSelection } from '../layers.ts';
 import type { FieldReader } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.ts';
@@ -73,8 +73,7 @@ export function defaultQuantizeStage(): QuantizeStage {
 }
 
 /** The bit widths MatMulNBits packs (ONNX Runtime's contrib op; docs/quantized-export.md). */
-export const PACKABLE_BITS: readonly number[] = [4, 8];
-export const MIN_PACKED_GROUP = MIN_NBITS_BLOCK;
+export const PACKABLE_BITS: readonly number[] = NBITS_WIDTHS;
 
 /** Inputs per group for a layer of C_in inputs (per-row and per-tensor: the whole row). */
 function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, inFeatures: number): number {
@@ -85,10 +84,14 @@ function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, i
 export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
   if (stage.method === 'awq') return "AWQ's inverse scale is not yet folded into the graph (or written as a Mul), so its weights are stored simulated";
-  if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(' or ')} bits, not ${stage.bits}`;
+  if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(', ')} bits, not ${stage.bits}`;
   if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
-  const block = groupSizeFor(stage, layer.inFeatures);
-  if (!isPowerOfTwo(block) || block < MIN_PACKED_GROUP) return `MatMulNBits needs a block size that is a power of two >= ${MIN_PACKED_GROUP}, and this layer's would be ${block}`;
+  // The writer's own rule (quant/export/pack.ts), on the layer's shape.
+  const groupSize = groupSizeFor(stage, layer.inFeatures);
+  const block = nBitsBlockSize({ cols: layer.inFeatures, groupSize, groups: Math.ceil(layer.inFeatures / groupSize) });
+  if (typeof block === 'string') return `MatMulNBits: ${block}`;
+  const actOrderGroups = stage.method === 'gptq' && stage.gptq.actOrder && !stage.gptq.staticGroups && stage.granularity === 'group';
+  if (actOrderGroups && stage.bits !== 4) return `act-order groups (g_idx) at ${stage.bits} bits: onnxruntime runs g_idx at 4 bits only`;
   return undefined;
 }
 
