@@ -9,6 +9,9 @@ import { describeRecipe } from '../recipe/describe.ts';
 import type { Recipe } from '../recipe/types.ts';
 import { countZeros } from './check.ts';
 import { withLabMetadata } from './metadata.ts';
+import { analyticFileParts } from './sizeParts.ts';
+import { nBitsNodeOf, nBitsStoredBytes } from '../quant/export/read.ts';
+import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CompressOutcome } from './pipeline.ts';
 import { isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -54,20 +57,30 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
 }
 
 /**
- * The file as the working model stores it (float weights), minus each quantized layer's stored
- * weight, plus the layer in its format: what a file with every quantized layer packed would take.
+ * Bytes a changed layer's weight takes in the written file: the MatMulNBits node's tensors (B,
+ * scales, zero points, g_idx) when a stage packed it, else its float initializer.
  */
-function analyticQuantizedBytes(input: ReportInput, quantized: readonly LayerQuantReport[], floatFile: number): number | null {
-  if (quantized.length === 0) return null;
-  const last = new Map(quantized.map((q) => [q.id, q]));
-  const byId = new Map(input.layers.map((l) => [l.id, l]));
-  let bytes = floatFile;
-  for (const q of last.values()) {
-    const layer = byId.get(q.id);
-    if (!layer) continue;
-    bytes += q.packedBytes - storedBytes(input.working, layer).byteLength;
-  }
-  return bytes;
+function writtenWeightBytes(input: ReportInput, layer: LinearLayer): { bytes: number; packed: boolean } {
+  const graph = input.exported.graph;
+  const node = graph && input.exported !== input.working.model ? nBitsNodeOf(graph, layer) : undefined;
+  if (graph && node) return { bytes: nBitsStoredBytes(graph, node), packed: true };
+  return { bytes: storedBytes(input.working, layer).byteLength, packed: false };
+}
+
+/**
+ * ANALYTIC size of the file with every quantized layer in its format (the latest row per layer),
+ * and its parts: the written file less the quantized layers' stored weights (the unquantized
+ * rest), plus each layer's analytic bytes. Computed from the file as written once.
+ */
+function analyticQuantized(input: ReportInput, quantized: readonly LayerQuantReport[], fileBytes: number, written: Map<string, number>): Pick<CompressTotals, 'analyticQuantizedFileBytes' | 'analyticParts'> {
+  if (quantized.length === 0) return { analyticQuantizedFileBytes: null, analyticParts: null };
+  const last = [...new Map(quantized.map((q) => [q.id, q])).values()];
+  const rest = fileBytes - last.reduce((n, q) => n + (written.get(q.id) ?? 0), 0);
+  const stageOf = (row: LayerQuantReport) => {
+    const stage = input.recipe.stages[row.stage];
+    return stage && isQuantizeStage(stage) ? stage : undefined;
+  };
+  return { analyticQuantizedFileBytes: rest + last.reduce((n, q) => n + q.packedBytes, 0), analyticParts: analyticFileParts(last, stageOf, rest, input.notes) };
 }
 
 export async function buildReport(input: ReportInput): Promise<CompressOutcome> {
@@ -75,18 +88,22 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
   const rows = input.stages.flatMap((stage) => stage.layers);
   const quantized = input.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized);
   const model = withLabMetadata(input.exported, input.recipe, input.sourceModel);
+  // Written once: sizes below are taken from these bytes and the tensors in them.
   const bytes = writeModel(model);
-  // Estimates start from the file as the working model stores it (float weights): the written one
-  // differs when a stage packed weights.
-  const floatFile = input.exported === working.model ? bytes.byteLength : writeModel(withLabMetadata(working.model, input.recipe, input.sourceModel)).byteLength;
-  const prunedParams = layers.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
-  const prunedZeros = layers.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
-  const storedDense = layers.reduce((n, l) => n + storedBytes(working, l).byteLength, 0);
-  // A layer's last row says how it is stored now.
+  const written = new Map(layers.map((l) => [l.id, writtenWeightBytes(input, l)]));
+  // A layer a prune stage changed has a prune row; a layer only quantized has none.
   const lastRow = new Map(rows.map((row) => [row.id, row]));
+  const pruned = layers.filter((l) => lastRow.has(l.id));
+  const prunedParams = pruned.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
+  const prunedZeros = pruned.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
+  // The sparse estimate re-encodes pruned weights stored as floats; packed ones stay as written.
+  const sparseSaving = pruned.reduce((n, l) => {
+    const w = written.get(l.id)!;
+    return w.packed ? n : n + w.bytes - lastRow.get(l.id)!.estimatedSparseBytes;
+  }, 0);
   const all = linearZeros(input);
   const totals: CompressTotals = {
-    prunedLayers: layers.length,
+    prunedLayers: pruned.length,
     prunedParams,
     prunedZeros,
     achievedSparsityPruned: prunedParams === 0 ? 0 : prunedZeros / prunedParams,
@@ -94,8 +111,8 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     linearZeros: all.zeros,
     achievedSparsityAllLinear: all.params === 0 ? 0 : all.zeros / all.params,
     denseFileBytes: bytes.byteLength,
-    estimatedSparseFileBytes: floatFile - storedDense + layers.reduce((n, l) => n + (lastRow.get(l.id)?.estimatedSparseBytes ?? storedBytes(working, l).byteLength), 0),
-    analyticQuantizedFileBytes: analyticQuantizedBytes(input, quantized, floatFile),
+    estimatedSparseFileBytes: bytes.byteLength - sparseSaving,
+    ...analyticQuantized(input, quantized, bytes.byteLength, new Map([...written].map(([id, w]) => [id, w.bytes]))),
     packedLayers: quantized.filter((q) => q.export === 'packed').length,
     simulatedLayers: quantized.filter((q) => q.export === 'simulated').length,
   };
