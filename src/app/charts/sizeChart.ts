@@ -17,6 +17,8 @@ export interface AnalyticSizeParts {
   weightBytes: number;
   scaleBytes: number | null;
   zeroPointBytes: number | null;
+  /** GPTQ act-order's int32 g_idx per input column; absent or 0 when none is stored (no segment). */
+  groupIndexBytes?: number;
   restBytes: number;
 }
 
@@ -34,7 +36,7 @@ export interface ModelSize {
 /** The drawn segments of a model, in bar order: key, legend label, bytes, measured or analytic. */
 export interface SizeSegment {
   bar: 'dense' | 'compressed' | 'analytic';
-  key: 'dense' | 'compressed' | 'weights' | 'scales' | 'zeros' | 'rest' | 'quantized';
+  key: 'dense' | 'compressed' | 'weights' | 'scales' | 'zeros' | 'gidx' | 'rest' | 'quantized';
   label: string;
   bytes: number;
 }
@@ -46,6 +48,7 @@ export const SEGMENT_STYLE: Record<SizeSegment['key'], { label: string; color: s
   quantized: { label: 'quantized layers (analytic)', color: '#0072B2' },
   scales: { label: 'scales (analytic)', color: '#D55E00' },
   zeros: { label: 'zero points (analytic)', color: '#009E73' },
+  gidx: { label: 'group index (analytic)', color: '#CC79A7' },
   rest: { label: 'unquantized rest (analytic)', color: '#C8CED8' },
 };
 
@@ -64,6 +67,7 @@ export function sizeSegments(m: ModelSize): SizeSegment[] {
     out.push(seg('analytic', split ? 'weights' : 'quantized', a.weightBytes));
     if (a.scaleBytes !== null) out.push(seg('analytic', 'scales', a.scaleBytes));
     if (a.zeroPointBytes !== null) out.push(seg('analytic', 'zeros', a.zeroPointBytes));
+    if (a.groupIndexBytes) out.push(seg('analytic', 'gidx', a.groupIndexBytes));
     out.push(seg('analytic', 'rest', a.restBytes));
   }
   return out;
