@@ -41,7 +41,7 @@ describe('SparsityView', () => {
       ['lm_head', 'none', 'head (head)', '25.0', '25.0'],
     ]);
     // The table's scroll box takes keyboard focus and is named (axe: scrollable-region-focusable).
-    const region = host.querySelector<HTMLElement>('[data-testid=sparsity-table]')!.closest('.table-scroll')!;
+    const region = host.querySelector<HTMLElement>('[data-testid=sparsity-table]')!.closest<HTMLElement>('.table-scroll')!;
     expect([region.tabIndex, region.getAttribute('role'), region.getAttribute('aria-label')]).toEqual([0, 'region', 'Sparsity per layer (scrollable)']);
   });
 });
