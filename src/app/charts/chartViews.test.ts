@@ -85,7 +85,7 @@ describe('MaskView', () => {
   const cols = 128;
   const weights = (): LayerWeights => {
     const magnitude = Float32Array.from({ length: rows * cols }, (_, i) => (i % 4 < 2 ? 1 + (i % 7) : 0));
-    return { rows, cols, data: Uint8Array.from(magnitude, (m) => (m ? 1 : 0)), magnitude };
+    return { rows, cols, data: Uint8Array.from(magnitude, (m) => (m ? 1 : 0)), magnitude, storage: 'float' };
   };
 
   test('fetches the picked layer, draws it, and a window move on the overview updates the fields without a redraw', async () => {
@@ -112,5 +112,13 @@ describe('MaskView', () => {
     });
     expect(fetchWeights).toHaveBeenLastCalledWith('b');
     expect(colField.value).toBe('0');
+    expect(host.querySelector('[data-testid=mask-packed-note]')).toBeNull();
+  });
+
+  test('a packed layer draws its mask and says it comes from the codes', async () => {
+    const fetchWeights = vi.fn(async (): Promise<LayerWeights> => ({ ...weights(), storage: 'packed' }));
+    await act(async () => root.render(createElement(MaskView, { runId: 'run', layers: [{ id: 'a', name: 'blocks.0.mlp.up', shape: [rows, cols] }], pattern: { kind: 'nm', n: 2, m: 4 }, fetchWeights })));
+    expect(host.querySelectorAll('svg.mask-chart g.window rect.kept').length).toBe(32 * 32);
+    expect(host.querySelector('[data-testid=mask-packed-note]')!.textContent).toMatch(/code equals its block’s zero point/);
   });
 });
