@@ -37,7 +37,7 @@ describe('weightHistogram', () => {
   test('a line per level at its value; the clipped range is shaded from the end levels outwards', () => {
     const svg = render();
     const lines = [...svg.querySelectorAll('g.levels line.level')];
-    expect(lines.map((l) => Number(l.getAttribute('data-value')))).toEqual([...data.levels!]);
+    expect(lines.map((l) => Number(l.getAttribute('data-value')))).toEqual(Array.from(data.levels!));
     const x = (i: number) => Number(lines[i].getAttribute('x1'));
     const below = svg.querySelector('rect.clipped.below')!;
     const above = svg.querySelector('rect.clipped.above')!;

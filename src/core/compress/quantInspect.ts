@@ -72,7 +72,7 @@ export function inspectLayerQuant(request: InspectRequest): LayerQuantInspection
     ? { kind: 'int', bits: q.bits, symmetric: q.symmetric, groupSize: Math.min(q.groupSize, cols), groups: q.groups, actOrder: q.groupIndex !== undefined }
     : request.method === 'mx' && request.mxFormat
       ? { kind: 'mx', format: request.mxFormat, groups: Math.ceil(cols / MX_BLOCK_SIZE) }
-      : { kind: 'none', why: `stored SIMULATED: the file holds the dequantized float weights of this ${request.method.toUpperCase()} layer, not its scales and zero points, so its grid is not shown; the stored values are` };
+      : { kind: 'none', why: `stored SIMULATED: the file holds this ${request.method.toUpperCase()} layer's dequantized float weights, not its scales and zero points, so its grid is not drawn; the histogram shows the stored values` };
   const source =
     grid.kind === 'int'
       ? 'scales and zero points read from the layer’s MatMulNBits node in the run’s file'
