@@ -75,10 +75,11 @@ function RunMasks({ run }: { run: RunRecord }) {
 /** The latest row per quantized layer, with what the histogram request needs from its stage. */
 export function quantLayerChoices(report: CompressReport): QuantLayerChoice[] {
   const rows = [...new Map(report.quantized.map((q) => [q.id, q])).values()];
+  const pruned = new Set(report.layers.map((l) => l.id));
   return rows.map((q) => {
     const stage = report.recipe.stages[q.stage];
     const mxFormat = stage && isQuantizeStage(stage) && q.method === 'mx' ? stage.mxFormat : undefined;
-    return { id: q.id, name: q.name, shape: q.shape, method: q.method, export: q.export, ...(mxFormat ? { mxFormat } : {}) };
+    return { id: q.id, name: q.name, shape: q.shape, method: q.method, export: q.export, prunedFirst: pruned.has(q.id), ...(mxFormat ? { mxFormat } : {}) };
   });
 }
 

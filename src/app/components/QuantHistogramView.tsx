@@ -14,6 +14,8 @@ export interface QuantLayerChoice {
   method: string;
   mxFormat?: MxFormat;
   export: 'packed' | 'simulated';
+  /** A prune stage changed the layer before it was quantized: the quantizer saw its pruned weights, not the dense ones shown. */
+  prunedFirst?: boolean;
 }
 
 export interface QuantHistogramViewProps {
@@ -122,6 +124,7 @@ export function QuantHistogramView({ runId, layers, fetchLayer }: QuantHistogram
         <>
           <p className="muted" data-testid="quant-histogram-caption">
             {describeInspection(view)}
+            {layer.prunedFirst && ' A prune stage ran first: the quantizer saw the pruned weights (zeros stay zero), the dense weights are shown.'}
           </p>
           <ChartOrTable
             className="quant-histogram-chart"
