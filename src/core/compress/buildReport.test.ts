@@ -47,6 +47,16 @@ describe('buildReport totals', () => {
     expect(parts.rest).toBeGreaterThan(0);
     expect(parts.rest).toBeLessThan(bytes.byteLength);
     expect(Math.abs(bytes.byteLength / t.analyticQuantizedFileBytes! - 1)).toBeLessThan(0.03);
+    // Pruned layers stored packed are not re-encoded by the sparse estimate.
+    expect(t.estimatedSparseFileBytes).toBe(bytes.byteLength);
+  });
+
+  test('prune only: the sparse estimate swaps each pruned float weight for its sparse encoding; nothing analytic', async () => {
+    const { report, bytes } = await run({ version: 2, stages: [{ kind: 'prune', method: 'magnitude', magnitudeScope: 'layer', pattern: 'unstructured', sparsity: 0.5 }] });
+    const t = report.totals;
+    expect(t.prunedLayers).toBe(blockLayers.length);
+    expect(t.estimatedSparseFileBytes).toBe(bytes.byteLength - report.layers.reduce((n, l) => n + 4 * l.shape[0] * l.shape[1] - l.estimatedSparseBytes, 0));
+    expect([t.analyticQuantizedFileBytes, t.analyticParts]).toEqual([null, null]);
   });
 
   test('quantize only, simulated (3-bit): no pruned layers; the analytic parts use 3-bit codes and the rest excludes the float weights', async () => {
