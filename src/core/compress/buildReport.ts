@@ -4,13 +4,12 @@
 // written carries the recipe in its metadata_props (metadata.ts).
 import type { RunBackends } from '../job/backend.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
-import { writeModel } from '../onnx/write.ts';
+import { writeModel, writtenModelSize } from '../onnx/write.ts';
 import { describeRecipe } from '../recipe/describe.ts';
 import type { Recipe } from '../recipe/types.ts';
 import { countZeros } from './check.ts';
 import { withLabMetadata } from './metadata.ts';
 import { analyticFileParts } from './sizeParts.ts';
-import { nBitsNodeOf, nBitsStoredBytes } from '../quant/export/read.ts';
 import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CompressOutcome } from './pipeline.ts';
 import { isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
@@ -57,25 +56,17 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
 }
 
 /**
- * Bytes a changed layer's weight takes in the written file: the MatMulNBits node's tensors (B,
- * scales, zero points, g_idx) when a stage packed it, else its float initializer.
- */
-function writtenWeightBytes(input: ReportInput, layer: LinearLayer): { bytes: number; packed: boolean } {
-  const graph = input.exported.graph;
-  const node = graph && input.exported !== input.working.model ? nBitsNodeOf(graph, layer) : undefined;
-  if (graph && node) return { bytes: nBitsStoredBytes(graph, node), packed: true };
-  return { bytes: storedBytes(input.working, layer).byteLength, packed: false };
-}
-
-/**
  * ANALYTIC size of the file with every quantized layer in its format (the latest row per layer),
- * and its parts: the written file less the quantized layers' stored weights (the unquantized
- * rest), plus each layer's analytic bytes. Computed from the file as written once.
+ * and its parts: the file as the working model stores it (float weights; `floatFile`) less the
+ * quantized layers' float weights — the unquantized rest — plus each layer's analytic bytes. The
+ * rest does not depend on how the export stored the quantized layers, so the measured file is
+ * checked against an independent number.
  */
-function analyticQuantized(input: ReportInput, quantized: readonly LayerQuantReport[], fileBytes: number, written: Map<string, number>): Pick<CompressTotals, 'analyticQuantizedFileBytes' | 'analyticParts'> {
+function analyticQuantized(input: ReportInput, quantized: readonly LayerQuantReport[], floatFile: number): Pick<CompressTotals, 'analyticQuantizedFileBytes' | 'analyticParts'> {
   if (quantized.length === 0) return { analyticQuantizedFileBytes: null, analyticParts: null };
   const last = [...new Map(quantized.map((q) => [q.id, q])).values()];
-  const rest = fileBytes - last.reduce((n, q) => n + (written.get(q.id) ?? 0), 0);
+  const byId = new Map(input.layers.map((l) => [l.id, l]));
+  const rest = floatFile - last.reduce((n, q) => n + (byId.has(q.id) ? storedBytes(input.working, byId.get(q.id)!).byteLength : 0), 0);
   const stageOf = (row: LayerQuantReport) => {
     const stage = input.recipe.stages[row.stage];
     return stage && isQuantizeStage(stage) ? stage : undefined;
@@ -88,19 +79,17 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
   const rows = input.stages.flatMap((stage) => stage.layers);
   const quantized = input.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized);
   const model = withLabMetadata(input.exported, input.recipe, input.sourceModel);
-  // Written once: sizes below are taken from these bytes and the tensors in them.
   const bytes = writeModel(model);
-  const written = new Map(layers.map((l) => [l.id, writtenWeightBytes(input, l)]));
+  // Estimates start from the file as the working model stores it (float weights). When a stage
+  // packed weights that file is not the one written: its size is measured, not written again.
+  const floatFile = input.exported === working.model ? bytes.byteLength : writtenModelSize(withLabMetadata(working.model, input.recipe, input.sourceModel));
   // A layer a prune stage changed has a prune row; a layer only quantized has none.
   const lastRow = new Map(rows.map((row) => [row.id, row]));
   const pruned = layers.filter((l) => lastRow.has(l.id));
   const prunedParams = pruned.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
   const prunedZeros = pruned.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
-  // The sparse estimate re-encodes pruned weights stored as floats; packed ones stay as written.
-  const sparseSaving = pruned.reduce((n, l) => {
-    const w = written.get(l.id)!;
-    return w.packed ? n : n + w.bytes - lastRow.get(l.id)!.estimatedSparseBytes;
-  }, 0);
+  // ESTIMATED: the float file with each pruned weight in a sparse encoding (storage.ts).
+  const sparseSaving = pruned.reduce((n, l) => n + storedBytes(working, l).byteLength - lastRow.get(l.id)!.estimatedSparseBytes, 0);
   const all = linearZeros(input);
   const totals: CompressTotals = {
     prunedLayers: pruned.length,
@@ -111,8 +100,8 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     linearZeros: all.zeros,
     achievedSparsityAllLinear: all.params === 0 ? 0 : all.zeros / all.params,
     denseFileBytes: bytes.byteLength,
-    estimatedSparseFileBytes: bytes.byteLength - sparseSaving,
-    ...analyticQuantized(input, quantized, bytes.byteLength, new Map([...written].map(([id, w]) => [id, w.bytes]))),
+    estimatedSparseFileBytes: floatFile - sparseSaving,
+    ...analyticQuantized(input, quantized, floatFile),
     packedLayers: quantized.filter((q) => q.export === 'packed').length,
     simulatedLayers: quantized.filter((q) => q.export === 'simulated').length,
   };
