@@ -22,7 +22,7 @@ const skipped = blockLayers.slice(0, 6).map((l) => l.id);
 const run = (recipe: unknown) => compressModel({ model: lm.model, analysis: lm.analysis, recipe: parseRecipe(recipe) });
 
 describe('buildReport totals', () => {
-  test('the float file is sized by the encoder's measuring pass: the length writeModel would write', () => {
+  test("the float file is sized by the encoder's measuring pass: the length writeModel would write", () => {
     expect(writtenModelSize(lm.model)).toBe(writeModel(lm.model).byteLength);
   });
 
