@@ -6,12 +6,11 @@ import * as d3 from 'd3';
 import { chartRoot, type ChartDims } from './svg';
 
 /**
- * The analytic size of a model, in bytes, split by what the bytes hold. The integrator computes it
- * from the quantizer's bits and group size (format strings are not parsed here):
- * weightBytes = Σ C_out·C_in·bits / 8, scaleBytes = Σ groups · scale width, zeroPointBytes = Σ groups ·
- * zero-point width over the quantized layers; restBytes = everything else in the file (unquantized
- * layers, embeddings, graph). scaleBytes and zeroPointBytes are null when not split out: weightBytes
- * then holds the quantized layers' whole analytic bytes.
+ * The analytic size of a model, in bytes, split by what the bytes hold: the report's
+ * totals.analyticParts (src/core/compress/sizeParts.ts) — codes, scales, zero points and g_idx of
+ * the quantized layers, and restBytes, everything else in the file (unquantized layers,
+ * embeddings, norms, biases, the graph). scaleBytes and zeroPointBytes are null when not split
+ * out: weightBytes then holds the quantized layers' whole analytic bytes.
  */
 export interface AnalyticSizeParts {
   weightBytes: number;
