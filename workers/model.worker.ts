@@ -10,7 +10,7 @@ import { evaluate } from '../src/core/eval/evaluate';
 import { generate } from '../src/core/eval/generate';
 import { predictImages } from '../src/core/eval/predict';
 import type { BackendPreference, BackendReport, ModelRunner } from '../src/core/eval/runner';
-import { compressModel, weightFromStored } from '../src/core/compress';
+import { compressModel, inspectLayerQuant, readStoredLayer, storedNonZero, weightFromStored } from '../src/core/compress';
 import { Cancelled, cpuUse, type BackendUse, type ComputeBackend } from '../src/core/job';
 import { parseRecipe } from '../src/core/recipe';
 import type { AccumulatorFactory } from '../src/core/calibrate';
@@ -214,18 +214,35 @@ async function handlePredict(req: Extract<WorkerRequest, { type: 'predict' }>): 
   post({ type: 'predicted', jobId: req.jobId, result: { predictions, backend: report } });
 }
 
-/** One layer's keep mask and |w|, read here from the pruned graph the worker already holds. */
+/** A layer of the loaded model and of a held run's result, as the run's file stores it. */
+function runLayer(runId: string, layerId: string) {
+  const run = targetSlot({ runId });
+  const layer = current!.analysis.linears.find((l) => l.id === layerId);
+  if (!layer) throw new Error(`No layer ${layerId} in the loaded model`);
+  return { layer, stored: readStoredLayer(run.model!, layer) };
+}
+
+/**
+ * One layer's keep mask and |w|, read here from the run's graph the worker already holds: a float
+ * weight's non-zeros, or a packed (MatMulNBits) layer's codes against their zero points.
+ */
 function handleMask(req: Extract<WorkerRequest, { type: 'mask' }>): void {
-  const pruned = targetSlot({ runId: req.runId });
-  const layer = current!.analysis.linears.find((l) => l.id === req.layerId);
-  const tensor = layer && initializerMap(pruned.model!.graph!).get(layer.weight);
-  if (!layer || !tensor) throw new Error(`No weight for layer ${req.layerId} in the pruned model`);
-  const weight = weightFromStored(layer, tensorToFloat32(tensor));
-  const data = Uint8Array.from(weight.data, (v) => (v !== 0 ? 1 : 0));
-  // weightFromStored returns a fresh array of its own, so |w| is taken in place: no second copy.
-  const magnitude = weight.data;
+  const { stored } = runLayer(req.runId, req.layerId);
+  const data = storedNonZero(stored);
+  // The stored weight is a fresh array of its own, so |w| is taken in place: no second copy.
+  const magnitude = stored.weight.data;
   for (let i = 0; i < magnitude.length; i++) magnitude[i] = Math.abs(magnitude[i]);
-  post({ type: 'mask', jobId: req.jobId, result: { rows: weight.rows, cols: weight.cols, data, magnitude } }, [data.buffer, magnitude.buffer]);
+  post({ type: 'mask', jobId: req.jobId, result: { rows: stored.weight.rows, cols: stored.weight.cols, data, magnitude, storage: stored.storage } }, [data.buffer, magnitude.buffer]);
+}
+
+/** The weight-histogram view's data: the dense weights (the loaded model) against what the run's file stores. */
+function handleQuantLayer(req: Extract<WorkerRequest, { type: 'quantLayer' }>): void {
+  const { layer, stored } = runLayer(req.runId, req.layerId);
+  const tensor = initializerMap(current!.model.graph!).get(layer.weight);
+  if (!tensor || layer.nBits) throw new Error(`Layer ${layer.name}: the loaded model holds no float weight for it`);
+  const dense = weightFromStored(layer, tensorToFloat32(tensor));
+  const result = inspectLayerQuant({ layer, dense, stored, method: req.method, mxFormat: req.mxFormat, scope: req.scope });
+  post({ type: 'quantLayer', jobId: req.jobId, result }, [result.dense.buffer, result.quantized.buffer]);
 }
 
 // Jobs run one at a time; a cancel message arrives between batches because the handlers await.
@@ -252,6 +269,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       if (req.type === 'load') await handleLoad(req);
       else if (req.type === 'compress') await handleCompress(req);
       else if (req.type === 'mask') handleMask(req);
+      else if (req.type === 'quantLayer') handleQuantLayer(req);
       else if (req.type === 'generate') await handleGenerate(req);
       else if (req.type === 'predict') await handlePredict(req);
       else if (req.type === 'timeInference') await handleTimeInference(req);

@@ -6,7 +6,8 @@ import type { EvalMetrics } from '../src/core/eval/metrics';
 import type { ImagePrediction } from '../src/core/eval/predict';
 import type { BackendPreference, BackendReport } from '../src/core/eval/runner';
 import type { ModelAnalysis } from '../src/core/model';
-import type { CompressReport } from '../src/core/compress';
+import type { CompressReport, LayerQuantInspection, QuantScope, StoredLayer } from '../src/core/compress';
+import type { MxFormat } from '../src/core/quant/mx';
 import type { ComputeBackend, Progress } from '../src/core/job';
 import type { KeepMask } from '../src/core/prune';
 import type { Recipe } from '../src/core/recipe';
@@ -95,6 +96,20 @@ export type WorkerRequest =
       layerId: string;
     }
   | {
+      /**
+       * One quantized layer of a run's result for the weight-histogram view: the dense weights of
+       * the scope, the values the run's file stores, and the grid read from the file.
+       */
+      type: 'quantLayer';
+      jobId: JobId;
+      runId: string;
+      layerId: string;
+      /** The quantize stage's method, and its MX element format for 'mx'. */
+      method: string;
+      mxFormat?: MxFormat;
+      scope: QuantScope;
+    }
+  | {
       /** Loads and compiles ONNX Runtime's WASM build now, while the page still fetches the model. */
       type: 'warmUp';
       jobId: JobId;
@@ -169,6 +184,11 @@ export interface CompressResultMessage {
 export interface LayerWeights extends KeepMask {
   /** Row-major |w| of W (C_out × C_in); 0 where pruned. */
   magnitude: Float32Array;
+  /**
+   * How the file stores the layer: 'float' (the mask is w ≠ 0), or 'packed' in MatMulNBits (the
+   * mask is code ≠ zero point, |w| of the dequantized weight).
+   */
+  storage: StoredLayer['storage'];
 }
 
 export type WorkerResponse =
@@ -179,6 +199,7 @@ export type WorkerResponse =
   | { type: 'generated'; jobId: JobId; result: GenerateResult }
   | { type: 'predicted'; jobId: JobId; result: PredictResult }
   | { type: 'mask'; jobId: JobId; result: LayerWeights }
+  | { type: 'quantLayer'; jobId: JobId; result: LayerQuantInspection }
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'timed'; jobId: JobId; result: InferenceTiming }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }

@@ -7,6 +7,8 @@ import { defaultQuantizeStage, isQuantizeStage, type QuantizeStage } from '../co
 import { compressedFileName } from '../core/recipe';
 import { Cancelled, type Progress } from '../core/job';
 import type { Dataset } from '../core/eval/datasets';
+import type { QuantScope } from '../core/compress';
+import type { MxFormat } from '../core/quant/mx';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { MAX_HELD_RUNS } from '../../workers/protocol';
 import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
@@ -196,6 +198,11 @@ function announce(text: string): void {
 /** The keep mask and magnitudes of one layer of a run's result, read in the worker. */
 export function runLayerMask(runId: string, layerId: string) {
   return worker.mask({ runId, layerId }).done;
+}
+
+/** A quantized layer of a run's result for the weight histogram: dense weights, stored values and the grid, read in the worker. */
+export function runQuantLayer(runId: string, layer: { id: string; method: string; mxFormat?: MxFormat }, scope: QuantScope) {
+  return worker.quantLayer({ runId, layerId: layer.id, method: layer.method, mxFormat: layer.mxFormat, scope }).done;
 }
 
 export function runDownload(run: RunRecord): { url: string; fileName: string } | undefined {

@@ -4,7 +4,7 @@
 // the same bytes on every run.
 import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { compressModel, describeRelativeErrorBasis, formatRelativeError, isPruneStageReport, sha256Hex, type CompressReport } from '../core/compress';
+import { analyticPartRows, compressModel, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { describeBackendUse, type Progress } from '../core/job';
@@ -119,7 +119,11 @@ function printReport(report: CompressReport, outputPath: string): void {
   if (pruned) console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);
   const storage = t.packedLayers > 0 ? `${t.packedLayers} layers packed as MatMulNBits${t.simulatedLayers > 0 ? `, ${t.simulatedLayers} SIMULATED as floats` : ''}` : t.simulatedLayers > 0 ? `${t.simulatedLayers} quantized layers SIMULATED as floats` : 'dense storage';
   console.log(`file            ${t.denseFileBytes.toLocaleString('en')} bytes written (${storage}; measured)`);
-  if (t.analyticQuantizedFileBytes !== null) console.log(`packed analytic ${t.analyticQuantizedFileBytes.toLocaleString('en')} bytes (ANALYTIC: every quantized layer in its format, the rest as stored)`);
+  if (t.analyticQuantizedFileBytes !== null) {
+    const off = formatSignedPercent(measuredVsAnalyticPercent(t.denseFileBytes, t.analyticQuantizedFileBytes));
+    console.log(`packed analytic ${t.analyticQuantizedFileBytes.toLocaleString('en')} bytes (ANALYTIC: every quantized layer in its format, the rest as stored; the file measures ${off}${t.simulatedLayers > 0 ? ', SIMULATED layers stored as floats' : ''})`);
+    for (const part of t.analyticParts ? analyticPartRows(t.analyticParts) : []) console.log(`  ${part.label.padEnd(20)} ${part.bytes.toLocaleString('en').padStart(12)} bytes`);
+  }
   if (pruned && t.packedLayers === 0) console.log(`sparse estimate ${t.estimatedSparseFileBytes.toLocaleString('en')} bytes (ESTIMATED: the pruned weights in a sparse encoding; no such file is written)`);
   if (report.calibration) {
     const hessians = report.backends.hessian ? `, statistics on ${describeBackendUse(report.backends.hessian)}` : '';

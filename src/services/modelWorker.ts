@@ -2,6 +2,7 @@
 // response for a job nobody waits for any more (stale) is dropped.
 import { Cancelled, type Progress } from '../core/job';
 import type { CompressResultMessage, EvalResult, GenerateResult, InferenceTiming, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+import type { LayerQuantInspection } from '../core/compress';
 
 type Pending = {
   resolve: (value: unknown) => void;
@@ -73,6 +74,11 @@ export class ModelWorkerService {
   /** A layer's keep mask and |w| (both buffers transferred from the worker). */
   mask(body: RequestBody<'mask'>): Job<LayerWeights> {
     return this.submit<LayerWeights>({ type: 'mask', jobId: this.nextJobId++, ...body });
+  }
+
+  /** A quantized layer's dense weights, stored values and grid (dense and stored buffers transferred). */
+  quantLayer(body: RequestBody<'quantLayer'>): Job<LayerQuantInspection> {
+    return this.submit<LayerQuantInspection>({ type: 'quantLayer', jobId: this.nextJobId++, ...body });
   }
 
   timeInference(body: RequestBody<'timeInference'>): Job<InferenceTiming> {

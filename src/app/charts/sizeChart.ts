@@ -6,17 +6,18 @@ import * as d3 from 'd3';
 import { chartRoot, type ChartDims } from './svg';
 
 /**
- * The analytic size of a model, in bytes, split by what the bytes hold. The integrator computes it
- * from the quantizer's bits and group size (format strings are not parsed here):
- * weightBytes = Σ C_out·C_in·bits / 8, scaleBytes = Σ groups · scale width, zeroPointBytes = Σ groups ·
- * zero-point width over the quantized layers; restBytes = everything else in the file (unquantized
- * layers, embeddings, graph). scaleBytes and zeroPointBytes are null when not split out: weightBytes
- * then holds the quantized layers' whole analytic bytes.
+ * The analytic size of a model, in bytes, split by what the bytes hold: the report's
+ * totals.analyticParts (src/core/compress/sizeParts.ts) — codes, scales, zero points and g_idx of
+ * the quantized layers, and restBytes, everything else in the file (unquantized layers,
+ * embeddings, norms, biases, the graph). scaleBytes and zeroPointBytes are null when not split
+ * out: weightBytes then holds the quantized layers' whole analytic bytes.
  */
 export interface AnalyticSizeParts {
   weightBytes: number;
   scaleBytes: number | null;
   zeroPointBytes: number | null;
+  /** GPTQ act-order's int32 g_idx per input column; absent or 0 when none is stored (no segment). */
+  groupIndexBytes?: number;
   restBytes: number;
 }
 
@@ -34,7 +35,7 @@ export interface ModelSize {
 /** The drawn segments of a model, in bar order: key, legend label, bytes, measured or analytic. */
 export interface SizeSegment {
   bar: 'dense' | 'compressed' | 'analytic';
-  key: 'dense' | 'compressed' | 'weights' | 'scales' | 'zeros' | 'rest' | 'quantized';
+  key: 'dense' | 'compressed' | 'weights' | 'scales' | 'zeros' | 'gidx' | 'rest' | 'quantized';
   label: string;
   bytes: number;
 }
@@ -46,6 +47,7 @@ export const SEGMENT_STYLE: Record<SizeSegment['key'], { label: string; color: s
   quantized: { label: 'quantized layers (analytic)', color: '#0072B2' },
   scales: { label: 'scales (analytic)', color: '#D55E00' },
   zeros: { label: 'zero points (analytic)', color: '#009E73' },
+  gidx: { label: 'group index (analytic)', color: '#CC79A7' },
   rest: { label: 'unquantized rest (analytic)', color: '#C8CED8' },
 };
 
@@ -64,6 +66,7 @@ export function sizeSegments(m: ModelSize): SizeSegment[] {
     out.push(seg('analytic', split ? 'weights' : 'quantized', a.weightBytes));
     if (a.scaleBytes !== null) out.push(seg('analytic', 'scales', a.scaleBytes));
     if (a.zeroPointBytes !== null) out.push(seg('analytic', 'zeros', a.zeroPointBytes));
+    if (a.groupIndexBytes) out.push(seg('analytic', 'gidx', a.groupIndexBytes));
     out.push(seg('analytic', 'rest', a.restBytes));
   }
   return out;

@@ -2,7 +2,9 @@
 // models out, and the model's provenance.
 import { useState } from 'react';
 import { isPruneStage } from '../../core/recipe';
-import { runLayerMask } from '../runController';
+import { isQuantizeStage } from '../../core/recipe/stages/quantize';
+import type { CompressReport } from '../../core/compress/report';
+import { runLayerMask, runQuantLayer } from '../runController';
 import { seconds } from '../format';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { AttentionPanel, LayerTable } from './LayerTable';
@@ -10,6 +12,7 @@ import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
 import { MaskView } from './MaskView';
 import { QuantView } from './QuantView';
+import { QuantHistogramView, type QuantLayerChoice } from './QuantHistogramView';
 import { SparsityView } from './SparsityView';
 import { Tabs, type TabSpec } from './Tabs';
 import { TryIt } from './TryIt';
@@ -69,12 +72,31 @@ function RunMasks({ run }: { run: RunRecord }) {
   return <MaskView key={run.id} runId={run.id} layers={report.layers.map((l) => ({ id: l.id, name: l.name, shape: l.shape }))} pattern={stage.pattern} fetchWeights={(layerId) => runLayerMask(run.id, layerId)} />;
 }
 
+/** The latest row per quantized layer, with what the histogram request needs from its stage. */
+export function quantLayerChoices(report: CompressReport): QuantLayerChoice[] {
+  const rows = [...new Map(report.quantized.map((q) => [q.id, q])).values()];
+  const pruned = new Set(report.layers.map((l) => l.id));
+  return rows.map((q) => {
+    const stage = report.recipe.stages[q.stage];
+    const mxFormat = stage && isQuantizeStage(stage) && q.method === 'mx' ? stage.mxFormat : undefined;
+    return { id: q.id, name: q.name, shape: q.shape, method: q.method, export: q.export, prunedFirst: pruned.has(q.id), ...(mxFormat ? { mxFormat } : {}) };
+  });
+}
+
+function RunQuantization({ run }: { run: RunRecord }) {
+  const report = run.report;
+  if (!report || report.quantized.length === 0) return <p className="muted">Run {run.number} quantized no layer{run.status === 'running' ? ' yet' : ''}.</p>;
+  if (!run.held) return <p className="muted">The worker no longer holds run {run.number}’s weights (it keeps the last few runs); run it again to see its weight histograms.</p>;
+  return <QuantHistogramView key={run.id} runId={run.id} layers={quantLayerChoices(report)} fetchLayer={(layer, scope) => runQuantLayer(run.id, layer, scope)} />;
+}
+
 export function DetailTabs() {
   const run = useLab(selectedRun);
   const [tab, setTab] = useState('overview');
   const tabs: TabSpec[] = [
     { id: 'overview', label: 'Overview', content: () => (run ? <RunOverview run={run} /> : <p className="muted">Run a recipe to see its sparsity per layer here.</p>) },
     { id: 'masks', label: 'Masks', content: () => (run ? <RunMasks run={run} /> : <p className="muted">Run a recipe to see which weights it kept.</p>) },
+    { id: 'quant', label: 'Quantization', content: () => (run ? <RunQuantization run={run} /> : <p className="muted">Run a recipe with a quantize stage to see a layer’s weights against its grid.</p>) },
     { id: 'layers', label: 'Layers', content: () => (run?.report ? <RunLayers report={run.report} /> : <LayerTable />) },
     { id: 'try', label: 'Try it', content: () => <TryIt /> },
     {

@@ -89,6 +89,11 @@ export function MaskView({ runId, layers, pattern, fetchWeights }: MaskViewProps
       </div>
       <p className="muted chart-hint">Drag on the overview to move the window, or focus the overview and use the arrow keys (with Shift, a whole window).</p>
       {error && <p className="error">{error}</p>}
+      {weights?.storage === 'packed' && (
+        <p className="muted" data-testid="mask-packed-note">
+          Stored packed (MatMulNBits, quantized): the mask is read from the file’s codes — a weight is zero where its code equals its block’s zero point — and |w| is the dequantized weight.
+        </p>
+      )}
       {weights && width !== undefined && (
         <D3Chart
           render={(doc) =>

@@ -3,9 +3,11 @@ import type { CompressReport, LayerQuantReport } from '../../core/compress/repor
 import { bitsChart, bitsTableRows } from '../charts/bitsChart';
 import '../charts/charts.css';
 import '../charts/quantCharts.css';
-import { sizeChart, sizeChartHeight, sizeTableRows, type AnalyticSizeParts, type ModelSize } from '../charts/sizeChart';
+import { sizeChart, sizeChartHeight, sizeTableRows, type ModelSize } from '../charts/sizeChart';
+import { formatSignedPercent, measuredVsAnalyticPercent } from '../../core/compress/sizeParts';
 import { D3Chart } from './D3Chart';
 import { ChartOrTable } from './ChartOrTable';
+import { ScrollRegion } from './ScrollRegion';
 
 const bitsHeight = 260;
 
@@ -13,11 +15,6 @@ export interface QuantViewProps {
   report: CompressReport;
   /** MEASURED bytes of the dense model file, when known. */
   denseBytes: number | undefined;
-  /**
-   * The analytic size split into weights / scales / zero points / rest, computed by the caller from
-   * the quantizers' bits and group sizes. Without it the quantized layers are one segment.
-   */
-  analyticParts?: AnalyticSizeParts;
 }
 
 /** The last row per layer: a later quantize stage supersedes an earlier one. */
@@ -25,21 +22,44 @@ function latestRows(rows: readonly LayerQuantReport[]): LayerQuantReport[] {
   return [...new Map(rows.map((r) => [r.id, r])).values()];
 }
 
-/** The size chart's input from a report: measured sizes, and the analytic total split as far as the report allows. */
-export function modelSizeOf(report: CompressReport, denseBytes: number | undefined, analyticParts?: AnalyticSizeParts): ModelSize {
-  const analyticTotal = report.totals.analyticQuantizedFileBytes;
+/**
+ * The size chart's input from a report: measured sizes, and the analytic total split into the
+ * report's parts (codes, scales, zero points, g_idx, unquantized rest); when the report could not
+ * split it (its notes say why), the quantized layers are one segment.
+ */
+export function modelSizeOf(report: CompressReport, denseBytes: number | undefined): ModelSize {
+  const { analyticQuantizedFileBytes: analyticTotal, analyticParts: parts } = report.totals;
   const quantizedBytes = latestRows(report.quantized).reduce((sum, r) => sum + r.packedBytes, 0);
-  const analytic =
-    analyticParts ?? (analyticTotal === null ? null : { weightBytes: quantizedBytes, scaleBytes: null, zeroPointBytes: null, restBytes: Math.max(0, analyticTotal - quantizedBytes) });
+  const analytic = parts
+    ? { weightBytes: parts.weights, scaleBytes: parts.scales, zeroPointBytes: parts.zeroPoints, groupIndexBytes: parts.groupIndex, restBytes: parts.rest }
+    : analyticTotal === null
+      ? null
+      : { weightBytes: quantizedBytes, scaleBytes: null, zeroPointBytes: null, restBytes: Math.max(0, analyticTotal - quantizedBytes) };
   return { label: report.summary, denseFileBytes: denseBytes, compressedFileBytes: report.totals.denseFileBytes, analytic };
 }
 
+/** "The file measures +1.2 % against its analytic size", with why a simulated file differs. */
+export function sizeDifferenceText(report: CompressReport): string | null {
+  const t = report.totals;
+  if (t.analyticQuantizedFileBytes === null) return null;
+  const off = formatSignedPercent(measuredVsAnalyticPercent(t.denseFileBytes, t.analyticQuantizedFileBytes));
+  const why = t.simulatedLayers > 0 ? ` — ${t.simulatedLayers} SIMULATED layers are stored as float weights, so the file is larger than their packed format would be` : ' (packing pads short blocks; each tensor adds a header)';
+  return `Measured file against its analytic size: ${off}${why}.`;
+}
+
 /** Bits per weight per layer and the file size breakdown, as charts following the container's width, or as tables. */
-export function QuantView({ report, denseBytes, analyticParts }: QuantViewProps) {
+export function QuantView({ report, denseBytes }: QuantViewProps) {
   const layers = useMemo(() => latestRows(report.quantized), [report]);
-  const sizes = useMemo(() => [modelSizeOf(report, denseBytes, analyticParts)], [report, denseBytes, analyticParts]);
+  const sizes = useMemo(() => [modelSizeOf(report, denseBytes)], [report, denseBytes]);
   if (report.quantized.length === 0) return null;
+  const difference = sizeDifferenceText(report);
   return (
+    <>
+    {difference && (
+      <p className="muted" data-testid="size-difference">
+        {difference}
+      </p>
+    )}
     <ChartOrTable
       className="quant-view"
       testId="quant-view"
@@ -56,12 +76,13 @@ export function QuantView({ report, denseBytes, analyticParts }: QuantViewProps)
         </>
       )}
     />
+    </>
   );
 }
 
 function BitsTable({ layers }: { layers: LayerQuantReport[] }) {
   return (
-    <div className="table-scroll chart-table-scroll">
+    <ScrollRegion label="Bits per weight per layer" className="chart-table-scroll">
       <table className="chart-table" data-testid="bits-table">
         <caption className="visually-hidden">Bits per weight per layer (analytic) and how the file stores each layer</caption>
         <thead>
@@ -89,13 +110,13 @@ function BitsTable({ layers }: { layers: LayerQuantReport[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
 function SizeTable({ sizes }: { sizes: ModelSize[] }) {
   return (
-    <div className="table-scroll chart-table-scroll">
+    <ScrollRegion label="File size" className="chart-table-scroll">
       <table className="chart-table" data-testid="size-table">
         <caption className="visually-hidden">File size: measured and analytic</caption>
         <thead>
@@ -117,6 +138,6 @@ function SizeTable({ sizes }: { sizes: ModelSize[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

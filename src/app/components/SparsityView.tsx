@@ -2,6 +2,7 @@ import { sparsityChart, sparsityTableRows, type LayerSparsity } from '../charts/
 import '../charts/charts.css';
 import { D3Chart } from './D3Chart';
 import { ChartOrTable } from './ChartOrTable';
+import { ScrollRegion } from './ScrollRegion';
 
 const chartHeight = 260;
 
@@ -19,7 +20,7 @@ export function SparsityView({ layers }: { layers: LayerSparsity[] }) {
 
 function SparsityTable({ layers }: { layers: LayerSparsity[] }) {
   return (
-    <div className="table-scroll chart-table-scroll">
+    <ScrollRegion label="Sparsity per layer" className="chart-table-scroll">
       <table className="chart-table" data-testid="sparsity-table">
         <caption className="visually-hidden">Sparsity per layer: target and achieved</caption>
         <thead>
@@ -47,6 +48,6 @@ function SparsityTable({ layers }: { layers: LayerSparsity[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

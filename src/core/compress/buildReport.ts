@@ -4,11 +4,13 @@
 // written carries the recipe in its metadata_props (metadata.ts).
 import type { RunBackends } from '../job/backend.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
-import { writeModel } from '../onnx/write.ts';
+import { writeModel, writtenModelSize } from '../onnx/write.ts';
 import { describeRecipe } from '../recipe/describe.ts';
 import type { Recipe } from '../recipe/types.ts';
 import { countZeros } from './check.ts';
 import { withLabMetadata } from './metadata.ts';
+import { analyticFileParts } from './sizeParts.ts';
+import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CompressOutcome } from './pipeline.ts';
 import { isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -54,20 +56,22 @@ function linearZeros(input: ReportInput): { params: number; zeros: number } {
 }
 
 /**
- * The file as the working model stores it (float weights), minus each quantized layer's stored
- * weight, plus the layer in its format: what a file with every quantized layer packed would take.
+ * ANALYTIC size of the file with every quantized layer in its format (the latest row per layer),
+ * and its parts: the file as the working model stores it (float weights; `floatFile`) less the
+ * quantized layers' float weights — the unquantized rest — plus each layer's analytic bytes. The
+ * rest does not depend on how the export stored the quantized layers, so the measured file is
+ * checked against an independent number.
  */
-function analyticQuantizedBytes(input: ReportInput, quantized: readonly LayerQuantReport[], floatFile: number): number | null {
-  if (quantized.length === 0) return null;
-  const last = new Map(quantized.map((q) => [q.id, q]));
+function analyticQuantized(input: ReportInput, quantized: readonly LayerQuantReport[], floatFile: number): Pick<CompressTotals, 'analyticQuantizedFileBytes' | 'analyticParts'> {
+  if (quantized.length === 0) return { analyticQuantizedFileBytes: null, analyticParts: null };
+  const last = [...new Map(quantized.map((q) => [q.id, q])).values()];
   const byId = new Map(input.layers.map((l) => [l.id, l]));
-  let bytes = floatFile;
-  for (const q of last.values()) {
-    const layer = byId.get(q.id);
-    if (!layer) continue;
-    bytes += q.packedBytes - storedBytes(input.working, layer).byteLength;
-  }
-  return bytes;
+  const rest = floatFile - last.reduce((n, q) => n + (byId.has(q.id) ? storedBytes(input.working, byId.get(q.id)!).byteLength : 0), 0);
+  const stageOf = (row: LayerQuantReport) => {
+    const stage = input.recipe.stages[row.stage];
+    return stage && isQuantizeStage(stage) ? stage : undefined;
+  };
+  return { analyticQuantizedFileBytes: rest + last.reduce((n, q) => n + q.packedBytes, 0), analyticParts: analyticFileParts(last, stageOf, rest, input.notes) };
 }
 
 export async function buildReport(input: ReportInput): Promise<CompressOutcome> {
@@ -76,17 +80,19 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
   const quantized = input.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized);
   const model = withLabMetadata(input.exported, input.recipe, input.sourceModel);
   const bytes = writeModel(model);
-  // Estimates start from the file as the working model stores it (float weights): the written one
-  // differs when a stage packed weights.
-  const floatFile = input.exported === working.model ? bytes.byteLength : writeModel(withLabMetadata(working.model, input.recipe, input.sourceModel)).byteLength;
-  const prunedParams = layers.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
-  const prunedZeros = layers.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
-  const storedDense = layers.reduce((n, l) => n + storedBytes(working, l).byteLength, 0);
-  // A layer's last row says how it is stored now.
+  // Estimates start from the file as the working model stores it (float weights). When a stage
+  // packed weights that file is not the one written: its size is measured, not written again.
+  const floatFile = input.exported === working.model ? bytes.byteLength : writtenModelSize(withLabMetadata(working.model, input.recipe, input.sourceModel));
+  // A layer a prune stage changed has a prune row; a layer only quantized has none.
   const lastRow = new Map(rows.map((row) => [row.id, row]));
+  const pruned = layers.filter((l) => lastRow.has(l.id));
+  const prunedParams = pruned.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
+  const prunedZeros = pruned.reduce((n, l) => n + countZeros(working.readWeight(l).data), 0);
+  // ESTIMATED: the float file with each pruned weight in a sparse encoding (storage.ts).
+  const sparseSaving = pruned.reduce((n, l) => n + storedBytes(working, l).byteLength - lastRow.get(l.id)!.estimatedSparseBytes, 0);
   const all = linearZeros(input);
   const totals: CompressTotals = {
-    prunedLayers: layers.length,
+    prunedLayers: pruned.length,
     prunedParams,
     prunedZeros,
     achievedSparsityPruned: prunedParams === 0 ? 0 : prunedZeros / prunedParams,
@@ -94,8 +100,8 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     linearZeros: all.zeros,
     achievedSparsityAllLinear: all.params === 0 ? 0 : all.zeros / all.params,
     denseFileBytes: bytes.byteLength,
-    estimatedSparseFileBytes: floatFile - storedDense + layers.reduce((n, l) => n + (lastRow.get(l.id)?.estimatedSparseBytes ?? storedBytes(working, l).byteLength), 0),
-    analyticQuantizedFileBytes: analyticQuantizedBytes(input, quantized, floatFile),
+    estimatedSparseFileBytes: floatFile - sparseSaving,
+    ...analyticQuantized(input, quantized, floatFile),
     packedLayers: quantized.filter((q) => q.export === 'packed').length,
     simulatedLayers: quantized.filter((q) => q.export === 'simulated').length,
   };

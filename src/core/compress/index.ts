@@ -12,12 +12,16 @@ export { pipelineSteps, type PipelineStep } from './steps.ts';
 export { WorkingModel, weightFromStored, storedFromWeight, transposed, WeightAccessError } from './weights.ts';
 export { estimatedSparseBytes } from './storage.ts';
 export { checkPrunedLayer, countZeros } from './check.ts';
+export { readStoredLayer, storedNonZero, type StoredLayer } from './storedLayer.ts';
+export { inspectLayerQuant, type InspectedGrid, type LayerQuantInspection, type QuantScope } from './quantInspect.ts';
+export { analyticFileParts, analyticPartRows, analyticPartsTotal, formatSignedPercent, measuredVsAnalyticPercent, quantizedLayerParts } from './sizeParts.ts';
 export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 export { labMetadataEntries, withLabMetadata } from './metadata.ts';
 export {
   describeRelativeErrorBasis,
   formatRelativeError,
   isPruneStageReport,
+  type AnalyticFileParts,
   type CalibrationSummary,
   type CompressReport,
   type CompressTotals,

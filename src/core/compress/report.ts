@@ -119,8 +119,22 @@ export interface QuantizeStageReport extends StageReport {
 
 export const isQuantizeStageReport = (report: StageReport): report is QuantizeStageReport => report.kind === 'quantize';
 
+/**
+ * ANALYTIC parts of analyticQuantizedFileBytes: the quantized layers' codes, scales (MX's E8M0
+ * block scales and AWQ's per-input scale among them), zero points and act-order group indices
+ * (analyticPackedBytes), and the unquantized rest — the file as written less the quantized
+ * layers' stored weights: embeddings, norms, biases, unquantized layers, the graph itself.
+ */
+export interface AnalyticFileParts {
+  weights: number;
+  scales: number;
+  zeroPoints: number;
+  groupIndex: number;
+  rest: number;
+}
+
 export interface CompressTotals {
-  /** Layers some stage changed, their weight elements and the zeros among them. */
+  /** Layers a prune stage changed (not those only quantized), their weight elements and the zeros among them. */
   prunedLayers: number;
   prunedParams: number;
   prunedZeros: number;
@@ -136,6 +150,8 @@ export interface CompressTotals {
   estimatedSparseFileBytes: number;
   /** ANALYTIC: the file with every quantized layer in its format (packed or not) and the rest as stored. */
   analyticQuantizedFileBytes: number | null;
+  /** analyticQuantizedFileBytes split by what the bytes hold; null with it. */
+  analyticParts: AnalyticFileParts | null;
   /** Quantized layers written packed (MatMulNBits) and simulated (dequantized floats). */
   packedLayers: number;
   simulatedLayers: number;

@@ -174,6 +174,14 @@ class Emitter {
   }
 }
 
+/**
+ * The bytes encodeMessage would write, from the measuring pass alone: no payload is copied, so
+ * sizing a model costs a walk over its metadata, not a second serialisation.
+ */
+export function encodedSize<N extends MessageName>(message: MessageTypes[N], name: N): number {
+  return new Measurer().message(SCHEMA[name], message as unknown as Source, 0);
+}
+
 /** Encodes one message of the named type into a new Uint8Array of exactly its size. */
 export function encodeMessage<N extends MessageName>(message: MessageTypes[N], name: N): Uint8Array {
   const spec = SCHEMA[name];

@@ -1,6 +1,6 @@
 // Writing a .onnx file: the canonical protobuf encoding of a ModelProto (see encode.ts).
 
-import { encodeMessage } from './encode.ts';
+import { encodedSize, encodeMessage } from './encode.ts';
 import type { ModelProto } from './types.ts';
 
 /**
@@ -9,4 +9,9 @@ import type { ModelProto } from './types.ts';
  */
 export function writeModel(model: ModelProto): Uint8Array {
   return encodeMessage(model, 'ModelProto');
+}
+
+/** The length writeModel(model) would have, measured without writing it. */
+export function writtenModelSize(model: ModelProto): number {
+  return encodedSize(model, 'ModelProto');
 }

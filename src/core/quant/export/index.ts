@@ -36,3 +36,4 @@ export {
   type PackedBytes,
   type ModelSizeEstimate,
 } from './size.ts';
+export { nBitsNodeOf, nBitsWeightTensors, nBitsStoredBytes, readMatMulNBits } from './read.ts';
