@@ -63,3 +63,12 @@ export function mixedReport(plan: WidthPlan | undefined, rows: readonly LayerQua
   const bytes = rows.reduce((sum, r) => sum + r.packedBytes, 0);
   return { ...plan.mixed, averageStoredBits: numel === 0 ? 0 : (bytes * 8) / numel };
 }
+
+/** "3.97 code bits/weight (target 4), 5.03 stored; 2-bit ×2, 3-bit ×13, 4-bit ×19, 8-bit ×2" for the CLI and the page. */
+export function describeMixedReport(mixed: MixedPrecisionReport, rows: readonly LayerQuantReport[]): string {
+  const counts = new Map<number, number>();
+  for (const row of rows) if (row.width) counts.set(row.width.bits, (counts.get(row.width.bits) ?? 0) + 1);
+  const widths = [...counts].sort((a, b) => a[0] - b[0]).map(([bits, n]) => `${bits}-bit ×${n}`).join(', ');
+  const extras = [mixed.setByHand > 0 ? `${mixed.setByHand} set by hand` : '', mixed.exact ? '' : 'budget rounded to a coarser unit'].filter(Boolean);
+  return `${mixed.averageCodeBits.toFixed(3)} code bits/weight (target ${mixed.targetBits}), ${mixed.averageStoredBits.toFixed(3)} with scales and zero points; ${widths}${extras.length ? `; ${extras.join(', ')}` : ''}`;
+}
