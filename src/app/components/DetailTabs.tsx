@@ -9,6 +9,7 @@ import { AttentionPanel, LayerTable } from './LayerTable';
 import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
 import { MaskView } from './MaskView';
+import { MixedWidths } from './MixedWidths';
 import { QuantView } from './QuantView';
 import { SparsityView } from './SparsityView';
 import { Tabs, type TabSpec } from './Tabs';
@@ -43,6 +44,7 @@ function RunOverview({ run }: { run: RunRecord }) {
         </p>
       )}
       <QuantView report={report} denseBytes={run.dense.sizeBytes} />
+      <MixedWidths report={report} />
       <p className="muted" data-testid="calibration-summary">
         {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${statisticsWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
         <code data-testid="weights-sha" title={report.weightsSha256}>
