@@ -49,7 +49,7 @@ function calibrationSet(target: string, calibPath: string | undefined, cardCalib
 function progressLine(p: Progress): string | undefined {
   if (p.done !== p.total) return undefined;
   if (p.phase === 'calibrate') return `  calibrated ${p.label} (${p.total} samples)`;
-  if (p.phase === 'allocate') return `  ${p.label} measured (${p.total} prunings)`;
+  if (p.phase === 'allocate') return `  ${p.label} measured (${p.total} ${p.label.startsWith('mixed') ? 'layers at every candidate width' : 'prunings'})`;
   if (p.phase === 'report') return undefined;
   return `  ${p.phase}: ${p.label} (${p.total} layers)`;
 }

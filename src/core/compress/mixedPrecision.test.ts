@@ -43,7 +43,7 @@ describe('mixed precision on the bundled LM', () => {
     expect(new Set(rows.map((r) => r.width!.bits)).size).toBeGreaterThan(1);
     for (const r of rows) {
       expect(r.width!.from).toBe('allocation');
-      expect(r.width!.sensitivity!.map((s) => s.bits)).toEqual([2, 3, 4, 8]);
+      expect(r.width!.sensitivity!.map((s) => s.bits)).toEqual([3, 4, 8]);
       // Wider is better for every layer (GPTQ on the same H).
       const errors = r.width!.sensitivity!.map((s) => s.error);
       for (let k = 1; k < errors.length; k++) expect(errors[k]).toBeLessThan(errors[k - 1]);
@@ -56,7 +56,7 @@ describe('mixed precision on the bundled LM', () => {
     const uniform4 = rows.reduce((s, r) => s + errorAt(r, 4), 0);
     expect(mixed.sensitivityTotal).toBeLessThan(uniform4);
     expect(mixed.sensitivityTotal).toBeCloseTo(rows.reduce((s, r) => s + errorAt(r, r.width!.bits), 0), 9);
-    expect(allocateBits(rows.map((r) => ({ numel: numel(r), errors: r.width!.sensitivity!.map((s) => s.error) })), [2, 3, 4, 8], 4).widths).toEqual(rows.map((r) => r.width!.bits));
+    expect(allocateBits(rows.map((r) => ({ numel: numel(r), errors: r.width!.sensitivity!.map((s) => s.error) })), [3, 4, 8], 4).widths).toEqual(rows.map((r) => r.width!.bits));
     // Stored bits count the scales and zero points too.
     expect(mixed.averageStoredBits).toBeCloseTo((rows.reduce((s, r) => s + r.packedBytes, 0) * 8) / total, 9);
     expect(describeMixedReport(mixed, rows)).toMatch(/^\d\.\d{3} code bits\/weight \(target 4\), \d\.\d{3} with scales and zero points; (\d-bit ×\d+(, )?)+$/);

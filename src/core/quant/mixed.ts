@@ -9,11 +9,14 @@ import { quadraticTraces } from '../linalg/gemm.ts';
 import type { Matrix } from './types.ts';
 
 /**
- * Default candidate widths: 2 and 3 bits (simulated in the file: ONNX Runtime has no kernel) for
- * the layers that barely feel them, 4 and 8 bits (MatMulNBits) for the rest. 5–7 bits are left out
- * by default: they cost as much file as 8 (simulated) for less accuracy.
+ * Default candidate widths: 3 bits for the layers that barely feel it, 4 and 8 (MatMulNBits packs
+ * both) for the rest. 2 bits is left out: the sum of per-layer output errors the allocation
+ * minimises does not see how a 2-bit layer's error grows through the later blocks — on the bundled
+ * LM, allowing it at 4.0 average bits gave 2 layers at 2 bits and perplexity 3.528 (worse than
+ * uniform 4-bit's 3.512); without it, 3.499 (docs/quantization.md). 5–7 bits are left out too: no
+ * runtime packs them, so they cost a float in the file for less accuracy than 8.
  */
-export const DEFAULT_MIXED_CANDIDATES: readonly number[] = [2, 3, 4, 8];
+export const DEFAULT_MIXED_CANDIDATES: readonly number[] = [3, 4, 8];
 
 /** Above this many budget units the DP rounds every cost up to a coarser unit (never over the target). */
 export const MAX_BUDGET_UNITS = 200_000;

@@ -28,7 +28,7 @@ describe('mixed precision fields', () => {
     expect(parse({ kind: 'quantize' }).stage).toEqual(defaultQuantizeStage());
     const { stage, problems } = parse({ kind: 'quantize', mixed: { targetBits: 3.5 }, bitsByLayer: { 'blocks.0.mlp.fc2': 8 } });
     expect(problems).toEqual([]);
-    expect(stage.mixed).toEqual({ targetBits: 3.5, candidates: [2, 3, 4, 8] });
+    expect(stage.mixed).toEqual({ targetBits: 3.5, candidates: [3, 4, 8] });
     expect(stage.bitsByLayer).toEqual({ 'blocks.0.mlp.fc2': 8 });
     expect(check(stage)).toEqual([]);
   });

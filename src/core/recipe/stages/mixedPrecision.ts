@@ -102,7 +102,7 @@ export function possibleWidths(stage: MixedPrecisionFields): number[] {
 /** The width of a layer without an allocation: the user's, else the stage's bits. */
 export const setWidthOf = (stage: MixedPrecisionFields, layer: Pick<LinearLayer, 'name'>): number | undefined => stage.bitsByLayer?.[layer.name];
 
-/** "mixed 4 avg bits from 2/3/4/8" for descriptions; '' without mixed fields. */
+/** "mixed 4 avg code bits from 3/4/8" for descriptions; '' without mixed fields. */
 export function describeMixed(stage: MixedPrecisionFields): string {
   const edited = Object.keys(stage.bitsByLayer ?? {}).length;
   const set = edited > 0 ? `${edited} ${edited === 1 ? 'layer' : 'layers'} set by hand` : '';
