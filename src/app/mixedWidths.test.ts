@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import type { LayerQuantReport } from '../core/compress/report';
+import { defaultRecipe, parseRecipeText } from '../core/recipe';
+import { defaultQuantizeStage } from '../core/recipe/stages/quantize';
 import { averageWithEdits, sensitivityAt, widthGroups, withLayerWidth } from './mixedWidths';
+import { recipeDocument } from './recipeForm';
 
 const row = (name: string, block: number | null, bits: number, shape: [number, number], withWidth = true): LayerQuantReport =>
   ({ name, block, shape, ...(withWidth ? { width: { bits, from: 'allocation', sensitivity: [{ bits: 2, error: 4 }, { bits, error: 1 }] } } : {}) }) as unknown as LayerQuantReport;
@@ -30,5 +33,13 @@ describe('mixed-precision widths on the page', () => {
     expect(withLayerWidth({ a: 3 }, 'b', 8)).toEqual({ a: 3, b: 8 });
     expect(withLayerWidth({ a: 3, b: 8 }, 'a', undefined)).toEqual({ b: 8 });
     expect(withLayerWidth({ a: 3 }, 'a', undefined)).toBeUndefined();
+  });
+
+  test('the recipe with mixed precision and edited widths downloads and parses back (what the CLI reads)', () => {
+    const recipe = { ...defaultRecipe(), stages: [{ ...defaultQuantizeStage(), mixed: { targetBits: 3.75, candidates: [3, 4, 8] }, bitsByLayer: withLayerWidth(undefined, 'blocks.0.mlp.fc2', 8) }] };
+    expect(parseRecipeText(recipeDocument(recipe))).toEqual(recipe);
+    // The toggle off and the reset leave undefined fields, which the document drops.
+    const off = { ...recipe, stages: [{ ...recipe.stages[0], mixed: undefined, bitsByLayer: undefined }] };
+    expect(recipeDocument(off)).not.toMatch(/mixed|bitsByLayer/);
   });
 });
