@@ -40,7 +40,7 @@ function RunOverview({ run }: { run: RunRecord }) {
       )}
       {report.quantized.length > 0 && (
         <p data-testid="quant-summary">
-          Quantized {report.quantized.length} layers: {report.quantized[0].format}, {(report.quantized.reduce((sum, q) => sum + q.bitsPerWeight * q.shape[0] * q.shape[1], 0) / report.quantized.reduce((sum, q) => sum + q.shape[0] * q.shape[1], 0)).toFixed(2)} bits per weight on average (analytic); {report.totals.packedLayers} stored packed, {report.totals.simulatedLayers} simulated. Per layer in the Layers tab.
+          Quantized {report.quantized.length} layers: {report.quantized.every((q) => q.format === report.quantized[0].format) ? report.quantized[0].format : 'widths per layer (below)'}, {(report.quantized.reduce((sum, q) => sum + q.bitsPerWeight * q.shape[0] * q.shape[1], 0) / report.quantized.reduce((sum, q) => sum + q.shape[0] * q.shape[1], 0)).toFixed(2)} bits per weight on average (analytic); {report.totals.packedLayers} stored packed, {report.totals.simulatedLayers} simulated. Per layer in the Layers tab.
         </p>
       )}
       <QuantView report={report} denseBytes={run.dense.sizeBytes} />
