@@ -125,6 +125,8 @@ export const quantMeanings = {
   granularity: 'How many weights share one scale: each group of inputs of a row (best), each output row, or the whole matrix.',
   groupSize: 'Inputs per group along a row. Smaller groups fit the weights better and store more scales.',
   mseClip: 'Searches a tighter range for each group that minimises the rounding error (GPTQ’s grid search), instead of min to max.',
+  mixed: 'Gives each layer its own width: every layer is quantized alone at each candidate width (3, 4 and 8 bits by default) on the calibration set, its output error measured, and the widths chosen to make the summed error smallest under a target average. After a run, each width can be changed by hand.',
+  targetBits: 'The average code bits per weight over the quantized layers, weighted by layer size (scales and zero points not counted, as in Bits). 4.0 spends what uniform 4-bit spends.',
   actOrder: 'GPTQ processes columns with the largest Hessian diagonal first (the most important inputs), which helps at low bits.',
   export: 'Packed writes 4- and 8-bit weights as MatMulNBits, which ONNX Runtime runs and which makes the file smaller. Simulated writes the dequantized floats (same accuracy, same size as dense), for formats no runtime runs. Auto packs where it can.',
 } as const;

@@ -12,6 +12,8 @@ import { analyzeModel } from '../core/model';
 import { checkModelPayloads } from '../core/onnx';
 import { modelMismatch, parseRecipe, RecipeError, type Recipe } from '../core/recipe';
 import { createRunner } from '../runtime/ort';
+import { describeMixedReport } from '../core/compress/mixedPrecision';
+import { isQuantizeStageReport } from '../core/compress/report';
 import { readJsonFile } from './files';
 import { loadModelFromDisk, modelFolder } from './loadModelDir';
 
@@ -47,7 +49,7 @@ function calibrationSet(target: string, calibPath: string | undefined, cardCalib
 function progressLine(p: Progress): string | undefined {
   if (p.done !== p.total) return undefined;
   if (p.phase === 'calibrate') return `  calibrated ${p.label} (${p.total} samples)`;
-  if (p.phase === 'allocate') return `  ${p.label} measured (${p.total} prunings)`;
+  if (p.phase === 'allocate') return `  ${p.label} measured (${p.total} ${p.label.startsWith('mixed') ? 'layers at every candidate width' : 'prunings'})`;
   if (p.phase === 'report') return undefined;
   return `  ${p.phase}: ${p.label} (${p.total} layers)`;
 }
@@ -114,6 +116,7 @@ function printReport(report: CompressReport, outputPath: string): void {
   for (const stage of report.stages) {
     console.log(`stage ${stage.index}         ${stage.kind}: ${stage.summary} (${(stage.ms / 1000).toFixed(2)} s)`);
     if (isPruneStageReport(stage)) console.log(`  allocation    ${stage.allocation.kind}: ${stage.allocation.meanKind} mean ${stage.allocation.mean.toFixed(6)} (target ${stage.allocation.target})`);
+    if (isQuantizeStageReport(stage) && stage.mixed) console.log(`  mixed         ${describeMixedReport(stage.mixed, stage.quantized)}`);
   }
   const pruned = report.layers.length > 0;
   if (pruned) console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);

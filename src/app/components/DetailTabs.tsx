@@ -11,6 +11,7 @@ import { AttentionPanel, LayerTable } from './LayerTable';
 import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
 import { MaskView } from './MaskView';
+import { MixedWidths } from './MixedWidths';
 import { QuantView } from './QuantView';
 import { QuantHistogramView, type QuantLayerChoice } from './QuantHistogramView';
 import { SparsityView } from './SparsityView';
@@ -42,10 +43,11 @@ function RunOverview({ run }: { run: RunRecord }) {
       )}
       {report.quantized.length > 0 && (
         <p data-testid="quant-summary">
-          Quantized {report.quantized.length} layers: {report.quantized[0].format}, {(report.quantized.reduce((sum, q) => sum + q.bitsPerWeight * q.shape[0] * q.shape[1], 0) / report.quantized.reduce((sum, q) => sum + q.shape[0] * q.shape[1], 0)).toFixed(2)} bits per weight on average (analytic); {report.totals.packedLayers} stored packed, {report.totals.simulatedLayers} simulated. Per layer in the Layers tab.
+          Quantized {report.quantized.length} layers: {report.quantized.every((q) => q.format === report.quantized[0].format) ? report.quantized[0].format : 'widths per layer (below)'}, {(report.quantized.reduce((sum, q) => sum + q.bitsPerWeight * q.shape[0] * q.shape[1], 0) / report.quantized.reduce((sum, q) => sum + q.shape[0] * q.shape[1], 0)).toFixed(2)} bits per weight on average (analytic); {report.totals.packedLayers} stored packed, {report.totals.simulatedLayers} simulated. Per layer in the Layers tab.
         </p>
       )}
       <QuantView report={report} denseBytes={run.dense.sizeBytes} />
+      <MixedWidths report={report} />
       <p className="muted" data-testid="calibration-summary">
         {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${statisticsWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
         <code data-testid="weights-sha" title={report.weightsSha256}>

@@ -1,6 +1,7 @@
 // Stage 2 of the recipe builder: quantization after (or without) pruning. Fields a method ignores
 // are hidden; each invalid field shows its message (the validator's field path).
 import { MX_FORMAT_NAMES, QUANT_EXPORTS, type QuantizeStage } from '../../core/recipe/stages/quantize';
+import { defaultMixedPrecision } from '../../core/recipe/stages/mixedPrecision';
 import { docLink, quantMeanings, quantMethodMeanings } from '../glossary';
 import { setQuantizeStage } from '../runController';
 import { Field } from './Field';
@@ -31,6 +32,14 @@ export function QuantizeStageFields({ stage, errorOf }: { stage: QuantizeStage; 
               {(props) => <input {...props} type="checkbox" checked={stage.symmetric} onChange={(e) => setQuantizeStage({ symmetric: e.target.checked })} />}
             </Field>
           </div>
+          <Field label="Mixed precision" explain={quantMeanings.mixed} className="check" hint={stage.mixed ? `widths from ${stage.mixed.candidates.join(', ')} bits, chosen per layer (Bits is not used)` : undefined} error={errorOf('mixed')}>
+            {(props) => <input {...props} type="checkbox" data-testid="quant-mixed" checked={stage.mixed !== undefined} onChange={(e) => setQuantizeStage({ mixed: e.target.checked ? defaultMixedPrecision() : undefined })} />}
+          </Field>
+          {stage.mixed && (
+            <Field label="Target average bits" explain={quantMeanings.targetBits} error={errorOf('mixed.targetBits')}>
+              {(props) => <NumberInput props={props} testId="quant-target-bits" value={stage.mixed!.targetBits} step={0.25} min={2} max={8} onChange={(targetBits) => setQuantizeStage({ mixed: { ...stage.mixed!, targetBits } })} />}
+            </Field>
+          )}
           <Field label="Scale shared by" explain={quantMeanings.granularity} error={errorOf('granularity')}>
             {(props) => (
               <select {...props} value={stage.granularity} onChange={(e) => setQuantizeStage({ granularity: e.target.value as QuantizeStage['granularity'] })}>

@@ -17,6 +17,7 @@ import { dequantize, groupOfColumn, type Granularity, type QuantizedWeight } fro
 import { describeQuantFormat, describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CalibrationStats } from '../calibrate/collect.ts';
 import { measuredError, type MeasuredError } from './jobs.ts';
+import { mixedReport, planWidths, type WidthPlan } from './mixedPrecision.ts';
 import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
 
@@ -119,15 +120,22 @@ class QuantizeRun implements StageRun {
   constructor(
     private readonly stage: QuantizeStage,
     private readonly context: StageContext,
-  ) {}
+    /** Per-layer widths (mixed precision, bitsByLayer); absent: stage.bits for all. */
+    private readonly widths?: WidthPlan,
+  ) {
+    this.ms = widths?.mixed?.ms ?? 0;
+  }
 
   async apply(step: StageStep): Promise<void> {
     const start = now();
-    const { stage, context } = this;
+    const { context } = this;
     let done = 0;
     for (const layer of step.layers) {
       throwIfCancelled(context.cancel, 'quantization');
       const t0 = now();
+      // The stage at this layer's width: quantizer, size, format and packing all follow it.
+      const width = this.widths?.widths.get(layer.id);
+      const stage = width ? { ...this.stage, bits: width.bits } : this.stage;
       const before = context.working.readWeight(layer);
       const result = quantizeLayer(stage, before, step.stats, layer);
       const zeros = keepZeros(before, result.weight, result.quantized);
@@ -154,6 +162,7 @@ class QuantizeRun implements StageRun {
           rezeroed: zeros.rezeroed,
           ms: now() - t0,
           backend: cpuUse(),
+          ...(width ? { width } : {}),
         },
       });
       done++;
@@ -187,13 +196,15 @@ class QuantizeRun implements StageRun {
       if (!outcome) throw new Error(`report: layer ${layer.id} was not quantized`);
       return outcome.row;
     });
-    return { kind: 'quantize', index: this.context.index, summary: describeQuantizeStage(this.stage), layers: [], quantized, ms: this.ms };
+    const mixed = mixedReport(this.widths, quantized);
+    return { kind: 'quantize', index: this.context.index, summary: describeQuantizeStage(this.stage), layers: [], quantized, ms: this.ms, ...(mixed ? { mixed } : {}) };
   }
 }
 
 export const quantizeStageRunner: StageRunner<QuantizeStage> = {
   kind: 'quantize',
   async start(stage, context) {
-    return new QuantizeRun(stage, context);
+    const widths = await planWidths(stage, context, (bits, weight, layer) => quantizeLayer({ ...stage, bits }, weight, context.dense, layer).weight);
+    return new QuantizeRun(stage, context, widths);
   },
 };

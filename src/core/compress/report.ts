@@ -110,11 +110,40 @@ export interface LayerQuantReport {
   rezeroed: number;
   ms: number;
   backend: BackendUse;
+  /** With mixed precision or widths set by hand (compress/mixedPrecision.ts). */
+  width?: LayerWidthReport;
+}
+
+/** A layer's code width and where it came from; with `mixed`, its measured sensitivity row. */
+export interface LayerWidthReport {
+  bits: number;
+  from: 'allocation' | 'set' | 'stage';
+  /** tr((W − Ŵ_b) H (W − Ŵ_b)ᵀ) of the layer alone at each candidate width b, on the dense model. */
+  sensitivity?: { bits: number; error: number }[];
+}
+
+/** The stage's mixed-precision allocation (quant/mixed.ts). */
+export interface MixedPrecisionReport {
+  targetBits: number;
+  candidates: number[];
+  /** Σ b_l·numel_l / Σ numel_l: the code bits the target bounds. */
+  averageCodeBits: number;
+  /** The same with scales, zero points (and AWQ's scales) counted: Σ packedBytes·8 / Σ numel_l. */
+  averageStoredBits: number;
+  /** Σ of the chosen layers' sensitivities (the DP's objective, layers set by hand excluded). */
+  sensitivityTotal: number;
+  /** False when the DP rounded its budget to a coarser unit. */
+  exact: boolean;
+  /** Layers whose width was set by hand (bitsByLayer). */
+  setByHand: number;
+  /** Sensitivity measurement and allocation. */
+  ms: number;
 }
 
 export interface QuantizeStageReport extends StageReport {
   kind: 'quantize';
   quantized: LayerQuantReport[];
+  mixed?: MixedPrecisionReport;
 }
 
 export const isQuantizeStageReport = (report: StageReport): report is QuantizeStageReport => report.kind === 'quantize';

@@ -9,6 +9,7 @@ import { defaultLayerSelection, listLayers, prunableLayers, readLayerSelection, 
 import type { FieldReader } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.ts';
 import type { StageSpec } from '../types.ts';
+import { describeMixed, parseMixedFields, possibleWidths, validateMixedFields, type MixedPrecision } from './mixedPrecision.ts';
 
 export type QuantMethod = 'rtn' | 'gptq' | 'awq' | 'mx';
 export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx'];
@@ -52,6 +53,10 @@ export interface QuantizeStage extends StageSpec {
   mxFormat: MxFormatName;
   export: QuantExport;
   layers: LayerSelection;
+  /** Per-layer widths allocated from measured sensitivity under a target average (stages/mixedPrecision.ts). */
+  mixed?: MixedPrecision;
+  /** Layer name → width the user set: overrides the allocation, or `bits` without `mixed`. */
+  bitsByLayer?: Record<string, number>;
 }
 
 export const isQuantizeStage = (stage: StageSpec): stage is QuantizeStage => stage.kind === 'quantize';
@@ -118,6 +123,7 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
     mxFormat: fields.choice('mxFormat', MX_FORMAT_NAMES, defaults.mxFormat),
     export: fields.choice('export', QUANT_EXPORTS, defaults.export),
     layers: readLayerSelection(layers),
+    ...parseMixedFields(fields),
   };
   for (const nested of [gptq, layers]) nested?.finish();
   return stage;
@@ -155,8 +161,10 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
     const ragged = layers.filter((l) => l.inFeatures % MX_BLOCK_SIZE !== 0);
     if (ragged.length > 0) problem('mxFormat', `MX blocks are ${MX_BLOCK_SIZE} inputs, which does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
   }
+  problems.push(...validateMixedFields(stage, layers));
   if (stage.export === 'packed' && problems.length === 0) {
-    const unpackable = layers.map((l) => ({ l, why: packProblem(stage, l) })).filter((x) => x.why !== undefined);
+    // With mixed precision every width a layer may get must pack.
+    const unpackable = layers.map((l) => ({ l, why: possibleWidths(stage).map((bits) => packProblem({ ...stage, bits }, l)).find((why) => why !== undefined) })).filter((x) => x.why !== undefined);
     if (unpackable.length > 0) problem('export', `"packed" is impossible here: ${unpackable[0].why}${unpackable.length > 1 ? ` (${unpackable.length} layers)` : ''}; use "auto" or "simulated"`);
   }
   return problems;
@@ -167,7 +175,9 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
 function quantizeNeeds(stage: QuantizeStage): StageNeeds {
   // GPTQ needs H; AWQ a sample of each layer's inputs (its scale search and s_X = mean |x|); RTN
   // and MX need no data (their report error is measured when a sample exists).
-  return { dense: [], step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputSample'] : [] };
+  // Mixed precision measures every layer's sensitivity on the dense model before any is quantized.
+  const dense: StageNeeds['dense'] = stage.mixed ? (stage.method === 'awq' ? ['hessian', 'inputSample'] : ['hessian']) : [];
+  return { dense, step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputSample'] : [] };
 }
 
 /** The stored format in words: "4-bit asym, groups of 32", "MXFP4, 32-element blocks". */
@@ -180,13 +190,17 @@ export function describeQuantFormat(stage: QuantizeStage): string {
 export function describeQuantizeStage(stage: QuantizeStage): string {
   if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()} (${MX_BLOCK_SIZE}-element blocks), export ${stage.export}`;
   const extras = [stage.mseClip ? 'MSE clip' : '', stage.method === 'gptq' && stage.gptq.actOrder ? `act-order${stage.gptq.staticGroups ? ', static groups' : ''}` : ''].filter(Boolean);
-  return `${stage.method}, ${describeQuantFormat(stage)}${extras.length ? `, ${extras.join(', ')}` : ''}, export ${stage.export}`;
+  const mixed = describeMixed(stage);
+  if (mixed) extras.unshift(mixed);
+  // With `mixed` the width is per layer: the format without the stage's one width.
+  const format = stage.mixed ? describeQuantFormat(stage).replace(/^\d+-bit /, '') : describeQuantFormat(stage);
+  return `${stage.method}, ${format}${extras.length ? `, ${extras.join(', ')}` : ''}, export ${stage.export}`;
 }
 
 export function quantizeFileTag(stage: QuantizeStage): string {
   if (stage.method === 'mx') return stage.mxFormat;
   const granularity = stage.granularity === 'group' ? `g${stage.groupSize}` : stage.granularity === 'tensor' ? 't' : '';
-  return `${stage.method}-w${stage.bits}${granularity}`;
+  return `${stage.method}-${stage.mixed ? `mixed${stage.mixed.targetBits}` : `w${stage.bits}`}${granularity}`;
 }
 
 export const quantizeStageKind: StageKind<QuantizeStage> = {
