@@ -161,3 +161,31 @@ export function fakeQuantizeActivations(x: Matrix, quantizedColumns: ArrayLike<n
   }
   return { rows: tokens, cols, data: out };
 }
+
+/**
+ * The layer's relative output error with simulated activation quantization, on sampled input
+ * tokens (tokens × C_in): Σ_t ‖W x_t − Ŵ Q_a(x_t)‖² / Σ_t ‖W x_t‖², float64 sums. H alone cannot
+ * give it: Q_a depends on each token's own range.
+ */
+export function activationQuantizedError(weight: Matrix, compressed: Matrix, sample: Matrix, quantizedColumns: ArrayLike<number>, bits: number): number {
+  const { rows, cols } = weight;
+  if (sample.cols !== cols || compressed.cols !== cols || compressed.rows !== rows) throw new QuantError(`QUIK error: sample is ${sample.rows} x ${sample.cols}, weights ${rows} x ${cols} and ${compressed.rows} x ${compressed.cols}`);
+  const quantizedInputs = fakeQuantizeActivations(sample, quantizedColumns, bits);
+  let error = 0;
+  let energy = 0;
+  for (let t = 0; t < sample.rows; t++) {
+    const x = sample.data.subarray(t * cols, (t + 1) * cols);
+    const xq = quantizedInputs.data.subarray(t * cols, (t + 1) * cols);
+    for (let r = 0; r < rows; r++) {
+      let y = 0;
+      let yq = 0;
+      for (let c = 0; c < cols; c++) {
+        y += weight.data[r * cols + c] * x[c];
+        yq += compressed.data[r * cols + c] * xq[c];
+      }
+      error += (y - yq) ** 2;
+      energy += y * y;
+    }
+  }
+  return energy > 0 ? error / energy : error > 0 ? Infinity : 0;
+}
