@@ -133,8 +133,11 @@ describe('QUIK split form on onnxruntime-web', () => {
       expectClose(out[fq], gathered, { atol: 0, rtol: 0 }, `A${bits} fake quantization`);
       // The activation quantization changed the inputs (the test is not of an identity).
       expect(gathered.some((v, i) => v !== x[Math.floor(i / result.quantizedColumns.length) * IN + result.quantizedColumns[i % result.quantizedColumns.length]])).toBe(true);
-      // The 1e4-scaled token gives |y| ≈ 3.3e4: measured 8.5e-3 absolute there (2.6e-7 relative).
-      expectClose(out.y, reference(xm, result, bits), { atol: TOLERANCE.atol, rtol: 1e-6 }, `A${bits} output`);
+      // Token 2 is scaled by 1e4: float32 sums of products up to ~1e3 there, measured 8.5e-3
+      // absolute (|y| up to 3.3e4), so it is held to 0.05; the others to TOLERANCE.
+      const ref = reference(xm, result, bits);
+      const token = (a: ArrayLike<number>, t: number) => Array.from(a).slice(t * OUT, (t + 1) * OUT);
+      for (let t = 0; t < TOKENS; t++) expectClose(token(out.y, t), token(ref, t), t === 2 ? { atol: 0.05, rtol: 0 } : TOLERANCE, `A${bits} output, token ${t}`);
     });
   });
 });
