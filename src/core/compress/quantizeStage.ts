@@ -8,7 +8,7 @@ import { cpuUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
-import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikWriteProblem, writeMatMulNBits, writeQuik } from '../quant/export/index.ts';
+import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikPackedBytes, quikWriteProblem, writeMatMulNBits, writeQuik } from '../quant/export/index.ts';
 import { activationQuantizedError, quikQuantize, type QuikResult } from '../quant/quik.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
@@ -123,10 +123,14 @@ function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | u
   return measuredError(weight, compressed, { hessian: layerStats?.hessian, hessianTokens: layerStats?.tokens, inputSample: layerStats?.inputSample });
 }
 
-/** With simulated activation quantization the error is W x against Ŵ Q_a(x), on the sampled tokens. */
+/**
+ * With simulated activation quantization the error is W x against Ŵ Q_a(x), on the sampled tokens.
+ * Calibration collects no sample where it collects H (compress/calibration.ts), so without one the
+ * weight-only error from H is reported and the stage's note says the activations are not in it.
+ */
 function quikErrorOf(stage: QuantizeStage, weight: Matrix, compressed: Matrix, quik: QuikResult, stats: CalibrationStats | undefined, layer: LinearLayer): MeasuredError {
   const sample = stats?.layers.get(layer.id)?.inputSample;
-  if (!sample || sample.rows === 0) return { relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null };
+  if (!sample || sample.rows === 0) return errorOf(weight, compressed, stats, layer);
   return { relativeError: activationQuantizedError(weight, compressed, sample, quik.quantizedColumns, stage.quik.activationBits), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
 }
 
@@ -140,9 +144,8 @@ function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWe
     return { bytes, bitsPerWeight: (bytes * 8) / numel };
   }
   // AWQ also stores its per-input-channel scale s (float32), folded or as a Mul.
-  // QUIK also stores its float outlier columns (float32) and both column lists (int64).
-  const quikBytes = quik ? quik.outlierColumns.length * layer.outFeatures * 4 + layer.inFeatures * 8 : 0;
-  const bytes = analyticPackedBytes(formatOf(quantized!)).total + (stage.method === 'awq' ? layer.inFeatures * 4 : 0) + quikBytes;
+  // QUIK also stores its float outlier columns and both column lists (export/quik.ts).
+  const bytes = quik ? quikPackedBytes(quik) : analyticPackedBytes(formatOf(quantized!)).total + (stage.method === 'awq' ? layer.inFeatures * 4 : 0);
   return { bytes, bitsPerWeight: (bytes * 8) / numel };
 }
 
@@ -248,7 +251,11 @@ function writeQuikLayers(model: ModelProto, stage: QuantizeStage, layers: readon
   const packedCount = split.filter((s) => s.packed).length;
   const k = stage.quik.outlierColumns;
   const notes = [`${split.length} ${split.length === 1 ? 'layer' : 'layers'}: QUIK split, ${k} outlier input columns in float32 (Gather + MatMul), the rest ${packedCount === split.length ? 'MatMulNBits' : packedCount === 0 ? 'dequantized floats (simulated)' : `MatMulNBits in ${packedCount}, dequantized floats in ${split.length - packedCount}`}`];
-  if (activationBits > 0) notes.push(`activation quantization SIMULATED: each token's input to the quantized columns of ${split.length} QUIK ${split.length === 1 ? 'layer' : 'layers'} is fake-quantized to ${activationBits} bits (asymmetric per token, ONNX ops before the layer); ONNX Runtime still computes in float32, and the evaluation of this file includes its cost`);
+  if (activationBits > 0) {
+    notes.push(`activation quantization SIMULATED: each token's input to the quantized columns of ${split.length} QUIK ${split.length === 1 ? 'layer' : 'layers'} is fake-quantized to ${activationBits} bits (asymmetric per token, ONNX ops before the layer); ONNX Runtime still computes in float32, and the evaluation of this file includes its cost`);
+    const weightOnly = split.filter((s) => outcomes.get(s.layer.id)?.row.relativeErrorBasis === 'hessian').length;
+    if (weightOnly > 0) notes.push(`the rel. error of ${weightOnly} QUIK ${weightOnly === 1 ? 'layer is' : 'layers are'} the weight error from H: no input sample was collected, so the activation quantization is not in it (it is in the evaluation)`);
+  }
   notes.push(...written.notes.filter((n) => n.startsWith('the float weight')));
   return { model: written.model, notes };
 }

@@ -13,7 +13,7 @@ import { expectClose } from '../testing/expectClose.ts';
 import { float32FromBase64, hexCodes, readQuantFixture } from './fixtures/load.ts';
 import type { FixtureHeader } from '../prune/fixtures/load.ts';
 import { gptqQuantize } from './gptq.ts';
-import { fakeQuantizeActivations, quikColumnOrder, quikQuantize, quikSplitProblem } from './quik.ts';
+import { activationQuantizedError, fakeQuantizeActivations, quikColumnOrder, quikQuantize, quikSplitProblem } from './quik.ts';
 import { QuantError } from './rtn.ts';
 import { dequantize, type Granularity, type Matrix } from './types.ts';
 
@@ -129,5 +129,20 @@ describe('activation fake quantization against QUIK ActQuantWrapper', () => {
     const ours = fakeQuantizeActivations(x, order.slice(0, cols - k), bits);
     expectClose(ours.data, float32FromBase64(fixture.activation.quantized[String(bits)]), { atol: 0, rtol: 0 }, `A${bits}`);
     for (const c of order.slice(cols - k)) for (let t = 0; t < tokens; t++) expect(ours.data[t * cols + c]).toBe(x.data[t * cols + c]);
+  });
+});
+
+describe('activationQuantizedError', () => {
+  const { tokens, outlierColumns: k } = fixture.activation;
+  const x: Matrix = { rows: tokens, cols, data: float32FromBase64(fixture.activation.x) };
+  const order = quikColumnOrder(actScales);
+  test('the output error of Q_a alone: 0 when nothing is quantized, larger at 4 bits than at 8, and an outlier split helps', () => {
+    const all = Int32Array.from({ length: cols }, (_, j) => j);
+    expect(activationQuantizedError(weight, weight, x, [], 8)).toBe(0);
+    const [a8, a4] = [8, 4].map((bits) => activationQuantizedError(weight, weight, x, order.slice(0, cols - k), bits));
+    expect(a8).toBeGreaterThan(0);
+    expect(a4).toBeGreaterThan(a8 * 50);
+    // The 6 outlier channels (x12) set each token's range; quantizing them too costs more.
+    expect(activationQuantizedError(weight, weight, x, all, 4)).toBeGreaterThan(a4);
   });
 });

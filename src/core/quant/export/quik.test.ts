@@ -120,7 +120,7 @@ describe('QUIK split form on onnxruntime-web', () => {
       const { model, notes } = write('matmul', result, packed, bits);
       expect(notes[0]).toMatch(new RegExp(`activations fake-quantized to ${bits} bits per token \\(simulated\\)`));
       expect(model.graph!.node!.some((n) => n.opType === 'MatMulNBits')).toBe(packed);
-      const fq = model.graph!.node!.find((n) => n.output?.[0]?.endsWith('_fake_quantized'))!.output![0];
+      const fq = model.graph!.node!.find((n) => n.output?.[0]?.endsWith('.fq'))!.output![0];
       const x = seededInput(TOKENS, IN, 13);
       // Hostile tokens: all zero (range [−1, 1]) and all positive (xmin = 0), and a huge one.
       x.fill(0, 0, IN);
