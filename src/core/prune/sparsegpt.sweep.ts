@@ -65,6 +65,7 @@ export function sparseGptSweep(
   onMaskChoice?: MaskChoiceObserver,
   quantization?: SweepQuantization,
 ): SweepResult {
+  if (quantization?.floatFrom !== undefined && pattern !== null) throw new Error('sparseGptSweep: floatFrom (QUIK) runs without a sparsity pattern only');
   const arena = new WasmArena();
   const width = Math.min(blockSize, cols);
   const r = {
