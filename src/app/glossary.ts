@@ -116,6 +116,7 @@ export const quantMethodMeanings = {
   gptq: { label: 'GPTQ', explain: 'Quantizes one column at a time and updates the remaining weights to cancel the error, using the layer’s Hessian from calibration data. The accurate choice at 3–4 bits.' },
   rtn: { label: 'RTN (round to nearest)', explain: 'Rounds every weight to the nearest level of its group’s grid. Needs no data; the baseline GPTQ is compared with.' },
   awq: { label: 'AWQ (activation-aware)', explain: 'Scales each input channel by its typical activation size to the power α (searched on calibration data) before rounding, so weights that meet large activations keep more precision. Stored simulated for now: the inverse scale is not yet written into the graph.' },
+  quik: { label: 'QUIK (outlier columns in float)', explain: 'Keeps the input columns whose activations reach the largest values in float and GPTQ-quantizes the rest, sweeping the float columns last so their weights absorb the rounding error. Can also simulate quantizing the other columns’ activations per token (W4A8, W4A4) to show what that costs.' },
   mx: { label: 'Microscaling (MX)', explain: 'OCP MX formats: blocks of 32 weights share a power-of-two scale and each weight is a tiny float (FP4, FP6, FP8) or int8. ONNX Runtime has no kernel for them, so the file stores the dequantized weights (simulated).' },
 } as const;
 
@@ -128,5 +129,7 @@ export const quantMeanings = {
   mixed: 'Gives each layer its own width: every layer is quantized alone at each candidate width (3, 4 and 8 bits by default) on the calibration set, its output error measured, and the widths chosen to make the summed error smallest under a target average. After a run, each width can be changed by hand.',
   targetBits: 'The average code bits per weight over the quantized layers, weighted by layer size (scales and zero points not counted, as in Bits). 4.0 spends what uniform 4-bit spends.',
   actOrder: 'GPTQ processes columns with the largest Hessian diagonal first (the most important inputs), which helps at low bits.',
+  outlierColumns: 'Input columns kept in float per layer: those whose calibration activations reach the largest magnitude. QUIK keeps 256 of 4096 (1/16).',
+  activationBits: 'Simulates quantizing each token’s activations (of the quantized columns) to this many bits before the layer: a fake-quantize in the exported graph, so the evaluation shows its cost. Off keeps activations in float.',
   export: 'Packed writes 4- and 8-bit weights as MatMulNBits, which ONNX Runtime runs and which makes the file smaller. Simulated writes the dequantized floats (same accuracy, same size as dense), for formats no runtime runs. Auto packs where it can.',
 } as const;

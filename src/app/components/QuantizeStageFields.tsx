@@ -1,6 +1,6 @@
 // Stage 2 of the recipe builder: quantization after (or without) pruning. Fields a method ignores
 // are hidden; each invalid field shows its message (the validator's field path).
-import { MX_FORMAT_NAMES, QUANT_EXPORTS, type QuantizeStage } from '../../core/recipe/stages/quantize';
+import { MX_FORMAT_NAMES, QUANT_EXPORTS, QUIK_ACTIVATION_BITS, type QuantizeStage } from '../../core/recipe/stages/quantize';
 import { defaultMixedPrecision } from '../../core/recipe/stages/mixedPrecision';
 import { docLink, quantMeanings, quantMethodMeanings } from '../glossary';
 import { setQuantizeStage } from '../runController';
@@ -61,6 +61,24 @@ export function QuantizeStageFields({ stage, errorOf }: { stage: QuantizeStage; 
             <Field label="Act-order" explain={quantMeanings.actOrder} className="check">
               {(props) => <input {...props} type="checkbox" checked={stage.gptq.actOrder} onChange={(e) => setQuantizeStage({ gptq: { ...stage.gptq, actOrder: e.target.checked } })} />}
             </Field>
+          )}
+          {stage.method === 'quik' && (
+            <div className="field-pair">
+              <Field label="Outlier columns" explain={quantMeanings.outlierColumns} error={errorOf('quik.outlierColumns')}>
+                {(props) => <NumberInput props={props} testId="quant-quik-outliers" value={stage.quik.outlierColumns} step={8} min={0} onChange={(outlierColumns) => setQuantizeStage({ quik: { ...stage.quik, outlierColumns } })} />}
+              </Field>
+              <Field label="Activation bits" explain={quantMeanings.activationBits} error={errorOf('quik.activationBits')}>
+                {(props) => (
+                  <select {...props} value={stage.quik.activationBits} onChange={(e) => setQuantizeStage({ quik: { ...stage.quik, activationBits: Number(e.target.value) as QuantizeStage['quik']['activationBits'] } })}>
+                    {QUIK_ACTIVATION_BITS.map((bits) => (
+                      <option key={bits} value={bits}>
+                        {bits === 0 ? 'off (float)' : `${bits}-bit per token (simulated)`}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            </div>
           )}
         </>
       ) : (

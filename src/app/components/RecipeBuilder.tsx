@@ -47,7 +47,7 @@ export function RecipeBuilder() {
   // Impossible recipes are refused before any work starts: derived from the recipe, never stored.
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const problems = useMemo(() => runProblems(), [recipe, analysis]);
-  const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
+  const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
   const fieldKeys = [...(quantIndex >= 0 ? quantFields : []), 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;

@@ -8,7 +8,8 @@ import { cpuUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
-import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
+import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikPackedBytes, quikWriteProblem, writeMatMulNBits, writeQuik } from '../quant/export/index.ts';
+import { activationQuantizedError, quikQuantize, type QuikResult } from '../quant/quik.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
 import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
@@ -25,6 +26,8 @@ const now = () => performance.now();
 
 interface LayerOutcome {
   quantized?: QuantizedWeight;
+  /** QUIK: the split (quantized columns, float outlier columns); `quantized` is its integer part. */
+  quik?: QuikResult;
   row: LayerQuantReport;
 }
 
@@ -54,7 +57,13 @@ function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | u
   return { kept, rezeroed };
 }
 
-function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
+interface LayerResult {
+  weight: Matrix;
+  quantized?: QuantizedWeight;
+  quik?: QuikResult;
+}
+
+function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): LayerResult {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
     case 'rtn': {
@@ -72,7 +81,23 @@ function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
       return awqLayer(stage, weight, stats, layer);
     case 'mx':
       return { weight: mxQuantize(weight, stage.mxFormat).weight };
+    case 'quik':
+      return quikLayer(stage, weight, stats, layer);
   }
+}
+
+/** QUIK on the step's H and the activation scale max_t |x_tj| calibration collects with it. */
+function quikLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): LayerResult {
+  const layerStats = stats?.layers.get(layer.id);
+  if (!layerStats?.hessian.length) throw new Error(`quantize ${layer.name}: QUIK needs the layer's Hessian and activation scales, which calibration did not provide`);
+  const quik = quikQuantize(weight, layerStats.hessian, layerStats.maxAbs, {
+    grid: { bits: stage.bits, symmetric: stage.symmetric },
+    granularity: granularityOf(stage),
+    outlierColumns: stage.quik.outlierColumns,
+    blockSize: stage.gptq.blockSize,
+    percDamp: stage.gptq.percDamp,
+  });
+  return { weight: quik.weight, quantized: quik.quantized, quik };
 }
 
 /**
@@ -99,8 +124,19 @@ function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | u
   return measuredError(weight, compressed, { hessian: layerStats?.hessian, hessianTokens: layerStats?.tokens, inputSample: layerStats?.inputSample });
 }
 
+/**
+ * With simulated activation quantization the error is W x against Ŵ Q_a(x), on the sampled tokens.
+ * Calibration collects no sample where it collects H (compress/calibration.ts), so without one the
+ * weight-only error from H is reported and the stage's note says the activations are not in it.
+ */
+function quikErrorOf(stage: QuantizeStage, weight: Matrix, compressed: Matrix, quik: QuikResult, stats: CalibrationStats | undefined, layer: LinearLayer): MeasuredError {
+  const sample = stats?.layers.get(layer.id)?.inputSample;
+  if (!sample || sample.rows === 0) return errorOf(weight, compressed, stats, layer);
+  return { relativeError: activationQuantizedError(weight, compressed, sample, quik.quantizedColumns, stage.quik.activationBits), relativeErrorBasis: 'sampled', relativeErrorTokens: sample.rows };
+}
+
 /** Analytic bytes and bits per weight of a layer in the stage's format. */
-function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWeight | undefined): { bytes: number; bitsPerWeight: number } {
+function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWeight | undefined, quik?: QuikResult): { bytes: number; bitsPerWeight: number } {
   const numel = layer.outFeatures * layer.inFeatures;
   if (stage.method === 'mx') {
     const elementBits = MX_FORMATS[stage.mxFormat].elementBits;
@@ -109,7 +145,8 @@ function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWe
     return { bytes, bitsPerWeight: (bytes * 8) / numel };
   }
   // AWQ also stores its per-input-channel scale s (float32), folded or as a Mul.
-  const bytes = analyticPackedBytes(formatOf(quantized!)).total + (stage.method === 'awq' ? layer.inFeatures * 4 : 0);
+  // QUIK also stores its float outlier columns and both column lists (export/quik.ts).
+  const bytes = quik ? quikPackedBytes(quik) : analyticPackedBytes(formatOf(quantized!)).total + (stage.method === 'awq' ? layer.inFeatures * 4 : 0);
   return { bytes, bitsPerWeight: (bytes * 8) / numel };
 }
 
@@ -140,10 +177,12 @@ class QuantizeRun implements StageRun {
       const result = quantizeLayer(stage, before, step.stats, layer);
       const zeros = keepZeros(before, result.weight, result.quantized);
       context.working.writeWeight(layer, result.weight);
-      const size = sizeOf(stage, layer, result.quantized);
-      const why = stage.export === 'simulated' ? 'export "simulated" was asked for' : (packProblem(stage, layer) ?? (result.quantized ? (matMulNBitsLayerProblem(layer, result.quantized) ?? undefined) : 'no integer codes'));
+      const size = sizeOf(stage, layer, result.quantized, result.quik);
+      const layerProblem = (q: QuantizedWeight) => (result.quik ? quikWriteProblem(layer, q, true) : matMulNBitsLayerProblem(layer, q));
+      const why = stage.export === 'simulated' ? 'export "simulated" was asked for' : (packProblem(stage, layer) ?? (result.quantized ? (layerProblem(result.quantized) ?? undefined) : 'no integer codes'));
       this.outcomes.set(layer.id, {
         quantized: result.quantized,
+        quik: result.quik,
         row: {
           id: layer.id,
           name: layer.name,
@@ -157,7 +196,7 @@ class QuantizeRun implements StageRun {
           export: why === undefined ? 'packed' : 'simulated',
           ...(why !== undefined && stage.export !== 'simulated' ? { simulatedBecause: why } : {}),
           packedBytes: size.bytes,
-          ...errorOf(before, result.weight, step.stats, layer),
+          ...(result.quik && stage.quik.activationBits > 0 ? quikErrorOf(stage, before, result.weight, result.quik, step.stats, layer) : errorOf(before, result.weight, step.stats, layer)),
           zerosKept: zeros.kept,
           rezeroed: zeros.rezeroed,
           ms: now() - t0,
@@ -175,11 +214,13 @@ class QuantizeRun implements StageRun {
 
   /** The packed export: MatMulNBits for every layer that can be packed; the others stay simulated (their Ŵ is already in the model). */
   exportGraph(model: ModelProto): { model: ModelProto; notes: string[] } {
+    const quik = writeQuikLayers(model, this.stage, this.context.layers, this.outcomes);
+    model = quik.model;
     const packed = this.context.layers.flatMap((layer) => {
       const outcome = this.outcomes.get(layer.id);
-      return outcome?.row.export === 'packed' && outcome.quantized ? [{ layer, weight: outcome.quantized }] : [];
+      return outcome?.row.export === 'packed' && outcome.quantized && !outcome.quik ? [{ layer, weight: outcome.quantized }] : [];
     });
-    if (packed.length === 0) return { model, notes: [] };
+    if (packed.length === 0) return { model, notes: quik.notes };
     const written = writeMatMulNBits(model, packed);
     // One line per kind of layer written ("36 layers: MatMulNBits 4-bit, block 32, …"), not per layer.
     const kinds = new Map<string, number>();
@@ -187,7 +228,7 @@ class QuantizeRun implements StageRun {
       const what = note.replace(/^[^:]*: /, '');
       kinds.set(what, (kinds.get(what) ?? 0) + 1);
     }
-    return { model: written.model, notes: [...kinds].map(([what, count]) => `${count} ${count === 1 ? 'layer' : 'layers'}: ${what}`) };
+    return { model: written.model, notes: [...quik.notes, ...[...kinds].map(([what, count]) => `${count} ${count === 1 ? 'layer' : 'layers'}: ${what}`)] };
   }
 
   finish(): QuantizeStageReport {
@@ -199,6 +240,34 @@ class QuantizeRun implements StageRun {
     const mixed = mixedReport(this.widths, quantized);
     return { kind: 'quantize', index: this.context.index, summary: describeQuantizeStage(this.stage), layers: [], quantized, ms: this.ms, ...(mixed ? { mixed } : {}) };
   }
+}
+
+/**
+ * QUIK layers in the split form (export/quik.ts): every packed one, and, with simulated activation
+ * quantization, the simulated ones too (the fake quantization needs the split). A simulated QUIK
+ * layer without it keeps Ŵ in the working model's float weight.
+ */
+function writeQuikLayers(model: ModelProto, stage: QuantizeStage, layers: readonly LinearLayer[], outcomes: ReadonlyMap<string, LayerOutcome>): { model: ModelProto; notes: string[] } {
+  const activationBits = stage.quik.activationBits;
+  const split = layers.flatMap((layer) => {
+    const outcome = outcomes.get(layer.id);
+    const packed = outcome?.row.export === 'packed';
+    if (!outcome?.quik || (!packed && activationBits === 0)) return [];
+    const { quantized, quantizedColumns, outlierColumns, outlierWeight } = outcome.quik;
+    return [{ layer, quantized, quantizedColumns, outlierColumns, outlierWeight, packed, activationBits }];
+  });
+  if (split.length === 0) return { model, notes: [] };
+  const written = writeQuik(model, split);
+  const packedCount = split.filter((s) => s.packed).length;
+  const k = stage.quik.outlierColumns;
+  const notes = [`${split.length} ${split.length === 1 ? 'layer' : 'layers'}: QUIK split, ${k} outlier input columns in float32 (Gather + MatMul), the rest ${packedCount === split.length ? 'MatMulNBits' : packedCount === 0 ? 'dequantized floats (simulated)' : `MatMulNBits in ${packedCount}, dequantized floats in ${split.length - packedCount}`}`];
+  if (activationBits > 0) {
+    notes.push(`activation quantization SIMULATED: each token's input to the quantized columns of ${split.length} QUIK ${split.length === 1 ? 'layer' : 'layers'} is fake-quantized to ${activationBits} bits (asymmetric per token, ONNX ops before the layer); ONNX Runtime still computes in float32, and the evaluation of this file includes its cost`);
+    const weightOnly = split.filter((s) => outcomes.get(s.layer.id)?.row.relativeErrorBasis === 'hessian').length;
+    if (weightOnly > 0) notes.push(`the rel. error of ${weightOnly} QUIK ${weightOnly === 1 ? 'layer is' : 'layers are'} the weight error from H: no input sample was collected, so the activation quantization is not in it (it is in the evaluation)`);
+  }
+  notes.push(...written.notes.filter((n) => n.startsWith('the float weight')));
+  return { model: written.model, notes };
 }
 
 export const quantizeStageRunner: StageRunner<QuantizeStage> = {

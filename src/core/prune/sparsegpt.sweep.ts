@@ -39,6 +39,11 @@ export interface SweepQuantization {
    * current weights (rows × cols, the layer as the earlier blocks left it), GPTQ's dynamic groups.
    */
   onBlockStart?: (weights: Float32Array, i1: number, i2: number, scales: Float32Array, zeros: Float32Array) => void;
+  /**
+   * Columns from this one on are swept but kept in float (QUIK's fp_features, quant/quik.ts): q = w,
+   * so their error is 0; they still take the earlier columns' updates. Only without a sparsity pattern.
+   */
+  floatFrom?: number;
 }
 
 export interface SweepResult {
@@ -60,6 +65,7 @@ export function sparseGptSweep(
   onMaskChoice?: MaskChoiceObserver,
   quantization?: SweepQuantization,
 ): SweepResult {
+  if (quantization?.floatFrom !== undefined && pattern !== null) throw new Error('sparseGptSweep: floatFrom (QUIK) runs without a sparsity pattern only');
   const arena = new WasmArena();
   const width = Math.min(blockSize, cols);
   const r = {
@@ -102,7 +108,10 @@ export function sparseGptSweep(
       k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, from, to, r.blockLoss.ptr, keepN, groupM, ...quantArgs);
     quantization?.onBlockStart?.(arena.view(r.w), i1, i2, arena.view(q.scale), arena.view(q.zero));
     if (pattern === null) {
-      sweep(i1, i2); // GPTQ: nothing pruned
+      // GPTQ: nothing pruned. QUIK: the float columns [floatFrom, cols) with the quantiser off.
+      const split = Math.max(i1, Math.min(i2, quantization?.floatFrom ?? cols));
+      if (split > i1) sweep(i1, split);
+      if (split < i2) k.sparsegpt_sweep(rows, cols, r.w.ptr, r.u.ptr, r.keep.ptr, r.err.ptr, span, i1, i2, split, i2, r.blockLoss.ptr, 0, 0, 0, 0, 0, 0, 0, 0);
     } else if (pattern.kind === 'unstructured') {
       k.obs_scores(rows, cols, r.w.ptr, r.u.ptr, i1, span, r.scores.ptr);
       const scores = f32(r.scores, rows * span);

@@ -60,7 +60,7 @@ export function layerWriteProblem(layer: LinearLayer, q: QuantizedWeight): strin
   return null;
 }
 
-function gemmProblem(layer: LinearLayer, node: NodeProto): string | null {
+export function gemmProblem(layer: LinearLayer, node: NodeProto): string | null {
   if (node.opType !== 'Gemm') return null;
   if (attrNumber(node, 'transA', 0) !== 0) return 'its Gemm transposes A (transA=1); MatMulNBits multiplies A as it is';
   if (attrNumber(node, 'alpha', 1) !== 1) return `its Gemm scales the product by alpha=${attrNumber(node, 'alpha', 1)}`;
@@ -74,7 +74,7 @@ export function matMulNBitsLayerProblem(layer: LinearLayer, q: QuantizedWeight):
   return layerWriteProblem(layer, q) ?? matMulNBitsProblem(q);
 }
 
-interface PackedNames {
+export interface PackedNames {
   packed: string;
   scales: string;
   zeroPoints: string;
@@ -82,7 +82,7 @@ interface PackedNames {
 }
 
 /** The packed tensors as initializers, named after the float weight as ORT's quantizer names them. */
-function addInitializers(graph: GraphProto, taken: Set<string>, weight: string, p: NBitsPacked): PackedNames {
+export function addInitializers(graph: GraphProto, taken: Set<string>, weight: string, p: NBitsPacked): PackedNames {
   const names: PackedNames = { packed: uniqueName(taken, `${weight}_Q${p.bits}`), scales: uniqueName(taken, `${weight}_scales`), zeroPoints: '', groupIndex: '' };
   const initializers = graph.initializer!;
   initializers.push(rawTensor(names.packed, [p.n, p.blocks, p.blobSize], DataType.UINT8, p.packed));
@@ -103,7 +103,7 @@ function addInitializers(graph: GraphProto, taken: Set<string>, weight: string, 
 }
 
 /** Gemm's C as MatMulNBits' bias input when it is a [N] initializer; otherwise an Add after. */
-function gemmBias(graph: GraphProto, node: NodeProto, n: number): { input: string; add: string | null } {
+export function gemmBias(graph: GraphProto, node: NodeProto, n: number): { input: string; add: string | null } {
   const c = node.input?.[2] ?? '';
   if (!c) return { input: '', add: null };
   const tensor = graph.initializer?.find((t) => t.name === c);
@@ -111,7 +111,7 @@ function gemmBias(graph: GraphProto, node: NodeProto, n: number): { input: strin
   return dims.length === 1 && dims[0] === n ? { input: c, add: null } : { input: '', add: c };
 }
 
-function nBitsNode(node: NodeProto, activation: string, output: string, names: PackedNames, p: NBitsPacked, bias: string, accuracyLevel: number): NodeProto {
+export function nBitsNode(node: NodeProto, activation: string, output: string, names: PackedNames, p: NBitsPacked, bias: string, accuracyLevel: number): NodeProto {
   const inputs = [activation, names.packed, names.scales, names.zeroPoints, names.groupIndex, bias];
   while (inputs[inputs.length - 1] === '') inputs.pop();
   const built: NodeProto = {
@@ -128,7 +128,7 @@ function nBitsNode(node: NodeProto, activation: string, output: string, names: P
 }
 
 /** The nodes between the initializer and the product (Transpose, Identity), which may now be dead. */
-function weightPathNodes(graph: GraphProto, product: NodeProto, activation: string, weight: string): NodeProto[] {
+export function weightPathNodes(graph: GraphProto, product: NodeProto, activation: string, weight: string): NodeProto[] {
   const producer = new Map<string, NodeProto>();
   for (const node of graph.node ?? []) for (const output of node.output ?? []) producer.set(output, node);
   const path: NodeProto[] = [];

@@ -11,8 +11,8 @@ import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.t
 import type { StageSpec } from '../types.ts';
 import { describeMixed, parseMixedFields, possibleWidths, validateMixedFields, type MixedPrecision } from './mixedPrecision.ts';
 
-export type QuantMethod = 'rtn' | 'gptq' | 'awq' | 'mx';
-export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx'];
+export type QuantMethod = 'rtn' | 'gptq' | 'awq' | 'mx' | 'quik';
+export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx', 'quik'];
 
 export type QuantGranularity = 'tensor' | 'row' | 'group';
 export const QUANT_GRANULARITIES: readonly QuantGranularity[] = ['tensor', 'row', 'group'];
@@ -38,6 +38,22 @@ export interface GptqOptions {
   staticGroups: boolean;
 }
 
+/** Simulated per-token activation bits of QUIK's quantized columns (0 = activations stay float). */
+export type QuikActivationBits = 0 | 4 | 8;
+export const QUIK_ACTIVATION_BITS: readonly QuikActivationBits[] = [0, 4, 8];
+
+/** QUIK (quant/quik.ts): k input columns kept in float, the rest GPTQ-quantized (the `gptq` fields apply). */
+export interface QuikOptions {
+  /**
+   * k, the input columns with the largest activation scale kept in float. QUIK keeps 256 of 4096
+   * (1/16); the bundled LM's layers are 128 wide (512 for the MLP down projection), so 1/16 of the
+   * narrow ones is 8.
+   */
+  outlierColumns: number;
+  /** Simulated per-token activation quantization of the quantized columns (W4A8, W4A4); 0 = off. */
+  activationBits: QuikActivationBits;
+}
+
 export interface QuantizeStage extends StageSpec {
   kind: 'quantize';
   method: QuantMethod;
@@ -51,6 +67,7 @@ export interface QuantizeStage extends StageSpec {
   mseClip: boolean;
   gptq: GptqOptions;
   mxFormat: MxFormatName;
+  quik: QuikOptions;
   export: QuantExport;
   layers: LayerSelection;
   /** Per-layer widths allocated from measured sensitivity under a target average (stages/mixedPrecision.ts). */
@@ -72,6 +89,7 @@ export function defaultQuantizeStage(): QuantizeStage {
     mseClip: false,
     gptq: { blockSize: 128, percDamp: 0.01, actOrder: false, staticGroups: false },
     mxFormat: 'mxfp4',
+    quik: { outlierColumns: 8, activationBits: 0 },
     export: 'auto',
     layers: defaultLayerSelection(),
   };
@@ -90,6 +108,8 @@ export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFe
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
   if (stage.method === 'awq') return "AWQ's inverse scale is not yet folded into the graph (or written as a Mul), so its weights are stored simulated";
   if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(', ')} bits, not ${stage.bits}`;
+  // QUIK per row: the C_in − k quantized columns fill one block padded to a power of two.
+  if (stage.method === 'quik' && stage.granularity === 'row') return undefined;
   if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
   // The writer's own rule (quant/export/pack.ts), on the layer's shape.
   const groupSize = groupSizeFor(stage, layer.inFeatures);
@@ -106,6 +126,7 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
   const defaults = defaultQuantizeStage();
   const gptq = fields.object('gptq');
   const layers = fields.object('layers');
+  const quik = fields.object('quik');
   const stage: QuantizeStage = {
     kind: 'quantize',
     method: fields.choice('method', QUANT_METHODS, defaults.method),
@@ -121,11 +142,15 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
       staticGroups: gptq?.boolean('staticGroups', defaults.gptq.staticGroups) ?? defaults.gptq.staticGroups,
     },
     mxFormat: fields.choice('mxFormat', MX_FORMAT_NAMES, defaults.mxFormat),
+    quik: {
+      outlierColumns: quik?.number('outlierColumns', defaults.quik.outlierColumns) ?? defaults.quik.outlierColumns,
+      activationBits: (quik?.number('activationBits', defaults.quik.activationBits) ?? defaults.quik.activationBits) as QuikActivationBits,
+    },
     export: fields.choice('export', QUANT_EXPORTS, defaults.export),
     layers: readLayerSelection(layers),
     ...parseMixedFields(fields),
   };
-  for (const nested of [gptq, layers]) nested?.finish();
+  for (const nested of [gptq, layers, quik]) nested?.finish();
   return stage;
 }
 
@@ -153,7 +178,8 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   else if (layers.length === 0) problem('layers', 'no layer is left to quantize (embeddings and the head are excluded unless layers.includeHead; see layers.skip)');
   const packed = layers.filter((l) => l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype));
   if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listLayers(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
-  if (integer && stage.granularity === 'group' && Number.isInteger(stage.groupSize) && stage.groupSize >= 2) {
+  if (stage.method === 'quik') problems.push(...validateQuik(stage, layers));
+  else if (integer && stage.granularity === 'group' && Number.isInteger(stage.groupSize) && stage.groupSize >= 2) {
     const ragged = layers.filter((l) => l.inFeatures % stage.groupSize !== 0);
     if (ragged.length > 0) problem('groupSize', `${stage.groupSize} does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
   }
@@ -170,6 +196,28 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   return problems;
 }
 
+/** QUIK's fields against the layers: k below every C_in, the group size dividing C_in − k. */
+function validateQuik(stage: QuantizeStage, layers: readonly LinearLayer[]): StageProblem[] {
+  const problems: StageProblem[] = [];
+  const { outlierColumns: k, activationBits } = stage.quik;
+  if (!QUIK_ACTIVATION_BITS.includes(activationBits)) problems.push({ field: 'quik.activationBits', message: `must be 0 (off), 4 or 8, got ${activationBits}` });
+  if (stage.granularity === 'tensor') problems.push({ field: 'granularity', message: 'QUIK quantizes per row or per group (its quantizer is per channel); use "row" or "group"' });
+  if (!Number.isInteger(stage.gptq.blockSize) || stage.gptq.blockSize < 1) problems.push({ field: 'gptq.blockSize', message: `must be a positive integer, got ${stage.gptq.blockSize}` });
+  if (!(stage.gptq.percDamp >= 0)) problems.push({ field: 'gptq.percDamp', message: `must be >= 0, got ${stage.gptq.percDamp}` });
+  if (stage.gptq.actOrder || stage.gptq.staticGroups) problems.push({ field: stage.gptq.actOrder ? 'gptq.actOrder' : 'gptq.staticGroups', message: 'QUIK orders the columns itself (ascending activation scale, the float columns last): act-order and static groups do not apply' });
+  if (!Number.isInteger(k) || k < 0) {
+    problems.push({ field: 'quik.outlierColumns', message: `must be an integer >= 0, got ${k}` });
+    return problems;
+  }
+  const narrow = layers.filter((l) => k >= l.inFeatures);
+  if (narrow.length > 0) problems.push({ field: 'quik.outlierColumns', message: `${k} must be less than C_in of ${listLayers(narrow, (l) => `${l.name} (${l.inFeatures})`)}` });
+  else if (stage.granularity === 'group' && Number.isInteger(stage.groupSize) && stage.groupSize >= 2) {
+    const ragged = layers.filter((l) => (l.inFeatures - k) % stage.groupSize !== 0);
+    if (ragged.length > 0) problems.push({ field: 'groupSize', message: `${stage.groupSize} does not divide C_in − quik.outlierColumns of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures} − ${k} = ${l.inFeatures - k})`)}; choose outlierColumns so that C_in − k is a multiple of the group size, or granularity "row"` });
+  }
+  return problems;
+}
+
 // ---- needs, description, file tag ------------------------------------------------------------
 
 function quantizeNeeds(stage: QuantizeStage): StageNeeds {
@@ -177,6 +225,9 @@ function quantizeNeeds(stage: QuantizeStage): StageNeeds {
   // and MX need no data (their report error is measured when a sample exists).
   // Mixed precision measures every layer's sensitivity on the dense model before any is quantized.
   const dense: StageNeeds['dense'] = stage.mixed ? (stage.method === 'awq' ? ['hessian', 'inputSample'] : ['hessian']) : [];
+  // QUIK: H, and the activation scale max_t |x_tj| that comes with it (LayerStats.maxAbs); with
+  // simulated activation quantization also sampled inputs, for the error with Q_a(x).
+  if (stage.method === 'quik') return { dense, step: stage.quik.activationBits > 0 ? ['hessian', 'inputSample'] : ['hessian'] };
   return { dense, step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputSample'] : [] };
 }
 
@@ -189,7 +240,7 @@ export function describeQuantFormat(stage: QuantizeStage): string {
 
 export function describeQuantizeStage(stage: QuantizeStage): string {
   if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()} (${MX_BLOCK_SIZE}-element blocks), export ${stage.export}`;
-  const extras = [stage.mseClip ? 'MSE clip' : '', stage.method === 'gptq' && stage.gptq.actOrder ? `act-order${stage.gptq.staticGroups ? ', static groups' : ''}` : ''].filter(Boolean);
+  const extras = [stage.mseClip ? 'MSE clip' : '', stage.method === 'gptq' && stage.gptq.actOrder ? `act-order${stage.gptq.staticGroups ? ', static groups' : ''}` : '', stage.method === 'quik' ? describeQuik(stage.quik) : ''].filter(Boolean);
   const mixed = describeMixed(stage);
   if (mixed) extras.unshift(mixed);
   // With `mixed` the width is per layer: the format without the stage's one width.
@@ -197,10 +248,17 @@ export function describeQuantizeStage(stage: QuantizeStage): string {
   return `${stage.method}, ${format}${extras.length ? `, ${extras.join(', ')}` : ''}, export ${stage.export}`;
 }
 
+/** "8 outlier columns in float, activations 8-bit per token (simulated)". */
+export function describeQuik(quik: QuikOptions): string {
+  return `${quik.outlierColumns} outlier columns in float${quik.activationBits > 0 ? `, activations ${quik.activationBits}-bit per token (simulated)` : ''}`;
+}
+
 export function quantizeFileTag(stage: QuantizeStage): string {
   if (stage.method === 'mx') return stage.mxFormat;
   const granularity = stage.granularity === 'group' ? `g${stage.groupSize}` : stage.granularity === 'tensor' ? 't' : '';
-  return `${stage.method}-${stage.mixed ? `mixed${stage.mixed.targetBits}` : `w${stage.bits}`}${granularity}`;
+  const width = stage.mixed ? `mixed${stage.mixed.targetBits}` : `w${stage.bits}`;
+  if (stage.method === 'quik') return `quik-${width}${granularity}-k${stage.quik.outlierColumns}${stage.quik.activationBits > 0 ? `-a${stage.quik.activationBits}` : ''}`;
+  return `${stage.method}-${width}${granularity}`;
 }
 
 export const quantizeStageKind: StageKind<QuantizeStage> = {
