@@ -56,9 +56,9 @@ describe('mixed precision fields', () => {
     expect(check({ ...mixed(4), bitsByLayer: mlpAt8 })).toEqual(['mixed.targetBits: 4 bits per weight is impossible with bitsByLayer: the least average is 6.000 (the set layers at their widths, the others at 2)']);
     expect(check({ ...mixed(6), bitsByLayer: mlpAt8 })).toEqual([]);
     expect(check({ ...mixed(4), method: 'mx' })).toEqual([expect.stringMatching(/^mixed: MX formats have a fixed element width/)]);
-    expect(check({ ...mixed(4), export: 'packed' })).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 4 or 8 bits, not 2 \(36 layers\)/)]);
+    expect(check({ ...mixed(4), export: 'packed' })).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 2, 4, 8 bits, not 3 \(36 layers\)/)]);
     expect(check({ ...mixed(5, [4, 8]), export: 'packed' })).toEqual([]);
-    expect(check({ ...defaultQuantizeStage(), bitsByLayer: { 'blocks.0.mlp.fc2': 3 }, export: 'packed' })).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 4 or 8 bits, not 3/)]);
+    expect(check({ ...defaultQuantizeStage(), bitsByLayer: { 'blocks.0.mlp.fc2': 3 }, export: 'packed' })).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 2, 4, 8 bits, not 3/)]);
   });
 
   test('mixed needs H of the dense model; describes and tags itself', () => {

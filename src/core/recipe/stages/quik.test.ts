@@ -46,11 +46,11 @@ describe('QUIK in the quantize stage', () => {
     expect(check(quik({ granularity: 'group', groupSize: 16, quik: { outlierColumns: 16, activationBits: 0 } }))).toEqual([]);
     expect(check(quik({ granularity: 'tensor' }))).toEqual([expect.stringMatching(/^granularity: QUIK quantizes per row or per group/)]);
     expect(check(quik({ gptq: { ...defaultQuantizeStage().gptq, actOrder: true } }))).toEqual([expect.stringMatching(/^gptq\.actOrder: QUIK orders the columns itself/)]);
-    expect(check(quik({ bits: 3, export: 'packed' }))).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 4 or 8 bits, not 3/)]);
+    expect(check(quik({ bits: 3, export: 'packed' }))).toEqual([expect.stringMatching(/^export: "packed" is impossible here: MatMulNBits packs 2, 4, 8 bits, not 3/)]);
   });
 
   test('per row packs whatever C_in − k is (a padded block); groups must be a power of two >= 16', () => {
     expect(packProblem(quik(), { inFeatures: 128 })).toBeUndefined();
-    expect(packProblem(quik({ granularity: 'group', groupSize: 8 }), { inFeatures: 128 })).toMatch(/power of two >= 16/);
+    expect(packProblem(quik({ granularity: 'group', groupSize: 8 }), { inFeatures: 128 })).toMatch(/not a power of two ≥ 16/);
   });
 });
