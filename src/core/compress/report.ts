@@ -101,6 +101,8 @@ export interface LayerQuantReport {
   simulatedBecause?: string;
   /** ANALYTIC bytes of the layer in its format (weights, scales, zero points, g_idx). */
   packedBytes: number;
+  /** AWQ: the searched ratio α, the layers sharing the scale (this one included), and where 1/s is in the file. */
+  awq?: { alpha: number; sharedWith: string[]; inverseScale: string };
   relativeError: number | null;
   relativeErrorBasis: 'hessian' | 'sampled' | null;
   relativeErrorTokens: number | null;

@@ -84,7 +84,6 @@ function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, i
 /** Why a layer cannot be packed as MatMulNBits with this stage, or undefined when it can. */
 export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
-  if (stage.method === 'awq') return "AWQ's inverse scale is not yet folded into the graph (or written as a Mul), so its weights are stored simulated";
   if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(' or ')} bits, not ${stage.bits}`;
   if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
   const block = groupSizeFor(stage, layer.inFeatures);
