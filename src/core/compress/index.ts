@@ -15,6 +15,7 @@ export { checkPrunedLayer, countZeros } from './check.ts';
 export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 export { labMetadataEntries, withLabMetadata } from './metadata.ts';
 export {
+  describeAwqScale,
   describeRelativeErrorBasis,
   formatRelativeError,
   isPruneStageReport,

@@ -174,3 +174,9 @@ export interface CompressReport {
   timings: { totalMs: number; calibrationMs: number; stagesMs: number; planMs: number };
   notes: string[];
 }
+
+/** An AWQ row's scale in words: "α 0.45, scale folded into ln1, shared by q_proj, k_proj, v_proj". */
+export function describeAwqScale(awq: NonNullable<LayerQuantReport['awq']>): string {
+  const shared = awq.sharedWith.length > 1 ? `, shared by ${awq.sharedWith.map((name) => name.split('.').pop()).join(', ')}` : '';
+  return `α ${awq.alpha.toFixed(2)}, ${awq.inverseScale}${shared}`;
+}
