@@ -77,6 +77,8 @@ export interface StageReport {
 export interface PruneStageReport extends StageReport {
   kind: 'prune';
   allocation: Omit<Allocation, 'patterns' | 'sparsity'>;
+  /** SparseGPT with joint quantization: a quantize-stage row per layer (absent otherwise). */
+  quantized?: LayerQuantReport[];
 }
 
 export const isPruneStageReport = (report: StageReport): report is PruneStageReport => report.kind === 'prune';
