@@ -115,7 +115,7 @@ export function changeQuality(better: Better, from: number, to: number): -1 | 0 
 export const quantMethodMeanings = {
   gptq: { label: 'GPTQ', explain: 'Quantizes one column at a time and updates the remaining weights to cancel the error, using the layer’s Hessian from calibration data. The accurate choice at 3–4 bits.' },
   rtn: { label: 'RTN (round to nearest)', explain: 'Rounds every weight to the nearest level of its group’s grid. Needs no data; the baseline GPTQ is compared with.' },
-  awq: { label: 'AWQ (activation-aware)', explain: 'Scales each input channel by its typical activation size to the power α (searched on calibration data) before rounding, so weights that meet large activations keep more precision. Stored simulated for now: the inverse scale is not yet written into the graph.' },
+  awq: { label: 'AWQ (activation-aware)', explain: 'Scales each input channel by its typical activation size to the power α (searched on calibration data) before rounding, so weights that meet large activations keep more precision. Layers that read the same input share one scale; its inverse is folded into the LayerNorm before them, or written as a Mul on their input, so the codes pack as MatMulNBits.' },
   mx: { label: 'Microscaling (MX)', explain: 'OCP MX formats: blocks of 32 weights share a power-of-two scale and each weight is a tiny float (FP4, FP6, FP8) or int8. ONNX Runtime has no kernel for them, so the file stores the dequantized weights (simulated).' },
 } as const;
 
