@@ -104,6 +104,8 @@ describe('AWQ in the quantize stage: shared scales, 1/s folded or a Mul, packed 
     expect(rows[3].awq?.sharedWith).toEqual([layers[3].name]);
     expect(rows.map((r) => r.export)).toEqual(['packed', 'packed', 'packed', 'packed']);
     expect(rows[0].awq?.inverseScale).toBe('scale folded into ln');
+    // A Mul's 1/s (64 float32) is in the analytic size of its group's first layer; a fold costs nothing.
+    expect(rows.map((r) => r.awq?.scaleBytes)).toEqual([0, 0, 0, 64 * 4]);
     expect(rows[3].awq?.inverseScale).toMatch(/^explicit Mul on input \(the input comes from Mul \(gelu_half\)/);
   });
 

@@ -34,15 +34,18 @@ export function awqScaleGroups(layers: readonly LinearLayer[]): LinearLayer[][] 
   return [...groups.values()];
 }
 
-/** Searches one scale per group of `layers` on the step's input samples (shared by layers reading the same tensor). */
-export function searchAwqStep(layers: readonly LinearLayer[], working: WorkingModel, stats: CalibrationStats | undefined, quantize: WeightQuantizer): Map<string, AwqLayerScale> {
+/**
+ * Searches one scale per group of `layers` on the step's input samples (shared by layers reading
+ * the same tensor); `quantizerOf` gives each layer's grid (its own width under mixed precision).
+ */
+export function searchAwqStep(layers: readonly LinearLayer[], working: WorkingModel, stats: CalibrationStats | undefined, quantizerOf: (layer: LinearLayer) => WeightQuantizer): Map<string, AwqLayerScale> {
   const found = new Map<string, AwqLayerScale>();
   for (const group of awqScaleGroups(layers)) {
     const t0 = performance.now();
     const sample = stats?.layers.get(group[0].id)?.inputSample;
     if (!sample || sample.rows === 0) throw new Error(`quantize ${group[0].name}: AWQ needs a sample of the layer's inputs, which calibration did not provide`);
     const weights = group.map((layer) => working.readWeight(layer));
-    const search = searchAwqSharedScale(weights, sample, activationScale(sample), quantize);
+    const search = searchAwqSharedScale(weights, sample, activationScale(sample), group.map(quantizerOf));
     const inputs = new Set(group[0].uses.map((use) => use.input));
     const input = [...inputs][0];
     const scaling: AwqInputScaling = inputs.size === 1 ? planAwqInputScaling(working.model, input, group) : { kind: 'none', why: 'its weight is used on several inputs, so no single input can be divided by s' };

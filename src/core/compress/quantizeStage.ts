@@ -11,7 +11,7 @@ import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem } from '../quant/export/index.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
-import { scaleColumns, type WeightQuantizer } from '../quant/awq.ts';
+import { activationScale, scaleColumns, searchAwqScale, type WeightQuantizer } from '../quant/awq.ts';
 import type { AwqInputScale } from '../quant/export/awqFold.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
 import { dequantize, groupOfColumn, type Granularity, type QuantizedWeight } from '../quant/types.ts';
@@ -57,7 +57,7 @@ function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | u
   return { kept, rezeroed };
 }
 
-function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, awq: AwqLayerScale | undefined): { weight: Matrix; quantized?: QuantizedWeight } {
+function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, awq?: AwqLayerScale): { weight: Matrix; quantized?: QuantizedWeight } {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
     case 'rtn': {
@@ -72,8 +72,7 @@ function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
       return { weight: result.weight, quantized: result.quantized };
     }
     case 'awq':
-      if (!awq) throw new Error(`quantize ${layer.name}: no AWQ scale was searched for it`);
-      return awqLayer(stage, weight, awq);
+      return awqLayer(stage, weight, awq?.scales ?? awqScaleAlone(stage, weight, stats, layer));
     case 'mx':
       return { weight: mxQuantize(weight, stage.mxFormat).weight };
   }
@@ -86,16 +85,26 @@ function rtnQuantizer(stage: QuantizeStage): WeightQuantizer {
 }
 
 /**
+ * A layer's own scale, searched on its input sample alone: for a probe outside the step's walk
+ * (a sensitivity measurement), where no group search ran.
+ */
+function awqScaleAlone(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Float32Array {
+  const sample = stats?.layers.get(layer.id)?.inputSample;
+  if (!sample || sample.rows === 0) throw new Error(`quantize ${layer.name}: AWQ needs a sample of the layer's inputs, which calibration did not provide`);
+  return searchAwqScale(weight, sample, activationScale(sample), rtnQuantizer(stage)).scales;
+}
+
+/**
  * AWQ (auto_scale) with the group's searched s (awqStep.ts): the codes are those of W·diag(s) on
  * the stage's RTN grid — what the packed file stores, its input divided by s — and the working
  * model holds Ŵ = Q(W·diag(s))·diag(s)⁻¹, the same function up to float32 rounding.
  */
-function awqLayer(stage: QuantizeStage, weight: Matrix, awq: AwqLayerScale): { weight: Matrix; quantized?: QuantizedWeight } {
+function awqLayer(stage: QuantizeStage, weight: Matrix, scales: Float32Array): { weight: Matrix; quantized?: QuantizedWeight } {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
-  const quantized = quantizeRtn(scaleColumns(weight, awq.scales), grid, granularityOf(stage), { mseClip: stage.mseClip });
+  const quantized = quantizeRtn(scaleColumns(weight, scales), grid, granularityOf(stage), { mseClip: stage.mseClip });
   const scaled = dequantize(quantized);
   const data = new Float32Array(scaled.data.length);
-  for (let r = 0; r < scaled.rows; r++) for (let c = 0; c < scaled.cols; c++) data[r * scaled.cols + c] = scaled.data[r * scaled.cols + c] / awq.scales[c];
+  for (let r = 0; r < scaled.rows; r++) for (let c = 0; c < scaled.cols; c++) data[r * scaled.cols + c] = scaled.data[r * scaled.cols + c] / scales[c];
   return { weight: { rows: scaled.rows, cols: scaled.cols, data }, quantized };
 }
 
@@ -136,7 +145,7 @@ class QuantizeRun implements StageRun {
     const start = now();
     const { stage, context } = this;
     let done = 0;
-    const awq = stage.method === 'awq' ? searchAwqStep(step.layers, context.working, step.stats, rtnQuantizer(stage)) : undefined;
+    const awq = stage.method === 'awq' ? searchAwqStep(step.layers, context.working, step.stats, () => rtnQuantizer(stage)) : undefined;
     for (const layer of step.layers) {
       throwIfCancelled(context.cancel, 'quantization');
       const t0 = now();
@@ -192,12 +201,11 @@ class QuantizeRun implements StageRun {
         outcome.row.export = 'simulated';
         outcome.row.simulatedBecause = `it shares its AWQ scale with ${simulated.name}, which is stored simulated`;
       }
-      outcome.row.awq = { alpha: awq.alpha, sharedWith: awq.group, inverseScale: awqInverseScaleText(awq, outcome.row.export === 'packed') };
-      // A Mul stores 1/s (float32) once per group: counted with its first layer.
-      if (outcome.row.export === 'packed' && awq.scaling.kind === 'mul' && awq.group[0] === layer.name) {
-        outcome.row.packedBytes += layer.inFeatures * 4;
-        outcome.row.bitsPerWeight = (outcome.row.packedBytes * 8) / (layer.outFeatures * layer.inFeatures);
-      }
+      // A Mul stores 1/s (float32) once per group: counted with its first layer; a fold stores nothing.
+      const scaleBytes = outcome.row.export === 'packed' && awq.scaling.kind === 'mul' && awq.group[0] === layer.name ? layer.inFeatures * 4 : 0;
+      outcome.row.awq = { alpha: awq.alpha, sharedWith: awq.group, inverseScale: awqInverseScaleText(awq, outcome.row.export === 'packed'), scaleBytes };
+      outcome.row.packedBytes += scaleBytes;
+      outcome.row.bitsPerWeight = (outcome.row.packedBytes * 8) / (layer.outFeatures * layer.inFeatures);
     }
   }
 

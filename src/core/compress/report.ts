@@ -103,8 +103,12 @@ export interface LayerQuantReport {
   simulatedBecause?: string;
   /** ANALYTIC bytes of the layer in its format (weights, scales, zero points, g_idx). */
   packedBytes: number;
-  /** AWQ: the searched ratio α, the layers sharing the scale (this one included), and where 1/s is in the file. */
-  awq?: { alpha: number; sharedWith: string[]; inverseScale: string };
+  /**
+   * AWQ: the searched ratio α, the layers sharing the scale (this one included), where 1/s is in
+   * the file, and the bytes of packedBytes that are that 1/s (a Mul's C_in float32, counted with
+   * its group's first layer; 0 when folded or simulated).
+   */
+  awq?: { alpha: number; sharedWith: string[]; inverseScale: string; scaleBytes: number };
   relativeError: number | null;
   relativeErrorBasis: 'hessian' | 'sampled' | null;
   relativeErrorTokens: number | null;

@@ -160,10 +160,12 @@ export function searchAwqSharedScale(
   weights: readonly Matrix[],
   inputs: Matrix,
   activation: Float32Array,
-  quantize: WeightQuantizer,
+  /** One quantizer for all, or one per weight (layers of a group at different widths). */
+  quantize: WeightQuantizer | readonly WeightQuantizer[],
   options: AwqSearchOptions = {},
 ): AwqScaleResult {
   checkShapes(weights, inputs, activation);
+  if (typeof quantize !== 'function' && quantize.length !== weights.length) throw new RangeError(`AWQ: ${quantize.length} quantizers for ${weights.length} weights`);
   const gridSize = options.gridSize ?? AWQ_GRID_SIZE;
   if (!Number.isInteger(gridSize) || gridSize < 1) throw new RangeError(`AWQ: grid size ${gridSize} is not a positive integer`);
   const errorOf = options.blockError ?? outputErrorOf(weights, inputs);
@@ -173,7 +175,7 @@ export function searchAwqSharedScale(
   let bestScales: Float32Array = new Float32Array(0);
   alphas.forEach((alpha, i) => {
     const scales = awqScales(activation, alpha);
-    const quantized = weights.map((w) => unscaleColumns(quantize(scaleColumns(w, scales)), scales));
+    const quantized = weights.map((w, l) => unscaleColumns((typeof quantize === 'function' ? quantize : quantize[l])(scaleColumns(w, scales)), scales));
     errors[i] = errorOf(quantized);
     if (best < 0 ? errors[i] < Infinity : errors[i] < errors[best]) {
       best = i;
