@@ -39,7 +39,7 @@ describe('joint SparseGPT + GPTQ in the prune stage', () => {
     expect(problems({ bits: 1 })).toEqual([expect.stringMatching(/^stages\[0\]\.quantize\.bits: must be an integer from 2 to 8, got 1/)]);
     expect(problems({ granularity: 'group', groupSize: 48 })).toEqual([expect.stringMatching(/^stages\[0\]\.quantize\.groupSize: 48 does not divide C_in of/)]);
     expect(problems({ granularity: 'tensor' })).toEqual([expect.stringMatching(/^stages\[0\]\.quantize\.granularity: the SparseGPT\/GPTQ sweep quantizes per row or per group/)]);
-    expect(problems({ bits: 3, export: 'packed' })).toEqual([expect.stringMatching(/^stages\[0\]\.quantize\.export: "packed" is impossible here: MatMulNBits packs 4 or 8 bits, not 3/)]);
+    expect(problems({ bits: 3, export: 'packed' })).toEqual([expect.stringMatching(/^stages\[0\]\.quantize\.export: "packed" is impossible here: MatMulNBits packs .* bits, not 3/)]);
     expect(() => recipeWith({ bitz: 4 })).toThrow(/stages\[0\]\.quantize\.bitz: unknown field/);
   });
 
