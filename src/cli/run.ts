@@ -4,7 +4,7 @@
 // the same bytes on every run.
 import { writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { analyticPartRows, compressModel, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
+import { analyticPartRows, compressModel, describeAwqScale, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { describeBackendUse, type Progress } from '../core/job';
@@ -85,7 +85,8 @@ function printLayers(report: CompressReport): void {
 }
 
 function printQuantizedLayers(report: CompressReport): void {
-  const header = ['block', 'layer', 'role', 'format', 'bits/weight', 'stored as', 'rel. error', 'error on', 'zeros kept', 'ms'];
+  const awq = report.quantized.some((q) => q.awq);
+  const header = ['block', 'layer', 'role', 'format', 'bits/weight', 'stored as', 'rel. error', 'error on', 'zeros kept', 'ms', ...(awq ? ['AWQ scale'] : [])];
   const rows = report.quantized.map((q) => [
     q.block === null ? '-' : String(q.block),
     q.name,
@@ -97,8 +98,9 @@ function printQuantizedLayers(report: CompressReport): void {
     describeRelativeErrorBasis(q),
     q.rezeroed > 0 ? `${q.zerosKept} (${q.rezeroed} reset)` : String(q.zerosKept),
     q.ms.toFixed(1),
+    ...(awq ? [q.awq ? describeAwqScale(q.awq) : ''] : []),
   ]);
-  const left = new Set([1, 2, 3, 5, 7]);
+  const left = new Set([1, 2, 3, 5, 7, 10]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (left.has(i) ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));

@@ -48,7 +48,7 @@ export function RecipeBuilder() {
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const problems = useMemo(() => runProblems(), [recipe, analysis]);
   const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
-  const fieldKeys = [...(quantIndex >= 0 ? quantFields : []), 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
+  const fieldKeys = [...(quantIndex >= 0 ? quantFields : []), 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -205,6 +205,23 @@ export function RecipeBuilder() {
                   {(props) => <NumberInput props={props} value={stage.sparseGpt.percDamp} step={0.01} min={0} onChange={(percDamp) => setPruneStage({ sparseGpt: { ...stage.sparseGpt, percDamp } })} />}
                 </Field>
               </div>
+            )}
+            {stage.method === 'sparsegpt' && (
+              <Field
+                label="Quantize in the sweep"
+                explain="Joint SparseGPT + GPTQ (the reference's wbits): the kept weights are quantized in the same sweep, 4-bit asymmetric in groups of 32, packed as MatMulNBits. Bits and groups are set in the recipe file's prune stage `quantize`."
+                error={errorOf(key('quantize'), key('quantize.bits'), key('quantize.groupSize'), key('quantize.granularity'), key('quantize.export'))}
+              >
+                {(props) => (
+                  <input
+                    {...props}
+                    type="checkbox"
+                    data-testid="joint-quantize"
+                    checked={stage.quantize !== undefined}
+                    onChange={(e) => setPruneStage({ quantize: e.target.checked ? { bits: 4, symmetric: false, granularity: 'group', groupSize: 32, mseClip: false, export: 'auto' } : undefined })}
+                  />
+                )}
+              </Field>
             )}
           </>
         ) : (

@@ -3,7 +3,7 @@
 // tokens (no Hessian collected) is marked ≈ and says so on hover.
 import { describeBackendUse } from '../../core/job';
 import type { CompressReport } from '../../core/compress';
-import { describeRelativeErrorBasis, type LayerPruneReport } from '../../core/compress/report';
+import { describeAwqScale, describeRelativeErrorBasis, type LayerPruneReport } from '../../core/compress/report';
 import { exact, percent } from '../format';
 import { measureMeanings } from '../glossary';
 import { Explain } from './Explain';
@@ -46,7 +46,10 @@ function QuantLayers({ report }: { report: CompressReport }) {
               <td className="num" title={exact(q.bitsPerWeight)}>
                 {q.bitsPerWeight.toFixed(2)}
               </td>
-              <td title={q.simulatedBecause}>{q.export === 'packed' ? 'packed (MatMulNBits)' : `simulated${q.simulatedBecause ? ' *' : ''}`}</td>
+              <td title={[q.simulatedBecause, q.awq ? `AWQ: ${describeAwqScale(q.awq)}` : ''].filter(Boolean).join('; ') || undefined}>
+                {q.export === 'packed' ? 'packed (MatMulNBits)' : `simulated${q.simulatedBecause ? ' *' : ''}`}
+                {q.awq ? <small data-awq-scale>{` · AWQ ${q.awq.inverseScale.startsWith('scale folded') ? 'scale folded' : q.awq.inverseScale.startsWith('explicit Mul') ? 'Mul on input' : 'scale in weights'}`}</small> : null}
+              </td>
               <ErrorCell row={q} />
               <td className="num">{q.ms.toFixed(1)}</td>
             </tr>

@@ -12,7 +12,7 @@ import { withLabMetadata } from './metadata.ts';
 import { analyticFileParts } from './sizeParts.ts';
 import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CompressOutcome } from './pipeline.ts';
-import { isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
+import { isPruneStageReport, isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 import type { WorkingModel } from './weights.ts';
@@ -77,7 +77,8 @@ function analyticQuantized(input: ReportInput, quantized: readonly LayerQuantRep
 export async function buildReport(input: ReportInput): Promise<CompressOutcome> {
   const { working, layers } = input;
   const rows = input.stages.flatMap((stage) => stage.layers);
-  const quantized = input.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized);
+  // The quantize stages' rows, and a prune stage's when it quantized in its sweep (joint SparseGPT + GPTQ).
+  const quantized = input.stages.flatMap((stage) => (isQuantizeStageReport(stage) ? stage.quantized : isPruneStageReport(stage) ? (stage.quantized ?? []) : []));
   const model = withLabMetadata(input.exported, input.recipe, input.sourceModel);
   const bytes = writeModel(model);
   // Estimates start from the file as the working model stores it (float weights). When a stage

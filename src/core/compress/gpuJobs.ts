@@ -42,6 +42,8 @@ export function gpuPruneLayer(ctx: GpuContext): PruneLayerFn {
 
 /** runPruneJob's result for `job`, computed on the device (see docs/gpu-kernels.md for how equal). */
 export async function runPruneJobGpu(ctx: GpuContext, job: PruneJob): Promise<PruneJobResult> {
+  // SparseGPT's joint quantization has no kernel here: the whole job on the CPU, said so.
+  if (job.quantize) return runPruneJob(job, cpuUse('webgpu', 'SparseGPT with joint quantization has no WebGPU kernel'));
   const start = performance.now();
   const ran = job.method === 'magnitude' ? await magnitudeGpu(ctx, job) : job.method === 'wanda' ? await wandaGpu(ctx, job) : await sparseGptGpu(ctx, job);
   return pruneJobResult(job, ran, start, ran.ran);

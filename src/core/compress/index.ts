@@ -18,6 +18,7 @@ export { analyticFileParts, analyticPartRows, analyticPartsTotal, formatSignedPe
 export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 export { labMetadataEntries, withLabMetadata } from './metadata.ts';
 export {
+  describeAwqScale,
   describeRelativeErrorBasis,
   formatRelativeError,
   isPruneStageReport,

@@ -10,6 +10,7 @@ import type { PruneMethod } from '../prune/methods.ts';
 import type { SparsityPattern } from '../prune/patterns.ts';
 import { cpuUse, describeBackendUse, type BackendUse } from '../job/backend.ts';
 import type { KeepMask, Matrix, PruneResult } from '../prune/types.ts';
+import type { Granularity, IntGrid, QuantizedWeight } from '../quant/types.ts';
 
 export interface PruneJob {
   /** Index of the job within its batch; results are matched by it. */
@@ -32,6 +33,8 @@ export interface PruneJob {
   /** (tokens × C_in) a seeded sample of input tokens: the estimated error when there is no H. */
   inputSample?: Matrix;
   sparseGpt: { blockSize: number; percDamp: number };
+  /** SparseGPT only: quantize the kept weights in the same sweep (the reference's wbits path). */
+  quantize?: { grid: IntGrid; granularity: Granularity; mseClip: boolean };
 }
 
 /**
@@ -58,6 +61,8 @@ export interface PruneJobResult {
   ran: BackendUse;
   /** describeBackendUse(ran), e.g. 'cpu', 'webgpu', 'webgpu+cpu (|W|)', for tables. */
   backend: string;
+  /** With job.quantize: the codes of `weight` (pruned weights hold the zero point). */
+  quantized?: QuantizedWeight;
 }
 
 export type PruneLayerFn = (job: PruneJob) => Promise<PruneJobResult>;
@@ -87,8 +92,18 @@ export function measuredError(weight: Matrix, compressed: Matrix, data: { hessia
 const relativeErrorOf = (job: PruneJob, compressed: Matrix): MeasuredError => measuredError(job.weight, compressed, job);
 
 /** The job's result from what ran it, with the error measure on the job's statistics (any backend). */
-export function pruneJobResult(job: PruneJob, result: PruneResult, start: number, ran: BackendUse): PruneJobResult {
-  return { index: job.index, layerId: job.layerId, weight: result.weight, keep: result.keep, ...relativeErrorOf(job, result.weight), ms: performance.now() - start, ran, backend: describeBackendUse(ran) };
+export function pruneJobResult(job: PruneJob, result: PruneResult & { quantized?: QuantizedWeight }, start: number, ran: BackendUse): PruneJobResult {
+  return {
+    index: job.index,
+    layerId: job.layerId,
+    weight: result.weight,
+    keep: result.keep,
+    ...relativeErrorOf(job, result.weight),
+    ms: performance.now() - start,
+    ran,
+    backend: describeBackendUse(ran),
+    ...(result.quantized ? { quantized: result.quantized } : {}),
+  };
 }
 
 /**
@@ -102,7 +117,7 @@ export function runPruneJob(job: PruneJob, ran: BackendUse = cpuUse()): PruneJob
       ? magnitudePrune(job.weight, job.pattern, job.magnitudeGroup)
       : job.method === 'wanda'
         ? wandaPrune(job.weight, { sqNorm: job.sqNorm ?? missingStatistic(job, 'sqNorm') }, job.pattern)
-        : sparseGptPrune(job.weight, { hessian: job.hessian ?? missingStatistic(job, 'a Hessian') }, job.pattern, job.sparseGpt);
+        : sparseGptPrune(job.weight, { hessian: job.hessian ?? missingStatistic(job, 'a Hessian') }, job.pattern, { ...job.sparseGpt, ...(job.quantize ? { quantize: job.quantize } : {}) });
   return pruneJobResult(job, result, start, ran);
 }
 

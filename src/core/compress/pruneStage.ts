@@ -16,7 +16,9 @@ import { allocateSparsity, type Allocation } from './allocate.ts';
 import { checkPrunedLayer, countZeros } from './check.ts';
 import { dispatchJobs } from './dispatch.ts';
 import { pruneJobResult, type PruneJob, type PruneJobResult } from './jobs.ts';
-import type { LayerPruneReport, PruneStageReport } from './report.ts';
+import { exportJointQuantized, jointQuantizeOptions, jointQuantRow } from './jointQuantize.ts';
+import type { LayerPruneReport, LayerQuantReport, PruneStageReport } from './report.ts';
+import type { ModelProto } from '../onnx/types.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
 import { estimatedSparseBytes } from './storage.ts';
 
@@ -37,6 +39,8 @@ function job(stage: PruneStage, index: number, layer: LinearLayer, weight: Matri
     ...(layerStats && layerStats.hessian.length > 0 ? { hessian: layerStats.hessian, hessianTokens: layerStats.tokens } : {}),
     ...(layerStats?.inputSample ? { inputSample: layerStats.inputSample } : {}),
     sparseGpt: { ...stage.sparseGpt },
+    // Sensitivity's trial prunings measure pruning alone.
+    ...(stage.quantize && purpose === 'prune' ? { quantize: jointQuantizeOptions(stage.quantize) } : {}),
   };
 }
 
@@ -138,9 +142,31 @@ class PruneRun implements StageRun {
     };
   }
 
+  /** With joint quantization: a quantize-stage row per layer (null without). */
+  private quantRows(): Map<string, LayerQuantReport> | null {
+    const { quantize } = this.stage;
+    if (!quantize) return null;
+    return new Map(this.context.layers.map((layer) => [layer.id, jointQuantRow(quantize, this.context.index, layer, this.results.get(layer.id)!)]));
+  }
+
   finish(): PruneStageReport {
     const { patterns: _patterns, sparsity: _sparsity, ...allocation } = this.allocation;
-    return { kind: 'prune', index: this.context.index, summary: describePruneStage(this.stage), layers: this.context.layers.map((layer) => this.layerReport(layer)), allocation, ms: this.ms };
+    const quantized = this.quantRows();
+    return {
+      kind: 'prune',
+      index: this.context.index,
+      summary: describePruneStage(this.stage),
+      layers: this.context.layers.map((layer) => this.layerReport(layer)),
+      ...(quantized ? { quantized: [...quantized.values()] } : {}),
+      allocation,
+      ms: this.ms,
+    };
+  }
+
+  /** Joint quantization's packed export (MatMulNBits, as the quantize stage writes it); nothing to do without it. */
+  exportGraph(model: ModelProto): { model: ModelProto; notes: string[] } {
+    const rows = this.quantRows();
+    return rows ? exportJointQuantized(model, this.context.layers, rows, this.results) : { model, notes: [] };
   }
 }
 

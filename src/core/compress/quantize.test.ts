@@ -13,6 +13,7 @@ import { parseRecipe } from '../recipe/parse.ts';
 import type { Recipe } from '../recipe/types.ts';
 import type { QuantizeStage } from '../recipe/stages/quantize.ts';
 import { compressModel } from './pipeline.ts';
+import { expectClose } from '../testing/expectClose.ts';
 
 const lm = bundledModel('kjv-charlm');
 const recipesDir = join(import.meta.dirname, '../../../recipes');
@@ -76,16 +77,45 @@ describe('the quantize stage on the bundled LM', () => {
     expect(ppl).toBeLessThan(6);
   }, 120_000);
 
-  test('AWQ 4-bit, groups of 32: scales searched on sampled inputs, stored simulated (said why), against RTN on the same grid', async () => {
+  test('AWQ 4-bit, groups of 32: shared scales, 1/s folded into ln1/ln2 or a Mul, packed; the file computes what the lab evaluated', async () => {
     const awq = await run(read('awq-4bit-g32.json'));
+    const simulatedRecipe = read('awq-4bit-g32.json');
+    (simulatedRecipe.stages[0] as QuantizeStage).export = 'simulated';
+    const simulated = await run(simulatedRecipe);
     const rtnRecipe = read('awq-4bit-g32.json');
     (rtnRecipe.stages[0] as QuantizeStage).method = 'rtn';
     const rtn = await run(rtnRecipe);
-    expect(awq.report.quantized.every((q) => q.export === 'simulated' && /AWQ/.test(q.simulatedBecause ?? '') && q.relativeErrorBasis === 'sampled')).toBe(true);
-    const mean = (rows: typeof awq.report.quantized) => rows.reduce((s, q) => s + (q.relativeError ?? NaN), 0) / rows.length;
-    const [pplAwq, pplRtn] = [await perplexity(awq.bytes), await perplexity(rtn.bytes)];
-    console.log(`[quantize] w4 g32: AWQ mean rel. error ${mean(awq.report.quantized).toFixed(4)} (sampled), perplexity ${pplAwq.toFixed(4)}; RTN perplexity ${pplRtn.toFixed(4)}`);
-    expect(Number.isFinite(pplAwq)).toBe(true);
+    const rows = awq.report.quantized;
+    expect(rows.every((q) => q.export === 'packed' && q.relativeErrorBasis === 'sampled')).toBe(true);
+    const byRole = (role: string) => rows.filter((q) => q.role === role).map((q) => q.awq!.inverseScale);
+    expect(new Set([...byRole('attn.q'), ...byRole('attn.v')]).size).toBe(6); // one ln1 per block
+    expect(byRole('attn.q').every((text, b) => text === `scale folded into /blocks.${b}/ln1/LayerNormalization`)).toBe(true);
+    expect(byRole('mlp.up').every((text, b) => text === `scale folded into /blocks.${b}/ln2/LayerNormalization`)).toBe(true);
+    expect([...byRole('attn.out'), ...byRole('mlp.down')].every((text) => text.startsWith('explicit Mul on input'))).toBe(true);
+    expect(rows.filter((q) => q.role === 'attn.k').every((q) => q.awq!.sharedWith.length === 3)).toBe(true);
+    expect(awq.report.notes).toEqual(expect.arrayContaining(['AWQ: 12 scales folded into a LayerNormalization', 'AWQ: 12 scales written as an explicit Mul on the input']));
+    // The working model holds Ŵ = Q(W·s)/s: the same weights whichever way the file stores them.
+    expect(awq.report.weightsSha256).toBe(simulated.report.weightsSha256);
+    const measured = awq.bytes.byteLength;
+    const analytic = awq.report.totals.analyticQuantizedFileBytes!;
+    expect(Math.abs(measured / analytic - 1)).toBeLessThan(0.03);
+    // Logits of the packed file (folded norms, Muls, MatMulNBits) against the simulated file (the
+    // lab's evaluation of the same recipe): float32 order only, 2e-5 seen on logits of magnitude ~10.
+    const tokens = BigInt64Array.from({ length: 64 }, (_, i) => BigInt((i * 7 + 3) % lm.analysis.embeddings[0].weightDims[0]));
+    const logits = async (bytes: Uint8Array) => {
+      const runner = await openRunner(bytes);
+      try {
+        const out = await runner.run({ [runner.inputNames[0]]: { dtype: 'int64', dims: [1, 64], data: tokens } });
+        return out[runner.outputNames[0]].data as Float32Array;
+      } finally {
+        await runner.release();
+      }
+    };
+    expectClose(await logits(awq.bytes), await logits(simulated.bytes), { atol: 2e-4, rtol: 1e-4 }, 'AWQ packed vs simulated logits');
+    const [pplAwq, pplSimulated, pplRtn] = [await perplexity(awq.bytes), await perplexity(simulated.bytes), await perplexity(rtn.bytes)];
+    const mean = (r: typeof rows) => r.reduce((s, q) => s + (q.relativeError ?? NaN), 0) / r.length;
+    console.log(`[quantize] w4 g32: AWQ mean rel. error ${mean(rows).toFixed(4)} (sampled), perplexity packed ${pplAwq.toFixed(5)}, simulated ${pplSimulated.toFixed(5)}; RTN ${pplRtn.toFixed(5)}; file ${measured} bytes, analytic ${analytic}`);
+    expect(Math.abs(pplAwq / pplSimulated - 1)).toBeLessThan(1e-5);
     expect(pplAwq).toBeLessThan(pplRtn * 1.05);
   }, 120_000);
 

@@ -8,17 +8,20 @@ import { cpuUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
-import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikPackedBytes, quikWriteProblem, writeMatMulNBits, writeQuik } from '../quant/export/index.ts';
+import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikPackedBytes, quikWriteProblem, writeQuik } from '../quant/export/index.ts';
 import { activationQuantizedError, quikQuantize, type QuikResult } from '../quant/quik.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
-import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
+import { activationScale, scaleColumns, searchAwqScale, type WeightQuantizer } from '../quant/awq.ts';
+import type { AwqInputScale } from '../quant/export/awqFold.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
 import { dequantize, groupOfColumn, type Granularity, type QuantizedWeight } from '../quant/types.ts';
 import { describeQuantFormat, describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CalibrationStats } from '../calibrate/collect.ts';
+import { searchAwqStep, type AwqLayerScale } from './awqStep.ts';
 import { measuredError, type MeasuredError } from './jobs.ts';
 import { mixedReport, planWidths, type WidthPlan } from './mixedPrecision.ts';
+import { writePackedLayers } from './packedExport.ts';
 import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
 
@@ -29,6 +32,7 @@ interface LayerOutcome {
   /** QUIK: the split (quantized columns, float outlier columns); `quantized` is its integer part. */
   quik?: QuikResult;
   row: LayerQuantReport;
+  awq?: AwqLayerScale;
 }
 
 function granularityOf(stage: QuantizeStage): Granularity {
@@ -63,7 +67,7 @@ interface LayerResult {
   quik?: QuikResult;
 }
 
-function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): LayerResult {
+function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, awq?: AwqLayerScale): LayerResult {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
     case 'rtn': {
@@ -78,7 +82,7 @@ function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
       return { weight: result.weight, quantized: result.quantized };
     }
     case 'awq':
-      return awqLayer(stage, weight, stats, layer);
+      return awqLayer(stage, weight, awq?.scales ?? awqScaleAlone(stage, weight, stats, layer));
     case 'mx':
       return { weight: mxQuantize(weight, stage.mxFormat).weight };
     case 'quik':
@@ -100,23 +104,40 @@ function quikLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats
   return { weight: quik.weight, quantized: quik.quantized, quik };
 }
 
+/** The stage's RTN grid as a quantize-dequantize function (AWQ's search quantizes W·diag(s) with it). */
+function rtnQuantizer(stage: QuantizeStage): WeightQuantizer {
+  const grid = { bits: stage.bits, symmetric: stage.symmetric };
+  return (w: Matrix) => dequantize(quantizeRtn(w, grid, granularityOf(stage), { mseClip: stage.mseClip }));
+}
+
 /**
- * AWQ (auto_scale): s = s_X^α with α searched on the layer's sampled inputs, the codes those of
- * W·diag(s) on the stage's RTN grid, and Ŵ = Q(W·diag(s))·diag(s)⁻¹ — what the layer computes once
- * 1/s is applied to its input. One scale per layer (the reference shares one across q/k/v).
+ * A layer's own scale, searched on its input sample alone: for a probe outside the step's walk
+ * (a sensitivity measurement), where no group search ran.
  */
-function awqLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
+function awqScaleAlone(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Float32Array {
   const sample = stats?.layers.get(layer.id)?.inputSample;
   if (!sample || sample.rows === 0) throw new Error(`quantize ${layer.name}: AWQ needs a sample of the layer's inputs, which calibration did not provide`);
+  return searchAwqScale(weight, sample, activationScale(sample), rtnQuantizer(stage)).scales;
+}
+
+/**
+ * AWQ (auto_scale) with the group's searched s (awqStep.ts): the codes are those of W·diag(s) on
+ * the stage's RTN grid — what the packed file stores, its input divided by s — and the working
+ * model holds Ŵ = Q(W·diag(s))·diag(s)⁻¹, the same function up to float32 rounding.
+ */
+function awqLayer(stage: QuantizeStage, weight: Matrix, scales: Float32Array): { weight: Matrix; quantized?: QuantizedWeight } {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
-  const granularity = granularityOf(stage);
-  const quantizer = (w: Matrix) => dequantize(quantizeRtn(w, grid, granularity, { mseClip: stage.mseClip }));
-  const search = searchAwqScale(weight, sample, activationScale(sample), quantizer);
-  const quantized = quantizeRtn(scaleColumns(weight, search.scales), grid, granularity, { mseClip: stage.mseClip });
+  const quantized = quantizeRtn(scaleColumns(weight, scales), grid, granularityOf(stage), { mseClip: stage.mseClip });
   const scaled = dequantize(quantized);
   const data = new Float32Array(scaled.data.length);
-  for (let r = 0; r < scaled.rows; r++) for (let c = 0; c < scaled.cols; c++) data[r * scaled.cols + c] = scaled.data[r * scaled.cols + c] / search.scales[c];
+  for (let r = 0; r < scaled.rows; r++) for (let c = 0; c < scaled.cols; c++) data[r * scaled.cols + c] = scaled.data[r * scaled.cols + c] / scales[c];
   return { weight: { rows: scaled.rows, cols: scaled.cols, data }, quantized };
+}
+
+/** Where a layer's 1/s is, in words, for the report. */
+function awqInverseScaleText(awq: AwqLayerScale, packed: boolean): string {
+  if (!packed) return 'in the stored float weights (simulated export)';
+  return awq.scaling.kind === 'norm' ? `scale folded into ${awq.scaling.node}` : `explicit Mul on input${awq.scaling.kind === 'mul' ? ` (${awq.scaling.why})` : ''}`;
 }
 
 function errorOf(weight: Matrix, compressed: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): MeasuredError {
@@ -144,9 +165,9 @@ function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWe
     const bytes = Math.ceil((numel * elementBits) / 8) + blocks;
     return { bytes, bitsPerWeight: (bytes * 8) / numel };
   }
-  // AWQ also stores its per-input-channel scale s (float32), folded or as a Mul.
-  // QUIK also stores its float outlier columns and both column lists (export/quik.ts).
-  const bytes = quik ? quikPackedBytes(quik) : analyticPackedBytes(formatOf(quantized!)).total + (stage.method === 'awq' ? layer.inFeatures * 4 : 0);
+  // QUIK also stores its float outlier columns and both column lists (export/quik.ts); AWQ's 1/s
+  // is counted once per group where it is a Mul (settleAwqGroups), nothing where it is folded.
+  const bytes = quik ? quikPackedBytes(quik) : analyticPackedBytes(formatOf(quantized!)).total;
   return { bytes, bitsPerWeight: (bytes * 8) / numel };
 }
 
@@ -167,22 +188,29 @@ class QuantizeRun implements StageRun {
     const start = now();
     const { context } = this;
     let done = 0;
+    // The stage at a layer's width (mixed precision): quantizer, size, format and packing all follow it.
+    const stageAt = (layer: LinearLayer) => {
+      const width = this.widths?.widths.get(layer.id);
+      return width ? { ...this.stage, bits: width.bits } : this.stage;
+    };
+    const awq = this.stage.method === 'awq' ? searchAwqStep(step.layers, context.working, step.stats, (layer) => rtnQuantizer(stageAt(layer))) : undefined;
     for (const layer of step.layers) {
       throwIfCancelled(context.cancel, 'quantization');
       const t0 = now();
-      // The stage at this layer's width: quantizer, size, format and packing all follow it.
       const width = this.widths?.widths.get(layer.id);
-      const stage = width ? { ...this.stage, bits: width.bits } : this.stage;
+      const stage = stageAt(layer);
       const before = context.working.readWeight(layer);
-      const result = quantizeLayer(stage, before, step.stats, layer);
+      const result = quantizeLayer(stage, before, step.stats, layer, awq?.get(layer.id));
       const zeros = keepZeros(before, result.weight, result.quantized);
       context.working.writeWeight(layer, result.weight);
       const size = sizeOf(stage, layer, result.quantized, result.quik);
       const layerProblem = (q: QuantizedWeight) => (result.quik ? quikWriteProblem(layer, q, true) : matMulNBitsLayerProblem(layer, q));
-      const why = stage.export === 'simulated' ? 'export "simulated" was asked for' : (packProblem(stage, layer) ?? (result.quantized ? (layerProblem(result.quantized) ?? undefined) : 'no integer codes'));
+      const awqProblem = awq?.get(layer.id)?.scaling.kind === 'none' ? `AWQ's 1/s has no place in the graph: ${(awq.get(layer.id)!.scaling as { why: string }).why}` : undefined;
+      const why = stage.export === 'simulated' ? 'export "simulated" was asked for' : (packProblem(stage, layer) ?? awqProblem ?? (result.quantized ? (layerProblem(result.quantized) ?? undefined) : 'no integer codes'));
       this.outcomes.set(layer.id, {
         quantized: result.quantized,
         quik: result.quik,
+        awq: awq?.get(layer.id),
         row: {
           id: layer.id,
           name: layer.name,
@@ -199,7 +227,7 @@ class QuantizeRun implements StageRun {
           ...(result.quik && stage.quik.activationBits > 0 ? quikErrorOf(stage, before, result.weight, result.quik, step.stats, layer) : errorOf(before, result.weight, step.stats, layer)),
           zerosKept: zeros.kept,
           rezeroed: zeros.rezeroed,
-          ms: now() - t0,
+          ms: now() - t0 + (awq?.get(layer.id)?.searchMs ?? 0),
           backend: cpuUse(),
           ...(width ? { width } : {}),
         },
@@ -209,26 +237,46 @@ class QuantizeRun implements StageRun {
       await Promise.resolve();
       context.onProgress({ phase: 'quantize', label: step.label, step: { index: step.index, count: step.count }, stage: context.index, done, total: step.layers.length, layerId: layer.id });
     }
+    if (awq) this.settleAwqGroups(step.layers);
     this.ms += now() - start;
   }
 
-  /** The packed export: MatMulNBits for every layer that can be packed; the others stay simulated (their Ŵ is already in the model). */
+  /**
+   * A group shares one input scale, so it is packed only when all its layers are: otherwise the
+   * others stay simulated too. Then each row says where its 1/s is.
+   */
+  private settleAwqGroups(layers: readonly LinearLayer[]): void {
+    for (const layer of layers) {
+      const outcome = this.outcomes.get(layer.id)!;
+      const awq = outcome.awq!;
+      const simulated = layers.find((other) => other.id !== layer.id && awq.group.includes(other.name) && this.outcomes.get(other.id)!.row.export === 'simulated');
+      if (outcome.row.export === 'packed' && simulated) {
+        outcome.row.export = 'simulated';
+        outcome.row.simulatedBecause = `it shares its AWQ scale with ${simulated.name}, which is stored simulated`;
+      }
+      // A Mul stores 1/s (float32) once per group: counted with its first layer; a fold stores nothing.
+      const scaleBytes = outcome.row.export === 'packed' && awq.scaling.kind === 'mul' && awq.group[0] === layer.name ? layer.inFeatures * 4 : 0;
+      outcome.row.awq = { alpha: awq.alpha, sharedWith: awq.group, inverseScale: awqInverseScaleText(awq, outcome.row.export === 'packed'), scaleBytes };
+      outcome.row.packedBytes += scaleBytes;
+      outcome.row.bitsPerWeight = (outcome.row.packedBytes * 8) / (layer.outFeatures * layer.inFeatures);
+    }
+  }
+
+  /**
+   * The packed export: MatMulNBits for every layer that can be packed; the others stay simulated
+   * (their Ŵ is already in the model). AWQ groups get their 1/s folded or as a Mul.
+   */
   exportGraph(model: ModelProto): { model: ModelProto; notes: string[] } {
     const quik = writeQuikLayers(model, this.stage, this.context.layers, this.outcomes);
     model = quik.model;
     const packed = this.context.layers.flatMap((layer) => {
       const outcome = this.outcomes.get(layer.id);
-      return outcome?.row.export === 'packed' && outcome.quantized && !outcome.quik ? [{ layer, weight: outcome.quantized }] : [];
+      return outcome?.row.export === 'packed' && outcome.quantized && !outcome.quik ? [{ layer, weight: outcome.quantized, awq: outcome.awq }] : [];
     });
-    if (packed.length === 0) return { model, notes: quik.notes };
-    const written = writeMatMulNBits(model, packed);
-    // One line per kind of layer written ("36 layers: MatMulNBits 4-bit, block 32, …"), not per layer.
-    const kinds = new Map<string, number>();
-    for (const note of written.notes) {
-      const what = note.replace(/^[^:]*: /, '');
-      kinds.set(what, (kinds.get(what) ?? 0) + 1);
-    }
-    return { model: written.model, notes: [...quik.notes, ...[...kinds].map(([what, count]) => `${count} ${count === 1 ? 'layer' : 'layers'}: ${what}`)] };
+    const inputScales = new Map<string, AwqInputScale>();
+    for (const { awq } of packed) if (awq) inputScales.set(awq.input, { input: awq.input, scales: awq.scales, scaling: awq.scaling });
+    const written = writePackedLayers(model, packed, [...inputScales.values()]);
+    return { model: written.model, notes: [...quik.notes, ...written.notes] };
   }
 
   finish(): QuantizeStageReport {

@@ -77,6 +77,8 @@ export interface StageReport {
 export interface PruneStageReport extends StageReport {
   kind: 'prune';
   allocation: Omit<Allocation, 'patterns' | 'sparsity'>;
+  /** SparseGPT with joint quantization: a quantize-stage row per layer (absent otherwise). */
+  quantized?: LayerQuantReport[];
 }
 
 export const isPruneStageReport = (report: StageReport): report is PruneStageReport => report.kind === 'prune';
@@ -101,6 +103,12 @@ export interface LayerQuantReport {
   simulatedBecause?: string;
   /** ANALYTIC bytes of the layer in its format (weights, scales, zero points, g_idx). */
   packedBytes: number;
+  /**
+   * AWQ: the searched ratio α, the layers sharing the scale (this one included), where 1/s is in
+   * the file, and the bytes of packedBytes that are that 1/s (a Mul's C_in float32, counted with
+   * its group's first layer; 0 when folded or simulated).
+   */
+  awq?: { alpha: number; sharedWith: string[]; inverseScale: string; scaleBytes: number };
   relativeError: number | null;
   relativeErrorBasis: 'hessian' | 'sampled' | null;
   relativeErrorTokens: number | null;
@@ -216,4 +224,10 @@ export interface CompressReport {
   fileSha256: string;
   timings: { totalMs: number; calibrationMs: number; stagesMs: number; planMs: number };
   notes: string[];
+}
+
+/** An AWQ row's scale in words: "α 0.45, scale folded into ln1, shared by q_proj, k_proj, v_proj". */
+export function describeAwqScale(awq: NonNullable<LayerQuantReport['awq']>): string {
+  const shared = awq.sharedWith.length > 1 ? `, shared by ${awq.sharedWith.map((name) => name.split('.').pop()).join(', ')}` : '';
+  return `α ${awq.alpha.toFixed(2)}, ${awq.inverseScale}${shared}`;
 }

@@ -107,14 +107,15 @@ describe('AWQ search behaviour', () => {
     return total / (x.rows * weight.rows);
   };
 
-  test('default error: the Gram path (tokens > C_in) and the direct path equal the plain sum', () => {
+  test('default error: the Gram path (tokens > C_in) and the direct path (wasm float32 products) match the plain float64 sum', () => {
     const weight = randomMatrix(6, 32, 0.05);
     for (const tokens of [80, 16]) {
       const x = randomMatrix(tokens, 32, 1);
       const sX = activationScale(x);
       const fast = searchAwqScale(weight, x, sX, quantize);
       const plain = searchAwqScale(weight, x, sX, quantize, { blockError: plainError(weight, x) });
-      expectClose(fast.errors, plain.errors, { atol: 0, rtol: 1e-9 }, `${tokens} tokens`);
+      // float32 products with float64 totals (docs/cpu-linalg.md): 2e-8 seen
+      expectClose(fast.errors, plain.errors, { atol: 0, rtol: 1e-6 }, `${tokens} tokens`);
       expect(fast.alpha).toBe(plain.alpha);
     }
   });

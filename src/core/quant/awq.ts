@@ -6,6 +6,7 @@
 //
 // Scales are computed step by step in float32, as the reference does on float32 tensors, so the
 // candidates match it to the last bit or so; errors are accumulated in float64.
+import { gemmSubtract, quadraticTraces } from '../linalg/gemm.ts';
 import type { Matrix } from './types.ts';
 
 /** Quantize-dequantize a weight (C_out × C_in); the search calls it on W·diag(s). */
@@ -90,34 +91,33 @@ function unscaleColumns(weight: Matrix, scales: Float32Array): Matrix {
 
 /**
  * mean over tokens and all outputs of (W x − Ŵ x)² for the layers sharing `inputs`: Σ ‖X ΔWᵀ‖².
- * With more tokens than channels it goes through the Gram matrix XᵀX once (C_in² per output row
- * and candidate instead of n · C_in).
+ * On the wasm kernels (docs/cpu-linalg.md): X ΔWᵀ as one float32 product per layer
+ * (tokens · C_out · C_in), or, with more tokens than channels, tr(ΔW G ΔWᵀ) on the Gram matrix
+ * G = XᵀX computed once (C_out · C_in² / 2); squares and totals in float64. The plain loops this
+ * replaced took ~1.5 s per 256 × 1024 layer (20 candidates); see docs/quantization.md, "AWQ".
  */
 function outputErrorOf(weights: readonly Matrix[], inputs: Matrix): (quantized: readonly Matrix[]) => number {
   const { rows: tokens, cols: channels, data: x } = inputs;
   const outputs = weights.reduce((sum, w) => sum + w.rows, 0);
   const gram = tokens > channels ? gramMatrix(inputs) : null;
-  const delta = new Float64Array(channels);
   return (quantized) => {
     let total = 0;
     weights.forEach((w, l) => {
       const q = quantized[l].data;
-      for (let r = 0; r < w.rows; r++) {
-        for (let c = 0; c < channels; c++) delta[c] = w.data[r * channels + c] - q[r * channels + c];
-        if (gram) {
-          for (let i = 0; i < channels; i++) {
-            let row = 0;
-            for (let j = 0; j < channels; j++) row += gram[i * channels + j] * delta[j];
-            total += delta[i] * row;
-          }
-        } else {
-          for (let t = 0; t < tokens; t++) {
-            let dot = 0;
-            for (let c = 0; c < channels; c++) dot += delta[c] * x[t * channels + c];
-            total += dot * dot;
-          }
-        }
+      if (gram) {
+        const delta = new Float32Array(w.rows * channels);
+        for (let i = 0; i < delta.length; i++) delta[i] = w.data[i] - q[i];
+        total += quadraticTraces([delta], w.rows, channels, gram)[0];
+        return;
       }
+      // ΔWᵀ (C_in × C_out), so that 0 − X ΔWᵀ (tokens × C_out) is one gemmSubtract.
+      const deltaT = new Float32Array(channels * w.rows);
+      for (let r = 0; r < w.rows; r++) {
+        for (let c = 0; c < channels; c++) deltaT[c * w.rows + r] = w.data[r * channels + c] - q[r * channels + c];
+      }
+      const product = new Float32Array(tokens * w.rows);
+      gemmSubtract(tokens, w.rows, channels, x, deltaT, product);
+      for (let i = 0; i < product.length; i++) total += product[i] * product[i];
     });
     return total / (tokens * outputs);
   };
@@ -160,10 +160,12 @@ export function searchAwqSharedScale(
   weights: readonly Matrix[],
   inputs: Matrix,
   activation: Float32Array,
-  quantize: WeightQuantizer,
+  /** One quantizer for all, or one per weight (layers of a group at different widths). */
+  quantize: WeightQuantizer | readonly WeightQuantizer[],
   options: AwqSearchOptions = {},
 ): AwqScaleResult {
   checkShapes(weights, inputs, activation);
+  if (typeof quantize !== 'function' && quantize.length !== weights.length) throw new RangeError(`AWQ: ${quantize.length} quantizers for ${weights.length} weights`);
   const gridSize = options.gridSize ?? AWQ_GRID_SIZE;
   if (!Number.isInteger(gridSize) || gridSize < 1) throw new RangeError(`AWQ: grid size ${gridSize} is not a positive integer`);
   const errorOf = options.blockError ?? outputErrorOf(weights, inputs);
@@ -173,7 +175,7 @@ export function searchAwqSharedScale(
   let bestScales: Float32Array = new Float32Array(0);
   alphas.forEach((alpha, i) => {
     const scales = awqScales(activation, alpha);
-    const quantized = weights.map((w) => unscaleColumns(quantize(scaleColumns(w, scales)), scales));
+    const quantized = weights.map((w, l) => unscaleColumns((typeof quantize === 'function' ? quantize : quantize[l])(scaleColumns(w, scales)), scales));
     errors[i] = errorOf(quantized);
     if (best < 0 ? errors[i] < Infinity : errors[i] < errors[best]) {
       best = i;

@@ -11,6 +11,7 @@ import { defaultLayerSelection, listLayers, LISTED_LAYERS, prunableLayers, readL
 import { describeValue, FieldReader, isJsonObject } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem, Statistic } from '../stage.ts';
 import type { StageSpec } from '../types.ts';
+import { defaultQuantizeStage, describeQuantFormat, gridFieldProblems, groupFitProblems, packProblem, QUANT_EXPORTS, QUANT_GRANULARITIES, type QuantExport, type QuantGranularity, type QuantizeStage } from './quantize.ts';
 
 /** Magnitude's comparison group: each layer (wanda's prune_magnitude), each output row, or all prunable layers together. */
 export type MagnitudeScope = 'layer' | 'row' | 'global';
@@ -30,6 +31,22 @@ export interface SparseGptOptions {
   percDamp: number;
 }
 
+/**
+ * SparseGPT's joint quantization (the reference's `--wbits`): every kept weight quantized in the
+ * same sweep, the later columns compensating both errors. The quantize stage's integer-grid
+ * fields, validated by the same functions; packed as MatMulNBits where the format allows.
+ */
+export interface JointQuantize {
+  bits: number;
+  symmetric: boolean;
+  granularity: QuantGranularity;
+  /** Inputs per group along C_in when granularity is 'group'. */
+  groupSize: number;
+  /** GPTQ's MSE clip search for the grid. */
+  mseClip: boolean;
+  export: QuantExport;
+}
+
 export interface PruneStage extends StageSpec {
   kind: 'prune';
   method: PruneMethod;
@@ -41,6 +58,8 @@ export interface PruneStage extends StageSpec {
   pattern: SparsityPattern;
   allocation: AllocationRecipe;
   sparseGpt: SparseGptOptions;
+  /** Method sparsegpt only: quantize the kept weights in the same sweep. */
+  quantize?: JointQuantize;
   layers: LayerSelection;
 }
 
@@ -118,11 +137,30 @@ function readPattern(fields: FieldReader): SparsityPattern {
   return pattern;
 }
 
+/** `quantize`'s fields, with the quantize stage's defaults (4-bit asymmetric, groups of 32). */
+function readJointQuantize(fields: FieldReader): JointQuantize {
+  const defaults = defaultQuantizeStage();
+  return {
+    bits: fields.number('bits', defaults.bits),
+    symmetric: fields.boolean('symmetric', defaults.symmetric),
+    granularity: fields.choice('granularity', QUANT_GRANULARITIES, defaults.granularity),
+    groupSize: fields.number('groupSize', defaults.groupSize),
+    mseClip: fields.boolean('mseClip', defaults.mseClip),
+    export: fields.choice('export', QUANT_EXPORTS, defaults.export),
+  };
+}
+
+/** The joint quantization as the quantize stage's GPTQ with the same grid (for packProblem, describeQuantFormat). */
+export function jointQuantizeStage(quantize: JointQuantize): QuantizeStage {
+  return { ...defaultQuantizeStage(), method: 'gptq', ...quantize };
+}
+
 function parsePruneStage(fields: FieldReader): PruneStage {
   const defaults = defaultPruneStage();
   const allocation = fields.object('allocation');
   const sparseGpt = fields.object('sparseGpt');
   const layers = fields.object('layers');
+  const quantize = fields.object('quantize');
   const stage: PruneStage = {
     kind: 'prune',
     method: fields.choice('method', PRUNE_METHODS, defaults.method),
@@ -136,9 +174,10 @@ function parsePruneStage(fields: FieldReader): PruneStage {
       blockSize: sparseGpt?.number('blockSize', defaults.sparseGpt.blockSize) ?? defaults.sparseGpt.blockSize,
       percDamp: sparseGpt?.number('percDamp', defaults.sparseGpt.percDamp) ?? defaults.sparseGpt.percDamp,
     },
+    ...(quantize ? { quantize: readJointQuantize(quantize) } : {}),
     layers: readLayerSelection(layers),
   };
-  for (const nested of [allocation, sparseGpt, layers]) nested?.finish();
+  for (const nested of [allocation, sparseGpt, quantize, layers]) nested?.finish();
   return stage;
 }
 
@@ -193,6 +232,21 @@ function layerChecks(stage: PruneStage, analysis: ModelAnalysis, layers: readonl
   return problems;
 }
 
+/** The quantize stage's grid checks under `quantize.`, and what joint quantization needs. */
+function jointQuantizeChecks(stage: PruneStage, quantize: JointQuantize, layers: readonly LinearLayer[]): StageProblem[] {
+  const at = (p: StageProblem): StageProblem => ({ field: p.field ? `quantize.${p.field}` : 'quantize', message: p.message });
+  if (stage.method !== 'sparsegpt') return [{ field: 'quantize', message: `joint quantization is SparseGPT's wbits path (prune and quantize in one sweep); method ${stage.method} has no sweep: add a quantize stage after it instead` }];
+  const problems = gridFieldProblems(quantize).map(at);
+  if (quantize.granularity === 'tensor') problems.push({ field: 'quantize.granularity', message: 'the SparseGPT/GPTQ sweep quantizes per row or per group (its quantizer is per channel); use "row" or "group"' });
+  if (!QUANT_EXPORTS.includes(quantize.export)) problems.push({ field: 'quantize.export', message: `unknown export "${quantize.export}" (known: ${QUANT_EXPORTS.join(', ')})` });
+  problems.push(...groupFitProblems(quantize, layers).map(at));
+  if (quantize.export === 'packed' && problems.length === 0) {
+    const why = layers.map((l) => packProblem(jointQuantizeStage(quantize), l)).find((w) => w !== undefined);
+    if (why) problems.push({ field: 'quantize.export', message: `"packed" is impossible here: ${why}; use "auto" or "simulated"` });
+  }
+  return problems;
+}
+
 function validatePruneStage(stage: PruneStage, check: StageCheck): StageProblem[] {
   const problems: StageProblem[] = [];
   const problem = (field: string, message: string) => problems.push({ field, message });
@@ -205,6 +259,7 @@ function validatePruneStage(stage: PruneStage, check: StageCheck): StageProblem[
     if (!(stage.sparseGpt.percDamp >= 0)) problem('sparseGpt.percDamp', `must be >= 0, got ${stage.sparseGpt.percDamp}`);
   }
   const layers = prunableLayers(check.analysis, stage);
+  if (stage.quantize) problems.push(...jointQuantizeChecks(stage, stage.quantize, layers));
   problems.push(...layerChecks(stage, check.analysis, layers));
   if (layers.length > 0) problems.push(...patternChecks(stage, layers));
   problems.push(...allocationChecks(stage, check));
@@ -244,7 +299,8 @@ export function describePruneStage(stage: PruneStage): string {
   const method = stage.method === 'magnitude' ? `magnitude (${stage.magnitudeScope})` : stage.method;
   const pattern = stage.pattern.kind === 'unstructured' ? 'unstructured' : describePattern(stage.pattern);
   const allocation = stage.allocation.kind + (stage.allocation.tokenSelection ? ' + token selection' : '');
-  return `${method}, ${pattern}, ${(targetSparsity(stage) * 100).toFixed(1)}% target, ${allocation} allocation`;
+  const joint = stage.quantize ? `, kept weights quantized in the sweep (${describeQuantFormat(jointQuantizeStage(stage.quantize))}, export ${stage.quantize.export})` : '';
+  return `${method}, ${pattern}, ${(targetSparsity(stage) * 100).toFixed(1)}% target, ${allocation} allocation${joint}`;
 }
 
 /** 'wanda-50', 'sparsegpt-2of4', 'magnitude-vnm-16-2of8', 'wanda-owl-60', 'magnitude-row-50-head'. */
@@ -256,7 +312,8 @@ export function pruneFileTag(stage: PruneStage): string {
   if (pattern.kind === 'nm') kept = `${pattern.n}of${pattern.m}`;
   else if (pattern.kind === 'vnm') kept = `vnm-${pattern.v}-${pattern.n}of${pattern.m}`;
   else kept = String(Number((pattern.sparsity * 100).toFixed(2))); // 0.625 → '62.5', never '62.50000000000001'
-  return [method, ...allocated, kept, ...(stage.layers.includeHead ? ['head'] : [])].join('-');
+  const joint = stage.quantize ? [`w${stage.quantize.bits}${stage.quantize.granularity === 'group' ? `g${stage.quantize.groupSize}` : ''}`] : [];
+  return [method, ...allocated, kept, ...joint, ...(stage.layers.includeHead ? ['head'] : [])].join('-');
 }
 
 export const pruneStageKind: StageKind<PruneStage> = {

@@ -106,7 +106,6 @@ function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, i
 /** Why a layer cannot be packed as MatMulNBits with this stage, or undefined when it can. */
 export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
-  if (stage.method === 'awq') return "AWQ's inverse scale is not yet folded into the graph (or written as a Mul), so its weights are stored simulated";
   if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(', ')} bits, not ${stage.bits}`;
   // QUIK per row: the C_in − k quantized columns fill one block padded to a power of two.
   if (stage.method === 'quik' && stage.granularity === 'row') return undefined;
@@ -157,16 +156,30 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
 // ---- validate --------------------------------------------------------------------------------
 
 
+/** An integer grid's own fields: bits 2–8, a known granularity, a group size ≥ 2. Shared with the prune stage's joint quantization. */
+export function gridFieldProblems(grid: Pick<QuantizeStage, 'bits' | 'granularity' | 'groupSize'>): StageProblem[] {
+  const problems: StageProblem[] = [];
+  const problem = (field: string, message: string) => problems.push({ field, message });
+  if (!Number.isInteger(grid.bits) || grid.bits < 2 || grid.bits > 8) problem('bits', `must be an integer from 2 to 8, got ${grid.bits}${grid.bits === 1 ? ' (1 bit leaves one level per sign: not supported)' : ''}`);
+  if (!QUANT_GRANULARITIES.includes(grid.granularity)) problem('granularity', `unknown granularity "${grid.granularity}"`);
+  if (grid.granularity === 'group' && (!Number.isInteger(grid.groupSize) || grid.groupSize < 2)) problem('groupSize', `must be an integer >= 2, got ${grid.groupSize}`);
+  return problems;
+}
+
+/** Groups of `groupSize` inputs must divide every layer's C_in. */
+export function groupFitProblems(grid: Pick<QuantizeStage, 'granularity' | 'groupSize'>, layers: readonly LinearLayer[]): StageProblem[] {
+  if (grid.granularity !== 'group' || !Number.isInteger(grid.groupSize) || grid.groupSize < 2) return [];
+  const ragged = layers.filter((l) => l.inFeatures % grid.groupSize !== 0);
+  return ragged.length > 0 ? [{ field: 'groupSize', message: `${grid.groupSize} does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}` }] : [];
+}
+
 function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StageProblem[] {
   const problems: StageProblem[] = [];
   const problem = (field: string | undefined, message: string) => problems.push({ field, message });
   if (!QUANT_METHODS.includes(stage.method)) problem('method', `unknown method "${stage.method}" (known: ${QUANT_METHODS.join(', ')})`);
   const integer = stage.method !== 'mx';
-  if (integer) {
-    if (!Number.isInteger(stage.bits) || stage.bits < 2 || stage.bits > 8) problem('bits', `must be an integer from 2 to 8, got ${stage.bits}${stage.bits === 1 ? ' (1 bit leaves one level per sign: not supported)' : ''}`);
-    if (!QUANT_GRANULARITIES.includes(stage.granularity)) problem('granularity', `unknown granularity "${stage.granularity}"`);
-    if (stage.granularity === 'group' && (!Number.isInteger(stage.groupSize) || stage.groupSize < 2)) problem('groupSize', `must be an integer >= 2, got ${stage.groupSize}`);
-  } else if (!MX_FORMAT_NAMES.includes(stage.mxFormat)) problem('mxFormat', `unknown MX format "${stage.mxFormat}" (known: ${MX_FORMAT_NAMES.join(', ')})`);
+  if (integer) problems.push(...gridFieldProblems(stage));
+  else if (!MX_FORMAT_NAMES.includes(stage.mxFormat)) problem('mxFormat', `unknown MX format "${stage.mxFormat}" (known: ${MX_FORMAT_NAMES.join(', ')})`);
   if (stage.method === 'gptq') {
     if (!Number.isInteger(stage.gptq.blockSize) || stage.gptq.blockSize < 1) problem('gptq.blockSize', `must be a positive integer, got ${stage.gptq.blockSize}`);
     if (!(stage.gptq.percDamp >= 0)) problem('gptq.percDamp', `must be >= 0, got ${stage.gptq.percDamp}`);
@@ -179,10 +192,7 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   const packed = layers.filter((l) => l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype));
   if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listLayers(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
   if (stage.method === 'quik') problems.push(...validateQuik(stage, layers));
-  else if (integer && stage.granularity === 'group' && Number.isInteger(stage.groupSize) && stage.groupSize >= 2) {
-    const ragged = layers.filter((l) => l.inFeatures % stage.groupSize !== 0);
-    if (ragged.length > 0) problem('groupSize', `${stage.groupSize} does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
-  }
+  else if (integer) problems.push(...groupFitProblems(stage, layers));
   if (stage.method === 'mx') {
     const ragged = layers.filter((l) => l.inFeatures % MX_BLOCK_SIZE !== 0);
     if (ragged.length > 0) problem('mxFormat', `MX blocks are ${MX_BLOCK_SIZE} inputs, which does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
