@@ -49,6 +49,7 @@ describe('SparsityView', () => {
 describe('QuantView', () => {
   const row = (id: string, exported: 'packed' | 'simulated'): LayerQuantReport => ({
     id, name: id, block: 0, role: 'mlp.up', stage: 0, shape: [64, 256], method: 'rtn', format: '4-bit asym, groups of 32', bitsPerWeight: 4.75, export: exported, packedBytes: 9728,
+    parts: { weights: 8192, scales: 1024, zeroPoints: 512, groupIndex: 0, floatColumns: 0 },
     relativeError: null, relativeErrorBasis: null, relativeErrorTokens: null, zerosKept: 0, rezeroed: 0, ms: 1, backend: { requested: 'cpu', ran: 'cpu' },
   });
   const report = (exported: 'packed' | 'simulated', measured: number) =>
@@ -57,7 +58,7 @@ describe('QuantView', () => {
       quantized: [row('a', exported), row('b', exported)],
       totals: {
         denseFileBytes: measured, analyticQuantizedFileBytes: 30_000, packedLayers: exported === 'packed' ? 2 : 0, simulatedLayers: exported === 'simulated' ? 2 : 0,
-        analyticParts: { weights: 16_384, scales: 2_048, zeroPoints: 1_024, groupIndex: 0, rest: 10_544 },
+        analyticParts: { weights: 16_384, scales: 2_048, zeroPoints: 1_024, groupIndex: 0, floatColumns: 0, rest: 10_544 },
       },
     }) as unknown as CompressReport;
 

@@ -18,6 +18,8 @@ export interface AnalyticSizeParts {
   zeroPointBytes: number | null;
   /** GPTQ act-order's int32 g_idx per input column; absent or 0 when none is stored (no segment). */
   groupIndexBytes?: number;
+  /** Float32 weights kept inside quantized layers (QUIK's outlier columns); absent or 0: no segment. */
+  floatColumnBytes?: number;
   restBytes: number;
 }
 
@@ -35,7 +37,7 @@ export interface ModelSize {
 /** The drawn segments of a model, in bar order: key, legend label, bytes, measured or analytic. */
 export interface SizeSegment {
   bar: 'dense' | 'compressed' | 'analytic';
-  key: 'dense' | 'compressed' | 'weights' | 'scales' | 'zeros' | 'gidx' | 'rest' | 'quantized';
+  key: 'dense' | 'compressed' | 'weights' | 'scales' | 'zeros' | 'gidx' | 'float' | 'rest' | 'quantized';
   label: string;
   bytes: number;
 }
@@ -48,6 +50,7 @@ export const SEGMENT_STYLE: Record<SizeSegment['key'], { label: string; color: s
   scales: { label: 'scales (analytic)', color: '#D55E00' },
   zeros: { label: 'zero points (analytic)', color: '#009E73' },
   gidx: { label: 'group index (analytic)', color: '#CC79A7' },
+  float: { label: 'float columns (analytic)', color: '#E69F00' },
   rest: { label: 'unquantized rest (analytic)', color: '#C8CED8' },
 };
 
@@ -67,6 +70,7 @@ export function sizeSegments(m: ModelSize): SizeSegment[] {
     if (a.scaleBytes !== null) out.push(seg('analytic', 'scales', a.scaleBytes));
     if (a.zeroPointBytes !== null) out.push(seg('analytic', 'zeros', a.zeroPointBytes));
     if (a.groupIndexBytes) out.push(seg('analytic', 'gidx', a.groupIndexBytes));
+    if (a.floatColumnBytes) out.push(seg('analytic', 'float', a.floatColumnBytes));
     out.push(seg('analytic', 'rest', a.restBytes));
   }
   return out;

@@ -31,7 +31,7 @@ export function modelSizeOf(report: CompressReport, denseBytes: number | undefin
   const { analyticQuantizedFileBytes: analyticTotal, analyticParts: parts } = report.totals;
   const quantizedBytes = latestRows(report.quantized).reduce((sum, r) => sum + r.packedBytes, 0);
   const analytic = parts
-    ? { weightBytes: parts.weights, scaleBytes: parts.scales, zeroPointBytes: parts.zeroPoints, groupIndexBytes: parts.groupIndex, restBytes: parts.rest }
+    ? { weightBytes: parts.weights, scaleBytes: parts.scales, zeroPointBytes: parts.zeroPoints, groupIndexBytes: parts.groupIndex, floatColumnBytes: parts.floatColumns, restBytes: parts.rest }
     : analyticTotal === null
       ? null
       : { weightBytes: quantizedBytes, scaleBytes: null, zeroPointBytes: null, restBytes: Math.max(0, analyticTotal - quantizedBytes) };

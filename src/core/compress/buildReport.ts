@@ -10,7 +10,6 @@ import type { Recipe } from '../recipe/types.ts';
 import { countZeros } from './check.ts';
 import { withLabMetadata } from './metadata.ts';
 import { analyticFileParts } from './sizeParts.ts';
-import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CompressOutcome } from './pipeline.ts';
 import { isPruneStageReport, isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -67,11 +66,7 @@ function analyticQuantized(input: ReportInput, quantized: readonly LayerQuantRep
   const last = [...new Map(quantized.map((q) => [q.id, q])).values()];
   const byId = new Map(input.layers.map((l) => [l.id, l]));
   const rest = floatFile - last.reduce((n, q) => n + (byId.has(q.id) ? storedBytes(input.working, byId.get(q.id)!).byteLength : 0), 0);
-  const stageOf = (row: LayerQuantReport) => {
-    const stage = input.recipe.stages[row.stage];
-    return stage && isQuantizeStage(stage) ? stage : undefined;
-  };
-  return { analyticQuantizedFileBytes: rest + last.reduce((n, q) => n + q.packedBytes, 0), analyticParts: analyticFileParts(last, stageOf, rest, input.notes) };
+  return { analyticQuantizedFileBytes: rest + last.reduce((n, q) => n + q.packedBytes, 0), analyticParts: analyticFileParts(last, rest) };
 }
 
 export async function buildReport(input: ReportInput): Promise<CompressOutcome> {

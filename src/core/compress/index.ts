@@ -14,7 +14,7 @@ export { estimatedSparseBytes } from './storage.ts';
 export { checkPrunedLayer, countZeros } from './check.ts';
 export { readStoredLayer, storedNonZero, type StoredLayer } from './storedLayer.ts';
 export { inspectLayerQuant, type InspectedGrid, type LayerQuantInspection, type QuantScope } from './quantInspect.ts';
-export { analyticFileParts, analyticPartRows, analyticPartsTotal, formatSignedPercent, measuredVsAnalyticPercent, quantizedLayerParts } from './sizeParts.ts';
+export { analyticFileParts, analyticPartRows, analyticPartsTotal, formatSignedPercent, layerPartsTotal, measuredVsAnalyticPercent, packedParts } from './sizeParts.ts';
 export { sha256Hex, sha256HexOfChunks } from './sha256.ts';
 export { labMetadataEntries, withLabMetadata } from './metadata.ts';
 export {

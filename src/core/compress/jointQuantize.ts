@@ -11,6 +11,7 @@ import { describeQuantFormat, packProblem } from '../recipe/stages/quantize.ts';
 import { countZeros } from './check.ts';
 import type { PruneJob, PruneJobResult } from './jobs.ts';
 import { writePackedLayers } from './packedExport.ts';
+import { packedParts } from './sizeParts.ts';
 import type { LayerQuantReport } from './report.ts';
 
 /** What a prune job passes to sparseGptPrune's `quantize`. */
@@ -26,7 +27,8 @@ export function jointQuantRow(quantize: JointQuantize, stageIndex: number, layer
   if (!q) throw new Error(`report: layer ${layer.name} was pruned without the joint quantization's codes`);
   const asStage = jointQuantizeStage(quantize);
   const why = quantize.export === 'simulated' ? 'export "simulated" was asked for' : (packProblem(asStage, layer) ?? matMulNBitsLayerProblem(layer, q) ?? undefined);
-  const bytes = analyticPackedBytes(formatOf(q)).total;
+  const analytic = analyticPackedBytes(formatOf(q));
+  const bytes = analytic.total;
   return {
     id: layer.id,
     name: layer.name,
@@ -40,6 +42,7 @@ export function jointQuantRow(quantize: JointQuantize, stageIndex: number, layer
     export: why === undefined ? 'packed' : 'simulated',
     ...(why !== undefined && quantize.export !== 'simulated' ? { simulatedBecause: why } : {}),
     packedBytes: bytes,
+    parts: packedParts(analytic),
     relativeError: result.relativeError,
     relativeErrorBasis: result.relativeErrorBasis,
     relativeErrorTokens: result.relativeErrorTokens,

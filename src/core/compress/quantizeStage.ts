@@ -8,7 +8,7 @@ import { cpuUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
-import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikPackedBytes, quikWriteProblem, writeQuik } from '../quant/export/index.ts';
+import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikExtraBytes, quikIntegerBytes, quikWriteProblem, writeQuik } from '../quant/export/index.ts';
 import { activationQuantizedError, quikQuantize, type QuikResult } from '../quant/quik.ts';
 import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
@@ -22,7 +22,8 @@ import { searchAwqStep, type AwqLayerScale } from './awqStep.ts';
 import { measuredError, type MeasuredError } from './jobs.ts';
 import { mixedReport, planWidths, type WidthPlan } from './mixedPrecision.ts';
 import { writePackedLayers } from './packedExport.ts';
-import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
+import { layerPartsTotal, packedParts } from './sizeParts.ts';
+import type { LayerPackedParts, LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
 
 const now = () => performance.now();
@@ -157,18 +158,22 @@ function quikErrorOf(stage: QuantizeStage, weight: Matrix, compressed: Matrix, q
 }
 
 /** Analytic bytes and bits per weight of a layer in the stage's format. */
-function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWeight | undefined, quik?: QuikResult): { bytes: number; bitsPerWeight: number } {
+function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWeight | undefined, quik?: QuikResult): { bytes: number; bitsPerWeight: number; parts: LayerPackedParts } {
   const numel = layer.outFeatures * layer.inFeatures;
+  let parts: LayerPackedParts;
   if (stage.method === 'mx') {
     const elementBits = MX_FORMATS[stage.mxFormat].elementBits;
     const blocks = layer.outFeatures * Math.ceil(layer.inFeatures / MX_BLOCK_SIZE);
-    const bytes = Math.ceil((numel * elementBits) / 8) + blocks;
-    return { bytes, bitsPerWeight: (bytes * 8) / numel };
+    parts = { weights: Math.ceil((numel * elementBits) / 8), scales: blocks, zeroPoints: 0, groupIndex: 0, floatColumns: 0 };
+  } else if (quik) {
+    // QUIK also stores its float outlier columns and both column lists (export/quik.ts).
+    parts = { ...packedParts(quikIntegerBytes(quik)), floatColumns: quikExtraBytes(quik) };
+  } else {
+    // AWQ's 1/s is counted once per group where it is a Mul (settleAwqGroups), nothing where it is folded.
+    parts = packedParts(analyticPackedBytes(formatOf(quantized!)));
   }
-  // QUIK also stores its float outlier columns and both column lists (export/quik.ts); AWQ's 1/s
-  // is counted once per group where it is a Mul (settleAwqGroups), nothing where it is folded.
-  const bytes = quik ? quikPackedBytes(quik) : analyticPackedBytes(formatOf(quantized!)).total;
-  return { bytes, bitsPerWeight: (bytes * 8) / numel };
+  const bytes = layerPartsTotal(parts);
+  return { bytes, bitsPerWeight: (bytes * 8) / numel, parts };
 }
 
 class QuantizeRun implements StageRun {
@@ -224,6 +229,7 @@ class QuantizeRun implements StageRun {
           export: why === undefined ? 'packed' : 'simulated',
           ...(why !== undefined && stage.export !== 'simulated' ? { simulatedBecause: why } : {}),
           packedBytes: size.bytes,
+          parts: size.parts,
           ...(result.quik && stage.quik.activationBits > 0 ? quikErrorOf(stage, before, result.weight, result.quik, step.stats, layer) : errorOf(before, result.weight, step.stats, layer)),
           zerosKept: zeros.kept,
           rezeroed: zeros.rezeroed,
@@ -258,6 +264,7 @@ class QuantizeRun implements StageRun {
       const scaleBytes = outcome.row.export === 'packed' && awq.scaling.kind === 'mul' && awq.group[0] === layer.name ? layer.inFeatures * 4 : 0;
       outcome.row.awq = { alpha: awq.alpha, sharedWith: awq.group, inverseScale: awqInverseScaleText(awq, outcome.row.export === 'packed'), scaleBytes };
       outcome.row.packedBytes += scaleBytes;
+      outcome.row.parts.scales += scaleBytes;
       outcome.row.bitsPerWeight = (outcome.row.packedBytes * 8) / (layer.outFeatures * layer.inFeatures);
     }
   }

@@ -103,6 +103,8 @@ export interface LayerQuantReport {
   simulatedBecause?: string;
   /** ANALYTIC bytes of the layer in its format (weights, scales, zero points, g_idx). */
   packedBytes: number;
+  /** packedBytes by what the bytes hold (they add up to it). */
+  parts: LayerPackedParts;
   /**
    * AWQ: the searched ratio α, the layers sharing the scale (this one included), where 1/s is in
    * the file, and the bytes of packedBytes that are that 1/s (a Mul's C_in float32, counted with
@@ -162,11 +164,20 @@ export const isQuantizeStageReport = (report: StageReport): report is QuantizeSt
  * (analyticPackedBytes), and the unquantized rest — the file as written less the quantized
  * layers' stored weights: embeddings, norms, biases, unquantized layers, the graph itself.
  */
-export interface AnalyticFileParts {
+export interface LayerPackedParts {
+  /** The codes (MX: the elements). */
   weights: number;
+  /** Group scales (MX: E8M0 block scales), and AWQ's 1/s where it is a Mul. */
   scales: number;
   zeroPoints: number;
+  /** Act-order's int32 g_idx. */
   groupIndex: number;
+  /** Weights kept in float32 inside a quantized layer (QUIK's outlier columns, with both column lists). */
+  floatColumns: number;
+}
+
+export interface AnalyticFileParts extends LayerPackedParts {
+  /** Everything not quantized: embeddings, norms, biases, the head, the graph. */
   rest: number;
 }
 

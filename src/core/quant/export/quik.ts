@@ -18,7 +18,7 @@ import { dequantize } from '../types.ts';
 import { defaultOpset, findNodeIndex, floatTensor, int64Tensor, removeUnused, requireOpset, takenNames, uniqueName, workingCopy } from './graphEdit.ts';
 import { addInitializers, gemmBias, gemmProblem, MICROSOFT_DOMAIN, nBitsNode, weightPathNodes, type ExportResult } from './matMulNBits.ts';
 import { matMulNBitsProblem, nBitsBlockSize, packMatMulNBits, QuantExportError } from './pack.ts';
-import { analyticPackedBytes, formatOf } from './size.ts';
+import { analyticPackedBytes, formatOf, type PackedBytes } from './size.ts';
 
 /** One QUIK layer to write: the integer part, its columns, and the float outlier columns. */
 export interface QuikLayerToExport {
@@ -221,8 +221,13 @@ export function quikExtraBytes(split: { quantizedColumns: ArrayLike<number>; out
  * columns and both column lists.
  */
 export function quikPackedBytes(split: { quantized: QuantizedWeight; quantizedColumns: ArrayLike<number>; outlierColumns: ArrayLike<number>; outlierWeight: Matrix }): number {
+  return quikIntegerBytes(split).total + quikExtraBytes(split);
+}
+
+/** The integer part of a QUIK layer as writeQuik packs it, by part (analyticPackedBytes). */
+export function quikIntegerBytes(split: { quantized: QuantizedWeight }): PackedBytes {
   const q = rowAsOrtBlocks(split.quantized);
   const block = nBitsBlockSize(q);
   const stored = typeof block === 'number' ? { ...formatOf(q), cols: Math.ceil(q.cols / block) * block, groupSize: block } : formatOf(q);
-  return analyticPackedBytes(stored).total + quikExtraBytes(split);
+  return analyticPackedBytes(stored);
 }
