@@ -6,9 +6,10 @@
 // blocks.
 import { GpuError, type GpuContext } from '../../context';
 import { ceilDiv, defineProgram } from '../../program';
-import { encodeFitGroups, type GridShape } from '../quantGrid/quantGrid.gpu';
+import { checkScales, encodeFitGroups, type GridShape } from '../quantGrid/quantGrid.gpu';
 import { lazyUpdateProgram, SPARSEGPT_MAX_BLOCK } from '../sparsegptUpdate/sparsegptUpdate.gpu';
-import type { IntGrid } from '../../../quant/types';
+import { gptqOpening, readQuantized, type GptqOptions, type GptqResult } from '../../../quant/gptq';
+import type { IntGrid, Matrix } from '../../../quant/types';
 import shader from './gptqUpdate.wgsl?raw';
 
 const BLOCK_LANES = 32;
@@ -168,4 +169,35 @@ export async function gptqSweepGpu(ctx: GpuContext, inputs: GptqSweepInputs, blo
   } finally {
     session.destroy();
   }
+}
+
+/** Why a GPTQ layer cannot run on this sweep (the job then runs gptqQuantize on the CPU and says so), or null. */
+export function gptqGpuProblem(options: GptqOptions): string | null {
+  const blockSize = options.blockSize ?? 128;
+  if (blockSize > SPARSEGPT_MAX_BLOCK) return `GPTQ blocks over ${SPARSEGPT_MAX_BLOCK} columns have no kernel`;
+  if (options.mseClip && options.granularity.kind === 'group' && !options.staticGroups) return 'the MSE clip search of dynamic groups has no GPU kernel';
+  return null;
+}
+
+/**
+ * gptqQuantize with the sweep on the device: the opening (checks, dead inputs, the quantiser fit
+ * before the sweep, act-order, U in float64) is the CPU path's own gptqOpening, the read-back its
+ * readQuantized. `loss` is not computed.
+ */
+export async function gptqQuantizeGpu(ctx: GpuContext, weight: Matrix, hessian: Float64Array, options: GptqOptions, afterBlock?: (blockEnd: number) => void): Promise<GptqResult> {
+  const problem = gptqGpuProblem(options);
+  if (problem) throw new Error(`gptq: ${problem}`);
+  const { rows, cols } = weight;
+  const opening = gptqOpening(weight, hessian, options);
+  const { prepared } = opening;
+  const { sweep } = prepared;
+  const dynamic = options.granularity.kind === 'group' && !options.staticGroups;
+  const swept = await gptqSweepGpu(
+    ctx,
+    { rows, cols, weights: opening.weights, hinvUpper: opening.hinvUpper, grid: options.grid, groups: sweep.groups, scales: sweep.scales, zeros: sweep.zeros, columnGroup: sweep.columnGroup, ...(dynamic ? { dynamicGroupSize: prepared.groupSize } : {}) },
+    opening.blockSize,
+    afterBlock,
+  );
+  if (dynamic) checkScales(swept.scales, sweep.groups, 'GPTQ quantizer');
+  return readQuantized({ rows, cols, data: swept.weights }, swept, prepared, options.grid, opening.perm);
 }
