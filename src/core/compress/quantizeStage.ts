@@ -3,13 +3,12 @@
 // working model (what later blocks are calibrated on, and what the simulated export stores); at
 // the end, the packed export — MatMulNBits for every layer ONNX Runtime can run — and a report row
 // per layer. Its fields and checks are src/core/recipe/stages/quantize.ts; see docs/quantization.md.
-import { throwIfCancelled } from '../job/cancel.ts';
-import { cpuUse } from '../job/backend.ts';
+import { throwIfCancelled, type CancelSignal } from '../job/cancel.ts';
+import { cpuUse, type BackendUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
-import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
 import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
@@ -17,6 +16,7 @@ import { dequantize, groupOfColumn, type Granularity, type QuantizedWeight } fro
 import { describeQuantFormat, describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CalibrationStats } from '../calibrate/collect.ts';
 import { measuredError, type MeasuredError } from './jobs.ts';
+import { cpuQuantizeLayer, type QuantizeLayerFn } from './quantJobs.ts';
 import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
 
@@ -53,19 +53,16 @@ function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | u
   return { kept, rezeroed };
 }
 
-function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
+async function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, run: QuantizeLayerFn, cancel?: CancelSignal): Promise<{ weight: Matrix; quantized?: QuantizedWeight; backend?: BackendUse }> {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
-    case 'rtn': {
-      // (AWQ below shares this grid.)
-      const quantized = quantizeRtn(weight, grid, granularityOf(stage), { mseClip: stage.mseClip });
-      return { weight: dequantize(quantized), quantized };
-    }
+    case 'rtn':
+      // (AWQ below shares this grid.) RTN and GPTQ go through the run's quantizeLayer (the CPU, or WebGPU: gpuQuantJobs.ts).
+      return run({ method: 'rtn', layerId: layer.id, weight, grid, granularity: granularityOf(stage), mseClip: stage.mseClip }, { cancel });
     case 'gptq': {
       const hessian = stats?.layers.get(layer.id)?.hessian;
       if (!hessian || hessian.length === 0) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
-      const result = gptqQuantize(weight, hessian, { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip });
-      return { weight: result.weight, quantized: result.quantized };
+      return run({ method: 'gptq', layerId: layer.id, weight, hessian, options: { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip } }, { cancel });
     }
     case 'awq':
       return awqLayer(stage, weight, stats, layer);
@@ -129,7 +126,7 @@ class QuantizeRun implements StageRun {
       throwIfCancelled(context.cancel, 'quantization');
       const t0 = now();
       const before = context.working.readWeight(layer);
-      const result = quantizeLayer(stage, before, step.stats, layer);
+      const result = await quantizeLayer(stage, before, step.stats, layer, context.quantizeLayer ?? cpuQuantizeLayer(), context.cancel);
       const zeros = keepZeros(before, result.weight, result.quantized);
       context.working.writeWeight(layer, result.weight);
       const size = sizeOf(stage, layer, result.quantized);
@@ -153,7 +150,7 @@ class QuantizeRun implements StageRun {
           zerosKept: zeros.kept,
           rezeroed: zeros.rezeroed,
           ms: now() - t0,
-          backend: cpuUse(),
+          backend: result.backend ?? cpuUse(),
         },
       });
       done++;
