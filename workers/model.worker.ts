@@ -15,8 +15,6 @@ import { Cancelled, cpuUse, type BackendUse, type ComputeBackend } from '../src/
 import { parseRecipe } from '../src/core/recipe';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
-import { gpuQuantizeLayer } from '../src/core/compress/gpuQuantJobs';
-import { cpuQuantizeLayer, type QuantizeLayerFn } from '../src/core/compress/quantJobs';
 import { workerGpu } from './gpuDevice';
 import { createRunner, warmUp } from '../src/runtime/ort';
 import { WorkerPool } from './pool';
@@ -90,16 +88,6 @@ async function calibrationAccumulator(computeBackend: ComputeBackend): Promise<{
   return 'ctx' in gpu ? { factory: gpuAccumulatorFactory(gpu.ctx), use: { requested: 'webgpu', ran: 'webgpu' } } : { use: cpuUse('webgpu', gpu.reason) };
 }
 
-/**
- * Where RTN and GPTQ layers run: the CPU in this thread unless the run asked for WebGPU; then the
- * quantization kernels on this worker's device (the one calibration uses), else the CPU with the reason.
- */
-async function quantizeBackend(computeBackend: ComputeBackend): Promise<QuantizeLayerFn | undefined> {
-  if (computeBackend === 'cpu') return undefined;
-  const gpu = await workerGpu('model worker (quantize)');
-  return 'ctx' in gpu ? gpuQuantizeLayer(gpu.ctx) : cpuQuantizeLayer('webgpu', gpu.reason);
-}
-
 async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>): Promise<void> {
   if (!current) throw new Error('No model is loaded');
   const loaded = current;
@@ -109,7 +97,6 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
   const cancel = { get aborted() { return cancelled.has(req.jobId); } };
   const watcher = setInterval(() => cancel.aborted && workers.cancel(), 50);
   const calibration = await calibrationAccumulator(req.computeBackend);
-  const quantizeLayer = await quantizeBackend(req.computeBackend);
   try {
     const outcome = await compressModel({
       model: loaded.model,
@@ -119,8 +106,17 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
       sourceModel: req.sourceModel,
       calibSet: req.calibSet,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
-      pruneLayer: async (job) => (await workers.run({ jobId: nextJob++, job, backend: req.computeBackend })).result,
-      ...(quantizeLayer ? { quantizeLayer } : {}),
+      pruneLayer: async (job) => {
+        const response = await workers.run({ jobId: nextJob++, job, backend: req.computeBackend });
+        if (response.kind !== 'prune') throw new Error(`prune job ${job.index}: the pool answered with a ${response.kind} result`);
+        return response.result;
+      },
+      // RTN and GPTQ layers of a quantize stage go to the same pool (WebGPU when the run asks for it).
+      quantizeLayer: async (job) => {
+        const response = await workers.run({ jobId: nextJob++, kind: 'quantize', job, backend: req.computeBackend });
+        if (response.kind !== 'quantize') throw new Error(`quantize job ${job.layerId}: the pool answered with a ${response.kind} result`);
+        return response.result;
+      },
       accumulatorFactory: calibration.factory,
       backends: { calibrationInference: `onnxruntime-web wasm, ${req.numThreads} thread(s)`, hessian: calibration.use },
       cancel,
