@@ -70,15 +70,18 @@ describeGpu('quantize jobs on WebGPU', (gpu) => {
     expectSameResult(b, runQuantizeJob(gptqJob));
   });
 
-  test('the quantize stage with the GPU hook: GPTQ 4-bit g32 on the bundled LM, the same weights as the CPU run', async () => {
+  test.each([
+    ['gptq-4bit-g32.json', 'webgpu+cpu'],
+    ['rtn-3bit-row.json', 'webgpu'],
+  ])('the quantize stage with the GPU hook on the bundled LM, %s: the same weights (SHA-256) as the CPU run, every row %s', async (file, ran) => {
     const lm = bundledModel('kjv-charlm');
-    const recipe = parseRecipe(JSON.parse(readFileSync(join(import.meta.dirname, '../../../recipes/gptq-4bit-g32.json'), 'utf8')));
-    recipe.calibration.samples = 4;
+    const recipe = parseRecipe(JSON.parse(readFileSync(join(import.meta.dirname, '../../../recipes', file), 'utf8')));
+    recipe.calibration.samples = 2;
     const request = { model: lm.model, analysis: lm.analysis, recipe, calibSet: lm.calib, createRunner: openRunner, sourceModel: 'kjv-charlm' };
     const onGpu = await compressModel({ ...request, quantizeLayer: gpuQuantizeLayer(gpu()) });
     const onCpu = await compressModel(request);
     expect(onGpu.report.weightsSha256).toBe(onCpu.report.weightsSha256);
-    expect(onGpu.report.quantized.every((q) => q.backend.ran === 'webgpu+cpu')).toBe(true);
+    expect(onGpu.report.quantized.map((q) => q.backend.ran)).toEqual(onCpu.report.quantized.map(() => ran));
     expect(onCpu.report.quantized.every((q) => q.backend.ran === 'cpu')).toBe(true);
   }, 60_000);
 });
