@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { GpuContext } from '../gpu/context';
 import { describeGpu } from '../gpu/testing/describeGpu';
 import { normalArray } from '../gpu/testing/random';
 import { bundledModel, openRunner } from '../calibrate/fixtures/models.ts';
@@ -58,6 +59,26 @@ describeGpu('quantize jobs on WebGPU', (gpu) => {
     expectSameResult(rtnMse, runQuantizeJob({ ...rtnJob, mseClip: true } as QuantizeJob));
     const wide = await runQuantizeJobGpu(gpu(), { ...gptqJob, options: { ...gptqJob.options, blockSize: 192 } } as QuantizeJob);
     expect(wide.backend.fallbackReason).toMatch(/blocks over 128/);
+  });
+
+  test('NaN in W is refused as on the CPU; a weight over one storage binding runs on the CPU, saying so', async () => {
+    const data = weight.data.slice();
+    data[5] = NaN;
+    for (const job of [{ ...rtnJob, weight: { ...weight, data } }, { ...gptqJob, weight: { ...weight, data } }] as QuantizeJob[]) {
+      const cpuError = (() => {
+        try {
+          runQuantizeJob(job);
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })();
+      expect(cpuError).toMatch(/non-finite/);
+      await expect(runQuantizeJobGpu(gpu(), job)).rejects.toThrow(cpuError);
+    }
+    const capped = new GpuContext(gpu().device, { limitCaps: { maxStorageBufferBindingSize: 4096 } });
+    const result = await runQuantizeJobGpu(capped, rtnJob);
+    expect(result.backend).toEqual({ requested: 'webgpu', ran: 'cpu', fallbackReason: 'the weight is over one storage binding (4096 bytes)' });
+    expectSameResult(result, runQuantizeJob(rtnJob));
   });
 
   test('cancel between GPTQ blocks; jobs handed in together run one after another', async () => {
