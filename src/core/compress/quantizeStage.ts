@@ -9,6 +9,7 @@ import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
+import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
 import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
@@ -16,9 +17,9 @@ import { dequantize, groupOfColumn, type Granularity, type QuantizedWeight } fro
 import { describeQuantFormat, describeQuantizeStage, packProblem, type QuantizeStage } from '../recipe/stages/quantize.ts';
 import type { CalibrationStats } from '../calibrate/collect.ts';
 import { measuredError, type MeasuredError } from './jobs.ts';
-import { cpuQuantizeLayer, type QuantizeLayerFn } from './quantJobs.ts';
 import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
+import type { QuantizeJob, QuantizeLayerFn } from './quantJobs.ts';
 
 const now = () => performance.now();
 
@@ -53,22 +54,40 @@ function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | u
   return { kept, rezeroed };
 }
 
-async function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, run: QuantizeLayerFn, cancel?: CancelSignal): Promise<{ weight: Matrix; quantized?: QuantizedWeight; backend?: BackendUse }> {
+function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
-    case 'rtn':
-      // (AWQ below shares this grid.) RTN and GPTQ go through the run's quantizeLayer (the CPU, or WebGPU: gpuQuantJobs.ts).
-      return run({ method: 'rtn', layerId: layer.id, weight, grid, granularity: granularityOf(stage), mseClip: stage.mseClip }, { cancel });
+    case 'rtn': {
+      // (AWQ below shares this grid.)
+      const quantized = quantizeRtn(weight, grid, granularityOf(stage), { mseClip: stage.mseClip });
+      return { weight: dequantize(quantized), quantized };
+    }
     case 'gptq': {
       const hessian = stats?.layers.get(layer.id)?.hessian;
       if (!hessian || hessian.length === 0) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
-      return run({ method: 'gptq', layerId: layer.id, weight, hessian, options: { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip } }, { cancel });
+      const result = gptqQuantize(weight, hessian, { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip });
+      return { weight: result.weight, quantized: result.quantized };
     }
     case 'awq':
       return awqLayer(stage, weight, stats, layer);
     case 'mx':
       return { weight: mxQuantize(weight, stage.mxFormat).weight };
   }
+}
+
+/** RTN and GPTQ as a job for the run's quantizeLayer hook; null for what stays here (AWQ, MX, a missing Hessian's error). */
+function quantizeJobOf(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): QuantizeJob | null {
+  const grid = { bits: stage.bits, symmetric: stage.symmetric };
+  const hessian = stats?.layers.get(layer.id)?.hessian;
+  if (stage.method === 'rtn') return { method: 'rtn', layerId: layer.id, weight, grid, granularity: granularityOf(stage), mseClip: stage.mseClip };
+  if (stage.method === 'gptq' && hessian && hessian.length > 0) return { method: 'gptq', layerId: layer.id, weight, hessian, options: { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip } };
+  return null;
+}
+
+/** quantizeLayer, with RTN and GPTQ on the run's hook when there is one (WebGPU: gpuQuantJobs.ts), which says what ran. */
+async function quantizeLayerOn(run: QuantizeLayerFn | undefined, cancel: CancelSignal | undefined, stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Promise<{ weight: Matrix; quantized?: QuantizedWeight; backend?: BackendUse }> {
+  const job = run ? quantizeJobOf(stage, weight, stats, layer) : null;
+  return run && job ? run(job, { cancel }) : quantizeLayer(stage, weight, stats, layer);
 }
 
 /**
@@ -126,7 +145,7 @@ class QuantizeRun implements StageRun {
       throwIfCancelled(context.cancel, 'quantization');
       const t0 = now();
       const before = context.working.readWeight(layer);
-      const result = await quantizeLayer(stage, before, step.stats, layer, context.quantizeLayer ?? cpuQuantizeLayer(), context.cancel);
+      const result = await quantizeLayerOn(context.quantizeLayer, context.cancel, stage, before, step.stats, layer);
       const zeros = keepZeros(before, result.weight, result.quantized);
       context.working.writeWeight(layer, result.weight);
       const size = sizeOf(stage, layer, result.quantized);
