@@ -1,6 +1,7 @@
-// One layer's RTN or GPTQ as a job, so the quantize stage can hand it to a backend: the CPU in
-// this thread (the default, `cpuQuantizeLayer`) or WebGPU (gpuQuantJobs.ts), injected through
-// StageContext.quantizeLayer like prune jobs through pruneLayer. The result says what ran.
+// One layer's RTN or GPTQ as a job, so the quantize stage can hand it to a backend through
+// StageContext.quantizeLayer, as prune stages hand PruneJobs to pruneLayer: a worker pool
+// (workers/prune.worker.ts), WebGPU (gpuQuantJobs.ts), or `cpuQuantizeLayer`. Without a hook the
+// stage runs the same job here with runQuantizeJob. The result says what ran.
 import { cpuUse, type BackendUse, type ComputeBackend } from '../job/backend.ts';
 import type { CancelSignal } from '../job/cancel.ts';
 import { gptqQuantize, type GptqOptions } from '../quant/gptq.ts';

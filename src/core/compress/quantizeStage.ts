@@ -9,7 +9,6 @@ import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, writeMatMulNBits } from '../quant/export/index.ts';
-import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
 import { activationScale, scaleColumns, searchAwqScale } from '../quant/awq.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
@@ -19,7 +18,7 @@ import type { CalibrationStats } from '../calibrate/collect.ts';
 import { measuredError, type MeasuredError } from './jobs.ts';
 import type { LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
-import type { QuantizeJob, QuantizeLayerFn } from './quantJobs.ts';
+import { runQuantizeJob, type QuantizeJob, type QuantizeLayerFn } from './quantJobs.ts';
 
 const now = () => performance.now();
 
@@ -55,18 +54,13 @@ function keepZeros(before: Matrix, after: Matrix, quantized: QuantizedWeight | u
 }
 
 function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): { weight: Matrix; quantized?: QuantizedWeight } {
-  const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
-    case 'rtn': {
-      // (AWQ below shares this grid.)
-      const quantized = quantizeRtn(weight, grid, granularityOf(stage), { mseClip: stage.mseClip });
-      return { weight: dequantize(quantized), quantized };
-    }
+    case 'rtn':
     case 'gptq': {
-      const hessian = stats?.layers.get(layer.id)?.hessian;
-      if (!hessian || hessian.length === 0) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
-      const result = gptqQuantize(weight, hessian, { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip });
-      return { weight: result.weight, quantized: result.quantized };
+      // The job a quantizeLayer hook would get, run here on the CPU (AWQ below shares the RTN grid).
+      const job = quantizeJobOf(stage, weight, stats, layer);
+      if (!job) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
+      return runQuantizeJob(job);
     }
     case 'awq':
       return awqLayer(stage, weight, stats, layer);
@@ -84,7 +78,7 @@ function quantizeJobOf(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
   return null;
 }
 
-/** quantizeLayer, with RTN and GPTQ on the run's hook when there is one (WebGPU: gpuQuantJobs.ts), which says what ran. */
+/** quantizeLayer, with RTN and GPTQ on the run's hook when there is one (a worker pool, WebGPU: gpuQuantJobs.ts), which says what ran. */
 async function quantizeLayerOn(run: QuantizeLayerFn | undefined, cancel: CancelSignal | undefined, stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): Promise<{ weight: Matrix; quantized?: QuantizedWeight; backend?: BackendUse }> {
   const job = run ? quantizeJobOf(stage, weight, stats, layer) : null;
   return run && job ? run(job, { cancel }) : quantizeLayer(stage, weight, stats, layer);
