@@ -106,7 +106,17 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
       sourceModel: req.sourceModel,
       calibSet: req.calibSet,
       createRunner: async (bytes) => (await createRunner(bytes, { backend: 'wasm', numThreads: req.numThreads, wasmPaths: req.wasmPaths })).runner,
-      pruneLayer: async (job) => (await workers.run({ jobId: nextJob++, job, backend: req.computeBackend })).result,
+      pruneLayer: async (job) => {
+        const response = await workers.run({ jobId: nextJob++, job, backend: req.computeBackend });
+        if (response.kind !== 'prune') throw new Error(`prune job ${job.index}: the pool answered with a ${response.kind} result`);
+        return response.result;
+      },
+      // RTN and GPTQ layers of a quantize stage go to the same pool (WebGPU when the run asks for it).
+      quantizeLayer: async (job) => {
+        const response = await workers.run({ jobId: nextJob++, kind: 'quantize', job, backend: req.computeBackend });
+        if (response.kind !== 'quantize') throw new Error(`quantize job ${job.layerId}: the pool answered with a ${response.kind} result`);
+        return response.result;
+      },
       accumulatorFactory: calibration.factory,
       backends: { calibrationInference: `onnxruntime-web wasm, ${req.numThreads} thread(s)`, hessian: calibration.use },
       cancel,

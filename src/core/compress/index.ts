@@ -6,6 +6,7 @@ export { registerStageRunner, stageRunner, type StageContext, type StageRun, typ
 export { Calibration, type CalibrationSetup } from './calibration.ts';
 export { pruneStageRunner } from './pruneStage.ts';
 export { dispatchJobs } from './dispatch.ts';
+export { cpuQuantizeLayer, runQuantizeJob, type QuantizeJob, type QuantizeJobResult, type QuantizeLayerFn } from './quantJobs.ts';
 export { cpuPruneLayer, runPruneJob, type PruneJob, type PruneJobResult, type PruneLayerFn, type RelativeErrorBasis } from './jobs.ts';
 export { allocateSparsity, mixedNM, AllocationError, type Allocation, type AllocationUnit } from './allocate.ts';
 export { pipelineSteps, type PipelineStep } from './steps.ts';

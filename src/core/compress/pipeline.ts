@@ -26,6 +26,7 @@ import { neededStatistics, validateRecipe } from '../recipe/validate.ts';
 import { buildReport } from './buildReport.ts';
 import { Calibration } from './calibration.ts';
 import { cpuPruneLayer, type PruneLayerFn } from './jobs.ts';
+import type { QuantizeLayerFn } from './quantJobs.ts';
 import type { CompressReport, StageReport } from './report.ts';
 import { stageRunner, type StageRun, type StageRunner } from './stage.ts';
 import './stages.ts';
@@ -42,6 +43,8 @@ export interface CompressRequest {
   createRunner?: (bytes: Uint8Array) => Promise<ModelRunner>;
   /** Runs one layer's job; default: the CPU path in this thread. A worker pool plugs in here. */
   pruneLayer?: PruneLayerFn;
+  /** Runs one layer's RTN or GPTQ; default: the CPU path in this thread (gpuQuantizeLayer plugs in here). */
+  quantizeLayer?: QuantizeLayerFn;
   /** Per-layer input statistics; default CPU (a GPU Hessian kernel plugs in here). */
   accumulatorFactory?: AccumulatorFactory;
   /**
@@ -193,6 +196,7 @@ async function startStages(run: Run, dense: CalibrationStats | undefined): Promi
         layers: stage.layers,
         dense,
         pruneLayer: request.pruneLayer ?? cpuPruneLayer,
+        ...(request.quantizeLayer ? { quantizeLayer: request.quantizeLayer } : {}),
         cancel: request.cancel,
         onProgress: (p) => request.onProgress?.(p),
         notes: run.notes,

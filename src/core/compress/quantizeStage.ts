@@ -3,14 +3,13 @@
 // working model (what later blocks are calibrated on, and what the simulated export stores); at
 // the end, the packed export — MatMulNBits for every layer ONNX Runtime can run — and a report row
 // per layer. Its fields and checks are src/core/recipe/stages/quantize.ts; see docs/quantization.md.
-import { throwIfCancelled } from '../job/cancel.ts';
-import { cpuUse } from '../job/backend.ts';
+import { throwIfCancelled, type CancelSignal } from '../job/cancel.ts';
+import { cpuUse, type BackendUse } from '../job/backend.ts';
 import type { LinearLayer } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikExtraBytes, quikIntegerBytes, quikWriteProblem, writeQuik } from '../quant/export/index.ts';
 import { activationQuantizedError, quikQuantize, type QuikResult } from '../quant/quik.ts';
-import { gptqQuantize } from '../quant/gptq.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
 import { activationScale, scaleColumns, searchAwqScale, type WeightQuantizer } from '../quant/awq.ts';
 import type { AwqInputScale } from '../quant/export/awqFold.ts';
@@ -25,6 +24,7 @@ import { writePackedLayers } from './packedExport.ts';
 import { layerPartsTotal, packedParts } from './sizeParts.ts';
 import type { LayerPackedParts, LayerQuantReport, QuantizeStageReport } from './report.ts';
 import type { StageContext, StageRun, StageRunner, StageStep } from './stage.ts';
+import { runQuantizeJob, type QuantizeJob, type QuantizeLayerFn } from './quantJobs.ts';
 
 const now = () => performance.now();
 
@@ -69,18 +69,13 @@ interface LayerResult {
 }
 
 function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, awq?: AwqLayerScale): LayerResult {
-  const grid = { bits: stage.bits, symmetric: stage.symmetric };
   switch (stage.method) {
-    case 'rtn': {
-      // (AWQ below shares this grid.)
-      const quantized = quantizeRtn(weight, grid, granularityOf(stage), { mseClip: stage.mseClip });
-      return { weight: dequantize(quantized), quantized };
-    }
+    case 'rtn':
     case 'gptq': {
-      const hessian = stats?.layers.get(layer.id)?.hessian;
-      if (!hessian || hessian.length === 0) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
-      const result = gptqQuantize(weight, hessian, { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip });
-      return { weight: result.weight, quantized: result.quantized };
+      // The job a quantizeLayer hook would get, run here on the CPU (AWQ below shares the RTN grid).
+      const job = quantizeJobOf(stage, weight, stats, layer);
+      if (!job) throw new Error(`quantize ${layer.name}: GPTQ needs the layer's Hessian, which calibration did not provide`);
+      return runQuantizeJob(job);
     }
     case 'awq':
       return awqLayer(stage, weight, awq?.scales ?? awqScaleAlone(stage, weight, stats, layer));
@@ -109,6 +104,21 @@ function quikLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats
 function rtnQuantizer(stage: QuantizeStage): WeightQuantizer {
   const grid = { bits: stage.bits, symmetric: stage.symmetric };
   return (w: Matrix) => dequantize(quantizeRtn(w, grid, granularityOf(stage), { mseClip: stage.mseClip }));
+}
+
+/** RTN and GPTQ as a job for the run's quantizeLayer hook; null for what stays here (AWQ, MX, a missing Hessian's error). */
+function quantizeJobOf(stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer): QuantizeJob | null {
+  const grid = { bits: stage.bits, symmetric: stage.symmetric };
+  const hessian = stats?.layers.get(layer.id)?.hessian;
+  if (stage.method === 'rtn') return { method: 'rtn', layerId: layer.id, weight, grid, granularity: granularityOf(stage), mseClip: stage.mseClip };
+  if (stage.method === 'gptq' && hessian && hessian.length > 0) return { method: 'gptq', layerId: layer.id, weight, hessian, options: { grid, granularity: granularityOf(stage), ...stage.gptq, mseClip: stage.mseClip } };
+  return null;
+}
+
+/** quantizeLayer, with RTN and GPTQ on the run's hook when there is one (a worker pool, WebGPU: gpuQuantJobs.ts), which says what ran. */
+async function quantizeLayerOn(run: QuantizeLayerFn | undefined, cancel: CancelSignal | undefined, stage: QuantizeStage, weight: Matrix, stats: CalibrationStats | undefined, layer: LinearLayer, awq?: AwqLayerScale): Promise<LayerResult & { backend?: BackendUse }> {
+  const job = run ? quantizeJobOf(stage, weight, stats, layer) : null;
+  return run && job ? run(job, { cancel }) : quantizeLayer(stage, weight, stats, layer, awq);
 }
 
 /**
@@ -205,7 +215,7 @@ class QuantizeRun implements StageRun {
       const width = this.widths?.widths.get(layer.id);
       const stage = stageAt(layer);
       const before = context.working.readWeight(layer);
-      const result = quantizeLayer(stage, before, step.stats, layer, awq?.get(layer.id));
+      const result = await quantizeLayerOn(context.quantizeLayer, context.cancel, stage, before, step.stats, layer, awq?.get(layer.id));
       const zeros = keepZeros(before, result.weight, result.quantized);
       context.working.writeWeight(layer, result.weight);
       const size = sizeOf(stage, layer, result.quantized, result.quik);
@@ -234,7 +244,7 @@ class QuantizeRun implements StageRun {
           zerosKept: zeros.kept,
           rezeroed: zeros.rezeroed,
           ms: now() - t0 + (awq?.get(layer.id)?.searchMs ?? 0),
-          backend: cpuUse(),
+          backend: result.backend ?? cpuUse(),
           ...(width ? { width } : {}),
         },
       });

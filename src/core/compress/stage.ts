@@ -9,6 +9,7 @@ import type { ProgressListener } from '../job/progress.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import type { Recipe, StageSpec } from '../recipe/types.ts';
 import type { PruneLayerFn } from './jobs.ts';
+import type { QuantizeLayerFn } from './quantJobs.ts';
 import type { StageReport } from './report.ts';
 import type { WorkingModel } from './weights.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -26,6 +27,8 @@ export interface StageContext {
   dense?: CalibrationStats;
   /** Runs one per-layer job (a worker pool in the browser; the CPU path by default). */
   pruneLayer: PruneLayerFn;
+  /** Runs one layer's RTN or GPTQ (WebGPU when the run asks for it); default: the CPU in this thread. */
+  quantizeLayer?: QuantizeLayerFn;
   cancel?: CancelSignal;
   onProgress: ProgressListener;
   /** Sentences for the report. */

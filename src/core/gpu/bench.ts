@@ -16,6 +16,10 @@ import { SparseGptGpu, sparsegptPruneGpu } from './kernels/sparsegptUpdate/spars
 import { createSparseGptStateRef, sparsegptBlockRef, sparsegptLazyUpdateRef, sparsegptPruneRef } from './kernels/sparsegptUpdate/sparsegptUpdate.ref';
 import { wandaScoreGpu } from './kernels/wandaScore/wandaScore.gpu';
 import { wandaScoreRef } from './kernels/wandaScore/wandaScore.ref';
+import { quantGridGpu } from './kernels/quantGrid/quantGrid.gpu';
+import { gptqQuantizeGpu } from './kernels/gptqUpdate/gptqUpdate.gpu';
+import { gptqQuantize } from '../quant/gptq';
+import { quantizeRtn } from '../quant/rtn';
 import { syntheticHinvUpper } from './testing/hessianInverse';
 import { normalArray, seededUniform } from './testing/random';
 
@@ -114,6 +118,35 @@ export async function benchGpuKernels(device: GPUDevice, options: KernelBenchOpt
     () => sparsegptPruneRef(createSparseGptStateRef(square, squareHinv, dModel, dModel, { kind: 'mask', keepMask: squareMask }), 128),
     () => sparsegptPruneGpu(ctx, { rows: dModel, cols: dModel, weights: square, hinvUpper: squareHinv, pattern: { kind: 'mask', keepMask: squareMask } }, 128),
   );
+
+  // Quantization on the GPT-2 MLP layer c_fc (W: 3072 × 768, C_in = 768): the CPU side is the
+  // shipped path (quantizeRtn and gptqQuantize on the wasm SIMD kernels), not the plain reference.
+  const fc = { rows: dMlp, cols: dModel, data: weights };
+  const grid = { bits: 4, symmetric: false };
+  const g32 = { kind: 'group' as const, size: 32 };
+  await add('quantGrid RTN 4-bit g32 (fit, codes, Ŵ)', `${dMlp} × ${dModel}`, () => quantizeRtn(fc, grid, g32), () => quantGridGpu(ctx, fc, grid, g32));
+  const hessian = calibrationHessian(dModel, 1024, 7);
+  // One timed run after the warm-up: on a software adapter one GPU sweep of this layer takes ~30 s.
+  const once = { minMs: 0, minRepeats: 1 };
+  rows.push({
+    name: 'gptqUpdate GPTQ 4-bit g32 (whole layer, 1 run)',
+    shape: `${dMlp} × ${dModel}, blocks of 128`,
+    cpuMs: await medianMs(() => gptqQuantize(fc, hessian, { grid, granularity: g32 }), once),
+    gpuMs: await medianMs(() => gptqQuantizeGpu(ctx, fc, hessian, { grid, granularity: g32 }), once),
+  });
   ctx.destroy();
   return rows;
+}
+
+/** H = 2/n · XᵀX (float64) of n seeded N(0, 1) token rows: a Hessian as calibration collects it. */
+function calibrationHessian(cols: number, tokens: number, seed: number): Float64Array {
+  const x = normalArray(tokens * cols, seed);
+  const h = new Float64Array(cols * cols);
+  for (let t = 0; t < tokens; t++) {
+    for (let a = 0; a < cols; a++) {
+      const xa = (2 / tokens) * x[t * cols + a];
+      for (let b = 0; b < cols; b++) h[a * cols + b] += xa * x[t * cols + b];
+    }
+  }
+  return h;
 }

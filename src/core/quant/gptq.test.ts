@@ -15,73 +15,18 @@
 import { describe, expect, test } from 'vitest';
 import { actOrderPermutation, gptqQuantize, type GptqResult } from './gptq.ts';
 import { quantizeRtn, QuantError } from './rtn.ts';
-import { dequantize, type QuantizedWeight } from './types.ts';
+import { dequantize } from './types.ts';
 import { sparseGptPrune } from '../prune/sparsegpt.ts';
 import { keepBits } from '../prune/fixtures/load.ts';
 import { firstMaskDifference } from '../prune/fixtures/compare.ts';
-import { describeGranularity, gptqLayer, hexCodes, readQuantFixture, type GptqCase, type GptqFixture, type JointCase } from './fixtures/load.ts';
+import { describeGranularity, gptqLayer, readQuantFixture, type GptqCase, type GptqFixture, type JointCase } from './fixtures/load.ts';
+import { expectSelfConsistent, expectWeightsClose, FLIPPED_ROWS_ALLOWED, LOSS_TOLERANCE, referenceOf, rowsFlippedAtTies } from './fixtures/gptqCompare.ts';
 import { expectClose, expectDeepEqual } from '../testing/expectClose.ts';
 import type { Matrix } from '../prune/types.ts';
 
 const fixture = readQuantFixture<GptqFixture>('gptq.json');
 const { weight, hessian } = gptqLayer(fixture);
 const { rows, cols } = weight;
-const SCALE_RTOL = 2e-6;
-const LOSS_TOLERANCE = { atol: 1e-9, rtol: 2e-6 };
-const FLIPPED_ROWS_ALLOWED = 1;
-
-function referenceOf(c: GptqCase | JointCase): QuantizedWeight {
-  const groupSize = c.granularity.kind === 'group' ? c.granularity.size : cols;
-  const groups = Math.ceil(cols / groupSize);
-  const groupIndex = c.kind === 'gptq' && c.groupIndex ? { groupIndex: Int32Array.from(c.groupIndex) } : {};
-  return { rows, cols, bits: c.bits, symmetric: c.symmetric, groupSize, groups, codes: hexCodes(c.codes), scales: Float32Array.from(c.scales), zeroPoints: Uint8Array.from(c.zeroPoints), ...groupIndex };
-}
-
-const groupOf = (q: QuantizedWeight, c: number) => (q.groupIndex ? q.groupIndex[c] : Math.floor(c / q.groupSize));
-
-/**
- * Walks each row in sweep order; returns the rows excused by a near-tie flip. Throws at the first
- * disagreement that is not one: a zero point, a scale beyond SCALE_RTOL or a code.
- */
-function rowsFlippedAtTies(ours: QuantizedWeight, ref: QuantizedWeight, c: GptqCase | JointCase, order: number[]): number[] {
-  const weightTies = new Set(c.ties.map(([index]) => index));
-  const zeroTies = new Set(c.zeroTies.map(([r, g]) => r * ref.groups + g));
-  const flipped: number[] = [];
-  for (let r = 0; r < rows; r++) {
-    const fitted = new Set<number>();
-    for (const col of order) {
-      const g = groupOf(ref, col);
-      const p = r * ref.groups + g;
-      if (!fitted.has(g)) {
-        fitted.add(g);
-        if (ours.zeroPoints[p] !== ref.zeroPoints[p]) {
-          if (!zeroTies.has(p)) throw new Error(`row ${r}, group ${g}: zero point ${ours.zeroPoints[p]}, reference ${ref.zeroPoints[p]}, not at a near-tie`);
-          flipped.push(r);
-          break;
-        }
-        expectClose([ours.scales[p]], [ref.scales[p]], { atol: 0, rtol: SCALE_RTOL }, `scale of row ${r}, group ${g}`);
-      }
-      const i = r * cols + col;
-      if (ours.codes[i] !== ref.codes[i]) {
-        if (!weightTies.has(i)) throw new Error(`row ${r}, column ${col}: code ${ours.codes[i]}, reference ${ref.codes[i]}, not at a near-tie`);
-        flipped.push(r);
-        break;
-      }
-    }
-  }
-  return flipped;
-}
-
-/** Ŵ on the rows that did not flip: dequantize(reference) is the reference's Q bit for bit (the script asserts it). */
-function expectWeightsClose(ours: Matrix, ref: QuantizedWeight, skipRows: number[]): void {
-  const refWeight = dequantize(ref).data;
-  const keep = (data: Float32Array) => Array.from(data).filter((_, i) => !skipRows.includes(Math.floor(i / cols)));
-  expectClose(keep(ours.data), keep(refWeight), { atol: 0, rtol: SCALE_RTOL }, 'W-hat');
-}
-
-function expectSelfConsistent(result: { weight: Matrix; quantized?: QuantizedWeight }): void {
-  expectDeepEqual(dequantize(result.quantized!).data, result.weight.data, 'dequantize(quantized) vs weight');
-}
 
 const gptqCases = fixture.cases.filter((c): c is GptqCase => c.kind === 'gptq');
 const jointCases = fixture.cases.filter((c): c is JointCase => c.kind === 'sparsegpt');
@@ -93,7 +38,7 @@ const runGptq = (c: GptqCase): GptqResult =>
 describe('GPTQ matches fasterquant', () => {
   test.each(gptqCases.map((c) => [name(c), c] as const))('%s', (_, c) => {
     const result = runGptq(c);
-    const ref = referenceOf(c);
+    const ref = referenceOf(fixture, c);
     const ours = result.quantized;
     expect([ours.groupSize, ours.groups, ours.bits, ours.symmetric]).toEqual([ref.groupSize, ref.groups, ref.bits, ref.symmetric]);
     const perm = c.perm ?? Array.from({ length: cols }, (_, j) => j);
@@ -117,7 +62,7 @@ describe('GPTQ matches fasterquant', () => {
 describe('SparseGPT + quantization matches fasterprune with a quantizer', () => {
   test.each(jointCases.map((c) => [`${c.pattern.kind === 'nm' ? `${c.pattern.n}:${c.pattern.m}` : `s=${c.pattern.kind === 'unstructured' ? c.pattern.sparsity : ''}`} + ${c.bits}-bit ${describeGranularity(c.granularity)} (${c.factorisation} factorisation)`, c] as const))('%s', (_, c) => {
     const result = sparseGptPrune(weight, { hessian }, c.pattern, { blockSize: fixture.blockSize, percDamp: fixture.percDamp, quantize: { grid: { bits: c.bits, symmetric: c.symmetric }, granularity: c.granularity } });
-    const ref = referenceOf(c);
+    const ref = referenceOf(fixture, c);
     const ours = result.quantized!;
     // torch.topk breaks the exact ties of the all-zero row its own way (as in sparsegpt.test.ts).
     const tiedRows = c.pattern.kind === 'nm' ? fixture.layer.zeroRows : [];
@@ -139,7 +84,7 @@ describe('SparseGPT + quantization matches fasterprune with a quantizer', () => 
 describe('the near-tie rule of these tests', () => {
   // The rule excuses a row only from a flip at a recorded near-tie; it must fail otherwise.
   const c = gptqCases.find((k) => k.granularity.kind === 'group' && !k.actOrder && k.ties.length > 0 && k.zeroTies.length > 0)!;
-  const ref = referenceOf(c);
+  const ref = referenceOf(fixture, c);
   const order = Array.from({ length: cols }, (_, j) => j);
   const flipAt = (index: number) => {
     const codes = Uint8Array.from(ref.codes);

@@ -173,8 +173,21 @@ export function gptqInverseCholesky(h: Float64Array, cols: number, percDamp: num
   }
 }
 
-/** GPTQ on one linear layer: W (C_out × C_in) and H = 2/n · X Xᵀ (C_in × C_in, float64, as calibration collects it). */
-export function gptqQuantize(weight: Matrix, hessian: Float64Array, options: GptqOptions): GptqResult {
+/** What the sweep starts from: W in sweep order (dead inputs zeroed, act-order applied), U, the quantiser tables. */
+export interface GptqOpening {
+  weights: Float32Array;
+  hinvUpper: Float32Array;
+  perm: Int32Array | null;
+  prepared: PreparedQuantization;
+  blockSize: number;
+}
+
+/**
+ * fasterquant up to its column loop: checks, dead inputs, the quantiser fit (before act-order
+ * permutes), act-order, damping and U. The CPU sweep below and the device sweep
+ * (compress/gpuQuantJobs.ts) both start here.
+ */
+export function gptqOpening(weight: Matrix, hessian: Float64Array, options: GptqOptions): GptqOpening {
   const { blockSize = 128, percDamp = 0.01, actOrder = false } = options;
   validateOptions(weight, hessian, options, blockSize, percDamp);
   const { rows, cols } = weight;
@@ -186,6 +199,13 @@ export function gptqQuantize(weight: Matrix, hessian: Float64Array, options: Gpt
   const prepared = prepareSweepQuantization(weight, weights, options, perm, 'GPTQ');
   if (perm) ({ weights, h } = permute(weights, h, rows, cols, perm));
   const hinvUpper = gptqInverseCholesky(h, cols, percDamp, 'GPTQ');
+  return { weights, hinvUpper, perm, prepared, blockSize };
+}
+
+/** GPTQ on one linear layer: W (C_out × C_in) and H = 2/n · X Xᵀ (C_in × C_in, float64, as calibration collects it). */
+export function gptqQuantize(weight: Matrix, hessian: Float64Array, options: GptqOptions): GptqResult {
+  const { rows, cols } = weight;
+  const { weights, hinvUpper, perm, prepared, blockSize } = gptqOpening(weight, hessian, options);
   const swept = sparseGptSweep(weights, hinvUpper, rows, cols, null, blockSize, undefined, prepared.sweep);
   const { quantized, weight: dequantized } = readQuantized(swept.weight, swept.quantTables!, prepared, options.grid, perm);
   let loss = 0;

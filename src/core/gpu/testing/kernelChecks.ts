@@ -16,6 +16,10 @@ import { rowSelectGpu } from '../kernels/rowSelect/rowSelect.gpu';
 import { rowSelectRef } from '../kernels/rowSelect/rowSelect.ref';
 import { SparseGptGpu, sparsegptPruneGpu } from '../kernels/sparsegptUpdate/sparsegptUpdate.gpu';
 import { wandaScoreGpu } from '../kernels/wandaScore/wandaScore.gpu';
+import { quantGridGpu } from '../kernels/quantGrid/quantGrid.gpu';
+import { quantGridRef } from '../kernels/quantGrid/quantGrid.ref';
+import { gptqQuantizeGpu } from '../kernels/gptqUpdate/gptqUpdate.gpu';
+import { gptqQuantizeRef } from '../kernels/gptqUpdate/gptqUpdate.ref';
 import { wandaScoreRef } from '../kernels/wandaScore/wandaScore.ref';
 import { COLUMN_RANGE_FOLD_CAPS, columnRangeCases, columnRangeMatrix } from './cases/columnRange';
 import { globalSelectCases, globalSelectCountViolation } from './cases/globalSelect';
@@ -24,6 +28,8 @@ import { NM_SPLIT_CAPS, nmCases, nmPatternViolation, nmSplitCase } from './cases
 import { ROW_SELECT_SPLIT_CAPS, rowSelectCases, rowSelectCountViolation, rowSelectSplitCase } from './cases/rowSelect';
 import { DEVICE_BLOCK_MASK_SPARSITIES, deviceBlockMaskLayer, hostBlockMask, sparsegptCases, sparsegptRunRef, updateTolerance } from './cases/sparsegptUpdate';
 import { SCORE_TOLERANCE, wandaCases } from './cases/wandaScore';
+import { quantGridCases, quantGridViolation } from './cases/quantGrid';
+import { gptqKernelCases, gptqViolation } from './cases/gptqUpdate';
 import type { CheckedKernel, KernelCheckResult } from './kernelCheckResult';
 import { gammaF32 } from './random';
 
@@ -152,6 +158,20 @@ function checks(): KernelCheck[] {
           device.destroy();
         }
       },
+    })),
+    // Codes and weights under each kernel's contract (near-tie flips bounded; bit-identical where
+    // f32 division is correctly rounded, as on SwiftShader and llvmpipe).
+    ...quantGridCases.map((c): KernelCheck => ({
+      kernel: 'quantGrid',
+      case: c.name,
+      elements: c.weight.rows * c.weight.cols,
+      run: async (gpu) => quantGridViolation(await quantGridGpu(gpu, c.weight, c.grid, c.granularity), quantGridRef(c.weight, c.grid, c.granularity), c).maxAbsError,
+    })),
+    ...gptqKernelCases.map((c): KernelCheck => ({
+      kernel: 'gptqUpdate',
+      case: c.name,
+      elements: c.weight.rows * c.weight.cols + c.weight.cols ** 2,
+      run: async (gpu) => gptqViolation(await gptqQuantizeGpu(gpu, c.weight, c.hessian, c.options), gptqQuantizeRef(c.weight, c.hessian, c.options), c).maxAbsError,
     })),
     ...columnRangeCases.map(([name, range]): KernelCheck => ({
       kernel: 'columnRange',
