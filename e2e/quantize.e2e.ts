@@ -55,6 +55,12 @@ describe('quantizing the bundled LM in the page', () => {
     await page.getByTestId('quant-view').locator('svg').first().waitFor();
     await page.getByTestId('quant-view').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(artifactsDir, 'quantize-overview-charts.png') });
+    // The weight histogram of a packed layer: its group's 16 grid levels, read back from the file.
+    await openTab(page, 'Quantization');
+    await page.getByTestId('quant-histogram-caption').waitFor({ timeout });
+    assert.equal(await page.locator('[data-testid=quant-histogram-chart] svg line.level').count(), 16);
+    assert.match(await page.getByTestId('quant-histogram-caption').innerText(), /scale/i);
+    await page.getByTestId('quant-histogram').screenshot({ path: join(artifactsDir, 'quantize-histogram.png') });
     await openTab(page, 'Layers');
     assert.equal(await page.locator('[data-testid=run-quant-layers] tbody tr[data-export=packed]').count(), 36);
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -76,6 +82,33 @@ describe('quantizing the bundled LM in the page', () => {
     const dropped = Number(await page.locator('[data-testid=metrics] tr[data-metric=perplexity]').getAttribute('data-dense'));
     assert.ok(Math.abs(dropped / expected.perplexity - 1) < 1e-6, `dropped-in file ${dropped} vs CLI ${expected.perplexity}`);
     assert.match(await page.getByTestId('result-panel').innerText(), /quantized model as loaded/);
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
+
+  test('mixed precision: widths chosen per layer under a 4-bit average, shown, and a width edited by hand is kept by the next run', async () => {
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
+    await page.getByTestId('metrics').waitFor({ timeout });
+    await page.getByLabel('Use pruning').uncheck();
+    await page.getByLabel('Use quantization').check();
+    await page.getByTestId('quant-mixed').check();
+    await runRecipeAndWait(page, timeout);
+    assert.equal(await page.getByTestId('run-message').count(), 0, 'the run did not fail');
+    await openTab(page, 'Overview');
+    const widths = page.getByTestId('mixed-widths');
+    await widths.waitFor({ timeout });
+    assert.match(await page.getByTestId('mixed-summary').innerText(), /Mixed precision: /);
+    const select = widths.getByLabel('width of blocks.0.attn.q_proj in bits');
+    const ran = await select.inputValue();
+    const edited = ran === '8' ? '3' : '8';
+    await select.selectOption(edited);
+    await page.getByTestId('mixed-reset').waitFor();
+    await widths.screenshot({ path: join(artifactsDir, 'quantize-mixed-widths.png') });
+    await runRecipeAndWait(page, timeout);
+    await openTab(page, 'Overview');
+    await page.getByTestId('mixed-widths').waitFor({ timeout });
+    assert.equal(await page.getByTestId('mixed-widths').getByLabel('width of blocks.0.attn.q_proj in bits').inputValue(), edited);
+    assert.match(await page.getByTestId('mixed-widths').innerText(), /set by hand/);
     assert.deepEqual(pageErrors, []);
     await page.close();
   });

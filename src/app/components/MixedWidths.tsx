@@ -9,6 +9,7 @@ import { MAX_WIDTH, MIN_WIDTH } from '../../core/recipe/stages/mixedPrecision';
 import { averageWithEdits, sensitivityAt, widthGroups, withLayerWidth } from '../mixedWidths';
 import { setQuantizeStage } from '../runController';
 import { useLab } from '../store';
+import { ScrollRegion } from './ScrollRegion';
 
 const WIDTHS = Array.from({ length: MAX_WIDTH - MIN_WIDTH + 1 }, (_, i) => MIN_WIDTH + i);
 const formatError = (e: number | undefined) => (e === undefined ? '–' : e.toExponential(2));
@@ -34,7 +35,7 @@ export function MixedWidths({ report }: { report: CompressReport }) {
           </button>
         )}
       </p>
-      <div className="table-scroll">
+      <ScrollRegion label="Bit width per layer">
         <table className="chart-table">
           <caption className="visually-hidden">Bit width of each quantized layer, grouped by block, and its measured sensitivity (output error on the calibration set) at each candidate width</caption>
           <thead>
@@ -78,7 +79,7 @@ export function MixedWidths({ report }: { report: CompressReport }) {
             </tbody>
           ))}
         </table>
-      </div>
+      </ScrollRegion>
     </section>
   );
 }
