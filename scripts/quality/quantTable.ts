@@ -46,9 +46,20 @@ interface Row {
 
 const methodLabel: Record<string, string> = { rtn: 'RTN', gptq: 'GPTQ', awq: 'AWQ', quik: 'QUIK (outliers in float)' };
 
+/**
+ * QUIK's groups run over the C_in − k integer columns, which must be a multiple of the group: with
+ * its default k = 8 that is no multiple of 32 on 128-wide layers, so its grouped row is groups of
+ * 16 with k = 16 (C_in − 16 is a multiple of 16 on every bundled layer).
+ */
+const QUIK_GROUPED = { groupSize: 16, outlierColumns: 16 };
+
 function intStage(method: string, bits: number, granularity: (typeof GRANULARITIES)[number]): StageJson {
+  if (method === 'quik' && granularity === 'g32') return { kind: 'quantize', method, bits, granularity: 'group', groupSize: QUIK_GROUPED.groupSize, quik: { outlierColumns: QUIK_GROUPED.outlierColumns }, export: 'auto' };
   return { kind: 'quantize', method, bits, ...(granularity === 'row' ? { granularity: 'row' } : { granularity: 'group', groupSize: 32 }), export: 'auto' };
 }
+
+const granularityLabel = (method: string, granularity: string) =>
+  granularity === 'row' ? 'output row' : method === 'quik' ? `group of ${QUIK_GROUPED.groupSize}, k = ${QUIK_GROUPED.outlierColumns}` : 'group of 32';
 
 function tableRows(): Row[] {
   const rows: Row[] = [];
@@ -100,7 +111,7 @@ function intTable(rows: Row[], dense: EvalMetrics): string[] {
         const row = find(rows, method, granularity, String(bits));
         return row?.metrics ? cellText(row.metrics) : 'n/a';
       });
-      lines.push(`| ${methodLabel[method]} | ${granularity === 'row' ? 'output row' : 'group of 32'} | ${cells.join(' | ')} |`);
+      lines.push(`| ${methodLabel[method]} | ${granularityLabel(method, granularity)} | ${cells.join(' | ')} |`);
     }
   return lines;
 }
@@ -126,31 +137,38 @@ function bitsPerWeight(report: CompressReport): number {
   return weights === 0 ? 32 : bits / weights;
 }
 
+/**
+ * The number the orderings compare: perplexity for an LM; for a classifier its mean NLL, since
+ * top-1 on 360 images moves in steps of 0.28 points and ties hide most differences. Lower is better.
+ */
+function orderingValue(metrics: EvalMetrics): { value: number; label: string } {
+  return metrics.task === 'causal-lm' ? { value: metrics.perplexity, label: 'perplexity' } : { value: metrics.meanNll, label: 'mean NLL' };
+}
+
 /** GPTQ vs RTN per output row at 3 and 4 bits (the GPTQ paper's ordering), and what AWQ and QUIK do. */
 function orderingCheck(rows: Row[], dense: EvalMetrics): string[] {
-  const better = headline(dense).better;
   const value = (method: string, granularity: string, bits: number) => {
     const row = find(rows, method, granularity, String(bits));
-    return row?.metrics ? headline(row.metrics).value : undefined;
+    return row?.metrics ? orderingValue(row.metrics).value : undefined;
   };
-  const gap = (a: number, b: number) => (better === 'lower' ? b - a : a - b);
-  const lines: string[] = [];
-  const fmt = (x: number) => (better === 'lower' ? x.toFixed(3) : `${(x * 100).toFixed(2)} points`);
+  const label = orderingValue(dense).label;
+  const fmt = (x: number) => x.toFixed(3);
+  const lines: string[] = [`Compared by ${label} (lower is better):`, ''];
   const gaps: Record<number, number | undefined> = {};
   for (const bits of [4, 3]) {
     const [rtn, gptq] = [value('rtn', 'row', bits), value('gptq', 'row', bits)];
     if (rtn === undefined || gptq === undefined) continue;
-    gaps[bits] = gap(gptq, rtn);
-    lines.push(`- ${bits}-bit per row: GPTQ ${gaps[bits]! > 0 ? 'beats' : 'does not beat'} RTN by ${fmt(gaps[bits]!)}.`);
+    gaps[bits] = rtn - gptq;
+    lines.push(`- ${bits}-bit per row: GPTQ ${gaps[bits]! > 0 ? 'beats' : 'does not beat'} RTN by ${fmt(gaps[bits]!)} (${fmt(gptq)} vs ${fmt(rtn)}).`);
   }
-  if (gaps[3] !== undefined && gaps[4] !== undefined) lines.push(`- The gap ${gaps[3] > gaps[4] ? 'widens' : 'does not widen'} from 4 to 3 bits (${fmt(gaps[4])} → ${fmt(gaps[3])}), ${gaps[3] > gaps[4] ? 'as' : 'unlike'} the GPTQ paper's ordering.`);
+  if (gaps[3] !== undefined && gaps[4] !== undefined) lines.push(`- The gap ${gaps[3] > gaps[4] ? 'widens' : 'does not widen'} from 4 to 3 bits (${fmt(gaps[4])} → ${fmt(gaps[3])}), ${gaps[3] > gaps[4] ? 'as in' : 'unlike'} the GPTQ paper's ordering.`);
   for (const method of ['awq', 'quik'])
     for (const granularity of GRANULARITIES) {
       const cells = BITS.flatMap((bits) => {
         const [rtn, x] = [value('rtn', granularity, bits), value(method, granularity, bits)];
-        return rtn === undefined || x === undefined ? [] : [`${bits}-bit ${gap(x, rtn) >= 0 ? '+' : '−'}${fmt(Math.abs(gap(x, rtn)))}`];
+        return rtn === undefined || x === undefined ? [] : [`${bits}-bit ${rtn - x >= 0 ? '+' : '−'}${fmt(Math.abs(rtn - x))}`];
       });
-      if (cells.length) lines.push(`- ${methodLabel[method]} vs RTN, ${granularity === 'row' ? 'per row' : 'groups of 32'} (+ = better): ${cells.join(', ')}.`);
+      if (cells.length) lines.push(`- ${methodLabel[method]} (${granularityLabel(method, granularity)}) vs RTN (${granularityLabel('rtn', granularity)}), ${label} lower by (+ = better): ${cells.join(', ')}.`);
     }
   return lines;
 }
@@ -206,7 +224,7 @@ function header(started: Date, seconds: number, command: string, load: string): 
     `Generated by \`${command}\` (scripts/quality/quantTable.ts). Do not edit by hand; rerun the script.`,
     '',
     `- Machine time: ${started.toISOString()} (run took ${(seconds / 60).toFixed(1)} min); ${cpus().length} CPU core(s), Node ${process.version}, onnxruntime-web ${ortVersion()} (wasm, 1 thread). Load average ${load}.`,
-    '- Every quantize stage: asymmetric grid, no MSE clip, export "auto" (MatMulNBits where ONNX Runtime runs the format — 2, 4 and 8 bits, groups of a power of two ≥ 16 or per row — simulated float weights elsewhere; the metric is the same either way, within 1e-6). GPTQ: blocksize 128, percdamp 0.01, no act-order. AWQ: α grid of 20 on a sample of calibration.outputSample input tokens. QUIK: its default outlier columns kept in float, no activation quantization. MX: OCP MX v1.0 casts, 32-element blocks.',
+    '- Every quantize stage: asymmetric grid, no MSE clip, export "auto" (MatMulNBits where ONNX Runtime runs the format — 2, 4 and 8 bits, groups of a power of two ≥ 16 or per row — simulated float weights elsewhere; the metric is the same either way, within 1e-6). GPTQ: blocksize 128, percdamp 0.01, no act-order. AWQ: α grid of 20 on a sample of calibration.outputSample input tokens. QUIK: its default k = 8 outlier columns kept in float per row; with groups, groups of 16 and k = 16 (C_in − k must be a multiple of the group); no activation quantization (W4A8/W4A4: docs/quantization.md). MX: OCP MX v1.0 casts, 32-element blocks.',
     '- Embeddings and the head stay float32; every linear layer in the blocks is quantized.',
     '- Classifier cells read "top-1 · mean NLL": on 360 evaluation images top-1 moves in steps of 0.28 points, so the NLL shows what top-1 hides.',
     '- The metric is the written file\'s, evaluated again by the lab\'s `evaluate()` on onnxruntime-web (what `npm run lab -- eval` prints).',

@@ -83,8 +83,9 @@ export class Calibration {
     return {
       hessian,
       outputSample: wantOutputs ? setup.recipe.calibration.outputSample : 0,
-      // Where H is collected the error is exact from it, and a sample would only cost time.
-      inputSample: statistics.has('inputSample') && !hessian ? setup.recipe.calibration.outputSample : 0,
+      // Where H is collected the error is exact from it, and a sample for the error would only cost
+      // time; a method that computes with the tokens (inputTokens) gets them regardless.
+      inputSample: (statistics.has('inputSample') && !hessian) || statistics.has('inputTokens') ? setup.recipe.calibration.outputSample : 0,
       seed: setup.recipe.seed,
       tokenSelection: this.tokenSelection(layers, statistics),
       accumulatorFactory: setup.accumulatorFactory,

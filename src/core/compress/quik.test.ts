@@ -73,6 +73,12 @@ describe('QUIK on the bundled LM', () => {
     expect(a4.report.weightsSha256).toBe(w4.report.weightsSha256);
     expect(a4.report.notes.some((n) => /activation quantization SIMULATED: .* 4 bits/.test(n))).toBe(true);
     expect(a4.report.stages[0].summary).toMatch(/activations 4-bit per token \(simulated\)/);
+    // The error column includes the activation quantization: measured on the sampled input tokens
+    // (calibration keeps them for QUIK's activation bits, 'inputTokens', even though it collects H).
+    expect(a4.report.quantized.every((r) => r.relativeErrorBasis === 'sampled')).toBe(true);
+    const meanError = (rows: typeof a4.report.quantized) => rows.reduce((n, r) => n + r.relativeError!, 0) / rows.length;
+    expect(meanError(a4.report.quantized)).toBeGreaterThan(2 * meanError(w4.report.quantized));
+    expect(a4.report.notes.some((n) => /no input sample was collected/.test(n))).toBe(false);
     const ops = readModel(a4.bytes).graph!.node!.map((n) => n.opType);
     expect(ops.filter((op) => op === 'ReduceMin')).toHaveLength(36);
     const [pplW4, pplA4] = [await perplexity(w4.bytes), await perplexity(a4.bytes)];

@@ -164,7 +164,8 @@ export function fakeQuantizeActivations(x: Matrix, quantizedColumns: ArrayLike<n
 
 /**
  * The layer's relative output error with simulated activation quantization, on sampled input
- * tokens (tokens × C_in): Σ_t ‖W x_t − Ŵ Q_a(x_t)‖² / Σ_t ‖W x_t‖², float64 sums. H alone cannot
+ * tokens (tokens × C_in): sqrt(Σ_t ‖W x_t − Ŵ Q_a(x_t)‖² / Σ_t ‖W x_t‖²), float64 sums — the
+ * report's ‖WX − ŴX‖/‖WX‖ with Q_a applied. H alone cannot
  * give it: Q_a depends on each token's own range.
  */
 export function activationQuantizedError(weight: Matrix, compressed: Matrix, sample: Matrix, quantizedColumns: ArrayLike<number>, bits: number): number {
@@ -187,5 +188,5 @@ export function activationQuantizedError(weight: Matrix, compressed: Matrix, sam
       energy += y * y;
     }
   }
-  return energy > 0 ? error / energy : error > 0 ? Infinity : 0;
+  return energy > 0 ? Math.sqrt(error / energy) : error > 0 ? Infinity : 0;
 }

@@ -13,10 +13,12 @@ import type { Recipe, StageSpec } from './types.ts';
  *   hessian      H = 2/n·XXᵀ (SparseGPT, GPTQ, sensitivity; the exact reconstruction error)
  *   inputSample  a seeded reservoir of input tokens (an estimated reconstruction error where no
  *                stage needs H: it costs a copy of a few hundred rows, not a C_in² product per token)
+ *   inputTokens  the same reservoir as data the method computes with (AWQ's scale search, QUIK's
+ *                activation-quantized error): kept even where H is collected
  *   outputs      a seeded reservoir of output tokens (TAMP's diversity)
  *   attention    Σ x_j² over the tokens the block's attention selects (TAMP's AMIA)
  */
-export type Statistic = 'sqNorm' | 'hessian' | 'inputSample' | 'outputs' | 'attention';
+export type Statistic = 'sqNorm' | 'hessian' | 'inputSample' | 'inputTokens' | 'outputs' | 'attention';
 
 export interface StageNeeds {
   /** Statistics of the dense model, before any stage runs (e.g. a sparsity allocator's). */

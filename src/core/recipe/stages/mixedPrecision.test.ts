@@ -63,7 +63,7 @@ describe('mixed precision fields', () => {
 
   test('mixed needs H of the dense model; describes and tags itself', () => {
     expect(quantizeStageKind.needs(mixed(4)).dense).toEqual(['hessian']);
-    expect(quantizeStageKind.needs({ ...mixed(4), method: 'awq' }).dense).toEqual(['hessian', 'inputSample']);
+    expect(quantizeStageKind.needs({ ...mixed(4), method: 'awq' }).dense).toEqual(['hessian', 'inputTokens']);
     expect(quantizeStageKind.needs(defaultQuantizeStage()).dense).toEqual([]);
     expect(describeQuantizeStage({ ...mixed(4), bitsByLayer: { 'blocks.0.mlp.fc2': 8 } })).toBe('gptq, asym, groups of 32, mixed 4 avg code bits from 2/3/4/8, 1 layer set by hand, export auto');
     expect(quantizeFileTag(mixed(4))).toBe('gptq-mixed4g32');

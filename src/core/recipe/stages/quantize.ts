@@ -234,11 +234,11 @@ function quantizeNeeds(stage: QuantizeStage): StageNeeds {
   // GPTQ needs H; AWQ a sample of each layer's inputs (its scale search and s_X = mean |x|); RTN
   // and MX need no data (their report error is measured when a sample exists).
   // Mixed precision measures every layer's sensitivity on the dense model before any is quantized.
-  const dense: StageNeeds['dense'] = stage.mixed ? (stage.method === 'awq' ? ['hessian', 'inputSample'] : ['hessian']) : [];
+  const dense: StageNeeds['dense'] = stage.mixed ? (stage.method === 'awq' ? ['hessian', 'inputTokens'] : ['hessian']) : [];
   // QUIK: H, and the activation scale max_t |x_tj| that comes with it (LayerStats.maxAbs); with
   // simulated activation quantization also sampled inputs, for the error with Q_a(x).
-  if (stage.method === 'quik') return { dense, step: stage.quik.activationBits > 0 ? ['hessian', 'inputSample'] : ['hessian'] };
-  return { dense, step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputSample'] : [] };
+  if (stage.method === 'quik') return { dense, step: stage.quik.activationBits > 0 ? ['hessian', 'inputTokens'] : ['hessian'] };
+  return { dense, step: stage.method === 'gptq' ? ['hessian'] : stage.method === 'awq' ? ['inputTokens'] : [] };
 }
 
 /** The stored format in words: "4-bit asym, groups of 32", "MXFP4, 32-element blocks". */

@@ -31,7 +31,7 @@ describe('QUIK in the quantize stage', () => {
     expect(describeQuantizeStage(stage)).toBe('quik, 4-bit asym, per row, 8 outlier columns in float, export auto');
     expect(quantizeFileTag({ ...stage, quik: { outlierColumns: 8, activationBits: 8 } })).toBe('quik-w4-k8-a8');
     expect(quantizeStageKind.needs(stage).step).toEqual(['hessian']);
-    expect(quantizeStageKind.needs({ ...stage, quik: { outlierColumns: 8, activationBits: 4 } }).step).toEqual(['hessian', 'inputSample']);
+    expect(quantizeStageKind.needs({ ...stage, quik: { outlierColumns: 8, activationBits: 4 } }).step).toEqual(['hessian', 'inputTokens']);
   });
 
   test('unknown QUIK fields are refused by path', () => {
