@@ -23,7 +23,8 @@ export interface LinalgExports {
   keep_nm_scaled(rows: number, cols: number, w: Ptr, scale: Ptr, n: number, m: number, keep: Ptr): void;
   keep_rows_scaled(rows: number, cols: number, w: Ptr, scale: Ptr, count: number, keep: Ptr, scratch: Ptr): void;
   quant_codes(rows: number, cols: number, w: Ptr, groupSize: number, groups: number, scale: Ptr, zero: Ptr, maxq: number, codes: Ptr): void;
-  quant_range(rows: number, cols: number, w: Ptr, groupSize: number, groups: number, lo: Ptr, hi: Ptr): void;
+  /** 1 when a weight is NaN. */
+  quant_range(rows: number, cols: number, w: Ptr, groupSize: number, groups: number, lo: Ptr, hi: Ptr): number;
 }
 
 let kernels: LinalgExports | undefined;

@@ -122,6 +122,12 @@ describe('RTN rules', () => {
     const bad = { ...weight, data: Float32Array.from(weight.data) };
     bad.data[2 * cols + 3] = NaN;
     expect(() => quantizeRtn(bad, { bits: 4, symmetric: false }, { kind: 'row' })).toThrow(/non-finite value \(NaN\) at row 2, column 3/);
+    // The wasm range pass flags NaN anywhere (SIMD body or a group's scalar tail) and ±∞ shows in the range.
+    for (const [value, col] of [[NaN, cols - 1], [Infinity, 5], [-Infinity, 0]] as const) {
+      const worse = { ...weight, data: Float32Array.from(weight.data) };
+      worse.data[cols + col] = value;
+      expect(() => quantizeRtn(worse, { bits: 4, symmetric: false }, { kind: 'group', size: 3 })).toThrow(new RegExp(`non-finite value \\(${value}\\) at row 1, column ${col}`));
+    }
   });
 
   test('1 × 1, and a group larger than the row', () => {

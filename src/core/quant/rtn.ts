@@ -6,7 +6,7 @@
 // own order), which can pick the other of two shrink factors whose errors tie to ~1e-6.
 // The same functions fit GPTQ's groups inside its sweep (gptq.ts).
 import type { Granularity, IntGrid, Matrix, QuantizedWeight } from './types.ts';
-import { quantCodes, quantRange } from '../linalg/quant.ts';
+import { quantCodes, quantRange, quantRangeAndCodes } from '../linalg/quant.ts';
 
 /** Every failure to quantize (bad grid or granularity, non-finite weight) is a QuantError. */
 export class QuantError extends Error {
@@ -146,26 +146,34 @@ export function findQuantParams(weight: Matrix, grid: IntGrid, granularity: Gran
   const groupSize = groupSizeOf(granularity, cols, 'RTN');
   const groups = Math.ceil(cols / groupSize);
   const mseClip = options.mseClip ?? false;
-  const scales = new Float32Array(rows * groups);
-  const zeroPoints = new Float32Array(rows * groups);
   if (granularity.kind === 'tensor') {
+    const scales = new Float32Array(rows * groups);
+    const zeroPoints = new Float32Array(rows * groups);
     // One row of every weight, then `.repeat(rows)`.
     findSpanParams({ data, rowStride: 0, offset: 0 }, 1, rows * cols, grid, mseClip, { scale: scales, zero: zeroPoints, stride: 1, offset: 0 });
     scales.fill(scales[0]);
     zeroPoints.fill(zeroPoints[0]);
-  } else {
-    // The ranges on the wasm kernel (the same min/max), the rest per (row, group) here.
-    const { lo, hi } = quantRange(data, rows, cols, groupSize, groups);
-    const out = { scale: scales, zero: zeroPoints, stride: groups, offset: 0 };
-    for (let r = 0; r < rows; r++) {
-      for (let g = 0; g < groups; g++) {
-        const i = r * groups + g;
-        const c0 = g * groupSize;
-        fitRange(data, r * cols + c0, Math.min(groupSize, cols - c0), lo[i], hi[i], grid, mseClip, out, i, r);
-      }
+    return { groupSize, groups, scales, zeroPoints };
+  }
+  // The ranges on the wasm kernel (the same min/max), the rest per (row, group) here.
+  const { lo, hi } = quantRange(data, rows, cols, groupSize, groups);
+  return { groupSize, groups, ...fitGroups(weight, grid, groupSize, groups, mseClip, lo, hi) };
+}
+
+/** find_params of every (row, group) from its range [lo, hi] (quant_range's). */
+function fitGroups(weight: Matrix, grid: IntGrid, groupSize: number, groups: number, mseClip: boolean, lo: Float32Array, hi: Float32Array): { scales: Float32Array; zeroPoints: Float32Array } {
+  const { rows, cols, data } = weight;
+  const scales = new Float32Array(rows * groups);
+  const zeroPoints = new Float32Array(rows * groups);
+  const out = { scale: scales, zero: zeroPoints, stride: groups, offset: 0 };
+  for (let r = 0; r < rows; r++) {
+    for (let g = 0; g < groups; g++) {
+      const i = r * groups + g;
+      const c0 = g * groupSize;
+      fitRange(data, r * cols + c0, Math.min(groupSize, cols - c0), lo[i], hi[i], grid, mseClip, out, i, r);
     }
   }
-  return { groupSize, groups, scales, zeroPoints };
+  return { scales, zeroPoints };
 }
 
 /** Codes of W with one parameter set per (row, group): the layout of QuantizedWeight. */
@@ -179,8 +187,24 @@ export function quantizeWith(weight: Matrix, grid: IntGrid, params: QuantParams)
 
 /** RTN: find_params, then every weight to its nearest code (bits 2–8). dequantize() gives quant.py's quantize(W). */
 export function quantizeRtn(weight: Matrix, grid: IntGrid, granularity: Granularity, options: { mseClip?: boolean } = {}): QuantizedWeight {
-  assertFiniteWeight(weight, 'RTN');
-  return quantizeWith(weight, grid, findQuantParams(weight, grid, granularity, options));
+  if (granularity.kind === 'tensor') {
+    assertFiniteWeight(weight, 'RTN');
+    return quantizeWith(weight, grid, findQuantParams(weight, grid, granularity, options));
+  }
+  // Per row or group: range, fit and codes with the weight copied into wasm memory once; the range
+  // pass also finds NaN, and ±∞ shows in the range, so the finiteness check runs only then (to name it).
+  validateGrid(grid, 'RTN');
+  const { rows, cols, data } = weight;
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || data.length !== rows * cols) assertFiniteWeight(weight, 'RTN');
+  const groupSize = groupSizeOf(granularity, cols, 'RTN');
+  const groups = Math.ceil(cols / groupSize);
+  let fitted: { scales: Float32Array; zeroPoints: Float32Array } | undefined;
+  const codes = quantRangeAndCodes(data, rows, cols, groupSize, groups, maxCode(grid.bits), (lo, hi, hasNaN) => {
+    if (hasNaN || !lo.every(Number.isFinite) || !hi.every(Number.isFinite)) assertFiniteWeight(weight, 'RTN');
+    fitted = fitGroups(weight, grid, groupSize, groups, options.mseClip ?? false, lo, hi);
+    return { scales: fitted.scales, zeros: fitted.zeroPoints };
+  });
+  return { rows, cols, bits: grid.bits, symmetric: grid.symmetric, groupSize, groups, codes, scales: fitted!.scales, zeroPoints: Uint8Array.from(fitted!.zeroPoints) };
 }
 
 export function assertFiniteWeight(weight: Matrix, label: string): void {
@@ -188,9 +212,18 @@ export function assertFiniteWeight(weight: Matrix, label: string): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || data.length !== rows * cols) {
     throw new QuantError(`${label}: weight is ${rows} x ${cols} with ${data.length} values`);
   }
-  let probe = 0; // v · 0 is 0 for every finite v, NaN otherwise: one cheap pass before the slow one
-  for (let i = 0; i < data.length; i++) probe += data[i] * 0;
-  if (probe === 0) return;
+  // v · 0 is 0 for every finite v, NaN otherwise: one cheap pass before the slow one, on four
+  // independent sums (one sum is a chain of dependent adds, 4× slower).
+  let [p0, p1, p2, p3] = [0, 0, 0, 0];
+  const n4 = data.length - (data.length % 4);
+  for (let i = 0; i < n4; i += 4) {
+    p0 += data[i] * 0;
+    p1 += data[i + 1] * 0;
+    p2 += data[i + 2] * 0;
+    p3 += data[i + 3] * 0;
+  }
+  for (let i = n4; i < data.length; i++) p0 += data[i] * 0;
+  if (p0 + p1 + p2 + p3 === 0) return;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) throw new QuantError(`${label}: weight has a non-finite value (${data[i]}) at row ${Math.floor(i / cols)}, column ${i % cols}`);
   }

@@ -34,8 +34,11 @@ void EXPORT(quant_codes)(int rows, int cols, const f32 *w, int groupSize, int gr
 /**
  * The quantiser's range of each (row, group) of g columns: lo = min(0, min w), hi = max(0, max w)
  * (find_params' xmin / xmax before the symmetric and all-zero rules), rows × groups each.
+ * Returns 1 when a weight is NaN (which min/max skip; ±∞ shows in the range), else 0.
  */
-void EXPORT(quant_range)(int rows, int cols, const f32 *w, int groupSize, int groups, f32 *lo, f32 *hi) {
+int EXPORT(quant_range)(int rows, int cols, const f32 *w, int groupSize, int groups, f32 *lo, f32 *hi) {
+  v128_t nan = wasm_i32x4_splat(0);
+  int nanTail = 0;
   for (int r = 0; r < rows; r++) {
     const f32 *wr = w + (long)r * cols;
     for (int g = 0; g < groups; g++) {
@@ -45,6 +48,7 @@ void EXPORT(quant_range)(int rows, int cols, const f32 *w, int groupSize, int gr
         v128_t x = wasm_v128_load(wr + c);
         mn = wasm_f32x4_pmin(x, mn);
         mx = wasm_f32x4_pmax(x, mx);
+        nan = wasm_v128_or(nan, wasm_f32x4_ne(x, x));
       }
       f32 a = 0.0f, b = 0.0f;
       for (int k = 0; k < 4; k++) {
@@ -55,6 +59,7 @@ void EXPORT(quant_range)(int rows, int cols, const f32 *w, int groupSize, int gr
         mx = wasm_i32x4_shuffle(mx, mx, 1, 2, 3, 0);
       }
       for (; c < end; c++) {
+        nanTail |= wr[c] != wr[c];
         a = wr[c] < a ? wr[c] : a;
         b = wr[c] > b ? wr[c] : b;
       }
@@ -62,4 +67,5 @@ void EXPORT(quant_range)(int rows, int cols, const f32 *w, int groupSize, int gr
       hi[(long)r * groups + g] = b;
     }
   }
+  return nanTail || wasm_v128_any_true(nan);
 }
