@@ -71,3 +71,9 @@ export function datasetWords(bundled: Bundled): { evalSize: string; calibSize: n
 export function ortVersion(): string {
   return JSON.parse(readFileSync(join(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version as string;
 }
+
+/** Mean relative reconstruction error over report rows (unweighted), as the tables print it; '–' when none was measured. */
+export function meanRelativeError(rows: readonly { relativeError: number | null }[]): string {
+  const errors = rows.map((l) => l.relativeError).filter((e): e is number => e !== null);
+  return errors.length === 0 ? '–' : (errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4);
+}

@@ -16,7 +16,7 @@ import { datasetSize } from '../../src/core/eval/datasets';
 import type { EvalMetrics } from '../../src/core/eval/metrics';
 import type { PruneMethod } from '../../src/core/prune';
 import { parseRecipe, validateRecipe, type Recipe } from '../../src/core/recipe';
-import { datasetWords, evaluateBytes, headline, loadBundled, openWasm, ortVersion, root, secondary, type Bundled } from './common';
+import { datasetWords, evaluateBytes, headline, loadBundled, meanRelativeError, openWasm, ortVersion, root, secondary, type Bundled } from './common';
 
 const METHODS: PruneMethod[] = ['magnitude', 'wanda', 'sparsegpt'];
 const PATTERNS = ['unstructured', '2:4', '4:8'];
@@ -71,12 +71,6 @@ async function runOne(bundled: Bundled, row: Row, settings: Settings): Promise<v
 
 const methodLabel: Record<PruneMethod, string> = { magnitude: 'Magnitude (per layer)', wanda: 'Wanda', sparsegpt: 'SparseGPT' };
 
-/** Mean relative reconstruction error over the pruned layers (unweighted). */
-function meanError(report: CompressReport): string {
-  const errors = report.layers.map((l) => l.relativeError).filter((e): e is number => e !== null);
-  return errors.length === 0 ? '–' : (errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4);
-}
-
 function summaryTable(rows: Row[], dense: EvalMetrics): string[] {
   const head = headline(dense);
   const lines = [`| method | allocation | ${PATTERNS.join(' | ')} |`, `|---|---|${PATTERNS.map(() => '---:').join('|')}|`];
@@ -105,7 +99,7 @@ function detailTable(rows: Row[]): string[] {
     }
     const t = row.report.totals;
     lines.push(
-      `| ${row.method} | ${row.pattern} | ${row.allocation} | ${headline(row.metrics).text} | ${secondary(row.metrics)} | ${(t.achievedSparsityPruned * 100).toFixed(2)}% | ${meanError(row.report)} | ${(row.report.timings.calibrationMs / 1000).toFixed(1)} | ${(row.report.timings.stagesMs / 1000).toFixed(1)} | ${row.seconds.toFixed(1)} | \`${row.report.weightsSha256.slice(0, 12)}\` |`,
+      `| ${row.method} | ${row.pattern} | ${row.allocation} | ${headline(row.metrics).text} | ${secondary(row.metrics)} | ${(t.achievedSparsityPruned * 100).toFixed(2)}% | ${meanRelativeError(row.report.layers)} | ${(row.report.timings.calibrationMs / 1000).toFixed(1)} | ${(row.report.timings.stagesMs / 1000).toFixed(1)} | ${row.seconds.toFixed(1)} | \`${row.report.weightsSha256.slice(0, 12)}\` |`,
     );
   }
   return lines;

@@ -17,7 +17,7 @@ import { datasetSize } from '../../src/core/eval/datasets';
 import type { EvalMetrics } from '../../src/core/eval/metrics';
 import { MX_FORMAT_NAMES } from '../../src/core/quant/mx';
 import { parseRecipe, validateRecipe, type Recipe } from '../../src/core/recipe';
-import { datasetWords, evaluateBytes, headline, loadBundled, openWasm, ortVersion, root, secondary, type Bundled } from './common';
+import { datasetWords, evaluateBytes, headline, loadBundled, meanRelativeError, openWasm, ortVersion, root, secondary, type Bundled } from './common';
 
 const INT_METHODS = ['rtn', 'gptq', 'awq', 'quik'] as const;
 const BITS = [8, 4, 3, 2];
@@ -184,10 +184,8 @@ function detailTable(rows: Row[]): string[] {
       continue;
     }
     const t = row.report.totals;
-    const errors = row.report.quantized.map((l) => l.relativeError).filter((e): e is number => e !== null);
-    const meanError = errors.length ? (errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4) : '–';
     lines.push(
-      `| ${row.method} | ${row.granularity} | ${row.bits} | ${headline(row.metrics).text} | ${secondary(row.metrics)} | ${row.fileBytes!.toLocaleString('en')} | ${t.analyticQuantizedFileBytes?.toLocaleString('en') ?? '–'} | ${t.packedLayers} / ${t.simulatedLayers} | ${meanError} | ${row.seconds.toFixed(1)} | \`${row.report.weightsSha256.slice(0, 12)}\` |`,
+      `| ${row.method} | ${row.granularity} | ${row.bits} | ${headline(row.metrics).text} | ${secondary(row.metrics)} | ${row.fileBytes!.toLocaleString('en')} | ${t.analyticQuantizedFileBytes?.toLocaleString('en') ?? '–'} | ${t.packedLayers} / ${t.simulatedLayers} | ${meanRelativeError(row.report.quantized)} | ${row.seconds.toFixed(1)} | \`${row.report.weightsSha256.slice(0, 12)}\` |`,
     );
   }
   return lines;

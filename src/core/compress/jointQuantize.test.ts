@@ -4,8 +4,7 @@
 // are exactly zero, the packed file runs in onnxruntime-web and scores what the simulated one
 // scores; impossible fields are refused by their path before any work starts.
 import { describe, expect, test } from 'vitest';
-import { bundledModel, openRunner } from '../calibrate/fixtures/models.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { bundledModel, bundledPerplexity, openRunner } from '../calibrate/fixtures/models.ts';
 import { analyzeModel } from '../model/analyze.ts';
 import { readModel } from '../onnx/read.ts';
 import { sparseGptPrune } from '../prune/sparsegpt.ts';
@@ -21,16 +20,7 @@ const lm = bundledModel('kjv-charlm');
 const recipeWith = (quantize: Record<string, unknown>, method = 'sparsegpt'): Recipe =>
   parseRecipe({ version: 2, seed: 0, calibration: { samples: 4, mode: 'sequential' }, stages: [{ kind: 'prune', method, pattern: '2:4', quantize }] });
 
-async function perplexity(bytes: Uint8Array): Promise<number> {
-  const runner = await openRunner(bytes);
-  try {
-    const metrics = await evaluate(runner, lm.eval);
-    if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
-    return metrics.perplexity;
-  } finally {
-    await runner.release();
-  }
-}
+const perplexity = (bytes: Uint8Array) => bundledPerplexity(lm, bytes);
 
 describe('joint SparseGPT + GPTQ in the prune stage', () => {
   test('impossible combinations are refused by field path', () => {

@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { bundledModel, openRunner } from '../calibrate/fixtures/models.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { bundledModel, bundledPerplexity, openRunner } from '../calibrate/fixtures/models.ts';
 import { analyzeModel } from '../model/analyze.ts';
 import { readModel } from '../onnx/read.ts';
 import { parseRecipe } from '../recipe/parse.ts';
@@ -24,16 +23,7 @@ const recipe = (): Recipe => {
 const stageOf = (r: Recipe) => r.stages[0] as QuantizeStage;
 const run = (r: Recipe) => compressModel({ model: lm.model, analysis: lm.analysis, recipe: r, calibSet: lm.calib, createRunner: openRunner, sourceModel: 'kjv-charlm' });
 
-async function perplexity(bytes: Uint8Array): Promise<number> {
-  const runner = await openRunner(bytes);
-  try {
-    const metrics = await evaluate(runner, lm.eval);
-    if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
-    return metrics.perplexity;
-  } finally {
-    await runner.release();
-  }
-}
+const perplexity = (bytes: Uint8Array) => bundledPerplexity(lm, bytes);
 
 /** MatMulNBits and float MatMuls sum in different orders (bundledLm.test.ts measured 4e-9 relative). */
 const PERPLEXITY_RTOL = 1e-5;
