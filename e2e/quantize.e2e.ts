@@ -91,6 +91,14 @@ describe('quantizing the bundled LM in the page', () => {
     await page.getByTestId('metrics').waitFor({ timeout });
     await page.getByLabel('Use pruning').uncheck();
     await page.getByLabel('Use quantization').check();
+    // QUIK picked with groups switches to per-row scales (its default), so the recipe stays runnable.
+    const method = page.getByLabel('Quantization method', { exact: true });
+    await method.selectOption('quik');
+    assert.equal(await page.getByLabel('Scale shared by', { exact: true }).inputValue(), 'row');
+    assert.equal(await page.getByTestId('run-blocked').count(), 0);
+    await page.locator('aside').screenshot({ path: join(artifactsDir, 'quantize-quik-fields.png') });
+    await method.selectOption('gptq');
+    await page.getByLabel('Scale shared by', { exact: true }).selectOption('group');
     await page.getByTestId('quant-mixed').check();
     await runRecipeAndWait(page, timeout);
     assert.equal(await page.getByTestId('run-message').count(), 0, 'the run did not fail');

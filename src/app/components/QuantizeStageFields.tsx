@@ -7,13 +7,19 @@ import { setQuantizeStage } from '../runController';
 import { Field } from './Field';
 import { NumberInput } from './NumberInput';
 
+/**
+ * Picking QUIK with groups switches to per-row scales, QUIK's own default: its groups run over the
+ * C_in − k integer columns, which groups of 32 rarely divide (k = 8 on 128-wide layers: 120).
+ */
+const methodPatch = (stage: QuantizeStage, method: QuantizeStage['method']): Partial<QuantizeStage> => (method === 'quik' && stage.method !== 'quik' && stage.granularity === 'group' ? { method, granularity: 'row' } : { method });
+
 export function QuantizeStageFields({ stage, errorOf }: { stage: QuantizeStage; errorOf: (field: string) => string | undefined }) {
   const integer = stage.method !== 'mx';
   return (
     <>
       <Field label="Quantization method" explain={quantMethodMeanings[stage.method].explain} href={docLink('quantization')} error={errorOf('method')}>
         {(props) => (
-          <select {...props} value={stage.method} onChange={(e) => setQuantizeStage({ method: e.target.value as QuantizeStage['method'] })}>
+          <select {...props} value={stage.method} onChange={(e) => setQuantizeStage(methodPatch(stage, e.target.value as QuantizeStage['method']))}>
             {Object.entries(quantMethodMeanings).map(([m, meaning]) => (
               <option key={m} value={m}>
                 {meaning.label}
