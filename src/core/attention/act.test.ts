@@ -22,8 +22,8 @@ interface FixtureCase {
 
 const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/act_fixture.json'), 'utf8')) as { cases: FixtureCase[] };
 const byName = new Map(fixture.cases.map((c) => [c.name, c]));
-/** float32 reference vs float64 here: a few float32 ulps of values ≤ 1. */
-const TOLERANCE = { atol: 1e-6, rtol: 0 };
+/** float32 reference vs float64 here: measured ≤ 6e-8 (one float32 ulp at 0.5). */
+const TOLERANCE = { atol: 2e-7, rtol: 0 };
 
 function run(c: FixtureCase): Float32Array {
   return actEdit(c.input, c.heads, c.tokens, c.causal, c.selectedHeads, { beta: c.beta, threshold: c.threshold });
@@ -39,7 +39,7 @@ describe('ACT edit matches the reference implementation', () => {
       expect(sinks, `sinks of head ${h}`).toEqual(c.sinksPerHead[h]);
     }
     const report = expectClose(run(c), c.expected as number[], TOLERANCE, c.name);
-    expect(report.maxAbsError).toBeLessThan(1e-6);
+    expect(report.maxAbsError).toBeLessThan(2e-7);
   });
 
   test('the edit changes the maps that have hidden sinks, and rows still sum to 1', () => {
