@@ -15,8 +15,8 @@ import { expectClose } from '../testing/expectClose.ts';
 import { ACT_REFERENCE_PARAMS, actEdit, findSinks, sinkScores } from './act.ts';
 import { ActGraphError, applyActToGraph, type ActGraphSite, type ActSiteSelection } from './actGraph.ts';
 
-/** ORT float32 (its own summation order) against act.ts in float64 on the same float32 input. */
-const TOLERANCE = { atol: 1e-6, rtol: 0 };
+/** ORT float32 (its own summation order) against act.ts in float64 on the same float32 input: measured ≤ 6e-8. */
+const TOLERANCE = { atol: 2e-7, rtol: 0 };
 
 const lm = bundledModel('kjv-charlm');
 const vit = bundledModel('digits-vit');
