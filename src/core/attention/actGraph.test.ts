@@ -87,6 +87,7 @@ describe('ACT graph rewrite on the bundled character LM (causal)', () => {
     expect(rewritten.sites.map((s) => s.softmaxNode)).toEqual(LM_SELECTION.map((s) => s.site.softmaxNode));
     const added = rewritten.model.graph!.node!.length - lm.model.graph!.node!.length;
     expect(added).toBe(rewritten.sites.reduce((n, s) => n + s.nodes, 0));
+    expect(rewritten.sites.map((s) => s.nodes)).toEqual([26, 26]); // the op list of docs/attention.md
     expect(rewritten.model.graph!.node!.every((n) => !n.domain)).toBe(true);
     expect(sameBytes(writeModel(lm.model), lm.bytes)).toBe(true);
     // The probabilities·V MatMul now reads the edited tensor.
@@ -141,6 +142,7 @@ describe('ACT graph rewrite on the digits ViT (not causal)', () => {
     expect(site.causalMask).toBe(false);
     const result = applyActToGraph(vit.model, [{ site, heads: [0] }]);
     const outputs = await runTapped(writeModel(result.model), [site.output, result.sites[0].edited], calibrationFeeds(vit.eval, [0, 1, 2, 3], 'pixels'));
+    expect(result.sites[0].nodes).toBe(23); // no Range / Cast / Sub: every query sees every key
     const { maxChange } = checkSite(outputs, result.sites[0], false, 'ViT');
     expect(maxChange).toBeGreaterThan(1e-3);
     const first = (outputs[site.output].data as Float32Array).subarray(0, 17 * 17);
