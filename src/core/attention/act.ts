@@ -99,7 +99,7 @@ export function actEdit(
   const out = Float32Array.from(maps as ArrayLike<number>);
   for (const h of selectedHeads) {
     if (!Number.isInteger(h) || h < 0 || h >= heads) throw new Error(`actEdit: head ${h} outside 0..${heads - 1}`);
-    const head = Array.prototype.slice.call(maps, h * size, (h + 1) * size) as number[];
+    const head = Array.from({ length: size }, (_, k) => maps[h * size + k]);
     out.set(actEditHead(head, tokens, causal, params), h * size);
   }
   return out;

@@ -104,10 +104,11 @@ function buildSite(b: SiteBuilder, probs: string, heads: number, selected: reado
     seenBy = b.op('Sub', [tokensF, keyF], 'queries_seeing_key');
   }
   const score = b.op('Div', [columnSum, seenBy], 'sink_score');
+  const spec = params.threshold;
   const threshold =
-    params.threshold.kind === 'absolute'
-      ? b.constant((n) => floatScalar(n, params.threshold.kind === 'absolute' ? params.threshold.tau : 0), 'tau')
-      : b.op('Div', [b.constant((n) => floatScalar(n, params.threshold.kind === 'relative' ? params.threshold.alpha : 0), 'alpha'), tokensF], 'alpha_over_t');
+    spec.kind === 'absolute'
+      ? b.constant((n) => floatScalar(n, spec.tau), 'tau')
+      : b.op('Div', [b.constant((n) => floatScalar(n, spec.alpha), 'alpha'), tokensF], 'alpha_over_t');
   const isSink = b.op('Greater', [score, threshold], 'is_sink');
   const sinkCount = b.op('Cast', [isSink], 'is_sink_f', [intAttr('to', DataType.FLOAT)]);
   const before = b.op('CumSum', [sinkCount, b.constant((n) => int64Scalar(n, -1), 'key_axis')], 'sinks_before', [intAttr('exclusive', 1)]);
