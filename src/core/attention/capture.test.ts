@@ -153,7 +153,7 @@ describe('models whose attention cannot be captured', () => {
     const plan = captureModel(fused, analyzeModel(fused));
     expect(plan.ok).toBe(false);
     if (plan.ok) return;
-    expect(plan.reason).toMatch(/fused \(1 node\(s\): com\.microsoft Attention\)/);
+    expect(plan.reason).toMatch(/^The attention is fused \(1 node\(s\): com\.microsoft Attention\)/);
     expect(plan.reason).toMatch(/attn_implementation="eager"/);
     expect(plan.reason).toMatch(/--no-post-process/);
   });

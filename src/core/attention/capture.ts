@@ -21,12 +21,10 @@ export type AttentionInput = { kind: 'tokens'; ids: readonly number[] } | { kind
 /** The instrumented copy to open a session on, or why the model's attention cannot be shown. */
 export type CaptureModel = { ok: true; bytes: Uint8Array; sites: AttentionSite[] } | { ok: false; reason: string };
 
-/** What to export differently so that the Softmax of every head is a node of its own. */
+/** What to export differently so that each attention's Softmax is a node of its own (kept short: the CLI prints it on one line). */
 export const UNFUSED_EXPORT_HINT =
-  'Export with unfused attention: torch.onnx.export with the eager attention implementation ' +
-  '(transformers: attn_implementation="eager"), without the ONNX Runtime transformer optimizer ' +
-  '(onnxruntime.transformers.optimizer fuses Q·Kᵀ, Softmax and ·V into one Attention node), and with ' +
-  '`optimum-cli export onnx --no-post-process` for optimum exports';
+  'Re-export it unfused: torch.onnx.export with attn_implementation="eager", without the ONNX Runtime ' +
+  'transformer optimizer (optimum-cli: --no-post-process)';
 
 /** Why the analysis found no attention site: the fused kernels present, or no attention at all. */
 export function noAttentionReason(model: ModelProto): string {
@@ -34,15 +32,9 @@ export function noAttentionReason(model: ModelProto): string {
   const fused = graph ? fusedAttentionNodes(buildGraphIndex(graph)) : [];
   if (fused.length > 0) {
     const ops = [...new Set(fused.map((node) => `${node.domain} ${node.opType}`))].join(', ');
-    return (
-      `The attention of this model is fused (${fused.length} node(s): ${ops}): the kernel computes the ` +
-      `probabilities internally, so no graph tensor holds them and they cannot be captured. ${UNFUSED_EXPORT_HINT}.`
-    );
+    return `The attention is fused (${fused.length} node(s): ${ops}): its probabilities are no graph tensor and cannot be captured. ${UNFUSED_EXPORT_HINT}.`;
   }
-  return (
-    'No attention found: no Softmax between a Q·Kᵀ MatMul and a MatMul with V. The model may have no ' +
-    `attention, or compute it in a form the analysis does not recognise. ${UNFUSED_EXPORT_HINT}.`
-  );
+  return `No attention found (no Softmax between a Q·Kᵀ MatMul and a MatMul with V): the model may have none, or compute it in a form the analysis does not recognise. ${UNFUSED_EXPORT_HINT}.`;
 }
 
 /** A copy of the model that also outputs every attention site's probabilities. */
