@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { captureAttention, captureModel } from '../core/attention/capture';
-import { attentionStats } from '../core/attention/stats';
+import { attentionStats, averageStats } from '../core/attention/stats';
+import type { ImageDataset } from '../core/eval/datasets';
 import { CharTokenizer, parseVocab } from '../core/catalog/vocab';
 import { bundledModel, openRunner } from '../core/calibrate/fixtures/models';
 import { floatInit, model, node } from '../core/model/testGraphs';
@@ -82,10 +83,11 @@ describe('lab attention', () => {
     expect(table.stdout).toContain(`${strongest[0].key} ${JSON.stringify(TEXT[strongest[0].key])}: ${strongest[0].score.toFixed(3)}`);
   }, 60_000);
 
-  test('ViT image with the α/T threshold: non-causal maps over 17 tokens; text for an image model is refused', async () => {
-    const [image, text] = await Promise.all([
+  test('ViT image with the α/T threshold: non-causal maps over 17 tokens; --samples averages over the set; text for an image model is refused', async () => {
+    const [image, text, set] = await Promise.all([
       lab('attention', 'public/models/digits-vit', '--image', '5', '--alpha', '2', '--json'),
       lab('attention', 'public/models/digits-vit', '--text', 'hi'),
+      lab('attention', 'public/models/digits-vit', '--samples', '3', '--json'),
     ]);
     const json = JSON.parse(image.stdout) as AttentionJson & { input: { index: number; label: number } };
     expect([json.tokens, json.layers.length, json.input.index]).toEqual([17, 4, 5]);
@@ -96,6 +98,24 @@ describe('lab attention', () => {
     // No causal mask: the last key is seen by all 17 queries, so its score is at most 1 (a causal
     // map's last key is scored by one query alone).
     for (const layer of json.layers) for (const head of layer.heads) expect(head.sinkScores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // --samples 3: the average over images 0, 1, 2 of what the core computes for each.
+    const vit = bundledModel('digits-vit');
+    const plan = captureModel(vit.model, vit.analysis);
+    if (!plan.ok) throw new Error(plan.reason);
+    const runner = await openRunner(plan.bytes);
+    const perImage = [];
+    for (const index of [0, 1, 2]) perImage.push(attentionStats(await captureAttention(runner, plan.sites, { kind: 'image', dataset: vit.eval as ImageDataset, index })));
+    await runner.release();
+    const averaged = averageStats(perImage);
+    const printed = JSON.parse(set.stdout) as { samples: number; layers: { sinkMass: number; heads: { sinkMass: number; entropy: number; sinkFrequency: number[] }[] }[] };
+    expect(printed.samples).toBe(3);
+    averaged.forEach((layer, l) => {
+      expect(printed.layers[l].sinkMass).toBe(layer.sinkMass);
+      layer.heads.forEach((head, h) => {
+        expect([printed.layers[l].heads[h].sinkMass, printed.layers[l].heads[h].entropy]).toEqual([head.sinkMass, head.entropy]);
+        expect(printed.layers[l].heads[h].sinkFrequency).toEqual([...head.sinkFrequency!]);
+      });
+    });
     expect(text).toMatchObject({ code: 1, stderr: expect.stringMatching(/^error: attention: digits-vit is an image classifier; pick an evaluation image with --image N\n$/) });
   }, 60_000);
 

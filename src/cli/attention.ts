@@ -5,7 +5,7 @@
 // named by its model.json), exactly as the browser's generation view encodes a prompt.
 import { join } from 'node:path';
 import { captureAttention, captureModel, type AttentionInput, type CapturedAttention } from '../core/attention/capture';
-import { attentionStats, REFERENCE_THRESHOLD, type LayerStats, type SinkThreshold } from '../core/attention/stats';
+import { attentionStats, averageStats, REFERENCE_THRESHOLD, type AveragedLayerStats, type LayerStats, type SinkThreshold } from '../core/attention/stats';
 import { CharTokenizer, parseVocab } from '../core/catalog/vocab';
 import { analyzeModel } from '../core/model';
 import { createRunner } from '../runtime/ort';
@@ -17,7 +17,9 @@ export interface AttentionOptions {
   image?: string;
   tau?: string;
   alpha?: string;
-  /** An evaluation set for --image when the model has no model.json naming one. */
+  /** Average over the first N items of the evaluation set instead of one input. */
+  samples?: string;
+  /** An evaluation set for --image / --samples when the model has no model.json naming one. */
   dataset?: string;
   json: boolean;
 }
@@ -56,14 +58,76 @@ function parseInput(model: ModelOnDisk, options: AttentionOptions): { input: Att
   return { input: { kind: 'image', dataset, index }, labels: (j) => `#${j}`, describe: { kind: 'image', index, label: dataset.labels[index] } };
 }
 
-async function capture(model: ModelOnDisk, input: AttentionInput): Promise<CapturedAttention> {
+/** One session on the instrumented copy, every input through it in order. */
+async function capture(model: ModelOnDisk, inputs: readonly AttentionInput[]): Promise<CapturedAttention[]> {
   const plan = captureModel(model.model, analyzeModel(model.model));
   if (!plan.ok) throw new Error(`${showPath(model.onnxPath)}: ${plan.reason}`);
   const { runner } = await createRunner(plan.bytes, { backend: 'wasm', numThreads: 1 });
   try {
-    return await captureAttention(runner, plan.sites, input);
+    const captured: CapturedAttention[] = [];
+    for (const input of inputs) captured.push(await captureAttention(runner, plan.sites, input));
+    return captured;
   } finally {
     await runner.release();
+  }
+}
+
+/** The first `count` items of the model's evaluation set: LM windows (their first seqLen ids) or images. */
+function datasetInputs(model: ModelOnDisk, countText: string): AttentionInput[] {
+  const dataset = model.dataset;
+  if (!dataset) throw new Error(`attention: --samples needs an evaluation set: a model.json beside ${showPath(model.onnxPath)} or --dataset`);
+  const size = dataset.kind === 'lm-tokens' ? dataset.sequences.length : dataset.images.length;
+  const count = Number(countText);
+  if (!Number.isInteger(count) || count < 1 || count > size) throw new Error(`attention: --samples must be 1..${size} (the set's size)`);
+  return Array.from({ length: count }, (_, i): AttentionInput =>
+    dataset.kind === 'lm-tokens' ? { kind: 'tokens', ids: dataset.sequences[i].slice(0, dataset.seqLen) } : { kind: 'image', dataset, index: i },
+  );
+}
+
+function averagedJson(layer: AveragedLayerStats) {
+  return {
+    softmaxNode: layer.softmaxNode,
+    block: layer.block,
+    inputs: layer.inputs,
+    sinkMass: layer.sinkMass,
+    entropy: layer.entropy,
+    hiddenSinks: layer.hiddenSinks,
+    heads: layer.heads.map((head, h) => ({
+      head: h,
+      sinkMass: head.sinkMass,
+      entropy: head.entropy,
+      sinkCount: head.sinkCount,
+      sinkScores: head.sinkScores && [...head.sinkScores],
+      sinkFrequency: head.sinkFrequency && [...head.sinkFrequency],
+    })),
+  };
+}
+
+/** Keys that are a sink in at least `share` of the inputs, with that share. */
+function frequentSinks(frequency: Float64Array | null, share = 0.5): string {
+  if (!frequency) return '(inputs differ in length)';
+  const keys = [...frequency.keys()].filter((j) => frequency[j] >= share);
+  return keys.map((j) => `${j}: ${(frequency[j] * 100).toFixed(0)} %`).join(', ') || '-';
+}
+
+async function datasetCommand(model: ModelOnDisk, options: AttentionOptions, threshold: SinkThreshold): Promise<void> {
+  const inputs = datasetInputs(model, options.samples!);
+  const captured = await capture(model, inputs);
+  const perInput = captured.map((c) => attentionStats(c, threshold));
+  const layers = averageStats(perInput);
+  const tau = perInput[0][0]?.threshold ?? 0;
+  if (options.json) {
+    console.log(JSON.stringify({ file: model.onnxPath, dataset: model.datasetPath, samples: inputs.length, tokens: captured[0].tokens, threshold, tau, entropyUnit: 'nats', layers: layers.map(averagedJson) }, null, 2));
+    return;
+  }
+  console.log(`${model.onnxPath}\nmean over the first ${inputs.length} items of ${showPath(model.datasetPath ?? '')} (${captured[0].tokens} tokens); sink: score > ${tau.toPrecision(3)}`);
+  console.log('block  head  sink mass  entropy  sinks/input  key 0 score  keys a sink in ≥ 50 % of inputs');
+  for (const layer of layers) {
+    layer.heads.forEach((head, h) => {
+      const key0 = head.sinkScores ? head.sinkScores[0].toFixed(3) : '-';
+      console.log(`${String(layer.block ?? '?').padStart(5)}  ${String(h).padStart(4)}  ${head.sinkMass.toFixed(3).padStart(9)}  ${head.entropy.toFixed(3).padStart(7)}  ${head.sinkCount.toFixed(2).padStart(11)}  ${key0.padStart(11)}  ${frequentSinks(head.sinkFrequency)}`);
+    });
+    console.log(`${String(layer.block ?? '?').padStart(5)}  mean  ${layer.sinkMass.toFixed(3).padStart(9)}  ${layer.entropy.toFixed(3).padStart(7)}  ${layer.hiddenSinks.toFixed(2).padStart(11)} beyond each head's first (layer total)`);
   }
 }
 
@@ -100,8 +164,12 @@ function printTable(layers: LayerStats[], labels: (j: number) => string): void {
 export async function attentionCommand(target: string, options: AttentionOptions): Promise<void> {
   const threshold = parseThreshold(options);
   const model = loadModelFromDisk(target, options.dataset);
+  if (options.samples !== undefined) {
+    if (options.text !== undefined || options.image !== undefined) throw new Error('attention: --samples averages over the evaluation set; it takes no --text or --image');
+    return datasetCommand(model, options, threshold);
+  }
   const { input, labels, describe } = parseInput(model, options);
-  const captured = await capture(model, input);
+  const [captured] = await capture(model, [input]);
   const layers = attentionStats(captured, threshold);
   const tau = layers[0]?.threshold ?? 0;
   if (options.json) {
