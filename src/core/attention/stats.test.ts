@@ -54,7 +54,7 @@ describe('attention statistics match the numpy/torch reference', () => {
     expect(asFull.heads[1].sinkScores[5] * 12).toBeCloseTo(layer.heads[1].sinkScores[5] * 7, 12);
   });
 
-  test('a uniform row has entropy ln T and no sink above 1/T; an all-zero map has entropy 0 and no sink', () => {
+  test('a uniform row has entropy ln T and no sink above 1/T; an all-zero map has entropy 0 and no sink; NaN stays NaN', () => {
     const T = 6;
     const uniform = new Float32Array(T * T).fill(1 / T);
     const stats = headStats(uniform, 0, T, false, 1 / T + 1e-6);
@@ -62,6 +62,11 @@ describe('attention statistics match the numpy/torch reference', () => {
     expect(stats.sinks).toEqual([]);
     const zero = headStats(new Float32Array(T * T), 0, T, true, 0.1);
     expect([zero.entropy, zero.sinkMass, zero.sinks.length]).toEqual([0, 0, 0]);
+    // A NaN (a fully masked row's softmax) shows as NaN, never as a sharp head or a sink.
+    const withNaN = Float32Array.from(uniform);
+    withNaN[2 * T + 3] = NaN;
+    const nan = headStats(withNaN, 0, T, false, 0.1);
+    expect([Number.isNaN(nan.entropy), Number.isNaN(nan.sinkScores[3]), nan.sinks.includes(3)]).toEqual([true, true, false]);
   });
 });
 

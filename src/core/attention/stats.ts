@@ -29,7 +29,7 @@ export interface HeadStats {
   sinks: number[];
   /** Mean over the T rows of Σ_{j∈sinks} A_ij. */
   sinkMass: number;
-  /** Mean over the T rows of −Σ_j A_ij ln A_ij (nats; 0·ln 0 = 0). */
+  /** Mean over the T rows of −Σ_j A_ij ln A_ij (nats; 0·ln 0 = 0; NaN when the map holds NaN). */
   entropy: number;
 }
 
@@ -63,6 +63,7 @@ export function headStats(map: ArrayLike<number>, offset: number, tokens: number
       const a = map[row + j];
       columnSums[j] += a;
       if (a > 0) rowEntropy -= a * Math.log(a);
+      else if (Number.isNaN(a)) rowEntropy = NaN; // a NaN map must not read as a sharp one
     }
     entropySum += rowEntropy;
   }
