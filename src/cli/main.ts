@@ -8,16 +8,20 @@ import { createRunner } from '../runtime/ort';
 import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
 import { runCommand } from './run';
+import { attentionCommand } from './attention';
 
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
   npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
+  npm run lab -- attention <model-dir | model.onnx> (--text "…" | --image N | --samples N) [--dataset eval.json] [--tau 0.1 | --alpha A] [--json]
 
 A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
-model.json beside it, or by --dataset. A recipe is a staged JSON document (recipes/ has
+model.json beside it, or by --dataset. attention prints every layer's and head's attention
+sinks, sink mass and entropy for one text (through the model's vocab.json) or evaluation image,
+or averaged over the first N items of the evaluation set. A recipe is a staged JSON document (recipes/ has
 examples; docs/recipe.md); version-1 pruning recipes are read too.`;
 
 async function info(target: string, json: boolean): Promise<void> {
@@ -52,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -76,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
   } else if (command === 'prune') {
     if (!values.recipe || !values.output) throw new Error(`prune: --recipe <recipe.json> and -o <out.onnx> are required\n\n${usage}`);
     await runCommand(target, { recipePath: values.recipe, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
+  } else if (command === 'attention') {
+    await attentionCommand(target, { text: values.text, image: values.image, tau: values.tau, alpha: values.alpha, samples: values.samples, dataset: values.dataset, json: values.json! });
   } else throw new Error(`Unknown command "${command}"\n\n${usage}`);
   return 0;
 }
