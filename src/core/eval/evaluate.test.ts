@@ -1,7 +1,7 @@
 // evaluate() with a hand-written runner whose exact metrics are known in closed form: checks the
 // input/target shift, batching, progress and cancellation independently of ORT.
 import { describe, expect, test } from 'vitest';
-import { evaluate } from './evaluate';
+import { evaluate, evaluateWithSamples } from './evaluate';
 import { Cancelled } from '../job/cancel';
 import type { HostTensor, ModelRunner } from './runner';
 import type { LmTokenDataset } from './datasets';
@@ -53,5 +53,20 @@ describe('evaluate (causal LM)', () => {
     });
     await expect(run).rejects.toBeInstanceOf(Cancelled);
     expect(seen).toEqual([0, 1]);
+  });
+});
+
+describe('evaluateWithSamples', () => {
+  test('keeps per-sequence summed NLL and token counts that add up to the metrics, whatever the batch size', async () => {
+    const hitNll = Math.log(Math.exp(2) + 4) - 2;
+    const missNll = Math.log(Math.exp(2) + 4);
+    for (const batchSize of [1, 2, 8]) {
+      const { metrics, samples } = await evaluateWithSamples(successorRunner, dataset, { batchSize });
+      if (samples.task !== 'causal-lm') throw new Error('wrong task');
+      expect(Array.from(samples.tokens)).toEqual([4, 4, 4]);
+      const expected = [4 * hitNll, 3 * hitNll + missNll, 4 * hitNll];
+      samples.nll.forEach((x, i) => expect(Math.abs(x - expected[i])).toBeLessThan(1e-12));
+      expect(metrics).toEqual(await evaluate(successorRunner, dataset, { batchSize }));
+    }
   });
 });
