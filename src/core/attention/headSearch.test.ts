@@ -100,6 +100,13 @@ describe('searchHeads', () => {
     expect(calls.length).toBe(5);
   });
 
+  test('refuses a layer listed twice, a layer without heads, and a NaN score', async () => {
+    const score = async () => 1;
+    await expect(searchHeads({ layers: [{ layer: 2, heads: 4 }, { layer: 2, heads: 4 }], score })).rejects.toThrow(/listed twice/);
+    await expect(searchHeads({ layers: [{ layer: 2, heads: 0 }], score })).rejects.toThrow(RangeError);
+    await expect(searchHeads({ layers, score: async (h) => (h.length ? NaN : 1) })).rejects.toThrow(/NaN/);
+  });
+
   test('reference skips and the bundled models: the LM searches 12 heads in layers 2–4, the ViT 4 in layer 2', () => {
     expect(referenceSkipLayers(layers)).toEqual([0, 1, 5]);
     expect(referenceSkipLayers([{ layer: 0, heads: 2 }, { layer: 1, heads: 2 }])).toEqual([0, 1]);

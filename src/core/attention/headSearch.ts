@@ -98,6 +98,12 @@ export function maxTogetherEvaluations(k: number): number {
 }
 
 export async function searchHeads(options: HeadSearchOptions): Promise<HeadSearchResult> {
+  const seen = new Set<number>();
+  for (const { layer, heads } of options.layers) {
+    if (seen.has(layer)) throw new Error(`head search: layer ${layer} is listed twice; a (layer, head) must name one head`);
+    if (!Number.isInteger(heads) || heads < 1) throw new RangeError(`head search: layer ${layer} has ${heads} heads`);
+    seen.add(layer);
+  }
   const skippedLayers = [...(options.skipLayers ?? referenceSkipLayers(options.layers))].sort((a, b) => a - b);
   const skip = new Set(skippedLayers);
   const candidates: HeadId[] = options.layers
