@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { Cancelled } from '../job/cancel.ts';
 import type { Progress } from '../job/progress.ts';
 import { bundledModel } from '../calibrate/fixtures/models.ts';
-import { attentionLayers, maxTogetherEvaluations, referenceSkipLayers, searchHeads, type HeadId } from './headSearch.ts';
+import { attentionLayers, maxTogetherEvaluations, referenceSkipLayers, searchHeads, siteSelections, type HeadId } from './headSearch.ts';
 
 const layers = Array.from({ length: 6 }, (_, layer) => ({ layer, heads: 4 }));
 const key = (h: HeadId) => `${h.layer}.${h.head}`;
@@ -116,5 +116,16 @@ describe('searchHeads', () => {
     const vit = attentionLayers(bundledModel('digits-vit').analysis.attention);
     expect(vit).toEqual(Array.from({ length: 4 }, (_, layer) => ({ layer, heads: 4 })));
     expect(referenceSkipLayers(vit)).toEqual([0, 1, 3]);
+  });
+
+  test('a selection maps back to the attention sites of the bundled LM for the graph rewrite', () => {
+    const sites = bundledModel('kjv-charlm').analysis.attention;
+    const picked = siteSelections(sites, [{ layer: 4, head: 3 }, { layer: 2, head: 2 }, { layer: 2, head: 0 }]);
+    expect(picked.map((p) => [p.site.softmaxNode, p.heads])).toEqual([
+      [sites.find((s) => s.block === 2)!.softmaxNode, [0, 2]],
+      [sites.find((s) => s.block === 4)!.softmaxNode, [3]],
+    ]);
+    expect(() => siteSelections(sites, [{ layer: 9, head: 0 }])).toThrow(/no attention site/);
+    expect(() => siteSelections(sites, [{ layer: 2, head: 4 }])).toThrow(RangeError);
   });
 });

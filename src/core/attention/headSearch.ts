@@ -83,6 +83,21 @@ export function attentionLayers(sites: readonly AttentionSite[]): AttentionLayer
   });
 }
 
+/**
+ * Heads grouped per attention site, in site order, for the graph rewrite (actGraph.ts's
+ * ActSiteSelection has this shape): the inverse of attentionLayers' numbering.
+ */
+export function siteSelections(sites: readonly AttentionSite[], heads: readonly HeadId[]): { site: AttentionSite; heads: number[] }[] {
+  const bySite = new Map(sites.map((site) => [site.block ?? site.order, { site, heads: [] as number[] }]));
+  for (const { layer, head } of heads) {
+    const entry = bySite.get(layer);
+    if (!entry) throw new Error(`head search: no attention site is layer ${layer}`);
+    if (entry.site.heads !== null && (head < 0 || head >= entry.site.heads)) throw new RangeError(`head search: layer ${layer} has no head ${head}`);
+    if (!entry.heads.includes(head)) entry.heads.push(head);
+  }
+  return [...bySite.values()].filter((e) => e.heads.length > 0).map((e) => ({ site: e.site, heads: e.heads.sort((a, b) => a - b) }));
+}
+
 const byLayerHead = (a: HeadId, b: HeadId) => a.layer - b.layer || a.head - b.head;
 const setKey = (heads: readonly HeadId[]) => heads.map((h) => `${h.layer}.${h.head}`).join(',');
 
