@@ -1,4 +1,4 @@
-// ACT's head selection (Yu et al., ICML 2024, §4; GATECH-EIC/ACT chose its heads this way offline
+// ACT's head selection (Yu et al., ICML 2024; GATECH-EIC/ACT chose its heads this way offline
 // and hard-codes the lists): which (layer, head) pairs to calibrate. A pure search over a scoring
 // callback, so the same code runs with calibration perplexity from ORT in a worker, or with a
 // synthetic function in a test. Lower scores are better.
