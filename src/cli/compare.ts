@@ -4,6 +4,7 @@
 import { pairedBootstrap, type PairedInterval, type PairedMetric } from '../core/eval/bootstrap';
 import { evaluateWithSamples, type EvalWithSamples } from '../core/eval/evaluate';
 import type { Dataset } from '../core/eval/datasets';
+import { parseArgs } from 'node:util';
 import { createRunner } from '../runtime/ort';
 import { loadModelFromDisk } from './loadModelDir';
 import { showPath } from './files';
@@ -47,4 +48,41 @@ const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(4)}`
 /** "Δ +0.2894 [+0.2317, +0.3597]" and the verdict people read. */
 export function describeInterval(r: PairedInterval): string {
   return `Δ ${signed(r.delta)} [${signed(r.low)}, ${signed(r.high)}] ${r.withinNoise ? 'within noise' : 'outside noise'}`;
+}
+
+const usage = `Usage:
+  npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
+
+Evaluates both models (ORT wasm, one thread) on the baseline's evaluation set (its model.json's,
+or --dataset) and prints each metric's change, candidate minus baseline, with its 95 % paired
+bootstrap interval over the set's samples; "within noise" when the interval contains 0
+(docs/attention.md, "Honest comparisons").`;
+
+function nonNegativeInteger(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`--${name} must be a non-negative integer, not "${text.slice(0, 40)}"`);
+  return Number(text);
+}
+
+/** `lab compare …` (its arguments after the command name); parses its own options. */
+export async function compareMain(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, seed: { type: 'string' }, resamples: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(usage);
+    return 0;
+  }
+  const [baseline, candidate, extra] = positionals;
+  if (!baseline || !candidate) throw new Error(`compare: <baseline> and <candidate> models are required\n\n${usage}`);
+  if (extra !== undefined) throw new Error(`compare: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
+  await compareCommand(baseline, candidate, {
+    datasetPath: values.dataset,
+    seed: nonNegativeInteger('seed', values.seed),
+    resamples: nonNegativeInteger('resamples', values.resamples),
+    json: values.json!,
+  });
+  return 0;
 }

@@ -5,24 +5,22 @@ import { evaluate } from '../core/eval/evaluate';
 import type { BackendPreference } from '../core/eval/runner';
 import { metricRows } from '../core/report/metricRows';
 import { createRunner } from '../runtime/ort';
+import { compareMain } from './compare';
 import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
 import { runCommand } from './run';
-import { compareCommand } from './compare';
 
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
-  npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
+  npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
 
 A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
 model.json beside it, or by --dataset. A recipe is a staged JSON document (recipes/ has
-examples; docs/recipe.md); version-1 pruning recipes are read too. compare evaluates both
-models on the baseline's evaluation set and gives each metric's change with its 95 % paired
-bootstrap interval (docs/attention.md).`;
+examples; docs/recipe.md); version-1 pruning recipes are read too.`;
 
 async function info(target: string, json: boolean): Promise<void> {
   const { onnxPath, bytes, model } = loadModelFromDisk(target);
@@ -53,10 +51,11 @@ function jsonBigInt(_key: string, value: unknown): unknown {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'compare') return compareMain(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, seed: { type: 'string' }, resamples: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -68,18 +67,6 @@ export async function main(argv: string[]): Promise<number> {
     if (!recipePath || !model || !values.output) throw new Error(`run: <recipe.json>, <model> and -o <out.onnx> are required\n\n${usage}`);
     if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
     await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
-    return 0;
-  }
-  if (command === 'compare') {
-    const [, baseline, candidate, extra] = positionals;
-    if (!baseline || !candidate) throw new Error(`compare: <baseline> and <candidate> models are required\n\n${usage}`);
-    if (extra !== undefined) throw new Error(`compare: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
-    const integer = (name: string, text: string | undefined) => {
-      if (text === undefined) return undefined;
-      if (!/^\d+$/.test(text)) throw new Error(`--${name} must be a non-negative integer, not "${text.slice(0, 40)}"`);
-      return Number(text);
-    };
-    await compareCommand(baseline, candidate, { datasetPath: values.dataset, seed: integer('seed', values.seed), resamples: integer('resamples', values.resamples), json: values.json! });
     return 0;
   }
   const target = positionals[1];
