@@ -5,6 +5,7 @@ import { evaluate } from '../core/eval/evaluate';
 import type { BackendPreference } from '../core/eval/runner';
 import { metricRows } from '../core/report/metricRows';
 import { createRunner } from '../runtime/ort';
+import { compareMain } from './compare';
 import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
 import { runCommand } from './run';
@@ -13,6 +14,7 @@ import { attentionCommand } from './attention';
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
+  npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
   npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
   npm run lab -- attention <model-dir | model.onnx> (--text "…" | --image N | --samples N) [--dataset eval.json] [--tau 0.1 | --alpha A] [--json]
@@ -53,6 +55,7 @@ function jsonBigInt(_key: string, value: unknown): unknown {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'compare') return compareMain(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

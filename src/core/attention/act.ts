@@ -25,9 +25,9 @@ export function thresholdValue(threshold: SinkThreshold, tokens: number): number
  * its column sum over T − j queries for a causal map (the reference's arange(T, 0, -1)), over T
  * otherwise. `map` is one head, [query][key] row-major.
  */
-export function sinkScores(map: ArrayLike<number>, tokens: number, causal: boolean): Float64Array {
+export function sinkScores(map: ArrayLike<number>, tokens: number, causal: boolean, offset = 0): Float64Array {
   const scores = new Float64Array(tokens);
-  for (let i = 0; i < tokens; i++) for (let j = 0; j < tokens; j++) scores[j] += map[i * tokens + j];
+  for (let i = 0; i < tokens; i++) for (let j = 0; j < tokens; j++) scores[j] += map[offset + i * tokens + j];
   for (let j = 0; j < tokens; j++) scores[j] /= causal ? tokens - j : tokens;
   return scores;
 }

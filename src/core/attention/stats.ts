@@ -8,19 +8,12 @@
 // causal mask (the ViT) lets every query see every key, so there the divisor is T; the reference
 // has no such case. Sums are in float64; the maps are float32 as ORT returns them.
 // fixtures/make_stats_fixture.py restates every formula in numpy/torch; change one, change both.
+import { findSinks, sinkScores, thresholdValue, type SinkThreshold } from './act.ts';
 import type { CapturedAttention, SiteAttention } from './capture.ts';
 
-/**
- * A key is a sink when its score exceeds τ: an absolute τ (ACT's reference: 0.1), or τ = α / T,
- * the paper's form relative to a uniform row over T keys.
- */
-export type SinkThreshold = { kind: 'absolute'; tau: number } | { kind: 'relative'; alpha: number };
+export { thresholdValue, type SinkThreshold } from './act.ts';
 
 export const REFERENCE_THRESHOLD: SinkThreshold = { kind: 'absolute', tau: 0.1 };
-
-export function thresholdValue(threshold: SinkThreshold, tokens: number): number {
-  return threshold.kind === 'absolute' ? threshold.tau : threshold.alpha / tokens;
-}
 
 export interface HeadStats {
   /** (T) m_j = Σ_i A_ij / (queries that can see j). */
@@ -54,27 +47,23 @@ export interface LayerStats {
  * divisor of the sink score (T − j, else T).
  */
 export function headStats(map: ArrayLike<number>, offset: number, tokens: number, causal: boolean, tau: number): HeadStats {
-  const columnSums = new Float64Array(tokens);
   let entropySum = 0;
   for (let i = 0; i < tokens; i++) {
     const row = offset + i * tokens;
     let rowEntropy = 0;
     for (let j = 0; j < tokens; j++) {
       const a = map[row + j];
-      columnSums[j] += a;
       if (a > 0) rowEntropy -= a * Math.log(a);
       else if (Number.isNaN(a)) rowEntropy = NaN; // a NaN map must not read as a sharp one
     }
     entropySum += rowEntropy;
   }
-  const sinkScores = columnSums.map((sum, j) => sum / (causal ? tokens - j : tokens));
-  const sinks: number[] = [];
-  sinkScores.forEach((score, j) => {
-    if (score > tau) sinks.push(j);
-  });
+  // ACT's own sink rule (act.ts): m_j > τ.
+  const sinkScoresOfHead = sinkScores(map, tokens, causal, offset);
+  const { sinks } = findSinks(sinkScoresOfHead, tau);
   let massSum = 0;
   for (let i = 0; i < tokens; i++) for (const j of sinks) massSum += map[offset + i * tokens + j];
-  return { sinkScores, sinks, sinkMass: massSum / tokens, entropy: entropySum / tokens };
+  return { sinkScores: sinkScoresOfHead, sinks, sinkMass: massSum / tokens, entropy: entropySum / tokens };
 }
 
 const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);

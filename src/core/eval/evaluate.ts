@@ -4,6 +4,7 @@ import type { Dataset, ImageDataset, LmTokenDataset } from './datasets';
 import { firstFloatOutput, imageBatch, tokenBatch } from './inputs';
 import { NllAccumulator, type EvalMetrics } from './metrics';
 import type { ModelRunner } from './runner';
+import type { ClassifierSampleValues, LmSampleValues, SampleValues } from './samples';
 import { throwIfCancelled, type CancelSignal } from '../job/cancel';
 import type { ProgressListener } from '../job/progress';
 
@@ -13,7 +14,18 @@ export interface EvalOptions {
   cancel?: CancelSignal;
 }
 
+export interface EvalWithSamples {
+  metrics: EvalMetrics;
+  /** The same rows, kept per sample (sequence or image) for paired comparisons. */
+  samples: SampleValues;
+}
+
 export async function evaluate(runner: ModelRunner, dataset: Dataset, options: EvalOptions = {}): Promise<EvalMetrics> {
+  return (await evaluateWithSamples(runner, dataset, options)).metrics;
+}
+
+/** evaluate(), plus the per-sample values it summed (the metrics are the same numbers). */
+export async function evaluateWithSamples(runner: ModelRunner, dataset: Dataset, options: EvalOptions = {}): Promise<EvalWithSamples> {
   return dataset.kind === 'lm-tokens' ? evaluateLm(runner, dataset, options) : evaluateClassifier(runner, dataset, options);
 }
 
@@ -28,9 +40,10 @@ async function forEachBatch(total: number, options: EvalOptions, body: (start: n
   }
 }
 
-async function evaluateLm(runner: ModelRunner, dataset: LmTokenDataset, options: EvalOptions): Promise<EvalMetrics> {
+async function evaluateLm(runner: ModelRunner, dataset: LmTokenDataset, options: EvalOptions): Promise<EvalWithSamples> {
   const acc = new NllAccumulator();
   const T = dataset.seqLen;
+  const samples: LmSampleValues = { task: 'causal-lm', nll: new Float64Array(dataset.sequences.length), tokens: new Int32Array(dataset.sequences.length).fill(T) };
   await forEachBatch(dataset.sequences.length, options, async (start, end) => {
     const batch = dataset.sequences.slice(start, end);
     const targets = new Int32Array(batch.length * T);
@@ -40,18 +53,24 @@ async function evaluateLm(runner: ModelRunner, dataset: LmTokenDataset, options:
     const outputs = await runner.run({ [runner.inputNames[0]]: tokenBatch(batch, T) });
     const logits = firstFloatOutput(runner, outputs);
     const vocab = logits.dims[logits.dims.length - 1];
-    acc.addRows(logits.data as Float32Array, vocab, targets);
+    // Row r of the batch is position r % T of sequence start + ⌊r / T⌋.
+    acc.addRows(logits.data as Float32Array, vocab, targets, (r, nll) => (samples.nll[start + Math.floor(r / T)] += nll));
   });
-  return acc.lmMetrics();
+  return { metrics: acc.lmMetrics(), samples };
 }
 
-async function evaluateClassifier(runner: ModelRunner, dataset: ImageDataset, options: EvalOptions): Promise<EvalMetrics> {
+async function evaluateClassifier(runner: ModelRunner, dataset: ImageDataset, options: EvalOptions): Promise<EvalWithSamples> {
   const acc = new NllAccumulator();
+  const n = dataset.images.length;
+  const samples: ClassifierSampleValues = { task: 'image-classification', correct: new Uint8Array(n), nll: new Float64Array(n) };
   await forEachBatch(dataset.images.length, options, async (start, end) => {
     const indices = Array.from({ length: end - start }, (_, i) => start + i);
     const outputs = await runner.run({ [runner.inputNames[0]]: imageBatch(dataset, indices) });
     const logits = firstFloatOutput(runner, outputs);
-    acc.addRows(logits.data as Float32Array, logits.dims[logits.dims.length - 1], dataset.labels.slice(start, end));
+    acc.addRows(logits.data as Float32Array, logits.dims[logits.dims.length - 1], dataset.labels.slice(start, end), (r, nll, hit) => {
+      samples.nll[start + r] = nll;
+      samples.correct[start + r] = hit ? 1 : 0;
+    });
   });
-  return acc.classificationMetrics();
+  return { metrics: acc.classificationMetrics(), samples };
 }

@@ -39,13 +39,16 @@ export function scoreRow(logits: Float32Array, offset: number, vocab: number, ta
   return { nll: logSumExp - logits[offset + target], argmax };
 }
 
+/** Called once per scored row, in order, with that row's NLL and whether its argmax hit. */
+export type RowListener = (row: number, nll: number, hit: boolean) => void;
+
 /** Accumulates NLL and top-1 hits over rows of logits. */
 export class NllAccumulator {
   private nllSum = 0;
   private hits = 0;
   count = 0;
 
-  addRows(logits: Float32Array, vocab: number, targets: ArrayLike<number>): void {
+  addRows(logits: Float32Array, vocab: number, targets: ArrayLike<number>, onRow?: RowListener): void {
     if (logits.length !== targets.length * vocab)
       throw new Error(`logits hold ${logits.length} values, expected ${targets.length} rows × ${vocab}`);
     for (let r = 0; r < targets.length; r++) {
@@ -55,6 +58,7 @@ export class NllAccumulator {
       this.nllSum += nll;
       if (argmax === target) this.hits++;
       this.count++;
+      onRow?.(r, nll, argmax === target);
     }
   }
 
