@@ -2,11 +2,9 @@
 // the statistics it prints are those of the core capture on the same input (exact, through
 // JSON), --tau and --alpha set the threshold the sink sets follow, and a model whose
 // attention is fused is refused in one line that says which export setting unfuses it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { captureAttention, captureModel } from '../core/attention/capture';
 import { attentionStats, averageStats } from '../core/attention/stats';
@@ -15,20 +13,12 @@ import { CharTokenizer, parseVocab } from '../core/catalog/vocab';
 import { bundledModel, openRunner } from '../core/calibrate/fixtures/models';
 import { floatInit, model, node } from '../core/model/testGraphs';
 import { writeModel } from '../core/onnx';
+import { runLab } from './testing';
 
-const exec = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-attention-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const lab = runLab;
 
 interface HeadJson {
   head: number;

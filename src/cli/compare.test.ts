@@ -2,30 +2,20 @@
 // written by `lab run recipes/magnitude-50.json` gives a perplexity change whose paired interval
 // excludes 0, and the same numbers as pairedBootstrap on evaluateWithSamples in process; the text
 // verdict; a bad seed is one short error.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { bundledModel, openRunner } from '../core/calibrate/fixtures/models.ts';
 import { pairedBootstrap, type PairedInterval } from '../core/eval/bootstrap.ts';
 import { evaluateWithSamples } from '../core/eval/evaluate.ts';
 import { describeInterval } from './compare.ts';
+import { runLab } from './testing';
 
-const exec = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-compare-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const lab = runLab;
 
 const lmDir = 'public/models/kjv-charlm';
 

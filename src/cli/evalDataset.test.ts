@@ -1,26 +1,16 @@
 // Issue 15: a model file evaluated away from its folder, on its set named with --dataset, must be
 // fed exactly as in its folder. The preprocessing travels with the set, never with the card, so a
 // byte copy of the ViT gets the card's 99.17 %, not the 16 % that raw pixels give.
-import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
+import { runLab } from './testing';
 
-const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-eval-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const lab = runLab;
 
 const metricsOf = (stdout: string) => (JSON.parse(stdout) as { metrics: Record<string, number> }).metrics;
 

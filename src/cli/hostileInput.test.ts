@@ -3,16 +3,14 @@
 // every failure is one short line on stderr with exit status 1 and no stack trace, and `prune`
 // refuses a model that ONNX Runtime would refuse (data outside its folder, raw_data too short).
 // Every file is generated here, in a scratch folder, from the bundled LM.
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readModel, writeModel } from '../core/onnx';
 import type { ModelProto, TensorProto } from '../core/onnx';
+import { runLab, type LabOutcome } from './testing';
 
-const run = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-hostile-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -23,21 +21,7 @@ writeFileSync(join(scratch, 'outside', 'secret'), `${SECRET}\n`);
 writeFileSync(join(scratch, 'outside', 'weights.bin'), new Uint8Array(128 * 4));
 writeFileSync(join(scratch, 'recipe.json'), JSON.stringify({ method: 'magnitude', magnitudeScope: 'layer', pattern: 'unstructured', sparsity: 0.5 }));
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function lab(...args: string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as Outcome;
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const lab = runLab;
 
 /** A copy of the bundled LM's folder, with its card and model changed by the callbacks. */
 function modelFolder(name: string, edit: { card?: (card: Record<string, unknown>) => void; model?: (model: ModelProto) => void } = {}): string {
@@ -65,7 +49,7 @@ function floatInitializer(model: ModelProto, rank: number): TensorProto {
 }
 
 /** One line of at most a few hundred characters, exit status 1, no stack trace, nothing secret. */
-function expectRefusal(outcome: Outcome, message: RegExp): void {
+function expectRefusal(outcome: LabOutcome, message: RegExp): void {
   expect(outcome.code).toBe(1);
   const lines = outcome.stderr.trimEnd().split('\n');
   expect(lines).toHaveLength(1);

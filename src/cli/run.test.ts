@@ -3,26 +3,16 @@
 // and the version-1 form of the recipe alike; the text report labels Wanda's errors as estimates
 // on sampled tokens; broken recipes exit non-zero with one short message that names the field,
 // never a stack trace.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
+import { runLab } from './testing';
 
-const exec = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-run-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-async function lab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args], { encoding: 'utf8', maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const failed = e as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+const lab = runLab;
 
 function file(name: string, content: string): string {
   const path = join(scratch, name);
