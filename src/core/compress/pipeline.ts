@@ -197,6 +197,8 @@ async function startStages(run: Run, dense: CalibrationStats | undefined): Promi
         dense,
         pruneLayer: request.pruneLayer ?? cpuPruneLayer,
         ...(request.quantizeLayer ? { quantizeLayer: request.quantizeLayer } : {}),
+        calibSet: request.calibSet,
+        createRunner: request.createRunner,
         cancel: request.cancel,
         onProgress: (p) => request.onProgress?.(p),
         notes: run.notes,
