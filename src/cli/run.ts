@@ -14,7 +14,9 @@ import { modelMismatch, parseRecipe, RecipeError, type Recipe } from '../core/re
 import { createRunner } from '../runtime/ort';
 import { describeMixedReport } from '../core/compress/mixedPrecision';
 import { isQuantizeStageReport } from '../core/compress/report';
+import { isAttentionStageReport } from '../core/compress/attentionStage';
 import { readJsonFile } from './files';
+import { attentionStageLines } from './printAttention';
 import { loadModelFromDisk, modelFolder } from './loadModelDir';
 
 export interface RunCommandOptions {
@@ -51,6 +53,7 @@ function progressLine(p: Progress): string | undefined {
   if (p.phase === 'calibrate') return `  calibrated ${p.label} (${p.total} samples)`;
   if (p.phase === 'allocate') return `  ${p.label} measured (${p.total} ${p.label.startsWith('mixed') ? 'layers at every candidate width' : 'prunings'})`;
   if (p.phase === 'report') return undefined;
+  if (p.phase === 'attention') return `  ACT head search: ${p.total} sets scored`;
   return `  ${p.phase}: ${p.label} (${p.total} layers)`;
 }
 
@@ -119,6 +122,7 @@ function printReport(report: CompressReport, outputPath: string): void {
     console.log(`stage ${stage.index}         ${stage.kind}: ${stage.summary} (${(stage.ms / 1000).toFixed(2)} s)`);
     if (isPruneStageReport(stage)) console.log(`  allocation    ${stage.allocation.kind}: ${stage.allocation.meanKind} mean ${stage.allocation.mean.toFixed(6)} (target ${stage.allocation.target})`);
     if (isQuantizeStageReport(stage) && stage.mixed) console.log(`  mixed         ${describeMixedReport(stage.mixed, stage.quantized)}`);
+    if (isAttentionStageReport(stage)) attentionStageLines(stage).forEach((line) => console.log(line));
   }
   const pruned = report.layers.length > 0;
   if (pruned) console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);

@@ -106,7 +106,10 @@ export async function compressModel(request: CompressRequest): Promise<CompressO
   const stagesMs = now() - walkStart - ((run.calibration?.elapsedMs ?? 0) - calibrationBefore);
   request.onProgress?.({ phase: 'report', label: 'report', done: 0, total: 1 });
   const stageReports: StageReport[] = [];
+  // finish() is stage work too: the attention stage's head search runs there.
+  const finishStart = now();
   for (const stage of runs) stageReports.push(await stage.finish());
+  const finishMs = now() - finishStart;
   // The file's graph: each stage that stores weights differently rewrites it, in recipe order.
   let exported = run.working.model;
   for (const stage of runs) {
@@ -124,7 +127,7 @@ export async function compressModel(request: CompressRequest): Promise<CompressO
     stages: stageReports,
     calibration: run.calibration?.summary() ?? null,
     backends: { layerFallbacks: 0, ...request.backends },
-    timings: { totalMs: now() - started, calibrationMs: run.calibration?.elapsedMs ?? 0, stagesMs, planMs },
+    timings: { totalMs: now() - started, calibrationMs: run.calibration?.elapsedMs ?? 0, stagesMs: stagesMs + finishMs, planMs },
     notes: [...run.notes, ...run.working.notes],
     sourceModel: request.sourceModel,
   });
@@ -197,6 +200,8 @@ async function startStages(run: Run, dense: CalibrationStats | undefined): Promi
         dense,
         pruneLayer: request.pruneLayer ?? cpuPruneLayer,
         ...(request.quantizeLayer ? { quantizeLayer: request.quantizeLayer } : {}),
+        calibSet: request.calibSet,
+        createRunner: request.createRunner,
         cancel: request.cancel,
         onProgress: (p) => request.onProgress?.(p),
         notes: run.notes,

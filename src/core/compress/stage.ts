@@ -4,6 +4,8 @@
 // threshold), then walks the model step by step (a block, or all layers at once) and hands each
 // stage its layers of the step with the statistics calibration collected for that step.
 import type { CalibrationStats } from '../calibrate/collect.ts';
+import type { Dataset } from '../eval/datasets.ts';
+import type { ModelRunner } from '../eval/runner.ts';
 import type { CancelSignal } from '../job/cancel.ts';
 import type { ProgressListener } from '../job/progress.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
@@ -29,6 +31,12 @@ export interface StageContext {
   pruneLayer: PruneLayerFn;
   /** Runs one layer's RTN or GPTQ (WebGPU when the run asks for it); default: the CPU in this thread. */
   quantizeLayer?: QuantizeLayerFn;
+  /**
+   * The run's calibration set and session factory, for a stage that evaluates the model itself
+   * (the attention stage's head search) rather than asking calibration for statistics.
+   */
+  calibSet?: Dataset;
+  createRunner?: (bytes: Uint8Array) => Promise<ModelRunner>;
   cancel?: CancelSignal;
   onProgress: ProgressListener;
   /** Sentences for the report. */

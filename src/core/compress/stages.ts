@@ -1,7 +1,9 @@
 // The built-in stage runners, registered once on import (pipeline.ts imports this).
+import { attentionStageRunner } from './attentionStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
 import { registerStageRunner } from './stage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
+registerStageRunner(attentionStageRunner);
