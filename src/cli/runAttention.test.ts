@@ -1,21 +1,20 @@
 // `lab run recipes/act-vit.json <digits-vit> -o out.onnx`: the attention stage's head table is
 // printed (every candidate of layer 2 with its calibration NLL alone and Δ, the selected set), and
 // the written file opens with the ACT nodes when a head was selected.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, expect, test } from 'vitest';
 import { readModel } from '../core/onnx/read';
+import { runLab } from './testing';
 
-const exec = promisify(execFile);
 const scratch = mkdtempSync(join(tmpdir(), 'lab-run-act-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 test('lab run with an attention stage prints the head table and writes the calibrated file', async () => {
   const out = join(scratch, 'act.onnx');
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', 'run', 'recipes/act-vit.json', 'public/models/digits-vit', '-o', out], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const { code, stdout, stderr } = await runLab('run', 'recipes/act-vit.json', 'public/models/digits-vit', '-o', out);
+  expect(code, stderr).toBe(0);
   expect(stdout).toMatch(/search {8}mean NLL on calibration samples \(lower is better\), 128 samples; \d+ sets scored; layers skipped: 0, 1, 3/);
   expect(stdout).toMatch(/layer {2}head {2}NLL alone {4}delta {2}improves {2}selected/);
   const rows = stdout.split('\n').filter((line) => /^\s+2\s+[0-3]\s+\d\.\d{4}\s+[+-]\d\.\d{4}\s+(yes|no)/.test(line));
