@@ -29,7 +29,8 @@ export interface AttentionMapView extends HeadMap {
 const fontSize = 10;
 const ink = '#1d2430';
 const sinkColor = '#d9480f';
-const maskedColor = '#eef0f3';
+/** Darker than the palest attention colour, so a masked cell never reads as a near-zero weight. */
+const maskedColor = '#d5d9df';
 /** Most cells per side of a thumbnail: longer inputs are averaged over blocks of tokens. */
 const thumbnailCells = 32;
 
@@ -86,9 +87,9 @@ function legend(svg: d3.Selection<SVGSVGElement, unknown, null, undefined>, caus
   }
   const sink = g.append('g').attr('transform', 'translate(150,0)');
   sink.append('rect').attr('y', 14).attr('width', 14).attr('height', 10).attr('fill', 'none').attr('stroke', sinkColor).attr('stroke-width', 2);
-  sink.append('text').attr('x', 18).attr('y', 23).text(`sink key: mean attention it receives > τ = ${threshold}`);
+  sink.append('text').attr('x', 18).attr('y', 23).text(`▼ sink key: mean attention it receives > τ = ${threshold}`);
   if (causal) {
-    const masked = g.append('g').attr('transform', 'translate(410,0)');
+    const masked = g.append('g').attr('transform', 'translate(420,0)');
     masked.append('rect').attr('y', 14).attr('width', 14).attr('height', 10).attr('fill', maskedColor).attr('stroke', '#9aa6b8');
     masked.append('text').attr('x', 18).attr('y', 23).text('masked (a query sees no later key)');
   }
@@ -100,7 +101,7 @@ const readoutHeight = 18;
 
 /** Width and height the full map needs for `tokens` tokens at `width` pixels. */
 export function attentionMapHeight(tokens: number, width: number): number {
-  const cell = Math.min(16, (width - axisRoom - 8) / tokens);
+  const cell = Math.min(28, (width - axisRoom - 8) / tokens);
   return legendHeight + axisRoom + cell * tokens + readoutHeight + 16;
 }
 
@@ -109,7 +110,7 @@ export function attentionMapChart(view: AttentionMapView, dims: ChartDims, docum
   const T = view.tokens;
   const svg = chartRoot(document, dims, `${view.title}: ${T} × ${T} attention map, rows are queries, columns keys; ${view.sinks.length} sink key(s)`).attr('class', 'attention-map');
   legend(svg, view.causal, view.threshold);
-  const cell = Math.min(16, (dims.width - axisRoom - 8) / T);
+  const cell = Math.min(28, (dims.width - axisRoom - 8) / T);
   const plot = svg.append('g').attr('transform', `translate(${axisRoom},${legendHeight + axisRoom})`);
   const cells = plot.append('g').attr('class', 'cells');
   for (let i = 0; i < T; i++) {
@@ -137,7 +138,7 @@ export function attentionMapChart(view: AttentionMapView, dims: ChartDims, docum
   plot.append('text').attr('transform', `translate(-30,${(T * cell) / 2}) rotate(-90)`).attr('text-anchor', 'middle').attr('font-size', fontSize).attr('fill', ink).text('queries →');
   for (const j of view.sinks) {
     plot.append('rect').attr('class', 'sink-column').attr('x', j * cell).attr('y', 0).attr('width', cell).attr('height', T * cell).attr('fill', 'none').attr('stroke', sinkColor).attr('stroke-width', 2);
-    plot.append('text').attr('class', 'sink-mark').attr('x', j * cell + cell / 2).attr('y', -16).attr('text-anchor', 'middle').attr('font-size', 9).attr('fill', sinkColor).text('sink');
+    plot.append('text').attr('class', 'sink-mark').attr('x', j * cell + cell / 2).attr('y', -16).attr('text-anchor', 'middle').attr('font-size', 11).attr('fill', sinkColor).text('▼');
   }
 
   // Hover: dim everything but the hovered query row and key column; the read-out names the cell.
