@@ -50,4 +50,19 @@ describe('the attention view of the bundled LM', () => {
     assert.ok((await page.locator('[data-testid=attention-stats-table] tbody tr[data-sink]').count()) > 0);
     assert.deepEqual(pageErrors, []);
   });
+
+  test('the ViT: an evaluation image index instead of text, patch indices as labels', async () => {
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm&model=digits-vit`);
+    await page.getByTestId('metrics').waitFor({ timeout });
+    await openTab(page, 'Attention');
+    await page.getByTestId('attention-thumb').first().waitFor({ timeout });
+    await page.getByLabel('Attention image index').fill('7');
+    await page.getByRole('button', { name: 'Show attention' }).click();
+    await page.getByRole('button', { name: 'Show attention' }).and(page.locator(':enabled')).waitFor({ timeout });
+    const labels = await page.locator('[data-testid=attention-zoom] svg .query-labels text').allTextContents();
+    assert.ok(labels.length > 0 && labels.every((l) => /^\d+$/.test(l)), `patch indices, got ${labels.slice(0, 5).join(' ')}`);
+    console.log(`[attention e2e] ViT: ${await page.getByTestId('attention-thumb').count()} heads, ${await page.locator('[data-testid=attention-zoom] svg .cells rect').count()} cells in the zoomed map`);
+    await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-view-vit.png') });
+    assert.deepEqual(pageErrors, []);
+  });
 });
