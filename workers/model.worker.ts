@@ -16,14 +16,18 @@ import { parseRecipe } from '../src/core/recipe';
 import type { AccumulatorFactory } from '../src/core/calibrate';
 import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
 import { workerGpu } from './gpuDevice';
+import { attentionStats, captureAttention, captureModel } from '../src/core/attention';
 import { createRunner, warmUp } from '../src/runtime/ort';
 import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
+import type { CaptureModel } from '../src/core/attention';
 import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerResponse } from './protocol';
 
 interface ModelSlot {
   bytes: Uint8Array;
   runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }>;
+  /** The attention view's instrumented copy (capture.ts) and its sessions, made on first use. */
+  capture?: { model: CaptureModel; runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }> };
 }
 
 interface LoadedModel {
@@ -44,6 +48,7 @@ function post(msg: WorkerResponse, transfer: Transferable[] = []): void {
 
 async function releaseSlot(slot: ModelSlot | undefined): Promise<void> {
   for (const { runner } of slot?.runners.values() ?? []) await runner.release();
+  for (const { runner } of slot?.capture?.runners.values() ?? []) await runner.release();
 }
 
 async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
@@ -245,6 +250,32 @@ function handleMask(req: Extract<WorkerRequest, { type: 'mask' }>): void {
   post({ type: 'mask', jobId: req.jobId, result: { rows: stored.weight.rows, cols: stored.weight.cols, data, magnitude, storage: stored.storage } }, [data.buffer, magnitude.buffer]);
 }
 
+/**
+ * The attention view's maps for one input. A run's result is analysed again: a rewrite (ACT, a
+ * quantized export) may have renamed or added nodes around the Softmax, and the capture must tap
+ * the graph that is actually run.
+ */
+async function handleAttention(req: Extract<WorkerRequest, { type: 'attention' }>): Promise<void> {
+  const slot = targetSlot(req.target);
+  if (!slot.capture) {
+    const model = slot.model ?? current!.model;
+    const analysis = req.target === 'dense' ? current!.analysis : analyzeModel(model);
+    slot.capture = { model: captureModel(model, analysis), runners: new Map() };
+  }
+  const capture = slot.capture;
+  if (!capture.model.ok) return post({ type: 'attention', jobId: req.jobId, result: { ok: false, reason: capture.model.reason } });
+  let entry = capture.runners.get(req.backend);
+  if (!entry) {
+    const { runner, report } = await createRunner(capture.model.bytes, { backend: req.backend, numThreads: req.numThreads, wasmPaths: req.wasmPaths });
+    entry = { runner, fallbackReason: report.fallbackReason };
+    capture.runners.set(req.backend, entry);
+  }
+  const captured = await captureAttention(entry.runner, capture.model.sites, req.input);
+  const backend: BackendReport = { requested: req.backend, used: entry.runner.backend, fallbackReason: entry.fallbackReason };
+  // Copied by structured clone, not transferred: ORT may hand several outputs views of one buffer.
+  post({ type: 'attention', jobId: req.jobId, result: { ok: true, captured, stats: attentionStats(captured), backend } });
+}
+
 /** The weight-histogram view's data: the dense weights (the loaded model) against what the run's file stores. */
 function handleQuantLayer(req: Extract<WorkerRequest, { type: 'quantLayer' }>): void {
   const { layer, stored } = runLayer(req.runId, req.layerId);
@@ -282,6 +313,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       else if (req.type === 'quantLayer') handleQuantLayer(req);
       else if (req.type === 'generate') await handleGenerate(req);
       else if (req.type === 'predict') await handlePredict(req);
+      else if (req.type === 'attention') await handleAttention(req);
       else if (req.type === 'timeInference') await handleTimeInference(req);
       else await handleEvaluate(req);
     } catch (e) {

@@ -11,6 +11,7 @@ import type { MxFormat } from '../src/core/quant/mx';
 import type { ComputeBackend, Progress } from '../src/core/job';
 import type { KeepMask } from '../src/core/prune';
 import type { Recipe } from '../src/core/recipe';
+import type { AttentionInput, CapturedAttention, LayerStats } from '../src/core/attention';
 
 export type JobId = number;
 
@@ -110,6 +111,19 @@ export type WorkerRequest =
       scope: QuantScope;
     }
   | {
+      /**
+       * Every attention site's post-softmax maps for one input (the attention view): LM token ids
+       * (tokenized on the UI thread, as for 'generate') or one image (send a one-image set).
+       */
+      type: 'attention';
+      jobId: JobId;
+      target: ModelTarget;
+      input: AttentionInput;
+      backend: BackendPreference;
+      numThreads: number;
+      wasmPaths?: string;
+    }
+  | {
       /** Loads and compiles ONNX Runtime's WASM build now, while the page still fetches the model. */
       type: 'warmUp';
       jobId: JobId;
@@ -169,6 +183,9 @@ export interface PredictResult {
   backend: BackendReport;
 }
 
+/** The maps and their statistics, or why this model's attention cannot be captured (fused, or none found). */
+export type AttentionResult = { ok: true; captured: CapturedAttention; stats: LayerStats[]; backend: BackendReport } | { ok: false; reason: string };
+
 export interface CompressResultMessage {
   /** Includes `backends`: where calibration, its statistics and each layer job ran, and why anything fell back. */
   report: CompressReport;
@@ -200,6 +217,7 @@ export type WorkerResponse =
   | { type: 'predicted'; jobId: JobId; result: PredictResult }
   | { type: 'mask'; jobId: JobId; result: LayerWeights }
   | { type: 'quantLayer'; jobId: JobId; result: LayerQuantInspection }
+  | { type: 'attention'; jobId: JobId; result: AttentionResult }
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'timed'; jobId: JobId; result: InferenceTiming }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }

@@ -1,7 +1,7 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
 import { Cancelled, type Progress } from '../core/job';
-import type { CompressResultMessage, EvalResult, GenerateResult, InferenceTiming, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
+import type { AttentionResult, CompressResultMessage, EvalResult, GenerateResult, InferenceTiming, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 import type { LayerQuantInspection } from '../core/compress';
 
 type Pending = {
@@ -79,6 +79,11 @@ export class ModelWorkerService {
   /** A quantized layer's dense weights, stored values and grid (dense and stored buffers transferred). */
   quantLayer(body: RequestBody<'quantLayer'>): Job<LayerQuantInspection> {
     return this.submit<LayerQuantInspection>({ type: 'quantLayer', jobId: this.nextJobId++, ...body });
+  }
+
+  /** Every attention site's maps and statistics for one input, or why they cannot be captured. */
+  attention(body: RequestBody<'attention'>): Job<AttentionResult> {
+    return this.submit<AttentionResult>({ type: 'attention', jobId: this.nextJobId++, ...body });
   }
 
   timeInference(body: RequestBody<'timeInference'>): Job<InferenceTiming> {

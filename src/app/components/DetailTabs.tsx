@@ -1,5 +1,5 @@
 // Secondary detail, one tab at a time: the run's overview and layers, the masks, trying the
-// models out, and the model's provenance.
+// models out, their attention maps, and the model's provenance.
 import { useState } from 'react';
 import { isPruneStage } from '../../core/recipe';
 import { isQuantizeStage } from '../../core/recipe/stages/quantize';
@@ -8,6 +8,7 @@ import { runLayerMask, runQuantLayer } from '../runController';
 import { seconds } from '../format';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { AttentionPanel, LayerTable } from './LayerTable';
+import { AttentionTab } from './AttentionTab';
 import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
 import { MaskView } from './MaskView';
@@ -101,6 +102,7 @@ export function DetailTabs() {
     { id: 'quant', label: 'Quantization', content: () => (run ? <RunQuantization run={run} /> : <p className="muted">Run a recipe with a quantize stage to see a layer’s weights against its grid.</p>) },
     { id: 'layers', label: 'Layers', content: () => (run?.report ? <RunLayers report={run.report} /> : <LayerTable />) },
     { id: 'try', label: 'Try it', content: () => <TryIt /> },
+    { id: 'attention', label: 'Attention', content: () => <AttentionTab /> },
     {
       id: 'model',
       label: 'Model',

@@ -1,0 +1,27 @@
+// The Attention tab: the attention view of the loaded model, fed with what the Try-it tab uses (the
+// LM's vocabulary, the ViT's evaluation images), and of the selected run's result while the
+// worker holds it.
+import { useCallback } from 'react';
+import type { AttentionInput } from '../../core/attention';
+import type { ModelTarget } from '../../../workers/protocol';
+import { currentEvalSet, wasmPaths, wasmThreads, worker } from '../controller';
+import { selectedRun, useLab } from '../store';
+import { AttentionView } from './AttentionView';
+
+export function AttentionTab() {
+  const backend = useLab((s) => s.backend);
+  const run = useLab(selectedRun);
+  const loadId = useLab((s) => s.model.loadId);
+  const set = currentEvalSet();
+  const fetchAttention = useCallback(
+    (target: ModelTarget, input: AttentionInput) => worker.attention({ target, input, backend, numThreads: wasmThreads(), wasmPaths }).done,
+    [backend],
+  );
+  const compared = run && run.held && run.model.loadId === loadId && run.status === 'done' ? { id: run.id, label: `Show run ${run.number} (${run.report?.summary ?? ''}) instead of the dense model` } : undefined;
+  if (!set) return <p className="muted">Load a bundled model (or one compatible with its evaluation set) to look at its attention.</p>;
+  if (set.dataset.kind === 'lm-tokens' && set.vocab) {
+    return <AttentionView key={loadId} source={{ kind: 'text', vocab: set.vocab, contextLength: set.contextLength ?? set.dataset.seqLen }} run={compared} fetchAttention={fetchAttention} />;
+  }
+  if (set.dataset.kind === 'image-classification') return <AttentionView key={loadId} source={{ kind: 'image', dataset: set.dataset }} run={compared} fetchAttention={fetchAttention} />;
+  return <p className="muted">This model has no vocabulary file, so the lab cannot turn text into its tokens.</p>;
+}

@@ -1,0 +1,205 @@
+// The attention view: every layer's and head's post-softmax map for one input (text for the LM,
+// an evaluation image for the ViT), as a grid of thumbnails; one head zoomed with token labels,
+// sinks marked, and its statistics as a table. The maps come from the model worker ('attention'
+// request), of the dense model or of a held run's result.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { AttentionInput } from '../../core/attention';
+import type { CharVocab } from '../../core/catalog/vocab';
+import { CharTokenizer } from '../../core/catalog/vocab';
+import type { ImageDataset } from '../../core/eval/datasets';
+import type { AttentionResult, ModelTarget } from '../../../workers/protocol';
+import { attentionMapChart, attentionMapHeight, headThumbnail } from '../charts/attentionMap';
+import '../charts/charts.css';
+import { ChartOrTable } from './ChartOrTable';
+import { D3Chart } from './D3Chart';
+
+export interface AttentionViewProps {
+  /** The LM's vocabulary (text input), or the ViT's evaluation images (index input). */
+  source: { kind: 'text'; vocab: CharVocab; contextLength: number } | { kind: 'image'; dataset: ImageDataset };
+  /** A held run whose result can be looked at instead of the dense model. */
+  run?: { id: string; label: string };
+  fetchAttention: (target: ModelTarget, input: AttentionInput) => Promise<AttentionResult>;
+}
+
+type Shown = { status: 'running' } | { status: 'done'; result: AttentionResult; labels: string[] } | { status: 'error'; message: string };
+
+const thumbSize = 56;
+
+export function AttentionView({ source, run, fetchAttention }: AttentionViewProps) {
+  const tokenizer = useMemo(() => (source.kind === 'text' ? new CharTokenizer(source.vocab) : undefined), [source]);
+  const [text, setText] = useState('And God said, Let there be light');
+  const [imageIndex, setImageIndex] = useState(0);
+  const [useRun, setUseRun] = useState(false);
+  const [shown, setShown] = useState<Shown>();
+  const [picked, setPicked] = useState<{ site: number; head: number }>({ site: 0, head: 0 });
+  const request = useRef(0);
+
+  const target: ModelTarget = useRun && run ? { runId: run.id } : 'dense';
+  const problem =
+    source.kind === 'text'
+      ? text.length === 0
+        ? 'Type some text: the model needs at least one character.'
+        : text.length > source.contextLength
+          ? `At most ${source.contextLength} characters (the model's context).`
+          : tokenizer!.unknownCharacters(text).length > 0
+            ? `The model never saw ${tokenizer!.unknownCharacters(text).map((c) => JSON.stringify(c)).join(', ')}.`
+            : undefined
+      : Number.isInteger(imageIndex) && imageIndex >= 0 && imageIndex < source.dataset.images.length
+        ? undefined
+        : `Pick an image from 0 to ${source.dataset.images.length - 1}.`;
+
+  function capture(): void {
+    if (problem) return;
+    const mine = ++request.current;
+    let input: AttentionInput;
+    let labels: string[];
+    if (source.kind === 'text') {
+      input = { kind: 'tokens', ids: tokenizer!.encode(text) };
+      labels = [...text];
+    } else {
+      // One image travels, not the whole set.
+      const dataset = { ...source.dataset, images: [source.dataset.images[imageIndex]], labels: [source.dataset.labels[imageIndex]] };
+      input = { kind: 'image', dataset, index: 0 };
+      labels = [];
+    }
+    setShown({ status: 'running' });
+    fetchAttention(target, input).then(
+      (result) => {
+        if (mine !== request.current) return;
+        const tokens = result.ok ? result.captured.tokens : 0;
+        setShown({ status: 'done', result, labels: labels.length === tokens ? labels : Array.from({ length: tokens }, (_, k) => String(k)) });
+      },
+      (e: Error) => mine === request.current && setShown({ status: 'error', message: e.message }),
+    );
+  }
+
+  // The first map on opening, and again when the model looked at changes.
+  useEffect(capture, [useRun, run?.id]);
+
+  return (
+    <div className="attention-view" data-testid="attention-view">
+      <form
+        className="fields"
+        onSubmit={(e) => {
+          e.preventDefault();
+          capture();
+        }}
+      >
+        {source.kind === 'text' ? (
+          <label className="field">
+            Text
+            <input aria-label="Attention text" value={text} maxLength={source.contextLength} onChange={(e) => setText(e.target.value)} />
+          </label>
+        ) : (
+          <label className="field">
+            Evaluation image
+            <input aria-label="Attention image index" type="number" min={0} max={source.dataset.images.length - 1} value={imageIndex} onChange={(e) => setImageIndex(Number(e.target.value))} />
+          </label>
+        )}
+        {run && (
+          <label className="field check">
+            <input type="checkbox" checked={useRun} onChange={(e) => setUseRun(e.target.checked)} />
+            {run.label}
+          </label>
+        )}
+        <button type="submit" disabled={problem !== undefined || shown?.status === 'running'}>
+          Show attention
+        </button>
+      </form>
+      {problem && <p className="error">{problem}</p>}
+      {shown?.status === 'running' && <p className="muted">Capturing attention…</p>}
+      {shown?.status === 'error' && <p className="error">{shown.message}</p>}
+      {shown?.status === 'done' && !shown.result.ok && (
+        <p className="muted" data-testid="attention-unavailable">
+          {shown.result.reason}
+        </p>
+      )}
+      {shown?.status === 'done' && shown.result.ok && <AttentionMaps result={shown.result} labels={shown.labels} picked={picked} onPick={setPicked} />}
+    </div>
+  );
+}
+
+function AttentionMaps({ result, labels, picked, onPick }: { result: Extract<AttentionResult, { ok: true }>; labels: string[]; picked: { site: number; head: number }; onPick: (p: { site: number; head: number }) => void }) {
+  const { captured, stats } = result;
+  const siteIndex = Math.min(picked.site, captured.sites.length - 1);
+  const site = captured.sites[siteIndex];
+  const headIndex = Math.min(picked.head, site.heads - 1);
+  const layer = stats[siteIndex];
+  const head = layer.heads[headIndex];
+  const T = site.tokens;
+  const blockName = (s: number) => `block ${captured.sites[s].block ?? s}`;
+  const title = `${blockName(siteIndex)} head ${headIndex}`;
+  const map = { tokens: T, probabilities: site.probabilities, offset: headIndex * T * T, causal: site.causal };
+  return (
+    <div className="attention-maps">
+      <p className="muted">
+        {T} tokens, {captured.sites.length} layers on {result.backend.used}
+        {result.backend.fallbackReason ? ` (${result.backend.fallbackReason})` : ''}. Each thumbnail is one head (rows: queries, columns: keys); orange ticks under it mark its sink keys. Click one to zoom.
+      </p>
+      <div className="attention-grid" data-testid="attention-grid">
+        {captured.sites.map((s, si) => (
+          <div className="attention-layer" key={s.softmaxNode}>
+            <span className="attention-layer-name">
+              {blockName(si)}
+              <br />
+              <span className="muted-inline">sink mass {stats[si].sinkMass.toFixed(2)}</span>
+            </span>
+            {Array.from({ length: s.heads }, (_, h) => (
+              <button
+                key={h}
+                type="button"
+                className="attention-thumb"
+                data-testid="attention-thumb"
+                aria-pressed={si === siteIndex && h === headIndex}
+                aria-label={`block ${s.block ?? si} head ${h}, sink mass ${stats[si].heads[h].sinkMass.toFixed(2)}`}
+                title={`block ${s.block ?? si} head ${h}: sink mass ${stats[si].heads[h].sinkMass.toFixed(2)}, entropy ${stats[si].heads[h].entropy.toFixed(2)} nats`}
+                onClick={() => onPick({ site: si, head: h })}
+              >
+                <D3Chart render={(doc) => headThumbnail({ tokens: s.tokens, probabilities: s.probabilities, offset: h * s.tokens * s.tokens, causal: s.causal }, stats[si].heads[h].sinks, { width: thumbSize, height: thumbSize + 3 }, doc)} deps={[s, h]} />
+              </button>
+            ))}
+          </div>
+        ))}
+      </div>
+      <h3 data-testid="attention-zoom-title">{title}</h3>
+      <p className="muted" data-testid="attention-head-summary">
+        Sink mass {head.sinkMass.toFixed(3)} (mean share of a query’s attention that goes to sinks), entropy {head.entropy.toFixed(2)} nats, sinks at {head.sinks.length === 0 ? 'no key' : head.sinks.map((j) => `${j} “${labels[j]}”`).join(', ')} (τ = {layer.threshold}).
+      </p>
+      <ChartOrTable
+        className="attention-zoom"
+        testId="attention-zoom"
+        chart={(width) => (
+          <D3Chart
+            render={(doc) => attentionMapChart({ ...map, labels, sinks: head.sinks, threshold: layer.threshold, title }, { width, height: attentionMapHeight(T, width) }, doc)}
+            deps={[site, headIndex, width, labels]}
+          />
+        )}
+        table={() => (
+          <table data-testid="attention-stats-table">
+            <caption>
+              {title}: per key, the sink score (mean attention it receives from the queries that can see it)
+            </caption>
+            <thead>
+              <tr>
+                <th className="num">key</th>
+                <th>token</th>
+                <th className="num">sink score</th>
+                <th>sink</th>
+              </tr>
+            </thead>
+            <tbody>
+              {Array.from(head.sinkScores, (score, j) => (
+                <tr key={j} data-sink={head.sinks.includes(j) || undefined}>
+                  <td className="num">{j}</td>
+                  <td>{JSON.stringify(labels[j])}</td>
+                  <td className="num">{score.toFixed(4)}</td>
+                  <td>{head.sinks.includes(j) ? 'sink' : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      />
+    </div>
+  );
+}
