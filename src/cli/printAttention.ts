@@ -24,9 +24,10 @@ export function attentionStageLines(stage: AttentionStageReport): string[] {
   for (const d of stage.drops) lines.push(`  dropped       ${d.layer}.${d.head}: set scores ${d.score.toFixed(4)} without it, change ${interval(d.interval)}`);
   const rejected = stage.selected.length === 0 && stage.finalSet.length > 0;
   if (rejected) lines.push(`  final set     ${heads(stage.finalSet)}: change against the baseline ${interval(stage.finalInterval)} does not lie below 0`);
+  const whyNone = rejected ? 'the final set is no measurable improvement' : `no head improved the calibration NLL${stage.guard === 'interval' ? ' beyond sampling noise' : ''}`;
   lines.push(
     stage.selected.length === 0
-      ? `  selected      none: ${rejected ? 'the set is no measurable improvement' : 'no head improved the calibration NLL'}, so the model is unchanged`
+      ? `  selected      none: ${whyNone}, so the model is unchanged`
       : `  selected      ${heads(stage.selected)}: ${stage.selectedScore!.toFixed(4)} (${(stage.selectedScore! - stage.baseline!).toFixed(4)} ${interval(stage.finalInterval)} vs. baseline, on calibration samples; compare on the evaluation set with \`lab compare\`)`,
   );
   return lines;

@@ -142,11 +142,11 @@ class AttentionRun implements StageRun {
     this.selected = this.search.selected;
     const s = this.search;
     const improving = s.alone.filter((a) => a.improves).length;
-    const rule = stage.search.guard === 'interval' ? ' (95 % interval below 0)' : '';
+    const rule = stage.search.guard === 'interval' ? ' beyond sampling noise (95 % interval below 0)' : '';
     if (s.selected.length === 0 && s.finalSet.length > 0) {
       context.notes.push(`ACT: heads ${s.finalSet.map((h) => `${h.layer}.${h.head}`).join(', ')} improved alone, but together their interval against the baseline [${s.finalInterval!.low.toFixed(4)}, ${s.finalInterval!.high.toFixed(4)}] does not lie below 0, so no head is calibrated and the attention stage leaves the model unchanged`);
     } else if (s.selected.length === 0) {
-      context.notes.push(`ACT: no head improved the calibration NLL alone${rule} (${s.alone.length} candidates, baseline ${s.baseline.toFixed(4)} on ${this.samples} samples), so no head is calibrated and the attention stage leaves the model unchanged`);
+      context.notes.push(`ACT: no head improved the calibration NLL alone${rule}; ${s.alone.length} candidates, baseline ${s.baseline.toFixed(4)} on ${this.samples} samples, so no head is calibrated and the attention stage leaves the model unchanged`);
     } else {
       context.notes.push(`ACT: ${improving} of ${s.alone.length} heads improved the calibration NLL alone${rule}; ${s.selected.length} selected (${s.selected.map((h) => `${h.layer}.${h.head}`).join(', ')}), NLL ${s.baseline.toFixed(4)} → ${s.score.toFixed(4)} on ${this.samples} calibration samples`);
     }
