@@ -4,7 +4,10 @@ import { describe, expect, test } from 'vitest';
 import { Cancelled } from '../job/cancel.ts';
 import type { Progress } from '../job/progress.ts';
 import { bundledModel } from '../calibrate/fixtures/models.ts';
-import { attentionLayers, maxTogetherEvaluations, referenceSkipLayers, searchHeads, siteSelections, type HeadId } from './headSearch.ts';
+import { mulberry32 } from '../calibrate/random.ts';
+import { pairedBootstrap } from '../eval/bootstrap.ts';
+import type { ClassifierSampleValues } from '../eval/samples.ts';
+import { attentionLayers, maxTogetherEvaluations, referenceSkipLayers, searchHeads, siteSelections, type HeadId, type SetScore } from './headSearch.ts';
 
 const layers = Array.from({ length: 6 }, (_, layer) => ({ layer, heads: 4 }));
 const key = (h: HeadId) => `${h.layer}.${h.head}`;
@@ -127,5 +130,94 @@ describe('searchHeads', () => {
     ]);
     expect(() => siteSelections(sites, [{ layer: 9, head: 0 }])).toThrow(/no attention site/);
     expect(() => siteSelections(sites, [{ layer: 2, head: 4 }])).toThrow(RangeError);
+  });
+});
+
+// ---- the noise guard -------------------------------------------------------------------------
+
+const SAMPLES = 16;
+
+/** n standard normal draws (Box–Muller on mulberry32), shifted so their sample mean is exactly 0. */
+function centredNoise(seed: number, n: number): Float64Array {
+  const random = mulberry32(seed);
+  const z = Float64Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
+  const mean = z.reduce((a, b) => a + b, 0) / n;
+  return z.map((v) => v - mean);
+}
+
+const seedOf = (text: string) => [...text].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) >>> 0, 7);
+
+/**
+ * Per-sample NLLs of a set: a fixed per-sample baseline, plus the set's gain `effect` on every
+ * sample, plus noise of standard deviation `sd` drawn for that set and centred, so the set's mean
+ * change against the baseline is exactly `effect` and the noise only widens its interval.
+ */
+function perSampleScore(effect: (keys: string[]) => number, sd: (keys: string[]) => number) {
+  const base = Float64Array.from(centredNoise(1, SAMPLES), (v) => 2 + 0.3 * v);
+  return async (heads: readonly HeadId[]): Promise<SetScore> => {
+    const keys = heads.map(key);
+    const noise = centredNoise(seedOf(keys.join(',')), SAMPLES);
+    const nll = base.map((b, i) => b + (keys.length === 0 ? 0 : effect(keys) + sd(keys) * noise[i]));
+    const samples: ClassifierSampleValues = { task: 'image-classification', correct: new Uint8Array(SAMPLES), nll };
+    return { mean: nll.reduce((a, b) => a + b, 0) / SAMPLES, samples };
+  };
+}
+
+describe('searchHeads with the interval guard', () => {
+  // Every head "gains" 0.002 nats — a tenth of the standard error of noise with sd 0.1 on 16
+  // samples (0.025): what the strict rule takes for an improvement.
+  const noiseOnly = perSampleScore(() => -0.002, () => 0.1);
+
+  test('per-sample noise: the strict rule selects heads, the guard selects none', async () => {
+    const strict = await searchHeads({ layers, score: noiseOnly, guard: 'none' });
+    expect(strict.selected.length).toBeGreaterThan(0);
+    expect(strict.alone.every((a) => a.improves)).toBe(true);
+    const guarded = await searchHeads({ layers, score: noiseOnly, guard: 'interval', intervals: { seed: 3 } });
+    expect(guarded.alone.some((a) => a.improves)).toBe(false);
+    expect(guarded.kept).toEqual([]);
+    expect(guarded.selected).toEqual([]);
+    expect(guarded.score).toBe(guarded.baseline);
+    expect(guarded.guard).toBe('interval');
+    // Each interval is the paired bootstrap of that head's samples against the baseline's.
+    const base = await noiseOnly([]);
+    const head = guarded.alone[5];
+    const expected = pairedBootstrap(base.samples, (await noiseOnly([head.head])).samples, { metric: 'meanNll', seed: 3 });
+    expect(head.interval).toEqual({ low: expected.low, high: expected.high });
+    expect(head.interval!.low).toBeLessThan(0);
+    expect(head.interval!.high).toBeGreaterThan(0);
+    // The strict rule keeps its intervals too (for the report), they just do not decide.
+    expect(strict.alone.every((a) => a.interval !== null)).toBe(true);
+  });
+
+  test('a clear effect is still selected, next to noise heads', async () => {
+    // Head 3.1 gains 0.1 nats (4 standard errors); the others are the noise above.
+    const score = perSampleScore((keys) => (keys.includes('3.1') ? -0.1 : -0.002), () => 0.1);
+    const r = await searchHeads({ layers, score, guard: 'interval', intervals: { seed: 3 } });
+    expect(r.alone.filter((a) => a.improves).map((a) => key(a.head))).toEqual(['3.1']);
+    expect(r.alone.find((a) => key(a.head) === '3.1')!.interval!.high).toBeLessThan(0);
+    expect(r.selected.map(key)).toEqual(['3.1']);
+    expect(r.finalInterval!.high).toBeLessThan(0);
+  });
+
+  test('a drop needs its own interval below 0; a final set no measurably better than the baseline is not selected', async () => {
+    const two = [{ layer: 2, heads: 2 }];
+    // Alone each head gains 0.1 (sd 0.1: clear); together they gain 0.05 with sd 0.3 — against
+    // either head alone (+0.05) and against the baseline (−0.05) within noise.
+    const score = perSampleScore((keys) => (keys.length === 2 ? -0.05 : -0.1), (keys) => (keys.length === 2 ? 0.3 : 0.1));
+    const guarded = await searchHeads({ layers: two, skipLayers: [], score, guard: 'interval', intervals: { seed: 0 } });
+    expect(guarded.kept.map(key)).toEqual(['2.0', '2.1']);
+    expect(guarded.drops).toEqual([]);
+    expect(guarded.finalSet.map(key)).toEqual(['2.0', '2.1']);
+    expect(guarded.finalInterval!.high).toBeGreaterThan(0);
+    expect(guarded.selected).toEqual([]);
+    expect(guarded.score).toBe(guarded.baseline);
+    // The strict rule drops to the better single head (0.1 < 0.05 in mean).
+    const strict = await searchHeads({ layers: two, skipLayers: [], score, guard: 'none' });
+    expect(strict.selected).toHaveLength(1);
+    expect(strict.drops[0].interval!.high).toBeGreaterThan(0);
+  });
+
+  test('the interval guard refuses a score without per-sample values', async () => {
+    await expect(searchHeads({ layers, score: async () => 1, guard: 'interval' })).rejects.toThrow(/per-sample values/);
   });
 });

@@ -13,15 +13,20 @@ export { attentionFeeds, captureAttention, captureModel, noAttentionReason, UNFU
 export { attentionStats, averageStats, headStats, layerStats, REFERENCE_THRESHOLD, type AveragedHeadStats, type AveragedLayerStats, type HeadStats, type LayerStats } from './stats.ts';
 export {
   attentionLayers,
+  HEAD_GUARDS,
   maxTogetherEvaluations,
   referenceSkipLayers,
   searchHeads,
   siteSelections,
   type AttentionLayer,
+  type ChangeInterval,
+  type HeadGuard,
+  type HeadIntervalOptions,
   type HeadAlone,
   type HeadDrop,
   type HeadId,
   type HeadScore,
   type HeadSearchOptions,
   type HeadSearchResult,
+  type SetScore,
 } from './headSearch.ts';

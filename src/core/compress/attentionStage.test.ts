@@ -8,7 +8,8 @@ import { applyActToGraph } from '../attention/actGraph.ts';
 import { siteSelections } from '../attention/headSearch.ts';
 import { bundledModel, countingRunnerFactory, openRunner } from '../calibrate/fixtures/models.ts';
 import { chooseSamples } from '../calibrate/random.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { pairedBootstrap } from '../eval/bootstrap.ts';
+import { evaluate, evaluateWithSamples } from '../eval/evaluate.ts';
 import type { Dataset, ImageDataset } from '../eval/datasets.ts';
 import { Cancelled } from '../job/cancel.ts';
 import type { Progress } from '../job/progress.ts';
@@ -27,6 +28,15 @@ const recipeOf = (...stages: object[]) => parseRecipe({ version: 2, seed: 3, cal
 /** The file's graph without the lab's metadata_props (the recipe differs by the stage). */
 const graphBytes = (model: ModelProto) => writeModel({ ...model, metadataProps: [] });
 const sites = (bundled: typeof lm) => [...bundled.analysis.attention].sort((a, b) => a.order - b.order);
+
+async function withSamples(bytes: Uint8Array, set: Dataset) {
+  const runner = await openRunner(bytes);
+  try {
+    return await evaluateWithSamples(runner, set);
+  } finally {
+    await runner.release();
+  }
+}
 
 async function meanNll(bytes: Uint8Array, set: Dataset): Promise<number> {
   const runner = await openRunner(bytes);
@@ -83,7 +93,17 @@ describe('attention stage head search on the digits ViT (layer 2 only, 4 samples
     const c = report.candidates[1];
     expect(c.score).toBe(await meanNll(writeModel(actModel(vit.model, sites(vit), [{ layer: 2, head: 1 }], stage)), samples));
     expect(c.delta).toBe(c.score - report.baseline!);
-    expect(c.improves).toBe(c.score < report.baseline!);
+    // Default guard: the head improves only when its change's 95 % paired interval over the
+    // 4 samples (seeded by the recipe's seed) lies below 0.
+    expect(report.guard).toBe('interval');
+    const base = await withSamples(vit.bytes, samples);
+    const one = await withSamples(writeModel(actModel(vit.model, sites(vit), [{ layer: 2, head: 1 }], stage)), samples);
+    const interval = pairedBootstrap(base.samples, one.samples, { metric: 'meanNll', seed: recipe.seed });
+    expect(c.interval).toEqual({ low: interval.low, high: interval.high });
+    for (const row of report.candidates) {
+      expect(row.interval!.low).toBeLessThanOrEqual(row.interval!.high);
+      expect(row.improves).toBe(row.interval!.high < 0);
+    }
     // Deterministic: same report (but time) and same file.
     const strip = (r: AttentionStageReport) => ({ ...r, ms: 0 });
     expect(strip(second.report.stages.find(isAttentionStageReport)!)).toEqual(strip(report));
@@ -91,11 +111,20 @@ describe('attention stage head search on the digits ViT (layer 2 only, 4 samples
     // The file is the selected set's rewrite (the model itself when nothing was selected).
     const expected = actModel(vit.model, sites(vit), report.selected, stage);
     expect(graphBytes(first.model)).toEqual(graphBytes(expected));
-    if (report.selected.length === 0) expect(first.report.notes.join('\n')).toMatch(/no head improved the calibration NLL alone .* leaves the model unchanged/);
+    if (report.selected.length === 0) expect(first.report.notes.join('\n')).toMatch(/no head improved the calibration NLL alone.* leaves the model unchanged/);
     const search = progress.filter((p) => p.phase === 'attention');
     expect(search.length).toBeGreaterThan(0);
     expect(search.at(-1)).toMatchObject({ done: report.evaluations, total: report.evaluations, stage: 0 });
     console.log(`[act vit] baseline ${report.baseline} alone ${report.candidates.map((x) => x.delta.toExponential(2)).join(' ')} selected ${JSON.stringify(report.selected)}`);
+  });
+
+  test("search.guard 'none' keeps the strict rule, with the same scores and intervals", async () => {
+    const guarded = (await run()).report.stages.find(isAttentionStageReport)!;
+    const strictRecipe = recipeOf(act({ skipLayers: [0, 1, 3], search: { samples: 4, guard: 'none' } }));
+    const strict = (await compressModel({ model: vit.model, analysis: vit.analysis, recipe: strictRecipe, calibSet: vit.calib, createRunner: openRunner })).report.stages.find(isAttentionStageReport)!;
+    expect(strict.guard).toBe('none');
+    expect(strict.candidates.map((c) => [c.score, c.interval])).toEqual(guarded.candidates.map((c) => [c.score, c.interval]));
+    for (const row of strict.candidates) expect(row.improves).toBe(row.score < strict.baseline!);
   });
 
   test('cancel stops the search', async () => {

@@ -11,14 +11,18 @@
 // weights; only the kernel differs (ORT's dequantize-then-MatMul vs. a float MatMul, equal up to
 // float rounding).
 //
+// The score carries the per-sample NLLs (evaluateWithSamples), so every head's change comes with
+// its paired bootstrap interval (95 %, seeded by the recipe's seed); under `search.guard:
+// 'interval'` a head counts as an improvement only when that interval lies below 0.
+//
 // exportGraph runs after the earlier stages' exportGraph (pipeline.ts calls them in recipe order
 // and the attention stage is last), so the ACT ops go into the graph with MatMulNBits already in
 // it: the rewrite touches only Softmax outputs, which packing leaves alone.
 import { applyActToGraph } from '../attention/actGraph.ts';
-import { referenceSkipLayers, searchHeads, siteSelections, type HeadId, type HeadSearchResult } from '../attention/headSearch.ts';
+import { referenceSkipLayers, searchHeads, siteSelections, type ChangeInterval, type HeadGuard, type HeadId, type HeadSearchResult, type SetScore } from '../attention/headSearch.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import { datasetSize, type Dataset } from '../eval/datasets.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { evaluateWithSamples } from '../eval/evaluate.ts';
 import type { ModelRunner } from '../eval/runner.ts';
 import { throwIfCancelled } from '../job/cancel.ts';
 import type { AttentionSite } from '../model/types.ts';
@@ -36,6 +40,8 @@ export interface AttentionHeadRow {
   score: number;
   /** score − baseline: negative is an improvement. */
   delta: number;
+  /** 95 % paired bootstrap interval of delta over the search samples. */
+  interval: ChangeInterval | null;
   improves: boolean;
 }
 
@@ -47,6 +53,8 @@ export interface AttentionStageReport extends StageReport {
   metric: string;
   /** Calibration samples each score is over (0 with given heads: nothing was scored). */
   samples: number;
+  /** The rule that made a head an improvement (recipe search.guard). */
+  guard: HeadGuard;
   /** Mean calibration NLL without ACT; null with given heads. */
   baseline: number | null;
   candidates: AttentionHeadRow[];
@@ -55,7 +63,10 @@ export interface AttentionStageReport extends StageReport {
   kept: HeadId[];
   keptScore: number | null;
   /** Greedy elimination steps: the head removed and the set's score without it. */
-  drops: { layer: number; head: number; score: number }[];
+  drops: { layer: number; head: number; score: number; interval: ChangeInterval | null }[];
+  /** The set the elimination ended with and its interval against the baseline. */
+  finalSet: HeadId[];
+  finalInterval: ChangeInterval | null;
   selected: HeadId[];
   /** The selected set's score (the baseline when the set is empty); null with given heads. */
   selectedScore: number | null;
@@ -109,11 +120,12 @@ class AttentionRun implements StageRun {
     const model = context.working.model;
     const layers = stageAttentionLayers(context.analysis);
     if (typeof layers === 'string') throw new Error(`attention stage: ${layers}`);
-    const score = async (heads: readonly HeadId[]): Promise<number> => {
+    const score = async (heads: readonly HeadId[]): Promise<SetScore> => {
       throwIfCancelled(context.cancel, 'attention head search');
       const runner: ModelRunner = await createRunner(writeModel(actModel(model, this.sites, heads, stage)));
       try {
-        return (await evaluate(runner, samples, { cancel: context.cancel })).meanNll;
+        const result = await evaluateWithSamples(runner, samples, { cancel: context.cancel });
+        return { mean: result.metrics.meanNll, samples: result.samples };
       } finally {
         await runner.release();
       }
@@ -122,16 +134,21 @@ class AttentionRun implements StageRun {
       layers,
       skipLayers: stage.skipLayers === 'reference' ? referenceSkipLayers(layers) : stage.skipLayers,
       score,
+      guard: stage.search.guard,
+      intervals: { seed: context.recipe.seed },
       cancel: context.cancel,
       onProgress: (p) => context.onProgress({ ...p, phase: 'attention', stage: context.index }),
     });
     this.selected = this.search.selected;
     const s = this.search;
     const improving = s.alone.filter((a) => a.improves).length;
-    if (s.selected.length === 0) {
-      context.notes.push(`ACT: no head improved the calibration NLL alone (${s.alone.length} candidates, baseline ${s.baseline.toFixed(4)} on ${this.samples} samples), so no head is calibrated and the attention stage leaves the model unchanged`);
+    const rule = stage.search.guard === 'interval' ? ' beyond sampling noise (95 % interval below 0)' : '';
+    if (s.selected.length === 0 && s.finalSet.length > 0) {
+      context.notes.push(`ACT: heads ${s.finalSet.map((h) => `${h.layer}.${h.head}`).join(', ')} improved alone, but together their interval against the baseline [${s.finalInterval!.low.toFixed(4)}, ${s.finalInterval!.high.toFixed(4)}] does not lie below 0, so no head is calibrated and the attention stage leaves the model unchanged`);
+    } else if (s.selected.length === 0) {
+      context.notes.push(`ACT: no head improved the calibration NLL alone${rule}; ${s.alone.length} candidates, baseline ${s.baseline.toFixed(4)} on ${this.samples} samples, so no head is calibrated and the attention stage leaves the model unchanged`);
     } else {
-      context.notes.push(`ACT: ${improving} of ${s.alone.length} heads improved the calibration NLL alone; ${s.selected.length} selected (${s.selected.map((h) => `${h.layer}.${h.head}`).join(', ')}), NLL ${s.baseline.toFixed(4)} → ${s.score.toFixed(4)} on ${this.samples} calibration samples`);
+      context.notes.push(`ACT: ${improving} of ${s.alone.length} heads improved the calibration NLL alone${rule}; ${s.selected.length} selected (${s.selected.map((h) => `${h.layer}.${h.head}`).join(', ')}), NLL ${s.baseline.toFixed(4)} → ${s.score.toFixed(4)} on ${this.samples} calibration samples`);
     }
   }
 
@@ -149,12 +166,15 @@ class AttentionRun implements StageRun {
       heads: this.stage.heads === 'search' ? 'search' : 'given',
       metric: SEARCH_METRIC,
       samples: this.samples,
+      guard: this.stage.search.guard,
       baseline: s?.baseline ?? null,
-      candidates: s?.alone.map((a) => ({ layer: a.head.layer, head: a.head.head, score: a.score, delta: a.delta, improves: a.improves })) ?? [],
+      candidates: s?.alone.map((a) => ({ layer: a.head.layer, head: a.head.head, score: a.score, delta: a.delta, interval: a.interval, improves: a.improves })) ?? [],
       skippedLayers: s?.skippedLayers ?? [],
       kept: s?.kept ?? [],
       keptScore: s?.keptScore ?? null,
-      drops: s?.drops.map((d) => ({ layer: d.head.layer, head: d.head.head, score: d.score })) ?? [],
+      drops: s?.drops.map((d) => ({ layer: d.head.layer, head: d.head.head, score: d.score, interval: d.interval })) ?? [],
+      finalSet: s?.finalSet ?? [],
+      finalInterval: s?.finalInterval ?? null,
       selected: this.selected,
       selectedScore: s?.score ?? null,
       evaluations: s?.evaluations ?? 0,

@@ -22,9 +22,13 @@ const parseProblems = (json: unknown): string[] => {
 };
 
 describe('attention stage: parse', () => {
-  test('defaults are the reference (β 0.4, τ 0.1, search, first two and last layer skipped, 8 samples)', () => {
+  test('defaults are the reference (β 0.4, τ 0.1, search, first two and last layer skipped, 8 samples) with the interval guard', () => {
     const stage = parseRecipe(recipe({ kind: 'attention' })).stages[0] as AttentionStage;
-    expect(stage).toEqual({ kind: 'attention', method: 'act', beta: 0.4, sink: { kind: 'tau', tau: 0.1 }, heads: 'search', skipLayers: 'reference', search: { samples: 8 } });
+    expect(stage).toEqual({ kind: 'attention', method: 'act', beta: 0.4, sink: { kind: 'tau', tau: 0.1 }, heads: 'search', skipLayers: 'reference', search: { samples: 8, guard: 'interval' } });
+    expect(describeAttentionStage(stage)).toBe('ACT, β 0.4, sinks τ 0.1, heads searched on 8 calibration samples (kept when the 95 % interval of the gain excludes 0), skipping the first two and the last layer');
+    const strict = parseRecipe(recipe({ kind: 'attention', search: { samples: 4, guard: 'none' } })).stages[0] as AttentionStage;
+    expect(strict.search).toEqual({ samples: 4, guard: 'none' });
+    expect(describeAttentionStage(strict)).toContain('(kept when the mean improves)');
     expect(actParams(stage)).toEqual({ threshold: { kind: 'absolute', tau: 0.1 }, beta: 0.4 });
     expect(validateRecipe(parseRecipe(recipe({ kind: 'attention' })), lm.analysis)).toEqual([]);
   });
@@ -38,7 +42,7 @@ describe('attention stage: parse', () => {
 
   test('wrong fields are named by their path', () => {
     expect(
-      parseProblems(recipe({ kind: 'attention', method: 'acts', beta: '0.4', sink: { kind: 'tau', tau: 0.1, alpha: 2 }, heads: [{ block: 2 }, 3, { block: 1, head: 0, x: 1 }], skipLayers: [0, 'last'], search: { samples: 4, n: 1 } })),
+      parseProblems(recipe({ kind: 'attention', method: 'acts', beta: '0.4', sink: { kind: 'tau', tau: 0.1, alpha: 2 }, heads: [{ block: 2 }, 3, { block: 1, head: 0, x: 1 }], skipLayers: [0, 'last'], search: { samples: 4, n: 1, guard: 'bootstrap' } })),
     ).toEqual([
       'stages[0].method: must be one of "act", got a string ("acts")',
       'stages[0].beta: must be a finite number, got a string ("0.4")',
@@ -47,6 +51,7 @@ describe('attention stage: parse', () => {
       'stages[0].heads[1]: must be an object, got 3',
       'stages[0].heads[2].x: unknown field',
       'stages[0].skipLayers[1]: must be an integer layer number, got a string ("last")',
+      'stages[0].search.guard: must be one of "interval", "none", got a string ("bootstrap")',
       'stages[0].search.n: unknown field',
     ]);
     expect(parseProblems(recipe({ kind: 'attention', heads: 'all' }))).toEqual(['stages[0].heads: must be "search" or an array of { block, head }, got a string ("all")']);
@@ -72,6 +77,10 @@ describe('attention stage: checked against the model', () => {
       'stages[0].heads[2]: layer 2 head 4 is listed twice',
       'stages[0].skipLayers[0]: 7 is not an attention layer of the model (attention layers 0, 1, 2, 3, 4, 5)',
     ]);
+    // A stage built in memory (the UI's store) is checked too, not only parsed JSON.
+    const built = parseRecipe(recipe({ kind: 'attention' }));
+    (built.stages[0] as AttentionStage).search.guard = 'loose' as AttentionStage['search']['guard'];
+    expect(validateRecipe(built, lm.analysis)).toEqual(['stages[0].search.guard: must be one of "interval", "none", got a string ("loose")']);
     const all = parseRecipe(recipe({ kind: 'attention', skipLayers: [0, 1, 2, 3, 4, 5] }));
     expect(validateRecipe(all, lm.analysis)).toEqual(['stages[0].skipLayers: skips every attention layer: the search has no candidate head']);
   });

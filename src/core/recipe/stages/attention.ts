@@ -4,13 +4,14 @@
 // head search evaluates the model itself on calibration samples (compress/attentionStage.ts).
 //
 //   { kind: 'attention', method: 'act', beta: 0.4, sink: { kind: 'tau', tau: 0.1 },
-//     heads: 'search' | [{ block, head }], skipLayers: 'reference' | [layer…], search: { samples: 8 } }
+//     heads: 'search' | [{ block, head }], skipLayers: 'reference' | [layer…],
+//     search: { samples: 8, guard: 'interval' | 'none' } }
 //
 // `block` is the attention layer as the head search numbers it: the site's transformer block, or
 // its order among the sites where the analysis found no block (attentionLayers in headSearch.ts).
 import { UNFUSED_EXPORT_HINT } from '../../attention/capture.ts';
 import type { ActParams } from '../../attention/act.ts';
-import { attentionLayers, type AttentionLayer } from '../../attention/headSearch.ts';
+import { attentionLayers, HEAD_GUARDS, type AttentionLayer, type HeadGuard } from '../../attention/headSearch.ts';
 import type { ModelAnalysis } from '../../model/types.ts';
 import { describeValue, fieldPath, FieldReader, type RecipeProblems } from '../reader.ts';
 import type { StageCheck, StageKind, StageProblem } from '../stage.ts';
@@ -42,13 +43,20 @@ export interface AttentionStage extends StageSpec {
   search: {
     /** Calibration samples (the recipe's seeded draw, its first ones) scored per candidate set. */
     samples: number;
+    /**
+     * When a head (alone, or a drop in the greedy elimination) counts as an improvement:
+     * 'interval' — the 95 % paired bootstrap interval of the mean NLL's change over the search
+     * samples, seeded by the recipe's seed, lies below 0; 'none' — the mean is lower (the strict
+     * rule, which on a few samples selects noise; kept for comparison).
+     */
+    guard: HeadGuard;
   };
 }
 
 export const isAttentionStage = (stage: StageSpec): stage is AttentionStage => stage.kind === 'attention';
 
 export function defaultAttentionStage(): AttentionStage {
-  return { kind: 'attention', method: 'act', beta: 0.4, sink: { kind: 'tau', tau: 0.1 }, heads: 'search', skipLayers: 'reference', search: { samples: 8 } };
+  return { kind: 'attention', method: 'act', beta: 0.4, sink: { kind: 'tau', tau: 0.1 }, heads: 'search', skipLayers: 'reference', search: { samples: 8, guard: 'interval' } };
 }
 
 /** The stage's edit parameters for act.ts / actGraph.ts. */
@@ -115,7 +123,10 @@ function parseAttentionStage(fields: FieldReader): AttentionStage {
     sink: readSink(fields, defaults.sink),
     heads: readHeads(fields, fields.problems),
     skipLayers: readSkipLayers(fields, fields.problems),
-    search: { samples: search?.number('samples', defaults.search.samples) ?? defaults.search.samples },
+    search: {
+      samples: search?.number('samples', defaults.search.samples) ?? defaults.search.samples,
+      guard: search?.choice('guard', HEAD_GUARDS, defaults.search.guard) ?? defaults.search.guard,
+    },
   };
   search?.finish();
   return stage;
@@ -146,6 +157,7 @@ function validateAttentionStage(stage: AttentionStage, check: StageCheck): Stage
   if (stage.sink.kind === 'tau' && !(stage.sink.tau > 0 && stage.sink.tau < 1)) problem('sink.tau', `must be in (0, 1), got ${stage.sink.tau}`);
   if (stage.sink.kind === 'alpha' && !(stage.sink.alpha > 0)) problem('sink.alpha', `must be > 0, got ${stage.sink.alpha}`);
   if (!Number.isInteger(stage.search.samples) || stage.search.samples < 1) problem('search.samples', `must be an integer >= 1, got ${stage.search.samples}`);
+  if (!HEAD_GUARDS.includes(stage.search.guard)) problem('search.guard', `must be one of ${HEAD_GUARDS.map((g) => `"${g}"`).join(', ')}, got ${describeValue(stage.search.guard)}`);
   // The search scores the model every earlier stage left; a weight stage after it would change
   // the model under the selected heads (and the pipeline walks weight stages before any finish).
   const index = check.recipe.stages.indexOf(stage);
@@ -184,7 +196,7 @@ function validateAttentionStage(stage: AttentionStage, check: StageCheck): Stage
 const describeSink = (sink: ActSinkSpec) => (sink.kind === 'tau' ? `τ ${sink.tau}` : `α/T, α ${sink.alpha}`);
 
 export function describeAttentionStage(stage: AttentionStage): string {
-  const heads = stage.heads === 'search' ? `heads searched on ${stage.search.samples} calibration samples, skipping ${stage.skipLayers === 'reference' ? 'the first two and the last layer' : stage.skipLayers.length === 0 ? 'no layer' : `layers ${stage.skipLayers.join(', ')}`}` : `heads ${stage.heads.map((h) => `${h.block}.${h.head}`).join(', ')}`;
+  const heads = stage.heads === 'search' ? `heads searched on ${stage.search.samples} calibration samples (${stage.search.guard === 'interval' ? 'kept when the 95 % interval of the gain excludes 0' : 'kept when the mean improves'}), skipping ${stage.skipLayers === 'reference' ? 'the first two and the last layer' : stage.skipLayers.length === 0 ? 'no layer' : `layers ${stage.skipLayers.join(', ')}`}` : `heads ${stage.heads.map((h) => `${h.block}.${h.head}`).join(', ')}`;
   return `ACT, β ${stage.beta}, sinks ${describeSink(stage.sink)}, ${heads}`;
 }
 
