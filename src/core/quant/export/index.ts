@@ -26,7 +26,7 @@ export {
 } from './matMulNBits.ts';
 export { writeDequantizeLinear, BLOCKED_DEQUANTIZE_OPSET, INT4_IR_VERSION } from './dequantizeLinear.ts';
 export { writeSimulated } from './simulated.ts';
-export { writeQuik, quikWriteProblem, quikExtraBytes, quikIntegerBytes, quikPackedBytes, rowAsOrtBlocks, MAX_ORT_NBITS_BLOCK, type QuikLayerToExport } from './quik.ts';
+export { writeQuik, quikWriteProblem, quikExtraBytes, quikIntegerBytes, type QuikLayerToExport } from './quik.ts';
 export { raiseOpset, MIN_RAISABLE_OPSET } from './opset.ts';
 export {
   analyticPackedBytes,

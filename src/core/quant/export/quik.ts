@@ -41,30 +41,7 @@ export function quikWriteProblem(layer: LinearLayer, quantized: QuantizedWeight,
   if (layer.opType !== 'MatMul' && layer.opType !== 'Gemm') return `it is already a ${layer.opType} node`;
   if (quantized.rows !== layer.outFeatures || quantized.cols > layer.inFeatures) return `the quantized part is ${quantized.rows} x ${quantized.cols}, the layer's W is ${layer.outFeatures} x ${layer.inFeatures}`;
   if (layer.weightDtype !== 'float32') return `its weight is ${layer.weightDtype}: the writers replace float32 weights`;
-  return packed ? matMulNBitsProblem(rowAsOrtBlocks(quantized)) : null;
-}
-
-/**
- * The largest block_size onnxruntime-web 1.30's MatMulNBits accepts (its kernel refuses 512:
- * "16, 32, 64, 128, and 256 are supported"). pack.ts pads a per-row weight to one block of the
- * next power of two ≥ K, which for K > 256 ORT refuses.
- */
-export const MAX_ORT_NBITS_BLOCK = 256;
-
-/**
- * A per-row weight wider than MAX_ORT_NBITS_BLOCK as groups of that size sharing the row's scale
- * and zero point: the same Ŵ, ⌈K/256⌉ scales per row instead of one. Other weights unchanged.
- */
-export function rowAsOrtBlocks(q: QuantizedWeight): QuantizedWeight {
-  if (q.groups !== 1 || q.cols <= MAX_ORT_NBITS_BLOCK) return q;
-  const groups = Math.ceil(q.cols / MAX_ORT_NBITS_BLOCK);
-  const scales = new Float32Array(q.rows * groups);
-  const zeroPoints = new Uint8Array(q.rows * groups);
-  for (let r = 0; r < q.rows; r++) {
-    scales.fill(q.scales[r], r * groups, (r + 1) * groups);
-    zeroPoints.fill(q.zeroPoints[r], r * groups, (r + 1) * groups);
-  }
-  return { ...q, groupSize: MAX_ORT_NBITS_BLOCK, groups, scales, zeroPoints };
+  return packed ? matMulNBitsProblem(quantized) : null;
 }
 
 /** Wᵀ of a C_out × K weight: the [K, C_out] float initializer a MatMul(x, ·) reads. */
@@ -158,7 +135,7 @@ export function writeQuik(model: ModelProto, layers: readonly QuikLayerToExport[
       wO = uniqueName(taken, `${base}_quik_outliers`);
       graph.initializer!.push(floatTensor(wO, [k, layer.outFeatures], transposed(outlierWeight)));
     }
-    const nbits = packed ? packMatMulNBits(rowAsOrtBlocks(quantized)) : null;
+    const nbits = packed ? packMatMulNBits(quantized) : null;
     const names = nbits ? addInitializers(graph, taken, `${base}_quik`, nbits) : null;
     let wQ = '';
     if (!nbits) {
@@ -215,18 +192,9 @@ export function quikExtraBytes(split: { quantizedColumns: ArrayLike<number>; out
   return split.outlierWeight.rows * split.outlierWeight.cols * 4 + indexBytes;
 }
 
-/**
- * Analytic bytes of a QUIK layer as writeQuik packs it: the integer part in MatMulNBits blocks
- * (a per-row part padded to its power-of-two block, as pack.ts stores it), the float outlier
- * columns and both column lists.
- */
-export function quikPackedBytes(split: { quantized: QuantizedWeight; quantizedColumns: ArrayLike<number>; outlierColumns: ArrayLike<number>; outlierWeight: Matrix }): number {
-  return quikIntegerBytes(split).total + quikExtraBytes(split);
-}
-
 /** The integer part of a QUIK layer as writeQuik packs it, by part (analyticPackedBytes). */
 export function quikIntegerBytes(split: { quantized: QuantizedWeight }): PackedBytes {
-  const q = rowAsOrtBlocks(split.quantized);
+  const q = split.quantized;
   const block = nBitsBlockSize(q);
   const stored = typeof block === 'number' ? { ...formatOf(q), cols: Math.ceil(q.cols / block) * block, groupSize: block } : formatOf(q);
   return analyticPackedBytes(stored);

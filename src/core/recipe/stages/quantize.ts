@@ -107,8 +107,6 @@ function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, i
 export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
   if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(', ')} bits, not ${stage.bits}`;
-  // QUIK per row: the C_in − k quantized columns fill one block padded to a power of two.
-  if (stage.method === 'quik' && stage.granularity === 'row') return undefined;
   if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
   // The writer's own rule (quant/export/pack.ts), on the layer's shape.
   const groupSize = groupSizeFor(stage, layer.inFeatures);
