@@ -4,11 +4,13 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseModelCard, type ModelCard } from '../../src/core/catalog/modelCard';
-import { parseDataset, type Dataset } from '../../src/core/eval/datasets';
+import { compressModel, type CompressReport } from '../../src/core/compress';
+import { datasetSize, parseDataset, type Dataset } from '../../src/core/eval/datasets';
 import { evaluate } from '../../src/core/eval/evaluate';
 import type { EvalMetrics } from '../../src/core/eval/metrics';
 import { analyzeModel, type ModelAnalysis } from '../../src/core/model';
 import { readModel, type ModelProto } from '../../src/core/onnx';
+import { validateRecipe, type Recipe } from '../../src/core/recipe';
 import { createRunner } from '../../src/runtime/ort';
 
 export const root = resolve(import.meta.dirname, '../..');
@@ -76,4 +78,16 @@ export function ortVersion(): string {
 export function meanRelativeError(rows: readonly { relativeError: number | null }[]): string {
   const errors = rows.map((l) => l.relativeError).filter((e): e is number => e !== null);
   return errors.length === 0 ? '–' : (errors.reduce((a, b) => a + b, 0) / errors.length).toFixed(4);
+}
+
+/** One table row's run: the recipe checked against the model, compressed, the written file evaluated. */
+export type RecipeRun = { problem: string } | { report: CompressReport; fileBytes: number; metrics: EvalMetrics; seconds: number };
+
+export async function runRecipe(bundled: Bundled, recipe: Recipe): Promise<RecipeRun> {
+  const problems = validateRecipe(recipe, bundled.analysis, datasetSize(bundled.calibSet));
+  if (problems.length > 0) return { problem: problems.join('; ') };
+  const start = performance.now();
+  const outcome = await compressModel({ model: bundled.model, analysis: bundled.analysis, recipe, calibSet: bundled.calibSet, createRunner: openWasm });
+  const metrics = await evaluateBytes(bundled, outcome.bytes);
+  return { report: outcome.report, fileBytes: outcome.bytes.length, metrics, seconds: (performance.now() - start) / 1000 };
 }

@@ -11,12 +11,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compressModel, type CompressReport } from '../../src/core/compress';
-import { datasetSize } from '../../src/core/eval/datasets';
+import type { CompressReport } from '../../src/core/compress';
 import type { EvalMetrics } from '../../src/core/eval/metrics';
 import type { PruneMethod } from '../../src/core/prune';
-import { parseRecipe, validateRecipe, type Recipe } from '../../src/core/recipe';
-import { datasetWords, evaluateBytes, headline, loadBundled, meanRelativeError, openWasm, ortVersion, root, secondary, type Bundled } from './common';
+import { parseRecipe, type Recipe } from '../../src/core/recipe';
+import { datasetWords, evaluateBytes, headline, loadBundled, meanRelativeError, ortVersion, root, runRecipe, secondary, type Bundled } from './common';
 
 const METHODS: PruneMethod[] = ['magnitude', 'wanda', 'sparsegpt'];
 const PATTERNS = ['unstructured', '2:4', '4:8'];
@@ -50,23 +49,7 @@ function recipeFor(method: PruneMethod, pattern: string, allocation: Row['alloca
 }
 
 async function runOne(bundled: Bundled, row: Row, settings: Settings): Promise<void> {
-  const recipe = recipeFor(row.method, row.pattern, row.allocation, settings);
-  const problems = validateRecipe(recipe, bundled.analysis, datasetSize(bundled.calibSet));
-  if (problems.length > 0) {
-    row.problem = problems.join('; ');
-    return;
-  }
-  const start = performance.now();
-  const outcome = await compressModel({
-    model: bundled.model,
-    analysis: bundled.analysis,
-    recipe,
-    calibSet: bundled.calibSet,
-    createRunner: openWasm,
-  });
-  row.report = outcome.report;
-  row.metrics = await evaluateBytes(bundled, outcome.bytes);
-  row.seconds = (performance.now() - start) / 1000;
+  Object.assign(row, await runRecipe(bundled, recipeFor(row.method, row.pattern, row.allocation, settings)));
 }
 
 const methodLabel: Record<PruneMethod, string> = { magnitude: 'Magnitude (per layer)', wanda: 'Wanda', sparsegpt: 'SparseGPT' };

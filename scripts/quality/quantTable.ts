@@ -12,12 +12,11 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compressModel, type CompressReport } from '../../src/core/compress';
-import { datasetSize } from '../../src/core/eval/datasets';
+import type { CompressReport } from '../../src/core/compress';
 import type { EvalMetrics } from '../../src/core/eval/metrics';
 import { MX_FORMAT_NAMES } from '../../src/core/quant/mx';
-import { parseRecipe, validateRecipe, type Recipe } from '../../src/core/recipe';
-import { datasetWords, evaluateBytes, headline, loadBundled, meanRelativeError, openWasm, ortVersion, root, secondary, type Bundled } from './common';
+import { parseRecipe, type Recipe } from '../../src/core/recipe';
+import { datasetWords, evaluateBytes, headline, loadBundled, meanRelativeError, ortVersion, root, runRecipe, secondary, type Bundled } from './common';
 
 const INT_METHODS = ['rtn', 'gptq', 'awq', 'quik'] as const;
 const BITS = [8, 4, 3, 2];
@@ -84,17 +83,7 @@ async function runOne(bundled: Bundled, row: Row, settings: Settings): Promise<v
     row.problem = (e as Error).message;
     return;
   }
-  const problems = validateRecipe(recipe, bundled.analysis, datasetSize(bundled.calibSet));
-  if (problems.length > 0) {
-    row.problem = problems.join('; ');
-    return;
-  }
-  const start = performance.now();
-  const outcome = await compressModel({ model: bundled.model, analysis: bundled.analysis, recipe, calibSet: bundled.calibSet, createRunner: openWasm });
-  row.report = outcome.report;
-  row.fileBytes = outcome.bytes.length;
-  row.metrics = await evaluateBytes(bundled, outcome.bytes);
-  row.seconds = (performance.now() - start) / 1000;
+  Object.assign(row, await runRecipe(bundled, recipe));
 }
 
 const find = (rows: Row[], method: string, granularity: string, bits: string) => rows.find((r) => r.method === method && r.granularity === granularity && r.bits === bits);
