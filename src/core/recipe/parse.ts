@@ -12,6 +12,8 @@ import './stages/index.ts';
 import { RECIPE_VERSION, type ModelRef, type Recipe, type StageSpec } from './types.ts';
 
 const MAX_PROBLEMS_SHOWN = 12;
+/** More stages than any real recipe uses; a bound so that a hostile document stays small. */
+export const MAX_STAGES = 16;
 
 export class RecipeError extends Error {
   override name = 'RecipeError';
@@ -66,6 +68,7 @@ function readV2(top: FieldReader): Recipe {
   if (raw === undefined) top.problem('stages', 'required: a list of stages, e.g. [{"kind": "prune", "method": "wanda"}]');
   else if (!Array.isArray(raw)) top.problem('stages', `must be an array of stages, got ${describeValue(raw)}`);
   else if (raw.length === 0) top.problem('stages', 'must hold at least one stage');
+  else if (raw.length > MAX_STAGES) top.problem('stages', `holds ${raw.length} stages; a recipe has at most ${MAX_STAGES}`);
   else {
     raw.forEach((value, i) => {
       const stage = readStage(value, fieldPath('stages', i), top.problems);
