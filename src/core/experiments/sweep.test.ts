@@ -30,9 +30,9 @@ describe('sweeps', () => {
 
   test('each value gives a whole recipe that differs only there', () => {
     const recipes = sweepRecipes(recipe, 'stages[0].pattern.sparsity', [0.1, 0.5, 0.9]);
-    expect(recipes.map((r) => (r.stages[0] as { pattern: { sparsity: number } }).pattern.sparsity)).toEqual([0.1, 0.5, 0.9]);
+    expect(recipes.map((r) => (r.stages[0] as unknown as { pattern: { sparsity: number } }).pattern.sparsity)).toEqual([0.1, 0.5, 0.9]);
     for (const r of recipes) expect({ ...r, stages: [r.stages[1]] }).toEqual({ ...recipe, stages: [recipe.stages[1]] });
-    expect(sweepRecipes(recipe, 'stages[0].method', ['magnitude', 'sparsegpt']).map((r) => (r.stages[0] as { method: string }).method)).toEqual(['magnitude', 'sparsegpt']);
+    expect(sweepRecipes(recipe, 'stages[0].method', ['magnitude', 'sparsegpt']).map((r) => (r.stages[0] as unknown as { method: string }).method)).toEqual(['magnitude', 'sparsegpt']);
   });
 
   test('bad values and paths are refused with the path, by the recipe’s own reader', () => {
