@@ -15,7 +15,8 @@ const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
-  npm run lab -- run <recipe.json> <model-dir | model.onnx> -o out.onnx [--calib calib.json] [--json]
+  npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--json]
+  npm run lab -- run "<share link>" [model.onnx] [-o out.onnx] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
   npm run lab -- attention <model-dir | model.onnx> (--text "…" | --image N | --samples N) [--dataset eval.json] [--tau 0.1 | --alpha A] [--json]
 
@@ -24,7 +25,10 @@ like public/models/kjv-charlm. An .onnx file is evaluated with the eval set name
 model.json beside it, or by --dataset. attention prints every layer's and head's attention
 sinks, sink mass and entropy for one text (through the model's vocab.json) or evaluation image,
 or averaged over the first N items of the evaluation set. A recipe is a staged JSON document (recipes/ has
-examples; docs/recipe.md); version-1 pruning recipes are read too.`;
+examples; docs/recipe.md); version-1 pruning recipes are read too. run --json prints the run's
+experiment record (both models evaluated, the change with its 95 % interval); run with a share
+link runs its recipe on its model (a bundled one, or the file you pass, checked by SHA-256) and
+says whether the weights hash equals the shared run's.`;
 
 async function info(target: string, json: boolean): Promise<void> {
   const { onnxPath, bytes, model } = loadModelFromDisk(target);
@@ -68,7 +72,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'run') {
     const [, recipePath, model, extra] = positionals;
-    if (!recipePath || !model || !values.output) throw new Error(`run: <recipe.json>, <model> and -o <out.onnx> are required\n\n${usage}`);
+    if (!recipePath) throw new Error(`run: <recipe.json> (or a share link) is required\n\n${usage}`);
+    if (!values.output && !values.json) throw new Error(`run: -o <out.onnx> is required (or --json, to print the record without writing the model)\n\n${usage}`);
     if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
     await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
     return 0;

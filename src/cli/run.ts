@@ -2,7 +2,7 @@
 // `prune --recipe`): any staged recipe through the same compressModel as the browser (calibration
 // on ORT's wasm backend, one thread), so the same recipe gives the same weight hash in both, and
 // the same bytes on every run.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { analyticPartRows, compressModel, describeAwqScale, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
@@ -17,11 +17,19 @@ import { isQuantizeStageReport } from '../core/compress/report';
 import { isAttentionStageReport } from '../core/compress/attentionStage';
 import { readJsonFile } from './files';
 import { attentionStageLines } from './printAttention';
-import { loadModelFromDisk, modelFolder } from './loadModelDir';
+import { loadModelFromDisk, modelFolder, type ModelOnDisk } from './loadModelDir';
+import { decodeShareToken, LAB_VERSION, recordInterval, shareTokenOf, type ExperimentRecord, type SharedResult, type SharePayload } from '../core/experiments';
+import { evaluateWithSamples, type EvalWithSamples } from '../core/eval/evaluate';
+import { showPath } from './files';
+
+/** The bundled models' folder of this checkout. */
+const BUNDLED_MODELS = join(import.meta.dirname, '../../public/models');
 
 export interface RunCommandOptions {
+  /** A recipe file, or a share link (…#share=1.…) whose recipe and model are run. */
   recipePath: string;
-  outputPath: string;
+  /** Where to write the compressed model; nothing is written without it. */
+  outputPath?: string;
   calibPath?: string;
   backend: BackendPreference;
   json: boolean;
@@ -112,7 +120,7 @@ function printQuantizedLayers(report: CompressReport): void {
   console.log('bits/weight: ANALYTIC, the format\'s codes plus its scales and zero points; SIMULATED layers are stored as dequantized floats');
 }
 
-function printReport(report: CompressReport, outputPath: string): void {
+function printReport(report: CompressReport, outputPath: string | null): void {
   console.log(`\n${report.summary}`);
   if (report.layers.length > 0) printLayers(report);
   if (report.quantized.length > 0) printQuantizedLayers(report);
@@ -142,16 +150,58 @@ function printReport(report: CompressReport, outputPath: string): void {
   for (const note of report.notes) console.log(`note            ${note}`);
   console.log(`weights SHA-256 ${report.weightsSha256}`);
   console.log(`file SHA-256    ${report.fileSha256}`);
-  console.log(`wrote           ${outputPath}`);
+  console.log(outputPath === null ? "wrote           nothing (no -o given)" : `wrote           ${outputPath}`);
 }
 
-export async function runCommand(target: string, options: RunCommandOptions): Promise<void> {
-  const recipe = readRecipeFile(resolve(options.recipePath));
+/** A share link's model: its bundled folder, or the file given, checked against the link's hash. */
+async function linkedModel(link: SharePayload, target: string | undefined): Promise<string> {
+  if (link.model.kind === 'bundled') {
+    const folder = target ?? join(BUNDLED_MODELS, link.model.id);
+    if (target === undefined && !existsSync(join(folder, 'model.json'))) throw new Error(`the link's model "${link.model.id}" is not one of this lab's bundled models (public/models)`);
+    return folder;
+  }
+  if (target === undefined) throw new Error(`the link was made with your own model "${link.model.name}": pass that file after the link`);
+  const actual = await sha256Hex(loadModelFromDisk(target).bytes);
+  if (actual !== link.model.sha256) throw new Error(`${showPath(target)} has SHA-256 ${actual.slice(0, 12)}…, but the link's model "${link.model.name}" has ${link.model.sha256.slice(0, 12)}…: pass the file the link was made from`);
+  return target;
+}
+
+/** The recipe (and the link it came in, if it came in one) named on the command line. */
+function recipeSource(arg: string): { recipe: Recipe; link?: SharePayload } {
+  if (!arg.includes('#share=') && !arg.startsWith('share=')) return { recipe: readRecipeFile(resolve(arg)) };
+  const decoded = decodeShareToken(shareTokenOf(arg) ?? '');
+  if (!decoded.ok) throw new Error(decoded.message);
+  return { recipe: decoded.payload.recipe, link: decoded.payload };
+}
+
+async function evaluateBytes(bytes: Uint8Array, dataset: Dataset, backend: BackendPreference): Promise<EvalWithSamples> {
+  const { runner } = await createRunner(bytes, { backend, numThreads: 1 });
+  try {
+    return await evaluateWithSamples(runner, dataset);
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Whether the run's weights are the shared run's, in one sentence; `ok` false when they should be and are not. */
+export function reproduction(result: SharedResult, weightsSha256: string): { match: boolean; ok: boolean; text: string } {
+  if (result.weightsSha256 === weightsSha256) return { match: true, ok: true, text: `reproduced: weights SHA-256 ${weightsSha256.slice(0, 16)}… equals the shared run's` };
+  if (result.compute === 'webgpu')
+    return { match: false, ok: true, text: `the shared run's layer jobs ran on WebGPU, whose float order differs from the CPU path within the kernels' tested bound (docs/kernels.md); this CPU run's weights SHA-256 is ${weightsSha256.slice(0, 16)}…, the shared ${result.weightsSha256.slice(0, 16)}…` };
+  return { match: false, ok: false, text: `not reproduced: weights SHA-256 ${weightsSha256.slice(0, 16)}… differs from the shared run's ${result.weightsSha256.slice(0, 16)}… (lab ${LAB_VERSION} here, ${result.labVersion} there)` };
+}
+
+export async function runCommand(modelArg: string | undefined, options: RunCommandOptions): Promise<void> {
+  const { recipe, link } = recipeSource(options.recipePath);
+  if (!link && modelArg === undefined) throw new Error('run: a <model> is required after a recipe file');
+  const target = link ? await linkedModel(link, modelArg) : modelArg!;
   const onDisk = loadModelFromDisk(target);
   if (recipe.model) {
     const mismatch = modelMismatch(recipe.model, { id: onDisk.card?.id, sha256: recipe.model.sha256 ? await sha256Hex(onDisk.bytes) : undefined });
     if (mismatch) throw new RecipeError([mismatch]);
   }
+  const startedAt = Date.now();
+  const started = performance.now();
   const calib = calibrationSet(target, options.calibPath, onDisk.card?.files.calib);
   const model = onDisk.model;
   // Compression rewrites some weights and copies the others: a tensor ONNX Runtime would refuse
@@ -175,8 +225,35 @@ export async function runCommand(target: string, options: RunCommandOptions): Pr
       if (line) console.error(line);
     },
   });
-  const outputPath = resolve(options.outputPath);
-  writeFileSync(outputPath, outcome.bytes);
-  if (options.json) console.log(JSON.stringify({ file: outputPath, model: onDisk.onnxPath, calibration: calib.path ?? null, report: outcome.report }, null, 2));
-  else printReport(outcome.report, outputPath);
+  const outputPath = options.outputPath === undefined ? null : resolve(options.outputPath);
+  if (outputPath !== null) writeFileSync(outputPath, outcome.bytes);
+  const reproduced = link?.result ? reproduction(link.result, outcome.report.weightsSha256) : undefined;
+  if (options.json) {
+    const record = await cliRecord({ onDisk, recipe, report: outcome.report, bytes: outcome.bytes, backend: options.backend, startedAt, started });
+    console.log(JSON.stringify({ file: outputPath, model: onDisk.onnxPath, calibration: calib.path ?? null, report: outcome.report, record, ...(reproduced ? { reproduced } : {}) }, null, 2));
+  } else {
+    printReport(outcome.report, outputPath);
+    if (reproduced) console.log(reproduced.text);
+  }
+  if (reproduced && !reproduced.ok) throw new Error(reproduced.text);
+}
+
+/** The run as an experiment record: both models evaluated on the model's evaluation set, when it has one. */
+async function cliRecord(input: { onDisk: ModelOnDisk; recipe: Recipe; report: CompressReport; bytes: Uint8Array; backend: BackendPreference; startedAt: number; started: number }): Promise<ExperimentRecord> {
+  const { onDisk, report } = input;
+  const evaluated = onDisk.dataset ? { dense: await evaluateBytes(onDisk.bytes, onDisk.dataset, input.backend), run: await evaluateBytes(input.bytes, onDisk.dataset, input.backend) } : undefined;
+  const id = onDisk.card?.id;
+  return {
+    id: `cli-${input.startedAt.toString(36)}`,
+    number: 1,
+    status: 'done',
+    startedAt: input.startedAt,
+    finishedAt: input.startedAt + Math.round(performance.now() - input.started),
+    labVersion: LAB_VERSION,
+    model: { label: onDisk.card?.name ?? basename(onDisk.onnxPath), source: id ? { kind: 'bundled', id } : { kind: 'file', name: basename(onDisk.onnxPath) }, sha256: await sha256Hex(onDisk.bytes), sizeBytes: onDisk.bytes.byteLength },
+    recipe: input.recipe,
+    compute: { backend: 'cpu', poolSize: 1 },
+    report,
+    ...(evaluated ? { dense: evaluated.dense.metrics, metrics: evaluated.run.metrics, interval: recordInterval(evaluated.dense.samples, evaluated.run.samples, input.recipe.seed) } : {}),
+  };
 }

@@ -11,6 +11,8 @@
 // An imported file is read strictly, like a recipe: an unknown format or version, a missing or
 // mistyped field is refused with the field's path, before anything is stored.
 import type { CompressReport } from '../compress/report.ts';
+import { pairedBootstrap } from '../eval/bootstrap.ts';
+import type { SampleValues } from '../eval/samples.ts';
 import type { EvalMetrics } from '../eval/metrics.ts';
 import { parseRecipe, RecipeError } from '../recipe/parse.ts';
 import { describeValue, fieldPath, FieldReader, isJsonObject, RecipeProblems } from '../recipe/reader.ts';
@@ -300,4 +302,14 @@ export function readExperimentsText(text: string): ExperimentRecord[] {
     throw new RecipeError(['not valid JSON: an experiments file is the JSON the lab exports']);
   }
   return readExperimentsFile(json);
+}
+
+/**
+ * The headline metric's change from the dense model to the run, with its paired 95 % bootstrap
+ * interval over the evaluation samples (perplexity for an LM, top-1 for a classifier).
+ */
+export function recordInterval(dense: SampleValues, run: SampleValues, seed = 0): RecordInterval {
+  const metric = dense.task === 'causal-lm' ? 'perplexity' : 'top1';
+  const { delta, low, high } = pairedBootstrap(dense, run, { metric, seed });
+  return { metric, delta, low, high };
 }
