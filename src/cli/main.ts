@@ -10,6 +10,7 @@ import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
 import { runCommand } from './run';
 import { attentionCommand } from './attention';
+import { exportLlmCompressorMain } from './exportLlmCompressor';
 
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
@@ -19,6 +20,7 @@ const usage = `Usage:
   npm run lab -- run "<share link>" [model.onnx] [-o out.onnx] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
   npm run lab -- attention <model-dir | model.onnx> (--text "…" | --image N | --samples N) [--dataset eval.json] [--tau 0.1 | --alpha A] [--json]
+  npm run lab -- export-llmcompressor <recipe.json> [--script]
 
 A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
@@ -28,7 +30,10 @@ or averaged over the first N items of the evaluation set. A recipe is a staged J
 examples; docs/recipe.md); version-1 pruning recipes are read too. run --json prints the run's
 experiment record (both models evaluated, the change with its 95 % interval); run with a share
 link runs its recipe on its model (a bundled one, or the file you pass, checked by SHA-256) and
-says whether the weights hash equals the shared run's.`;
+says whether the weights hash equals the shared run's. export-llmcompressor prints
+the recipe as an llm-compressor oneshot recipe (YAML), or with --script the Python script that
+runs that YAML on a Hugging Face model id; what has no llm-compressor equivalent is listed at the
+YAML's top and on stderr (docs/llm-compressor.md).`;
 
 async function info(target: string, json: boolean): Promise<void> {
   const { onnxPath, bytes, model } = loadModelFromDisk(target);
@@ -60,6 +65,7 @@ function jsonBigInt(_key: string, value: unknown): unknown {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'compare') return compareMain(argv.slice(1));
+  if (argv[0] === 'export-llmcompressor') return exportLlmCompressorMain(argv.slice(1), usage);
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
