@@ -10,6 +10,7 @@ import { loadModelFromDisk } from './loadModelDir';
 import { printAnalysis } from './printAnalysis';
 import { runCommand } from './run';
 import { attentionCommand } from './attention';
+import { sweepCommand } from './sweep';
 import { exportLlmCompressorMain } from './exportLlmCompressor';
 
 const usage = `Usage:
@@ -21,6 +22,7 @@ const usage = `Usage:
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
   npm run lab -- attention <model-dir | model.onnx> (--text "…" | --image N | --samples N) [--dataset eval.json] [--tau 0.1 | --alpha A] [--json]
   npm run lab -- export-llmcompressor <recipe.json> [--script]
+  npm run lab -- sweep <recipe.json> <model-dir | model.onnx> --param <path> --values <a,b,c | from:to:step> [--json]
 
 A model-dir is a folder with model.json (model card), its .onnx and its evaluation set,
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
@@ -33,7 +35,9 @@ link runs its recipe on its model (a bundled one, or the file you pass, checked 
 says whether the weights hash equals the shared run's. export-llmcompressor prints
 the recipe as an llm-compressor oneshot recipe (YAML), or with --script the Python script that
 runs that YAML on a Hugging Face model id; what has no llm-compressor equivalent is listed at the
-YAML's top and on stderr (docs/llm-compressor.md).`;
+YAML's top and on stderr (docs/llm-compressor.md). sweep runs the recipe once per value of one
+field (e.g. --param stages[0].pattern.sparsity --values 0.1:0.9:0.2) and prints each point's
+metric, its change against dense with the 95 % interval, and the file size.`;
 
 async function info(target: string, json: boolean): Promise<void> {
   const { onnxPath, bytes, model } = loadModelFromDisk(target);
@@ -69,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -82,6 +86,13 @@ export async function main(argv: string[]): Promise<number> {
     if (!values.output && !values.json) throw new Error(`run: -o <out.onnx> is required (or --json, to print the record without writing the model)\n\n${usage}`);
     if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
     await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
+    return 0;
+  }
+  if (command === 'sweep') {
+    const [, recipePath, model, extra] = positionals;
+    if (!recipePath || !model || !values.param || !values.values) throw new Error(`sweep: <recipe.json>, <model>, --param and --values are required\n\n${usage}`);
+    if (extra !== undefined) throw new Error(`sweep: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
+    await sweepCommand(recipePath, model, { param: values.param, values: values.values, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
     return 0;
   }
   const target = positionals[1];

@@ -50,7 +50,7 @@ export function readRecipeFile(path: string): Recipe {
 }
 
 /** --calib, else the card's files.calib beside the model (parseModelCard kept it inside the folder). */
-function calibrationSet(target: string, calibPath: string | undefined, cardCalib: string | undefined): { path?: string; dataset?: Dataset } {
+export function calibrationSet(target: string, calibPath: string | undefined, cardCalib: string | undefined): { path?: string; dataset?: Dataset } {
   const path = calibPath ? resolve(calibPath) : cardCalib ? join(modelFolder(target), cardCalib) : undefined;
   if (path === undefined) return {};
   return { path, dataset: parseDataset(readJsonFile(path, 'a calibration set'), path) };
@@ -174,7 +174,7 @@ function recipeSource(arg: string): { recipe: Recipe; link?: SharePayload } {
   return { recipe: decoded.payload.recipe, link: decoded.payload };
 }
 
-async function evaluateBytes(bytes: Uint8Array, dataset: Dataset, backend: BackendPreference): Promise<EvalWithSamples> {
+export async function evaluateBytes(bytes: Uint8Array, dataset: Dataset, backend: BackendPreference): Promise<EvalWithSamples> {
   const { runner } = await createRunner(bytes, { backend, numThreads: 1 });
   try {
     return await evaluateWithSamples(runner, dataset);
@@ -203,27 +203,9 @@ export async function runCommand(modelArg: string | undefined, options: RunComma
   const startedAt = Date.now();
   const started = performance.now();
   const calib = calibrationSet(target, options.calibPath, onDisk.card?.files.calib);
-  const model = onDisk.model;
-  // Compression rewrites some weights and copies the others: a tensor ONNX Runtime would refuse
-  // (raw_data shorter than its shape, say) is refused here, as `eval` refuses it.
-  try {
-    checkModelPayloads(model);
-  } catch (error) {
-    throw new Error(`${onDisk.onnxPath}: ${(error as Error).message}`);
-  }
-  const outcome = await compressModel({
-    model,
-    analysis: analyzeModel(model),
-    recipe,
-    calibSet: calib.dataset,
-    // Written into the file's metadata_props (compression_lab.source_model).
-    sourceModel: onDisk.card?.id ?? basename(onDisk.onnxPath).replace(/\.onnx$/i, ''),
-    createRunner: async (bytes) => (await createRunner(bytes, { backend: options.backend, numThreads: 1 })).runner,
-    backends: { calibrationInference: `onnxruntime-web ${options.backend}, 1 thread`, hessian: { requested: 'cpu', ran: 'cpu' } },
-    onProgress: (p) => {
-      const line = options.json ? undefined : progressLine(p);
-      if (line) console.error(line);
-    },
+  const outcome = await compressOnDisk(onDisk, recipe, calib.dataset, options.backend, (p) => {
+    const line = options.json ? undefined : progressLine(p);
+    if (line) console.error(line);
   });
   const outputPath = options.outputPath === undefined ? null : resolve(options.outputPath);
   if (outputPath !== null) writeFileSync(outputPath, outcome.bytes);
@@ -238,14 +220,41 @@ export async function runCommand(modelArg: string | undefined, options: RunComma
   if (reproduced && !reproduced.ok) throw new Error(reproduced.text);
 }
 
-/** The run as an experiment record: both models evaluated on the model's evaluation set, when it has one. */
-async function cliRecord(input: { onDisk: ModelOnDisk; recipe: Recipe; report: CompressReport; bytes: Uint8Array; backend: BackendPreference; startedAt: number; started: number }): Promise<ExperimentRecord> {
+/** The recipe applied to a model read from disk, as the browser applies it (calibration on ORT wasm, one thread). */
+export async function compressOnDisk(onDisk: ModelOnDisk, recipe: Recipe, calibSet: Dataset | undefined, backend: BackendPreference, onProgress: (p: Progress) => void): Promise<{ bytes: Uint8Array; report: CompressReport }> {
+  const model = onDisk.model;
+  // Compression rewrites some weights and copies the others: a tensor ONNX Runtime would refuse
+  // (raw_data shorter than its shape, say) is refused here, as `eval` refuses it.
+  try {
+    checkModelPayloads(model);
+  } catch (error) {
+    throw new Error(`${onDisk.onnxPath}: ${(error as Error).message}`);
+  }
+  return compressModel({
+    model,
+    analysis: analyzeModel(model),
+    recipe,
+    calibSet,
+    // Written into the file's metadata_props (compression_lab.source_model).
+    sourceModel: onDisk.card?.id ?? basename(onDisk.onnxPath).replace(/\.onnx$/i, ''),
+    createRunner: async (bytes) => (await createRunner(bytes, { backend, numThreads: 1 })).runner,
+    backends: { calibrationInference: `onnxruntime-web ${backend}, 1 thread`, hessian: { requested: 'cpu', ran: 'cpu' } },
+    onProgress,
+  });
+}
+
+/**
+ * The run as an experiment record: both models evaluated on the model's evaluation set, when it
+ * has one (`dense` reuses an evaluation of the dense model already made, as a sweep does).
+ */
+export async function cliRecord(input: { onDisk: ModelOnDisk; recipe: Recipe; report: CompressReport; bytes: Uint8Array; backend: BackendPreference; startedAt: number; started: number; number?: number; dense?: EvalWithSamples }): Promise<ExperimentRecord> {
   const { onDisk, report } = input;
-  const evaluated = onDisk.dataset ? { dense: await evaluateBytes(onDisk.bytes, onDisk.dataset, input.backend), run: await evaluateBytes(input.bytes, onDisk.dataset, input.backend) } : undefined;
+  const dataset = onDisk.dataset;
+  const evaluated = dataset ? { dense: input.dense ?? (await evaluateBytes(onDisk.bytes, dataset, input.backend)), run: await evaluateBytes(input.bytes, dataset, input.backend) } : undefined;
   const id = onDisk.card?.id;
   return {
-    id: `cli-${input.startedAt.toString(36)}`,
-    number: 1,
+    id: `cli-${input.startedAt.toString(36)}-${input.number ?? 1}`,
+    number: input.number ?? 1,
     status: 'done',
     startedAt: input.startedAt,
     finishedAt: input.startedAt + Math.round(performance.now() - input.started),

@@ -63,4 +63,23 @@ describe('lab run: records and share links', () => {
     expect(wrongFile.code).toBe(1);
     expect(wrongFile.stderr).toMatch(/has SHA-256 [0-9a-f]{12}…, but the link's model "mine\.onnx" has aaaaaaaaaaaa…/);
   }, 120_000);
+
+  test('lab sweep: one record per value, the dense model once, the table; a bad value named with its path', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const recipePath = join(mkdtempSync(join(tmpdir(), 'lab-sweep-')), 'recipe.json');
+    writeFileSync(recipePath, JSON.stringify(recipe));
+    const out = await runLab('sweep', recipePath, 'public/models/kjv-charlm', '--param', 'stages[0].pattern.sparsity', '--values', '0.2,0.6', '--json');
+    expect(out.code, out.stderr).toBe(0);
+    const { records, values } = JSON.parse(out.stdout) as { records: ExperimentRecord[]; values: number[] };
+    expect(values).toEqual([0.2, 0.6]);
+    expect(records.map((r) => r.report!.totals.achievedSparsityPruned.toFixed(2))).toEqual(['0.20', '0.60']);
+    expect(records[0].dense).toEqual(records[1].dense);
+    const p = (r: ExperimentRecord) => (r.metrics as { perplexity: number }).perplexity;
+    expect(p(records[1])).toBeGreaterThan(p(records[0]));
+    const bad = await runLab('sweep', recipePath, 'public/models/kjv-charlm', '--param', 'stages[0].pattern.sparsity', '--values', '0.5,1.5');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^error: invalid recipe: value 1\.5: stages\[0\]\.pattern: sparsity must be in \[0, 1\)/);
+  }, 120_000);
 });

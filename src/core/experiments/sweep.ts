@@ -8,6 +8,8 @@ import { isAttentionStage } from '../recipe/stages/attention.ts';
 import type { PruneStage } from '../recipe/stages/prune.ts';
 import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { Recipe } from '../recipe/types.ts';
+import { validateRecipe } from '../recipe/validate.ts';
+import type { ModelAnalysis } from '../model/types.ts';
 
 export type SweepValue = number | string;
 
@@ -92,6 +94,14 @@ export function sweepRecipes(recipe: Recipe, path: string, values: readonly Swee
   });
   if (problems.length > 0) throw new RecipeError(problems);
   return recipes;
+}
+
+/**
+ * Every point's problems on this model (validateRecipe: a sparsity of 1.5, a group that does not
+ * divide the layer), prefixed by its value, so a sweep is refused before its first point runs.
+ */
+export function sweepProblems(recipes: readonly Recipe[], values: readonly SweepValue[], analysis: ModelAnalysis, calibSize?: number): string[] {
+  return recipes.flatMap((r, i) => validateRecipe(r, analysis, calibSize).map((p) => `value ${JSON.stringify(values[i])}: ${p}`));
 }
 
 /**
