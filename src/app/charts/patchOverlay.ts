@@ -35,7 +35,7 @@ const legendHeight = 44;
 const swatchColumn = 84;
 
 /** The size the overlay is drawn at: a grid of `side` pixels, the CLS swatch, title and legend. */
-export function patchOverlayDims(side = 208): ChartDims {
+export function patchOverlayDims(side = 240): ChartDims {
   return { width: side + swatchColumn + 8, height: titleHeight + side + 12 + legendHeight };
 }
 
@@ -101,7 +101,7 @@ export function patchOverlayChart(view: PatchOverlayView, dims: ChartDims, docum
   }
   // The ink on top, half transparent: the digit's strokes stay readable and the heat shows through.
   const digit = digitImageSvg(view.image, view.shape, { maxValue: view.maxValue, size: side, label: '', background: false }, document);
-  d3.select(digit).attr('class', 'overlay-digit').attr('role', null).attr('aria-label', null).attr('opacity', 0.55).attr('pointer-events', 'none');
+  d3.select(digit).attr('class', 'overlay-digit').attr('role', null).attr('aria-label', null).attr('opacity', 0.3).attr('pointer-events', 'none');
   grid.node()!.appendChild(digit);
   drawPatchMarks(grid, view, cellWidth, cellHeight);
 

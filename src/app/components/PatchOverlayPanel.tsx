@@ -29,7 +29,7 @@ export function PatchOverlayPanel({ map, labels, sinks, digit, hover }: { map: H
   return (
     <div className="patch-overlay-panel" data-testid="patch-overlay">
       <label className="field">
-        Shade the digit by
+        Shade the digit by (hovering the map overrides this)
         <select value={encode(chosen)} onChange={(e) => setChosen(decode(e.target.value))}>
           <option value="mean">mean attention each token receives</option>
           <optgroup label="where a query attends (its row)">
