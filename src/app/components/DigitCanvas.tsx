@@ -91,13 +91,15 @@ export function DigitCanvas({ pixels, height, width, maxValue, onChange }: Digit
       <p id={`${ids}-help`} className="field-hint">
         Click or drag to add ink (twice for full ink); the eraser, a right click or Shift-drag clears. Keyboard: arrow keys move, Space or Enter adds ink (Shift: clears), Delete clears.
       </p>
-      <div className="digit-canvas-tools" role="radiogroup" aria-label="Drawing tool">
-        {(['ink', 'erase'] as const).map((t) => (
-          <label key={t} className="field check">
-            <input type="radio" name={`${ids}-tool`} checked={tool === t} onChange={() => setTool(t)} />
-            {t === 'ink' ? 'Ink' : 'Eraser'}
-          </label>
-        ))}
+      <div className="digit-canvas-tools">
+        <span role="radiogroup" aria-label="Drawing tool" className="digit-canvas-tools">
+          {(['ink', 'erase'] as const).map((t) => (
+            <label key={t} className="field check">
+              <input type="radio" name={`${ids}-tool`} checked={tool === t} onChange={() => setTool(t)} />
+              {t === 'ink' ? 'Ink' : 'Eraser'}
+            </label>
+          ))}
+        </span>
         <button type="button" onClick={() => onChange(Array(pixels.length).fill(0))}>
           Clear
         </button>
