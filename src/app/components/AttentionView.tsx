@@ -63,7 +63,8 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
       : imageSource === 'drawing' || (Number.isInteger(imageIndex) && imageIndex >= 0 && imageIndex < source.dataset.images.length)
         ? undefined
         : `Pick an image from 0 to ${source.dataset.images.length - 1}.`;
-  const evaluationImage = () => (source.kind === 'image' && source.dataset.images[imageIndex]) || [];
+  // The evaluation image the index points at, for the drawing to start from; undefined while the index is invalid.
+  const pickedImage: number[] | undefined = source.kind === 'image' ? source.dataset.images[imageIndex] : undefined;
 
   function capture(): void {
     if (problem) return;
@@ -136,7 +137,7 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
                 checked={imageSource === 'drawing'}
                 onChange={() => {
                   setImageSource('drawing');
-                  if (!drawing) setDrawing([...evaluationImage()]);
+                  if (!drawing) setDrawing(pickedImage ? [...pickedImage] : source.dataset.images[0].map(() => 0));
                 }}
               />
               My drawing
@@ -144,7 +145,7 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
             {imageSource === 'drawing' && drawing && (
               <div className="attention-drawing">
                 <DigitCanvas pixels={drawing} height={source.dataset.shape.at(-2) ?? 1} width={source.dataset.shape.at(-1) ?? drawing.length} maxValue={maxValue} onChange={setDrawing} />
-                <button type="button" disabled={evaluationImage().length === 0} onClick={() => setDrawing([...evaluationImage()])}>
+                <button type="button" disabled={!pickedImage} onClick={() => pickedImage && setDrawing([...pickedImage])}>
                   Start from evaluation image {imageIndex}
                 </button>
               </div>
