@@ -84,6 +84,12 @@ describe('patchOverlayChart', () => {
     expect(key.querySelector('.overlay-title')!.textContent).toBe('Who attends to key r1c1');
     expect(key.querySelector('rect.patch-focus')!.getAttribute('data-token')).toBe('6');
   });
+
+  test('matches the snapshot on a seeded map, hovering a query', () => {
+    const map = { tokens: T, probabilities: seededMap(11), offset: 0, causal: false };
+    const hover = { query: 6, key: null };
+    expect(render(overlayWeights(map, hover), hover, [0, 9]).outerHTML).toMatchSnapshot();
+  });
 });
 
 describe('overlayWeights', () => {
