@@ -107,13 +107,24 @@ describe('the attention view of the bundled LM', () => {
     const row = (await overlay.locator('rect.patch').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-weight'))))).reduce((a, b) => a + b, 0);
     const cls = Number(await overlay.locator('rect.cls-swatch').getAttribute('data-weight'));
     assert.ok(Math.abs(row + cls - 1) < 1e-3, `the query's row over the patches and CLS sums to 1 (got ${row + cls})`);
-    await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-view-vit.png') });
 
     // A key label: who attends to it.
     const key = (await zoom.locator('.key-labels text[data-key="0"]').boundingBox())!;
     await page.mouse.move(key.x + key.width / 2, key.y + key.height / 2);
-    await page.waitForFunction(() => document.querySelector('[data-testid=patch-overlay] svg')?.getAttribute('data-mode') === 'key', undefined, { timeout });
+    const overlayMode = (mode: string) => page.waitForFunction((m) => document.querySelector('[data-testid=patch-overlay] svg')?.getAttribute('data-mode') === m, mode, { timeout });
+    await overlayMode('key');
     assert.equal(await overlay.locator('.overlay-title').textContent(), 'Who attends to key CLS');
+
+    // Off the map: the mean again; the select shows a query's row from the keyboard.
+    const beside = (await overlay.boundingBox())!;
+    await page.mouse.move(beside.x + beside.width / 2, beside.y + beside.height / 2);
+    await overlayMode('mean');
+    await page.getByLabel(/Shade the digit by/).selectOption({ label: 'query r1c2' });
+    await overlayMode('query');
+    assert.equal(await overlay.getAttribute('data-query'), '7');
+    // The screenshot with the same query hovered on the map, so both views show its row.
+    await page.mouse.move(cell.x + cell.width / 2, cell.y + cell.height / 2);
+    await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-view-vit.png') });
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -170,7 +170,7 @@ function drawLegend(g: d3.Selection<SVGGElement, unknown, null, undefined>): voi
   keys.append('rect').attr('y', 4).attr('width', 14).attr('height', 10).attr('fill', 'none').attr('stroke', sinkColor).attr('stroke-width', 2);
   keys.append('text').attr('x', 18).attr('y', 13).text('sink key');
   keys.append('rect').attr('y', 22).attr('width', 14).attr('height', 10).attr('fill', 'none').attr('stroke', ink).attr('stroke-width', 2).attr('stroke-dasharray', '4 2');
-  keys.append('text').attr('x', 18).attr('y', 31).text('hovered token');
+  keys.append('text').attr('x', 18).attr('y', 31).text('query or key shown');
 }
 
 /** The accessible name: what is shaded, the three largest weights, the class token's share, the sinks. */
