@@ -1,6 +1,7 @@
 // The attention view in headless Chromium: the bundled LM's 6 layers × 4 heads captured off the
 // main thread for a typed text, one head zoomed with its sink keys marked, hover read-outs for a
-// query and a key, and the zoomed head's sink scores as a table.
+// query and a key, and the zoomed head's sink scores as a table; the ViT with patch labels, a
+// drawn input and the patch overlay following the map's hover.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -51,17 +52,78 @@ describe('the attention view of the bundled LM', () => {
     assert.deepEqual(pageErrors, []);
   });
 
-  test('the ViT: an evaluation image index instead of text, patch indices as labels', async () => {
+  test('the ViT: patch labels, a drawn digit, and the patch overlay following the hovered query', async () => {
     const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm&model=digits-vit`);
     await page.getByTestId('metrics').waitFor({ timeout });
     await openTab(page, 'Attention');
     await page.getByTestId('attention-thumb').first().waitFor({ timeout });
+    const zoom = page.locator('[data-testid=attention-zoom] svg.attention-map');
+    const queryLabels = () => zoom.locator('.query-labels text').allTextContents();
+    assert.deepEqual((await queryLabels()).slice(0, 6), ['CLS', 'r0c0', 'r0c1', 'r0c2', 'r0c3', 'r1c0']);
+    assert.equal((await queryLabels()).at(-1), 'r3c3');
+    await page.getByTestId('attention-prediction').waitFor({ timeout });
+    assert.match(await page.getByTestId('attention-prediction').innerText(), /^The dense model predicts \d \(probability \d\.\d\d\) for evaluation image 0; its label is \d\.$/);
+
+    // Draw: start from evaluation image 7, add ink to three pixels by clicks and a drag, one by the keyboard.
     await page.getByLabel('Attention image index').fill('7');
+    await page.getByLabel('My drawing').check();
+    const canvas = page.getByTestId('digit-canvas');
+    const pixel = (i: number) => canvas.locator(`[data-pixel="${i}"]`);
+    const before = Number(await pixel(0).getAttribute('data-value'));
+    await pixel(0).click();
+    assert.equal(Number(await pixel(0).getAttribute('data-value')), Math.min(16, before + 8));
+    const from = (await pixel(56).boundingBox())!;
+    const to = (await pixel(58).boundingBox())!;
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(to.x + to.width / 2, to.y + to.height / 2, { steps: 6 });
+    await page.mouse.up();
+    for (const i of [56, 57, 58]) assert.ok(Number(await pixel(i).getAttribute('data-value')) >= 8, `pixel ${i} inked by the drag`);
+    await pixel(0).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    assert.ok(Number(await pixel(1).getAttribute('data-value')) >= 8, 'Space inks the focused pixel');
+
     await page.getByRole('button', { name: 'Show attention' }).click();
     await page.getByRole('button', { name: 'Show attention' }).and(page.locator(':enabled')).waitFor({ timeout });
-    const labels = await page.locator('[data-testid=attention-zoom] svg .query-labels text').allTextContents();
-    assert.ok(labels.length > 0 && labels.every((l) => /^\d+$/.test(l)), `patch indices, got ${labels.slice(0, 5).join(' ')}`);
-    console.log(`[attention e2e] ViT: ${await page.getByTestId('attention-thumb').count()} heads, ${await page.locator('[data-testid=attention-zoom] svg .cells rect').count()} cells in the zoomed map`);
+    await page.getByTestId('attention-prediction').waitFor({ timeout });
+    assert.match(await page.getByTestId('attention-prediction').innerText(), /^The dense model predicts \d \(probability \d\.\d\d\) for the drawing\.$/);
+
+    // The overlay: 16 patch cells and the class token's swatch; without hover, the mean attention received.
+    const overlay = page.locator('[data-testid=patch-overlay] svg.patch-overlay');
+    assert.equal(await overlay.locator('rect.patch').count(), 16);
+    assert.equal(await overlay.getAttribute('data-mode'), 'mean');
+    const shading = () => overlay.locator('rect.patch').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-weight')).join(' '));
+    const meanShading = await shading();
+
+    // Hover query r1c2 (token 7) on the zoomed map: the overlay shades where it attends.
+    await zoom.scrollIntoViewIfNeeded();
+    const cell = (await zoom.locator('.cells rect').nth(7 * 17 + 3).boundingBox())!;
+    await page.mouse.move(cell.x + cell.width / 2, cell.y + cell.height / 2);
+    await page.waitForFunction(() => document.querySelector('[data-testid=patch-overlay] svg')?.getAttribute('data-query') === '7', undefined, { timeout });
+    assert.equal(await overlay.getAttribute('data-mode'), 'query');
+    assert.equal(await overlay.locator('.overlay-title').textContent(), 'Where query r1c2 attends');
+    assert.notEqual(await shading(), meanShading, 'the shading follows the hovered query');
+    const row = (await overlay.locator('rect.patch').evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-weight'))))).reduce((a, b) => a + b, 0);
+    const cls = Number(await overlay.locator('rect.cls-swatch').getAttribute('data-weight'));
+    assert.ok(Math.abs(row + cls - 1) < 1e-3, `the query's row over the patches and CLS sums to 1 (got ${row + cls})`);
+
+    // A key label: who attends to it.
+    const key = (await zoom.locator('.key-labels text[data-key="0"]').boundingBox())!;
+    await page.mouse.move(key.x + key.width / 2, key.y + key.height / 2);
+    const overlayMode = (mode: string) => page.waitForFunction((m) => document.querySelector('[data-testid=patch-overlay] svg')?.getAttribute('data-mode') === m, mode, { timeout });
+    await overlayMode('key');
+    assert.equal(await overlay.locator('.overlay-title').textContent(), 'Who attends to key CLS');
+
+    // Off the map: the mean again; the select shows a query's row from the keyboard.
+    const beside = (await overlay.boundingBox())!;
+    await page.mouse.move(beside.x + beside.width / 2, beside.y + beside.height / 2);
+    await overlayMode('mean');
+    await page.getByLabel(/Shade the digit by/).selectOption({ label: 'query r1c2' });
+    await overlayMode('query');
+    assert.equal(await overlay.getAttribute('data-query'), '7');
+    // The screenshot with the same query hovered on the map, so both views show its row.
+    await page.mouse.move(cell.x + cell.width / 2, cell.y + cell.height / 2);
     await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-view-vit.png') });
     assert.deepEqual(pageErrors, []);
   });

@@ -17,18 +17,25 @@ export interface HeadMap {
 }
 
 export interface AttentionMapView extends HeadMap {
-  /** One label per token: the character (LM) or the patch index (ViT). */
+  /** One label per token: the character (LM), or the patch position (ViT: "CLS", "r0c0" …, core/attention/patches.ts). */
   labels: string[];
   /** Sink keys of this head (stats.ts), ascending. */
   sinks: number[];
   /** The sink threshold τ the sinks were found with. */
   threshold: number;
   title: string;
+  /** Told the hovered query and key whenever they change (null: none), so a view beside the map can follow. */
+  onHover?: (hover: MapHover) => void;
+}
+
+export interface MapHover {
+  query: number | null;
+  key: number | null;
 }
 
 const fontSize = 10;
 const ink = '#1d2430';
-const sinkColor = '#d9480f';
+export const sinkColor = '#d9480f';
 /** Darker than the palest attention colour, so a masked cell never reads as a near-zero weight. */
 const maskedColor = '#d5d9df';
 /** Most cells per side of a thumbnail: longer inputs are averaged over blocks of tokens. */
@@ -144,7 +151,9 @@ export function attentionMapChart(view: AttentionMapView, dims: ChartDims, docum
   // Hover: dim everything but the hovered query row and key column; the read-out names the cell.
   const dim = plot.append('g').attr('class', 'hover').attr('pointer-events', 'none');
   const readout = svg.append('text').attr('class', 'readout').attr('x', axisRoom).attr('y', legendHeight + axisRoom + T * cell + readoutHeight).attr('font-size', 11).attr('fill', ink);
+  let hovered: MapHover = { query: null, key: null };
   const show = (query: number | null, key: number | null) => {
+    if (query !== hovered.query || key !== hovered.key) view.onHover?.((hovered = { query, key }));
     dim.selectAll('*').remove();
     const veil = (x: number, y: number, w: number, h: number) => w > 0 && h > 0 && dim.append('rect').attr('x', x).attr('y', y).attr('width', w).attr('height', h).attr('fill', '#fff').attr('opacity', 0.7);
     if (query !== null) {

@@ -9,6 +9,8 @@ export interface DigitImageOptions {
   /** Side of the square drawing in CSS pixels. */
   size: number;
   label: string;
+  /** Draw the white background (default); without it only the inked pixels are drawn, e.g. over a heat map. */
+  background?: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export function digitImageSvg(image: readonly number[], shape: readonly number[]
   const svg = chartRoot(document, { width: options.size, height: options.size }, options.label)
     .attr('viewBox', `0 0 ${width} ${height}`)
     .attr('shape-rendering', 'crispEdges');
-  svg.append('rect').attr('width', width).attr('height', height).attr('fill', '#fff');
+  if (options.background !== false) svg.append('rect').attr('width', width).attr('height', height).attr('fill', '#fff');
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let sum = 0;

@@ -3,6 +3,7 @@
 // worker holds it.
 import { useCallback } from 'react';
 import type { AttentionInput } from '../../core/attention';
+import type { ImageDataset } from '../../core/eval/datasets';
 import type { ModelTarget } from '../../../workers/protocol';
 import { currentEvalSet, wasmPaths, wasmThreads, worker } from '../controller';
 import { selectedRun, useLab } from '../store';
@@ -12,9 +13,14 @@ export function AttentionTab() {
   const backend = useLab((s) => s.backend);
   const run = useLab(selectedRun);
   const loadId = useLab((s) => s.model.loadId);
+  const architecture = useLab((s) => s.model.card?.architecture);
   const set = currentEvalSet();
   const fetchAttention = useCallback(
     (target: ModelTarget, input: AttentionInput) => worker.attention({ target, input, backend, numThreads: wasmThreads(), wasmPaths }).done,
+    [backend],
+  );
+  const predictImage = useCallback(
+    (target: ModelTarget, dataset: ImageDataset) => worker.predict({ target, dataset, indices: [0], backend, numThreads: wasmThreads(), wasmPaths }).done.then((r) => r.predictions[0]),
     [backend],
   );
   const compared = run && run.held && run.model.loadId === loadId && run.status === 'done' ? { id: run.id, label: `Show run ${run.number} (${run.report?.summary ?? ''}) instead of the dense model` } : undefined;
@@ -22,6 +28,8 @@ export function AttentionTab() {
   if (set.dataset.kind === 'lm-tokens' && set.vocab) {
     return <AttentionView key={loadId} source={{ kind: 'text', vocab: set.vocab, contextLength: set.contextLength ?? set.dataset.seqLen }} run={compared} fetchAttention={fetchAttention} />;
   }
-  if (set.dataset.kind === 'image-classification') return <AttentionView key={loadId} source={{ kind: 'image', dataset: set.dataset }} run={compared} fetchAttention={fetchAttention} />;
+  if (set.dataset.kind === 'image-classification') {
+    return <AttentionView key={loadId} source={{ kind: 'image', dataset: set.dataset, architecture }} run={compared} fetchAttention={fetchAttention} predictImage={predictImage} />;
+  }
   return <p className="muted">This model has no vocabulary file, so the lab cannot turn text into its tokens.</p>;
 }

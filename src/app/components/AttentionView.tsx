@@ -1,34 +1,50 @@
 // The attention view: every layer's and head's post-softmax map for one input (text for the LM,
-// an evaluation image for the ViT), as a grid of thumbnails; one head zoomed with token labels,
-// sinks marked, and its statistics as a table. The maps come from the model worker ('attention'
-// request), of the dense model or of a held run's result.
+// an evaluation image or a drawn one for the ViT), as a grid of thumbnails; one head zoomed with
+// token labels, sinks marked, and its statistics as a table; for the ViT, the digit with its
+// patches shaded beside it. The maps come from the model worker ('attention' request), of the
+// dense model or of a held run's result.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { AttentionInput } from '../../core/attention';
 import type { CharVocab } from '../../core/catalog/vocab';
 import { CharTokenizer } from '../../core/catalog/vocab';
+import { patchLayout, patchTokenLabels, type PatchArchitecture } from '../../core/attention/patches';
 import type { ImageDataset } from '../../core/eval/datasets';
+import type { ImagePrediction } from '../../core/eval/predict';
 import type { AttentionResult, ModelTarget } from '../../../workers/protocol';
-import { attentionMapChart, attentionMapHeight, headThumbnail } from '../charts/attentionMap';
+import { attentionMapChart, attentionMapHeight, headThumbnail, type MapHover } from '../charts/attentionMap';
 import '../charts/charts.css';
 import { ChartOrTable } from './ChartOrTable';
 import { D3Chart } from './D3Chart';
+import { DigitCanvas } from './DigitCanvas';
+import { PatchOverlayPanel, type PatchDigit } from './PatchOverlayPanel';
 
 export interface AttentionViewProps {
-  /** The LM's vocabulary (text input), or the ViT's evaluation images (index input). */
-  source: { kind: 'text'; vocab: CharVocab; contextLength: number } | { kind: 'image'; dataset: ImageDataset };
+  /**
+   * The LM's vocabulary (text input), or the ViT's evaluation images (an index, or a drawing) with
+   * its model card's architecture, which says how its tokens tile the image (patches.ts).
+   */
+  source: { kind: 'text'; vocab: CharVocab; contextLength: number } | { kind: 'image'; dataset: ImageDataset; architecture?: PatchArchitecture };
   /** A held run whose result can be looked at instead of the dense model. */
   run?: { id: string; label: string };
   fetchAttention: (target: ModelTarget, input: AttentionInput) => Promise<AttentionResult>;
+  /** The classifier's answer for a one-image set (the worker's 'predict'); without it none is shown. */
+  predictImage?: (target: ModelTarget, dataset: ImageDataset) => Promise<ImagePrediction>;
 }
 
-type Shown = { status: 'running' } | { status: 'done'; result: AttentionResult; labels: string[] } | { status: 'error'; message: string };
+type Shown = { status: 'running' } | { status: 'done'; result: AttentionResult; labels: string[]; digit?: PatchDigit } | { status: 'error'; message: string };
+/** The model's answer for the image shown: which model, and for what ("the drawing", "evaluation image 7"). */
+type Predicted = { prediction: ImagePrediction; model: string; input: string; drawn: boolean } | { error: string };
 
 const thumbSize = 56;
 
-export function AttentionView({ source, run, fetchAttention }: AttentionViewProps) {
+export function AttentionView({ source, run, fetchAttention, predictImage }: AttentionViewProps) {
   const tokenizer = useMemo(() => (source.kind === 'text' ? new CharTokenizer(source.vocab) : undefined), [source]);
   const [text, setText] = useState('And God said, Let there be light');
   const [imageIndex, setImageIndex] = useState(0);
+  const [imageSource, setImageSource] = useState<'evaluation' | 'drawing'>('evaluation');
+  const [drawing, setDrawing] = useState<number[]>();
+  const [predicted, setPredicted] = useState<Predicted>();
+  const maxValue = useMemo(() => (source.kind === 'image' ? source.dataset.images.reduce((m, image) => image.reduce((a, b) => Math.max(a, b), m), 0) || 1 : 1), [source]);
   const [useRun, setUseRun] = useState(false);
   const [shown, setShown] = useState<Shown>();
   const [picked, setPicked] = useState<{ site: number; head: number }>({ site: 0, head: 0 });
@@ -44,30 +60,46 @@ export function AttentionView({ source, run, fetchAttention }: AttentionViewProp
           : tokenizer!.unknownCharacters(text).length > 0
             ? `The model never saw ${tokenizer!.unknownCharacters(text).map((c) => JSON.stringify(c)).join(', ')}.`
             : undefined
-      : Number.isInteger(imageIndex) && imageIndex >= 0 && imageIndex < source.dataset.images.length
+      : imageSource === 'drawing' || (Number.isInteger(imageIndex) && imageIndex >= 0 && imageIndex < source.dataset.images.length)
         ? undefined
         : `Pick an image from 0 to ${source.dataset.images.length - 1}.`;
+  // The evaluation image the index points at, for the drawing to start from; undefined while the index is invalid.
+  const pickedImage: number[] | undefined = source.kind === 'image' ? source.dataset.images[imageIndex] : undefined;
 
   function capture(): void {
     if (problem) return;
     const mine = ++request.current;
     let input: AttentionInput;
     let labels: string[];
+    let image: number[] | undefined;
+    setPredicted(undefined);
     if (source.kind === 'text') {
       input = { kind: 'tokens', ids: tokenizer!.encode(text) };
       labels = [...text];
     } else {
-      // One image travels, not the whole set.
-      const dataset = { ...source.dataset, images: [source.dataset.images[imageIndex]], labels: [source.dataset.labels[imageIndex]] };
+      // One image travels, not the whole set, with the set's shape and preprocessing (the worker
+      // divides as for evaluation). A drawing has no label: -1, never shown.
+      const drawn = imageSource === 'drawing' && drawing !== undefined;
+      image = drawn ? drawing : source.dataset.images[imageIndex];
+      const dataset = { ...source.dataset, images: [image], labels: [drawn ? -1 : source.dataset.labels[imageIndex]] };
       input = { kind: 'image', dataset, index: 0 };
       labels = [];
+      const model = target === 'dense' ? 'The dense model' : 'The run’s result';
+      predictImage?.(target, dataset).then(
+        (prediction) => mine === request.current && setPredicted({ prediction, model, input: drawn ? 'the drawing' : `evaluation image ${imageIndex}`, drawn }),
+        (e: Error) => mine === request.current && setPredicted({ error: e.message }),
+      );
     }
     setShown({ status: 'running' });
     fetchAttention(target, input).then(
       (result) => {
         if (mine !== request.current) return;
         const tokens = result.ok ? result.captured.tokens : 0;
-        setShown({ status: 'done', result, labels: labels.length === tokens ? labels : Array.from({ length: tokens }, (_, k) => String(k)) });
+        // The ViT's tokens by patch position ("CLS", "r0c0" …) when its layout can be derived, else by index.
+        const layout = source.kind === 'image' && tokens > 0 ? patchLayout(source.dataset.shape, tokens, source.architecture) : undefined;
+        const tokenLabels = labels.length === tokens ? labels : layout ? patchTokenLabels(layout) : Array.from({ length: tokens }, (_, k) => String(k));
+        const digit = layout && image && source.kind === 'image' ? { image, shape: source.dataset.shape, maxValue, layout } : undefined;
+        setShown({ status: 'done', result, labels: tokenLabels, digit });
       },
       (e: Error) => mine === request.current && setShown({ status: 'error', message: e.message }),
     );
@@ -91,10 +123,34 @@ export function AttentionView({ source, run, fetchAttention }: AttentionViewProp
             <input aria-label="Attention text" value={text} maxLength={source.contextLength} onChange={(e) => setText(e.target.value)} />
           </label>
         ) : (
-          <label className="field">
-            Evaluation image
+          <fieldset className="attention-image-input">
+            <legend>Input image</legend>
+            <label className="field check">
+              <input type="radio" name="attention-image-source" checked={imageSource === 'evaluation'} onChange={() => setImageSource('evaluation')} />
+              Evaluation image
+            </label>
             <input aria-label="Attention image index" type="number" min={0} max={source.dataset.images.length - 1} value={imageIndex} onChange={(e) => setImageIndex(Number(e.target.value))} />
-          </label>
+            <label className="field check">
+              <input
+                type="radio"
+                name="attention-image-source"
+                checked={imageSource === 'drawing'}
+                onChange={() => {
+                  setImageSource('drawing');
+                  if (!drawing) setDrawing(pickedImage ? [...pickedImage] : source.dataset.images[0].map(() => 0));
+                }}
+              />
+              My drawing
+            </label>
+            {imageSource === 'drawing' && drawing && (
+              <div className="attention-drawing">
+                <DigitCanvas pixels={drawing} height={source.dataset.shape.at(-2) ?? 1} width={source.dataset.shape.at(-1) ?? drawing.length} maxValue={maxValue} onChange={setDrawing} />
+                <button type="button" disabled={!pickedImage} onClick={() => pickedImage && setDrawing([...pickedImage])}>
+                  Start from evaluation image {imageIndex}
+                </button>
+              </div>
+            )}
+          </fieldset>
         )}
         {run && (
           <label className="field check">
@@ -108,19 +164,33 @@ export function AttentionView({ source, run, fetchAttention }: AttentionViewProp
       </form>
       {problem && <p className="error">{problem}</p>}
       {shown?.status === 'running' && <p className="muted">Capturing attention…</p>}
+      {predicted && <PredictionLine predicted={predicted} />}
       {shown?.status === 'error' && <p className="error">{shown.message}</p>}
       {shown?.status === 'done' && !shown.result.ok && (
         <p className="muted" data-testid="attention-unavailable">
           {shown.result.reason}
         </p>
       )}
-      {shown?.status === 'done' && shown.result.ok && <AttentionMaps result={shown.result} labels={shown.labels} picked={picked} onPick={setPicked} />}
+      {shown?.status === 'done' && shown.result.ok && <AttentionMaps result={shown.result} labels={shown.labels} digit={shown.digit} picked={picked} onPick={setPicked} />}
     </div>
   );
 }
 
-function AttentionMaps({ result, labels, picked, onPick }: { result: Extract<AttentionResult, { ok: true }>; labels: string[]; picked: { site: number; head: number }; onPick: (p: { site: number; head: number }) => void }) {
+function PredictionLine({ predicted }: { predicted: Predicted }) {
+  if ('error' in predicted) return <p className="error">No prediction: {predicted.error}</p>;
+  const { prediction, model, input, drawn } = predicted;
+  return (
+    <p className="attention-prediction" data-testid="attention-prediction">
+      {model} predicts <strong>{prediction.predicted}</strong> (probability {prediction.probability.toFixed(2)}) for {input}
+      {drawn ? '.' : `; its label is ${prediction.label}.`}
+    </p>
+  );
+}
+
+function AttentionMaps({ result, labels, digit, picked, onPick }: { result: Extract<AttentionResult, { ok: true }>; labels: string[]; digit?: PatchDigit; picked: { site: number; head: number }; onPick: (p: { site: number; head: number }) => void }) {
   const { captured, stats } = result;
+  // The zoomed map's hover, for the patch overlay; only followed when there is an overlay.
+  const [hover, setHover] = useState<MapHover>({ query: null, key: null });
   const siteIndex = Math.min(picked.site, captured.sites.length - 1);
   const site = captured.sites[siteIndex];
   const headIndex = Math.min(picked.head, site.heads - 1);
@@ -165,41 +235,44 @@ function AttentionMaps({ result, labels, picked, onPick }: { result: Extract<Att
       <p className="muted" data-testid="attention-head-summary">
         Sink mass {head.sinkMass.toFixed(3)} (mean share of a query’s attention that goes to sinks), entropy {head.entropy.toFixed(2)} nats, sinks at {head.sinks.length === 0 ? 'no key' : head.sinks.map((j) => `${j} “${labels[j]}”`).join(', ')} (τ = {layer.threshold}).
       </p>
-      <ChartOrTable
-        className="attention-zoom"
-        testId="attention-zoom"
-        chart={(width) => (
-          <D3Chart
-            render={(doc) => attentionMapChart({ ...map, labels, sinks: head.sinks, threshold: layer.threshold, title }, { width, height: attentionMapHeight(T, width) }, doc)}
-            deps={[site, headIndex, width, labels]}
-          />
-        )}
-        table={() => (
-          <table data-testid="attention-stats-table">
-            <caption>
-              {title}: per key, the sink score (mean attention it receives from the queries that can see it)
-            </caption>
-            <thead>
-              <tr>
-                <th className="num">key</th>
-                <th>token</th>
-                <th className="num">sink score</th>
-                <th>sink</th>
-              </tr>
-            </thead>
-            <tbody>
-              {Array.from(head.sinkScores, (score, j) => (
-                <tr key={j} data-sink={head.sinks.includes(j) || undefined}>
-                  <td className="num">{j}</td>
-                  <td>{JSON.stringify(labels[j])}</td>
-                  <td className="num">{score.toFixed(4)}</td>
-                  <td>{head.sinks.includes(j) ? 'sink' : ''}</td>
+      <div className="attention-zoom-row">
+        <ChartOrTable
+          className="attention-zoom"
+          testId="attention-zoom"
+          chart={(width) => (
+            <D3Chart
+              render={(doc) => attentionMapChart({ ...map, labels, sinks: head.sinks, threshold: layer.threshold, title, onHover: digit && setHover }, { width, height: attentionMapHeight(T, width) }, doc)}
+              deps={[site, headIndex, width, labels]}
+            />
+          )}
+          table={() => (
+            <table data-testid="attention-stats-table">
+              <caption>
+                {title}: per key, the sink score (mean attention it receives from the queries that can see it)
+              </caption>
+              <thead>
+                <tr>
+                  <th className="num">key</th>
+                  <th>token</th>
+                  <th className="num">sink score</th>
+                  <th>sink</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      />
+              </thead>
+              <tbody>
+                {Array.from(head.sinkScores, (score, j) => (
+                  <tr key={j} data-sink={head.sinks.includes(j) || undefined}>
+                    <td className="num">{j}</td>
+                    <td>{JSON.stringify(labels[j])}</td>
+                    <td className="num">{score.toFixed(4)}</td>
+                    <td>{head.sinks.includes(j) ? 'sink' : ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        />
+        {digit && <PatchOverlayPanel map={map} labels={labels} sinks={head.sinks} digit={digit} hover={hover} />}
+      </div>
     </div>
   );
 }
