@@ -56,7 +56,8 @@ describe('builder stages', () => {
     expect(byField.get('stages[1].beta')).toEqual(['must be in [0, 1], got 1.5']);
     expect(byField.get('stages[1].sink.alpha')).toEqual(['must be > 0, got 0']);
     expect(byField.get('stages[1].search.samples')).toEqual(['80 is more than the calibration set holds (64)']);
-    const given = validateRecipe({ ...recipe, stages: [recipe.stages[0], { ...defaultAttentionStage(), heads: [{ block: 9, head: 0 }, { block: 2, head: 4 }] }] }, lm.analysis, 64);
+    const givenStage: AttentionStage = { ...defaultAttentionStage(), heads: [{ block: 9, head: 0 }, { block: 2, head: 4 }] };
+    const given = validateRecipe({ ...recipe, stages: [recipe.stages[0], givenStage] }, lm.analysis, 64);
     expect(problemsByField(given, keys).byField.get('stages[1].heads')).toEqual(['9 is not an attention layer of the model (attention layers 0, 1, 2, 3, 4, 5)', '4 is outside 0..3 (layer 2 has 4 heads)']);
   });
 });
