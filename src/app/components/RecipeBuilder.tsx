@@ -59,7 +59,9 @@ export function RecipeBuilder() {
   const attentionLayers = analysis ? stageAttentionLayers(analysis) : 'load a model first';
   const noAttention = typeof attentionLayers === 'string' ? attentionLayers : undefined;
   const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
-  const fieldKeys = [...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map(attnKey) : []), 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
+  // Each stage's keys carry its own index (quantFields and the attention keys are full paths already).
+  const pruneFields = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key);
+  const fieldKeys = [...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
