@@ -56,7 +56,10 @@ describe('attention calibration (ACT) of the bundled LM in the page', () => {
     await page.getByLabel('Heads', { exact: true }).selectOption('search');
     await page.getByLabel('Noise guard', { exact: true }).selectOption('none');
     assert.equal(await page.getByTestId('run-blocked').count(), 0);
+    // Tall enough that the sticky Run row covers none of the stage.
+    await page.setViewportSize({ width: 1440, height: 1600 });
     await stage.screenshot({ path: join(artifactsDir, 'act-stage-fields.png') });
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // The recipe the page offers for download is what the CLI runs below.
     const recipeHref = (await page.getByTestId('download-recipe').getAttribute('href'))!;

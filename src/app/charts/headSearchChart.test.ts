@@ -57,6 +57,15 @@ describe('headSearchChart', () => {
     expect(svg.querySelector('g.head-row text.status')!.textContent).toBe('−0.0010  ★ selected, alone within noise');
   });
 
+  test('a narrow container: drawn wide enough for the labels and a plot, scaled down by the viewBox', () => {
+    const svg = headSearchChart(data, { width: 360, height: headSearchChartHeight(data) }, document);
+    const width = Number(svg.getAttribute('width'));
+    expect(width).toBeGreaterThan(360);
+    expect(svg.getAttribute('viewBox')).toBe(`0 0 ${width} ${headSearchChartHeight(data)}`);
+    const ticks = [...svg.querySelectorAll('g.x-axis g.tick')].map((t) => Number(/translate\(([-\d.]+),/.exec(t.getAttribute('transform')!)![1]));
+    expect(Math.max(...ticks) - Math.min(...ticks)).toBeGreaterThan(150);
+  });
+
   test('no candidates: an empty chart', () => {
     expect(headSearchChart({ ...data, candidates: [], skippedLayers: [] }, { width, height: 100 }, document).querySelectorAll('g.head-row').length).toBe(0);
   });

@@ -64,7 +64,10 @@ const MARKERS: Record<'selected' | 'improved' | 'other', { symbol: d3.SymbolType
 const markerOf = (status: HeadStatus) => (status === 'selected' ? MARKERS.selected : status === 'not-selected' ? MARKERS.improved : MARKERS.other);
 
 const marginLeft = 112;
-const marginRight = 230;
+/** Room right of the plot for "−0.0013  ★ selected, alone within noise": the longest status line. */
+const charWidth = 6.8;
+const statusWidth = (rows: readonly HeadChartRow[]) => 24 + charWidth * (d3.max(rows, (r) => (r.kind === 'head' ? statusLine(r).length : 0)) ?? 0);
+const statusLine = (r: Extract<HeadChartRow, { kind: 'head' }>) => `${signedNll(r.row.delta)}  ${headStatusText(r.row, r.status)}`;
 const rowHeight = 20;
 const layerGap = 8;
 const legendHeight = 44;
@@ -83,9 +86,9 @@ function drawLegend(svg: d3.Selection<SVGSVGElement, unknown, null, undefined>, 
   let x = 8;
   for (const m of Object.values(MARKERS)) {
     const entry = legend.append('g').attr('transform', `translate(${x},12)`);
-    entry.append('path').attr('d', d3.symbol(m.symbol, m.size)()).attr('transform', 'translate(6,0)').attr('fill', m.fill).attr('stroke', m.stroke);
-    entry.append('text').attr('x', 16).attr('dy', '0.32em').text(m.legend);
-    x += 28 + m.legend.length * 6.2;
+    entry.append('path').attr('d', d3.symbol(m.symbol, m.size)()).attr('transform', 'translate(8,0)').attr('fill', m.fill).attr('stroke', m.stroke);
+    entry.append('text').attr('x', 22).attr('dy', '0.32em').text(m.legend);
+    x += 40 + m.legend.length * 6.2;
   }
   const whisker = legend.append('g').attr('transform', 'translate(8,32)');
   whisker.append('line').attr('x1', 0).attr('x2', 14).attr('stroke', '#1d2430');
@@ -96,7 +99,10 @@ function drawLegend(svg: d3.Selection<SVGSVGElement, unknown, null, undefined>, 
 export function headSearchChart(data: HeadSearchData, dims: ChartDims, document: Document): SVGSVGElement {
   const rows = headChartRows(data);
   const label = `Head search on ${data.samples} calibration samples: ${rows.map((r) => (r.kind === 'skipped' ? `layer ${r.layer} skipped` : `layer ${r.layer} head ${r.row.head} ${signedNll(r.row.delta)} ${intervalText(r.row.interval)} ${headStatusText(r.row, r.status).slice(2)}`)).join('; ')}`;
-  const svg = chartRoot(document, dims, label).attr('class', 'head-search-chart');
+  const marginRight = statusWidth(rows);
+  // Narrower than the labels and a usable plot: drawn at this width and scaled down by the viewBox.
+  const width = Math.max(dims.width, marginLeft + marginRight + 200);
+  const svg = chartRoot(document, { width, height: dims.height }, label).attr('class', 'head-search-chart');
   if (rows.length === 0) return svg.node()!;
   drawLegend(svg, data);
   const values = data.candidates.flatMap((c) => (c.interval ? [c.delta, c.interval.low, c.interval.high] : [c.delta]));
@@ -105,7 +111,7 @@ export function headSearchChart(data: HeadSearchData, dims: ChartDims, document:
   const x = d3
     .scaleLinear()
     .domain([lo - pad, hi + pad])
-    .range([marginLeft, dims.width - marginRight])
+    .range([marginLeft, width - marginRight])
     .nice();
   const plotTop = legendHeight;
   let y = plotTop;
@@ -121,18 +127,18 @@ export function headSearchChart(data: HeadSearchData, dims: ChartDims, document:
     if (r.kind === 'skipped') {
       body.append('text').attr('class', 'skipped').attr('data-layer', r.layer).attr('x', marginLeft).attr('y', mid).attr('dy', '0.32em').attr('font-style', 'italic').attr('fill', '#5b6577').text('skipped: not searched');
     } else {
-      drawHeadRow(body, r, x, mid, dims.width);
+      drawHeadRow(body, r, x, mid, width - marginRight + 12);
     }
     y += rowHeight;
   }
   svg.insert('line', 'g.rows').attr('class', 'zero').attr('x1', x(0)).attr('x2', x(0)).attr('y1', plotTop - 2).attr('y2', y).attr('stroke', '#1d2430').attr('stroke-dasharray', '4 3');
-  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(0,${y + 4})`).call(d3.axisBottom(x).ticks(Math.max(2, Math.floor((dims.width - marginLeft - marginRight) / 80)), '+f'));
+  const axis = svg.append('g').attr('class', 'x-axis').attr('transform', `translate(0,${y + 4})`).call(d3.axisBottom(x).ticks(Math.max(2, Math.floor((width - marginLeft - marginRight) / 80)), '+f'));
   axis.selectAll('text').attr('font-size', font - 1);
-  svg.append('text').attr('class', 'axis-label').attr('x', (marginLeft + dims.width - marginRight) / 2).attr('y', y + 38).attr('text-anchor', 'middle').attr('font-size', font).attr('fill', '#1d2430').text('change in calibration NLL (lower is better)');
+  svg.append('text').attr('class', 'axis-label').attr('x', (marginLeft + width - marginRight) / 2).attr('y', y + 38).attr('text-anchor', 'middle').attr('font-size', font).attr('fill', '#1d2430').text('change in calibration NLL (lower is better)');
   return svg.node()!;
 }
 
-function drawHeadRow(body: d3.Selection<SVGGElement, unknown, null, undefined>, r: Extract<HeadChartRow, { kind: 'head' }>, x: d3.ScaleLinear<number, number>, mid: number, width: number) {
+function drawHeadRow(body: d3.Selection<SVGGElement, unknown, null, undefined>, r: Extract<HeadChartRow, { kind: 'head' }>, x: d3.ScaleLinear<number, number>, mid: number, statusX: number) {
   const { row, status } = r;
   const text = headStatusText(row, status);
   const g = body
@@ -151,5 +157,5 @@ function drawHeadRow(body: d3.Selection<SVGGElement, unknown, null, undefined>, 
   }
   const m = markerOf(status);
   g.append('path').attr('class', 'marker').attr('d', d3.symbol(m.symbol, m.size)()).attr('transform', `translate(${x(row.delta)},${mid})`).attr('fill', m.fill).attr('stroke', m.stroke);
-  g.append('text').attr('class', 'status').attr('x', width - marginRight + 12).attr('y', mid).attr('dy', '0.32em').attr('fill', status === 'selected' ? '#8a3a00' : '#1d2430').attr('font-weight', status === 'selected' ? 'bold' : 'normal').text(`${signedNll(row.delta)}  ${text}`);
+  g.append('text').attr('class', 'status').attr('x', statusX).attr('y', mid).attr('dy', '0.32em').attr('fill', status === 'selected' ? '#8a3a00' : '#1d2430').attr('font-weight', status === 'selected' ? 'bold' : 'normal').text(statusLine(r));
 }
