@@ -133,3 +133,17 @@ export const quantMeanings = {
   activationBits: 'Simulates quantizing each token’s activations (of the quantized columns) to this many bits before the layer: a fake-quantize in the exported graph, so the evaluation shows its cost. Off keeps activations in float.',
   export: 'Packed writes 4- and 8-bit weights as MatMulNBits, which ONNX Runtime runs and which makes the file smaller. Simulated writes the dequantized floats (same accuracy, same size as dense), for formats no runtime runs. Auto packs where it can.',
 } as const;
+
+/** The attention stage (ACT, Yu et al., ICML 2024): docs/attention.md explains each at length. */
+export const actMeanings = {
+  stage: 'Attention calibration (ACT) changes no weight: it finds “hidden” attention sinks — keys other than a head’s first sink that soak up attention — and gives part of their attention back to the other keys, with standard ONNX ops after the chosen heads’ Softmax. It runs after the weight stages, on the model they left.',
+  beta: 'The factor on a hidden sink’s attention: 0.4 (the reference) keeps 40 % of it and spreads the other 60 % over the row’s other keys in proportion to their attention. 1 changes nothing.',
+  sinkKind: 'When a key counts as a sink: its attention, averaged over the queries that can see it, is above a fixed τ (the reference’s 0.1), or above α/T, which scales with the sequence length T (the paper’s form).',
+  tau: 'The absolute sink threshold, between 0 and 1 (reference 0.1).',
+  alpha: 'The relative threshold’s factor: a key is a sink when its mean attention exceeds α/T; α = 1 is the share every key would get under uniform attention.',
+  heads: 'Which heads to calibrate. The search scores every candidate head alone on calibration samples, keeps those that improve the NLL, then drops heads one at a time while the set improves without them. Given heads skip the search.',
+  headList: 'Heads as block.head, separated by commas: 2.0, 3.1 is block 2 head 0 and block 3 head 1.',
+  skipLayers: 'Layers the search never tries. The reference skips the first two and the last layer.',
+  samples: 'Calibration samples (the recipe’s seeded draw, its first ones) every candidate set is scored on. Each sample costs one model evaluation per candidate; at most the calibration set’s size.',
+  guard: 'When a head counts as an improvement. Noise guard: only when the 95 % paired bootstrap interval of its NLL change lies below 0, so a gain smaller than the samples’ own noise is not taken. None: when the mean NLL is lower at all (the reference’s strict rule, which on a few samples selects noise).',
+} as const;

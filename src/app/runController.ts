@@ -1,9 +1,10 @@
-// Run intents: edit the recipe's prune stage, run the staged recipe in the model worker as a new
+// Run intents: edit the recipe's stages, run the staged recipe in the model worker as a new
 // run record, follow its progress, evaluate the result on the dense model's evaluation set, offer
 // its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
 // one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
 import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe } from '../core/recipe';
-import { defaultQuantizeStage, isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
+import { isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
+import { isAttentionStage, type AttentionStage } from '../core/recipe/stages/attention';
 import { compressedFileName } from '../core/recipe';
 import { Cancelled, type Progress } from '../core/job';
 import type { Dataset } from '../core/eval/datasets';
@@ -12,6 +13,7 @@ import type { MxFormat } from '../core/quant/mx';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { MAX_HELD_RUNS } from '../../workers/protocol';
 import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
+import { withStage, type BuilderStageKind } from './recipeForm';
 import { patchRun, useLab, type RunRecord } from './store';
 
 /** Worker job of each running run, for cancel. */
@@ -38,20 +40,27 @@ export function quantizeStageOf(recipe: Recipe): QuantizeStage | undefined {
   return recipe.stages.find(isQuantizeStage);
 }
 
-/** Adds or removes a stage kind; stages keep their order (prune before quantize). */
-export function setStageEnabled(kind: 'prune' | 'quantize', enabled: boolean): void {
+/** Adds or removes a stage kind; stages keep their order (prune, quantize, attention last). */
+export function setStageEnabled(kind: BuilderStageKind, enabled: boolean): void {
   useLab.setState((s) => {
-    const others = s.recipe.stages.filter((stage) => stage.kind !== kind);
-    if (!enabled) return { recipe: { ...s.recipe, stages: others }, refusal: undefined };
-    if (s.recipe.stages.some((stage) => stage.kind === kind)) return {};
-    const stage = kind === 'prune' ? defaultPruneStage() : defaultQuantizeStage();
-    return { recipe: { ...s.recipe, stages: kind === 'prune' ? [stage, ...others] : [...others, stage] }, refusal: undefined };
+    const recipe = withStage(s.recipe, kind, enabled);
+    return recipe === s.recipe ? {} : { recipe, refusal: undefined };
   });
 }
 
 /** Changes fields of the recipe's quantize stage. */
 export function setQuantizeStage(patch: Partial<Omit<QuantizeStage, 'kind'>>): void {
   useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isQuantizeStage(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
+}
+
+/** The recipe's attention (ACT) stage, when it has one. */
+export function attentionStageOf(recipe: Recipe): AttentionStage | undefined {
+  return recipe.stages.find(isAttentionStage);
+}
+
+/** Changes fields of the recipe's attention stage. */
+export function setAttentionStage(patch: Partial<Omit<AttentionStage, 'kind'>>): void {
+  useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isAttentionStage(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
 }
 
 /** Changes the recipe's seed and calibration settings. */

@@ -4,11 +4,13 @@ import { useState } from 'react';
 import { isPruneStage } from '../../core/recipe';
 import { isQuantizeStage } from '../../core/recipe/stages/quantize';
 import type { CompressReport } from '../../core/compress/report';
+import { isAttentionStageReport } from '../../core/compress/attentionStage';
 import { runLayerMask, runQuantLayer } from '../runController';
 import { seconds } from '../format';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { AttentionPanel, LayerTable } from './LayerTable';
 import { AttentionTab } from './AttentionTab';
+import { HeadSearchView } from './HeadSearchView';
 import { ModelCardPanel } from './ModelCardPanel';
 import { RunLayers } from './RunLayers';
 import { MaskView } from './MaskView';
@@ -32,6 +34,8 @@ function RunOverview({ run }: { run: RunRecord }) {
   const report = run.report;
   if (!report) return <p className="muted">Run {run.number} has no report{run.status === 'running' ? ' yet' : ''}.</p>;
   const c = report.calibration;
+  // The head search belongs with the run's outcome, shown only for runs that had an attention stage.
+  const headSearch = report.stages.find(isAttentionStageReport);
   return (
     <div>
       {report.layers.length === 0 ? (
@@ -49,8 +53,9 @@ function RunOverview({ run }: { run: RunRecord }) {
       )}
       <QuantView report={report} denseBytes={run.dense.sizeBytes} />
       <MixedWidths report={report} />
+      {headSearch && <HeadSearchView report={headSearch} />}
       <p className="muted" data-testid="calibration-summary">
-        {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${statisticsWhere(run)}.` : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
+        {c ? `Calibration: ${c.samples} samples, seed ${c.seed}, ${c.mode}, ${seconds(c.ms)}${report.backends.calibrationInference ? ` on ${report.backends.calibrationInference}` : ''}${statisticsWhere(run)}.` : headSearch ? 'No calibration statistics (the head search scores calibration samples itself).' : 'No calibration (magnitude needs no data).'} Whole run {seconds(report.timings.totalMs)}. Weights SHA-256{' '}
         <code data-testid="weights-sha" title={report.weightsSha256}>
           {report.weightsSha256.slice(0, 16)}…
         </code>

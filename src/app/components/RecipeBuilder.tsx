@@ -1,4 +1,4 @@
-// The recipe builder: stages in order (pruning today), each field explained, each invalid field
+// The recipe builder: stages in order (prune, quantize, attention calibration), each field explained, each invalid field
 // marked at once with its message, and Run disabled with the reason beside it. What the builder
 // edits is the same staged document the CLI reads: it can be copied as a command or downloaded.
 import { useMemo, useState } from 'react';
@@ -8,13 +8,15 @@ import { isPruneStage, needsCalibration, type AllocationKind, type MagnitudeScop
 import { compressedFileName } from '../../core/recipe';
 import { percent } from '../format';
 import { allocationMeanings, calibrationMeanings, docLink, methodMeanings, patternMeanings, scopeMeanings } from '../glossary';
-import { cliCommand, problemsByField, recipeDocument } from '../recipeForm';
-import { pruneStageOf, quantizeStageOf, runProblems, runRecipe, setCalibration, setPruneStage, setStageEnabled } from '../runController';
+import { stageAttentionLayers } from '../../core/recipe/stages/attention';
+import { ATTENTION_FIELDS, cliCommand, problemsByField, recipeDocument } from '../recipeForm';
+import { attentionStageOf, pruneStageOf, quantizeStageOf, runProblems, runRecipe, setCalibration, setPruneStage, setStageEnabled } from '../runController';
 import { modelStem } from '../controller';
 import { isRunActive, useLab } from '../store';
 import { Field } from './Field';
 import { NumberInput } from './NumberInput';
 import { QuantizeStageFields } from './QuantizeStageFields';
+import { AttentionStageFields } from './AttentionStageFields';
 
 type PatternChoice = SparsityPattern['kind'];
 
@@ -44,11 +46,22 @@ export function RecipeBuilder() {
   const quantize = quantizeStageOf(recipe);
   const quantIndex = recipe.stages.findIndex((s) => s === quantize);
   const quantKey = (field: string) => `stages[${quantIndex}].${field}`;
+  const attention = attentionStageOf(recipe);
+  const attnKey = (field: string) => `stages[${recipe.stages.findIndex((s) => s === attention)}].${field}`;
+  // A list field whose text does not parse yet: the recipe keeps its last list, so Run must wait.
+  const [listDrafts, setListDrafts] = useState<{ heads?: string; skipLayers?: string }>({});
+  const draftProblems = !attention ? [] : [Array.isArray(attention.heads) && listDrafts.heads ? `${attnKey('heads')}: ${listDrafts.heads}` : undefined, attention.heads === 'search' && Array.isArray(attention.skipLayers) && listDrafts.skipLayers ? `${attnKey('skipLayers')}: ${listDrafts.skipLayers}` : undefined].filter((p) => p !== undefined);
   // Impossible recipes are refused before any work starts: derived from the recipe, never stored.
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const problems = useMemo(() => runProblems(), [recipe, analysis]);
+  const validation = useMemo(() => runProblems(), [recipe, analysis]);
+  const problems = [...draftProblems, ...validation];
+  // Why the model offers ACT nothing to calibrate (fused or no attention): the stage's own check.
+  const attentionLayers = analysis ? stageAttentionLayers(analysis) : 'load a model first';
+  const noAttention = typeof attentionLayers === 'string' ? attentionLayers : undefined;
   const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
-  const fieldKeys = [...(quantIndex >= 0 ? quantFields : []), 'method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key).concat(['calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed']);
+  // Each stage's keys carry its own index (quantFields and the attention keys are full paths already).
+  const pruneFields = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key);
+  const fieldKeys = [...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -177,6 +190,32 @@ export function RecipeBuilder() {
           </div>
           {quantize && <QuantizeStageFields stage={quantize} errorOf={(field) => errorOf(quantKey(field))} />}
         </li>
+        <li className={attention ? 'stage' : 'stage off'} data-testid="attention-stage">
+          <div className="stage-head">
+            <h3>Stage 3 · Attention calibration (ACT)</h3>
+            <label className="stage-toggle">
+              <input
+                type="checkbox"
+                checked={attention !== undefined}
+                disabled={noAttention !== undefined && attention === undefined}
+                aria-describedby={noAttention ? 'attention-unavailable' : undefined}
+                onChange={(e) => {
+                  setListDrafts({});
+                  setStageEnabled('attention', e.target.checked);
+                }}
+              />{' '}
+              Use attention calibration (ACT)
+            </label>
+          </div>
+          {noAttention && (
+            <p className="muted" id="attention-unavailable" data-testid="attention-unavailable">
+              Not available for this model: {noAttention}
+            </p>
+          )}
+          {attention && typeof attentionLayers !== 'string' && (
+            <AttentionStageFields stage={attention} layers={attentionLayers} errorOf={(field) => errorOf(attnKey(field))} onDraftProblem={(field, problem) => setListDrafts((d) => ({ ...d, [field]: problem }))} />
+          )}
+        </li>
       </ol>
       <details className="advanced" open={advanced} onToggle={(e) => setAdvanced((e.target as HTMLDetailsElement).open)}>
         <summary>Calibration and compute</summary>
@@ -224,6 +263,10 @@ export function RecipeBuilder() {
               </Field>
             )}
           </>
+        ) : attention ? (
+          <Field label="Seed" explain={`${calibrationMeanings.seed} The head search scores the first samples of this draw; it needs no calibration statistics.`} error={errorOf('seed')}>
+            {(props) => <NumberInput props={props} testId="seed" value={recipe.seed} step={1} min={0} onChange={(seed) => setCalibration({ seed })} />}
+          </Field>
         ) : (
           <p className="muted">This recipe needs no calibration data.</p>
         )}

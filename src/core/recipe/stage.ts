@@ -39,6 +39,8 @@ export interface StageProblem {
 export interface StageCheck {
   analysis: ModelAnalysis;
   recipe: Recipe;
+  /** Samples in the calibration set, when known (a stage that draws from it checks its count). */
+  calibSize?: number;
 }
 
 export interface StageKind<S extends StageSpec = StageSpec> {

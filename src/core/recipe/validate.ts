@@ -18,7 +18,7 @@ export function validateRecipe(recipe: Recipe, analysis: ModelAnalysis, calibSiz
       problems.push(`${path}.kind: unknown stage kind ${quoted(String(stage.kind))} (known: ${stageKindNames().join(', ')})`);
       return;
     }
-    for (const { field, message } of kind.validate(stage, { analysis, recipe })) problems.push(`${field ? `${path}.${field}` : path}: ${message}`);
+    for (const { field, message } of kind.validate(stage, { analysis, recipe, calibSize })) problems.push(`${field ? `${path}.${field}` : path}: ${message}`);
   });
   if (needsCalibration(recipe)) problems.push(...calibrationProblems(recipe, calibSize));
   return problems;

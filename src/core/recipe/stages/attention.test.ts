@@ -85,6 +85,14 @@ describe('attention stage: checked against the model', () => {
     expect(validateRecipe(all, lm.analysis)).toEqual(['stages[0].skipLayers: skips every attention layer: the search has no candidate head']);
   });
 
+  test('search samples beyond the calibration set are refused before the run, where its size is known', () => {
+    const r = parseRecipe(recipe({ kind: 'attention', search: { samples: 80 } }));
+    expect(validateRecipe(r, lm.analysis, 64)).toEqual(['stages[0].search.samples: 80 is more than the calibration set holds (64)']);
+    expect(validateRecipe(r, lm.analysis)).toEqual([]);
+    // Given heads draw no samples.
+    expect(validateRecipe(parseRecipe(recipe({ kind: 'attention', heads: [{ block: 2, head: 0 }], search: { samples: 80 } })), lm.analysis, 64)).toEqual([]);
+  });
+
   test('a fused-attention model is refused with the reason and what export gives unfused attention', () => {
     const fused = analyzeModel(
       model({

@@ -157,6 +157,8 @@ function validateAttentionStage(stage: AttentionStage, check: StageCheck): Stage
   if (stage.sink.kind === 'tau' && !(stage.sink.tau > 0 && stage.sink.tau < 1)) problem('sink.tau', `must be in (0, 1), got ${stage.sink.tau}`);
   if (stage.sink.kind === 'alpha' && !(stage.sink.alpha > 0)) problem('sink.alpha', `must be > 0, got ${stage.sink.alpha}`);
   if (!Number.isInteger(stage.search.samples) || stage.search.samples < 1) problem('search.samples', `must be an integer >= 1, got ${stage.search.samples}`);
+  // The search draws its samples from the calibration set (compress/attentionStage.ts checks again when it starts).
+  else if (stage.heads === 'search' && check.calibSize !== undefined && stage.search.samples > check.calibSize) problem('search.samples', `${stage.search.samples} is more than the calibration set holds (${check.calibSize})`);
   if (!HEAD_GUARDS.includes(stage.search.guard)) problem('search.guard', `must be one of ${HEAD_GUARDS.map((g) => `"${g}"`).join(', ')}, got ${describeValue(stage.search.guard)}`);
   // The search scores the model every earlier stage left; a weight stage after it would change
   // the model under the selected heads (and the pipeline walks weight stages before any finish).
