@@ -6,7 +6,10 @@
 import { checkModelPayloads, externalDataRefs, initializerMap, readModel, resolveExternalData, tensorToFloat32, writeModel, type ModelProto } from '../src/core/onnx';
 import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { datasetHead, evaluatedItems } from '../src/core/eval/datasets';
-import { evaluate } from '../src/core/eval/evaluate';
+import { evaluate, evaluateWithSamples } from '../src/core/eval/evaluate';
+import type { SampleValues } from '../src/core/eval/samples';
+import { recordInterval } from '../src/core/experiments/record';
+import { sha256Hex } from '../src/core/compress/sha256';
 import { generate } from '../src/core/eval/generate';
 import { predictImages } from '../src/core/eval/predict';
 import type { BackendPreference, BackendReport, ModelRunner } from '../src/core/eval/runner';
@@ -26,6 +29,8 @@ import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerRespons
 interface ModelSlot {
   bytes: Uint8Array;
   runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }>;
+  /** The last evaluation's per-sample values: a run's evaluation is paired with the dense model's. */
+  samples?: SampleValues;
   /** The attention view's instrumented copy (capture.ts) and its sessions, made on first use. */
   capture?: { model: CaptureModel; runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }> };
 }
@@ -66,13 +71,16 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
   }
   const analysis = analyzeModel(model);
   const parseMs = performance.now() - t0;
+  // The file's identity, as records and share links name it (the bytes as given, before any
+  // external data was inlined).
+  const sha256 = await sha256Hex(new Uint8Array(req.bytes));
   // Only replace the current model once the new one parsed: a bad file loses nothing.
   if (current) {
     await releaseSlot(current.dense);
     for (const run of current.runs.values()) await releaseSlot(run);
   }
   current = { model, analysis, dense: { bytes, runners: new Map() }, runs: new Map() };
-  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs } });
+  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256 } });
 }
 
 function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerResponse> {
@@ -202,11 +210,17 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
   const t0 = performance.now();
   const { runner, report } = await targetRunner(req);
   const t1 = performance.now();
-  const metrics = await evaluate(runner, req.dataset, {
+  const { metrics, samples } = await evaluateWithSamples(runner, req.dataset, {
     cancel: cancelSignal(req.jobId),
     onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
   });
-  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs: performance.now() - t1 } });
+  const evalMs = performance.now() - t1;
+  const slot = targetSlot(req.target);
+  slot.samples = samples;
+  // A run against the dense model on the same samples: the change with its paired interval.
+  const dense = current?.dense.samples;
+  const interval = req.target !== 'dense' && dense && dense.nll.length === samples.nll.length && dense.task === samples.task ? recordInterval(dense, samples, req.seed ?? 0) : undefined;
+  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs, ...(interval ? { interval } : {}) } });
 }
 
 async function handleGenerate(req: Extract<WorkerRequest, { type: 'generate' }>): Promise<void> {

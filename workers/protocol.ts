@@ -10,6 +10,7 @@ import type { CompressReport, LayerQuantInspection, QuantScope, StoredLayer } fr
 import type { MxFormat } from '../src/core/quant/mx';
 import type { ComputeBackend, Progress } from '../src/core/job';
 import type { KeepMask } from '../src/core/prune';
+import type { RecordInterval } from '../src/core/experiments/record';
 import type { Recipe } from '../src/core/recipe';
 import type { AttentionInput, CapturedAttention, LayerStats } from '../src/core/attention';
 
@@ -62,6 +63,8 @@ export type WorkerRequest =
       backend: BackendPreference;
       numThreads: number;
       wasmPaths?: string;
+      /** Seeds the bootstrap of a run's interval against dense (the recipe's seed). */
+      seed?: number;
     }
   | {
       /** Continues a prompt with a causal LM: the loaded model or a run's result (teaching view). */
@@ -152,6 +155,8 @@ export interface LoadResult {
   /** Names of the external-data files that were resolved into the model. */
   externalFiles: string[];
   parseMs: number;
+  /** SHA-256 (hex) of the .onnx file as given. */
+  sha256: string;
 }
 
 export interface InferenceTiming {
@@ -169,6 +174,8 @@ export interface EvalResult {
   backend: BackendReport;
   sessionMs: number;
   evalMs: number;
+  /** A run's headline change against the dense model's last evaluation, with its paired 95 % interval. */
+  interval?: RecordInterval;
 }
 
 export interface GenerateResult {

@@ -1,4 +1,5 @@
 // User intents → services → store. The only module that drives the model worker from the UI.
+import { startHistory } from './history';
 import { datasetMismatch } from '../core/eval/compat';
 import type { Dataset } from '../core/eval/datasets';
 import type { CharVocab } from '../core/catalog/vocab';
@@ -38,6 +39,8 @@ export async function start(initialModel?: string): Promise<void> {
   // ORT's runtime compiles while the model downloads; a failure here resurfaces at the first session.
   worker.warmUp({ numThreads: wasmThreads(), wasmPaths }).done.then(() => mark('lab:runtime-ready'), () => undefined);
   void chooseComputeDefault();
+  // The stored runs come back before the model loads; a browser without storage says so and goes on.
+  await startHistory().catch((e: Error) => useLab.setState({ history: { status: 'unavailable', reason: e.message } }));
   try {
     const index = await fetchModelIndex();
     useLab.setState({ bundledIds: index.models });

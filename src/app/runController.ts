@@ -15,10 +15,10 @@ import { MAX_HELD_RUNS } from '../../workers/protocol';
 import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
 import { withStage, type BuilderStageKind } from './recipeForm';
 import { patchRun, useLab, type RunRecord } from './store';
+import { nextRunNumber } from './history';
 
 /** Worker job of each running run, for cancel. */
 const jobs = new Map<string, number>();
-let runCounter = 0;
 
 /** The recipe's first prune stage (the one the builder edits). */
 export function pruneStageOf(recipe: Recipe): PruneStage {
@@ -88,14 +88,16 @@ export async function runRecipe(): Promise<void> {
     return;
   }
   const set = currentEvalSet()!;
-  const number = ++runCounter;
-  const id = `run-${number}`;
+  // Numbers keep growing across reloads (the history's runs are in the list); the id is unique
+  // across tabs too, since two tabs may number a run alike.
+  const number = nextRunNumber();
+  const id = `run-${number}-${Date.now().toString(36)}${Math.floor(Math.random() * 36 ** 3).toString(36)}`;
   const startedAt = performance.now();
   const run: RunRecord = {
     id,
     number,
     startedAt: Date.now(),
-    model: { label: model.card?.name ?? (model.source.kind === 'file' ? model.source.name : model.source.id), stem: modelStem(model.source), source: model.source, loadId: model.loadId },
+    model: { label: model.card?.name ?? (model.source.kind === 'file' ? model.source.name : model.source.id), stem: modelStem(model.source), source: model.source, loadId: model.loadId, sha256: model.sha256 },
     recipe: structuredClone(recipe),
     computeBackend,
     poolSize,
@@ -126,14 +128,14 @@ export async function runRecipe(): Promise<void> {
     offerDownload(id, result.bytes);
     releaseOldRuns(id);
     patchRun(id, { report: result.report, held: true });
-    const evalJob = worker.evaluate({ target: { runId: id }, dataset: set.dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths }, (p) => {
+    const evalJob = worker.evaluate({ target: { runId: id }, dataset: set.dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths, seed: run.recipe.seed }, (p) => {
       onProgress(p);
       patchRun(id, { evaluation: { status: 'running', datasetLabel: set.label, progress: p } });
     });
     jobs.set(id, evalJob.jobId);
     const r = await evalJob.done;
     onProgress({ phase: 'evaluate', label: 'done', done: 1, total: 1 });
-    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs } });
+    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs }, ...(r.interval ? { interval: r.interval } : {}) });
     mark(`lab:${id}-metrics`);
     announce(`Run ${number} finished: ${run.model.label}, ${result.report.summary}.`);
     void timeInference(id, set.dataset);

@@ -9,6 +9,7 @@ import type { BackendPreference, BackendReport } from '../core/eval/runner';
 import type { CompressReport } from '../core/compress';
 import type { ComputeBackend, Progress } from '../core/job';
 import { defaultRecipe, type Recipe } from '../core/recipe';
+import type { RecordInterval } from '../core/experiments/record';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
@@ -22,6 +23,8 @@ export interface ModelSlice {
     sizeBytes?: number;
     externalFiles?: string[];
     parseMs?: number;
+    /** SHA-256 of the .onnx file as given (the worker hashes it at load): records and links name it. */
+    sha256?: string;
     /** Counts loads: a run belongs to the load it was made from. */
     loadId: number;
   };
@@ -60,7 +63,8 @@ export interface SettingsSlice {
   computeDefault?: ComputeDefault;
 }
 
-export type RunStatus = 'running' | 'done' | 'error' | 'cancelled';
+/** 'interrupted': read back from the history, cut off by a closed or crashed tab. */
+export type RunStatus = 'running' | 'done' | 'error' | 'cancelled' | 'interrupted';
 
 /** One experiment: a recipe applied to a model, its report and its metrics against dense. */
 export interface RunRecord {
@@ -70,7 +74,8 @@ export interface RunRecord {
   startedAt: number;
   /** Click → compressed metrics on screen (or → failure). */
   durationMs?: number;
-  model: { label: string; stem: string; source: ModelSource; loadId: number };
+  /** loadId −1: read back from the history, not made from this page's load. */
+  model: { label: string; stem: string; source: ModelSource; loadId: number; sha256?: string };
   recipe: Recipe;
   computeBackend: ComputeBackend;
   poolSize: number;
@@ -90,6 +95,10 @@ export interface RunRecord {
   dense: { metrics?: EvalMetrics; sizeBytes?: number };
   /** The worker still holds the result (mask view, text generation, download). */
   held: boolean;
+  /** Read back from the history (IndexedDB) or an imported file, not run in this page. */
+  restored?: boolean;
+  /** The headline metric's change against dense, with its paired 95 % bootstrap interval. */
+  interval?: RecordInterval;
   /** Inference time per token (or image), dense and compressed, measured alike after the run. */
   timing?: { status: 'running' } | { status: 'done'; denseMsPerItem: number; runMsPerItem: number; backend: string; rounds: number } | { status: 'error'; message: string };
 }
@@ -105,7 +114,12 @@ export interface RunsSlice {
   announcement: string;
 }
 
-export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice;
+export interface HistorySlice {
+  /** Whether runs are kept across reloads (IndexedDB), and why not or what went wrong. */
+  history: { status: 'opening' | 'ready' | 'unavailable'; reason?: string };
+}
+
+export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice & HistorySlice;
 
 /**
  * The builder's first recipe: the reference defaults with one-pass calibration, the lab's fast
@@ -128,6 +142,7 @@ export const useLab = create<LabState>()(() => ({
   recipe: initialRecipe(),
   runs: [],
   announcement: '',
+  history: { status: 'opening' },
 }));
 
 export function patchModel(patch: Partial<ModelSlice['model']>): void {
