@@ -108,7 +108,7 @@ export function attentionMapHeight(tokens: number, width: number): number {
 /** The full map of one head: rows are queries, columns keys, sinks outlined and marked "sink". */
 export function attentionMapChart(view: AttentionMapView, dims: ChartDims, document: Document): SVGSVGElement {
   const T = view.tokens;
-  const svg = chartRoot(document, dims, `${view.title}: ${T} × ${T} attention map, rows are queries, columns keys; ${view.sinks.length} sink key(s)`).attr('class', 'attention-map');
+  const svg = chartRoot(document, dims, `${view.title}: ${T} × ${T} attention map, rows are queries, columns keys; ${view.sinks.length} sink key(s)`).attr('class', 'attention-map').attr('data-tokens', T);
   legend(svg, view.causal, view.threshold);
   const cell = Math.min(28, (dims.width - axisRoom - 8) / T);
   const plot = svg.append('g').attr('transform', `translate(${axisRoom},${legendHeight + axisRoom})`);
