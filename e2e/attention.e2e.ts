@@ -20,31 +20,23 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
  * moves as synthetic mousemove events and times the handler alone and handler + style/layout.
  */
 async function measureHover(page: Page, map: Locator): Promise<string> {
-  const cells = (await map.locator('.cells').boundingBox())!;
   const tokens = Number(await map.getAttribute('data-tokens'));
-  const size = cells.width / tokens;
   const path = Array.from({ length: 60 }, (_, k) => ({ query: 64 + k, key: Math.floor((64 + k) / 2) }));
+  // The path's rows into the viewport (a 128-token map at full width is taller than the window),
+  // then a second of quiet so that the capture's own rendering is not counted.
+  const before = (await map.locator('.cells').first().boundingBox())!;
+  await page.evaluate((dy) => window.scrollBy(0, dy), before.y + (before.height * path[0].query) / tokens - 100);
+  await page.waitForTimeout(1000);
+  const cells = (await map.locator('.cells').first().boundingBox())!;
+  const size = cells.width / tokens;
   const at = (p: { query: number; key: number }) => ({ x: cells.x + (p.key + 0.5) * size, y: cells.y + (p.query + 0.5) * size });
-  // A string, not a function: tsx's name-keeping wrapper (__name) does not exist in the page.
-  await page.evaluate(`
-    window.frameTimes = [];
-    window.recording = true;
-    requestAnimationFrame(function tick(t) {
-      window.frameTimes.push(t);
-      if (window.recording) requestAnimationFrame(tick);
-    });
-  `);
-  for (const p of path) {
-    const { x, y } = at(p);
-    await page.mouse.move(x, y);
-  }
-  const frameTimes = await page.evaluate(async () => {
-    await new Promise((r) => requestAnimationFrame(r));
-    const w = window as unknown as { frameTimes: number[]; recording: boolean };
-    w.recording = false;
-    return w.frameTimes;
-  });
-  const intervals = frameTimes.slice(1).map((t, k) => t - frameTimes[k]).sort((a, b) => a - b);
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const frames = (intervals: number[]) => `median frame ${ms(quantile(intervals, 0.5))}, p95 ${ms(quantile(intervals, 0.95))}, max ${ms(intervals[intervals.length - 1])}, ${intervals.filter((t) => t > 20).length} of ${intervals.length} frames over 20 ms`;
+  // The machine's floor: the same number of moves, 1 px apart, at the page's top-left corner.
+  const control = await frameIntervals(page, path.map((_, k) => ({ x: 4 + (k % 2), y: 4 })));
+  const intervals = await frameIntervals(page, path.map(at));
+  const last = path[path.length - 1];
+  assert.match((await map.locator('text.readout').textContent())!, new RegExp(`^query ${last.query} .* key ${last.key} `), 'the mouse moves reached the map');
   const points = path.map(at);
   const handler = await map.evaluate((svg, points) => {
     const handlerMs: number[] = [];
@@ -60,12 +52,35 @@ async function measureHover(page: Page, map: Locator): Promise<string> {
     }
     return { handlerMs: handlerMs.sort((a, b) => a - b), withLayoutMs: withLayoutMs.sort((a, b) => a - b) };
   }, points);
-  const ms = (v: number) => `${v.toFixed(1)} ms`;
   return [
-    `median frame ${ms(quantile(intervals, 0.5))}, p95 ${ms(quantile(intervals, 0.95))}, max ${ms(intervals[intervals.length - 1])}, ${intervals.filter((t) => t > 20).length} of ${intervals.length} frames over 20 ms for ${path.length} mouse moves`,
+    `${frames(intervals)} for ${path.length} mouse moves (moves off the map: ${frames(control)})`,
     `handler median ${ms(quantile(handler.handlerMs, 0.5))}, p95 ${ms(quantile(handler.handlerMs, 0.95))}`,
     `handler + style/layout median ${ms(quantile(handler.withLayoutMs, 0.5))}, p95 ${ms(quantile(handler.withLayoutMs, 0.95))}`,
   ].join('; ');
+}
+
+/** requestAnimationFrame intervals in the page (sorted, ms) while the mouse visits `points`. */
+async function frameIntervals(page: Page, points: { x: number; y: number }[]): Promise<number[]> {
+  // A string, not a function: tsx's name-keeping wrapper (__name) does not exist in the page.
+  await page.evaluate(`
+    window.frameTimes = [];
+    window.recording = true;
+    requestAnimationFrame(function tick(t) {
+      window.frameTimes.push(t);
+      if (window.recording) requestAnimationFrame(tick);
+    });
+  `);
+  for (const { x, y } of points) await page.mouse.move(x, y);
+  const frameTimes = await page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(r));
+    const w = window as unknown as { frameTimes: number[]; recording: boolean };
+    w.recording = false;
+    return w.frameTimes;
+  });
+  return frameTimes
+    .slice(1)
+    .map((t, k) => t - frameTimes[k])
+    .sort((a, b) => a - b);
 }
 
 describe('the attention view of the bundled LM', () => {
@@ -90,18 +105,47 @@ describe('the attention view of the bundled LM', () => {
     const label = (await head.getAttribute('aria-label'))!.replace(/,.*/, '');
     assert.equal(await page.getByTestId('attention-zoom-title').innerText(), label);
     const map = page.locator('[data-testid=attention-zoom] svg.attention-map');
-    assert.equal(await map.locator('.cells rect').count(), 144);
+    assert.equal(await map.locator('image.cells').getAttribute('data-cells'), '144');
     assert.ok((await map.locator('text.sink-mark').count()) > 0, 'the zoomed head marks its sink keys');
 
     // Hover a cell (query 9, key 0), then a key label: the read-out names what is shown.
     await map.scrollIntoViewIfNeeded();
-    const box = (await map.locator('.cells rect').nth(9 * 12).boundingBox())!;
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    const cells = (await map.locator('image.cells').boundingBox())!;
+    const size = cells.width / 12;
+    await page.mouse.move(cells.x + size / 2, cells.y + 9.5 * size);
     assert.match(await map.locator('text.readout').textContent() ?? '', /^query 9 “a” → key 0 “A”: \d\.\d{3}$/);
     const key = (await map.locator('.key-labels text[data-key="0"]').boundingBox())!;
     await page.mouse.move(key.x + key.width / 2, key.y + key.height / 2);
     assert.match(await map.locator('text.readout').textContent() ?? '', /^key 0 “A”: who attends to it/);
     await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-view.png') });
+
+    // The ACT comparison: the three maps side by side, one hover reads all three values.
+    await page.getByTestId('act-compare').getByLabel('All three side by side').check();
+    const compare = page.locator('[data-testid=attention-zoom] svg.attention-compare');
+    await compare.waitFor();
+    assert.deepEqual(await compare.locator('image.cells').evaluateAll((images) => images.map((i) => `${i.getAttribute('data-panel')} ${i.getAttribute('data-cells')}`)), ['before 144', 'after 144', 'change 144']);
+    assert.equal(await compare.locator('.panel').nth(2).locator('text.sink-mark').count(), await compare.locator('.panel').nth(0).locator('text.sink-mark').count());
+    assert.match(await page.getByTestId('act-effect').innerText(), /^ACT (scales the attention to sink keys?|changes nothing)/);
+    const change = (await compare.locator('image.cells[data-panel=change]').boundingBox())!;
+    const changeCell = change.width / 12;
+    await page.mouse.move(change.x + changeCell / 2, change.y + 9.5 * changeCell);
+    assert.match(await compare.locator('text.readout').textContent() ?? '', /^query 9 “a” → key 0 “A”: original \d\.\d{3}, after ACT \d\.\d{3}, change [+−±]\d\.\d{3}$/);
+    assert.match((await compare.locator('text.change-tick').allTextContents()).join(' '), /^−(\d\.\d{3}) −\d\.\d{3} 0 \+\d\.\d{3} \+\1$/, 'the change scale is symmetric');
+    await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-act-compare.png') });
+
+    // β edited in the view: at β = 1 ACT moves no attention (and the recipe is not touched).
+    await page.getByLabel('ACT β').fill('1');
+    await page.locator('[data-testid=attention-zoom] svg.attention-compare[aria-label*="β = 1,"]').waitFor();
+    assert.match((await compare.getAttribute('aria-label'))!, /largest change 0\.000$/);
+    await page.getByRole('button', { name: 'Reset' }).click();
+
+    // The sink chart: one cell per layer × head; a click zooms that head.
+    const sinkCells = page.locator('[data-testid=sink-overview] g.sink-cell');
+    assert.equal(await sinkCells.count(), 24);
+    await page.locator('[data-testid=sink-overview] g.sink-cell[data-site="1"][data-head="3"]').click();
+    assert.match(await page.getByTestId('attention-zoom-title').innerText(), /^block \d+ head 3$/);
+    assert.equal(await thumbs.nth(7).getAttribute('aria-pressed'), 'true');
+    await page.getByTestId('act-compare').getByLabel('Original', { exact: true }).check();
 
     await page.getByTestId('attention-zoom').getByLabel('Show as table').check();
     const rows = page.locator('[data-testid=attention-stats-table] tbody tr');
@@ -121,8 +165,11 @@ describe('the attention view of the bundled LM', () => {
     const map = page.locator('[data-testid=attention-zoom] svg.attention-map[data-tokens="128"]').first();
     await map.waitFor({ timeout });
     await map.scrollIntoViewIfNeeded();
-    const hover = await measureHover(page, map);
-    console.log(`[attention e2e] hover on a 128-token map: ${hover}`);
+    console.log(`[attention e2e] hover on a 128-token map: ${await measureHover(page, map)}`);
+    await page.getByTestId('act-compare').getByLabel('All three side by side').check();
+    const compare = page.locator('[data-testid=attention-zoom] svg.attention-compare[data-tokens="128"]');
+    await compare.waitFor({ timeout });
+    console.log(`[attention e2e] hover on three 128-token maps (original, after ACT, change): ${await measureHover(page, compare)}`);
     assert.deepEqual(pageErrors, []);
   });
 
@@ -136,7 +183,7 @@ describe('the attention view of the bundled LM', () => {
     await page.getByRole('button', { name: 'Show attention' }).and(page.locator(':enabled')).waitFor({ timeout });
     const labels = await page.locator('[data-testid=attention-zoom] svg .query-labels text').allTextContents();
     assert.ok(labels.length > 0 && labels.every((l) => /^\d+$/.test(l)), `patch indices, got ${labels.slice(0, 5).join(' ')}`);
-    console.log(`[attention e2e] ViT: ${await page.getByTestId('attention-thumb').count()} heads, ${await page.locator('[data-testid=attention-zoom] svg .cells rect').count()} cells in the zoomed map`);
+    console.log(`[attention e2e] ViT: ${await page.getByTestId('attention-thumb').count()} heads, ${await page.locator('[data-testid=attention-zoom] svg image.cells').getAttribute('data-cells')} cells in the zoomed map`);
     await page.getByTestId('attention-view').screenshot({ path: join(artifactsDir, 'attention-view-vit.png') });
     assert.deepEqual(pageErrors, []);
   });
