@@ -62,19 +62,22 @@ async function measureHover(page: Page, map: Locator): Promise<string> {
 /** requestAnimationFrame intervals in the page (sorted, ms) while the mouse visits `points`. */
 async function frameIntervals(page: Page, points: { x: number; y: number }[]): Promise<number[]> {
   // A string, not a function: tsx's name-keeping wrapper (__name) does not exist in the page.
+  // One loop per call: the run number stops an earlier call's loop.
   await page.evaluate(`
     window.frameTimes = [];
-    window.recording = true;
+    window.frameRun = (window.frameRun || 0) + 1;
+    const run = window.frameRun;
     requestAnimationFrame(function tick(t) {
+      if (window.frameRun !== run) return;
       window.frameTimes.push(t);
-      if (window.recording) requestAnimationFrame(tick);
+      requestAnimationFrame(tick);
     });
   `);
   for (const { x, y } of points) await page.mouse.move(x, y);
   const frameTimes = await page.evaluate(async () => {
     await new Promise((r) => requestAnimationFrame(r));
-    const w = window as unknown as { frameTimes: number[]; recording: boolean };
-    w.recording = false;
+    const w = window as unknown as { frameTimes: number[]; frameRun: number };
+    w.frameRun += 1;
     return w.frameTimes;
   });
   return frameTimes

@@ -60,7 +60,11 @@ describe('headThumbnail', () => {
   test('long inputs are drawn as at most 32 × 32 block means, sinks as ticks', () => {
     const tokens = 64;
     const svg = headThumbnail({ tokens, probabilities: causalMap(tokens, 0.5), offset: 0, causal: true }, [0, 40], { width: 56, height: 59 }, document);
-    expect(svg.querySelectorAll('rect:not(.sink-mark)')).toHaveLength(32 * 32);
+    const image = svg.querySelector('image.cells')!;
+    expect(image.getAttribute('data-cells')).toBe(String(32 * 32));
+    // Block (1, 0) averages queries 2-3 over keys 0-1: rows put 0.5 on key 0 and 0.5/i on key 1.
+    expect(cellBitmapPixel(image.getAttribute('href')!, 1, 0)).toBe(attentionColor((0.5 + 0.25 + 0.5 + 0.5 / 3) / 2));
+    expect(cellBitmapPixel(image.getAttribute('href')!, 0, 1)).toBe(d3.rgb('#d5d9df').toString()); // keys 2-3 are later than queries 0-1
     expect(svg.querySelectorAll('rect.sink-mark')).toHaveLength(2);
   });
 });

@@ -43,7 +43,7 @@ export const attentionColor = (a: number) => d3.interpolateBlues(Math.sqrt(Math.
 
 const at = (map: HeadMap, query: number, key: number) => map.probabilities[map.offset + query * map.tokens + key];
 
-/** A head's map in at most `thumbnailCells`² squares (block means), with its sink columns underlined. */
+/** A head's map in at most `thumbnailCells`² squares (block means, one image), with its sink columns underlined. */
 export function headThumbnail(map: HeadMap, sinks: readonly number[], dims: ChartDims, document: Document): SVGSVGElement {
   const svg = chartRoot(document, dims, '').attr('aria-hidden', 'true').attr('class', 'attention-thumbnail');
   svg.attr('role', null).attr('aria-label', null);
@@ -51,21 +51,22 @@ export function headThumbnail(map: HeadMap, sinks: readonly number[], dims: Char
   const per = map.tokens / cells;
   const side = Math.min(dims.width, dims.height - 3);
   const size = side / cells;
-  for (let r = 0; r < cells; r++) {
-    for (let c = 0; c < cells; c++) {
-      const [q0, q1, k0, k1] = [Math.floor(r * per), Math.floor((r + 1) * per), Math.floor(c * per), Math.floor((c + 1) * per)];
-      let sum = 0;
-      for (let q = q0; q < q1; q++) for (let k = k0; k < k1; k++) sum += at(map, q, k);
-      const masked = map.causal && k0 > q1 - 1;
-      svg
-        .append('rect')
-        .attr('x', c * size)
-        .attr('y', r * size)
-        .attr('width', size + 0.05)
-        .attr('height', size + 0.05)
-        .attr('fill', masked ? maskedColor : attentionColor(sum / (q1 - q0)));
-    }
-  }
+  const blockColor = (r: number, c: number) => {
+    const [q0, q1, k0, k1] = [Math.floor(r * per), Math.floor((r + 1) * per), Math.floor(c * per), Math.floor((c + 1) * per)];
+    if (map.causal && k0 > q1 - 1) return maskedColor;
+    let sum = 0;
+    for (let q = q0; q < q1; q++) for (let k = k0; k < k1; k++) sum += at(map, q, k);
+    return attentionColor(sum / (q1 - q0));
+  };
+  svg
+    .append('image')
+    .attr('class', 'cells')
+    .attr('data-cells', cells * cells)
+    .attr('width', side)
+    .attr('height', side)
+    .attr('preserveAspectRatio', 'none')
+    .attr('style', 'image-rendering: pixelated')
+    .attr('href', cellBitmap(cells, cells, blockColor));
   for (const j of sinks) {
     svg
       .append('rect')
@@ -187,27 +188,27 @@ function drawPanel(plot: Group, panel: Panel, layout: MapsLayout, labels: readon
     plot.append('rect').attr('class', 'sink-column').attr('x', j * cell).attr('y', 0).attr('width', cell).attr('height', side).attr('fill', 'none').attr('stroke', sinkColor).attr('stroke-width', 2);
     plot.append('text').attr('class', 'sink-mark').attr('x', j * cell + cell / 2).attr('y', -16).attr('text-anchor', 'middle').attr('font-size', 11).attr('fill', sinkColor).text('▼');
   }
-  return hoverVeils(plot, T, cell);
+  return hoverMarks(plot, T, cell);
 }
 
 /**
- * Hover: four veils, made once and only moved, dim all but the hovered query row and key column
- * (restyling 16k cells or re-creating veils per move would cost a repaint of more than this).
+ * Hover: outlines of the hovered query row, key column and cell, made once and only moved. Not
+ * veils dimming the rest: a veil over most of the map makes the browser repaint all of it on every
+ * move (50 ms frames on a 128-token map in headless Chromium); a thin band repaints a thin band.
  */
-function hoverVeils(plot: Group, T: number, cell: number): (query: number | null, key: number | null) => void {
-  const layer = plot.append('g').attr('class', 'hover').attr('pointer-events', 'none');
-  const veils = Array.from({ length: 4 }, () => layer.append('rect').attr('fill', '#fff').attr('opacity', 0.7).attr('width', 0).attr('height', 0));
-  const outline = layer.append('rect').attr('fill', 'none').attr('stroke', ink).attr('stroke-width', 1).attr('visibility', 'hidden');
+function hoverMarks(plot: Group, T: number, cell: number): (query: number | null, key: number | null) => void {
+  const layer = plot.append('g').attr('class', 'hover').attr('pointer-events', 'none').attr('fill', 'none');
+  const band = () => layer.append('rect').attr('stroke', ink).attr('stroke-width', 1.5).attr('visibility', 'hidden');
+  const [row, column] = [band(), band()];
+  const target = layer.append('rect').attr('stroke', '#fff').attr('stroke-width', 1).attr('visibility', 'hidden');
+  const place = (mark: typeof row, x: number, y: number, width: number, height: number) => mark.attr('x', x).attr('y', y).attr('width', width).attr('height', height).attr('visibility', 'visible');
   return (query, key) => {
-    // Bands either side of the hovered row (or all rows) × either side of the hovered column.
-    const bands = (k: number | null): [number, number][] => (k === null ? [[0, T]] : [[0, k], [k + 1, T]]);
-    const boxes = query === null && key === null ? [] : bands(query).flatMap(([r0, r1]) => bands(key).map(([c0, c1]) => [r0, r1, c0, c1]));
-    veils.forEach((veil, k) => {
-      const [r0, r1, c0, c1] = boxes[k] ?? [0, 0, 0, 0];
-      veil.attr('x', c0 * cell).attr('y', r0 * cell).attr('width', (c1 - c0) * cell).attr('height', (r1 - r0) * cell);
-    });
-    if (query !== null && key !== null) outline.attr('x', key * cell).attr('y', query * cell).attr('width', cell).attr('height', cell).attr('visibility', 'visible');
-    else outline.attr('visibility', 'hidden');
+    if (query !== null) place(row, 0, query * cell, T * cell, cell);
+    else row.attr('visibility', 'hidden');
+    if (key !== null) place(column, key * cell, 0, cell, T * cell);
+    else column.attr('visibility', 'hidden');
+    if (query !== null && key !== null) place(target, key * cell, query * cell, cell, cell);
+    else target.attr('visibility', 'hidden');
   };
 }
 
