@@ -173,6 +173,7 @@ describe('the attention view of the bundled LM', () => {
     const compare = page.locator('[data-testid=attention-zoom] svg.attention-compare[data-tokens="128"]');
     await compare.waitFor({ timeout });
     console.log(`[attention e2e] hover on three 128-token maps (original, after ACT, change): ${await measureHover(page, compare)}`);
+    await compare.screenshot({ path: join(artifactsDir, 'attention-act-compare-128.png') });
     assert.deepEqual(pageErrors, []);
   });
 

@@ -86,7 +86,7 @@ export function sinkChart(data: SinkChartData, dims: ChartDims, document: Docume
           .attr('y', rowHeight / 2 + 3)
           .attr('text-anchor', 'middle')
           .attr('font-weight', 600)
-          .attr('fill', head.sinkMass > 0.55 ? '#fff' : ink) // legible on the dark end of the scale
+          .style('fill', head.sinkMass > 0.55 ? '#fff' : ink) // legible on the dark end; a style, as .chart text sets fill
           .text(hidden);
       }
     });
