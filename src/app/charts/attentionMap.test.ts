@@ -121,6 +121,9 @@ describe('the ACT comparison', () => {
     const svg = actCompareChart({ original: head1, act: compared, labels, title: 'block 0 head 1', panels: ['before', 'after', 'change'] }, { width: 900, height: 400 }, document);
     const ticks = [...svg.querySelectorAll('text.change-tick')].map((t) => t.textContent);
     expect(ticks).toEqual(['−0.180', '−0.045', '0', '+0.045', '+0.180']);
+    const unchanged = actComparison({ ...head1, offset: 0 }, ACT_REFERENCE_PARAMS);
+    const flat = actCompareChart({ original: { ...head1, offset: 0 }, act: unchanged, labels, title: 'block 0 head 0', panels: ['change'] }, { width: 900, height: 400 }, document);
+    expect([...flat.querySelectorAll('text.change-tick')].map((t) => t.textContent)).toEqual(['0']);
   });
 
   test('three panels drawn from the comparison, sinks marked on each, one hover names all three values', () => {

@@ -114,7 +114,8 @@ function changeLegend(g: Group, extent: number): void {
   for (const t of d3.range(-1, 1.01, 0.1)) gradient.append('stop').attr('offset', (t + 1) / 2).attr('stop-color', color(Math.sign(t) * t * t * extent));
   g.append('text').attr('y', 10).text('change, after ACT − original (signed √ scale): red = ACT took attention away, blue = ACT gave it');
   g.append('rect').attr('y', 14).attr('width', 240).attr('height', 10).attr('fill', 'url(#attention-change-scale)').attr('stroke', '#9aa6b8');
-  const ticks: [number, string][] = [[-extent, 'start'], [-extent / 4, 'middle'], [0, 'middle'], [extent / 4, 'middle'], [extent, 'end']];
+  // No change at all (ACT leaves the head alone): one tick, not five zeros on top of each other.
+  const ticks: [number, string][] = extent > 0 ? [[-extent, 'start'], [-extent / 4, 'middle'], [0, 'middle'], [extent / 4, 'middle'], [extent, 'end']] : [[0, 'middle']];
   for (const [v, anchor] of ticks) {
     const x = 120 + 120 * Math.sign(v) * Math.sqrt(extent > 0 ? Math.abs(v) / extent : 0);
     g.append('text').attr('class', 'change-tick').attr('x', x).attr('y', 35).attr('text-anchor', anchor).text(v === 0 ? '0' : `${v > 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`);
