@@ -121,7 +121,7 @@ describe('attentionMapChart onHover', () => {
     const view = { tokens: T, probabilities: seededMap(1), offset: 0, causal: false, labels, sinks: [], threshold: 0.1, title: 'block 0 head 0', onHover: (h: MapHover) => seen.push(h) };
     const svg = attentionMapChart(view, { width: 500, height: 560 }, document);
     document.body.replaceChildren(svg);
-    const cell = Number(svg.querySelector('.cells rect:nth-child(2)')!.getAttribute('x'));
+    const cell = Number(svg.querySelector('image.cells')!.getAttribute('width')) / T;
     // jsdom has no layout: d3.pointer gives plot coordinates (as in attentionMap.test.ts).
     const move = (x: number, y: number) => svg.dispatchEvent(new window.MouseEvent('mousemove', { clientX: x, clientY: y, bubbles: true }));
     move(cell * 2.5, cell * 5.5);

@@ -66,6 +66,9 @@ export function headStats(map: ArrayLike<number>, offset: number, tokens: number
   return { sinkScores: sinkScoresOfHead, sinks, sinkMass: massSum / tokens, entropy: entropySum / tokens };
 }
 
+/** The sinks after a head's first: the ones ACT recalibrates (act.ts's `edited`). */
+export const headHiddenSinks = (head: Pick<HeadStats, 'sinks'>): number => Math.max(0, head.sinks.length - 1);
+
 const mean = (values: readonly number[]): number => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 
 export function layerStats(site: SiteAttention, threshold: SinkThreshold = REFERENCE_THRESHOLD): LayerStats {
@@ -85,7 +88,7 @@ export function layerStats(site: SiteAttention, threshold: SinkThreshold = REFER
     entropy: mean(heads.map((h) => h.entropy)),
     sinkKeys,
     sinkHeadCounts: sinkKeys.map((j) => counts.get(j)!),
-    hiddenSinks: heads.reduce((n, h) => n + Math.max(0, h.sinks.length - 1), 0),
+    hiddenSinks: heads.reduce((n, h) => n + headHiddenSinks(h), 0),
   };
 }
 
