@@ -17,7 +17,7 @@ describe('recipeDiff', () => {
   test('two recipes that differ in sparsity and method: only those paths, in recipe order', () => {
     const a = defaultRecipe();
     const b = structuredClone(a);
-    const stage = b.stages[0] as { method: string; pattern: { sparsity: number } };
+    const stage = b.stages[0] as unknown as { method: string; pattern: { sparsity: number } };
     stage.pattern.sparsity = 0.7;
     stage.method = 'magnitude';
     expect(recipeDiff(a, b).map(formatChangeLine)).toEqual(['stages[0].method: wanda → magnitude', 'stages[0].pattern.sparsity: 0.5 → 0.7']);
