@@ -136,11 +136,12 @@ export async function importRuns(text: string): Promise<{ ok: boolean; message: 
   if (db) {
     const result = await storage.importRecords(db, records);
     added = await storage.allRecords(db);
-    summary = `${result.added + result.renamed} run(s) imported${result.skipped ? `, ${result.skipped} already here` : ''}${result.renamed ? ` (${result.renamed} renamed: their ids were taken by other runs)` : ''}`;
+    summary = `${result.added + result.renamed} run(s) imported${result.skipped ? `, ${result.skipped} already here` : ''}${result.renamed ? ` (${result.renamed} renamed: their ids were taken by other runs)` : ''}${result.renumbered ? `; ${result.renumbered} renumbered, their run numbers were taken` : ''}`;
   }
   const runs = added.map(runOf);
   for (const run of runs) written.set(run.id, signature(run));
-  useLab.setState((s) => ({ runs: [...s.runs.filter((r) => !runs.some((x) => x.id === r.id)), ...runs.filter((r) => !s.runs.some((x) => x.id === r.id))].sort((a, b) => a.startedAt - b.startedAt) }));
+  // The page's own runs stay as they are (live, held); only runs it does not show yet are added.
+  useLab.setState((s) => ({ runs: [...s.runs, ...runs.filter((r) => !s.runs.some((x) => x.id === r.id))].sort((a, b) => a.startedAt - b.startedAt) }));
   return { ok: true, message: `${summary}.` };
 }
 
