@@ -4,7 +4,7 @@ import { formatRelativeError } from '../../core/compress/report';
 import { changeQuality } from '../glossary';
 import { formatChange, formatMetricValue, percent, seconds, shortBytes } from '../format';
 import { formatChangeLine, recipeDiff } from '../recipeDiff';
-import { layerDifferences, measureRows, type LayerDifference, type MeasureRow } from '../runCompare';
+import { layerDifferences, measureRows, type LayerDifference, type LayerSide, type MeasureRow } from '../runCompare';
 import type { RunRecord } from '../store';
 import { ScrollRegion } from './ScrollRegion';
 
@@ -90,22 +90,23 @@ const signed = (d: number | null, as: (v: number) => string) => (d === null ? ''
 const error = (v: number) => formatRelativeError({ relativeError: v, relativeErrorBasis: null });
 const bits = (v: number) => v.toFixed(2);
 
-function LayerRow({ row }: { row: LayerDifference }) {
+type LayerColumn = keyof LayerSide;
+const LAYER_COLUMNS: { key: LayerColumn; label: string; as: (v: number) => string; delta: (v: number) => string }[] = [
+  { key: 'sparsity', label: 'Sparsity', as: percent, delta: (v) => `${(v * 100).toFixed(1)} pp` },
+  { key: 'relativeError', label: 'Relative error', as: error, delta: error },
+  { key: 'bits', label: 'Bits per weight', as: bits, delta: bits },
+];
+
+function LayerRow({ row, columns }: { row: LayerDifference; columns: typeof LAYER_COLUMNS }) {
   return (
     <tr data-layer={row.id}>
       <th scope="row">{row.name}</th>
-      <td className="num">
-        {side(row.a.sparsity, percent)} → {side(row.b.sparsity, percent)}
-        {signed(row.delta.sparsity, (v) => `${(v * 100).toFixed(1)} pp`)}
-      </td>
-      <td className="num">
-        {side(row.a.relativeError, error)} → {side(row.b.relativeError, error)}
-        {signed(row.delta.relativeError, error)}
-      </td>
-      <td className="num">
-        {side(row.a.bits, bits)} → {side(row.b.bits, bits)}
-        {signed(row.delta.bits, bits)}
-      </td>
+      {columns.map(({ key, as, delta }) => (
+        <td key={key} className="num">
+          {side(row.a[key], as)} → {side(row.b[key], as)}
+          {signed(row.delta[key], delta)}
+        </td>
+      ))}
     </tr>
   );
 }
@@ -114,30 +115,29 @@ function LayerDifferences({ a, b }: { a: RunRecord; b: RunRecord }) {
   if (!a.report || !b.report) return <p className="muted">Per-layer differences need both runs’ reports; {!a.report ? `run ${a.number}` : `run ${b.number}`} has none (it did not finish).</p>;
   const rows = layerDifferences(a.report, b.report);
   if (rows.length === 0) return <p className="muted">The two runs changed no layer in common.</p>;
+  // A measure neither run has (no calibration: no error; no quantize stage: no bits) gets no column.
+  const columns = LAYER_COLUMNS.filter(({ key }) => rows.some((r) => r.a[key] !== null || r.b[key] !== null));
   return (
     <>
       <p className="muted">
-        {rows.length} layers in both runs, largest change in relative error first (then sparsity, then bits){rows.length > LAYER_ROWS ? `; the first ${LAYER_ROWS} shown` : ''}. Relative error is the last stage’s that measured one: exact from the Hessian or estimated on sampled tokens, as each run’s Layers tab says.
+        {rows.length} layers in both runs, largest change in relative error first (then sparsity, then bits){rows.length > LAYER_ROWS ? `; the first ${LAYER_ROWS} shown` : ''}.
+        {columns.some((c) => c.key === 'relativeError') && ' Relative error is the last stage’s that measured one: exact from the Hessian or estimated on sampled tokens, as each run’s Layers tab says.'}
       </p>
       <ScrollRegion label="Per-layer differences" short>
         <table className="layer-diff" data-testid="compare-layers">
           <thead>
             <tr>
               <th scope="col">Layer</th>
-              <th scope="col" className="num">
-                Sparsity
-              </th>
-              <th scope="col" className="num">
-                Relative error
-              </th>
-              <th scope="col" className="num">
-                Bits per weight
-              </th>
+              {columns.map((c) => (
+                <th key={c.key} scope="col" className="num">
+                  {c.label}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
             {rows.slice(0, LAYER_ROWS).map((row) => (
-              <LayerRow key={row.id} row={row} />
+              <LayerRow key={row.id} row={row} columns={columns} />
             ))}
           </tbody>
         </table>

@@ -56,7 +56,6 @@ function StatusCell({ run }: { run: RunRecord }) {
   return (
     <td className={`status-${run.status}`} title={statusTitles[run.status] ?? run.message}>
       {word}
-      {run.restored && <span className="muted-inline"> · kept</span>}
     </td>
   );
 }
