@@ -12,6 +12,19 @@ import { artifactsDir, labFixture, openAdvanced, runRecipeAndWait } from './harn
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
 const pageErrors: string[] = [];
+const axeSource = readFileSync(join(import.meta.dirname, '../node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical WCAG 2 A/AA violations inside the history view (as in workbench.e2e.ts). */
+async function seriousViolations(page: Page, state: string): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Element, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    return axe.run(document.querySelector('section.history')!, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+  });
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`[history e2e] axe (${state}): ${result.violations.length} violations, ${serious.length} serious or critical`);
+  return serious.map((v) => `${state}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
+}
 
 /** A page of `context` (pages of one context share IndexedDB) with the dense baseline and the history open. */
 async function openLab(context: BrowserContext): Promise<Page> {
@@ -61,6 +74,7 @@ describe('the history view: runs kept in the browser', () => {
     await page.getByRole('button', { name: 'Pin model' }).click();
     await page.waitForFunction(() => /^ ?Pinned: 1 model\(s\), [\d.]+ MB kept/.test(document.querySelector('[data-testid=pin-message]')?.textContent ?? ''), undefined, { timeout });
     console.log(`[history e2e] pin: ${(await page.getByTestId('pin-message').innerText()).trim()}`);
+    await page.locator('[data-measure=file-size]').screenshot({ path: join(artifactsDir, 'history-pin.png') });
     const runBytes = Number(await page.getByTestId('run-file-bytes').getAttribute('data-value'));
     await page.getByTestId('sparsity').fill('70');
     ids.push(await runRecipeAndWait(page, timeout));
@@ -187,8 +201,11 @@ describe('the history view: runs kept in the browser', () => {
 
     await page.locator('section.history').scrollIntoViewIfNeeded();
     await page.locator('section.history').screenshot({ path: join(artifactsDir, 'history-compare.png') });
+    const violations = await seriousViolations(page, 'compare');
     await compare.getByRole('button', { name: 'Close comparison' }).click();
     await page.locator('section.history').screenshot({ path: join(artifactsDir, 'history.png') });
+    violations.push(...(await seriousViolations(page, 'history')));
+    assert.deepEqual(violations, []);
 
     // Delete asks first; the list and the history lose the run.
     page.once('dialog', (dialog) => void dialog.accept());

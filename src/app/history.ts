@@ -156,7 +156,7 @@ export async function pinRun(id: string, bytes: Uint8Array): Promise<string> {
   const result = await storage.pinModel(db, id, bytes);
   if (!result.ok) return result.message;
   const use = await storage.storageUse(db);
-  return `Pinned: ${use.pinned} model(s), ${(use.pinnedBytes / 1e6).toFixed(1)} MB kept${use.usage !== undefined && use.quota ? ` (this page uses ${(use.usage / 1e6).toFixed(1)} of ${(use.quota / 1e6).toFixed(0)} MB)` : ''}.`;
+  return `Pinned: ${use.pinned} model(s), ${(use.pinnedBytes / 1e6).toFixed(1)} MB kept${use.usage !== undefined && use.quota ? ` (the browser estimates this page's storage at ${(use.usage / 1e6).toFixed(1)} of ${(use.quota / 1e6).toFixed(0)} MB)` : ''}.`;
 }
 
 export async function pinnedBytes(id: string): Promise<Uint8Array | undefined> {
