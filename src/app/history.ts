@@ -136,11 +136,12 @@ export async function importRuns(text: string): Promise<{ ok: boolean; message: 
   if (db) {
     const result = await storage.importRecords(db, records);
     added = await storage.allRecords(db);
-    summary = `${result.added + result.renamed} run(s) imported${result.skipped ? `, ${result.skipped} already here` : ''}${result.renamed ? ` (${result.renamed} renamed: their ids were taken by other runs)` : ''}`;
+    summary = `${result.added + result.renamed} run(s) imported${result.skipped ? `, ${result.skipped} already here` : ''}${result.renamed ? ` (${result.renamed} renamed: their ids were taken by other runs)` : ''}${result.renumbered ? `; ${result.renumbered} renumbered, their run numbers were taken` : ''}`;
   }
   const runs = added.map(runOf);
   for (const run of runs) written.set(run.id, signature(run));
-  useLab.setState((s) => ({ runs: [...s.runs.filter((r) => !runs.some((x) => x.id === r.id)), ...runs.filter((r) => !s.runs.some((x) => x.id === r.id))].sort((a, b) => a.startedAt - b.startedAt) }));
+  // The page's own runs stay as they are (live, held); only runs it does not show yet are added.
+  useLab.setState((s) => ({ runs: [...s.runs, ...runs.filter((r) => !s.runs.some((x) => x.id === r.id))].sort((a, b) => a.startedAt - b.startedAt) }));
   return { ok: true, message: `${summary}.` };
 }
 
@@ -155,7 +156,7 @@ export async function pinRun(id: string, bytes: Uint8Array): Promise<string> {
   const result = await storage.pinModel(db, id, bytes);
   if (!result.ok) return result.message;
   const use = await storage.storageUse(db);
-  return `Pinned: ${use.pinned} model(s), ${(use.pinnedBytes / 1e6).toFixed(1)} MB kept${use.usage !== undefined && use.quota ? ` (this page uses ${(use.usage / 1e6).toFixed(1)} of ${(use.quota / 1e6).toFixed(0)} MB)` : ''}.`;
+  return `Pinned: ${use.pinned} model(s), ${(use.pinnedBytes / 1e6).toFixed(1)} MB kept${use.usage !== undefined && use.quota ? ` (the browser estimates this page's storage at ${(use.usage / 1e6).toFixed(1)} of ${(use.quota / 1e6).toFixed(0)} MB)` : ''}.`;
 }
 
 export async function pinnedBytes(id: string): Promise<Uint8Array | undefined> {

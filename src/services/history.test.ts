@@ -46,10 +46,20 @@ describe('the run history store', () => {
     await putRecord(db, mine);
     const other = { ...record('x', 5), startedAt: 99 };
     const result = await importRecords(db, [record('y', 2), mine, other]);
-    expect(result).toEqual({ added: 1, skipped: 1, renamed: 1 });
+    expect(result).toEqual({ added: 1, skipped: 1, renamed: 1, renumbered: 0 });
     const stored = await allRecords(db);
     expect(stored).toHaveLength(3);
     expect(stored.find((r) => r.id === 'x')).toEqual(mine);
+  });
+
+  test('an imported run whose number is taken (run 1 of another browser) is numbered after the highest', async () => {
+    const db = await fresh();
+    await putRecord(db, record('mine-1', 1));
+    await putRecord(db, record('mine-2', 2));
+    const result = await importRecords(db, [record('theirs-1', 1), record('theirs-7', 7), record('theirs-2', 2)]);
+    expect(result).toEqual({ added: 3, skipped: 0, renamed: 0, renumbered: 2 });
+    const numbers = Object.fromEntries((await allRecords(db)).map((r) => [r.id, r.number]));
+    expect(numbers).toEqual({ 'mine-1': 1, 'mine-2': 2, 'theirs-1': 3, 'theirs-7': 7, 'theirs-2': 8 });
   });
 
   test('a run left running by a closed tab is interrupted; one another tab holds is not', async () => {

@@ -56,27 +56,36 @@ export async function deleteRecords(db: HistoryDb, ids: readonly string[]): Prom
 /**
  * Adds imported records in one transaction: all of them or, on any failure, none. A record whose
  * id is already stored is skipped when it is the same run, and stored under a fresh id when it is
- * a different one — nothing already stored is replaced.
+ * a different one — nothing already stored is replaced. An added record whose number another
+ * run has is renumbered after the highest, so "run N" names one run in the list.
  */
-export async function importRecords(db: HistoryDb, records: readonly ExperimentRecord[]): Promise<{ added: number; skipped: number; renamed: number }> {
+export async function importRecords(db: HistoryDb, records: readonly ExperimentRecord[]): Promise<{ added: number; skipped: number; renamed: number; renumbered: number }> {
   const tx = db.transaction('records', 'readwrite');
   const store = tx.objectStore('records');
+  const numbers = new Set((await store.getAll()).map((r) => r.number));
   let added = 0;
   let skipped = 0;
   let renamed = 0;
+  let renumbered = 0;
+  const numbered = (record: ExperimentRecord): ExperimentRecord => {
+    const number = numbers.has(record.number) ? Math.max(...numbers) + 1 : record.number;
+    if (number !== record.number) renumbered++;
+    numbers.add(number);
+    return { ...record, number };
+  };
   for (const record of records) {
     const existing = await store.get(record.id);
     if (existing === undefined) {
-      await store.add(record);
+      await store.add(numbered(record));
       added++;
     } else if (sameRun(existing, record)) skipped++;
     else {
-      await store.add({ ...record, id: `${record.id}-imported-${Date.now().toString(36)}-${renamed}` });
+      await store.add(numbered({ ...record, id: `${record.id}-imported-${Date.now().toString(36)}-${renamed}` }));
       renamed++;
     }
   }
   await tx.done;
-  return { added, skipped, renamed };
+  return { added, skipped, renamed, renumbered };
 }
 
 const sameRun = (a: ExperimentRecord, b: ExperimentRecord) => a.startedAt === b.startedAt && a.model.sha256 === b.model.sha256 && a.report?.weightsSha256 === b.report?.weightsSha256 && a.status === b.status;

@@ -2,6 +2,7 @@
 // the change (absolute and relative, coloured), sparsity by one definition, sizes measured or
 // labelled as estimates. Progress, errors and downloads sit here too, above the fold.
 import type { EvalMetrics } from '../../core/eval/metrics';
+import { compressedFileName } from '../../core/recipe';
 import { betterHint, changeQuality, measureMeanings } from '../glossary';
 import { exact, formatChange, formatMetricValue, percent, seconds, shortBytes } from '../format';
 import { metricEntries } from '../metricsView';
@@ -9,6 +10,7 @@ import { runDownload } from '../runController';
 import { cancelEvaluation, runEvaluation } from '../controller';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { Explain } from './Explain';
+import { PinModel, PinnedModel } from './PinModel';
 import { RunProgress } from './RunProgress';
 
 function BackendLine() {
@@ -154,11 +156,14 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
               </td>
               <td>
                 {download ? (
-                  <a href={download.url} download={download.fileName} data-testid="download-run">
-                    Download {download.fileName}
-                  </a>
+                  <>
+                    <a href={download.url} download={download.fileName} data-testid="download-run">
+                      Download {download.fileName}
+                    </a>
+                    <PinModel run={run!} url={download.url} />
+                  </>
                 ) : (
-                  <span className="muted">no longer held</span>
+                  <PinnedModel run={run!} fileName={compressedFileName(run!.model.stem, run!.recipe)} />
                 )}
               </td>
             </tr>
