@@ -2,7 +2,7 @@
 // the fragment a page was opened with asks for. Pure functions of their arguments (no store, no
 // DOM): the intents that act on them are in shareController.ts.
 import type { CompressReport } from '../core/compress';
-import { decodeShareToken, LAB_VERSION, SHARE_LINK_VERSION, shareTokenOf, type Reproduction, type SharedResult, type SharedView, type SharePayload } from '../core/experiments';
+import { decodeShareToken, LAB_VERSION, SHARE_LINK_VERSION, SHARE_PARAM, type Reproduction, type SharedResult, type SharedView, type SharePayload } from '../core/experiments';
 import type { RunRecord } from './store';
 
 /** The link the page was opened with, and what became of it here. */
@@ -82,13 +82,15 @@ export type LinkOnOpen = { kind: 'none' } | { kind: 'share'; payload: SharePaylo
 
 /** What the fragment a page was opened with asks for: a share link, a tour, nothing, or a clear refusal. */
 export function linkOnOpen(hash: string): LinkOnOpen {
-  const fragment = hash.replace(/^#/, '');
-  const token = shareTokenOf(fragment);
-  if (token !== undefined) {
+  // The fragment's parts as they are: a stray '#' stays in the token, which the decoder refuses.
+  const parts = hash.replace(/^#/, '').split('&');
+  const share = parts.find((part) => part.startsWith(`${SHARE_PARAM}=`));
+  if (share !== undefined) {
+    const token = share.slice(SHARE_PARAM.length + 1);
     const decoded = decodeShareToken(token);
     return decoded.ok ? { kind: 'share', payload: decoded.payload } : { kind: 'error', message: decoded.message };
   }
-  const tour = fragment.split('&').find((part) => part.startsWith('tour='));
+  const tour = parts.find((part) => part.startsWith('tour='));
   if (tour === undefined) return { kind: 'none' };
   const id = tour.slice('tour='.length);
   // Tour ids are plain words; anything else is refused before it is shown or looked up.

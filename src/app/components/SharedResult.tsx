@@ -16,7 +16,7 @@ function LinkErrorBanner({ message }: { message: string }) {
   return (
     <div className="error-banner" role="alert" data-testid="link-error">
       <span>
-        <strong>Share link not opened.</strong> {message} The lab opened as usual.
+        <strong>Link not opened.</strong> {message} The lab opened as usual.
       </span>
       <button type="button" aria-label="Dismiss" onClick={() => useLab.setState({ linkError: undefined })}>
         ×
@@ -126,7 +126,7 @@ export function SharedResultPanel({ shared }: { shared: SharedState }) {
   return (
     <section className="panel shared-result" aria-labelledby={titleId} data-testid="shared-result">
       <h2 id={titleId}>
-        As shared <span className="shared-badge">{shared.reproduce?.status === 'done' && shared.reproduce.outcome.match ? 'reproduced here' : 'as shared — not yet reproduced here'}</span>
+        Shared run <span className="shared-badge">{shared.reproduce?.status === 'done' && shared.reproduce.outcome.match ? 'reproduced here' : 'as shared — not yet reproduced here'}</span>
       </h2>
       <p className="muted" data-testid="shared-model">
         {modelLine(shared)}
