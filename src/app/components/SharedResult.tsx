@@ -123,10 +123,11 @@ export function SharedResultPanel({ shared }: { shared: SharedState }) {
   const titleId = useId();
   const running = shared.reproduce?.status === 'running';
   const result = shared.payload.result;
+  const confirmed = shared.reproduce?.status === 'done' && shared.reproduce.outcome.match;
   return (
     <section className="panel shared-result" aria-labelledby={titleId} data-testid="shared-result">
       <h2 id={titleId}>
-        Shared run <span className="shared-badge">{shared.reproduce?.status === 'done' && shared.reproduce.outcome.match ? 'reproduced here' : 'as shared — not yet reproduced here'}</span>
+        Shared run {confirmed ? <span className="shared-badge confirmed">reproduced here</span> : <span className="shared-badge">as shared — not yet reproduced here</span>}
       </h2>
       <p className="muted" data-testid="shared-model">
         {modelLine(shared)}
