@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { encodeShareToken, SHARE_LINK_VERSION, type SharePayload } from '../src/core/experiments';
 import { MAX_PAYLOAD_BYTES } from '../src/core/experiments/shareLink';
-import { tokenOfText } from '../src/core/experiments/hostileLinks';
+import { tokenOfText } from '../src/core/experiments/testing/hostileLinks';
 import { parseRecipe } from '../src/core/recipe';
 import { artifactsDir, labFixture, runMetric, runRecipeAndWait } from './harness';
 

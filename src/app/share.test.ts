@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import type { CompressReport } from '../core/compress';
 import { decodeShareToken, encodeShareToken, LAB_VERSION, shareUrl } from '../core/experiments';
-import { tokenOfText } from '../core/experiments/hostileLinks';
+import { tokenOfText } from '../core/experiments/testing/hostileLinks';
 import { initialRecipe, type RunRecord } from './store';
 import { linkOnOpen, pageAddress, sharePayloadOf } from './share';
 

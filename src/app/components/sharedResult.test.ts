@@ -9,7 +9,7 @@ import { act, createElement } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { SHARE_LINK_VERSION, type SharePayload } from '../../core/experiments';
-import { hostileShareTokens, MARKUP_PAYLOADS, tokenOfText } from '../../core/experiments/hostileLinks';
+import { hostileShareTokens, MARKUP_PAYLOADS, tokenOfText } from '../../core/experiments/testing/hostileLinks';
 import { parseRecipe } from '../../core/recipe';
 
 const BUNDLED = ['kjv-charlm', 'digits-vit'];
@@ -27,7 +27,8 @@ vi.mock('../controller', async () => {
   };
 });
 
-const { startFromAddress } = await import('../shareController');
+const { openHash, startFromAddress } = await import('../shareController');
+const { tours } = await import('../tours');
 const { initialRecipe, useLab } = await import('../store');
 const { SharedResult } = await import('./SharedResult');
 
@@ -99,6 +100,17 @@ describe('opening share links in the page', () => {
     });
     expect(host.querySelector('[data-testid=shared-message]')?.textContent).toMatch(/other\.onnx has SHA-256 039058c6f2c0…, but the link’s model “my model\.onnx” has cdcdcdcdcdcd…: nothing was loaded or run/);
     expect(useLab.getState().shared?.model).toBe('waiting-file');
+  });
+
+  test('a tour starts from the address, and from a fragment changed later, with its first step applied', async () => {
+    await open('#tour=sparsity-50');
+    expect(useLab.getState().tour).toEqual({ id: 'sparsity-50', step: 0 });
+    expect(useLab.getState().recipe).toEqual(tours[0].steps[0].link!.recipe);
+    await act(async () => openHash('#tour=gptq-vs-rtn'));
+    expect(useLab.getState().tour).toEqual({ id: 'gptq-vs-rtn', step: 0 });
+    expect(useLab.getState().recipe.stages[0]).toMatchObject({ kind: 'quantize', method: 'rtn', bits: 3 });
+    await act(async () => openHash('#tour=no-such-tour'));
+    expect(host.querySelector('[data-testid=link-error]')?.textContent).toMatch(/the lab has no tour named “no-such-tour”/);
   });
 
   test('1,000+ hostile links: no crash, no injected node, no pollution, a panel or one clear refusal each', async () => {

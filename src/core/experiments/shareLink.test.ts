@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseRecipeText } from '../recipe';
-import { hostileShareTokens, tokenOfText } from './hostileLinks';
+import { hostileShareTokens, tokenOfText } from './testing/hostileLinks';
 import { decodeShareToken, encodeShareToken, MAX_PAYLOAD_BYTES, shareTokenOf, shareUrl, SHARE_LINK_VERSION, type SharePayload } from './shareLink';
 
 const recipesDir = join(import.meta.dirname, '../../../recipes');

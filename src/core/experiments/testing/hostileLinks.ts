@@ -3,8 +3,8 @@
 // nesting, a deflate bomb. Used by the decoder's test (shareLink.test.ts) and by the page's test
 // (src/app/components/sharedResult.test.ts), so both face the same links.
 import { deflateSync } from 'fflate';
-import { mulberry32 } from '../calibrate/random.ts';
-import { encodeShareToken, MAX_PAYLOAD_BYTES, type SharePayload } from './shareLink.ts';
+import { mulberry32 } from '../../calibrate/random.ts';
+import { encodeShareToken, MAX_PAYLOAD_BYTES, type SharePayload } from '../shareLink.ts';
 
 /** The token of arbitrary JSON text, bypassing the typed encoder (what a hand-made link holds). */
 export function tokenOfText(text: string): string {
