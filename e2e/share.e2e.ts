@@ -1,12 +1,15 @@
-// Share links and guided tours in headless Chromium: a finished run shared as a link, the link
+// Share links and guided tours in headless Chromium: a finished run shared as a link; the link
 // opened in a fresh browser context (numbers at once, "as shared", Reproduce confirming the
-// weights hash), hostile links refused with a message and no injected element, and one tour
-// walked from start to end with the keyboard.
+// weights hash); the same link made with the user's own model file (its hash checked first);
+// hostile links refused with a message and no injected element; one tour walked from start to
+// end with the keyboard.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { encodeShareToken, SHARE_LINK_VERSION, type SharePayload } from '../src/core/experiments';
+import { decodeShareToken, encodeShareToken, shareTokenOf, shareUrl, SHARE_LINK_VERSION, type SharePayload } from '../src/core/experiments';
 import { MAX_PAYLOAD_BYTES } from '../src/core/experiments/shareLink';
 import { tokenOfText } from '../src/core/experiments/testing/hostileLinks';
 import { parseRecipe } from '../src/core/recipe';
@@ -69,6 +72,29 @@ describe('share links and tours', () => {
     await viewer.page.screenshot({ path: join(artifactsDir, 'share-reproduced.png') });
     assert.deepEqual(viewer.pageErrors, []);
     await viewer.close();
+
+    // The same recipe and result as if made with the user's own copy of the model: the link names
+    // the file and its hash; a different file is refused before it loads, the right one reproduces.
+    const payload = decodeShareToken(shareTokenOf(link)!);
+    assert.ok(payload.ok);
+    const modelBytes = readFileSync('public/models/kjv-charlm/model.onnx');
+    const fileSha = createHash('sha256').update(modelBytes).digest('hex');
+    const fileLink = shareUrl(link.slice(0, link.indexOf('#')), { ...payload.payload, model: { kind: 'file', name: 'my-kjv.onnx', sha256: fileSha } });
+    const owner = await freshPage(lab.browser, fileLink);
+    const input = owner.page.getByTestId('shared-file-input');
+    await input.waitFor({ timeout });
+    await owner.page.getByTestId('metrics').waitFor({ timeout });
+    await input.setInputFiles({ name: 'other.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not the model') });
+    await owner.page.getByTestId('shared-message').filter({ hasText: /other\.onnx has SHA-256 [0-9a-f]{12}…, but the link’s model “my-kjv\.onnx” has [0-9a-f]{12}…: nothing was loaded or run/ }).waitFor({ timeout });
+    assert.match(await owner.page.getByTestId('model-name').innerText(), /KJV|King James/i, 'the loaded model is untouched');
+    await input.setInputFiles({ name: 'my-kjv.onnx', mimeType: 'application/octet-stream', buffer: modelBytes });
+    await owner.page.getByTestId('shared-model').filter({ hasText: /your model my-kjv\.onnx, loaded here/ }).waitFor({ timeout });
+    await owner.page.getByTestId('metrics').waitFor({ timeout });
+    await owner.page.getByRole('button', { name: 'Reproduce' }).click();
+    await owner.page.getByTestId('reproduce-outcome').waitFor({ timeout });
+    assert.equal(await owner.page.getByTestId('reproduce-outcome').getAttribute('data-match'), 'true', 'the user file reproduces the same weights hash');
+    assert.deepEqual(owner.pageErrors, []);
+    await owner.close();
   });
 
   test('hostile links: a clear message, the default model as usual, no page error, nothing injected', async () => {
