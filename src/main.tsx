@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';
-import { start, setBackend } from './app/controller';
+import { setBackend } from './app/controller';
+import { openHash, startFromAddress } from './app/shareController';
 import type { BackendPreference } from './core/eval/runner';
 import './app/styles.css';
 
@@ -15,4 +16,6 @@ createRoot(document.getElementById('root')!).render(
     <App />
   </StrictMode>,
 );
-void start(params.get('model') ?? undefined);
+// #share=… (a share link) and #tour=… open on top of the model; a later change of the fragment too.
+void startFromAddress(params.get('model') ?? undefined, location.hash);
+addEventListener('hashchange', () => void openHash(location.hash));

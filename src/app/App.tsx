@@ -9,6 +9,7 @@ import { ModelPanel } from './components/ModelPanel';
 import { RecipeBuilder } from './components/RecipeBuilder';
 import { ResultPanel } from './components/ResultPanel';
 import { RunList } from './components/RunList';
+import { SharedResult } from './components/SharedResult';
 
 export function App() {
   return (
@@ -21,6 +22,7 @@ export function App() {
           <RecipeBuilder />
         </aside>
         <main className="results">
+          <SharedResult />
           <ResultPanel />
           <RunList />
           <DetailTabs />

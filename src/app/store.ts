@@ -10,6 +10,7 @@ import type { CompressReport } from '../core/compress';
 import type { ComputeBackend, Progress } from '../core/job';
 import { defaultRecipe, type Recipe } from '../core/recipe';
 import type { RecordInterval } from '../core/experiments/record';
+import type { SharedState } from './share';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
@@ -119,7 +120,19 @@ export interface HistorySlice {
   history: { status: 'opening' | 'ready' | 'unavailable'; reason?: string };
 }
 
-export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice & HistorySlice;
+/** What a link set: the detail tab shown, the share link opened, the tour walked. */
+export interface ViewSlice {
+  /** The detail tab (DetailTabs' ids): in the store so a share link or a tour step can set it. */
+  detailTab: string;
+  /** The share link this page was opened with, its recorded result and its reproduction. */
+  shared?: SharedState;
+  /** Why the link the page was opened with could not be used (shown as text, never markup). */
+  linkError?: string;
+  /** The guided tour being walked, and its step. */
+  tour?: { id: string; step: number };
+}
+
+export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice & HistorySlice & ViewSlice;
 
 /**
  * The builder's first recipe: the reference defaults with one-pass calibration, the lab's fast
@@ -143,6 +156,7 @@ export const useLab = create<LabState>()(() => ({
   runs: [],
   announcement: '',
   history: { status: 'opening' },
+  detailTab: 'overview',
 }));
 
 export function patchModel(patch: Partial<ModelSlice['model']>): void {

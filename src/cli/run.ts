@@ -18,7 +18,7 @@ import { isAttentionStageReport } from '../core/compress/attentionStage';
 import { readJsonFile } from './files';
 import { attentionStageLines } from './printAttention';
 import { loadModelFromDisk, modelFolder, type ModelOnDisk } from './loadModelDir';
-import { decodeShareToken, LAB_VERSION, recordInterval, shareTokenOf, type ExperimentRecord, type SharedResult, type SharePayload } from '../core/experiments';
+import { decodeShareToken, LAB_VERSION, recordInterval, reproduction, shareTokenOf, type ExperimentRecord, type SharePayload } from '../core/experiments';
 import { evaluateWithSamples, type EvalWithSamples } from '../core/eval/evaluate';
 import { showPath } from './files';
 
@@ -181,14 +181,6 @@ export async function evaluateBytes(bytes: Uint8Array, dataset: Dataset, backend
   } finally {
     await runner.release();
   }
-}
-
-/** Whether the run's weights are the shared run's, in one sentence; `ok` false when they should be and are not. */
-export function reproduction(result: SharedResult, weightsSha256: string): { match: boolean; ok: boolean; text: string } {
-  if (result.weightsSha256 === weightsSha256) return { match: true, ok: true, text: `reproduced: weights SHA-256 ${weightsSha256.slice(0, 16)}… equals the shared run's` };
-  if (result.compute === 'webgpu')
-    return { match: false, ok: true, text: `the shared run's layer jobs ran on WebGPU, whose float order differs from the CPU path within the kernels' tested bound (docs/kernels.md); this CPU run's weights SHA-256 is ${weightsSha256.slice(0, 16)}…, the shared ${result.weightsSha256.slice(0, 16)}…` };
-  return { match: false, ok: false, text: `not reproduced: weights SHA-256 ${weightsSha256.slice(0, 16)}… differs from the shared run's ${result.weightsSha256.slice(0, 16)}… (lab ${LAB_VERSION} here, ${result.labVersion} there)` };
 }
 
 export async function runCommand(modelArg: string | undefined, options: RunCommandOptions): Promise<void> {

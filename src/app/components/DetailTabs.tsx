@@ -1,6 +1,5 @@
 // Secondary detail, one tab at a time: the run's overview and layers, the masks, trying the
 // models out, their attention maps, and the model's provenance.
-import { useState } from 'react';
 import { isPruneStage } from '../../core/recipe';
 import { isQuantizeStage } from '../../core/recipe/stages/quantize';
 import type { CompressReport } from '../../core/compress/report';
@@ -100,7 +99,7 @@ function RunQuantization({ run }: { run: RunRecord }) {
 
 export function DetailTabs() {
   const run = useLab(selectedRun);
-  const [tab, setTab] = useState('overview');
+  const tab = useLab((s) => s.detailTab);
   const tabs: TabSpec[] = [
     { id: 'overview', label: 'Overview', content: () => (run ? <RunOverview run={run} /> : <p className="muted">Run a recipe to see its sparsity per layer here.</p>) },
     { id: 'masks', label: 'Masks', content: () => (run ? <RunMasks run={run} /> : <p className="muted">Run a recipe to see which weights it kept.</p>) },
@@ -122,7 +121,7 @@ export function DetailTabs() {
   ];
   return (
     <section className="panel detail" aria-label="Details">
-      <Tabs tabs={tabs} selected={tab} onSelect={setTab} label="Details" />
+      <Tabs tabs={tabs} selected={tab} onSelect={(id) => useLab.setState({ detailTab: id })} label="Details" />
     </section>
   );
 }

@@ -1,4 +1,5 @@
 import { docLink } from '../glossary';
+import { ToursMenu } from './Tour';
 
 export function Header() {
   return (
@@ -8,6 +9,7 @@ export function Header() {
       <a className="header-link" href={docLink('concepts')} target="_blank" rel="noreferrer">
         How it works
       </a>
+      <ToursMenu />
     </header>
   );
 }

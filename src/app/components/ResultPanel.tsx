@@ -12,6 +12,7 @@ import { selectedRun, useLab, type RunRecord } from '../store';
 import { Explain } from './Explain';
 import { PinModel, PinnedModel } from './PinModel';
 import { RunProgress } from './RunProgress';
+import { ShareLink } from './ShareLink';
 
 function BackendLine() {
   const evaluation = useLab((s) => s.evaluation);
@@ -266,6 +267,7 @@ export function ResultPanel() {
           {run.report?.calibration && `, calibration ${seconds(run.report.calibration.ms)} on ${run.report.calibration.samples} samples`}.
         </p>
       )}
+      {run?.status === 'done' && run.report && <ShareLink key={run.id} run={run} />}
     </section>
   );
 }

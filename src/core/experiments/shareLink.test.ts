@@ -1,9 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'fflate';
 import { describe, expect, test } from 'vitest';
-import { mulberry32 } from '../calibrate/random';
 import { parseRecipeText } from '../recipe';
+import { hostileShareTokens, tokenOfText } from './testing/hostileLinks';
 import { decodeShareToken, encodeShareToken, MAX_PAYLOAD_BYTES, shareTokenOf, shareUrl, SHARE_LINK_VERSION, type SharePayload } from './shareLink';
 
 const recipesDir = join(import.meta.dirname, '../../../recipes');
@@ -21,14 +20,6 @@ function payload(overrides: Partial<SharePayload> = {}): SharePayload {
     ...overrides,
   };
 }
-
-/** The token of arbitrary JSON text, bypassing the typed encoder (what a hand-made link holds). */
-const tokenOfText = (text: string) => {
-  const bytes = deflateSync(new TextEncoder().encode(text));
-  let binary = '';
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return `1.${btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
-};
 
 describe('share links', () => {
   test('a payload survives the round trip, and the link is a fragment', () => {
@@ -77,74 +68,7 @@ describe('share links', () => {
   });
 
   test('1,000+ hostile links: no throw, no prototype pollution, every refusal is one sentence', () => {
-    const random = mulberry32(7);
-    const pick = <T,>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
-    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=%#&<>"\'/\\ \u0000\u202e😀';
-    const payloads = ['<script>alert(1)</script>', '<img src=x onerror=alert(1)>', '"><svg onload=alert(1)>', 'javascript:alert(1)', '{{constructor.constructor("alert(1)")()}}', '\u202egnp.exe', 'a'.repeat(5000)];
-    const pollution = ['__proto__', 'constructor', 'prototype'];
-    const valid = JSON.parse(JSON.stringify(payload())) as Record<string, unknown>;
-    const tokens: string[] = [];
-
-    // Random text in the token's alphabet and beyond, with and without a version prefix.
-    for (let i = 0; i < 300; i++) {
-      const n = Math.floor(random() * 400);
-      let s = '';
-      for (let k = 0; k < n; k++) s += alphabet[Math.floor(random() * alphabet.length)];
-      tokens.push(random() < 0.5 ? `1.${s}` : s);
-    }
-    // Random bytes, deflated as a link would be (valid base64url, valid deflate, garbage inside).
-    for (let i = 0; i < 100; i++) {
-      const bytes = new Uint8Array(Math.floor(random() * 300));
-      for (let k = 0; k < bytes.length; k++) bytes[k] = Math.floor(random() * 256);
-      tokens.push(tokenOfText(String.fromCharCode(...bytes)));
-    }
-    // Every prefix of a valid link.
-    const good = encodeShareToken(payload());
-    for (let n = 0; n < good.length; n++) tokens.push(good.slice(0, n));
-    // Every string field of the payload replaced by markup, and every number by an absurd one.
-    const leaves: string[][] = [];
-    const walk = (value: unknown, path: string[]) => {
-      if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
-      else leaves.push(path);
-    };
-    walk(valid, []);
-    const setAt = (root: Record<string, unknown>, path: string[], value: unknown) => {
-      let node = root as Record<string, unknown>;
-      for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
-      node[path[path.length - 1]] = value;
-    };
-    const absurd = [1e308, -1e308, 2 ** 53 + 1, -0, 1e-320, 123456789012345678901234567890, '1e999', true, null, [], {}];
-    for (const path of leaves) {
-      for (const value of [...payloads, ...absurd]) {
-        const copy = structuredClone(valid);
-        setAt(copy, path, value);
-        tokens.push(tokenOfText(JSON.stringify(copy)));
-      }
-    }
-    // Prototype-pollution keys at every object level, as JSON text (JSON.parse makes them own keys).
-    const objects: string[][] = [[]];
-    const walkObjects = (value: unknown, path: string[]) => {
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        if (path.length > 0) objects.push(path);
-        for (const [k, v] of Object.entries(value)) walkObjects(v, [...path, k]);
-      } else if (Array.isArray(value)) value.forEach((v, i) => walkObjects(v, [...path, String(i)]));
-    };
-    walkObjects(valid, []);
-    for (const path of objects) {
-      for (const key of pollution) {
-        const copy = structuredClone(valid);
-        const text = JSON.stringify(copy);
-        const target = path.reduce<Record<string, unknown>>((node, k) => node[k] as Record<string, unknown>, copy);
-        target.__marker__ = 1;
-        tokens.push(tokenOfText(JSON.stringify(copy).replace('"__marker__":1', `"${key}":{"polluted":"yes","isAdmin":true}`)));
-        tokens.push(tokenOfText(text.replace(/^\{/, `{"${key}":{"polluted":"yes"},`)));
-      }
-    }
-    // Deep nesting and huge arrays inside the bound.
-    tokens.push(tokenOfText(`{"v":1,"recipe":${'['.repeat(20_000)}${']'.repeat(20_000)}}`));
-    tokens.push(tokenOfText(JSON.stringify({ ...valid, recipe: { version: 2, stages: Array.from({ length: 3000 }, () => ({ kind: 'prune' })) } })));
-    tokens.push(pick(tokens));
-
+    const tokens = hostileShareTokens(payload());
     expect(tokens.length).toBeGreaterThanOrEqual(1000);
     let accepted = 0;
     for (const token of tokens) {
