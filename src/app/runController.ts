@@ -131,6 +131,8 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
   jobs.set(id, job.jobId);
   try {
     const result = await job.done;
+    // A cancel that reached the worker after the compression finished would be lost with its job.
+    if (useLab.getState().runs.find((r) => r.id === id)?.cancelling) throw new Cancelled('run');
     offerDownload(id, result.bytes);
     releaseOldRuns(id);
     patchRun(id, { report: result.report, held: true });

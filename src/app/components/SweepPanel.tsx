@@ -78,7 +78,7 @@ export function SweepPanel() {
 function SweepButton({ testId, label, plan, blockers }: { testId: string; label: string; plan: SweepPlan; blockers: string[] }) {
   const reasonId = `${testId}-blocked`;
   return (
-    <div className="run-row">
+    <div className="sweep-action">
       <button type="button" data-testid={testId} disabled={blockers.length > 0 || plan.points.length === 0} aria-describedby={blockers.length > 0 ? reasonId : undefined} onClick={() => void runSweep(plan)}>
         {label}
       </button>
@@ -104,7 +104,8 @@ function SweepStatus({ sweep }: { sweep: SweepProgress }) {
   const index = sweep.points.findIndex((p) => p.status === 'running');
   const point = sweep.points[index];
   const fraction = current?.status === 'running' ? runFraction(current.progress, phaseShares(undefined)) : current?.timing?.status === 'running' ? 1 : 0;
-  const phase = current?.status === 'running' ? (current.progress?.phase ?? 'starting') : current?.timing?.status === 'running' ? 'timing inference' : 'starting';
+  const runPhase = current?.progress?.phase;
+  const phase = current?.status === 'running' ? (runPhase && runPhase !== 'start' ? runPhase : 'starting') : current?.timing?.status === 'running' ? 'timing inference' : 'starting';
   const left = timeLeftMs(sweep.points);
   return (
     <div className="run-progress sweep-progress" data-testid="sweep-progress" data-done={finished} data-total={total}>
@@ -129,6 +130,7 @@ function SweepSummary({ sweep, done }: { sweep: SweepProgress; done: number }) {
   const took = (sweep.finishedAt ?? sweep.startedAt) - sweep.startedAt;
   const notRun = sweep.points.filter((p) => p.status === 'skipped').length;
   const failed = sweep.points.filter((p) => p.status === 'error').length;
+  const cancelled = sweep.points.filter((p) => p.status === 'cancelled').length;
   const words = sweep.status === 'cancelled' ? 'Sweep cancelled' : sweep.status === 'error' ? 'Sweep stopped' : 'Sweep finished';
   return (
     <div data-testid="sweep-summary" data-status={sweep.status} data-done={done}>
@@ -136,6 +138,7 @@ function SweepSummary({ sweep, done }: { sweep: SweepProgress; done: number }) {
         {words} ({sweep.title}): {done} of {sweep.points.length} points finished in {seconds(took)}
         {done > 0 ? `, ${seconds(took / done)} per finished point` : ''}
         {failed > 0 ? `; ${failed} failed` : ''}
+        {cancelled > 0 ? `; ${cancelled} cancelled while running` : ''}
         {notRun > 0 ? `; ${notRun} not run` : ''}.{sweep.message ? ` ${sweep.message}` : ''}
       </p>
       <SweepPoints sweep={sweep} />
@@ -148,7 +151,7 @@ function SweepPoints({ sweep }: { sweep: SweepProgress }) {
     <ol className="sweep-points" data-testid="sweep-points" aria-label="Sweep points">
       {sweep.points.map((p, i) => (
         <li key={i} data-status={p.status} data-run={p.runId}>
-          {p.value}: {p.status === 'skipped' ? 'not run' : p.status}
+          <span className="sweep-point-value">{p.value}</span> {p.status === 'skipped' ? 'not run' : p.status}
         </li>
       ))}
     </ol>

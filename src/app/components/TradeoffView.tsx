@@ -55,7 +55,7 @@ export function TradeoffView() {
       <div className="tradeoff-controls">
         <div className="field">
           <label className="field-label" htmlFor="tradeoff-axis">
-            x axis
+            X axis
           </label>
           <select id="tradeoff-axis" data-testid="tradeoff-axis" value={axis} onChange={(e) => setAxis(e.target.value as TradeoffAxis)}>
             {AXES.map((a) => (
