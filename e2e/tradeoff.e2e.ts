@@ -158,4 +158,36 @@ describe('trade-off view and sweeps', () => {
     assert.deepEqual(pageErrors, []);
     await page.close();
   });
+
+  test('methods compared at equal sparsity in one click: magnitude, Wanda and SparseGPT, one colour each', async () => {
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
+    await page.getByTestId('metrics').waitFor({ timeout });
+    await openTab(page, 'Trade-off');
+    await page.getByTestId('sweep-values').fill('0.5');
+    assert.match(await page.getByTestId('sweep-compare').innerText(), /3 points/);
+    // Only over a prune stage's sparsity: with the method as the parameter, the button says why not.
+    await page.getByTestId('sweep-param').selectOption('stages[0].method');
+    assert.match(await page.getByTestId('sweep-compare-blocked').innerText(), /Pick a prune stage’s sparsity/);
+    await page.getByTestId('sweep-param').selectOption('stages[0].pattern.sparsity');
+    await page.getByTestId('sweep-values').fill('0.5');
+    const started = Date.now();
+    await page.getByTestId('sweep-compare').click();
+    await sweepEnded(page, 'done');
+    const seconds = (Date.now() - started) / 1000;
+    const points = await sweepPoints(page);
+    assert.deepEqual(points.map((p) => [p.value, p.status]), [['magnitude, 0.5', 'done'], ['wanda, 0.5', 'done'], ['sparsegpt, 0.5', 'done']]);
+    await page.getByTestId('tradeoff-axis').selectOption('params');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=tradeoff-chart] svg g.run').length === 3);
+    const onChart = await chartPoints(page);
+    const fills = await page.locator('[data-testid=tradeoff-chart] svg g.run path').evaluateAll((ps) => ps.map((p) => p.getAttribute('fill')));
+    assert.equal(new Set(fills).size, 3, 'one colour per method');
+    const legend = (await page.locator('[data-testid=tradeoff-chart] svg g.legend').textContent()) ?? '';
+    for (const method of ['magnitude', 'wanda', 'sparsegpt']) assert.ok(legend.includes(method), `legend names ${method}: ${legend}`);
+    const ppl = points.map((p) => onChart.find((c) => c.run === p.run)!.y.toFixed(3));
+    console.log(`[tradeoff e2e] methods at 50 % (magnitude / Wanda / SparseGPT): perplexity ${ppl.join(' / ')}; ${seconds.toFixed(1)} s, ${(seconds / 3).toFixed(1)} s per point`);
+    await page.mouse.move(0, 0);
+    await page.getByTestId('tradeoff-view').screenshot({ path: join(artifactsDir, 'tradeoff-methods.png') });
+    assert.deepEqual(pageErrors, []);
+    await page.close();
+  });
 });

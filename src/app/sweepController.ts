@@ -40,8 +40,14 @@ export async function runSweep(plan: SweepPlan): Promise<void> {
   if (plan.points.length === 0 || currentSweepBlockers(plan).length > 0) return;
   const id = `sweep-${Date.now().toString(36)}`;
   useLab.setState({ sweep: { id, title: plan.title, points: plan.points.map((p) => ({ value: p.value, status: 'waiting' })), status: 'running', startedAt: Date.now() } });
+  const loadId = useLab.getState().model.loadId;
   for (const [index, point] of plan.points.entries()) {
     if (useLab.getState().sweep?.cancelling) break;
+    // The points were checked against the model loaded when the sweep started.
+    if (useLab.getState().model.loadId !== loadId) {
+      patchSweep({ message: 'Another model was loaded: the remaining points were not run.' });
+      break;
+    }
     patchPoint(index, { status: 'running' });
     const started = performance.now();
     const runId = await runRecipe(point.recipe, { id, param: plan.title, value: point.value });
