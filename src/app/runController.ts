@@ -14,7 +14,7 @@ import { offerDownload, downloadUrl, withdrawDownload } from '../services/downlo
 import { MAX_HELD_RUNS } from '../../workers/protocol';
 import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
 import { withStage, type BuilderStageKind } from './recipeForm';
-import { patchRun, useLab, type RunRecord } from './store';
+import { patchRun, useLab, type RunRecord, type RunSweepTag } from './store';
 import { nextRunNumber } from './history';
 
 /** Worker job of each running run, for cancel. */
@@ -70,8 +70,8 @@ export function setCalibration(patch: Partial<Recipe['calibration']> & { seed?: 
 }
 
 /** Every reason the current recipe cannot run now, with its field path first; [] when it can. */
-export function runProblems(): string[] {
-  const { recipe, model } = useLab.getState();
+export function runProblems(recipe: Recipe = useLab.getState().recipe): string[] {
+  const { model } = useLab.getState();
   if (!model.analysis) return ['Load a model first.'];
   const set = currentEvalSet();
   const problems = validateRecipe(recipe, model.analysis, set?.calibSet.kind === 'lm-tokens' ? set.calibSet.sequences.length : set?.calibSet.images.length);
@@ -79,13 +79,18 @@ export function runProblems(): string[] {
   return problems;
 }
 
-export async function runRecipe(): Promise<void> {
+/**
+ * Runs a recipe (the builder's by default) as a new run record. Resolves with the run's id once it
+ * finished (inference timed too), failed or was cancelled — a sweep waits for it, so the next
+ * point's compression does not disturb this one's timing; undefined when the run was refused.
+ */
+export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep?: RunSweepTag): Promise<string | undefined> {
   const state = useLab.getState();
-  const { recipe, model, poolSize, computeBackend, evaluation } = state;
-  const problems = runProblems();
+  const { model, poolSize, computeBackend, evaluation } = state;
+  const problems = runProblems(recipe);
   if (problems.length > 0 || !model.analysis || !model.source) {
     useLab.setState({ refusal: problems.join(' ') || 'No model is loaded.' });
-    return;
+    return undefined;
   }
   const set = currentEvalSet()!;
   // Numbers keep growing across reloads (the history's runs are in the list); the id is unique
@@ -107,6 +112,7 @@ export async function runRecipe(): Promise<void> {
     layersDone: [],
     dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes },
     held: false,
+    ...(sweep ? { sweep } : {}),
   };
   useLab.setState((s) => ({ runs: [...s.runs, run], selectedRunId: id, refusal: undefined }));
   mark(`lab:${id}-start`);
@@ -125,6 +131,8 @@ export async function runRecipe(): Promise<void> {
   jobs.set(id, job.jobId);
   try {
     const result = await job.done;
+    // A cancel that reached the worker after the compression finished would be lost with its job.
+    if (useLab.getState().runs.find((r) => r.id === id)?.cancelling) throw new Cancelled('run');
     offerDownload(id, result.bytes);
     releaseOldRuns(id);
     patchRun(id, { report: result.report, held: true });
@@ -138,7 +146,8 @@ export async function runRecipe(): Promise<void> {
     patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs }, ...(r.interval ? { interval: r.interval } : {}) });
     mark(`lab:${id}-metrics`);
     announce(`Run ${number} finished: ${run.model.label}, ${result.report.summary}.`);
-    void timeInference(id, set.dataset);
+    jobs.delete(id); // nothing left to cancel: timing follows a finished run
+    await timeInference(id, set.dataset);
   } catch (e) {
     const cancelled = e instanceof Cancelled;
     patchRun(id, (r) => ({
@@ -153,6 +162,7 @@ export async function runRecipe(): Promise<void> {
   } finally {
     jobs.delete(id);
   }
+  return id;
 }
 
 /**

@@ -102,6 +102,17 @@ export interface RunRecord {
   interval?: RecordInterval;
   /** Inference time per token (or image), dense and compressed, measured alike after the run. */
   timing?: { status: 'running' } | { status: 'done'; denseMsPerItem: number; runMsPerItem: number; backend: string; rounds: number } | { status: 'error'; message: string };
+  /** The sweep this run is a point of (not kept by the history). */
+  sweep?: RunSweepTag;
+}
+
+/** A run's place in a sweep: which sweep, the parameter and the value it ran with. */
+export interface RunSweepTag {
+  id: string;
+  /** "stage 1: sparsity" */
+  param: string;
+  /** "0.5", or "wanda, 0.5" in a method comparison. */
+  value: string;
 }
 
 export interface RunsSlice {
@@ -113,6 +124,28 @@ export interface RunsSlice {
   refusal?: string;
   /** Polite announcements for screen readers (finished / failed runs). */
   announcement: string;
+}
+
+export type SweepPointStatus = 'waiting' | 'running' | 'done' | 'error' | 'cancelled' | 'skipped';
+
+/** A sweep in progress or finished: its points run one after another as normal runs. */
+export interface SweepProgress {
+  id: string;
+  /** "stage 1: sparsity", "pruning method × stage 1: sparsity" */
+  title: string;
+  points: { value: string; status: SweepPointStatus; runId?: string; ms?: number }[];
+  status: 'running' | 'done' | 'cancelled' | 'error';
+  /** Epoch milliseconds. */
+  startedAt: number;
+  finishedAt?: number;
+  /** Cancel was asked for: the current point is being cancelled and no further point starts. */
+  cancelling?: boolean;
+  message?: string;
+}
+
+export interface SweepSlice {
+  /** The latest sweep (one at a time). */
+  sweep?: SweepProgress;
 }
 
 export interface HistorySlice {
@@ -132,7 +165,7 @@ export interface ViewSlice {
   tour?: { id: string; step: number };
 }
 
-export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice & HistorySlice & ViewSlice;
+export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice & SweepSlice & HistorySlice & ViewSlice;
 
 /**
  * The builder's first recipe: the reference defaults with one-pass calibration, the lab's fast

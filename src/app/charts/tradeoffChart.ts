@@ -109,7 +109,7 @@ export function tradeoffChart(runs: readonly TradeoffRun[], options: TradeoffOpt
   const onFront = new Set(front.map((r) => r.id));
 
   if (options.dense && Number.isFinite(options.dense.x) && Number.isFinite(options.dense.y)) {
-    const g = plot.append('g').attr('class', 'dense').attr('transform', `translate(${x(options.dense.x)},${y(options.dense.y)})`);
+    const g = plot.append('g').attr('class', 'dense').attr('data-x', options.dense.x).attr('data-y', options.dense.y).attr('transform', `translate(${x(options.dense.x)},${y(options.dense.y)})`);
     g.append('path').attr('d', d3.symbol(d3.symbolStar, 140)()).attr('fill', '#ffffff').attr('stroke', ink).attr('stroke-width', 1.5);
     g.append('text').attr('x', 9).attr('y', -7).attr('font-size', 11).attr('fill', ink).text('dense');
   }
@@ -123,6 +123,8 @@ export function tradeoffChart(runs: readonly TradeoffRun[], options: TradeoffOpt
     .join('g')
     .attr('class', 'run')
     .attr('data-run', (r) => r.id)
+    .attr('data-x', (r) => r.x)
+    .attr('data-y', (r) => r.y)
     .attr('data-frontier', (r) => (onFront.has(r.id) ? 'true' : null))
     .attr('transform', (r) => `translate(${x(r.x)},${y(r.y)})`)
     .attr('tabindex', 0)

@@ -18,6 +18,7 @@ import { QuantView } from './QuantView';
 import { QuantHistogramView, type QuantLayerChoice } from './QuantHistogramView';
 import { SparsityView } from './SparsityView';
 import { Tabs, type TabSpec } from './Tabs';
+import { TradeoffView } from './TradeoffView';
 import { TryIt } from './TryIt';
 
 /** Where the calibration statistics accumulated, and which: Σx² always, H only for methods that need it. */
@@ -105,6 +106,7 @@ export function DetailTabs() {
     { id: 'masks', label: 'Masks', content: () => (run ? <RunMasks run={run} /> : <p className="muted">Run a recipe to see which weights it kept.</p>) },
     { id: 'quant', label: 'Quantization', content: () => (run ? <RunQuantization run={run} /> : <p className="muted">Run a recipe with a quantize stage to see a layer’s weights against its grid.</p>) },
     { id: 'layers', label: 'Layers', content: () => (run?.report ? <RunLayers report={run.report} /> : <LayerTable />) },
+    { id: 'tradeoff', label: 'Trade-off', content: () => <TradeoffView /> },
     { id: 'try', label: 'Try it', content: () => <TryIt /> },
     { id: 'attention', label: 'Attention', content: () => <AttentionTab /> },
     {
