@@ -5,7 +5,7 @@
 // the number of workers. A leak shows as heap growing with runs beyond what the kept run records
 // account for, or as workers accumulating.
 import { parseArgs } from 'node:util';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { launchBrowser, openPage, startServer } from '../e2e/harness';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' }, every: { type: 'string', default: '10' } } });
@@ -21,20 +21,14 @@ interface Sample {
   msPerRun: number;
 }
 
-async function heapMB(cdp: CDPSession): Promise<number> {
-  await cdp.send('HeapProfiler.collectGarbage');
-  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-  return usedSize / 2 ** 20;
-}
-
-/** Every dedicated worker's used heap (performance.memory, Chromium), after the page's GC. */
-async function workerHeapMB(page: Page): Promise<number> {
-  let total = 0;
-  for (const worker of page.workers()) {
-    const used = await worker.evaluate(() => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0).catch(() => 0);
-    total += used / 2 ** 20;
-  }
-  return total;
+/** Bytes the page's window and its dedicated workers hold, in MiB (measured after a GC). */
+async function memoryMB(page: Page): Promise<{ page: number; workers: number }> {
+  const breakdown = await page.evaluate(async () => {
+    const measure = (performance as unknown as { measureUserAgentSpecificMemory: () => Promise<{ breakdown: { bytes: number; attribution: { scope?: string }[] }[] }> }).measureUserAgentSpecificMemory;
+    return (await measure.call(performance)).breakdown.map((b) => ({ bytes: b.bytes, scopes: b.attribution.map((a) => a.scope ?? '') }));
+  });
+  const sum = (scope: string) => breakdown.filter((b) => b.scopes.includes(scope)).reduce((n, b) => n + b.bytes, 0) / 2 ** 20;
+  return { page: sum('Window'), workers: sum('DedicatedWorkerGlobalScope') };
 }
 
 async function runOnce(page: Page): Promise<void> {
@@ -48,17 +42,17 @@ async function runOnce(page: Page): Promise<void> {
 
 async function main(): Promise<void> {
   const server = await startServer();
-  const browser = await launchBrowser({ webgpu: false });
+  const browser = await launchBrowser({ webgpu: false, extraFlags: ['--enable-blink-features=ForceEagerMeasureMemory'] });
   try {
     const { page, pageErrors } = await openPage(browser, `${server.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout: 120_000 });
     await page.getByLabel('Method', { exact: true }).selectOption('magnitude');
-    const cdp = await page.context().newCDPSession(page);
     const samples: Sample[] = [];
     const sample = async (run: number, msPerRun: number) => {
-      const s = { run, pageHeapMB: await heapMB(cdp), workerHeapMB: await workerHeapMB(page), workers: page.workers().length, runRows: await page.locator('[data-testid=run-list] tbody tr').count(), msPerRun };
+      const memory = await memoryMB(page);
+      const s = { run, pageHeapMB: memory.page, workerHeapMB: memory.workers, workers: page.workers().length, runRows: await page.locator('[data-testid=run-list] tbody tr').count(), msPerRun };
       samples.push(s);
-      console.log(`after ${String(run).padStart(3)} runs: page heap ${s.pageHeapMB.toFixed(1)} MB, workers' heap ${s.workerHeapMB.toFixed(1)} MB, ${s.workers} workers, ${s.runRows} rows, ${(msPerRun / 1000).toFixed(2)} s per run`);
+      console.log(`after ${String(run).padStart(3)} runs: page ${s.pageHeapMB.toFixed(1)} MiB, workers ${s.workerHeapMB.toFixed(1)} MiB, ${s.workers} workers, ${s.runRows} rows, ${(msPerRun / 1000).toFixed(2)} s per run`);
     };
     await sample(0, 0);
     let t0 = performance.now();
@@ -73,7 +67,7 @@ async function main(): Promise<void> {
     const last = samples[samples.length - 1];
     const perRunKB = ((last.pageHeapMB - first.pageHeapMB) * 1024) / Math.max(1, last.run - first.run);
     const workerPerRunKB = ((last.workerHeapMB - first.workerHeapMB) * 1024) / Math.max(1, last.run - first.run);
-    console.log(`\n${runs} runs: page heap ${samples[0].pageHeapMB.toFixed(1)} → ${last.pageHeapMB.toFixed(1)} MB (${perRunKB.toFixed(1)} KB per run after run ${first.run}), workers' heap ${first.workerHeapMB.toFixed(1)} → ${last.workerHeapMB.toFixed(1)} MB (${workerPerRunKB.toFixed(1)} KB per run), workers ${samples.map((s) => s.workers).join(' ')}`);
+    console.log(`\n${runs} runs: page ${samples[0].pageHeapMB.toFixed(1)} → ${last.pageHeapMB.toFixed(1)} MiB (${perRunKB.toFixed(1)} KiB per run after run ${first.run}), workers ${first.workerHeapMB.toFixed(1)} → ${last.workerHeapMB.toFixed(1)} MiB (${workerPerRunKB.toFixed(1)} KiB per run after run ${first.run}), workers ${samples.map((s) => s.workers).join(' ')}`);
     console.log(`page errors: ${pageErrors.length === 0 ? 'none' : pageErrors.join('; ')}`);
   } finally {
     await browser.close();
@@ -82,3 +76,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// vite preview keeps idle connections open; nothing else is left to wait for.
+process.exit(0);

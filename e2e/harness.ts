@@ -20,9 +20,9 @@ export async function startServer(): Promise<{ url: string; close: () => Promise
   return { url, close: () => server.close() };
 }
 
-export async function launchBrowser(options: { webgpu: boolean }): Promise<Browser> {
+export async function launchBrowser(options: { webgpu: boolean; extraFlags?: string[] }): Promise<Browser> {
   // SwiftShader gives a CPU WebGPU adapter: correct but slow. Without the flag, no adapter.
-  const args = options.webgpu ? [...baseFlags, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : [...baseFlags, '--disable-gpu'];
+  const args = [...(options.webgpu ? [...baseFlags, '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader'] : [...baseFlags, '--disable-gpu']), ...(options.extraFlags ?? [])];
   return chromium.launch({ executablePath: chromiumPath, headless: true, args });
 }
 
