@@ -5,7 +5,8 @@
 // the number of workers. A leak shows as heap growing with runs beyond what the kept run records
 // account for, or as workers accumulating.
 import { parseArgs } from 'node:util';
-import type { Page } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import type { CDPSession, Page } from 'playwright-core';
 import { launchBrowser, openPage, startServer } from '../e2e/harness';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '100' }, every: { type: 'string', default: '10' } } });
@@ -15,20 +16,28 @@ const every = Number(values.every);
 interface Sample {
   run: number;
   pageHeapMB: number;
+  /** Renderer resident memory (page + workers), MiB. */
   workerHeapMB: number;
   workers: number;
   runRows: number;
   msPerRun: number;
 }
 
-/** Bytes the page's window and its dedicated workers hold, in MiB (measured after a GC). */
-async function memoryMB(page: Page): Promise<{ page: number; workers: number }> {
-  const breakdown = await page.evaluate(async () => {
-    const measure = (performance as unknown as { measureUserAgentSpecificMemory: () => Promise<{ breakdown: { bytes: number; attribution: { scope?: string }[] }[] }> }).measureUserAgentSpecificMemory;
-    return (await measure.call(performance)).breakdown.map((b) => ({ bytes: b.bytes, scopes: b.attribution.map((a) => a.scope ?? '') }));
-  });
-  const sum = (scope: string) => breakdown.filter((b) => b.scopes.includes(scope)).reduce((n, b) => n + b.bytes, 0) / 2 ** 20;
-  return { page: sum('Window'), workers: sum('DedicatedWorkerGlobalScope') };
+/** The page's JS heap after a forced garbage collection (CDP), in MiB. */
+async function pageHeapMB(cdp: CDPSession): Promise<number> {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  return usedSize / 2 ** 20;
+}
+
+/**
+ * Resident memory of Chromium's renderer processes, in MiB: the page, its workers and their
+ * WebAssembly memory live there. Read from ps, because the in-page measurements wait for every
+ * worker to answer, and ORT's wasm thread workers sit in Atomics.wait and never do.
+ */
+function rendererRssMB(): number {
+  const lines = execFileSync('ps', ['-eo', 'rss=,args='], { encoding: 'utf8' }).split('\n');
+  return lines.filter((l) => l.includes('chromium') && l.includes('--type=renderer')).reduce((n, l) => n + Number(l.trim().split(/\s+/)[0]), 0) / 1024;
 }
 
 async function runOnce(page: Page): Promise<void> {
@@ -42,17 +51,18 @@ async function runOnce(page: Page): Promise<void> {
 
 async function main(): Promise<void> {
   const server = await startServer();
-  const browser = await launchBrowser({ webgpu: false, extraFlags: ['--enable-blink-features=ForceEagerMeasureMemory'] });
+  void server; // closed by the process exit
+  const browser = await launchBrowser({ webgpu: false });
   try {
     const { page, pageErrors } = await openPage(browser, `${server.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout: 120_000 });
     await page.getByLabel('Method', { exact: true }).selectOption('magnitude');
+    const cdp = await page.context().newCDPSession(page);
     const samples: Sample[] = [];
     const sample = async (run: number, msPerRun: number) => {
-      const memory = await memoryMB(page);
-      const s = { run, pageHeapMB: memory.page, workerHeapMB: memory.workers, workers: page.workers().length, runRows: await page.locator('[data-testid=run-list] tbody tr').count(), msPerRun };
+      const s = { run, pageHeapMB: await pageHeapMB(cdp), workerHeapMB: rendererRssMB(), workers: page.workers().length, runRows: await page.locator('[data-testid=run-list] tbody tr').count(), msPerRun };
       samples.push(s);
-      console.log(`after ${String(run).padStart(3)} runs: page ${s.pageHeapMB.toFixed(1)} MiB, workers ${s.workerHeapMB.toFixed(1)} MiB, ${s.workers} workers, ${s.runRows} rows, ${(msPerRun / 1000).toFixed(2)} s per run`);
+      console.log(`after ${String(run).padStart(3)} runs: page heap ${s.pageHeapMB.toFixed(1)} MiB, renderer RSS ${s.workerHeapMB.toFixed(0)} MiB, ${s.workers} workers, ${s.runRows} rows, ${(msPerRun / 1000).toFixed(2)} s per run`);
     };
     await sample(0, 0);
     let t0 = performance.now();
@@ -67,14 +77,18 @@ async function main(): Promise<void> {
     const last = samples[samples.length - 1];
     const perRunKB = ((last.pageHeapMB - first.pageHeapMB) * 1024) / Math.max(1, last.run - first.run);
     const workerPerRunKB = ((last.workerHeapMB - first.workerHeapMB) * 1024) / Math.max(1, last.run - first.run);
-    console.log(`\n${runs} runs: page ${samples[0].pageHeapMB.toFixed(1)} → ${last.pageHeapMB.toFixed(1)} MiB (${perRunKB.toFixed(1)} KiB per run after run ${first.run}), workers ${first.workerHeapMB.toFixed(1)} → ${last.workerHeapMB.toFixed(1)} MiB (${workerPerRunKB.toFixed(1)} KiB per run after run ${first.run}), workers ${samples.map((s) => s.workers).join(' ')}`);
+    console.log(`\n${runs} runs: page heap ${samples[0].pageHeapMB.toFixed(1)} → ${last.pageHeapMB.toFixed(1)} MiB (${perRunKB.toFixed(1)} KiB per run after run ${first.run}), renderer RSS ${first.workerHeapMB.toFixed(0)} → ${last.workerHeapMB.toFixed(0)} MiB (${workerPerRunKB.toFixed(0)} KiB per run after run ${first.run}), workers ${samples.map((s) => s.workers).join(' ')}`);
     console.log(`page errors: ${pageErrors.length === 0 ? 'none' : pageErrors.join('; ')}`);
   } finally {
     await browser.close();
-    await server.close();
   }
 }
 
-await main();
-// vite preview keeps idle connections open; nothing else is left to wait for.
-process.exit(0);
+// vite preview keeps idle connections open: exit once main settles, with its error if any.
+await main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(`bench:runs failed: ${e.message}`);
+    process.exit(1);
+  },
+);

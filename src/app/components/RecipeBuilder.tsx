@@ -68,7 +68,14 @@ export function RecipeBuilder() {
   const pattern = stage.pattern;
   const calibrated = needsCalibration(recipe);
   const cal = recipe.calibration;
-  const blocked = running ? 'A run is in progress: cancel it or wait for it to finish.' : problems.length > 0 ? problems[0] : undefined;
+  const sweeping = useLab((s) => s.sweep?.status === 'running');
+  const blocked = sweeping
+    ? 'A sweep is running (Trade-off tab): cancel it or wait for it to finish.'
+    : running
+      ? 'A run is in progress: cancel it or wait for it to finish.'
+      : problems.length > 0
+        ? problems[0]
+        : undefined;
   const stem = source ? modelStem(source) : 'model';
   const outFile = compressedFileName(stem, recipe);
   const recipeFile = outFile.replace(/\.onnx$/, '.recipe.json');
