@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModel } from '../src/core/onnx/read';
-import { artifactsDir, labCli, labFixture, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
+import { artifactsDir, lmAttentionThumbs, labCli, labFixture, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
@@ -27,13 +27,8 @@ const total = (counts: Map<string, number>) => [...counts.values()].reduce((a, b
 describe('attention calibration (ACT) of the bundled LM in the page', () => {
   test('the stage in the builder, the head search shown, the CLI’s bytes, dropped back in and evaluated', async () => {
     const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
-    await page.getByTestId('metrics').waitFor({ timeout });
-
     // The heads ACT will choose among, as the Attention tab shows them.
-    await openTab(page, 'Attention');
-    const thumbs = page.getByTestId('attention-thumb');
-    await thumbs.first().waitFor({ timeout });
-    assert.equal(await thumbs.count(), 24, '6 layers × 4 heads');
+    const thumbs = await lmAttentionThumbs(page, timeout);
     await thumbs.nth(13).hover();
     assert.match((await thumbs.nth(13).getAttribute('aria-label'))!, /^block 3 head 1, sink mass \d\.\d\d$/);
 

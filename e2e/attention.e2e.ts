@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { artifactsDir, labFixture, openPage, openTab } from './harness';
+import { artifactsDir, lmAttentionThumbs, labFixture, openPage, openTab } from './harness';
 
 const timeout = 120_000;
 const lab = labFixture({ webgpu: false });
@@ -90,11 +90,7 @@ async function frameIntervals(page: Page, points: { x: number; y: number }[]): P
 describe('the attention view of the bundled LM', () => {
   test('24 head thumbnails, a zoomed head with sinks, hover read-outs and the statistics table', async () => {
     const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
-    await page.getByTestId('metrics').waitFor({ timeout });
-    await openTab(page, 'Attention');
-    const thumbs = page.getByTestId('attention-thumb');
-    await thumbs.first().waitFor({ timeout });
-    assert.equal(await thumbs.count(), 24, '6 layers × 4 heads');
+    const thumbs = await lmAttentionThumbs(page, timeout);
     assert.match((await thumbs.nth(5).getAttribute('aria-label'))!, /^block \d+ head 1, sink mass \d\.\d\d$/);
 
     // Another text: the maps are captured again for its 12 characters.

@@ -1,7 +1,7 @@
 // Shared set-up for end-to-end tests: the production build served by `vite preview`, and Debian's
 // Chromium driven by playwright-core (no browser download).
 import { preview, type PreviewServer } from 'vite';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
@@ -83,6 +83,17 @@ export async function openAdvanced(page: Page): Promise<void> {
 /** Selects a detail tab (Overview, Layers, Masks, Try it, Model). */
 export async function openTab(page: Page, name: string): Promise<void> {
   await page.getByRole('tab', { name }).click();
+}
+
+/** Opens the Attention tab of the bundled LM and waits for its 6 layers × 4 heads of thumbnails. */
+export async function lmAttentionThumbs(page: Page, timeout = 120_000): Promise<Locator> {
+  await page.getByTestId('metrics').waitFor({ timeout });
+  await openTab(page, 'Attention');
+  const thumbs = page.getByTestId('attention-thumb');
+  await thumbs.first().waitFor({ timeout });
+  const count = await thumbs.count();
+  if (count !== 24) throw new Error(`expected 6 layers × 4 heads = 24 thumbnails, got ${count}`);
+  return thumbs;
 }
 
 /** Clicks Run recipe and waits until the run's compressed metrics are on screen; returns the run's row id. */
