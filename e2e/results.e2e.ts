@@ -17,7 +17,7 @@ describe('pruning results', () => {
     await page.getByLabel('Pattern', { exact: true }).selectOption('nm');
     await page.getByTestId('pattern-n').fill('2');
     await page.getByTestId('pattern-m').fill('4');
-    await runRecipeAndWait(page, timeout);
+    const firstRun = await runRecipeAndWait(page, timeout);
     await openTab(page, 'Masks');
     await page.getByTestId('mask-view').locator('svg .window rect').first().waitFor({ timeout });
 
@@ -43,7 +43,7 @@ describe('pruning results', () => {
     assert.equal(await page.locator('[data-testid=run-list] tbody tr').count(), 5);
     const oldStillThere = await page.evaluate(async (url) => fetch(url).then(() => true, () => false), firstUrl);
     assert.equal(oldStillThere, false, 'the first run’s object URL was revoked once a fifth run replaced it');
-    await page.locator('[data-testid=run-list] tr[data-run=run-1] button').click();
+    await page.locator(`[data-testid=run-list] tr[data-run="${firstRun}"]`).getByRole('button', { name: 'Run 1', exact: true }).click();
     assert.match(await page.locator('[data-measure=file-size]').innerText(), /no longer held/);
     assert.deepEqual(pageErrors, []);
     await page.close();
