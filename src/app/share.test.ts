@@ -3,8 +3,8 @@ import { describe, expect, test } from 'vitest';
 import type { CompressReport } from '../core/compress';
 import { decodeShareToken, encodeShareToken, LAB_VERSION, shareUrl } from '../core/experiments';
 import { tokenOfText } from '../core/experiments/testing/hostileLinks';
-import { initialRecipe, type RunRecord } from './store';
-import { linkOnOpen, pageAddress, sharePayloadOf } from './share';
+import { initialRecipe, useLab, type RunRecord } from './store';
+import { applyRecipeAndView, linkOnOpen, pageAddress, sharePayloadOf } from './share';
 
 const cpu = { requested: 'cpu', ran: 'cpu' } as const;
 
@@ -48,6 +48,16 @@ describe('a run as a share link', () => {
     expect(payload.view).toEqual({ tab: 'masks' });
     expect(payload.result).toEqual({ metric: 'perplexity', dense: 3.5, value: 3.8, interval: { low: 0.25, high: 0.35 }, sizeBytes: 1_000_000, denseSizeBytes: 3_000_000, bitsPerWeight: 3.75, weightsSha256: '12'.repeat(32), compute: 'cpu', labVersion: LAB_VERSION });
     expect(decodeShareToken(encodeShareToken(payload))).toEqual({ ok: true, payload });
+  });
+
+  test('the picked layer and head travel with the link and are set again when it opens', () => {
+    const made = sharePayloadOf(finishedRun(), { tab: 'attention', layer: 'blocks.2.mlp.fc1', head: { block: 3, head: 1 } });
+    const payload = made.ok ? made.payload : undefined!;
+    const decoded = decodeShareToken(encodeShareToken(payload));
+    expect(decoded.ok && decoded.payload.view).toEqual({ tab: 'attention', layer: 'blocks.2.mlp.fc1', head: { block: 3, head: 1 } });
+    useLab.setState({ viewLayer: undefined, viewHead: undefined, detailTab: 'overview' });
+    applyRecipeAndView(payload);
+    expect(useLab.getState()).toMatchObject({ detailTab: 'attention', viewLayer: 'blocks.2.mlp.fc1', viewHead: { block: 3, head: 1 } });
   });
 
   test('a user model carries its file name and hash; a classifier shares top-1; a GPU layer job says webgpu', () => {

@@ -3,7 +3,7 @@
 // DOM): the intents that act on them are in shareController.ts.
 import type { CompressReport } from '../core/compress';
 import { decodeShareToken, LAB_VERSION, SHARE_LINK_VERSION, SHARE_PARAM, type Reproduction, type SharedResult, type SharedView, type SharePayload } from '../core/experiments';
-import type { RunRecord } from './store';
+import { useLab, type RunRecord } from './store';
 
 /** The link the page was opened with, and what became of it here. */
 export interface SharedState {
@@ -96,4 +96,10 @@ export function linkOnOpen(hash: string): LinkOnOpen {
   // Tour ids are plain words; anything else is refused before it is shown or looked up.
   if (!/^[a-z0-9-]{1,64}$/.test(id)) return { kind: 'error', message: `This tour link cannot be opened: a tour's name is a short word of letters, digits and dashes (at most ${MAX_TOUR_ID}).` };
   return { kind: 'tour', id };
+}
+
+/** The link's recipe into the builder, its tab, layer and head into the detail view. */
+export function applyRecipeAndView(payload: SharePayload): void {
+  const { tab, layer, head } = payload.view;
+  useLab.setState({ recipe: structuredClone(payload.recipe), refusal: undefined, ...(tab ? { detailTab: tab } : {}), ...(layer ? { viewLayer: layer } : {}), ...(head ? { viewHead: head } : {}) });
 }

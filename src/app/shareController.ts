@@ -8,15 +8,12 @@ import { runRecipe } from './runController';
 import { computeOf, linkOnOpen, type SharedState } from './share';
 import { useLab } from './store';
 import { findTour } from './tours';
+import { applyRecipeAndView } from './share';
 
 function patchShared(patch: Partial<SharedState>): void {
   useLab.setState((s) => (s.shared ? { shared: { ...s.shared, ...patch } } : {}));
 }
 
-/** The link's recipe into the builder and its tab into the detail view. */
-function applyRecipeAndView(payload: SharePayload): void {
-  useLab.setState({ recipe: structuredClone(payload.recipe), refusal: undefined, ...(payload.view.tab ? { detailTab: payload.view.tab } : {}) });
-}
 
 function hasBundled(id: string): boolean {
   const source = useLab.getState().model.source;

@@ -157,6 +157,10 @@ export interface HistorySlice {
 export interface ViewSlice {
   /** The detail tab (DetailTabs' ids): in the store so a share link or a tour step can set it. */
   detailTab: string;
+  /** The layer picked in the Masks and Quantization tabs (its id): a link carries it. */
+  viewLayer?: string;
+  /** The head zoomed in the Attention tab: attention layer (in model order) and head. */
+  viewHead?: { block: number; head: number };
   /** The share link this page was opened with, its recorded result and its reproduction. */
   shared?: SharedState;
   /** Why the link the page was opened with could not be used (shown as text, never markup). */

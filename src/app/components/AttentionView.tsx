@@ -51,7 +51,10 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
   const maxValue = useMemo(() => (source.kind === 'image' ? source.dataset.images.reduce((m, image) => image.reduce((a, b) => Math.max(a, b), m), 0) || 1 : 1), [source]);
   const [useRun, setUseRun] = useState(false);
   const [shown, setShown] = useState<Shown>();
-  const [picked, setPicked] = useState<{ site: number; head: number }>({ site: 0, head: 0 });
+  // The zoomed head lives in the store, so a share link can carry it and set it.
+  const viewHead = useLab((s) => s.viewHead);
+  const picked = { site: viewHead?.block ?? 0, head: viewHead?.head ?? 0 };
+  const setPicked = (p: { site: number; head: number }) => useLab.setState({ viewHead: { block: p.site, head: p.head } });
   const request = useRef(0);
 
   const target: ModelTarget = useRun && run ? { runId: run.id } : 'dense';

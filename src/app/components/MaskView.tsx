@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useLab } from '../store';
 import type { SparsityPattern } from '../../core/prune';
 import type { LayerWeights } from '../../../workers/protocol';
 import { clampWindow, maskChart } from '../charts/maskChart';
@@ -30,7 +31,9 @@ type Origin = { row: number; col: number };
  */
 export function MaskView({ runId, layers, pattern, fetchWeights }: MaskViewProps) {
   const [host, width] = useElementWidth<HTMLDivElement>();
-  const [pickedId, setPickedId] = useState(layers[0]?.id);
+  // The picked layer lives in the store, so a share link can carry it and set it.
+  const pickedId = useLab((s) => s.viewLayer);
+  const setPickedId = (id: string) => useLab.setState({ viewLayer: id });
   const layer = layers.find((l) => l.id === pickedId) ?? layers[0];
   const [loaded, setLoaded] = useState<{ layerId: string; weights: LayerWeights }>();
   const [error, setError] = useState<string>();

@@ -1,3 +1,4 @@
+import { useLab } from '../store';
 import { useEffect, useMemo, useState } from 'react';
 import type { LayerQuantInspection, QuantScope } from '../../core/compress';
 import type { MxFormat } from '../../core/quant/mx';
@@ -55,7 +56,9 @@ export function describeInspection(view: LayerQuantInspection): string {
  * returns the dense weights, the stored values and the grid read from the run's file.
  */
 export function QuantHistogramView({ runId, layers, fetchLayer }: QuantHistogramViewProps) {
-  const [pickedId, setPickedId] = useState(layers[0]?.id);
+  // The picked layer lives in the store, so a share link can carry it and set it.
+  const pickedId = useLab((s) => s.viewLayer);
+  const setPickedId = (id: string) => useLab.setState({ viewLayer: id });
   const layer = layers.find((l) => l.id === pickedId) ?? layers[0];
   const [wholeLayer, setWholeLayer] = useState(false);
   const [row, setRow] = useState(0);

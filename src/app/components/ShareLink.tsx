@@ -1,4 +1,4 @@
-// Share: the selected finished run as a link (recipe, model, the tab shown, its numbers), in a
+// Share: the selected finished run as a link (recipe, model, the tab, layer and head shown, its numbers), in a
 // read-only field with Copy and its length. The link is a fragment: nothing reaches a server.
 import { useId, useState } from 'react';
 import { shareUrl } from '../../core/experiments';
@@ -7,11 +7,13 @@ import { useLab, type RunRecord } from '../store';
 
 export function ShareLink({ run }: { run: RunRecord }) {
   const detailTab = useLab((s) => s.detailTab);
+  const viewLayer = useLab((s) => s.viewLayer);
+  const viewHead = useLab((s) => s.viewHead);
   const [link, setLink] = useState<{ runId: string; url: string } | { runId: string; error: string }>();
   const [copied, setCopied] = useState('');
   const fieldId = useId();
   const make = () => {
-    const made = sharePayloadOf(run, { tab: detailTab });
+    const made = sharePayloadOf(run, { tab: detailTab, ...(viewLayer ? { layer: viewLayer } : {}), ...(viewHead ? { head: viewHead } : {}) });
     setCopied('');
     setLink(made.ok ? { runId: run.id, url: shareUrl(pageAddress(location), made.payload) } : { runId: run.id, error: `Cannot share: ${made.reason}.` });
   };
