@@ -14,8 +14,8 @@ import type { CompressReport } from '../compress/report.ts';
 import { pairedBootstrap } from '../eval/bootstrap.ts';
 import type { SampleValues } from '../eval/samples.ts';
 import type { EvalMetrics } from '../eval/metrics.ts';
-import { parseRecipe, RecipeError } from '../recipe/parse.ts';
-import { describeValue, fieldPath, FieldReader, isJsonObject, RecipeProblems } from '../recipe/reader.ts';
+import { readRecipeField, RecipeError } from '../recipe/parse.ts';
+import { checkSha256, describeValue, fieldPath, FieldReader, isJsonObject, RecipeProblems } from '../recipe/reader.ts';
 import type { Recipe } from '../recipe/types.ts';
 
 export const EXPERIMENTS_FORMAT = 'compression-lab/experiments';
@@ -86,8 +86,6 @@ export function experimentsFile(records: readonly ExperimentRecord[]): Experimen
 
 // ---- reading --------------------------------------------------------------------------------
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
 function requiredString(fields: FieldReader, key: string, max = 500): string {
   const value = fields.string(key);
   if (value === undefined) {
@@ -115,7 +113,7 @@ const positiveInteger = (v: number) => (Number.isInteger(v) && v >= 1 ? undefine
 
 function sha(fields: FieldReader, key: string): string {
   const value = requiredString(fields, key);
-  if (value && !SHA256.test(value)) fields.problem(key, `must be 64 lower-case hex digits, got ${describeValue(value)}`);
+  if (value) checkSha256(fields, key, value);
   return value;
 }
 
@@ -219,17 +217,7 @@ function readRecord(value: unknown, path: string, problems: RecipeProblems): Exp
   const finishedAt = fields.has('finishedAt') ? requiredNumber(fields, 'finishedAt', nonNegative) : (fields.raw('finishedAt'), undefined);
   const labVersion = requiredString(fields, 'labVersion', 50);
   const model = readModel(fields.object('model'), fields.pathOf('model'), problems);
-  let recipe: Recipe | undefined;
-  const rawRecipe = fields.raw('recipe');
-  if (rawRecipe === undefined) fields.problem('recipe', 'is required');
-  else {
-    try {
-      recipe = parseRecipe(rawRecipe);
-    } catch (e) {
-      if (!(e instanceof RecipeError)) throw e;
-      for (const p of e.problems) problems.add(fields.pathOf('recipe'), p);
-    }
-  }
+  const recipe = readRecipeField(fields, 'recipe');
   const computeFields = fields.object('compute');
   let compute: ExperimentRecord['compute'] = { backend: 'cpu', poolSize: 1 };
   if (computeFields === undefined) fields.problem('compute', 'is required');

@@ -10,8 +10,8 @@
 // and impossible values are refused with the field's path), the recipe itself through
 // parseRecipe. Nothing here builds markup; the page shows every string as text.
 import { Inflate, deflateSync } from 'fflate';
-import { describeValue, FieldReader, isJsonObject, RecipeProblems } from '../recipe/reader.ts';
-import { parseRecipe, RecipeError } from '../recipe/parse.ts';
+import { checkSha256, describeValue, FieldReader, isJsonObject, RecipeProblems } from '../recipe/reader.ts';
+import { readRecipeField, RecipeError } from '../recipe/parse.ts';
 import type { Recipe } from '../recipe/types.ts';
 
 export const SHARE_LINK_VERSION = 1;
@@ -145,12 +145,11 @@ function readString(fields: FieldReader, key: string, required: boolean): string
   return value;
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
 const BUNDLED_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 function readSha(fields: FieldReader, key: string): string {
   const value = readString(fields, key, true);
-  if (value !== undefined && !SHA256.test(value)) fields.problem(key, `must be 64 lower-case hex digits, got ${describeValue(value)}`);
+  if (value !== undefined) checkSha256(fields, key, value);
   return value ?? '';
 }
 
@@ -246,17 +245,7 @@ export function readSharePayload(json: unknown): SharePayload {
     throw new RecipeError([`v: this lab reads share links of version ${SHARE_LINK_VERSION}, got ${describeValue(version)}`]);
   }
   const model = readModel(top.object('model'), problems);
-  let recipe: Recipe | undefined;
-  const rawRecipe = top.raw('recipe');
-  if (rawRecipe === undefined) problems.add('recipe', 'is required');
-  else {
-    try {
-      recipe = parseRecipe(rawRecipe);
-    } catch (e) {
-      if (!(e instanceof RecipeError)) throw e;
-      for (const p of e.problems) problems.add('recipe', p);
-    }
-  }
+  const recipe = readRecipeField(top, 'recipe');
   const view = readView(top.object('view'));
   const result = readResult(top.object('result'));
   top.finish();

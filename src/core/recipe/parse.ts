@@ -6,7 +6,7 @@
 import { readCalibration } from './calibration.ts';
 import { defaultRecipe } from './defaults.ts';
 import { readV1 } from './migrate.ts';
-import { describeValue, fieldPath, FieldReader, isJsonObject, quoted, RecipeProblems } from './reader.ts';
+import { checkSha256, describeValue, fieldPath, FieldReader, isJsonObject, quoted, RecipeProblems } from './reader.ts';
 import { stageKind, stageKindNames } from './stage.ts';
 import './stages/index.ts';
 import { RECIPE_VERSION, type ModelRef, type Recipe, type StageSpec } from './types.ts';
@@ -29,7 +29,7 @@ function readModelRef(fields: FieldReader | undefined): ModelRef | undefined {
   if (fields === undefined) return undefined;
   const id = fields.string('id');
   const sha256 = fields.string('sha256');
-  if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) fields.problem('sha256', `must be 64 lower-case hex digits, got ${describeValue(sha256)}`);
+  if (sha256 !== undefined) checkSha256(fields, 'sha256', sha256);
   fields.finish();
   return { ...(id === undefined ? {} : { id }), ...(sha256 === undefined ? {} : { sha256 }) };
 }
@@ -97,6 +97,25 @@ export function parseRecipe(json: unknown): Recipe {
   const recipe = version === 1 ? readV1(top) : readV2(top);
   if (problems.list.length > 0) throw new RecipeError(problems.list);
   return recipe;
+}
+
+/**
+ * A recipe held in another document (an experiment record, a share link) under `key`: read with
+ * parseRecipe, its problems filed under the key's path; undefined when absent or invalid.
+ */
+export function readRecipeField(fields: FieldReader, key: string): Recipe | undefined {
+  const raw = fields.raw(key);
+  if (raw === undefined) {
+    fields.problem(key, 'is required');
+    return undefined;
+  }
+  try {
+    return parseRecipe(raw);
+  } catch (e) {
+    if (!(e instanceof RecipeError)) throw e;
+    for (const p of e.problems) fields.problems.add(fields.pathOf(key), p);
+    return undefined;
+  }
 }
 
 /** JSON text → Recipe; a syntax error is a RecipeError too (one line, no file contents quoted). */

@@ -39,6 +39,14 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** A file's SHA-256 as the lab writes it: 64 lower-case hex digits. */
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Reports `value` under `key` when it is not a SHA-256 in hex (recipes, records and links name files by it). */
+export function checkSha256(fields: FieldReader, key: string, value: string): void {
+  if (!SHA256_HEX.test(value)) fields.problem(key, `must be 64 lower-case hex digits, got ${describeValue(value)}`);
+}
+
 /** Collects the problems found while reading one recipe. */
 export class RecipeProblems {
   readonly list: string[] = [];
