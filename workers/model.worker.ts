@@ -205,7 +205,7 @@ async function handleTimeInference(req: Extract<WorkerRequest, { type: 'timeInfe
 const cancelSignal = (jobId: number) => ({ get aborted() { return cancelled.has(jobId); } });
 
 async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
-  targetSlot(req.target); // a missing run fails before the progress message
+  const slot = targetSlot(req.target); // a missing run fails before the progress message
   post({ type: 'progress', jobId: req.jobId, progress: { phase: 'evaluate', label: 'Creating inference session', done: 0, total: 1 } });
   const t0 = performance.now();
   const { runner, report } = await targetRunner(req);
@@ -215,7 +215,6 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
     onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
   });
   const evalMs = performance.now() - t1;
-  const slot = targetSlot(req.target);
   slot.samples = samples;
   // A run against the dense model on the same samples: the change with its paired interval.
   const dense = current?.dense.samples;

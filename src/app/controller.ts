@@ -9,7 +9,7 @@ import { fetchBundledModel, fetchModelIndex } from '../services/bundled';
 import { ModelWorkerService } from '../services/modelWorker';
 import { Cancelled } from '../core/job';
 import { probeAdapter } from '../runtime/adapter';
-import { isRunActive, patchModel, setEvaluation, useLab, type ModelSource } from './store';
+import { isRunActive, patchModel, setEvaluation, useLab } from './store';
 import { cancelAllRuns, releaseAllRuns } from './runController';
 
 export const worker = new ModelWorkerService();
@@ -50,10 +50,7 @@ export async function start(initialModel?: string): Promise<void> {
   }
 }
 
-/** The model's name in file names: the bundled id, or the user's file name without .onnx. */
-export function modelStem(source: ModelSource): string {
-  return source.kind === 'bundled' ? source.id : source.name.replace(/\.onnx$/i, '');
-}
+export { modelStem } from './store';
 
 /**
  * Layer jobs run on the CPU unless a hardware adapter is present: on a software adapter (SwiftShader)

@@ -5,7 +5,7 @@
 import { experimentsFile, readExperimentsText, LAB_VERSION, type ExperimentRecord } from '../core/experiments';
 import { RecipeError } from '../core/recipe';
 import * as storage from '../services/history';
-import { useLab, type RunRecord } from './store';
+import { modelStem, useLab, type RunRecord } from './store';
 
 let db: storage.HistoryDb | undefined;
 /** What was last written per run, so progress ticks do not rewrite records. */
@@ -40,13 +40,12 @@ export function recordOf(run: RunRecord): ExperimentRecord {
 
 /** A stored record as a run of the list: not held by the worker (no download, mask or generation until rerun). */
 export function runOf(record: ExperimentRecord): RunRecord {
-  const stem = record.model.source.kind === 'bundled' ? record.model.source.id : record.model.source.name.replace(/\.onnx$/i, '');
   return {
     id: record.id,
     number: record.number,
     startedAt: record.startedAt,
     ...(record.finishedAt === undefined ? {} : { durationMs: record.finishedAt - record.startedAt }),
-    model: { label: record.model.label, stem, source: record.model.source, loadId: -1, sha256: record.model.sha256 },
+    model: { label: record.model.label, stem: modelStem(record.model.source), source: record.model.source, loadId: -1, sha256: record.model.sha256 },
     recipe: record.recipe,
     computeBackend: record.compute.backend,
     poolSize: record.compute.poolSize,
@@ -79,7 +78,8 @@ export async function startHistory(): Promise<void> {
   const restored = (await storage.allRecords(db)).map(runOf);
   for (const run of restored) written.set(run.id, signature(run));
   useLab.setState((s) => ({ runs: [...restored, ...s.runs.filter((r) => !restored.some((x) => x.id === r.id))], history: { status: 'ready' } }));
-  useLab.subscribe(schedulePersist);
+  // Only a change to the runs can change a record: tabs, picked heads, the dense evaluation write nothing.
+  useLab.subscribe((s, previous) => s.runs !== previous.runs && schedulePersist());
   schedulePersist();
 }
 

@@ -14,6 +14,11 @@ import type { SharedState } from './share';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
+/** The model's name in file names: the bundled id, or the user's file name without .onnx. */
+export function modelStem(source: ModelSource): string {
+  return source.kind === 'bundled' ? source.id : source.name.replace(/\.onnx$/i, '');
+}
+
 export interface ModelSlice {
   bundledIds: string[];
   model: {
