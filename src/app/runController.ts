@@ -2,7 +2,7 @@
 // run record, follow its progress, evaluate the result on the dense model's evaluation set, offer
 // its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
 // one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
-import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe } from '../core/recipe';
+import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe, type StageSpec } from '../core/recipe';
 import { isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
 import { isAttentionStage, type AttentionStage } from '../core/recipe/stages/attention';
 import { compressedFileName } from '../core/recipe';
@@ -50,7 +50,12 @@ export function setStageEnabled(kind: BuilderStageKind, enabled: boolean): void 
 
 /** Changes fields of the recipe's quantize stage. */
 export function setQuantizeStage(patch: Partial<Omit<QuantizeStage, 'kind'>>): void {
-  useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isQuantizeStage(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
+  patchStages(isQuantizeStage, patch);
+}
+
+/** Changes fields of every stage of one kind (the builder holds at most one of each). */
+function patchStages<T extends StageSpec>(isKind: (stage: StageSpec) => stage is T, patch: Partial<Omit<T, 'kind'>>): void {
+  useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isKind(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
 }
 
 /** The recipe's attention (ACT) stage, when it has one. */
@@ -60,7 +65,7 @@ export function attentionStageOf(recipe: Recipe): AttentionStage | undefined {
 
 /** Changes fields of the recipe's attention stage. */
 export function setAttentionStage(patch: Partial<Omit<AttentionStage, 'kind'>>): void {
-  useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isAttentionStage(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
+  patchStages(isAttentionStage, patch);
 }
 
 /** Changes the recipe's seed and calibration settings. */
