@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { writeModel } from '../../../src/core/onnx/index.ts';
 import { configJson, generationConfigJson } from './configJson.ts';
 import { buildGpt2Graph } from './gpt2Graph.ts';
-import { buildLlamaGraph } from './llamaGraph.ts';
+import { buildLlamaGraph, INIT_STD } from './llamaGraph.ts';
 import { decoderParameterCount, decoderShape, type DecoderShape, type PresetName, type ShapeOverrides } from './presets.ts';
 import { SPECIAL_TOKENS_MAP, byteLevelTokenizerJson, tokenizerConfigJson } from './tokenizer.ts';
 import { ExternalWeights, InlineWeights, type WeightSink } from './weights.ts';
@@ -22,6 +22,8 @@ export interface HfFolderOptions {
   /** Weights in model.onnx_data even below the 2 GiB limit. */
   externalData?: boolean;
   layout?: FolderLayout;
+  /** Init std of linears and embeddings (default HF's 0.02). */
+  initStd?: number;
 }
 
 export interface HfFolder {
@@ -51,11 +53,12 @@ export function writeHfFolder(options: HfFolderOptions): HfFolder {
   const graphPath = join(graphDir, 'model.onnx');
   const dataPath = external ? join(graphDir, DATA_FILE) : null;
 
-  const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}`;
+  const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}${options.initStd === undefined ? '' : ` --init-std ${options.initStd}`}`;
   const sink: WeightSink = dataPath ? new ExternalWeights(seed, dataPath, DATA_FILE) : new InlineWeights(seed);
+  const graphOptions = { producer, std: options.initStd ?? INIT_STD };
   let model;
   try {
-    model = shape.family === 'gpt2' ? buildGpt2Graph(shape, sink, producer) : buildLlamaGraph(shape, sink, producer);
+    model = shape.family === 'gpt2' ? buildGpt2Graph(shape, sink, graphOptions) : buildLlamaGraph(shape, sink, graphOptions);
   } finally {
     if (sink instanceof ExternalWeights) sink.close();
   }

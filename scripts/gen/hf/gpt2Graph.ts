@@ -5,16 +5,16 @@
 import type { ModelProto } from '../../../src/core/onnx/types.ts';
 import { cacheGraphInputs, cacheGraphOutputs, cachedAttention, causalMask, splitHeads } from './cacheAttention.ts';
 import { GraphBuilder } from './graphBuilder.ts';
-import { INIT_STD } from './llamaGraph.ts';
+import type { GraphOptions } from './llamaGraph.ts';
 import { headDim, type DecoderShape } from './presets.ts';
 import type { WeightSink } from './weights.ts';
 
-export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, producer: string): ModelProto {
+export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, { producer, std }: GraphOptions): ModelProto {
   const g = new GraphBuilder();
   const { hidden: d, heads, intermediate: m } = shape;
   const hd = headDim(shape);
-  // modeling_gpt2.py _init_weights: c_proj weights get std 0.02/sqrt(2·n_layer).
-  const residualStd = INIT_STD / Math.sqrt(2 * shape.layers);
+  // modeling_gpt2.py _init_weights: c_proj weights get initializer_range / sqrt(2·n_layer).
+  const residualStd = std / Math.sqrt(2 * shape.layers);
 
   const layerNorm = (scope: string, param: string, x: string): string => {
     const w = g.add(weights.float(`${param}.weight`, [d], { constant: 1 }));
@@ -28,8 +28,8 @@ export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, produce
     return g.op(scope, 'Add', [b, g.op(scope, 'MatMul', [x, w])]);
   };
 
-  const wte = g.add(weights.float('transformer.wte.weight', [shape.vocab, d], { normal: INIT_STD }));
-  const wpe = g.add(weights.float('transformer.wpe.weight', [shape.maxPositions, d], { normal: INIT_STD }));
+  const wte = g.add(weights.float('transformer.wte.weight', [shape.vocab, d], { normal: std }));
+  const wpe = g.add(weights.float('transformer.wpe.weight', [shape.maxPositions, d], { normal: std }));
   let x = g.op('/transformer', 'Add', [g.op('/transformer/wte', 'Gather', [wte, 'input_ids']), g.op('/transformer/wpe', 'Gather', [wpe, 'position_ids'])]);
   const mask = causalMask(g, '/transformer');
 
@@ -37,7 +37,7 @@ export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, produce
     const s = `/transformer/h.${i}`;
     const p = `transformer.h.${i}`;
     const a = `${s}/attn`;
-    const qkv = conv1d(`${a}/c_attn`, `${p}.attn.c_attn`, layerNorm(`${s}/ln_1`, `${p}.ln_1`, x), d, 3 * d, INIT_STD);
+    const qkv = conv1d(`${a}/c_attn`, `${p}.attn.c_attn`, layerNorm(`${s}/ln_1`, `${p}.ln_1`, x), d, 3 * d, std);
     const [q, k, v] = g.opMulti(a, 'Split', [qkv, g.int64(`${a}/split_sizes`, [d, d, d])], 3, { axis: 2 });
     const context = cachedAttention(g, a, shape, i, {
       q: splitHeads(g, a, q, heads, hd, 'q'),
@@ -49,7 +49,7 @@ export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, produce
     const afterAttention = g.op(s, 'Add', [x, conv1d(`${a}/c_proj`, `${p}.attn.c_proj`, context, d, d, residualStd)]);
 
     const mlp = `${s}/mlp`;
-    const h = conv1d(`${mlp}/c_fc`, `${p}.mlp.c_fc`, layerNorm(`${s}/ln_2`, `${p}.ln_2`, afterAttention), d, m, INIT_STD);
+    const h = conv1d(`${mlp}/c_fc`, `${p}.mlp.c_fc`, layerNorm(`${s}/ln_2`, `${p}.ln_2`, afterAttention), d, m, std);
     // gelu_new: 0.5·h·(1 + tanh(sqrt(2/π)·(h + 0.044715·h³))).
     const act = `${mlp}/act`;
     const cubic = g.op(act, 'Mul', [g.op(act, 'Pow', [h, g.float(`${act}/three`, [3])]), g.float(`${act}/coef`, [0.044715])]);

@@ -15,13 +15,19 @@ import type { WeightSink } from './weights.ts';
 /** HF's initializer_range for Llama, Qwen2 and GPT-2 configs. */
 export const INIT_STD = 0.02;
 
-export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, producer: string): ModelProto {
+export interface GraphOptions {
+  producer: string;
+  /** Linear and embedding init std (initializer_range); tests widen it so that context, not the current token, decides the next one. */
+  std: number;
+}
+
+export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, { producer, std }: GraphOptions): ModelProto {
   const g = new GraphBuilder();
   const { hidden: d, heads, kvHeads, intermediate: m, vocab } = shape;
   const hd = headDim(shape);
 
   const linear = (scope: string, param: string, x: string, inF: number, outF: number, bias: boolean): string => {
-    const w = g.add(weights.float(`${param}.weight`, [inF, outF], { normal: INIT_STD }));
+    const w = g.add(weights.float(`${param}.weight`, [inF, outF], { normal: std }));
     const y = g.op(scope, 'MatMul', [x, w]);
     if (!bias) return y;
     const b = g.add(weights.float(`${param}.bias`, [outF], { constant: 0 }));
@@ -36,7 +42,7 @@ export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, produc
     return g.op(scope, 'Mul', [w, g.op(scope, 'Mul', [x, inverse])]);
   };
 
-  const embedding = g.add(weights.float('model.embed_tokens.weight', [vocab, d], { normal: INIT_STD }));
+  const embedding = g.add(weights.float('model.embed_tokens.weight', [vocab, d], { normal: std }));
   let x = g.op('/model/embed_tokens', 'Gather', [embedding, 'input_ids']);
 
   // LlamaRotaryEmbedding: inv_freq[j] = θ^(−2j/hd); freqs = position · inv_freq; emb = [freqs, freqs].
@@ -86,7 +92,7 @@ export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, produc
     const transposed = g.op('/lm_head', 'Transpose', [embedding], { attrs: { perm: [1, 0] } });
     g.op('/lm_head', 'MatMul', [final, transposed], { outputs: ['logits'] });
   } else {
-    const head = g.add(weights.float('lm_head.weight', [d, vocab], { normal: INIT_STD }));
+    const head = g.add(weights.float('lm_head.weight', [d, vocab], { normal: std }));
     g.op('/lm_head', 'MatMul', [final, head], { outputs: ['logits'] });
   }
 

@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { writeHfFolder, type FolderLayout } from './folder.ts';
 import { PRESET_NAMES, type PresetName } from './presets.ts';
 
-const usage = `Usage: npm run gen:hf -- --preset ${PRESET_NAMES.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P]`;
+const usage = `Usage: npm run gen:hf -- --preset ${PRESET_NAMES.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--init-std 0.02]`;
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -31,6 +31,7 @@ function main(argv: string[]): void {
       intermediate: { type: 'string' },
       vocab: { type: 'string' },
       'max-positions': { type: 'string' },
+      'init-std': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -41,6 +42,8 @@ function main(argv: string[]): void {
   if (layout !== 'transformersjs' && layout !== 'flat') throw new Error(`--layout must be transformersjs or flat, got ${layout}`);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed expects a non-negative integer, got ${values.seed}`);
+  const initStd = values['init-std'] === undefined ? undefined : Number(values['init-std']);
+  if (initStd !== undefined && !(initStd > 0)) throw new Error(`--init-std expects a positive number, got ${values['init-std']}`);
   const t0 = performance.now();
   const folder = writeHfFolder({
     preset: values.preset as PresetName,
@@ -48,6 +51,7 @@ function main(argv: string[]): void {
     seed,
     layout: layout as FolderLayout,
     externalData: values['external-data'] === true,
+    ...(initStd === undefined ? {} : { initStd }),
     overrides: {
       layers: positive('blocks', values.blocks),
       hidden: positive('hidden', values.hidden),
