@@ -3,13 +3,17 @@
 // GPTQ 4-bit packed on the Llama-shaped folder (weights in model.onnx_data), SparseGPT 50 % on the
 // GPT-2 folder; both calibrated block by block. The printed perplexities and bits per byte are
 // finite, and the exported folder opens again (planFolder via openHfFolder), loads in
-// onnxruntime-web and gives the perplexity that was printed for the compressed model.
+// onnxruntime-web and gives the perplexity that was printed for the compressed model, and
+// transformers.js (local files, scripts/gen/hf/transformersJs.ts) loads it — the packed q4 folder
+// too — and greedily generates the ids the lab's own KV-cache loop generates from it.
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openRunner } from '../core/calibrate/fixtures/models';
 import { evaluate } from '../core/eval/evaluate';
+import { generate } from '../core/eval/generate';
+import { transformersJsGenerate } from '../../scripts/gen/hf/transformersJs';
 import { openHfFolder } from '../core/hf/openFolder';
 import { corpusText, diskEntries, generatedFolder } from '../core/hf/testing/generatedFolders';
 import { splitText } from '../core/hf/textData';
@@ -48,15 +52,22 @@ function printed(stdout: string, label: 'dense' | 'compressed'): Printed {
   return { perplexity, low, high, bitsPerByte };
 }
 
-/** The exported folder, opened as the page would open it, evaluated on the same windows as the run. */
-async function exportedPerplexity(out: string): Promise<{ perplexity: number; opened: Awaited<ReturnType<typeof openHfFolder>> }> {
+const PROMPT = 'In the beginning God created';
+
+/**
+ * The exported folder, opened as the page would open it, evaluated on the same windows as the run;
+ * and its greedy continuation of PROMPT (KV cache, onnxruntime-web).
+ */
+async function exportedModel(out: string): Promise<{ perplexity: number; greedy: number[]; opened: Awaited<ReturnType<typeof openHfFolder>> }> {
   const opened = await openHfFolder(diskEntries(out));
-  const split = splitText(corpusText(), opened.tokenizer!.tokenizer, { seqLen: 32, calibShare: 0.5, seed: 0 });
+  const tokenizer = opened.tokenizer!.tokenizer;
+  const split = splitText(corpusText(), tokenizer, { seqLen: 32, calibShare: 0.5, seed: 0 });
   const runner = await openRunner(writeModel(opened.model));
   try {
     const metrics = await evaluate(runner, split.eval);
     if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
-    return { perplexity: metrics.perplexity, opened };
+    const { ids } = await generate(runner, { promptIds: tokenizer.encode(PROMPT), maxNewTokens: 6, contextLength: 128, strategy: { kind: 'greedy' } });
+    return { perplexity: metrics.perplexity, greedy: ids, opened };
   } finally {
     await runner.release();
   }
@@ -84,7 +95,7 @@ describe('lab run on a Hugging Face export folder', () => {
     expect(dense.perplexity).toBeLessThan(32000 * 2);
     expect(text).toMatch(/^exported .*\(dtype q4\): onnx\/model_q4\.onnx, onnx\/model_q4\.onnx_data, config\.json, tokenizer\.json/m);
 
-    const { perplexity, opened } = await exportedPerplexity(out);
+    const { perplexity, greedy, opened } = await exportedModel(out);
     expect(opened.plan.model.path).toBe('onnx/model_q4.onnx');
     expect(opened.externalDataBytes).toBeGreaterThan(0);
     expect(opened.plan.notes.join(' ')).toContain('model_q4.onnx is a reduced-precision or quantized graph');
@@ -94,6 +105,11 @@ describe('lab run on a Hugging Face export folder', () => {
     expect((opened.config!.json as Record<string, unknown>)['transformers.js_config']).toEqual({ dtype: 'q4', use_external_data_format: true });
     // Printed with 2 decimals at this size.
     expect(Math.abs(perplexity - compressed.perplexity)).toBeLessThan(0.01);
+    // transformers.js (local files only, onnxruntime-node) loads the packed q4 folder and generates
+    // what the lab's own KV-cache loop generates from it.
+    const tjs = await transformersJsGenerate(out, PROMPT, 6, { dtype: 'q4' });
+    expect(tjs.newIds).toEqual(greedy.slice(0, tjs.newIds.length));
+    expect(tjs.newIds.length).toBeGreaterThan(0);
   }, 240_000);
 
   test('SparseGPT 50 % on the GPT-2 folder: block by block, fp32 folder exported, generate prints dense and compressed text', async () => {
@@ -105,16 +121,22 @@ describe('lab run on a Hugging Face export folder', () => {
     const compressed = printed(result.stdout, 'compressed');
     expect(Number.isFinite(compressed.bitsPerByte)).toBe(true);
     expect(readdirSync(join(out, 'onnx'))).toEqual(['model.onnx']);
-    const { perplexity, opened } = await exportedPerplexity(out);
+    const { perplexity, greedy, opened } = await exportedModel(out);
     expect(opened.plan.model.path).toBe('onnx/model.onnx');
     expect(opened.externalDataBytes).toBe(0);
     expect(Math.abs(perplexity - compressed.perplexity)).toBeLessThan(0.01);
+    const tjs = await transformersJsGenerate(out, PROMPT, 6, { dtype: 'fp32' });
+    expect(tjs.newIds).toEqual(greedy.slice(0, tjs.newIds.length));
+    expect(tjs.newIds.length).toBeGreaterThan(0);
 
-    const generated = await runLab('generate', generatedFolder('gpt2'), '--prompt', 'In the beginning God created', '--max-new', '6', '--compressed', out);
+    const generated = await runLab('generate', generatedFolder('gpt2'), '--prompt', PROMPT, '--max-new', '6', '--compressed', out);
     expect(generated.code, generated.stderr).toBe(0);
     expect(generated.stdout).toMatch(/^prompt .*\(\d+ tokens; greedy, 6 new tokens, with its KV cache\)$/m);
     expect(generated.stdout).toMatch(/^dense\s+".+"$/m);
     expect(generated.stdout).toMatch(/^compressed \(gpt2-sparse\)\s+".+"$/m);
+    // The compressed text printed is the exported model's own greedy text (and transformers.js's).
+    const text = JSON.stringify(opened.tokenizer!.tokenizer.decode(greedy));
+    expect(generated.stdout).toContain(`${text}\n`);
   }, 240_000);
 
   test('bad folders and text: one line naming the file, exit 1', async () => {
