@@ -133,7 +133,7 @@ export async function hfRunCommand(folderArg: string, options: HfRunOptions): Pr
     console.log(JSON.stringify({ folder, model: opened.plan.model.path, split: { calibWindows: split.calibWindows, evalWindows: split.evalWindows, seqLen: options.seqLen }, dense: denseFigures, compressed: compressedFigures, change, report: outcome.report, exported: exported ?? null }, null, 2));
     return;
   }
-  printReport(outcome.report, null);
+  printReport(outcome.report, exported ? exported.folder : null);
   console.log('');
   console.log(line('dense', denseFigures));
   console.log(line('compressed', compressedFigures));
