@@ -110,6 +110,11 @@ describe('lab run on a Hugging Face export folder', () => {
     const tjs = await transformersJsGenerate(out, PROMPT, 6, { dtype: 'q4' });
     expect(tjs.newIds).toEqual(greedy.slice(0, tjs.newIds.length));
     expect(tjs.newIds.length).toBeGreaterThan(0);
+    // `lab info` on the exported folder (transformers.js layout: the graph under onnx/).
+    const info = await runLab('info', out);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toContain('MatMulNBits');
+    expect(info.stdout).toMatch(/^inputs fed\s+input_ids: tokenIds; attention_mask: attentionMask; position_ids: positionIds; past_key_values\.0\.key: past/m);
   }, 240_000);
 
   test('SparseGPT 50 % on the GPT-2 folder: block by block, fp32 folder exported, generate prints dense and compressed text', async () => {
