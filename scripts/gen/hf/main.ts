@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { writeHfFolder, type FolderLayout } from './folder.ts';
 import { PRESET_NAMES, type PresetName } from './presets.ts';
 
-const usage = `Usage: npm run gen:hf -- --preset ${PRESET_NAMES.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--init-std 0.02]`;
+const usage = `Usage: npm run gen:hf -- --preset ${PRESET_NAMES.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--init-std S (tests: also draws biases and norm weights)]`;
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
