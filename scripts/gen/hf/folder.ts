@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeModel } from '../../../src/core/onnx/index.ts';
 import { configJson, generationConfigJson } from './configJson.ts';
 import { buildGpt2Graph } from './gpt2Graph.ts';
+import { buildLlamaFusedGraph } from './llamaFusedGraph.ts';
 import { buildLlamaGraph, INIT_STD } from './llamaGraph.ts';
 import { decoderParameterCount, decoderShape, type DecoderShape, type PresetName, type ShapeOverrides } from './presets.ts';
 import { SPECIAL_TOKENS_MAP, byteLevelTokenizerJson, tokenizerConfigJson } from './tokenizer.ts';
@@ -28,6 +29,8 @@ export interface HfFolderOptions {
    * every parameter changes the output.
    */
   initStd?: number;
+  /** The ORT transformer optimizer's fused shape (Llama family only; llamaFusedGraph.ts). */
+  fused?: boolean;
 }
 
 export interface HfFolder {
@@ -49,6 +52,8 @@ export const DATA_FILE = 'model.onnx_data';
 
 export function writeHfFolder(options: HfFolderOptions): HfFolder {
   const shape = decoderShape(options.preset, options.overrides);
+  if (options.fused && shape.family !== 'llama') throw new Error(`--fused is written for the Llama family (smollm-135m, qwen2.5-0.5b, tinyllama-1.1b), not ${options.preset}`);
+  if (options.fused && (shape.hidden / shape.heads) % 16 !== 0) throw new Error(`--fused: head width ${shape.hidden / shape.heads} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention requires`);
   const seed = options.seed ?? 1;
   const parameters = decoderParameterCount(shape);
   const external = options.externalData === true || parameters * 4 >= PROTOBUF_LIMIT - GRAPH_ALLOWANCE;
@@ -57,12 +62,13 @@ export function writeHfFolder(options: HfFolderOptions): HfFolder {
   const graphPath = join(graphDir, 'model.onnx');
   const dataPath = external ? join(graphDir, DATA_FILE) : null;
 
-  const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}${options.initStd === undefined ? '' : ` --init-std ${options.initStd}`}`;
+  const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}${options.initStd === undefined ? '' : ` --init-std ${options.initStd}`}${options.fused ? ' --fused' : ''}`;
   const sink: WeightSink = dataPath ? new ExternalWeights(seed, dataPath, DATA_FILE) : new InlineWeights(seed);
   const graphOptions = { producer, std: options.initStd ?? INIT_STD, perturbStd: options.initStd ?? 0 };
   let model;
   try {
-    model = shape.family === 'gpt2' ? buildGpt2Graph(shape, sink, graphOptions) : buildLlamaGraph(shape, sink, graphOptions);
+    const build = shape.family === 'gpt2' ? buildGpt2Graph : options.fused ? buildLlamaFusedGraph : buildLlamaGraph;
+    model = build(shape, sink, graphOptions);
   } finally {
     if (sink instanceof ExternalWeights) sink.close();
   }

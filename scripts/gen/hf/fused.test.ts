@@ -1,0 +1,57 @@
+// `--fused` (llamaFusedGraph.ts): the ORT-optimizer shape with com.microsoft GroupQueryAttention and
+// SkipSimplifiedLayerNormalization computes what the unfused graph of the same seed computes. The
+// contrib ops run in onnxruntime-node, so transformers.js (device cpu) is the runner: its cached
+// greedy ids and its prompt logits on the fused folder equal those on the unfused one. The
+// analysis still finds every projection with its role and reports the attention as fused.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { analyzeModel } from '../../../src/core/model/index.ts';
+import { readModel } from '../../../src/core/onnx/index.ts';
+import { writeHfFolder } from './folder.ts';
+import type { ShapeOverrides } from './presets.ts';
+import { transformersJsGenerate } from './transformersJs.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'gen-hf-fused-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** ORT's GroupQueryAttention needs head widths that are multiples of 16. */
+const TINY: ShapeOverrides = { layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, vocab: 512, maxPositions: 128 };
+
+describe('gen:hf --fused', () => {
+  test('qwen2.5 (q/k/v biases, 4 heads on 2): transformers.js generates the same ids from the fused and the unfused graph', async () => {
+    const options = { preset: 'qwen2.5-0.5b' as const, overrides: TINY, seed: 4, initStd: 0.3 };
+    writeHfFolder({ ...options, out: join(root, 'plain') });
+    const fused = writeHfFolder({ ...options, out: join(root, 'fused'), fused: true });
+    const ops = new Set(readModel(new Uint8Array(readFileSync(fused.graphPath))).graph?.node?.map((n) => `${n.domain || 'ai.onnx'}:${n.opType}`));
+    expect([...ops].filter((op) => op.startsWith('com.microsoft') || op.includes('Simplified')).sort()).toEqual([
+      'ai.onnx:SimplifiedLayerNormalization', 'com.microsoft:GroupQueryAttention', 'com.microsoft:SkipSimplifiedLayerNormalization',
+    ]);
+    expect(ops.has('ai.onnx:Softmax')).toBe(false);
+
+    const prompt = 'The quick brown fox jumps over';
+    const [plain, fusedIds] = [await transformersJsGenerate(join(root, 'plain'), prompt, 12), await transformersJsGenerate(join(root, 'fused'), prompt, 12)];
+    expect(fusedIds.promptIds).toEqual(plain.promptIds);
+    expect(fusedIds.newIds).toEqual(plain.newIds);
+    expect(new Set(plain.newIds).size).toBeGreaterThan(2); // a continuation, not one token repeated
+  });
+
+  test('the analysis finds all 7 projections per block with their roles and names the fused attention', () => {
+    const folder = writeHfFolder({ preset: 'tinyllama-1.1b', overrides: TINY, out: join(root, 'tinyllama'), fused: true });
+    const analysis = analyzeModel(readModel(new Uint8Array(readFileSync(folder.graphPath))));
+    expect(analysis.task).toBe('causal-lm');
+    expect([analysis.numBlocks, analysis.blockSource]).toEqual([2, 'name']);
+    expect(analysis.linears.map((l) => [l.block, l.role])).toEqual([
+      ...[0, 1].flatMap((b) => ['attn.q', 'attn.k', 'attn.v', 'attn.out', 'mlp.gate', 'mlp.up', 'mlp.down'].map((role) => [b, role])),
+      [null, 'head'],
+    ]);
+    expect(analysis.attention).toEqual([]);
+    expect(analysis.unsupported.map((line) => line.split(':')[0])).toEqual([0, 1].map((b) => `com.microsoft GroupQueryAttention node '/model/layers.${b}/self_attn/GroupQueryAttention'`));
+  });
+
+  test('is refused in one line for GPT-2 and for head widths GroupQueryAttention rejects', () => {
+    expect(() => writeHfFolder({ preset: 'gpt2', overrides: { layers: 2, hidden: 64, heads: 4, vocab: 300 }, out: join(root, 'gpt2'), fused: true })).toThrow('--fused is written for the Llama family (smollm-135m, qwen2.5-0.5b, tinyllama-1.1b), not gpt2');
+    expect(() => writeHfFolder({ preset: 'smollm-135m', overrides: { ...TINY, heads: 8 }, out: join(root, 'narrow'), fused: true })).toThrow("--fused: head width 8 is not a multiple of 16, which ONNX Runtime's GroupQueryAttention requires");
+  });
+});
