@@ -6,6 +6,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeModel } from '../../../src/core/onnx/index.ts';
 import { configJson, generationConfigJson } from './configJson.ts';
+import { buildGpt2FusedGraph } from './gpt2FusedGraph.ts';
 import { buildGpt2Graph } from './gpt2Graph.ts';
 import { buildLlamaFusedGraph } from './llamaFusedGraph.ts';
 import { buildLlamaGraph, INIT_STD } from './llamaGraph.ts';
@@ -29,7 +30,7 @@ export interface HfFolderOptions {
    * every parameter changes the output.
    */
   initStd?: number;
-  /** The ORT transformer optimizer's fused shape (Llama family only; llamaFusedGraph.ts). */
+  /** The ORT transformer optimizer's fused shape (llamaFusedGraph.ts, gpt2FusedGraph.ts). */
   fused?: boolean;
 }
 
@@ -52,8 +53,7 @@ export const DATA_FILE = 'model.onnx_data';
 
 export function writeHfFolder(options: HfFolderOptions): HfFolder {
   const shape = decoderShape(options.preset, options.overrides);
-  if (options.fused && shape.family !== 'llama') throw new Error(`--fused is written for the Llama family (smollm-135m, qwen2.5-0.5b, tinyllama-1.1b), not ${options.preset}`);
-  if (options.fused && (shape.hidden / shape.heads) % 16 !== 0) throw new Error(`--fused: head width ${shape.hidden / shape.heads} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention requires`);
+  if (options.fused && shape.family === 'llama' && (shape.hidden / shape.heads) % 16 !== 0) throw new Error(`--fused: head width ${shape.hidden / shape.heads} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention requires`);
   const seed = options.seed ?? 1;
   const parameters = decoderParameterCount(shape);
   const external = options.externalData === true || parameters * 4 >= PROTOBUF_LIMIT - GRAPH_ALLOWANCE;
@@ -67,7 +67,7 @@ export function writeHfFolder(options: HfFolderOptions): HfFolder {
   const graphOptions = { producer, std: options.initStd ?? INIT_STD, perturbStd: options.initStd ?? 0 };
   let model;
   try {
-    const build = shape.family === 'gpt2' ? buildGpt2Graph : options.fused ? buildLlamaFusedGraph : buildLlamaGraph;
+    const build = shape.family === 'gpt2' ? (options.fused ? buildGpt2FusedGraph : buildGpt2Graph) : options.fused ? buildLlamaFusedGraph : buildLlamaGraph;
     model = build(shape, sink, graphOptions);
   } finally {
     if (sink instanceof ExternalWeights) sink.close();

@@ -1,5 +1,6 @@
-// `--fused` (llamaFusedGraph.ts): the ORT-optimizer shape with com.microsoft GroupQueryAttention and
-// SkipSimplifiedLayerNormalization computes what the unfused graph of the same seed computes. The
+// `--fused` (llamaFusedGraph.ts, gpt2FusedGraph.ts): the ORT-optimizer shapes (com.microsoft
+// GroupQueryAttention + SkipSimplifiedLayerNormalization for the Llama family; MultiHeadAttention +
+// SkipLayerNormalization + FastGelu for GPT-2) compute what the unfused graph of the same seed computes. The
 // contrib ops run in onnxruntime-node, so transformers.js (device cpu) is the runner: its cached
 // greedy ids and its prompt logits on the fused folder equal those on the unfused one. The
 // analysis still finds every projection with its role and reports the attention as fused.
@@ -37,6 +38,25 @@ describe('gen:hf --fused', () => {
     expect(new Set(plain.newIds).size).toBeGreaterThan(2); // a continuation, not one token repeated
   });
 
+  test('gpt2 (SkipLayerNormalization, MultiHeadAttention with the mask as attention_bias, FastGelu): the same ids as the unfused graph', async () => {
+    const options = { preset: 'gpt2' as const, overrides: { layers: 2, hidden: 64, heads: 4, vocab: 512, maxPositions: 64 }, seed: 4, initStd: 0.3 };
+    writeHfFolder({ ...options, out: join(root, 'gpt2-plain') });
+    const fused = writeHfFolder({ ...options, out: join(root, 'gpt2-fused'), fused: true });
+    const graph = readModel(new Uint8Array(readFileSync(fused.graphPath)));
+    const ops = new Set(graph.graph?.node?.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType));
+    expect([...ops].sort()).toEqual(['FastGelu', 'MultiHeadAttention', 'SkipLayerNormalization']);
+    const prompt = 'The quick brown fox jumps over';
+    const [plain, fusedIds] = [await transformersJsGenerate(join(root, 'gpt2-plain'), prompt, 12), await transformersJsGenerate(join(root, 'gpt2-fused'), prompt, 12)];
+    expect(fusedIds.newIds).toEqual(plain.newIds);
+    expect(new Set(plain.newIds).size).toBeGreaterThan(2);
+    // The projections keep their roles; c_fc's bias now sits in FastGelu.
+    const analysis = analyzeModel(graph);
+    expect(analysis.linears.map((l) => [l.role, l.bias !== null])).toEqual([
+      ...Array(2).fill([['attn.qkv', true], ['attn.out', true], ['mlp.up', false], ['mlp.down', true]]).flat(), ['head', false],
+    ]);
+    expect(analysis.unsupported).toHaveLength(2);
+  });
+
   test('the analysis finds all 7 projections per block with their roles and names the fused attention', () => {
     const folder = writeHfFolder({ preset: 'tinyllama-1.1b', overrides: TINY, out: join(root, 'tinyllama'), fused: true });
     const analysis = analyzeModel(readModel(new Uint8Array(readFileSync(folder.graphPath))));
@@ -50,8 +70,7 @@ describe('gen:hf --fused', () => {
     expect(analysis.unsupported.map((line) => line.split(':')[0])).toEqual([0, 1].map((b) => `com.microsoft GroupQueryAttention node '/model/layers.${b}/self_attn/GroupQueryAttention'`));
   });
 
-  test('is refused in one line for GPT-2 and for head widths GroupQueryAttention rejects', () => {
-    expect(() => writeHfFolder({ preset: 'gpt2', overrides: { layers: 2, hidden: 64, heads: 4, vocab: 300 }, out: join(root, 'gpt2'), fused: true })).toThrow('--fused is written for the Llama family (smollm-135m, qwen2.5-0.5b, tinyllama-1.1b), not gpt2');
+  test('is refused in one line for head widths GroupQueryAttention rejects', () => {
     expect(() => writeHfFolder({ preset: 'smollm-135m', overrides: { ...TINY, heads: 8 }, out: join(root, 'narrow'), fused: true })).toThrow("--fused: head width 8 is not a multiple of 16, which ONNX Runtime's GroupQueryAttention requires");
   });
 });
