@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { analyzeModel } from '../../../src/core/model/index.ts';
 import { readModel } from '../../../src/core/onnx/index.ts';
-import { writeHfFolder } from './folder.ts';
-import type { ShapeOverrides } from './presets.ts';
+import { expectClose } from '../../../src/core/testing/expectClose.ts';
+import { openDecoder, runDecoder } from './decoderSession.ts';
+import { writeHfFolder, type HfFolder } from './folder.ts';
+import { headDim, type ShapeOverrides } from './presets.ts';
 import { transformersJsGenerate } from './transformersJs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'gen-hf-fused-'));
@@ -20,11 +22,30 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 /** ORT's GroupQueryAttention needs head widths that are multiples of 16. */
 const TINY: ShapeOverrides = { layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, vocab: 512, maxPositions: 128 };
 
+/** Full-pass logits and a prefix + cached 2-token step of the fused graph, against the unfused full pass, in onnxruntime-web (wasm has the contrib ops too). */
+async function expectSameLogits(plain: HfFolder, fused: HfFolder) {
+  const { shape } = plain;
+  const dims = { layers: shape.layers, kvHeads: shape.kvHeads, headDim: headDim(shape), vocab: shape.vocab };
+  const [a, b] = [await openDecoder(plain.graphPath, dims), await openDecoder(fused.graphPath, dims)];
+  try {
+    const ids = [5, 77, 200, 13, 256, 9, 31];
+    const full = await runDecoder(a, [ids]);
+    expectClose((await runDecoder(b, [ids])).logits, full.logits, { atol: 1e-4, rtol: 1e-4 }, 'fused full pass');
+    const prefix = await runDecoder(b, [ids.slice(0, 5)]);
+    const step = await runDecoder(b, [ids.slice(5)], { cache: prefix.cache });
+    expectClose(step.logits, full.logits.subarray(5 * shape.vocab), { atol: 1e-4, rtol: 1e-4 }, 'fused cached step');
+  } finally {
+    await a.release();
+    await b.release();
+  }
+}
+
 describe('gen:hf --fused', () => {
   test('qwen2.5 (q/k/v biases, 4 heads on 2): transformers.js generates the same ids from the fused and the unfused graph', async () => {
     const options = { preset: 'qwen2.5-0.5b' as const, overrides: TINY, seed: 4, initStd: 0.3 };
-    writeHfFolder({ ...options, out: join(root, 'plain') });
+    const plainFolder = writeHfFolder({ ...options, out: join(root, 'plain') });
     const fused = writeHfFolder({ ...options, out: join(root, 'fused'), fused: true });
+    await expectSameLogits(plainFolder, fused);
     const ops = new Set(readModel(new Uint8Array(readFileSync(fused.graphPath))).graph?.node?.map((n) => `${n.domain || 'ai.onnx'}:${n.opType}`));
     expect([...ops].filter((op) => op.startsWith('com.microsoft') || op.includes('Simplified')).sort()).toEqual([
       'ai.onnx:SimplifiedLayerNormalization', 'com.microsoft:GroupQueryAttention', 'com.microsoft:SkipSimplifiedLayerNormalization',
@@ -40,8 +61,9 @@ describe('gen:hf --fused', () => {
 
   test('gpt2 (SkipLayerNormalization, MultiHeadAttention with the mask as attention_bias, FastGelu): the same ids as the unfused graph', async () => {
     const options = { preset: 'gpt2' as const, overrides: { layers: 2, hidden: 64, heads: 4, vocab: 512, maxPositions: 64 }, seed: 4, initStd: 0.3 };
-    writeHfFolder({ ...options, out: join(root, 'gpt2-plain') });
+    const plainFolder = writeHfFolder({ ...options, out: join(root, 'gpt2-plain') });
     const fused = writeHfFolder({ ...options, out: join(root, 'gpt2-fused'), fused: true });
+    await expectSameLogits(plainFolder, fused);
     const graph = readModel(new Uint8Array(readFileSync(fused.graphPath)));
     const ops = new Set(graph.graph?.node?.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType));
     expect([...ops].sort()).toEqual(['FastGelu', 'MultiHeadAttention', 'SkipLayerNormalization']);
