@@ -1,6 +1,6 @@
 // `--fused` for GPT-2: the shape ONNX Runtime's transformer optimizer gives GPT2LMHeadModel with
-// a KV cache (onnxruntime/python/tools/transformers: fusion_skiplayernorm, fusion_fastgelu, and
-// the MultiHeadAttention form with separate past/present key and value): com.microsoft
+// a KV cache (onnxruntime/python/tools/transformers: fusion_skiplayernorm, fusion_fastgelu; the
+// MultiHeadAttention input order of onnxruntime-genai's builder.py make_multi_head_attention): com.microsoft
 // SkipLayerNormalization joins each residual add to the next LayerNorm (the embeddings' wte + wpe
 // included, the running sum as output 3), com.microsoft MultiHeadAttention takes q/k/v split from
 // c_attn, the past key/value and the additive causal + padding mask as attention_bias, and

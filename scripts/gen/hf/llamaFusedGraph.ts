@@ -1,6 +1,5 @@
-// `--fused`: the Llama-style decoder as ONNX Runtime's transformer optimizer leaves it
-// (onnxruntime/python/tools/transformers, fusion_skiplayernorm / fusion_group_query_attention, the
-// shapes of the onnx-community GQA exports): SimplifiedLayerNormalization for the first RMSNorm,
+// `--fused`: the Llama-style decoder as ONNX Runtime's tools leave it (onnxruntime-genai's model
+// builder, builder.py make_group_query_attention: the GQA input order and attributes are its): SimplifiedLayerNormalization for the first RMSNorm,
 // com.microsoft SkipSimplifiedLayerNormalization for every later one (residual add + RMSNorm, the
 // running sum as output 3), and one com.microsoft GroupQueryAttention per block that applies the
 // rotary embedding itself (do_rotary, cos/sin caches [max positions, hd/2]), appends to the cache
