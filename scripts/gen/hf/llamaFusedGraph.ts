@@ -1,6 +1,6 @@
 // `--fused`: the Llama-style decoder as ONNX Runtime's tools leave it (onnxruntime-genai's model
-// builder, builder.py make_group_query_attention: the GQA input order and attributes are its): SimplifiedLayerNormalization for the first RMSNorm,
-// com.microsoft SkipSimplifiedLayerNormalization for every later one (residual add + RMSNorm, the
+// builder, builder.py make_group_query_attention: the GQA input order and attributes are its):
+// SimplifiedLayerNormalization for the first RMSNorm, com.microsoft SkipSimplifiedLayerNormalization for every later one (residual add + RMSNorm, the
 // running sum as output 3), and one com.microsoft GroupQueryAttention per block that applies the
 // rotary embedding itself (do_rotary, cos/sin caches [max positions, hd/2]), appends to the cache
 // and masks causally. The q/k/v/o and MLP projections stay MatMuls (+ Qwen2's q/k/v biases), so
