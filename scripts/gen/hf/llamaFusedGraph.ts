@@ -1,12 +1,12 @@
 // `--fused`: the Llama-style decoder as ONNX Runtime's tools leave it (onnxruntime-genai's model
 // builder, builder.py make_group_query_attention: the GQA input order and attributes are its):
-// SimplifiedLayerNormalization for the first RMSNorm, com.microsoft SkipSimplifiedLayerNormalization for every later one (residual add + RMSNorm, the
-// running sum as output 3), and one com.microsoft GroupQueryAttention per block that applies the
-// rotary embedding itself (do_rotary, cos/sin caches [max positions, hd/2]), appends to the cache
-// and masks causally. The q/k/v/o and MLP projections stay MatMuls (+ Qwen2's q/k/v biases), so
-// weight compression still applies. Same inputs and outputs as the unfused graph; GQA reads
-// positions from seqlens_k = Σ attention_mask − 1, so, like ORT's GQA, it serves unpadded (or
-// right-padded) batches, and position_ids is accepted but unused.
+// SimplifiedLayerNormalization for the first RMSNorm, com.microsoft SkipSimplifiedLayerNormalization
+// for every later one (residual add + RMSNorm, the running sum as output 3), and one com.microsoft
+// GroupQueryAttention per block that applies the rotary embedding itself (do_rotary, cos/sin caches
+// [max positions, hd/2]), appends to the cache and masks causally. The q/k/v/o and MLP projections
+// stay MatMuls (+ Qwen2's q/k/v biases), so weight compression still applies. Same inputs and
+// outputs as the unfused graph; GQA reads positions from seqlens_k = Σ attention_mask − 1, so, like
+// ORT's GQA, it serves unpadded (or right-padded) batches, and position_ids is accepted but unused.
 import { DataType, type ModelProto } from '../../../src/core/onnx/types.ts';
 import { cacheGraphInputs, cacheGraphOutputs } from './cacheAttention.ts';
 import { GraphBuilder } from './graphBuilder.ts';
