@@ -13,6 +13,7 @@ import { analyzeModel } from '../../../src/core/model/index.ts';
 import { readModel } from '../../../src/core/onnx/index.ts';
 import { expectClose } from '../../../src/core/testing/expectClose.ts';
 import { writeEncoderFolder } from './encoderFolder.ts';
+import { transformersJsMaskedLm } from './transformersJs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'gen-hf-enc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -70,6 +71,24 @@ describe('gen:hf --preset bert-base (tiny)', () => {
       expect(() => expectClose(unmasked.subarray(0, ids.length * 400), alone, { atol: 2e-5, rtol: 1e-4 })).toThrow();
       const typed = await run(ids, ids.map(() => 1), ids.map(() => 1));
       expect(() => expectClose(typed, alone, { atol: 2e-5, rtol: 1e-4 })).toThrow();
+    } finally {
+      await s.release();
+    }
+  });
+});
+
+describe('gen:hf --preset bert-base (tiny) in transformers.js', () => {
+  test('AutoModelForMaskedLM loads the folder; its tokenizer wraps the text in [CLS] … [SEP] and its logits equal onnxruntime-web\'s', async () => {
+    const out = join(root, 'bert-tjs');
+    const folder = writeEncoderFolder({ preset: 'bert-base', out, overrides: { layers: 2, hidden: 64, heads: 4, vocab: 400 }, seed: 5, initStd: 0.3 });
+    const { ids, logits } = await transformersJsMaskedLm(out, 'The quick [MASK] fox');
+    const ours = loadHfTokenizer(readJson(join(out, 'tokenizer.json')), readJson(join(out, 'tokenizer_config.json')));
+    expect(ids).toEqual([397, ...ours.encode('The quick [MASK] fox'), 398]); // [CLS] … [SEP]
+    expect(ids).toContain(399); // [MASK]
+    const s = await session(folder.graphPath);
+    try {
+      const reference = (await s.run({ input_ids: int64([ids]), attention_mask: int64([ids.map(() => 1)]), token_type_ids: int64([ids.map(() => 0)]) })).logits.data as Float32Array;
+      expectClose(logits, reference, { atol: 1e-4, rtol: 1e-4 }, 'transformers.js vs onnxruntime-web logits');
     } finally {
       await s.release();
     }
