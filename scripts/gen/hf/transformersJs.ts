@@ -4,7 +4,7 @@
 // onnx/model{suffix}.onnx by dtype (fp32 → model.onnx, q4 → model_q4.onnx, …), and decodes with
 // its own KV-cache loop (past_key_values.* fed from the previous present.*).
 import { basename, dirname, resolve } from 'node:path';
-import { AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer, env, type Tensor } from '@huggingface/transformers';
+import { AutoImageProcessor, AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForMaskedLM, AutoTokenizer, RawImage, env, type Tensor } from '@huggingface/transformers';
 
 export type TransformersJsDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
 
@@ -68,6 +68,26 @@ export async function transformersJsMaskedLm(folder: string, text: string, optio
     const inputs = tokenizer(text);
     const { logits } = (await model(inputs)) as { logits: Tensor };
     return { ids: Array.from((inputs.input_ids as Tensor).tolist()[0] as (number | bigint)[], Number), logits: logits.data as Float32Array };
+  } finally {
+    await model.dispose();
+  }
+}
+
+export interface TransformersJsImageClassification {
+  /** What the folder's preprocessor_config.json made of the image: [1, channels, height, width]. */
+  pixelValues: Float32Array;
+  logits: Float32Array;
+}
+
+/** An image (interleaved RGB bytes) through the folder's image processor and classifier. */
+export async function transformersJsClassifyImage(folder: string, rgb: Uint8ClampedArray, width: number, height: number, options: TransformersJsOptions = {}): Promise<TransformersJsImageClassification> {
+  const id = localModelId(folder);
+  const processor = await AutoImageProcessor.from_pretrained(id, { local_files_only: true });
+  const model = await AutoModelForImageClassification.from_pretrained(id, { local_files_only: true, dtype: options.dtype ?? 'fp32', device: options.device ?? 'cpu' });
+  try {
+    const inputs = await processor(new RawImage(rgb, width, height, 3));
+    const { logits } = (await model(inputs)) as { logits: Tensor };
+    return { pixelValues: (inputs.pixel_values as Tensor).data as Float32Array, logits: logits.data as Float32Array };
   } finally {
     await model.dispose();
   }
