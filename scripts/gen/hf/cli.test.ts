@@ -39,7 +39,7 @@ describe('npm run gen:hf', () => {
     ['heads the key-value heads do not divide', [...TINY, '--kv-heads', '4', '--out', 'x'], '--heads 6 is not a multiple of --kv-heads 4'],
     ['a vocabulary too small for the byte tokens', [...TINY, '--vocab', '100', '--out', 'x'], '--vocab 100 is below 257: the byte-level tokenizer needs 256 byte tokens and an end-of-text token'],
     ['zero blocks', [...TINY, '--blocks', '0', '--out', 'x'], '--blocks expects a positive integer, got 0'],
-    ['--fused on an encoder', ['--preset', 'bert-base', '--fused', '--out', 'x'], '--fused is written for the decoders (gpt2, smollm-135m, qwen2.5-0.5b, tinyllama-1.1b), not bert-base'],
+    ['--fused on ViT', ['--preset', 'vit-base', '--fused', '--out', 'x'], '--fused is written for the decoders and bert-base, not vit-base'],
   ] as [string, string[], string][])('%s is refused in one line', async (_, args, message) => {
     const out = join(root, `refused-${message.length}`);
     const run = await genHf(...args.map((a) => (a === 'x' ? out : a)));

@@ -3,6 +3,7 @@
 // graph and its external data laid out as folder.ts lays out the decoders'.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildBertFusedGraph } from './bertFusedGraph.ts';
 import { buildBertGraph, buildVitGraph } from './encoderGraph.ts';
 import { BERT_SPECIALS, encoderParameterCount, encoderShape, type EncoderOverrides, type EncoderPresetName, type EncoderShape } from './encoderPresets.ts';
 import { writeGraphFile, writeJson, type GraphFile, type GraphFileOptions } from './graphFile.ts';
@@ -11,6 +12,8 @@ import { byteLevelTokenizerJson } from './tokenizer.ts';
 export interface EncoderFolderOptions extends GraphFileOptions {
   preset: EncoderPresetName;
   overrides?: EncoderOverrides;
+  /** The ORT optimizer's fused BERT (bertFusedGraph.ts); not written for ViT. */
+  fused?: boolean;
 }
 
 export interface EncoderFolder extends GraphFile {
@@ -67,8 +70,10 @@ function bertTokenizerJson(vocab: number): Record<string, unknown> {
 export function writeEncoderFolder(options: EncoderFolderOptions): EncoderFolder {
   const shape = encoderShape(options.preset, options.overrides);
   const parameters = encoderParameterCount(shape);
-  const build = shape.family === 'bert' ? buildBertGraph : buildVitGraph;
-  const graph = writeGraphFile(options, parameters, `--preset ${options.preset}`, (weights, graphOptions) => build(shape, weights, graphOptions));
+  if (options.fused && shape.family !== 'bert') throw new Error(`--fused is written for the decoders and bert-base, not ${options.preset}`);
+  const build = shape.family === 'bert' ? (options.fused ? buildBertFusedGraph : buildBertGraph) : buildVitGraph;
+  const flags = `--preset ${options.preset}${options.fused ? ' --fused' : ''}`;
+  const graph = writeGraphFile(options, parameters, flags, (weights, graphOptions) => build(shape, weights, graphOptions));
   writeJson(options.out, 'config.json', configJson(shape, graph.dataPath !== null));
   if (shape.family === 'vit') {
     writeJson(options.out, 'preprocessor_config.json', preprocessorJson(shape));

@@ -12,6 +12,8 @@ import { analyzeModel } from '../../../src/core/model/index.ts';
 import { readModel } from '../../../src/core/onnx/index.ts';
 import { expectClose } from '../../../src/core/testing/expectClose.ts';
 import { openDecoder, runDecoder } from './decoderSession.ts';
+import * as ort from 'onnxruntime-web';
+import { writeEncoderFolder } from './encoderFolder.ts';
 import { writeHfFolder, type HfFolder } from './folder.ts';
 import { headDim, type ShapeOverrides } from './presets.ts';
 import { transformersJsGenerate } from './transformersJs.ts';
@@ -77,6 +79,7 @@ describe('gen:hf --fused', () => {
       ...Array(2).fill([['attn.qkv', true], ['attn.out', true], ['mlp.up', false], ['mlp.down', true]]).flat(), ['head', false],
     ]);
     expect(analysis.unsupported).toHaveLength(2);
+    expect(analysis.task).toBe('causal-lm'); // the attention_bias is built from the causal triangle
   });
 
   test('the analysis finds all 7 projections per block with their roles and names the fused attention', () => {
@@ -90,6 +93,31 @@ describe('gen:hf --fused', () => {
     ]);
     expect(analysis.attention).toEqual([]);
     expect(analysis.unsupported.map((line) => line.split(':')[0])).toEqual([0, 1].map((b) => `com.microsoft GroupQueryAttention node '/model/layers.${b}/self_attn/GroupQueryAttention'`));
+  });
+
+  test('bert (EmbedLayerNormalization, Attention with a packed q/k/v weight, SkipLayerNormalization, BiasGelu): right-padded logits equal the unfused graph\'s; a masked LM to the analysis', async () => {
+    const options = { preset: 'bert-base' as const, overrides: { layers: 2, hidden: 64, heads: 4, vocab: 400 }, seed: 6, initStd: 0.3 };
+    const plain = writeEncoderFolder({ ...options, out: join(root, 'bert-plain') });
+    const fused = writeEncoderFolder({ ...options, out: join(root, 'bert-fused'), fused: true });
+    const graph = readModel(new Uint8Array(readFileSync(fused.graphPath)));
+    expect([...new Set(graph.graph?.node?.filter((n) => n.domain === 'com.microsoft').map((n) => n.opType))].sort()).toEqual(['Attention', 'BiasGelu', 'EmbedLayerNormalization', 'SkipLayerNormalization']);
+    ort.env.wasm.numThreads = 1;
+    const open = (path: string) => ort.InferenceSession.create(new Uint8Array(readFileSync(path)), { executionProviders: ['wasm'], logSeverityLevel: 3 });
+    const [a, b] = [await open(plain.graphPath), await open(fused.graphPath)];
+    try {
+      const ids = [397, 5, 77, 200, 13, 398, 395, 395];
+      const row = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
+      const feeds = { input_ids: row(ids), attention_mask: row([1, 1, 1, 1, 1, 1, 0, 0]), token_type_ids: row(ids.map(() => 0)) };
+      const [la, lb] = [(await a.run(feeds)).logits.data as Float32Array, (await b.run(feeds)).logits.data as Float32Array];
+      expectClose(lb.subarray(0, 6 * 400), la.subarray(0, 6 * 400), { atol: 1e-4, rtol: 1e-4 }, 'fused BERT, real tokens');
+    } finally {
+      await a.release();
+      await b.release();
+    }
+    const analysis = analyzeModel(graph);
+    expect(analysis.task).toBe('masked-lm');
+    // q/k/v live in the Attention kernel's packed weight; the other projections stay linear layers.
+    expect(analysis.linears.map((l) => l.role)).toEqual([...Array(2).fill(['attn.out', 'mlp.up', 'mlp.down']).flat(), 'other', 'head']);
   });
 
   test('is refused in one line for head widths GroupQueryAttention rejects', () => {

@@ -10,7 +10,7 @@ import { PRESET_NAMES, type PresetName } from './presets.ts';
 
 const ALL_PRESETS = [...PRESET_NAMES, ...Object.keys(ENCODER_PRESETS)];
 
-const usage = `Usage: npm run gen:hf -- --preset ${ALL_PRESETS.join('|')} --out DIR [--blocks N] [--external-data] [--fused (decoders)] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--image-size 224 --patch-size 16 --labels 1000 (vit)] [--init-std S (tests: also draws biases and norm weights)]`;
+const usage = `Usage: npm run gen:hf -- --preset ${ALL_PRESETS.join('|')} --out DIR [--blocks N] [--external-data] [--fused (decoders, bert-base)] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--image-size 224 --patch-size 16 --labels 1000 (vit)] [--init-std S (tests: also draws biases and norm weights)]`;
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -62,11 +62,11 @@ function main(argv: string[]): void {
     vocab: positive('vocab', values.vocab),
     maxPositions: positive('max-positions', values['max-positions']),
   };
-  if (values.fused && Object.hasOwn(ENCODER_PRESETS, values.preset)) throw new Error(`--fused is written for the decoders (gpt2, smollm-135m, qwen2.5-0.5b, tinyllama-1.1b), not ${values.preset}`);
   const folder = Object.hasOwn(ENCODER_PRESETS, values.preset)
     ? writeEncoderFolder({
         ...common,
         preset: values.preset as EncoderPresetName,
+        fused: values.fused === true,
         overrides: { ...sizes, imageSize: positive('image-size', values['image-size']), patchSize: positive('patch-size', values['patch-size']), labels: positive('labels', values.labels) },
       })
     : writeHfFolder({ ...common, preset: values.preset as PresetName, fused: values.fused === true, overrides: { ...sizes, kvHeads: positive('kv-heads', values['kv-heads']) } });
