@@ -2,7 +2,7 @@
 // text-generation-with-past graphs take, built here independently of the lab's evaluation code and
 // of transformers.js, so the tests can hold one against the others.
 import { readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename } from 'node:path';
 import * as ort from 'onnxruntime-web';
 
 export interface DecoderSession {
@@ -87,10 +87,3 @@ export async function greedyByRecompute(decoder: DecoderSession, prompt: number[
   }
   return ids.slice(prompt.length);
 }
-
-/** The graph and data paths of a generated folder in either layout. */
-export function folderGraph(folder: string, layout: 'transformersjs' | 'flat' = 'transformersjs'): string {
-  return layout === 'flat' ? join(folder, 'model.onnx') : join(folder, 'onnx', 'model.onnx');
-}
-
-export const graphDir = (graphPath: string): string => dirname(graphPath);

@@ -13,6 +13,7 @@ import { analyzeModel } from '../../../src/core/model/index.ts';
 import { readModel } from '../../../src/core/onnx/index.ts';
 import { expectClose } from '../../../src/core/testing/expectClose.ts';
 import { writeEncoderFolder } from './encoderFolder.ts';
+import { transformersJsClassifyImage, transformersJsMaskedLm } from './transformersJs.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'gen-hf-enc-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,6 +77,24 @@ describe('gen:hf --preset bert-base (tiny)', () => {
   });
 });
 
+describe('gen:hf --preset bert-base (tiny) in transformers.js', () => {
+  test('AutoModelForMaskedLM loads the folder; its tokenizer wraps the text in [CLS] … [SEP] and its logits equal onnxruntime-web\'s', async () => {
+    const out = join(root, 'bert-tjs');
+    const folder = writeEncoderFolder({ preset: 'bert-base', out, overrides: { layers: 2, hidden: 64, heads: 4, vocab: 400 }, seed: 5, initStd: 0.3 });
+    const { ids, logits } = await transformersJsMaskedLm(out, 'The quick [MASK] fox');
+    const ours = loadHfTokenizer(readJson(join(out, 'tokenizer.json')), readJson(join(out, 'tokenizer_config.json')));
+    expect(ids).toEqual([397, ...ours.encode('The quick [MASK] fox'), 398]); // [CLS] … [SEP]
+    expect(ids).toContain(399); // [MASK]
+    const s = await session(folder.graphPath);
+    try {
+      const reference = (await s.run({ input_ids: int64([ids]), attention_mask: int64([ids.map(() => 1)]), token_type_ids: int64([ids.map(() => 0)]) })).logits.data as Float32Array;
+      expectClose(logits, reference, { atol: 1e-4, rtol: 1e-4 }, 'transformers.js vs onnxruntime-web logits');
+    } finally {
+      await s.release();
+    }
+  });
+});
+
 describe('gen:hf --preset vit-base (tiny)', () => {
   const out = join(root, 'vit');
   const folder = writeEncoderFolder({ preset: 'vit-base', out, overrides: { layers: 2, hidden: 64, heads: 4, imageSize: 32, patchSize: 8, labels: 10 }, seed: 3 });
@@ -101,6 +120,24 @@ describe('gen:hf --preset vit-base (tiny)', () => {
       expect(both.dims).toEqual([2, 10]);
       const second = (await s.run({ pixel_values: new ort.Tensor('float32', pixels.slice(3 * 32 * 32), [1, 3, 32, 32]) })).logits;
       expectClose((both.data as Float32Array).subarray(10), second.data as Float32Array, { atol: 1e-5, rtol: 1e-4 }, 'second image');
+    } finally {
+      await s.release();
+    }
+  });
+
+  test('transformers.js preprocesses an image as preprocessor_config.json says and classifies it as onnxruntime-web does', async () => {
+    const rgb = new Uint8ClampedArray(32 * 32 * 3).map((_, i) => (i * 37) % 256);
+    const { pixelValues, logits } = await transformersJsClassifyImage(out, rgb, 32, 32);
+    // ViTImageProcessor at the model's own size: rescale 1/255, then (x − 0.5) / 0.5, HWC → CHW.
+    const expected = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => {
+      const [c, pixel] = [Math.floor(i / (32 * 32)), i % (32 * 32)];
+      return (rgb[pixel * 3 + c] / 255 - 0.5) / 0.5;
+    });
+    expectClose(pixelValues, expected, { atol: 1e-6, rtol: 0 }, 'pixel_values');
+    const s = await session(folder.graphPath);
+    try {
+      const reference = (await s.run({ pixel_values: new ort.Tensor('float32', expected, [1, 3, 32, 32]) })).logits.data as Float32Array;
+      expectClose(logits, reference, { atol: 1e-4, rtol: 1e-4 }, 'transformers.js vs onnxruntime-web logits');
     } finally {
       await s.release();
     }

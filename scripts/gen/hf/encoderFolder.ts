@@ -1,33 +1,24 @@
 // An encoder export folder: BERT (fill-mask) with a byte-level tokenizer carrying BERT's special
 // tokens, or ViT (image classification) with a preprocessor_config.json and no tokenizer; the
 // graph and its external data laid out as folder.ts lays out the decoders'.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeModel } from '../../../src/core/onnx/index.ts';
+import { buildBertFusedGraph } from './bertFusedGraph.ts';
 import { buildBertGraph, buildVitGraph } from './encoderGraph.ts';
 import { BERT_SPECIALS, encoderParameterCount, encoderShape, type EncoderOverrides, type EncoderPresetName, type EncoderShape } from './encoderPresets.ts';
-import { DATA_FILE, PROTOBUF_LIMIT, type FolderLayout } from './folder.ts';
-import { INIT_STD } from './llamaGraph.ts';
+import { writeGraphFile, writeJson, type GraphFile, type GraphFileOptions } from './graphFile.ts';
 import { byteLevelTokenizerJson } from './tokenizer.ts';
-import { ExternalWeights, InlineWeights, type WeightSink } from './weights.ts';
 
-export interface EncoderFolderOptions {
+export interface EncoderFolderOptions extends GraphFileOptions {
   preset: EncoderPresetName;
-  out: string;
   overrides?: EncoderOverrides;
-  seed?: number;
-  externalData?: boolean;
-  layout?: FolderLayout;
-  initStd?: number;
+  /** The ORT optimizer's fused BERT (bertFusedGraph.ts); not written for ViT. */
+  fused?: boolean;
 }
 
-export interface EncoderFolder {
+export interface EncoderFolder extends GraphFile {
   shape: EncoderShape;
   parameters: number;
-  graphPath: string;
-  dataPath: string | null;
-  graphBytes: number;
-  dataBytes: number;
 }
 
 const TRANSFORMERS_VERSION = '4.46.0';
@@ -78,34 +69,19 @@ function bertTokenizerJson(vocab: number): Record<string, unknown> {
 
 export function writeEncoderFolder(options: EncoderFolderOptions): EncoderFolder {
   const shape = encoderShape(options.preset, options.overrides);
-  const seed = options.seed ?? 1;
   const parameters = encoderParameterCount(shape);
-  const external = options.externalData === true || parameters * 4 >= PROTOBUF_LIMIT - (64 << 20);
-  const graphDir = options.layout === 'flat' ? options.out : join(options.out, 'onnx');
-  mkdirSync(graphDir, { recursive: true });
-  const graphPath = join(graphDir, 'model.onnx');
-  const dataPath = external ? join(graphDir, DATA_FILE) : null;
-  const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}${options.initStd === undefined ? '' : ` --init-std ${options.initStd}`}`;
-  const sink: WeightSink = dataPath ? new ExternalWeights(seed, dataPath, DATA_FILE) : new InlineWeights(seed);
-  const graphOptions = { producer, std: options.initStd ?? INIT_STD, perturbStd: options.initStd ?? 0 };
-  let model;
-  try {
-    model = shape.family === 'bert' ? buildBertGraph(shape, sink, graphOptions) : buildVitGraph(shape, sink, graphOptions);
-  } finally {
-    if (sink instanceof ExternalWeights) sink.close();
-  }
-  if (sink.bytes !== parameters * 4) throw new Error(`internal: wrote ${sink.bytes} weight bytes, counted ${parameters * 4}`);
-  const graph = writeModel(model);
-  writeFileSync(graphPath, graph);
-  const json = (name: string, value: unknown) => writeFileSync(join(options.out, name), `${JSON.stringify(value, null, 2)}\n`);
-  json('config.json', configJson(shape, external));
+  if (options.fused && shape.family !== 'bert') throw new Error(`--fused is written for the decoders and bert-base, not ${options.preset}`);
+  const build = shape.family === 'bert' ? (options.fused ? buildBertFusedGraph : buildBertGraph) : buildVitGraph;
+  const flags = `--preset ${options.preset}${options.fused ? ' --fused' : ''}`;
+  const graph = writeGraphFile(options, parameters, flags, (weights, graphOptions) => build(shape, weights, graphOptions));
+  writeJson(options.out, 'config.json', configJson(shape, graph.dataPath !== null));
   if (shape.family === 'vit') {
-    json('preprocessor_config.json', preprocessorJson(shape));
+    writeJson(options.out, 'preprocessor_config.json', preprocessorJson(shape));
   } else {
     writeFileSync(join(options.out, 'tokenizer.json'), JSON.stringify(bertTokenizerJson(shape.vocab)));
     const [pad, unk, cls, sep, mask] = BERT_SPECIALS;
-    json('tokenizer_config.json', { cls_token: cls, sep_token: sep, mask_token: mask, pad_token: pad, unk_token: unk, model_max_length: shape.maxPositions, tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false });
-    json('special_tokens_map.json', { cls_token: cls, sep_token: sep, mask_token: mask, pad_token: pad, unk_token: unk });
+    writeJson(options.out, 'tokenizer_config.json', { cls_token: cls, sep_token: sep, mask_token: mask, pad_token: pad, unk_token: unk, model_max_length: shape.maxPositions, tokenizer_class: 'PreTrainedTokenizerFast', clean_up_tokenization_spaces: false });
+    writeJson(options.out, 'special_tokens_map.json', { cls_token: cls, sep_token: sep, mask_token: mask, pad_token: pad, unk_token: unk });
   }
-  return { shape, parameters, graphPath, dataPath, graphBytes: graph.byteLength, dataBytes: dataPath ? statSync(dataPath).size : 0 };
+  return { shape, parameters, ...graph };
 }

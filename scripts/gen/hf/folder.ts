@@ -1,87 +1,43 @@
-// One generated export folder: the graph (transformers.js layout: onnx/model.onnx, flat:
-// model.onnx), its external data when asked or when the weights pass protobuf's 2 GiB limit,
-// config.json, generation_config.json and the tokenizer files at the root, as an Optimum export
-// copied into a transformers.js repository has them.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+// One generated decoder export folder: the graph (graphFile.ts), config.json,
+// generation_config.json and the tokenizer files at the root, as an Optimum export copied into a
+// transformers.js repository has them.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeModel } from '../../../src/core/onnx/index.ts';
 import { configJson, generationConfigJson } from './configJson.ts';
+import { buildGpt2FusedGraph } from './gpt2FusedGraph.ts';
 import { buildGpt2Graph } from './gpt2Graph.ts';
-import { buildLlamaGraph, INIT_STD } from './llamaGraph.ts';
+import { writeGraphFile, writeJson, type GraphFile, type GraphFileOptions } from './graphFile.ts';
+import { buildLlamaFusedGraph } from './llamaFusedGraph.ts';
+import { buildLlamaGraph } from './llamaGraph.ts';
 import { decoderParameterCount, decoderShape, type DecoderShape, type PresetName, type ShapeOverrides } from './presets.ts';
 import { SPECIAL_TOKENS_MAP, byteLevelTokenizerJson, tokenizerConfigJson } from './tokenizer.ts';
-import { ExternalWeights, InlineWeights, type WeightSink } from './weights.ts';
 
-export type FolderLayout = 'transformersjs' | 'flat';
+export { DATA_FILE, PROTOBUF_LIMIT, type FolderLayout } from './graphFile.ts';
 
-export interface HfFolderOptions {
+export interface HfFolderOptions extends GraphFileOptions {
   preset: PresetName;
-  out: string;
   overrides?: ShapeOverrides;
-  seed?: number;
-  /** Weights in model.onnx_data even below the 2 GiB limit. */
-  externalData?: boolean;
-  layout?: FolderLayout;
-  /**
-   * Init std of linears and embeddings (default HF's 0.02). Given, it also draws biases as
-   * N(0, std) and norm weights as 1 + N(0, std) instead of HF's 0 and 1: a test model in which
-   * every parameter changes the output.
-   */
-  initStd?: number;
+  /** The ORT tools' fused shape (llamaFusedGraph.ts, gpt2FusedGraph.ts). */
+  fused?: boolean;
 }
 
-export interface HfFolder {
+export interface HfFolder extends GraphFile {
   shape: DecoderShape;
   parameters: number;
-  /** The graph's path, and the data file's when there is one. */
-  graphPath: string;
-  dataPath: string | null;
-  graphBytes: number;
-  dataBytes: number;
 }
-
-/** protobuf's limit on one message: a model whose weights reach it must keep them outside. */
-export const PROTOBUF_LIMIT = 2 ** 31;
-/** Room left for the graph itself beside the weights. */
-const GRAPH_ALLOWANCE = 64 << 20;
-
-export const DATA_FILE = 'model.onnx_data';
 
 export function writeHfFolder(options: HfFolderOptions): HfFolder {
   const shape = decoderShape(options.preset, options.overrides);
-  const seed = options.seed ?? 1;
+  if (options.fused && shape.family === 'llama' && (shape.hidden / shape.heads) % 16 !== 0) throw new Error(`--fused: head width ${shape.hidden / shape.heads} is not a multiple of 16, which ONNX Runtime's GroupQueryAttention requires`);
   const parameters = decoderParameterCount(shape);
-  const external = options.externalData === true || parameters * 4 >= PROTOBUF_LIMIT - GRAPH_ALLOWANCE;
-  const graphDir = options.layout === 'flat' ? options.out : join(options.out, 'onnx');
-  mkdirSync(graphDir, { recursive: true });
-  const graphPath = join(graphDir, 'model.onnx');
-  const dataPath = external ? join(graphDir, DATA_FILE) : null;
+  const build = shape.family === 'gpt2' ? (options.fused ? buildGpt2FusedGraph : buildGpt2Graph) : options.fused ? buildLlamaFusedGraph : buildLlamaGraph;
+  const flags = `--preset ${options.preset}${options.fused ? ' --fused' : ''}`;
+  const graph = writeGraphFile(options, parameters, flags, (weights, graphOptions) => build(shape, weights, graphOptions));
 
-  const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}${options.initStd === undefined ? '' : ` --init-std ${options.initStd}`}`;
-  const sink: WeightSink = dataPath ? new ExternalWeights(seed, dataPath, DATA_FILE) : new InlineWeights(seed);
-  const graphOptions = { producer, std: options.initStd ?? INIT_STD, perturbStd: options.initStd ?? 0 };
-  let model;
-  try {
-    model = shape.family === 'gpt2' ? buildGpt2Graph(shape, sink, graphOptions) : buildLlamaGraph(shape, sink, graphOptions);
-  } finally {
-    if (sink instanceof ExternalWeights) sink.close();
-  }
-  if (sink.bytes !== parameters * 4) throw new Error(`internal: wrote ${sink.bytes} weight bytes, counted ${parameters * 4}`);
-  const graph = writeModel(model);
-  writeFileSync(graphPath, graph);
-
-  const json = (name: string, value: unknown) => writeFileSync(join(options.out, name), `${JSON.stringify(value, null, 2)}\n`);
-  json('config.json', configJson(shape, external));
-  json('generation_config.json', generationConfigJson(shape));
+  writeJson(options.out, 'config.json', configJson(shape, graph.dataPath !== null));
+  writeJson(options.out, 'generation_config.json', generationConfigJson(shape));
   writeFileSync(join(options.out, 'tokenizer.json'), JSON.stringify(byteLevelTokenizerJson(shape.vocab)));
-  json('tokenizer_config.json', tokenizerConfigJson(shape.maxPositions));
-  json('special_tokens_map.json', SPECIAL_TOKENS_MAP);
-  return {
-    shape,
-    parameters,
-    graphPath,
-    dataPath,
-    graphBytes: graph.byteLength,
-    dataBytes: dataPath ? statSync(dataPath).size : 0,
-  };
+  writeJson(options.out, 'tokenizer_config.json', tokenizerConfigJson(shape.maxPositions));
+  writeJson(options.out, 'special_tokens_map.json', SPECIAL_TOKENS_MAP);
+  return { shape, parameters, ...graph };
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { readModel } from '../../../src/core/onnx/index.ts';
+import { readModel, resolveExternalData, writeModel } from '../../../src/core/onnx/index.ts';
 import { expectClose } from '../../../src/core/testing/expectClose.ts';
 import { openDecoder, runDecoder, type DecoderSession } from './decoderSession.ts';
 import { writeHfFolder, type HfFolder } from './folder.ts';
@@ -104,5 +104,8 @@ describe('gen:hf external data', () => {
       await a.release();
       await b.release();
     }
+    // The lab's own reader resolves the pair into the inline model's bytes, tensor for tensor.
+    const resolved = resolveExternalData(graph, new Map([['model.onnx_data', new Uint8Array(readFileSync(external.dataPath!))]]));
+    expect(Buffer.from(writeModel(resolved)).equals(readFileSync(inline.graphPath))).toBe(true);
   });
 });

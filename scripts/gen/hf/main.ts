@@ -10,7 +10,7 @@ import { PRESET_NAMES, type PresetName } from './presets.ts';
 
 const ALL_PRESETS = [...PRESET_NAMES, ...Object.keys(ENCODER_PRESETS)];
 
-const usage = `Usage: npm run gen:hf -- --preset ${ALL_PRESETS.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--image-size 224 --patch-size 16 --labels 1000 (vit)] [--init-std S (tests: also draws biases and norm weights)]`;
+const usage = `Usage: npm run gen:hf -- --preset ${ALL_PRESETS.join('|')} --out DIR [--blocks N] [--external-data] [--fused (decoders, bert-base)] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--image-size 224 --patch-size 16 --labels 1000 (vit)] [--init-std S (tests: also draws biases and norm weights)]`;
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -27,6 +27,7 @@ function main(argv: string[]): void {
       out: { type: 'string' },
       blocks: { type: 'string' },
       'external-data': { type: 'boolean' },
+      fused: { type: 'boolean' },
       seed: { type: 'string' },
       layout: { type: 'string' },
       hidden: { type: 'string' },
@@ -65,9 +66,10 @@ function main(argv: string[]): void {
     ? writeEncoderFolder({
         ...common,
         preset: values.preset as EncoderPresetName,
+        fused: values.fused === true,
         overrides: { ...sizes, imageSize: positive('image-size', values['image-size']), patchSize: positive('patch-size', values['patch-size']), labels: positive('labels', values.labels) },
       })
-    : writeHfFolder({ ...common, preset: values.preset as PresetName, overrides: { ...sizes, kvHeads: positive('kv-heads', values['kv-heads']) } });
+    : writeHfFolder({ ...common, preset: values.preset as PresetName, fused: values.fused === true, overrides: { ...sizes, kvHeads: positive('kv-heads', values['kv-heads']) } });
   const seconds = (performance.now() - t0) / 1000;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   const data = folder.dataPath ? ` + ${folder.dataPath} ${mb(folder.dataBytes)}` : '';

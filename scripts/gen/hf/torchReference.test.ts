@@ -1,14 +1,16 @@
-// The generated graphs compute real Qwen2 / Llama / GPT-2 forward passes: their logits equal
+// The generated graphs compute real Qwen2 / Llama / GPT-2 / BERT / ViT forward passes: their logits equal
 // those of a torch implementation written after transformers' modeling files that reads only the
-// weights (scripts/fixtures/hf_decoder_reference.py; the fixture's header says how it was made).
+// weights (scripts/fixtures/hf_reference.py; the fixture's header says how it was made).
 // The models are regenerated here from the same seed and options, so the fixture holds no model.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readModel } from '../../../src/core/onnx/index.ts';
 import { expectClose } from '../../../src/core/testing/expectClose.ts';
 import { openDecoder, runDecoder } from './decoderSession.ts';
+import { writeEncoderFolder } from './encoderFolder.ts';
 import { writeHfFolder } from './folder.ts';
 import { headDim, type PresetName, type ShapeOverrides } from './presets.ts';
 
@@ -23,7 +25,7 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json
 const root = mkdtempSync(join(tmpdir(), 'gen-hf-torch-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** The commands in hf_decoder_reference.py's docstring. */
+/** The commands in hf_reference.py's docstring. */
 const MODELS: [string, PresetName, ShapeOverrides, number][] = [
   ['qwen2', 'qwen2.5-0.5b', { layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, vocab: 300 }, 5],
   ['llama', 'tinyllama-1.1b', { layers: 2, hidden: 64, heads: 8, kvHeads: 2, intermediate: 80, vocab: 300 }, 6],
@@ -43,6 +45,45 @@ describe('generated graphs against the torch reference', () => {
       expectClose(logits, reference.logits, { atol: 1e-4, rtol: 1e-4 }, `${modelType} logits`);
     } finally {
       await decoder.release();
+    }
+  });
+});
+
+describe('generated encoders against the torch reference', () => {
+  const tolerance = { atol: 1e-4, rtol: 1e-4 };
+  const open = async (path: string) => {
+    ort.env.wasm.numThreads = 1;
+    return ort.InferenceSession.create(new Uint8Array(readFileSync(path)), { executionProviders: ['wasm'], logSeverityLevel: 3 });
+  };
+
+  test('bert: logits of the real tokens, two padded keys masked out, equal torch\'s', async () => {
+    const reference = fixture.cases.find((c) => c.model_type === 'bert')!;
+    const folder = writeEncoderFolder({ preset: 'bert-base', out: join(root, 'bert'), overrides: { layers: 2, hidden: 64, heads: 4, vocab: 300 }, seed: 8, initStd: 0.3, layout: 'flat' });
+    expect(readModel(new Uint8Array(readFileSync(folder.graphPath))).producerName).toBe(reference.producer);
+    const pad = 300 - 5; // [PAD], config.json's pad_token_id
+    const ids = [...reference.ids, pad, pad];
+    const row = (values: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [1, values.length]);
+    const s = await open(folder.graphPath);
+    try {
+      const out = await s.run({ input_ids: row(ids), attention_mask: row(ids.map((_, i) => (i < reference.ids.length ? 1 : 0))), token_type_ids: row(ids.map(() => 0)) });
+      expectClose((out.logits.data as Float32Array).subarray(0, reference.ids.length * 300), reference.logits, tolerance, 'bert logits');
+    } finally {
+      await s.release();
+    }
+  });
+
+  test('vit: the logits of two images equal torch\'s', async () => {
+    const reference = fixture.cases.find((c) => c.model_type === 'vit')!;
+    const folder = writeEncoderFolder({ preset: 'vit-base', out: join(root, 'vit'), overrides: { layers: 2, hidden: 64, heads: 4, imageSize: 32, patchSize: 8, labels: 10 }, seed: 9, initStd: 0.3, layout: 'flat' });
+    expect(readModel(new Uint8Array(readFileSync(folder.graphPath))).producerName).toBe(reference.producer);
+    // hf_reference.py's vit_pixels: sin(0.37·i) over [2, 3, 32, 32].
+    const pixels = Float32Array.from({ length: 2 * 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37));
+    const s = await open(folder.graphPath);
+    try {
+      const out = await s.run({ pixel_values: new ort.Tensor('float32', pixels, [2, 3, 32, 32]) });
+      expectClose(out.logits.data as Float32Array, reference.logits, tolerance, 'vit logits');
+    } finally {
+      await s.release();
     }
   });
 });

@@ -4,7 +4,7 @@
 // onnx/model{suffix}.onnx by dtype (fp32 → model.onnx, q4 → model_q4.onnx, …), and decodes with
 // its own KV-cache loop (past_key_values.* fed from the previous present.*).
 import { basename, dirname, resolve } from 'node:path';
-import { AutoModelForCausalLM, AutoTokenizer, env, type Tensor } from '@huggingface/transformers';
+import { AutoImageProcessor, AutoModelForCausalLM, AutoModelForImageClassification, AutoModelForMaskedLM, AutoTokenizer, RawImage, env, type Tensor } from '@huggingface/transformers';
 
 export type TransformersJsDtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
 
@@ -24,15 +24,20 @@ export interface TransformersJsGeneration {
   text: string;
 }
 
+/** Remote loading off; the folder becomes a model id under env.localModelPath, so nothing is fetched. */
+function localModelId(folder: string): string {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = `${dirname(resolve(folder))}/`;
+  return basename(resolve(folder));
+}
+
 /**
  * Greedy-generates `maxNewTokens` tokens after `prompt` with the folder's model. Remote loading
  * is switched off: the folder is the model id under env.localModelPath, so nothing is fetched.
  */
 export async function transformersJsGenerate(folder: string, prompt: string, maxNewTokens: number, options: TransformersJsOptions = {}): Promise<TransformersJsGeneration> {
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = `${dirname(resolve(folder))}/`;
-  const id = basename(resolve(folder));
+  const id = localModelId(folder);
   const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
   const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, dtype: options.dtype ?? 'fp32', device: options.device ?? 'cpu' });
   try {
@@ -42,6 +47,47 @@ export async function transformersJsGenerate(folder: string, prompt: string, max
     const promptIds = Array.from((inputs.input_ids as Tensor).tolist()[0] as (number | bigint)[], Number);
     const newIds = all.slice(promptIds.length);
     return { promptIds, newIds, text: tokenizer.decode(newIds) };
+  } finally {
+    await model.dispose();
+  }
+}
+
+export interface TransformersJsMaskedLm {
+  /** The text as transformers.js's tokenizer encoded it, special tokens ([CLS] … [SEP]) included. */
+  ids: number[];
+  /** [ids.length, vocab], row-major. */
+  logits: Float32Array;
+}
+
+/** A fill-mask forward pass of an encoder folder (AutoModelForMaskedLM; token_type_ids are transformers.js's own zeros). */
+export async function transformersJsMaskedLm(folder: string, text: string, options: TransformersJsOptions = {}): Promise<TransformersJsMaskedLm> {
+  const id = localModelId(folder);
+  const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
+  const model = await AutoModelForMaskedLM.from_pretrained(id, { local_files_only: true, dtype: options.dtype ?? 'fp32', device: options.device ?? 'cpu' });
+  try {
+    const inputs = tokenizer(text);
+    const { logits } = (await model(inputs)) as { logits: Tensor };
+    return { ids: Array.from((inputs.input_ids as Tensor).tolist()[0] as (number | bigint)[], Number), logits: logits.data as Float32Array };
+  } finally {
+    await model.dispose();
+  }
+}
+
+export interface TransformersJsImageClassification {
+  /** What the folder's preprocessor_config.json made of the image: [1, channels, height, width]. */
+  pixelValues: Float32Array;
+  logits: Float32Array;
+}
+
+/** An image (interleaved RGB bytes) through the folder's image processor and classifier. */
+export async function transformersJsClassifyImage(folder: string, rgb: Uint8ClampedArray, width: number, height: number, options: TransformersJsOptions = {}): Promise<TransformersJsImageClassification> {
+  const id = localModelId(folder);
+  const processor = await AutoImageProcessor.from_pretrained(id, { local_files_only: true });
+  const model = await AutoModelForImageClassification.from_pretrained(id, { local_files_only: true, dtype: options.dtype ?? 'fp32', device: options.device ?? 'cpu' });
+  try {
+    const inputs = await processor(new RawImage(rgb, width, height, 3));
+    const { logits } = (await model(inputs)) as { logits: Tensor };
+    return { pixelValues: (inputs.pixel_values as Tensor).data as Float32Array, logits: logits.data as Float32Array };
   } finally {
     await model.dispose();
   }

@@ -14,6 +14,10 @@ export type WeightInit = { normal: number; around?: number } | { constant: numbe
 
 export interface WeightSink {
   float(name: string, dims: number[], init: WeightInit): TensorProto;
+  /** Draws values as `float` would, without writing them (for tensors a fused graph concatenates). */
+  draw(count: number, init: WeightInit): Float32Array;
+  /** Writes values drawn earlier as one tensor. */
+  emit(name: string, dims: number[], values: Float32Array): TensorProto;
   /** Bytes of float data handed out so far. */
   readonly bytes: number;
 }
@@ -39,6 +43,15 @@ export class InlineWeights implements WeightSink {
   float(name: string, dims: number[], init: WeightInit): TensorProto {
     const values = new Float32Array(elements(dims));
     for (let start = 0; start < values.length; start += CHUNK) fillChunk(this.normal, values.subarray(start, start + CHUNK), init);
+    this.bytes += values.byteLength;
+    return floatTensor(name, dims, values);
+  }
+  draw(count: number, init: WeightInit): Float32Array {
+    const values = new Float32Array(count);
+    for (let start = 0; start < count; start += CHUNK) fillChunk(this.normal, values.subarray(start, start + CHUNK), init);
+    return values;
+  }
+  emit(name: string, dims: number[], values: Float32Array): TensorProto {
     this.bytes += values.byteLength;
     return floatTensor(name, dims, values);
   }
@@ -72,6 +85,21 @@ export class ExternalWeights implements WeightSink {
       this.write(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
     }
     this.bytes += count * 4;
+    return this.reference(name, dims, start, count * 4);
+  }
+  draw(count: number, init: WeightInit): Float32Array {
+    const values = new Float32Array(count);
+    for (let start = 0; start < count; start += CHUNK) fillChunk(this.normal, values.subarray(start, start + CHUNK), init);
+    return values;
+  }
+  emit(name: string, dims: number[], values: Float32Array): TensorProto {
+    if (values.byteLength >= 1 << 20 && this.offset % 4096 !== 0) this.pad(4096 - (this.offset % 4096));
+    const start = this.offset;
+    this.write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    this.bytes += values.byteLength;
+    return this.reference(name, dims, start, values.byteLength);
+  }
+  private reference(name: string, dims: number[], offset: number, length: number): TensorProto {
     return {
       name,
       dims,
@@ -79,8 +107,8 @@ export class ExternalWeights implements WeightSink {
       dataLocation: 1,
       externalData: [
         { key: 'location', value: this.location },
-        { key: 'offset', value: String(start) },
-        { key: 'length', value: String(count * 4) },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
       ],
     };
   }

@@ -2,7 +2,7 @@
 // linear layers (W is C_out × C_in), attention sites, blocks, embeddings, the head — plus what
 // was not recognised and why.
 import type { ModelProto } from '../onnx/types.ts';
-import { findAttention } from './attention.ts';
+import { findAttention, fusedAttentionCausal } from './attention.ts';
 import { compressionState } from './compressionState.ts';
 import { assignBlocks } from './blocks.ts';
 import { analysisWarnings, unsupportedFeatures } from './diagnostics.ts';
@@ -26,7 +26,7 @@ export function analyzeModel(model: ModelProto): ModelAnalysis {
   const linears = [...placed.linears].sort((a, b) => a.order - b.order);
   const inputs = graphInputs(graph);
   const outputs = graphOutputs(graph);
-  const { task, reason } = guessTask(inputs, outputs, placed.attention);
+  const { task, reason } = guessTask(inputs, outputs, placed.attention, fusedAttentionCausal(index));
   return {
     irVersion: model.irVersion === undefined ? null : int64ToNumber(model.irVersion),
     producer: model.producerName ? `${model.producerName} ${model.producerVersion ?? ''}`.trim() : null,

@@ -128,6 +128,29 @@ describe('what is not attention', () => {
     );
   });
 
+  /** A token LM whose only attention is one fused node: the task is read from that node. */
+  function fusedLm(opType: string, attrs: Record<string, number>) {
+    return analyzeModel(
+      model({
+        nodes: [
+          node('Gather', ['emb', 'input_ids'], ['x']),
+          node(opType, ['x', 'x', 'x'], ['h'], { name: 'attn', domain: 'com.microsoft', attrs: { num_heads: 4, ...attrs } }),
+          node('MatMul', ['h', 'head'], ['logits']),
+        ],
+        initializers: [floatInit('emb', [50, 32]), floatInit('head', [32, 50])],
+        inputs: [tensorValue('input_ids', DataType.INT64, ['batch', 'seq'])],
+        outputs: [tensorValue('logits', DataType.FLOAT, ['batch', 'seq', 50])],
+      }),
+    );
+  }
+
+  it('tells a causal from a masked LM by its fused attention when there is no unfused site', () => {
+    expect(fusedLm('GroupQueryAttention', { kv_num_heads: 2 })).toMatchObject({ task: 'causal-lm' });
+    expect(fusedLm('MultiHeadAttention', { unidirectional: 1 }).taskReason).toMatch(/fused attention that masks causally$/);
+    expect(fusedLm('MultiHeadAttention', {})).toMatchObject({ task: 'masked-lm' });
+    expect(fusedLm('MultiHeadAttention', {}).taskReason).toMatch(/fused attention with no causal mask$/);
+  });
+
   it('reads MatMulNBits with a stored B as a linear layer, reports one with a computed B and external data as unsupported', () => {
     const analysis = analyzeModel(
       model({

@@ -229,3 +229,20 @@ export function fusedAttentionNodes(index: GraphIndex): { label: string; opType:
       return { label: nodeLabel(index, nodeIndex), opType: node.opType ?? '', domain: node.domain || 'ai.onnx' };
     });
 }
+
+/**
+ * Whether fused attention masks causally, for telling a causal from a masked LM when no unfused
+ * site is there to read: GroupQueryAttention always does (ORT's contrib op); Attention and
+ * MultiHeadAttention do with `unidirectional = 1` or a mask/bias input built from a causal
+ * triangle (as an exporter passes HF's 4-D mask as attention_bias). null when there is none.
+ */
+export function fusedAttentionCausal(index: GraphIndex): boolean | null {
+  const fused = index.order.filter((nodeIndex) => FUSED_ATTENTION_OPS.has(index.nodes[nodeIndex].opType ?? ''));
+  if (fused.length === 0) return null;
+  return fused.some((nodeIndex) => {
+    const node = index.nodes[nodeIndex];
+    if (node.opType === 'GroupQueryAttention') return true;
+    if (node.attribute?.some((a) => a.name === 'unidirectional' && Number(a.i) === 1)) return true;
+    return (node.input ?? []).slice(3).some((input) => input !== '' && buildsCausalTriangle(index, input));
+  });
+}

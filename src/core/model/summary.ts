@@ -42,14 +42,16 @@ export function parameterTotals(graph: GraphProto): { totalParams: number; initi
 
 /**
  * The task from the graph's signature: token ids in and [batch, seq, vocab] out is a language
- * model — causal when the attention scores carry an input-independent (causal) mask or there is
- * no attention to tell, masked otherwise; an image in and [batch, classes] out is image
+ * model — causal when the attention scores carry a causal mask, or the only attention is fused and
+ * masks causally, or there is no attention to tell; masked otherwise; an image in and [batch, classes] out is image
  * classification; token ids in and [batch, classes] out is sequence classification.
  */
 export function guessTask(
   inputs: readonly TensorInfo[],
   outputs: readonly TensorInfo[],
   sites: readonly AttentionSite[],
+  /** attention.ts fusedAttentionCausal: read when no unfused site is there (ORT-optimized graphs). */
+  fusedCausal: boolean | null = null,
 ): { task: ModelTask; reason: string } {
   const ids = inputs.find((input) => (input.dtype === 'int64' || input.dtype === 'int32') && input.shape?.length === 2);
   const image = inputs.find((input) => input.dtype.startsWith('float') && input.shape?.length === 4);
@@ -57,9 +59,11 @@ export function guessTask(
   const rank = output?.shape?.length;
   if (!output || rank === undefined) return { task: 'unknown', reason: 'the first graph output has no shape' };
   if (ids && rank === 3) {
-    const causal = sites.length === 0 || sites.some((site) => site.causalMask);
+    const fusedOnly = sites.length === 0 && fusedCausal !== null;
+    const causal = fusedOnly ? fusedCausal : sites.length === 0 || sites.some((site) => site.causalMask);
     let why = causal ? 'causal attention mask' : 'no causal mask on the attention scores';
-    if (sites.length === 0) why = 'no attention to tell causal from masked';
+    if (fusedOnly) why = fusedCausal ? 'fused attention that masks causally' : 'fused attention with no causal mask';
+    else if (sites.length === 0) why = 'no attention to tell causal from masked';
     return {
       task: causal ? 'causal-lm' : 'masked-lm',
       reason: `${ids.dtype} ids '${shortName(ids.name)}' [batch, seq] in, '${shortName(output.name)}' [batch, seq, vocab] out; ${why}`,
