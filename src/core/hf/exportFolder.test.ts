@@ -13,8 +13,17 @@ describe('exportFolderFiles', () => {
     const files = exportFolderFiles({ model: bytes('ONNX'), dtype: 'q4', config: { model_type: 'llama', 'transformers.js_config': { kv_cache_dtype: 'float16' } }, copied: [tokenizer, { path: 'smollm/config.json', bytes: bytes('{}') }, { path: 'smollm/onnx/model.onnx', bytes: bytes('old') }] });
     expect(files.map((f) => f.path)).toEqual(['onnx/model_q4.onnx', 'config.json', 'tokenizer.json']);
     const config = JSON.parse(new TextDecoder().decode(files[1].bytes));
-    expect(config['transformers.js_config']).toEqual({ kv_cache_dtype: 'float16', dtype: 'q4' });
+    expect(config['transformers.js_config']).toEqual({ kv_cache_dtype: 'float16', dtype: 'q4', use_external_data_format: false });
     expect(config.model_type).toBe('llama');
+  });
+
+  test('use_external_data_format says whether this export wrote a data file, whatever the dropped config said', () => {
+    const dropped = { model_type: 'llama', 'transformers.js_config': { use_external_data_format: true } };
+    const flag = (files: { path: string; bytes: Uint8Array }[]) => JSON.parse(new TextDecoder().decode(files.find((f) => f.path === 'config.json')!.bytes))['transformers.js_config'].use_external_data_format;
+    expect(flag(exportFolderFiles({ model: bytes('ONNX'), dtype: 'fp32', config: dropped, copied: [] }))).toBe(false);
+    const external = exportFolderFiles({ model: bytes('ONNX'), externalData: bytes('DATA'), dtype: 'fp32', config: dropped, copied: [] });
+    expect(flag(external)).toBe(true);
+    expect(external.map((f) => f.path)).toContain('onnx/model.onnx_data');
   });
 
   test('every dtype names the file transformers.js asks for; no config, no config.json', () => {

@@ -54,7 +54,9 @@ export function exportFolderFiles(input: FolderExport): ExportFile[] {
   if (input.config !== undefined) {
     const config = isJsonObject(input.config) ? { ...input.config } : {};
     const previous = isJsonObject(config['transformers.js_config']) ? config['transformers.js_config'] : {};
-    config['transformers.js_config'] = { ...previous, dtype: input.dtype, ...(input.externalData ? { use_external_data_format: true } : {}) };
+    // The flag says what this export holds, never what the dropped config said: an inline graph
+    // under an inherited `true` is refused by transformers.js (it looks for a data file).
+    config['transformers.js_config'] = { ...previous, dtype: input.dtype, use_external_data_format: input.externalData !== undefined };
     files.push({ path: 'config.json', bytes: new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`) });
   }
   for (const file of input.copied) {
