@@ -24,6 +24,9 @@ import { createRunner, warmUp } from '../src/runtime/ort';
 import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
 import type { CaptureModel } from '../src/core/attention';
+import { checkFolderPieces } from '../src/core/hf/folderCheck';
+import type { HfTokenizer } from '../src/core/hf/tokenizer';
+import { splitText } from '../src/core/hf/textData';
 import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerResponse } from './protocol';
 
 interface ModelSlot {
@@ -41,6 +44,8 @@ interface LoadedModel {
   dense: ModelSlot;
   /** Recent runs' results, oldest first: their bytes for sessions, their graphs for the mask view. */
   runs: Map<string, ModelSlot & { model: ModelProto }>;
+  /** A Hugging Face folder's tokenizer (tokenizers.js), kept here: the page's text goes through it. */
+  tokenizer?: HfTokenizer;
 }
 
 let current: LoadedModel | undefined;
@@ -70,6 +75,8 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
     sizeBytes += [...sideFiles.values()].reduce((sum, f) => sum + f.byteLength, 0);
   }
   const analysis = analyzeModel(model);
+  // A folder's JSON files must agree with the graph before anything loaded is replaced.
+  const folder = req.hf ? checkFolderPieces(analysis, req.hf) : undefined;
   const parseMs = performance.now() - t0;
   // The file's identity, as records and share links name it (the bytes as given, before any
   // external data was inlined).
@@ -79,8 +86,13 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
     await releaseSlot(current.dense);
     for (const run of current.runs.values()) await releaseSlot(run);
   }
-  current = { model, analysis, dense: { bytes, runners: new Map() }, runs: new Map() };
-  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256 } });
+  current = { model, analysis, dense: { bytes, runners: new Map() }, runs: new Map(), ...(folder?.tokenizer ? { tokenizer: folder.tokenizer } : {}) };
+  const hf = folder && {
+    ...(folder.config ? { config: folder.config, configJson: folder.configJson } : {}),
+    ...(folder.contextLength !== undefined ? { contextLength: folder.contextLength } : {}),
+    ...(folder.tokenizer ? { tokenizer: { vocabSize: folder.tokenizer.vocabSize, ...(folder.tokenizer.eosId === undefined ? {} : { eosId: folder.tokenizer.eosId }) } } : {}),
+  };
+  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256, ...(hf ? { hf } : {}) } });
 }
 
 function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerResponse> {
@@ -219,7 +231,7 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
   // A run against the dense model on the same samples: the change with its paired interval.
   const dense = current?.dense.samples;
   const interval = req.target !== 'dense' && dense && dense.nll.length === samples.nll.length && dense.task === samples.task ? recordInterval(dense, samples, req.seed ?? 0) : undefined;
-  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs, ...(interval ? { interval } : {}) } });
+  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs, samples, ...(interval ? { interval } : {}) } });
 }
 
 async function handleGenerate(req: Extract<WorkerRequest, { type: 'generate' }>): Promise<void> {
@@ -299,6 +311,20 @@ function handleQuantLayer(req: Extract<WorkerRequest, { type: 'quantLayer' }>): 
   post({ type: 'quantLayer', jobId: req.jobId, result }, [result.dense.buffer, result.quantized.buffer]);
 }
 
+/** The loaded folder's tokenizer, or why there is none. */
+function folderTokenizer(): HfTokenizer {
+  if (!current) throw new Error('No model is loaded');
+  if (!current.tokenizer) throw new Error('The loaded model came without a tokenizer.json: drop its folder with the tokenizer to use text');
+  return current.tokenizer;
+}
+
+function handleText(req: Extract<WorkerRequest, { type: 'splitText' | 'encodeText' | 'decodeIds' }>): void {
+  const tokenizer = folderTokenizer();
+  if (req.type === 'splitText') post({ type: 'textSplit', jobId: req.jobId, result: splitText(req.text, tokenizer, req.options) });
+  else if (req.type === 'encodeText') post({ type: 'encoded', jobId: req.jobId, result: tokenizer.encode(req.text) });
+  else post({ type: 'decoded', jobId: req.jobId, result: tokenizer.decode(req.ids) });
+}
+
 // Jobs run one at a time; a cancel message arrives between batches because the handlers await.
 let queue: Promise<void> = Promise.resolve();
 
@@ -328,6 +354,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       else if (req.type === 'predict') await handlePredict(req);
       else if (req.type === 'attention') await handleAttention(req);
       else if (req.type === 'timeInference') await handleTimeInference(req);
+      else if (req.type === 'splitText' || req.type === 'encodeText' || req.type === 'decodeIds') handleText(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof Cancelled) post({ type: 'cancelled', jobId: req.jobId });
