@@ -136,10 +136,11 @@ export async function bundledText(): Promise<string> {
  * tokenizer, dealt disjointly to calibration and evaluation, then the dense model evaluated on it.
  * A text that cannot be used leaves the previous sets in place.
  */
-export async function useText(text: string, source: string, seqLen: number): Promise<void> {
+export async function applyText(text: string, source: string, seqLen: number): Promise<void> {
   const model = useLab.getState().model;
   const setText = (textData: TextDataSlice['textData']) => useLab.setState({ textData });
-  setText({ status: 'splitting', source });
+  const before = useLab.getState().textData;
+  setText({ ...before, status: 'splitting' });
   try {
     const split = await worker.splitText({ text, options: { seqLen, calibShare: 0.5, seed: 0 } }).done;
     if (useLab.getState().model.loadId !== model.loadId) return; // another model loaded meanwhile
@@ -155,7 +156,8 @@ export async function useText(text: string, source: string, seqLen: number): Pro
     });
     await runEvaluation();
   } catch (e) {
-    setText({ status: 'error', source, message: (e as Error).message });
+    // The sets in use stay as they were; so does the split shown for them.
+    setText({ ...before, status: 'error', message: `${source}: ${(e as Error).message}` });
   }
 }
 

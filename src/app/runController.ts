@@ -121,7 +121,7 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     progress: { phase: 'start', label: 'Starting', done: 0, total: 1 },
     phaseMs: {},
     layersDone: [],
-    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes },
+    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes, ...(evaluation.text ? { text: evaluation.text } : {}) },
     held: false,
     ...(sweep ? { sweep } : {}),
   };

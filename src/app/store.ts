@@ -140,7 +140,7 @@ export interface RunRecord {
   /** The compressed model on the same evaluation set. */
   evaluation?: Evaluation;
   /** The dense model's metrics and size when the run started: what the run is compared with. */
-  dense: { metrics?: EvalMetrics; sizeBytes?: number };
+  dense: { metrics?: EvalMetrics; sizeBytes?: number; text?: TextMetrics };
   /** The worker still holds the result (mask view, text generation, download). */
   held: boolean;
   /** Read back from the history (IndexedDB) or an imported file, not run in this page. */
