@@ -87,10 +87,12 @@ class RunnerClock {
       get outputNames() {
         return runner.outputNames;
       },
+      inputInfo: runner.inputInfo,
+      outputInfo: runner.outputInfo,
       backend: runner.backend,
-      async run(feeds) {
+      async run(feeds, fetches) {
         const t1 = performance.now();
-        const outputs = await runner.run(feeds);
+        const outputs = await runner.run(feeds, fetches);
         clock.runMs += performance.now() - t1;
         clock.runs++;
         return outputs;

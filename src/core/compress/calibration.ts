@@ -57,6 +57,9 @@ export class Calibration {
   private passes = 0;
   private ms = 0;
 
+  /** Which sequential path ran, once one was opened. */
+  private sequenceKind: SequentialCalibration['kind'] | undefined;
+
   constructor(private readonly setup: CalibrationSetup) {
     const { recipe, calibSet } = setup;
     this.sampleIndices = chooseSamples(datasetSize(calibSet), recipe.calibration.samples, recipe.seed);
@@ -139,6 +142,7 @@ export class Calibration {
       batchSize: setup.recipe.calibration.batchSize,
       gramInGraph: setup.gramInGraph,
     });
+    this.sequenceKind = sequence.kind;
     if (sequence.fallbackReason) setup.notes.push(`sequential calibration ran the whole model for every block: ${sequence.fallbackReason}`);
     return {
       stats: (s, layers, where) => this.timed(() => sequence.stats(s, this.collectOptions(layers, statistics, where))),
@@ -158,6 +162,6 @@ export class Calibration {
 
   summary(): CalibrationSummary {
     const { recipe } = this.setup;
-    return { mode: recipe.calibration.mode, samples: this.sampleIndices.length, seed: recipe.seed, passes: this.passes, ms: this.ms };
+    return { mode: recipe.calibration.mode, samples: this.sampleIndices.length, seed: recipe.seed, passes: this.passes, ms: this.ms, ...(this.sequenceKind ? { sequence: this.sequenceKind } : {}) };
   }
 }
