@@ -24,7 +24,8 @@ import { createRunner, warmUp } from '../src/runtime/ort';
 import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
 import type { CaptureModel } from '../src/core/attention';
-import { checkFolderPieces } from '../src/core/hf/folderCheck';
+import { openHfFolder, type HfFolderEntry } from '../src/core/hf/openFolder';
+import { hfContextLength } from '../src/core/hf/contextLength';
 import type { HfTokenizer } from '../src/core/hf/tokenizer';
 import { splitText } from '../src/core/hf/textData';
 import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerResponse } from './protocol';
@@ -75,24 +76,84 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
     sizeBytes += [...sideFiles.values()].reduce((sum, f) => sum + f.byteLength, 0);
   }
   const analysis = analyzeModel(model);
-  // A folder's JSON files must agree with the graph before anything loaded is replaced.
-  const folder = req.hf ? checkFolderPieces(analysis, req.hf) : undefined;
   const parseMs = performance.now() - t0;
   // The file's identity, as records and share links name it (the bytes as given, before any
   // external data was inlined).
   const sha256 = await sha256Hex(new Uint8Array(req.bytes));
   // Only replace the current model once the new one parsed: a bad file loses nothing.
+  await replaceCurrent({ model, analysis, dense: { bytes, runners: new Map() }, runs: new Map() });
+  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256 } });
+}
+
+/** The model now loaded, once the new one opened: sessions of the one before are released. */
+async function replaceCurrent(next: LoadedModel): Promise<void> {
   if (current) {
     await releaseSlot(current.dense);
     for (const run of current.runs.values()) await releaseSlot(run);
   }
-  current = { model, analysis, dense: { bytes, runners: new Map() }, runs: new Map(), ...(folder?.tokenizer ? { tokenizer: folder.tokenizer } : {}) };
-  const hf = folder && {
-    ...(folder.config ? { config: folder.config, configJson: folder.configJson } : {}),
-    ...(folder.contextLength !== undefined ? { contextLength: folder.contextLength } : {}),
-    ...(folder.tokenizer ? { tokenizer: { vocabSize: folder.tokenizer.vocabSize, ...(folder.tokenizer.eosId === undefined ? {} : { eosId: folder.tokenizer.eosId }) } } : {}),
-  };
-  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256, ...(hf ? { hf } : {}) } });
+  current = next;
+}
+
+/** A dropped File's bytes; one the browser cannot hold is one line naming it and its size. */
+async function fileBytes(path: string, file: File): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await file.arrayBuffer());
+  } catch (e) {
+    throw new Error(`${path}: could not be read into memory (${file.size.toLocaleString('en-US')} bytes; ${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * A Hugging Face folder through openHfFolder (the CLI's function): the plan, the graph with its
+ * external data, config.json and tokenizer.json read and checked against the graph. A
+ * disagreement refuses the folder, on one line, before the loaded model is touched.
+ */
+async function handleLoadFolder(req: Extract<WorkerRequest, { type: 'loadFolder' }>): Promise<void> {
+  const t0 = performance.now();
+  const graphs = new Map<string, Uint8Array>();
+  const readPaths = new Set<string>();
+  const entries: HfFolderEntry[] = req.entries.map(({ path, file }) => ({
+    path,
+    size: file.size,
+    read: async () => {
+      const bytes = await fileBytes(path, file);
+      readPaths.add(path);
+      if (path.toLowerCase().endsWith('.onnx')) graphs.set(path, bytes); // hashed below, as given
+      return bytes;
+    },
+  }));
+  const opened = await openHfFolder(entries);
+  if (opened.disagreements.length > 0) throw new Error(opened.disagreements.join('; '));
+  const contextLength = opened.config ? hfContextLength(opened.config.json, opened.config.file) : undefined;
+  // ORT gets one self-contained model (external data inlined by openHfFolder).
+  const bytes = opened.externalDataBytes > 0 ? writeModel(opened.model) : graphs.get(opened.plan.model.path)!;
+  const parseMs = performance.now() - t0;
+  const sha256 = await sha256Hex(graphs.get(opened.plan.model.path)!);
+  const { plan, tokenizer } = opened;
+  await replaceCurrent({ model: opened.model, analysis: opened.analysis, dense: { bytes, runners: new Map() }, runs: new Map(), ...(tokenizer ? { tokenizer: tokenizer.tokenizer } : {}) });
+  // The external-data files the graph named (openHfFolder reads only those).
+  const externalFiles = plan.externalData.filter((f) => readPaths.has(f.path)).map((f) => f.path.slice(f.path.lastIndexOf('/') + 1));
+  post({
+    type: 'loaded',
+    jobId: req.jobId,
+    result: {
+      analysis: opened.analysis,
+      sizeBytes: plan.model.size + opened.externalDataBytes,
+      externalFiles,
+      parseMs,
+      sha256,
+      hf: {
+        modelPath: plan.model.path,
+        used: [plan.model.path, ...plan.externalData.map((f) => f.path), ...Object.values(plan.pieces).map((f) => f.path)],
+        missing: plan.missing,
+        notes: [...plan.notes, ...(opened.lmInputs.ok ? [] : [`inputs: ${opened.lmInputs.message}`])],
+        ...(opened.config ? { config: opened.config } : {}),
+        ...(contextLength !== undefined ? { contextLength } : {}),
+        ...(tokenizer ? { tokenizer: { file: tokenizer.file, vocabSize: tokenizer.tokenizer.vocabSize, ...(tokenizer.tokenizer.eosId === undefined ? {} : { eosId: tokenizer.tokenizer.eosId }) } } : {}),
+        copied: opened.copied,
+      },
+    },
+  });
 }
 
 function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerResponse> {
@@ -347,6 +408,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     try {
       if (cancelled.has(req.jobId)) throw new Cancelled();
       if (req.type === 'load') await handleLoad(req);
+      else if (req.type === 'loadFolder') await handleLoadFolder(req);
       else if (req.type === 'compress') await handleCompress(req);
       else if (req.type === 'mask') handleMask(req);
       else if (req.type === 'quantLayer') handleQuantLayer(req);

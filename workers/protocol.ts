@@ -14,8 +14,8 @@ import type { RecordInterval } from '../src/core/experiments/record';
 import type { Recipe } from '../src/core/recipe';
 import type { AttentionInput, CapturedAttention, LayerStats } from '../src/core/attention';
 import type { SampleValues } from '../src/core/eval/samples';
-import type { FolderJsonFiles } from '../src/core/hf/folderCheck';
 import type { HfConfig } from '../src/core/hf/config';
+import type { ExportFile } from '../src/core/hf/exportFolder';
 import type { TextSplit, TextSplitOptions } from '../src/core/hf/textData';
 
 export type JobId = number;
@@ -36,11 +36,16 @@ export type WorkerRequest =
       fileName: string;
       /** Files loaded alongside the model, e.g. its external-data `.data` file. */
       sideFiles?: { name: string; bytes: ArrayBuffer }[];
+    }
+  | {
       /**
-       * A Hugging Face folder's JSON files: read and checked against the graph in the worker (a
-       * 50k-token tokenizer.json is megabytes), the model replaced only when all of them pass.
+       * A Hugging Face export folder: the dropped Files themselves (a handle each, not their bytes),
+       * opened by openHfFolder here, where only the files its plan uses are read and the tokenizer
+       * (megabytes of JSON) is built. The loaded model is replaced only when all of it agrees.
        */
-      hf?: FolderJsonFiles;
+      type: 'loadFolder';
+      jobId: JobId;
+      entries: { path: string; file: File }[];
     }
   | {
       /** The loaded folder's text as windows dealt to calibration and evaluation (its tokenizer). */
@@ -190,12 +195,18 @@ export interface LoadResult {
 }
 
 export interface HfLoadResult {
-  config?: HfConfig;
-  /** config.json as dropped (parsed): the download keeps its entries. */
-  configJson?: unknown;
+  /** The graph opened and every file used, by their paths in the folder. */
+  modelPath: string;
+  used: string[];
+  /** planFolder's missing pieces (with what each costs) and notes, and any input the lab cannot feed. */
+  missing: string[];
+  notes: string[];
+  config?: { file: string; config: HfConfig; json: unknown };
   /** Positions the config gives (n_positions, max_position_embeddings). */
   contextLength?: number;
-  tokenizer?: { vocabSize: number; eosId?: number };
+  tokenizer?: { file: string; vocabSize: number; eosId?: number };
+  /** The small files a download copies as they were (tokenizer*, generation_config, …). */
+  copied: ExportFile[];
 }
 
 export interface InferenceTiming {

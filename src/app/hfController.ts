@@ -4,15 +4,16 @@
 // worker, with the folder's tokenizer), and pack a run's result as a folder transformers.js loads.
 // The folder's bytes that the download copies stay here, not in the store.
 import { planFolder, type FolderPlan } from '../core/hf/folder';
-import { defaultWindowLength } from '../core/hf/folderJson';
-import { exportFolderFiles, zipFolder, type ExportFile } from '../core/hf/exportFolder';
+import { defaultWindowLength } from '../core/hf/contextLength';
+import { exportFolderFiles, exportGraph, zipFolder, type ExportFile } from '../core/hf/exportFolder';
+import { readModel } from '../core/onnx';
 import { exportDtype } from '../core/hf/exportDtype';
 import { jsonlText } from '../core/hf/textData';
 import { corpusText } from '../core/hf/corpusText';
 import type { CompressReport } from '../core/compress';
 import { compressedFileName, type Recipe } from '../core/recipe';
 import { fetchBundledCorpus } from '../services/bundled';
-import { readBytes, readText, type PathedFile } from '../services/folderFiles';
+import { readText, type PathedFile } from '../services/folderFiles';
 import { downloadUrl, offerDownload, withdrawDownload } from '../services/downloads';
 import { cancelEvaluation, currentEvalSet, runEvaluation, setEvalSet, worker } from './controller';
 import { releaseAllRuns, setCalibration } from './runController';
@@ -24,8 +25,11 @@ import { patchModel, setEvaluation, useLab, type HfFolderInfo, type TextDataSlic
  */
 export const MAX_MODEL_BYTES = 2 ** 31 - 1;
 
-/** What the download copies from the loaded folder: its config.json (parsed) and tokenizer files. */
-let folderExport: { configJson?: unknown; copied: ExportFile[] } | undefined;
+/**
+ * What the download copies from the loaded folder: its config.json (parsed) and tokenizer files,
+ * and whether its weights came as external data (the download keeps them so).
+ */
+let folderExport: { configJson?: unknown; copied: ExportFile[]; externalData: boolean } | undefined;
 
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
@@ -45,6 +49,11 @@ function folderName(files: readonly PathedFile[], plan?: FolderPlan): string {
   return baseName(plan?.model.path ?? files[0]?.path ?? 'model').replace(/\.onnx$/i, '');
 }
 
+/** How a load error names what was given: the folder, or the graph and the files picked with it. */
+function droppedName(files: readonly PathedFile[], plan: FolderPlan): string {
+  return files.some((f) => f.path.includes('/')) ? folderName(files, plan) : `${plan.model.path} and the ${files.length - 1} file(s) picked with it`;
+}
+
 export async function loadFolder(files: PathedFile[]): Promise<void> {
   const planned = planFolder(files.map((f) => ({ path: f.path, size: f.file.size })));
   if (!planned.ok) {
@@ -52,7 +61,6 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
     return;
   }
   const plan = planned.plan;
-  const byPath = new Map(files.map((f) => [f.path, f]));
   const heavy = [plan.model, ...plan.externalData];
   const total = heavy.reduce((sum, f) => sum + f.size, 0);
   if (total > MAX_MODEL_BYTES) {
@@ -68,31 +76,19 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
   cancelEvaluation();
   patchModel({ status: 'loading' });
   try {
-    const bytes = await readBytes(byPath.get(plan.model.path)!);
-    const sideFiles = await Promise.all(plan.externalData.map(async (f) => ({ name: baseName(f.path), bytes: await readBytes(byPath.get(f.path)!) })));
-    const jsonFile = async (piece: keyof FolderPlan['pieces']) => {
-      const found = plan.pieces[piece];
-      return found && { file: found.path, text: await readText(byPath.get(found.path)!) };
-    };
-    const [config, tokenizer, tokenizerConfig, generationConfig, preprocessorConfig] = await Promise.all(
-      (['config', 'tokenizer', 'tokenizerConfig', 'generationConfig', 'preprocessorConfig'] as const).map(jsonFile),
-    );
-    const loaded = await worker.load({ bytes, fileName: plan.model.path, sideFiles, hf: { ...(config ? { config } : {}), ...(tokenizer ? { tokenizer } : {}), ...(tokenizerConfig ? { tokenizerConfig } : {}) } }).done;
-    const { hf, ...model } = loaded;
-    const encoder = new TextEncoder();
-    folderExport = {
-      configJson: hf?.configJson,
-      copied: [tokenizer, tokenizerConfig, generationConfig, preprocessorConfig].filter((f) => f !== undefined).map((f) => ({ path: f.file, bytes: encoder.encode(f.text) })),
-    };
+    // The Files go to the worker as handles; it reads only the ones the plan uses.
+    const { hf, ...model } = await worker.loadFolder({ entries: files.map(({ path, file }) => ({ path, file })) }).done;
+    if (!hf) throw new Error('the worker did not open the folder as a Hugging Face folder');
+    folderExport = { configJson: hf.config?.json, copied: hf.copied, externalData: model.externalFiles.length > 0 };
     const info: HfFolderInfo = {
       folder: folderName(files, plan),
-      modelPath: plan.model.path,
-      used: [plan.model.path, ...plan.externalData.map((f) => f.path), ...Object.values(plan.pieces).map((f) => f.path)],
-      ...(hf?.config ? { config: hf.config } : {}),
-      ...(hf?.contextLength !== undefined ? { contextLength: hf.contextLength } : {}),
-      ...(hf?.tokenizer && tokenizer ? { tokenizer: { file: tokenizer.file, ...hf.tokenizer } } : {}),
-      missing: plan.missing,
-      notes: plan.notes,
+      modelPath: hf.modelPath,
+      used: hf.used,
+      ...(hf.config ? { config: hf.config.config } : {}),
+      ...(hf.contextLength !== undefined ? { contextLength: hf.contextLength } : {}),
+      ...(hf.tokenizer ? { tokenizer: hf.tokenizer } : {}),
+      missing: hf.missing,
+      notes: hf.notes,
     };
     releaseAllRuns();
     setEvalSet(undefined);
@@ -110,7 +106,7 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
     });
   } catch (e) {
     // The worker keeps the previous model when anything in the folder fails, and so does the page.
-    useLab.setState({ model: { ...previous, status: previous.analysis ? 'ready' : 'idle' }, loadError: { fileName: folderName(files, plan), message: (e as Error).message } });
+    useLab.setState({ model: { ...previous, status: previous.analysis ? 'ready' : 'idle' }, loadError: { fileName: droppedName(files, plan), message: (e as Error).message } });
   }
 }
 
@@ -169,7 +165,11 @@ const folderSlot = (runId: string) => `${runId}/folder`;
 /** After a run on a folder's model: its result as a zipped folder in transformers.js's layout. */
 export function offerFolderDownload(runId: string, model: ArrayBuffer | Uint8Array, report: Pick<CompressReport, 'quantized'>, root: string): void {
   if (!folderExport) return;
-  const files = exportFolderFiles({ model: new Uint8Array(model), dtype: exportDtype(report), config: folderExport.configJson, copied: folderExport.copied });
+  const dtype = exportDtype(report);
+  // A folder that came with external data goes back with it, under the name transformers.js
+  // derives from the dtype (exportGraph sets use_external_data_format to match).
+  const graph = exportGraph(readModel(new Uint8Array(model)), dtype, folderExport.externalData);
+  const files = exportFolderFiles({ ...graph, dtype, config: folderExport.configJson, copied: folderExport.copied });
   offerDownload(folderSlot(runId), zipFolder(root, files));
 }
 

@@ -46,15 +46,6 @@ async function walk(entry: FileSystemEntry, out: PathedFile[]): Promise<void> {
   }
 }
 
-/** A file's bytes; a file the browser cannot hold is one line naming it and its size. */
-export async function readBytes({ path, file }: PathedFile): Promise<ArrayBuffer> {
-  try {
-    return await file.arrayBuffer();
-  } catch (e) {
-    throw new Error(`${path}: could not be read into memory (${file.size.toLocaleString('en-US')} bytes; ${(e as Error).message.split('\n')[0]})`);
-  }
-}
-
 export async function readText(pathed: PathedFile): Promise<string> {
   try {
     return await pathed.file.text();

@@ -54,6 +54,11 @@ export class ModelWorkerService {
     return this.submit<LoadResult>({ type: 'load', jobId: this.nextJobId++, ...body }, undefined, transfer);
   }
 
+  /** A Hugging Face folder, its Files sent as handles: the worker reads only what it uses. */
+  loadFolder(body: RequestBody<'loadFolder'>): Job<LoadResult> {
+    return this.submit<LoadResult>({ type: 'loadFolder', jobId: this.nextJobId++, ...body });
+  }
+
   evaluate(body: RequestBody<'evaluate'>, onProgress: Pending['onProgress']): Job<EvalResult> {
     return this.submit<EvalResult>({ type: 'evaluate', jobId: this.nextJobId++, ...body }, onProgress);
   }
