@@ -95,21 +95,35 @@ async function evaluateZip(folder: string, text: string, zip: Record<string, Uin
   return { perplexity: metrics.perplexity, bitsPerByte: bitsPerByte(metrics.meanNll * metrics.evalTokens, windows.evalTargetBytes) };
 }
 
-/** Generates greedily, then with seeded sampling; both columns must finish each time. */
+/** Clicks Generate and waits until both columns settled (text, or an error, which fails the test). */
+async function generateBoth(page: Page): Promise<string[]> {
+  await page.getByRole('button', { name: 'Generate' }).click();
+  // The columns first show the request running, then settle.
+  await page.locator('section.teach-column[aria-busy=true]').first().waitFor({ timeout });
+  await page.waitForFunction(
+    () => {
+      const columns = [...document.querySelectorAll('section.teach-column')];
+      return columns.length === 2 && columns.every((c) => c.getAttribute('aria-busy') !== 'true' && c.querySelector('.teach-generated, .error, .notice'));
+    },
+    undefined,
+    { timeout, polling: 100 },
+  );
+  const errors = await page.locator('section.teach-column .error, section.teach-column .notice').allInnerTexts();
+  assert.deepEqual(errors, [], 'both models generated');
+  return page.locator('section.teach-column .teach-generated').allInnerTexts();
+}
+
+/** Generates greedily, then with seeded sampling, dense and compressed side by side. */
 async function generateSideBySide(page: Page): Promise<string[]> {
   await openTab(page, 'Try it');
   await page.locator('.teach-prompt textarea').fill('In the beginning');
   await page.getByLabel('New tokens').fill('12');
-  const both = () => page.waitForFunction(() => document.querySelectorAll('section.teach-column .teach-generated').length === 2 && !document.querySelector('section.teach-column[aria-busy=true]'), undefined, { timeout });
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await both();
-  const greedy = await page.locator('section.teach-column .teach-generated').allInnerTexts();
+  const greedy = await generateBoth(page);
   assert.match(await page.locator('section.teach-column').first().locator('p.muted').last().innerText(), /^12 tokens in/);
   await page.getByLabel('Sampled (seeded)').check();
-  await page.getByRole('button', { name: 'Generate' }).click();
-  await page.waitForFunction(() => document.querySelectorAll('section.teach-column[aria-busy=true]').length === 0 && document.querySelectorAll('section.teach-column .teach-generated').length === 2, undefined, { timeout });
-  const sampled = await page.locator('section.teach-column .teach-generated').allInnerTexts();
+  const sampled = await generateBoth(page);
   console.log(`[hf e2e] generated: greedy ${JSON.stringify(greedy)}, sampled ${JSON.stringify(sampled)}`);
+  assert.equal(greedy.length + sampled.length, 4);
   return [...greedy, ...sampled];
 }
 
@@ -203,8 +217,7 @@ describe('a Hugging Face export folder in the page', () => {
     // The model loaded before is still the one loaded, and still answers.
     assert.equal(await page.getByTestId('model-name').innerText(), 'gpt2-tiny');
     assert.equal((await textMetric(page, 'perplexity')).dense, densePpl.value);
-    await page.getByRole('button', { name: 'Generate' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('section.teach-column[aria-busy=true]').length === 0 && document.querySelectorAll('section.teach-column .teach-generated').length === 2, undefined, { timeout });
+    assert.equal((await generateBoth(page)).length, 2);
     violations.push(...(await seriousViolations(page, 'bad folder refused')));
     assert.deepEqual(violations, []);
     assert.deepEqual(pageErrors, []);

@@ -32,6 +32,7 @@ export function folderCodec(worker: Pick<ModelWorkerService, 'encodeText' | 'dec
     unit: 'token',
     promptProblems: () => [],
     encode: (text) => worker.encodeText({ text }).done,
-    decode: (ids) => worker.decodeIds({ ids: [...ids] }).done,
+    // tokenizers.js refuses an empty id list; no tokens spell no text.
+    decode: (ids) => (ids.length === 0 ? Promise.resolve('') : worker.decodeIds({ ids: [...ids] }).done),
   };
 }
