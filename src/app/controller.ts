@@ -153,6 +153,8 @@ async function loadOnnxFiles(files: File[]): Promise<void> {
     releaseAllRuns();
     forgetFolder();
     useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, textData: { status: 'idle' }, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded, hf: undefined, loadId: s.model.loadId + 1 } }));
+    // Text tokenized by the previous folder's tokenizer says nothing about this model's tokens.
+    if (evalSet?.targetBytes) evalSet = undefined;
     const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
     if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });
     else await runEvaluation();
