@@ -181,8 +181,11 @@ describe('a Hugging Face export folder in the page', () => {
     assert.ok(generated.every((t) => t.length > 0));
 
     // The download: the folder as transformers.js lays it out, zipped.
+    // Tall enough for the whole page: the sticky Run bar then sits where it belongs, under the recipe.
+    await page.setViewportSize({ width: 1440, height: 2100 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'lab-hf.png'), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
     const link = page.getByTestId('download-folder');
     const zipName = (await link.getAttribute('download'))!;
     assert.match(zipName, /^gpt2-tiny\..+\.zip$/);
@@ -284,8 +287,11 @@ describe('a Hugging Face export folder in the page', () => {
     console.log(`[hf e2e] Llama q4 zip in Node: perplexity ${node.perplexity} (page ${runPpl.value}), bits per byte ${node.bitsPerByte} (page ${runBpb.value})`);
     assert.ok(Math.abs(node.perplexity / runPpl.value - 1) < 1e-5, `Node ${node.perplexity} vs page ${runPpl.value}`);
     assert.ok(Math.abs(node.bitsPerByte / runBpb.value - 1) < 1e-5, `Node ${node.bitsPerByte} vs page ${runBpb.value}`);
+    // Tall enough for the whole page: the sticky Run bar then sits where it belongs, under the recipe.
+    await page.setViewportSize({ width: 1440, height: 2100 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'lab-hf-llama.png'), fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
     assert.deepEqual(await seriousViolations(page, 'llama folder quantized'), []);
     assert.deepEqual(pageErrors, []);
   });

@@ -1,6 +1,6 @@
-// Intents for a user's own Hugging Face export folder: open it (planFolder decides which graph and
-// names what is missing; the worker reads the JSON pieces and checks them against the graph, all
-// or nothing), turn the user's text into the evaluation and calibration sets (splitText in the
+// Intents for a user's own Hugging Face export folder: open it (planFolder here, on names and sizes,
+// refuses what cannot be opened at all; openHfFolder in the model worker reads the files its plan
+// uses and checks them against the graph, all or nothing), turn the user's text into the evaluation and calibration sets (splitText in the
 // worker, with the folder's tokenizer), and pack a run's result as a folder transformers.js loads.
 // The folder's bytes that the download copies stay here, not in the store.
 import { planFolder, type FolderPlan } from '../core/hf/folder';
@@ -15,7 +15,7 @@ import { compressedFileName, type Recipe } from '../core/recipe';
 import { fetchBundledCorpus } from '../services/bundled';
 import { readText, type PathedFile } from '../services/folderFiles';
 import { downloadUrl, offerDownload, withdrawDownload } from '../services/downloads';
-import { cancelEvaluation, currentEvalSet, runEvaluation, setEvalSet, worker } from './controller';
+import { cancelEvaluation, runEvaluation, setEvalSet, worker } from './controller';
 import { releaseAllRuns, setCalibration } from './runController';
 import { patchModel, setEvaluation, useLab, type HfFolderInfo, type TextDataSlice } from './store';
 
@@ -156,9 +156,6 @@ export async function applyText(text: string, source: string, seqLen: number): P
     setText({ ...before, status: 'error', message: `${source}: ${(e as Error).message}` });
   }
 }
-
-/** Whether the text sets are in use (the page shows the split and the per-byte metrics). */
-export const textSetActive = (): boolean => currentEvalSet()?.targetBytes !== undefined;
 
 const folderSlot = (runId: string) => `${runId}/folder`;
 
