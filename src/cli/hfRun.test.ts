@@ -110,6 +110,11 @@ describe('lab run on a Hugging Face export folder', () => {
     const tjs = await transformersJsGenerate(out, PROMPT, 6, { dtype: 'q4' });
     expect(tjs.newIds).toEqual(greedy.slice(0, tjs.newIds.length));
     expect(tjs.newIds.length).toBeGreaterThan(0);
+    // `lab info` on the exported folder (transformers.js layout: the graph under onnx/).
+    const info = await runLab('info', out);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toContain('MatMulNBits');
+    expect(info.stdout).toMatch(/^inputs fed\s+input_ids: tokenIds; attention_mask: attentionMask; position_ids: positionIds; past_key_values\.0\.key: past/m);
   }, 240_000);
 
   test('SparseGPT 50 % on the GPT-2 folder: block by block, fp32 folder exported, generate prints dense and compressed text', async () => {
@@ -150,12 +155,15 @@ describe('lab run on a Hugging Face export folder', () => {
     for (const name of readdirSync(source).filter((n) => !n.startsWith('tokenizer'))) copyFileSync(join(source, name), join(noTokenizer, name));
     const shortText = join(scratch, 'short.txt');
     writeFileSync(shortText, 'In the beginning.');
+    const badJsonl = join(scratch, 'bad.jsonl');
+    writeFileSync(badJsonl, '{"text": "In the beginning"}\n{"txt": "God created"}\n');
     const gptq = recipe('gptq-4bit-g32.json');
     const cases: [string[], RegExp][] = [
       [['run', gptq, broken, '--text', textPath], /^error: .*broken: model\.onnx: Tensor "[^"]+": bytes \d+\.\.\d+ are outside "model\.onnx_data" \(1000 bytes\)$/],
       [['run', gptq, noTokenizer, '--text', textPath], /^error: .*no-tokenizer: no tokenizer\.json: you can still compress the weights, but not evaluate on text or generate$/],
       [['run', gptq, source, '--text', shortText], /^error: the text gives \d+ tokens: at least 258 are needed/],
       [['run', gptq, source], /^error: run: --text FILE\.txt\|\.jsonl is required for a Hugging Face export folder/],
+      [['run', gptq, source, '--text', badJsonl], /^error: .*bad\.jsonl: line 2: text: required, a string$/],
     ];
     for (const [args, message] of cases) {
       const result = await runLab(...args);

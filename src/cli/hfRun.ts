@@ -24,6 +24,7 @@ import { writeModel } from '../core/onnx';
 import { createRunner } from '../runtime/ort';
 import { MAX_JSON_BYTES, readRegularFile, showPath } from './files';
 import { openFolderOnDisk } from './hfFolder';
+import { printAnalysis } from './printAnalysis';
 import { loadModelFromDisk } from './loadModelDir';
 import { compressOnDisk, printReport, readRecipeFile } from './run';
 
@@ -133,12 +134,30 @@ export async function hfRunCommand(folderArg: string, options: HfRunOptions): Pr
     console.log(JSON.stringify({ folder, model: opened.plan.model.path, split: { calibWindows: split.calibWindows, evalWindows: split.evalWindows, seqLen: options.seqLen }, dense: denseFigures, compressed: compressedFigures, change, report: outcome.report, exported: exported ?? null }, null, 2));
     return;
   }
-  printReport(outcome.report, null);
+  printReport(outcome.report, exported ? exported.folder : null);
   console.log('');
   console.log(line('dense', denseFigures));
   console.log(line('compressed', compressedFigures));
   console.log(`${'change'.padEnd(16)}perplexity ${change.delta >= 0 ? '+' : ''}${fmt(change.delta)} [${fmt(change.low)}, ${fmt(change.high)}] (paired 95 % bootstrap${change.withinNoise ? ', within noise' : ''})`);
   if (exported) console.log(`${'exported'.padEnd(16)}${showPath(exported.folder)} (dtype ${exported.dtype}): ${exported.files.join(', ')}`);
+}
+
+/** `lab info <hf-folder>`: the analysis of the graph the folder plan opens, then what the folder says about itself. */
+export async function hfInfoCommand(folderArg: string, json: boolean): Promise<void> {
+  const folder = resolve(folderArg);
+  const opened = await openFolderOnDisk(folder);
+  const file = join(folder, opened.plan.model.path);
+  const size = opened.plan.model.size + opened.externalDataBytes;
+  const inputs = opened.lmInputs.ok ? opened.lmInputs.plan.roles.map((r) => `${r.name}: ${r.role}`) : [opened.lmInputs.message];
+  if (json) {
+    console.log(JSON.stringify({ file, sizeBytes: size, analysis: opened.analysis, folder: { notes: opened.plan.notes, missing: opened.plan.missing, disagreements: opened.disagreements, inputs } }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+    return;
+  }
+  printAnalysis(file, size, opened.analysis);
+  console.log('');
+  console.log(`inputs fed      ${inputs.join('; ')}`);
+  for (const note of [...opened.plan.notes, ...opened.plan.missing]) console.log(`note            ${note}`);
+  for (const problem of opened.disagreements) console.log(`WARNING         ${problem}`);
 }
 
 export interface HfGenerateOptions {

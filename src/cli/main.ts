@@ -12,11 +12,11 @@ import { runCommand } from './run';
 import { attentionCommand } from './attention';
 import { sweepCommand } from './sweep';
 import { exportLlmCompressorMain } from './exportLlmCompressor';
-import { hfGenerateCommand, hfRunCommand } from './hfRun';
+import { hfGenerateCommand, hfInfoCommand, hfRunCommand } from './hfRun';
 import { isHfFolder } from './hfFolder';
 
 const usage = `Usage:
-  npm run lab -- info <model.onnx | model-dir> [--json]
+  npm run lab -- info <model.onnx | model-dir | hf-folder> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
   npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--json]
@@ -127,7 +127,8 @@ export async function main(argv: string[]): Promise<number> {
     await hfGenerateCommand(target, { prompt: values.prompt, maxNew: positiveInteger('--max-new', values['max-new']!), compressed: values.compressed, backend: values.backend as BackendPreference });
     return 0;
   }
-  if (command === 'info') await info(target, values.json!);
+  if (command === 'info' && isHfFolder(target)) await hfInfoCommand(target, values.json!);
+  else if (command === 'info') await info(target, values.json!);
   else if (command === 'eval') {
     const backend = values.backend as BackendPreference;
     if (!['wasm', 'webgpu', 'auto'].includes(backend)) throw new Error(`--backend must be wasm, webgpu or auto, not ${backend}`);

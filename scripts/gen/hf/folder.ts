@@ -22,7 +22,11 @@ export interface HfFolderOptions {
   /** Weights in model.onnx_data even below the 2 GiB limit. */
   externalData?: boolean;
   layout?: FolderLayout;
-  /** Init std of linears and embeddings (default HF's 0.02). */
+  /**
+   * Init std of linears and embeddings (default HF's 0.02). Given, it also draws biases as
+   * N(0, std) and norm weights as 1 + N(0, std) instead of HF's 0 and 1: a test model in which
+   * every parameter changes the output.
+   */
   initStd?: number;
 }
 
@@ -55,7 +59,7 @@ export function writeHfFolder(options: HfFolderOptions): HfFolder {
 
   const producer = `compression-lab gen:hf --preset ${options.preset} --seed ${seed}${options.initStd === undefined ? '' : ` --init-std ${options.initStd}`}`;
   const sink: WeightSink = dataPath ? new ExternalWeights(seed, dataPath, DATA_FILE) : new InlineWeights(seed);
-  const graphOptions = { producer, std: options.initStd ?? INIT_STD };
+  const graphOptions = { producer, std: options.initStd ?? INIT_STD, perturbStd: options.initStd ?? 0 };
   let model;
   try {
     model = shape.family === 'gpt2' ? buildGpt2Graph(shape, sink, graphOptions) : buildLlamaGraph(shape, sink, graphOptions);

@@ -5,11 +5,11 @@
 import type { ModelProto } from '../../../src/core/onnx/types.ts';
 import { cacheGraphInputs, cacheGraphOutputs, cachedAttention, causalMask, splitHeads } from './cacheAttention.ts';
 import { GraphBuilder } from './graphBuilder.ts';
-import type { GraphOptions } from './llamaGraph.ts';
+import { biasInit, normInit, type GraphOptions } from './llamaGraph.ts';
 import { headDim, type DecoderShape } from './presets.ts';
 import type { WeightSink } from './weights.ts';
 
-export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, { producer, std }: GraphOptions): ModelProto {
+export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, { producer, std, perturbStd }: GraphOptions): ModelProto {
   const g = new GraphBuilder();
   const { hidden: d, heads, intermediate: m } = shape;
   const hd = headDim(shape);
@@ -17,14 +17,14 @@ export function buildGpt2Graph(shape: DecoderShape, weights: WeightSink, { produ
   const residualStd = std / Math.sqrt(2 * shape.layers);
 
   const layerNorm = (scope: string, param: string, x: string): string => {
-    const w = g.add(weights.float(`${param}.weight`, [d], { constant: 1 }));
-    const b = g.add(weights.float(`${param}.bias`, [d], { constant: 0 }));
+    const w = g.add(weights.float(`${param}.weight`, [d], normInit(perturbStd)));
+    const b = g.add(weights.float(`${param}.bias`, [d], biasInit(perturbStd)));
     return g.op(scope, 'LayerNormalization', [x, w, b], { attrs: { axis: -1, epsilon: shape.normEps } });
   };
   // Conv1D: weight [in, out], y = x·W + b.
   const conv1d = (scope: string, param: string, x: string, inF: number, outF: number, std: number): string => {
     const w = g.add(weights.float(`${param}.weight`, [inF, outF], { normal: std }));
-    const b = g.add(weights.float(`${param}.bias`, [outF], { constant: 0 }));
+    const b = g.add(weights.float(`${param}.bias`, [outF], biasInit(perturbStd)));
     return g.op(scope, 'Add', [b, g.op(scope, 'MatMul', [x, w])]);
   };
 

@@ -10,7 +10,7 @@ import type { ModelProto } from '../../../src/core/onnx/types.ts';
 import { cacheGraphInputs, cacheGraphOutputs, cachedAttention, causalMask, splitHeads } from './cacheAttention.ts';
 import { GraphBuilder, INT64_MAX } from './graphBuilder.ts';
 import { headDim, type DecoderShape } from './presets.ts';
-import type { WeightSink } from './weights.ts';
+import type { WeightInit, WeightSink } from './weights.ts';
 
 /** HF's initializer_range for Llama, Qwen2 and GPT-2 configs. */
 export const INIT_STD = 0.02;
@@ -19,9 +19,18 @@ export interface GraphOptions {
   producer: string;
   /** Linear and embedding init std (initializer_range); tests widen it so that context, not the current token, decides the next one. */
   std: number;
+  /**
+   * Biases and norm weights drawn around HF's 0 and 1 with this std instead of set to them, so
+   * that a reference implementation sees whether each is applied where it belongs (tests only).
+   */
+  perturbStd: number;
 }
 
-export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, { producer, std }: GraphOptions): ModelProto {
+/** HF's init for norm weights (1) and biases (0), or drawn around them for tests. */
+export const normInit = (perturbStd: number): WeightInit => (perturbStd > 0 ? { normal: perturbStd, around: 1 } : { constant: 1 });
+export const biasInit = (perturbStd: number): WeightInit => (perturbStd > 0 ? { normal: perturbStd } : { constant: 0 });
+
+export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, { producer, std, perturbStd }: GraphOptions): ModelProto {
   const g = new GraphBuilder();
   const { hidden: d, heads, kvHeads, intermediate: m, vocab } = shape;
   const hd = headDim(shape);
@@ -30,11 +39,11 @@ export function buildLlamaGraph(shape: DecoderShape, weights: WeightSink, { prod
     const w = g.add(weights.float(`${param}.weight`, [inF, outF], { normal: std }));
     const y = g.op(scope, 'MatMul', [x, w]);
     if (!bias) return y;
-    const b = g.add(weights.float(`${param}.bias`, [outF], { constant: 0 }));
+    const b = g.add(weights.float(`${param}.bias`, [outF], biasInit(perturbStd)));
     return g.op(scope, 'Add', [b, y]);
   };
   const rmsNorm = (scope: string, param: string, x: string): string => {
-    const w = g.add(weights.float(`${param}.weight`, [d], { constant: 1 }));
+    const w = g.add(weights.float(`${param}.weight`, [d], normInit(perturbStd)));
     const squared = g.op(scope, 'Pow', [x, g.float(`${scope}/two`, [2])]);
     const variance = g.op(scope, 'ReduceMean', [squared], { attrs: { axes: [-1], keepdims: 1 } });
     const rms = g.op(scope, 'Sqrt', [g.op(scope, 'Add', [variance, g.float(`${scope}/eps`, [shape.normEps])])]);

@@ -3,10 +3,14 @@
 // --intermediate M --vocab V --max-positions P]`: an export folder with the real family's graph
 // shape, seeded random weights and a real tokenizer (folder.ts). Node only.
 import { parseArgs } from 'node:util';
+import { writeEncoderFolder } from './encoderFolder.ts';
+import { ENCODER_PRESETS, type EncoderPresetName } from './encoderPresets.ts';
 import { writeHfFolder, type FolderLayout } from './folder.ts';
 import { PRESET_NAMES, type PresetName } from './presets.ts';
 
-const usage = `Usage: npm run gen:hf -- --preset ${PRESET_NAMES.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--init-std 0.02]`;
+const ALL_PRESETS = [...PRESET_NAMES, ...Object.keys(ENCODER_PRESETS)];
+
+const usage = `Usage: npm run gen:hf -- --preset ${ALL_PRESETS.join('|')} --out DIR [--blocks N] [--external-data] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--image-size 224 --patch-size 16 --labels 1000 (vit)] [--init-std S (tests: also draws biases and norm weights)]`;
 
 function positive(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -32,12 +36,15 @@ function main(argv: string[]): void {
       vocab: { type: 'string' },
       'max-positions': { type: 'string' },
       'init-std': { type: 'string' },
+      'image-size': { type: 'string' },
+      'patch-size': { type: 'string' },
+      labels: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return console.log(usage);
   if (!values.out) throw new Error(`--out DIR is required\n${usage}`);
-  if (!values.preset || !(PRESET_NAMES as string[]).includes(values.preset)) throw new Error(`--preset must be one of ${PRESET_NAMES.join(', ')}, got ${values.preset ?? 'nothing'}`);
+  if (!values.preset || !ALL_PRESETS.includes(values.preset)) throw new Error(`--preset must be one of ${ALL_PRESETS.join(', ')}, got ${values.preset ?? 'nothing'}`);
   const layout = values.layout ?? 'transformersjs';
   if (layout !== 'transformersjs' && layout !== 'flat') throw new Error(`--layout must be transformersjs or flat, got ${layout}`);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
@@ -45,23 +52,22 @@ function main(argv: string[]): void {
   const initStd = values['init-std'] === undefined ? undefined : Number(values['init-std']);
   if (initStd !== undefined && !(initStd > 0)) throw new Error(`--init-std expects a positive number, got ${values['init-std']}`);
   const t0 = performance.now();
-  const folder = writeHfFolder({
-    preset: values.preset as PresetName,
-    out: values.out,
-    seed,
-    layout: layout as FolderLayout,
-    externalData: values['external-data'] === true,
-    ...(initStd === undefined ? {} : { initStd }),
-    overrides: {
-      layers: positive('blocks', values.blocks),
-      hidden: positive('hidden', values.hidden),
-      heads: positive('heads', values.heads),
-      kvHeads: positive('kv-heads', values['kv-heads']),
-      intermediate: positive('intermediate', values.intermediate),
-      vocab: positive('vocab', values.vocab),
-      maxPositions: positive('max-positions', values['max-positions']),
-    },
-  });
+  const common = { out: values.out, seed, layout: layout as FolderLayout, externalData: values['external-data'] === true, ...(initStd === undefined ? {} : { initStd }) };
+  const sizes = {
+    layers: positive('blocks', values.blocks),
+    hidden: positive('hidden', values.hidden),
+    heads: positive('heads', values.heads),
+    intermediate: positive('intermediate', values.intermediate),
+    vocab: positive('vocab', values.vocab),
+    maxPositions: positive('max-positions', values['max-positions']),
+  };
+  const folder = Object.hasOwn(ENCODER_PRESETS, values.preset)
+    ? writeEncoderFolder({
+        ...common,
+        preset: values.preset as EncoderPresetName,
+        overrides: { ...sizes, imageSize: positive('image-size', values['image-size']), patchSize: positive('patch-size', values['patch-size']), labels: positive('labels', values.labels) },
+      })
+    : writeHfFolder({ ...common, preset: values.preset as PresetName, overrides: { ...sizes, kvHeads: positive('kv-heads', values['kv-heads']) } });
   const seconds = (performance.now() - t0) / 1000;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   const data = folder.dataPath ? ` + ${folder.dataPath} ${mb(folder.dataBytes)}` : '';

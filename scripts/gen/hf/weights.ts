@@ -6,8 +6,11 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { DataType, type TensorProto } from '../../../src/core/onnx/types.ts';
 import { NormalSource, floatTensor } from '../gpt2Model.ts';
 
-/** How a parameter is initialised: HF's _init_weights draws linears and embeddings from N(0, std); norms are 1, biases 0. */
-export type WeightInit = { normal: number } | { constant: number };
+/**
+ * How a parameter is initialised: HF's _init_weights draws linears and embeddings from N(0, std)
+ * and sets norms to 1, biases to 0; `around` shifts a normal draw (norm weights 1 + N(0, std)).
+ */
+export type WeightInit = { normal: number; around?: number } | { constant: number };
 
 export interface WeightSink {
   float(name: string, dims: number[], init: WeightInit): TensorProto;
@@ -19,7 +22,10 @@ export interface WeightSink {
 const CHUNK = 1 << 20;
 
 function fillChunk(normal: NormalSource, out: Float32Array, init: WeightInit): Float32Array {
-  return 'normal' in init ? normal.fill(out, init.normal) : out.fill(init.constant);
+  if (!('normal' in init)) return out.fill(init.constant);
+  normal.fill(out, init.normal);
+  if (init.around) for (let i = 0; i < out.length; i++) out[i] += init.around;
+  return out;
 }
 
 const elements = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);

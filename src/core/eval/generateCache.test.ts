@@ -1,9 +1,12 @@
 // KV-cache generation on generated 2-block Optimum-shaped exports (npm run gen:hf) through
 // onnxruntime-web: greedy ids with the cache equal the ids of the recomputing path on the same
 // model, the cached path really feeds one token per step (recorded), and a context shorter than
-// the generation crops and starts a fresh prefill exactly where the recomputing path crops.
+// the generation crops and starts a fresh prefill exactly where the recomputing path crops. And
+// Optimum's merged decoder: use_cache_branch false on the prefill, true on the cached steps.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openRunner } from '../calibrate/fixtures/models.ts';
+import { openRunner, randomTokens } from '../calibrate/fixtures/models.ts';
+import { mergedDecoder } from '../hf/testing/mergedDecoder.ts';
+import { evaluate } from './evaluate.ts';
 import { openHfFolder } from '../hf/openFolder.ts';
 import { diskEntries, generatedFolder } from '../hf/testing/generatedFolders.ts';
 import { writeModel } from '../onnx/write.ts';
@@ -69,5 +72,26 @@ describe.each(['llama', 'gpt2'] as const)('generate with the KV cache on a gener
       { ids: 7, past: 0 },
       { ids: 7, past: 0 },
     ]);
+  });
+});
+
+describe("Optimum's merged decoder (an If on use_cache_branch)", () => {
+  test('fed false with the empty cache, then true with the carried one; the same ids and perplexity as the plain decoder', async () => {
+    const folder = await openHfFolder(diskEntries(generatedFolder('llama')));
+    const merged = await openRunner(writeModel(mergedDecoder(folder.model)));
+    const plain = await openRunner(writeModel(folder.model));
+    try {
+      const branches: number[] = [];
+      const recorded: ModelRunner = { ...merged, run: (feeds, fetches) => (branches.push((feeds.use_cache_branch.data as Uint8Array)[0]), merged.run(feeds, fetches)) };
+      const options: GenerateOptions = { promptIds: [464, 3290, 318, 257, 1332], maxNewTokens: 6, contextLength: 128, strategy: { kind: 'greedy' } };
+      expect((await generate(recorded, options)).ids).toEqual((await generate(plain, options)).ids);
+      expect(branches).toEqual([0, 1, 1, 1, 1, 1]);
+      const windows = randomTokens(3, 10, 1000, 2);
+      const [a, b] = [await evaluate(merged, windows), await evaluate(plain, windows)];
+      if (a.task !== 'causal-lm' || b.task !== 'causal-lm') throw new Error('expected LM metrics');
+      expect(a.perplexity).toBe(b.perplexity);
+    } finally {
+      await Promise.all([merged.release(), plain.release()]);
+    }
   });
 });

@@ -28,5 +28,7 @@ describe('folderDisagreements', () => {
     ]);
     const llama = { ...config, family: 'llama' as const, modelType: 'llama' };
     expect(folderDisagreements(lm.analysis, { config: { file: 'config.json', config: llama } })[0]).toBe('config.json: num_hidden_layers = 12, but the graph has 6 blocks');
+    const grouped = { ...agreeing, family: 'llama' as const, modelType: 'llama', kvHeads: 2 };
+    expect(folderDisagreements(lm.analysis, { config: { file: 'config.json', config: grouped } })).toEqual(['config.json: num_key_value_heads = 2, but the graph\'s attention has 4 key-value heads']);
   });
 });

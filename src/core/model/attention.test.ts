@@ -52,6 +52,46 @@ describe('unfused attention block', () => {
     built.graph!.initializer!.push({ name: 'causal', dims: [1, 1, 8, 8], dataType: DataType.BOOL }, floatInit('minus_inf', []));
     expect(analyzeModel(built).attention[0].causalMask).toBe(true);
   });
+
+  /**
+   * The additive mask of a KV-cache export (HF's _prepare_4d_causal_attention_mask, as gen:hf
+   * writes it): key position > query position (offset by the past length) OR attention_mask == 0,
+   * → finfo.min. It depends on an input, and is causal only through the position comparison.
+   */
+  function withInputMask(causal: boolean) {
+    const built = attentionBlock();
+    const nodes = built.graph!.node!;
+    const softmax = nodes.findIndex((n) => n.opType === 'Softmax');
+    const padding = [node('Equal', ['attention_mask', 'zero'], ['pad']), node('Unsqueeze', ['pad', 'axes_1_2'], ['pad4'])];
+    const triangle = [
+      node('Shape', ['attention_mask'], ['mask_shape']),
+      node('Gather', ['mask_shape', 'one'], ['total'], { attrs: { axis: 0 } }),
+      node('Range', ['zero', 'total', 'one'], ['key_pos']),
+      node('Unsqueeze', ['key_pos', 'axis_0'], ['key_row']),
+      node('Unsqueeze', ['key_pos', 'axis_1'], ['query_col']),
+      node('Greater', ['key_row', 'query_col'], ['future']),
+      node('Or', ['future', 'pad4'], ['blocked']),
+    ];
+    const mask = [...padding, ...(causal ? triangle : []), node('Where', [causal ? 'blocked' : 'pad4', 'min', 'zero_f'], ['mask'])];
+    nodes.splice(softmax, 0, ...mask, node('Add', ['scaled', 'mask'], ['masked']));
+    nodes[softmax + mask.length + 1].input = ['masked'];
+    built.graph!.initializer!.push(
+      { name: 'zero', dims: [], dataType: DataType.INT64, int64Data: BigInt64Array.of(0n) },
+      { name: 'one', dims: [], dataType: DataType.INT64, int64Data: BigInt64Array.of(1n) },
+      int64Init('axes_1_2', [1, 2]), int64Init('axis_0', [0]), int64Init('axis_1', [1]),
+      floatInit('min', []), floatInit('zero_f', []),
+    );
+    built.graph!.input!.push(tensorValue('attention_mask', DataType.INT64, ['batch', 'seq']));
+    return analyzeModel(built).attention[0];
+  }
+
+  it('marks a mask built from attention_mask and a key > query position comparison as causal', () => {
+    expect(withInputMask(true).causalMask).toBe(true);
+  });
+
+  it('leaves a padding-only mask from attention_mask (an encoder\'s) non-causal', () => {
+    expect(withInputMask(false).causalMask).toBe(false);
+  });
 });
 
 describe('what is not attention', () => {
