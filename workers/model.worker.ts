@@ -24,6 +24,10 @@ import { createRunner, warmUp } from '../src/runtime/ort';
 import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
 import type { CaptureModel } from '../src/core/attention';
+import { openHfFolder, type HfFolderEntry } from '../src/core/hf/openFolder';
+import { hfContextLength } from '../src/core/hf/contextLength';
+import type { HfTokenizer } from '../src/core/hf/tokenizer';
+import { splitText } from '../src/core/hf/textData';
 import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerResponse } from './protocol';
 
 interface ModelSlot {
@@ -41,6 +45,8 @@ interface LoadedModel {
   dense: ModelSlot;
   /** Recent runs' results, oldest first: their bytes for sessions, their graphs for the mask view. */
   runs: Map<string, ModelSlot & { model: ModelProto }>;
+  /** A Hugging Face folder's tokenizer (tokenizers.js), kept here: the page's text goes through it. */
+  tokenizer?: HfTokenizer;
 }
 
 let current: LoadedModel | undefined;
@@ -75,12 +81,79 @@ async function handleLoad(req: Extract<WorkerRequest, { type: 'load' }>): Promis
   // external data was inlined).
   const sha256 = await sha256Hex(new Uint8Array(req.bytes));
   // Only replace the current model once the new one parsed: a bad file loses nothing.
+  await replaceCurrent({ model, analysis, dense: { bytes, runners: new Map() }, runs: new Map() });
+  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256 } });
+}
+
+/** The model now loaded, once the new one opened: sessions of the one before are released. */
+async function replaceCurrent(next: LoadedModel): Promise<void> {
   if (current) {
     await releaseSlot(current.dense);
     for (const run of current.runs.values()) await releaseSlot(run);
   }
-  current = { model, analysis, dense: { bytes, runners: new Map() }, runs: new Map() };
-  post({ type: 'loaded', jobId: req.jobId, result: { analysis, sizeBytes, externalFiles: external, parseMs, sha256 } });
+  current = next;
+}
+
+/** A dropped File's bytes; one the browser cannot hold is one line naming it and its size. */
+async function fileBytes(path: string, file: File): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await file.arrayBuffer());
+  } catch (e) {
+    throw new Error(`${path}: could not be read into memory (${file.size.toLocaleString('en-US')} bytes; ${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * A Hugging Face folder through openHfFolder (the CLI's function): the plan, the graph with its
+ * external data, config.json and tokenizer.json read and checked against the graph. A
+ * disagreement refuses the folder, on one line, before the loaded model is touched.
+ */
+async function handleLoadFolder(req: Extract<WorkerRequest, { type: 'loadFolder' }>): Promise<void> {
+  const t0 = performance.now();
+  const graphs = new Map<string, Uint8Array>();
+  const readPaths = new Set<string>();
+  const entries: HfFolderEntry[] = req.entries.map(({ path, file }) => ({
+    path,
+    size: file.size,
+    read: async () => {
+      const bytes = await fileBytes(path, file);
+      readPaths.add(path);
+      if (path.toLowerCase().endsWith('.onnx')) graphs.set(path, bytes); // hashed below, as given
+      return bytes;
+    },
+  }));
+  const opened = await openHfFolder(entries);
+  if (opened.disagreements.length > 0) throw new Error(opened.disagreements.join('; '));
+  const contextLength = opened.config ? hfContextLength(opened.config.json, opened.config.file) : undefined;
+  // ORT gets one self-contained model (external data inlined by openHfFolder).
+  const bytes = opened.externalDataBytes > 0 ? writeModel(opened.model) : graphs.get(opened.plan.model.path)!;
+  const parseMs = performance.now() - t0;
+  const sha256 = await sha256Hex(graphs.get(opened.plan.model.path)!);
+  const { plan, tokenizer } = opened;
+  await replaceCurrent({ model: opened.model, analysis: opened.analysis, dense: { bytes, runners: new Map() }, runs: new Map(), ...(tokenizer ? { tokenizer: tokenizer.tokenizer } : {}) });
+  // The external-data files the graph named (openHfFolder reads only those).
+  const externalFiles = plan.externalData.filter((f) => readPaths.has(f.path)).map((f) => f.path.slice(f.path.lastIndexOf('/') + 1));
+  post({
+    type: 'loaded',
+    jobId: req.jobId,
+    result: {
+      analysis: opened.analysis,
+      sizeBytes: plan.model.size + opened.externalDataBytes,
+      externalFiles,
+      parseMs,
+      sha256,
+      hf: {
+        modelPath: plan.model.path,
+        used: [plan.model.path, ...plan.externalData.map((f) => f.path), ...Object.values(plan.pieces).map((f) => f.path)],
+        missing: plan.missing,
+        notes: [...plan.notes, ...(opened.lmInputs.ok ? [] : [`inputs: ${opened.lmInputs.message}`])],
+        ...(opened.config ? { config: opened.config } : {}),
+        ...(contextLength !== undefined ? { contextLength } : {}),
+        ...(tokenizer ? { tokenizer: { file: tokenizer.file, vocabSize: tokenizer.tokenizer.vocabSize, ...(tokenizer.tokenizer.eosId === undefined ? {} : { eosId: tokenizer.tokenizer.eosId }) } } : {}),
+        copied: opened.copied,
+      },
+    },
+  });
 }
 
 function prunePool(size: number): WorkerPool<PruneLayerRequest, PruneLayerResponse> {
@@ -219,7 +292,7 @@ async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>)
   // A run against the dense model on the same samples: the change with its paired interval.
   const dense = current?.dense.samples;
   const interval = req.target !== 'dense' && dense && dense.nll.length === samples.nll.length && dense.task === samples.task ? recordInterval(dense, samples, req.seed ?? 0) : undefined;
-  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs, ...(interval ? { interval } : {}) } });
+  post({ type: 'evaluated', jobId: req.jobId, result: { metrics, backend: report, sessionMs: t1 - t0, evalMs, samples, ...(interval ? { interval } : {}) } });
 }
 
 async function handleGenerate(req: Extract<WorkerRequest, { type: 'generate' }>): Promise<void> {
@@ -299,6 +372,20 @@ function handleQuantLayer(req: Extract<WorkerRequest, { type: 'quantLayer' }>): 
   post({ type: 'quantLayer', jobId: req.jobId, result }, [result.dense.buffer, result.quantized.buffer]);
 }
 
+/** The loaded folder's tokenizer, or why there is none. */
+function folderTokenizer(): HfTokenizer {
+  if (!current) throw new Error('No model is loaded');
+  if (!current.tokenizer) throw new Error('The loaded model came without a tokenizer.json: drop its folder with the tokenizer to use text');
+  return current.tokenizer;
+}
+
+function handleText(req: Extract<WorkerRequest, { type: 'splitText' | 'encodeText' | 'decodeIds' }>): void {
+  const tokenizer = folderTokenizer();
+  if (req.type === 'splitText') post({ type: 'textSplit', jobId: req.jobId, result: splitText(req.text, tokenizer, req.options) });
+  else if (req.type === 'encodeText') post({ type: 'encoded', jobId: req.jobId, result: tokenizer.encode(req.text) });
+  else post({ type: 'decoded', jobId: req.jobId, result: tokenizer.decode(req.ids) });
+}
+
 // Jobs run one at a time; a cancel message arrives between batches because the handlers await.
 let queue: Promise<void> = Promise.resolve();
 
@@ -321,6 +408,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     try {
       if (cancelled.has(req.jobId)) throw new Cancelled();
       if (req.type === 'load') await handleLoad(req);
+      else if (req.type === 'loadFolder') await handleLoadFolder(req);
       else if (req.type === 'compress') await handleCompress(req);
       else if (req.type === 'mask') handleMask(req);
       else if (req.type === 'quantLayer') handleQuantLayer(req);
@@ -328,6 +416,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       else if (req.type === 'predict') await handlePredict(req);
       else if (req.type === 'attention') await handleAttention(req);
       else if (req.type === 'timeInference') await handleTimeInference(req);
+      else if (req.type === 'splitText' || req.type === 'encodeText' || req.type === 'decodeIds') handleText(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof Cancelled) post({ type: 'cancelled', jobId: req.jobId });

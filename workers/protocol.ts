@@ -13,6 +13,10 @@ import type { KeepMask } from '../src/core/prune';
 import type { RecordInterval } from '../src/core/experiments/record';
 import type { Recipe } from '../src/core/recipe';
 import type { AttentionInput, CapturedAttention, LayerStats } from '../src/core/attention';
+import type { SampleValues } from '../src/core/eval/samples';
+import type { HfConfig } from '../src/core/hf/config';
+import type { ExportFile } from '../src/core/hf/exportFolder';
+import type { TextSplit, TextSplitOptions } from '../src/core/hf/textData';
 
 export type JobId = number;
 
@@ -32,6 +36,35 @@ export type WorkerRequest =
       fileName: string;
       /** Files loaded alongside the model, e.g. its external-data `.data` file. */
       sideFiles?: { name: string; bytes: ArrayBuffer }[];
+    }
+  | {
+      /**
+       * A Hugging Face export folder: the dropped Files themselves (a handle each, not their bytes),
+       * opened by openHfFolder here, where only the files its plan uses are read and the tokenizer
+       * (megabytes of JSON) is built. The loaded model is replaced only when all of it agrees.
+       */
+      type: 'loadFolder';
+      jobId: JobId;
+      entries: { path: string; file: File }[];
+    }
+  | {
+      /** The loaded folder's text as windows dealt to calibration and evaluation (its tokenizer). */
+      type: 'splitText';
+      jobId: JobId;
+      text: string;
+      options: TextSplitOptions;
+    }
+  | {
+      /** Text → token ids with the loaded folder's tokenizer (generation prompts). */
+      type: 'encodeText';
+      jobId: JobId;
+      text: string;
+    }
+  | {
+      /** Token ids → text with the loaded folder's tokenizer (generated continuations). */
+      type: 'decodeIds';
+      jobId: JobId;
+      ids: number[];
     }
   | {
       /** Runs a staged recipe (any stage kinds) on the loaded model. */
@@ -157,6 +190,23 @@ export interface LoadResult {
   parseMs: number;
   /** SHA-256 (hex) of the .onnx file as given. */
   sha256: string;
+  /** What a Hugging Face folder's JSON files said, once they agreed with the graph. */
+  hf?: HfLoadResult;
+}
+
+export interface HfLoadResult {
+  /** The graph opened and every file used, by their paths in the folder. */
+  modelPath: string;
+  used: string[];
+  /** planFolder's missing pieces (with what each costs) and notes, and any input the lab cannot feed. */
+  missing: string[];
+  notes: string[];
+  config?: { file: string; config: HfConfig; json: unknown };
+  /** Positions the config gives (n_positions, max_position_embeddings). */
+  contextLength?: number;
+  tokenizer?: { file: string; vocabSize: number; eosId?: number };
+  /** The small files a download copies as they were (tokenizer*, generation_config, …). */
+  copied: ExportFile[];
 }
 
 export interface InferenceTiming {
@@ -176,6 +226,8 @@ export interface EvalResult {
   evalMs: number;
   /** A run's headline change against the dense model's last evaluation, with its paired 95 % interval. */
   interval?: RecordInterval;
+  /** Per-sample values of this evaluation (per window for an LM): the page's own intervals resample them. */
+  samples: SampleValues;
 }
 
 export interface GenerateResult {
@@ -227,5 +279,8 @@ export type WorkerResponse =
   | { type: 'attention'; jobId: JobId; result: AttentionResult }
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'timed'; jobId: JobId; result: InferenceTiming }
+  | { type: 'textSplit'; jobId: JobId; result: TextSplit }
+  | { type: 'encoded'; jobId: JobId; result: number[] }
+  | { type: 'decoded'; jobId: JobId; result: string }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }
   | { type: 'cancelled'; jobId: JobId };

@@ -10,6 +10,7 @@ import { RecipeBuilder } from './components/RecipeBuilder';
 import { ResultPanel } from './components/ResultPanel';
 import { RunList } from './components/RunList';
 import { SharedResult } from './components/SharedResult';
+import { TextPanel } from './components/TextPanel';
 
 export function App() {
   return (
@@ -19,6 +20,7 @@ export function App() {
       <div className="workbench">
         <aside className="controls" aria-label="Model and recipe">
           <ModelPanel />
+          <TextPanel />
           <RecipeBuilder />
         </aside>
         <main className="results">

@@ -11,15 +11,41 @@ import { Cancelled } from '../core/job';
 import { probeAdapter } from '../runtime/adapter';
 import { isRunActive, patchModel, setEvaluation, useLab } from './store';
 import { cancelAllRuns, releaseAllRuns } from './runController';
+import { forgetFolder, isFolderDrop, loadFolder } from './hfController';
+import { pickedFiles, type PathedFile } from '../services/folderFiles';
+import { textMetrics } from '../core/hf/textMetrics';
+import type { SampleValues } from '../core/eval/samples';
 
 export const worker = new ModelWorkerService();
 
-/** The datasets of the last bundled model: also used for a user's compatible model. */
-let evalSet: { dataset: Dataset; calibSet: Dataset; label: string; vocab?: CharVocab; contextLength?: number } | undefined;
+/**
+ * The evaluation and calibration sets: the last bundled model's (also used for a user's compatible
+ * model), or the text the user gave a Hugging Face folder's model (with the UTF-8 bytes each
+ * evaluation window's targets spell, for bits per byte).
+ */
+export interface EvalSet {
+  dataset: Dataset;
+  calibSet: Dataset;
+  label: string;
+  vocab?: CharVocab;
+  contextLength?: number;
+  targetBytes?: number[];
+}
+
+let evalSet: EvalSet | undefined;
 let runningEval: number | undefined;
 
-export function currentEvalSet() {
+export function currentEvalSet(): EvalSet | undefined {
   return evalSet;
+}
+
+export function setEvalSet(set: EvalSet | undefined): void {
+  evalSet = set;
+}
+
+/** Perplexity and bits per byte with their intervals, when the set is the user's text. */
+export function textMetricsOf(set: EvalSet, result: { samples: SampleValues }, seed = 0) {
+  return set.targetBytes && result.samples.task === 'causal-lm' ? textMetrics(result.samples, set.targetBytes, { seed }) : undefined;
 }
 
 /** A User Timing mark (performance.getEntriesByType('mark')): the e2e tests print the page's phases. */
@@ -84,7 +110,8 @@ export async function loadBundled(id: string): Promise<void> {
     mark('lab:model-parsed');
     evalSet = { dataset: bundled.dataset, calibSet: bundled.calibSet, label: `${id} evaluation set`, vocab: bundled.vocab, contextLength: cardContextLength(bundled.card) };
     releaseAllRuns();
-    useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded, loadId: s.model.loadId + 1 } }));
+    forgetFolder();
+    useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, textData: { status: 'idle' }, model: { status: 'ready', source: { kind: 'bundled', id }, card: bundled.card, ...loaded, hf: undefined, loadId: s.model.loadId + 1 } }));
     await runEvaluation();
   } catch (e) {
     const state = useLab.getState();
@@ -93,8 +120,22 @@ export async function loadBundled(id: string): Promise<void> {
   }
 }
 
-/** Loads a user's model: one .onnx file, plus any external-data files picked or dropped with it. */
+/** Loads files picked together (a folder picked with webkitdirectory carries its paths). */
 export async function loadFiles(files: File[]): Promise<void> {
+  await openFiles(pickedFiles(files));
+}
+
+/**
+ * Opens what the user gave: a Hugging Face folder (or its files picked together: JSON pieces
+ * beside the graph) through planFolder, else one .onnx file and its external data.
+ */
+export async function openFiles(files: PathedFile[]): Promise<void> {
+  if (isFolderDrop(files)) await loadFolder(files);
+  else await loadOnnxFiles(files.map((f) => f.file));
+}
+
+/** Loads a user's model: one .onnx file, plus any external-data files picked or dropped with it. */
+async function loadOnnxFiles(files: File[]): Promise<void> {
   const onnx = files.filter((f) => f.name.toLowerCase().endsWith('.onnx'));
   const file = onnx[0] ?? files[0];
   if (!file) return;
@@ -110,7 +151,10 @@ export async function loadFiles(files: File[]): Promise<void> {
     const sideFiles = await Promise.all(files.filter((f) => f !== file).map(async (f) => ({ name: f.name, bytes: await f.arrayBuffer() })));
     const loaded = await worker.load({ bytes, fileName: file.name, sideFiles }).done;
     releaseAllRuns();
-    useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded, loadId: s.model.loadId + 1 } }));
+    forgetFolder();
+    useLab.setState((s) => ({ loadError: undefined, selectedRunId: undefined, textData: { status: 'idle' }, model: { status: 'ready', source: { kind: 'file', name: file.name }, card: undefined, ...loaded, hf: undefined, loadId: s.model.loadId + 1 } }));
+    // Text tokenized by the previous folder's tokenizer says nothing about this model's tokens.
+    if (evalSet?.targetBytes) evalSet = undefined;
     const mismatch = evalSet ? datasetMismatch(loaded.analysis, evalSet.dataset) : 'no evaluation set is loaded';
     if (mismatch) setEvaluation({ status: 'unavailable', message: `Not evaluated: ${mismatch}. Analysis only.` });
     else await runEvaluation();
@@ -122,7 +166,8 @@ export async function loadFiles(files: File[]): Promise<void> {
 
 export async function runEvaluation(): Promise<void> {
   if (!evalSet) return;
-  const { dataset, label } = evalSet;
+  const set = evalSet;
+  const { dataset, label } = set;
   const backend = useLab.getState().backend;
   setEvaluation({ status: 'running', datasetLabel: label, progress: { phase: 'evaluate', label: 'Starting', done: 0, total: 1 } });
   const job = worker.evaluate(
@@ -135,7 +180,8 @@ export async function runEvaluation(): Promise<void> {
   try {
     const result = await job.done;
     if (runningEval !== job.jobId) return;
-    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs });
+    const text = textMetricsOf(set, result);
+    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs, ...(text ? { text } : {}) });
     mark('lab:dense-metrics');
   } catch (e) {
     if (runningEval !== job.jobId) return;

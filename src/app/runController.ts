@@ -12,7 +12,8 @@ import type { QuantScope } from '../core/compress';
 import type { MxFormat } from '../core/quant/mx';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { MAX_HELD_RUNS } from '../../workers/protocol';
-import { currentEvalSet, mark, modelStem, wasmPaths, wasmThreads, worker } from './controller';
+import { currentEvalSet, mark, modelStem, textMetricsOf, wasmPaths, wasmThreads, worker } from './controller';
+import { folderRoot, offerFolderDownload, withdrawFolderDownload } from './hfController';
 import { withStage, type BuilderStageKind } from './recipeForm';
 import { patchRun, useLab, type RunRecord, type RunSweepTag } from './store';
 import { nextRunNumber } from './history';
@@ -80,7 +81,12 @@ export function runProblems(recipe: Recipe = useLab.getState().recipe): string[]
   if (!model.analysis) return ['Load a model first.'];
   const set = currentEvalSet();
   const problems = validateRecipe(recipe, model.analysis, set?.calibSet.kind === 'lm-tokens' ? set.calibSet.sequences.length : set?.calibSet.images.length);
-  if (!set) problems.push('calibration: no calibration set — pruning needs a bundled model’s calib.json (load a bundled model, or a model compatible with it)');
+  if (!set)
+    problems.push(
+      model.hf?.tokenizer
+        ? 'calibration: no calibration set — give the model text under “Your text” first'
+        : 'calibration: no calibration set — pruning needs a bundled model’s calib.json (load a bundled model, or a model compatible with it)',
+    );
   return problems;
 }
 
@@ -115,7 +121,7 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     progress: { phase: 'start', label: 'Starting', done: 0, total: 1 },
     phaseMs: {},
     layersDone: [],
-    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes },
+    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes, ...(evaluation.text ? { text: evaluation.text } : {}) },
     held: false,
     ...(sweep ? { sweep } : {}),
   };
@@ -139,6 +145,7 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     // A cancel that reached the worker after the compression finished would be lost with its job.
     if (useLab.getState().runs.find((r) => r.id === id)?.cancelling) throw new Cancelled('run');
     offerDownload(id, result.bytes);
+    offerFolderDownload(id, result.bytes, result.report, folderRoot(run.model.stem, run.recipe));
     releaseOldRuns(id);
     patchRun(id, { report: result.report, held: true });
     const evalJob = worker.evaluate({ target: { runId: id }, dataset: set.dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths, seed: run.recipe.seed }, (p) => {
@@ -148,7 +155,8 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     jobs.set(id, evalJob.jobId);
     const r = await evalJob.done;
     onProgress({ phase: 'evaluate', label: 'done', done: 1, total: 1 });
-    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs }, ...(r.interval ? { interval: r.interval } : {}) });
+    const text = textMetricsOf(set, r);
+    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs, ...(text ? { text } : {}) }, ...(r.interval ? { interval: r.interval } : {}) });
     mark(`lab:${id}-metrics`);
     announce(`Run ${number} finished: ${run.model.label}, ${result.report.summary}.`);
     jobs.delete(id); // nothing left to cancel: timing follows a finished run
@@ -203,6 +211,7 @@ export function selectRun(id: string): void {
 /** A run whose result the worker no longer holds: its download goes too. */
 function release(run: RunRecord): void {
   withdrawDownload(run.id);
+  withdrawFolderDownload(run.id);
   patchRun(run.id, { held: false });
 }
 

@@ -11,6 +11,8 @@ import type { ComputeBackend, Progress } from '../core/job';
 import { defaultRecipe, type Recipe } from '../core/recipe';
 import type { RecordInterval } from '../core/experiments/record';
 import type { SharedState } from './share';
+import type { HfConfig } from '../core/hf/config';
+import type { TextMetrics } from '../core/hf/textMetrics';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
@@ -33,9 +35,47 @@ export interface ModelSlice {
     sha256?: string;
     /** Counts loads: a run belongs to the load it was made from. */
     loadId: number;
+    /** A Hugging Face export folder: what was recognised in it and what is missing. */
+    hf?: HfFolderInfo;
   };
   /** The last load failure; the previously loaded model stays usable. */
   loadError?: { fileName: string; message: string };
+}
+
+/** What the page shows of a loaded Hugging Face folder (its bytes live in the controller). */
+export interface HfFolderInfo {
+  /** The dropped folder's name, or the graph's when files were picked alone. */
+  folder: string;
+  /** The graph opened, by its path in the folder. */
+  modelPath: string;
+  /** Every file used: the graph, its external data, the JSON pieces. */
+  used: string[];
+  config?: HfConfig;
+  contextLength?: number;
+  tokenizer?: { file: string; vocabSize: number; eosId?: number };
+  /** One sentence per missing piece, with what it costs. */
+  missing: string[];
+  notes: string[];
+}
+
+/** The user's text as the evaluation and calibration sets, and how it was split. */
+export interface TextDataSlice {
+  textData: {
+    status: 'idle' | 'splitting' | 'ready' | 'error';
+    /** "pasted text (1,234 characters)", "notes.jsonl", "the bundled KJV text". */
+    source?: string;
+    message?: string;
+    split?: {
+      seqLen: number;
+      tokens: number;
+      leftOver: number;
+      calibWindows: number[];
+      evalWindows: number[];
+      evalBytes: number;
+      /** The recipe's calibration samples were lowered to the windows there are. */
+      samplesCappedTo?: number;
+    };
+  };
 }
 
 export interface Evaluation {
@@ -48,6 +88,8 @@ export interface Evaluation {
   evalMs?: number;
   /** Creating the ONNX Runtime session (0 when it was reused). */
   sessionMs?: number;
+  /** On the user's text: perplexity and bits per byte with their bootstrap intervals over windows. */
+  text?: TextMetrics;
 }
 
 export interface EvalSlice {
@@ -98,7 +140,7 @@ export interface RunRecord {
   /** The compressed model on the same evaluation set. */
   evaluation?: Evaluation;
   /** The dense model's metrics and size when the run started: what the run is compared with. */
-  dense: { metrics?: EvalMetrics; sizeBytes?: number };
+  dense: { metrics?: EvalMetrics; sizeBytes?: number; text?: TextMetrics };
   /** The worker still holds the result (mask view, text generation, download). */
   held: boolean;
   /** Read back from the history (IndexedDB) or an imported file, not run in this page. */
@@ -174,7 +216,7 @@ export interface ViewSlice {
   tour?: { id: string; step: number };
 }
 
-export type LabState = ModelSlice & EvalSlice & SettingsSlice & RunsSlice & SweepSlice & HistorySlice & ViewSlice;
+export type LabState = ModelSlice & TextDataSlice & EvalSlice & SettingsSlice & RunsSlice & SweepSlice & HistorySlice & ViewSlice;
 
 /**
  * The builder's first recipe: the reference defaults with one-pass calibration, the lab's fast
@@ -191,6 +233,7 @@ export const useLab = create<LabState>()(() => ({
   bundledIds: [],
   model: { status: 'idle', loadId: 0 },
   evaluation: { status: 'idle' },
+  textData: { status: 'idle' },
   backend: 'auto',
   poolSize: Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 2)),
   computeBackend: 'cpu',

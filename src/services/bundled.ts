@@ -2,7 +2,7 @@
 // its evaluation and calibration sets, and its vocabulary when it has one.
 import { parseModelCard, type ModelCard, type ModelIndex } from '../core/catalog/modelCard';
 import { parseVocab, type CharVocab } from '../core/catalog/vocab';
-import { parseDataset, type Dataset } from '../core/eval/datasets';
+import { parseDataset, type Dataset, type LmTokenDataset } from '../core/eval/datasets';
 
 const base = `${import.meta.env.BASE_URL}models/`;
 
@@ -44,4 +44,16 @@ export async function fetchBundledModel(id: string): Promise<BundledModel> {
     calibSet: parseDataset(calibJson, `${id}/${card.files.calib}`),
     vocab: vocabPath ? parseVocab(vocabJson, `${id}/${vocabPath}`) : undefined,
   };
+}
+
+/** A bundled LM's text only (its card, calibration and evaluation sets and vocabulary), not its model. */
+export async function fetchBundledCorpus(id: string): Promise<{ dataset: LmTokenDataset; calibSet: LmTokenDataset; vocab: CharVocab }> {
+  const cardUrl = `${base}${id}/model.json`;
+  const card = parseModelCard(await (await fetchOk(cardUrl)).json(), cardUrl);
+  if (!card.files.calib || !card.files.vocab) throw new Error(`${cardUrl}: files.calib and files.vocab are needed for its text`);
+  const [evalJson, calibJson, vocabJson] = await Promise.all([card.files.eval, card.files.calib, card.files.vocab].map((f) => fetchOk(`${base}${id}/${f}`).then((r) => r.json())));
+  const dataset = parseDataset(evalJson, `${id}/${card.files.eval}`);
+  const calibSet = parseDataset(calibJson, `${id}/${card.files.calib}`);
+  if (dataset.kind !== 'lm-tokens' || calibSet.kind !== 'lm-tokens') throw new Error(`${id}: its sets are not text`);
+  return { dataset, calibSet, vocab: parseVocab(vocabJson, `${id}/${card.files.vocab}`) };
 }

@@ -3,6 +3,7 @@
 import { Cancelled, type Progress } from '../core/job';
 import type { AttentionResult, CompressResultMessage, EvalResult, GenerateResult, InferenceTiming, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 import type { LayerQuantInspection } from '../core/compress';
+import type { TextSplit } from '../core/hf/textData';
 
 type Pending = {
   resolve: (value: unknown) => void;
@@ -53,6 +54,11 @@ export class ModelWorkerService {
     return this.submit<LoadResult>({ type: 'load', jobId: this.nextJobId++, ...body }, undefined, transfer);
   }
 
+  /** A Hugging Face folder, its Files sent as handles: the worker reads only what it uses. */
+  loadFolder(body: RequestBody<'loadFolder'>): Job<LoadResult> {
+    return this.submit<LoadResult>({ type: 'loadFolder', jobId: this.nextJobId++, ...body });
+  }
+
   evaluate(body: RequestBody<'evaluate'>, onProgress: Pending['onProgress']): Job<EvalResult> {
     return this.submit<EvalResult>({ type: 'evaluate', jobId: this.nextJobId++, ...body }, onProgress);
   }
@@ -88,6 +94,19 @@ export class ModelWorkerService {
 
   timeInference(body: RequestBody<'timeInference'>): Job<InferenceTiming> {
     return this.submit<InferenceTiming>({ type: 'timeInference', jobId: this.nextJobId++, ...body });
+  }
+
+  /** The user's text as calibration and evaluation windows, tokenized with the loaded folder's tokenizer. */
+  splitText(body: RequestBody<'splitText'>): Job<TextSplit> {
+    return this.submit<TextSplit>({ type: 'splitText', jobId: this.nextJobId++, ...body });
+  }
+
+  encodeText(body: RequestBody<'encodeText'>): Job<number[]> {
+    return this.submit<number[]>({ type: 'encodeText', jobId: this.nextJobId++, ...body });
+  }
+
+  decodeIds(body: RequestBody<'decodeIds'>): Job<string> {
+    return this.submit<string>({ type: 'decodeIds', jobId: this.nextJobId++, ...body });
   }
 
   warmUp(body: RequestBody<'warmUp'>): Job<{ ms: number }> {

@@ -15,6 +15,7 @@ export function AttentionTab() {
   const loadId = useLab((s) => s.model.loadId);
   const architecture = useLab((s) => s.model.card?.architecture);
   const set = currentEvalSet();
+  const folderTokenizer = useLab((s) => s.model.hf?.tokenizer !== undefined);
   const fetchAttention = useCallback(
     (target: ModelTarget, input: AttentionInput) => worker.attention({ target, input, backend, numThreads: wasmThreads(), wasmPaths }).done,
     [backend],
@@ -31,5 +32,7 @@ export function AttentionTab() {
   if (set.dataset.kind === 'image-classification') {
     return <AttentionView key={loadId} source={{ kind: 'image', dataset: set.dataset, architecture }} run={compared} fetchAttention={fetchAttention} predictImage={predictImage} />;
   }
+  if (folderTokenizer)
+    return <p className="muted">The attention view labels its maps with the bundled LM’s characters; it does not read a folder’s tokenizer.json yet. Generation (Try it) and every recipe do.</p>;
   return <p className="muted">This model has no vocabulary file, so the lab cannot turn text into its tokens.</p>;
 }

@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
-import { loadFiles } from '../controller';
+import { openFiles } from '../controller';
+import { useLab } from '../store';
+import { dropEntries, pickedFiles, walkEntries } from '../../services/folderFiles';
 
-/** Accepts an .onnx file dropped anywhere on the page. */
+/** Accepts an .onnx file, several files, or a whole export folder dropped anywhere on the page. */
 export function DropZone() {
   const [over, setOver] = useState(false);
   useEffect(() => {
@@ -15,8 +17,14 @@ export function DropZone() {
     const onDrop = (e: DragEvent) => {
       e.preventDefault();
       setOver(false);
-      const files = [...(e.dataTransfer?.files ?? [])];
-      if (files.length > 0) void loadFiles(files);
+      if (!e.dataTransfer) return;
+      // The entries must be taken before the event returns; the directories are walked after.
+      const { entries, files } = dropEntries(e.dataTransfer);
+      const walked = entries.length > 0 ? walkEntries(entries) : Promise.resolve(pickedFiles(files));
+      walked.then(
+        (all) => (all.length > 0 ? openFiles(all) : undefined),
+        (error: Error) => useLab.setState({ loadError: { fileName: 'dropped folder', message: `could not be read: ${error.message}` } }),
+      );
     };
     window.addEventListener('dragover', onOver);
     window.addEventListener('dragleave', onLeave);
@@ -27,5 +35,5 @@ export function DropZone() {
       window.removeEventListener('drop', onDrop);
     };
   }, []);
-  return over ? <div className="drop-overlay">Drop an ONNX model to load it</div> : null;
+  return over ? <div className="drop-overlay">Drop an ONNX model or a Hugging Face export folder to load it</div> : null;
 }

@@ -1,9 +1,10 @@
 // The model picker and what the page knows about the loaded model at a glance. Provenance (data,
 // training command, opsets) lives in the Model tab.
-import { useRef } from 'react';
+import { useRef, type ChangeEvent } from 'react';
 import type { BackendPreference } from '../../core/eval/runner';
 import { formatCount } from '../../core/report/format';
 import { confirmModelChange, loadBundled, loadFiles, runEvaluation, setBackend } from '../controller';
+import { HfFolderSummary } from './HfFolderSummary';
 import { shortBytes } from '../format';
 import { useLab } from '../store';
 import { Field } from './Field';
@@ -28,6 +29,12 @@ export function ModelPanel() {
   const backend = useLab((s) => s.backend);
   const loadError = useLab((s) => s.loadError);
   const fileInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
+  const pick = (e: ChangeEvent<HTMLInputElement>) => {
+    const files = [...(e.target.files ?? [])];
+    e.target.value = '';
+    if (files.length > 0) void loadFiles(files);
+  };
   const busy = status === 'loading';
   return (
     <section className="panel" aria-labelledby="model-title">
@@ -46,23 +53,18 @@ export function ModelPanel() {
       </Field>
       <div className="row">
         <button type="button" disabled={busy} onClick={() => confirmModelChange(confirmWithUser) && fileInput.current?.click()}>
-          Open ONNX file…
+          Open ONNX files…
         </button>
-        <span className="muted">or drop one on the page</span>
+        <button type="button" disabled={busy} onClick={() => confirmModelChange(confirmWithUser) && folderInput.current?.click()}>
+          Open folder…
+        </button>
       </div>
-      <input
-        ref={fileInput}
-        type="file"
-        accept=".onnx,.data,.bin"
-        multiple
-        hidden
-        data-testid="model-file-input"
-        onChange={(e) => {
-          const files = [...(e.target.files ?? [])];
-          e.target.value = '';
-          if (files.length > 0) void loadFiles(files);
-        }}
-      />
+      <p className="muted">
+        Or drop a Hugging Face export folder on the page: model.onnx (or onnx/model.onnx) with its external data, config.json and tokenizer.json.
+      </p>
+      <input ref={fileInput} type="file" accept=".onnx,.data,.bin,.onnx_data,.json" multiple hidden data-testid="model-file-input" onChange={pick} />
+      {/* webkitdirectory is not in React's types: set as an attribute. */}
+      <input ref={(el) => { folderInput.current = el; el?.setAttribute('webkitdirectory', ''); }} type="file" multiple hidden data-testid="model-folder-input" onChange={pick} />
       {loadError && (
         <p className="error" data-testid="load-error-inline">
           Could not load {loadError.fileName} (see the message at the top); the model below is still loaded.
@@ -88,6 +90,7 @@ export function ModelPanel() {
           </dd>
         </dl>
       )}
+      <HfFolderSummary />
       <Field label="Inference backend" explain="Where ONNX Runtime evaluates the models. Auto uses WebGPU on a hardware GPU and the CPU (WASM) otherwise, and says why.">
         {(props) => (
           <select

@@ -7,6 +7,8 @@ import { betterHint, changeQuality, measureMeanings } from '../glossary';
 import { exact, formatChange, formatMetricValue, percent, seconds, shortBytes } from '../format';
 import { metricEntries } from '../metricsView';
 import { runDownload } from '../runController';
+import { folderDownload } from '../hfController';
+import type { IntervalValue, TextMetrics } from '../../core/hf/textMetrics';
 import { cancelEvaluation, runEvaluation } from '../controller';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { Explain } from './Explain';
@@ -75,8 +77,55 @@ function InferenceTimeRow({ run }: { run: RunRecord }) {
   );
 }
 
-function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunRecord; baseLabel: string }) {
+/** "52,431.2 (95 %: 51,907.4–53,002.9)": a value with its bootstrap interval over windows. */
+function WithInterval({ at }: { at: IntervalValue }) {
+  return (
+    <>
+      {formatMetricValue(at.value, 'plain')}{' '}
+      <span className="muted-inline">
+        (95 %: {formatMetricValue(at.low, 'plain')}–{formatMetricValue(at.high, 'plain')})
+      </span>
+    </>
+  );
+}
+
+/**
+ * The metrics on the user's own text: perplexity per token (of this tokenizer) and bits per byte
+ * (comparable across tokenizers), each with its 95 % percentile bootstrap interval over the
+ * evaluation windows. The generic "bits per character" row is left out: a token is not a character.
+ */
+const TEXT_ROWS: { key: 'perplexity' | 'bitsPerByte'; label: string; explain: string }[] = [
+  { key: 'perplexity', label: 'Perplexity per token, on your text', explain: 'e^(mean negative log-likelihood per token) over the evaluation windows of your text, with this model’s tokenizer. The interval resamples whole windows (2,000 bootstrap resamples, seed 0).' },
+  { key: 'bitsPerByte', label: 'Bits per byte, on your text', explain: 'The same likelihood in bits, divided by the UTF-8 bytes the predicted tokens spell: comparable across tokenizers. The interval resamples whole windows.' },
+];
+
+function TextMetricRows({ dense, run }: { dense: TextMetrics; run?: RunRecord }) {
+  const compressed = run?.evaluation?.text;
+  return (
+    <>
+      {TEXT_ROWS.map(({ key, label, explain }) => {
+        const after = compressed?.[key];
+        return (
+          <tr key={key} data-text-metric={key} data-dense={dense[key].value} data-value={run ? after?.value : dense[key].value} data-low={(run ? after : dense[key])?.low} data-high={(run ? after : dense[key])?.high}>
+            <th scope="row">
+              {label} <Explain about={label.toLowerCase()} text={explain} />
+              <span className="better">{betterHint('lower')}</span>
+            </th>
+            <td title={exact(dense[key].value)}>
+              <WithInterval at={dense[key]} />
+            </td>
+            {run && <td title={after ? exact(after.value) : undefined}>{after ? <WithInterval at={after} /> : run.status === 'running' ? '…' : '—'}</td>}
+            {run && <td>{after ? <Change better="lower" from={dense[key].value} to={after.value} kind="plain" /> : null}</td>}
+          </tr>
+        );
+      })}
+    </>
+  );
+}
+
+function MetricTable({ dense, denseText, run, baseLabel }: { dense: EvalMetrics; denseText?: TextMetrics; run?: RunRecord; baseLabel: string }) {
   const compressed = run?.evaluation?.metrics;
+  const folder = run && folderDownload(run);
   const runCol = run ? `Run ${run.number}` : undefined;
   const report = run?.report;
   const layerMean = report ? report.layers.reduce((sum, l) => sum + l.targetSparsity, 0) / Math.max(1, report.layers.length) : undefined;
@@ -92,7 +141,10 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
         </tr>
       </thead>
       <tbody>
-        {metricEntries(dense).map(({ key, meaning, value }) => {
+        {denseText && <TextMetricRows dense={denseText} run={run} />}
+        {metricEntries(dense)
+          .filter(({ key }) => !denseText || (key !== 'perplexity' && key !== 'bitsPerChar'))
+          .map(({ key, meaning, value }) => {
           const after = compressed ? (compressed as unknown as Record<string, number>)[key] : undefined;
           return (
             <tr key={key} data-metric={key} data-value={run ? after : value} data-dense={value}>
@@ -162,6 +214,11 @@ function MetricTable({ dense, run, baseLabel }: { dense: EvalMetrics; run?: RunR
                       Download {download.fileName}
                     </a>
                     <PinModel run={run!} url={download.url} />
+                    {folder && (
+                      <a className="download-folder" href={folder.url} download={folder.fileName} data-testid="download-folder">
+                        Download folder (.zip)
+                      </a>
+                    )}
                   </>
                 ) : (
                   <PinnedModel run={run!} fileName={compressedFileName(run!.model.stem, run!.recipe)} />
@@ -204,6 +261,7 @@ export function ResultPanel() {
   const loadId = useLab((s) => s.model.loadId);
   // A run is compared with the dense model it was made from, even after another model loaded.
   const dense = run ? run.dense.metrics : evaluation.metrics;
+  const denseText = run ? run.dense.text : evaluation.text;
   const earlier = run !== undefined && run.model.loadId !== loadId;
   // A compressed model dropped back in is what it is: its metrics are not a dense baseline.
   const verdict = useLab((s) => s.model.analysis?.compression.verdict);
@@ -259,7 +317,7 @@ export function ResultPanel() {
           Layer jobs asked for WebGPU but {run.report.backends.layerFallbacks} of {run.report.layers.length} ran on the CPU: {run.report.layers.find((l) => l.backend.ran === 'cpu' && l.backend.requested === 'webgpu')?.backend.fallbackReason ?? 'no reason given'}.
         </p>
       )}
-      {dense && <MetricTable dense={dense} run={run} baseLabel={baseLabel} />}
+      {dense && <MetricTable dense={dense} denseText={denseText} run={run} baseLabel={baseLabel} />}
       {!run && dense && <p className="muted">Choose a recipe on the left and run it: the result appears here against these numbers, and every run is kept in the list below.</p>}
       {run?.status === 'done' && run.durationMs !== undefined && (
         <p className="muted" data-testid="run-timing">

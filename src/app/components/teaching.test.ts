@@ -11,6 +11,7 @@ import type { ImagePrediction } from '../../core/eval/predict';
 import type { GenerateResult, PredictResult, WorkerRequest } from '../../../workers/protocol';
 import { DigitGrid } from './DigitGrid';
 import { GenerateView } from './GenerateView';
+import { charCodec } from '../textCodec';
 import type { TeachingRuntime } from './teachingRuntime';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
@@ -128,7 +129,7 @@ describe('GenerateView', () => {
 
   test('refuses characters outside the vocabulary, naming them, before anything runs', async () => {
     const { runtime, calls } = fakeRuntime({ generate });
-    await render(createElement(GenerateView, { runtime, vocab, contextLength: 8, runId: 'run' }));
+    await render(createElement(GenerateView, { runtime, codec: charCodec(vocab), contextLength: 8, runId: 'run' }));
     await typePrompt('ab?');
     expect(host.querySelector('ul.problems')?.textContent).toContain('The model never saw "?"');
     expect((host.querySelector('button[type="submit"]') as HTMLButtonElement).disabled).toBe(true);
@@ -137,7 +138,7 @@ describe('GenerateView', () => {
 
   test('shows the prompt apart from each model\'s text and where the compressed text departs', async () => {
     const { runtime, calls } = fakeRuntime({ generate });
-    await render(createElement(GenerateView, { runtime, vocab, contextLength: 8, runId: 'run', runLabel: 'SparseGPT 2:4' }));
+    await render(createElement(GenerateView, { runtime, codec: charCodec(vocab), contextLength: 8, runId: 'run', runLabel: 'SparseGPT 2:4' }));
     await typePrompt('ab a');
     await act(async () => (host.querySelector('button[type="submit"]') as HTMLButtonElement).click());
     expect(calls.map((c) => [c.target, (c as Extract<Call, { type: 'generate' }>).promptIds, (c as Extract<Call, { type: 'generate' }>).contextLength])).toEqual([
@@ -156,7 +157,7 @@ describe('GenerateView', () => {
 
   test('a sampled request carries temperature, top-k and seed', async () => {
     const { runtime, calls } = fakeRuntime({ generate });
-    await render(createElement(GenerateView, { runtime, vocab, contextLength: 8 }));
+    await render(createElement(GenerateView, { runtime, codec: charCodec(vocab), contextLength: 8 }));
     await typePrompt('a');
     await act(async () => (host.querySelectorAll('input[type="radio"]')[1] as HTMLInputElement).click());
     await act(async () => (host.querySelector('button[type="submit"]') as HTMLButtonElement).click());
