@@ -41,12 +41,24 @@ function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string
   return [...byOp].map(([opType, labels]) => `${labels.length} ${opType} node(s) (${listNames(labels)}): ${what}`);
 }
 
+/**
+ * What a fused attention kernel hides, per op (onnxruntime's contrib op specs, ContribOperators.md):
+ * Attention (and QAttention) takes the packed Q/K/V weight [d, 3d] as an input of the kernel, so
+ * those projections are no linear layer; MultiHeadAttention, GroupQueryAttention and the others
+ * take Q, K and V as activations, so their projections stay ordinary MatMuls. None of them writes
+ * the probabilities to a tensor, and the output projection is always a MatMul after the kernel.
+ */
+const PACKED_QKV_ATTENTION_OPS = new Set(['Attention', 'QAttention', 'DecoderMaskedSelfAttention', 'PackedAttention']);
+
+export function fusedAttentionMessage({ label, opType, domain }: { label: string; opType: string; domain: string }): string {
+  const weights = PACKED_QKV_ATTENTION_OPS.has(opType)
+    ? 'its packed Q/K/V weight is a kernel input, not a linear layer (the output projection after it still is one)'
+    : 'its Q/K/V and output projections are ordinary MatMuls and can be compressed';
+  return `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — ${weights}; its attention probabilities never exist as a tensor, so they cannot be observed or calibrated`;
+}
+
 function fusedAttentionMessages(index: GraphIndex): string[] {
-  return fusedAttentionNodes(index).map(
-    ({ label, opType, domain }) =>
-      `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — its Q/K/V/out weights are kernel ` +
-      'inputs, not linear layers, and its attention probabilities cannot be observed or calibrated',
-  );
+  return fusedAttentionNodes(index).map(fusedAttentionMessage);
 }
 
 function einsumMessages(index: GraphIndex): string[] {

@@ -62,7 +62,10 @@ export interface LinearUse {
   opType: LinearOp;
   /** The activation operand. */
   input: string;
-  /** The layer's result: the bias Add's output when a bias follows, else the node's output. */
+  /**
+   * The layer's result: the bias Add's output when a bias follows, else the node's output (also when
+   * a fused consumer such as FastGelu adds the bias inside its kernel: the sum is no tensor then).
+   */
   output: string;
   bias: string | null;
 }

@@ -1,0 +1,97 @@
+// Fused Hugging Face exports (npm run gen:hf --fused: the ORT transformer optimizer's shapes —
+// GroupQueryAttention + SkipSimplifiedLayerNormalization for the Llama family, MultiHeadAttention +
+// SkipLayerNormalization + FastGelu for GPT-2) compressed through the CLI's own path
+// (compressOnDisk → compressModel, block by block), exported as transformers.js reads a
+// repository, opened again, evaluated on text in onnxruntime-web, and generated with both the
+// lab's KV-cache loop and transformers.js (onnxruntime-node): the same greedy ids.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { writeHfFolder } from '../../scripts/gen/hf/folder';
+import { transformersJsGenerate } from '../../scripts/gen/hf/transformersJs';
+import { openRunner } from '../core/calibrate/fixtures/models';
+import { evaluate } from '../core/eval/evaluate';
+import { generate } from '../core/eval/generate';
+import { exportFolderFiles, exportGraph } from '../core/hf/exportFolder';
+import { openHfFolder } from '../core/hf/openFolder';
+import { corpusText, diskEntries } from '../core/hf/testing/generatedFolders';
+import { splitText, type TextSplit } from '../core/hf/textData';
+import { writeModel } from '../core/onnx';
+import { parseRecipe, type Recipe } from '../core/recipe';
+import { compressOnDisk } from './run';
+
+const scratch = mkdtempSync(join(tmpdir(), 'lab-hffused-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const PROMPT = 'In the beginning God created';
+
+/** ORT's GroupQueryAttention needs head widths that are multiples of 16. */
+const SHAPES = {
+  llama: { preset: 'tinyllama-1.1b', overrides: { layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, vocab: 512, maxPositions: 128 } },
+  gpt2: { preset: 'gpt2', overrides: { layers: 2, hidden: 64, heads: 4, vocab: 512, maxPositions: 128 } },
+} as const;
+
+const RECIPES: Record<string, object> = {
+  'wanda 25 %': { kind: 'prune', method: 'wanda', pattern: 'unstructured', sparsity: 0.25 },
+  'sparsegpt 25 %': { kind: 'prune', method: 'sparsegpt', pattern: 'unstructured', sparsity: 0.25 },
+  'gptq 4-bit packed': { kind: 'quantize', method: 'gptq', bits: 4, granularity: 'group', groupSize: 32, export: 'packed' },
+};
+
+function recipe(stage: object): Recipe {
+  return parseRecipe({ version: 2, seed: 0, calibration: { samples: 8, mode: 'sequential' }, stages: [stage] });
+}
+
+async function perplexityAndGreedy(bytes: Uint8Array, split: TextSplit, promptIds: number[]) {
+  const runner = await openRunner(bytes);
+  try {
+    const metrics = await evaluate(runner, split.eval);
+    if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
+    const { ids } = await generate(runner, { promptIds, maxNewTokens: 6, contextLength: 128, strategy: { kind: 'greedy' } });
+    return { perplexity: metrics.perplexity, greedy: ids };
+  } finally {
+    await runner.release();
+  }
+}
+
+describe.each(['llama', 'gpt2'] as const)('fused %s export', (family) => {
+  const source = join(scratch, `${family}-fused`);
+  writeHfFolder({ ...SHAPES[family], out: source, seed: 3, fused: true, layout: 'flat' });
+
+  test.each(Object.keys(RECIPES))('%s: block by block, exported, loaded back, same ids as transformers.js', async (name) => {
+    const opened = await openHfFolder(diskEntries(source));
+    const tokenizer = opened.tokenizer!.tokenizer;
+    const split = splitText(corpusText(), tokenizer, { seqLen: 32, calibShare: 0.5, seed: 0 });
+    const denseBytes = writeModel(opened.model);
+    const outcome = await compressOnDisk({ onnxPath: join(source, 'model.onnx'), bytes: denseBytes, model: opened.model }, recipe(RECIPES[name]), split.calib, 'wasm', () => {});
+    expect(outcome.report.calibration?.sequence).toBe('blockwise');
+    const changed = outcome.report.layers.length + outcome.report.quantized.length;
+    expect(changed).toBe(2 * (family === 'llama' ? 7 : 4));
+
+    const packed = name.startsWith('gptq');
+    const dtype = packed ? 'q4' : 'fp32';
+    const out = join(scratch, `${family}-${name.replace(/\W+/g, '-').replace(/-$/, '')}`);
+    for (const file of exportFolderFiles({ ...exportGraph(outcome.model, dtype, false), dtype, config: opened.config?.json, copied: opened.copied })) {
+      mkdirSync(dirname(join(out, file.path)), { recursive: true });
+      writeFileSync(join(out, file.path), file.bytes);
+    }
+    const exported = await openHfFolder(diskEntries(out));
+    if (packed) expect(exported.analysis.linears.filter((l) => l.nBits?.bits === 4)).toHaveLength(changed);
+    // Still fused after compression: the attention kernels are kept as they were.
+    expect(exported.analysis.unsupported.filter((u) => u.includes(family === 'llama' ? 'GroupQueryAttention' : 'MultiHeadAttention'))).toHaveLength(2);
+
+    const promptIds = tokenizer.encode(PROMPT);
+    const dense = await perplexityAndGreedy(denseBytes, split, promptIds);
+    const compressed = await perplexityAndGreedy(writeModel(exported.model), split, promptIds);
+    expect(Number.isFinite(compressed.perplexity)).toBe(true);
+    // Mild compression of a random model: the perplexity moves by a few per cent at most.
+    expect(Math.abs(compressed.perplexity / dense.perplexity - 1)).toBeLessThan(0.05);
+    console.log(`fused ${family} ${name}: perplexity dense ${dense.perplexity.toFixed(3)}, compressed ${compressed.perplexity.toFixed(3)}`);
+
+    const tjs = await transformersJsGenerate(out, PROMPT, 6, { dtype });
+    expect(tjs.promptIds).toEqual(promptIds);
+    expect(tjs.newIds.length).toBeGreaterThan(0);
+    expect(tjs.newIds).toEqual(compressed.greedy.slice(0, tjs.newIds.length));
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'].dtype).toBe(dtype);
+  }, 240_000);
+});
