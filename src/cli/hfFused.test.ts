@@ -8,9 +8,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { writeEncoderFolder } from '../../scripts/gen/hf/encoderFolder';
 import { writeHfFolder } from '../../scripts/gen/hf/folder';
-import { transformersJsGenerate } from '../../scripts/gen/hf/transformersJs';
-import { openRunner } from '../core/calibrate/fixtures/models';
+import { transformersJsGenerate, transformersJsMaskedLm } from '../../scripts/gen/hf/transformersJs';
+import { openRunner, randomTokens } from '../core/calibrate/fixtures/models';
 import { evaluate } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import { exportFolderFiles, exportGraph } from '../core/hf/exportFolder';
@@ -19,6 +20,7 @@ import { corpusText, diskEntries } from '../core/hf/testing/generatedFolders';
 import { splitText, type TextSplit } from '../core/hf/textData';
 import { writeModel } from '../core/onnx';
 import { parseRecipe, type Recipe } from '../core/recipe';
+import { expectClose } from '../core/testing/expectClose';
 import { compressOnDisk } from './run';
 
 const scratch = mkdtempSync(join(tmpdir(), 'lab-hffused-'));
@@ -56,7 +58,7 @@ async function perplexityAndGreedy(bytes: Uint8Array, split: TextSplit, promptId
 
 describe.each(['llama', 'gpt2'] as const)('fused %s export', (family) => {
   const source = join(scratch, `${family}-fused`);
-  writeHfFolder({ ...SHAPES[family], out: source, seed: 3, fused: true, layout: 'flat' });
+  writeHfFolder({ ...SHAPES[family], out: source, seed: 3, fused: true, layout: 'flat', initStd: 0.3 });
 
   test.each(Object.keys(RECIPES))('%s: block by block, exported, loaded back, same ids as transformers.js', async (name) => {
     const opened = await openHfFolder(diskEntries(source));
@@ -84,14 +86,59 @@ describe.each(['llama', 'gpt2'] as const)('fused %s export', (family) => {
     const dense = await perplexityAndGreedy(denseBytes, split, promptIds);
     const compressed = await perplexityAndGreedy(writeModel(exported.model), split, promptIds);
     expect(Number.isFinite(compressed.perplexity)).toBe(true);
-    // Mild compression of a random model: the perplexity moves by a few per cent at most.
-    expect(Math.abs(compressed.perplexity / dense.perplexity - 1)).toBeLessThan(0.05);
+    // Mild compression of a random model (init std 0.3, so the context decides the next token and
+    // every weight counts): the perplexity moves, by a few per cent (measured: at most 4.3 %).
+    expect(compressed.perplexity).not.toBe(dense.perplexity);
+    expect(Math.abs(compressed.perplexity / dense.perplexity - 1)).toBeLessThan(0.1);
     console.log(`fused ${family} ${name}: perplexity dense ${dense.perplexity.toFixed(3)}, compressed ${compressed.perplexity.toFixed(3)}`);
 
     const tjs = await transformersJsGenerate(out, PROMPT, 6, { dtype });
     expect(tjs.promptIds).toEqual(promptIds);
-    expect(tjs.newIds.length).toBeGreaterThan(0);
+    expect(new Set(tjs.newIds).size).toBeGreaterThan(1); // a continuation the context decides, not one token repeated
     expect(tjs.newIds).toEqual(compressed.greedy.slice(0, tjs.newIds.length));
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))['transformers.js_config'].dtype).toBe(dtype);
   }, 240_000);
+});
+
+// BERT as the ORT optimizer leaves it: com.microsoft Attention takes q/k/v packed into one
+// [d, 3d] weight as a kernel input, so those three projections are out of reach; the output
+// projection (attention.output.dense), the MLP (intermediate.dense, output.dense) and the MLM
+// head's transform stay MatMuls, and those are what a recipe compresses.
+describe('fused bert export', () => {
+  test('wanda 25 %: the output projection, the MLP and the head transform are compressed block by block; q/k/v stay in the kernel', async () => {
+    const source = join(scratch, 'bert-fused');
+    writeEncoderFolder({ preset: 'bert-base', overrides: { layers: 2, hidden: 64, heads: 4, vocab: 400 }, out: source, seed: 6, initStd: 0.3, fused: true });
+    const opened = await openHfFolder(diskEntries(source));
+    const denseBytes = writeModel(opened.model);
+    const outcome = await compressOnDisk({ onnxPath: join(source, 'onnx/model.onnx'), bytes: denseBytes, model: opened.model }, recipe(RECIPES['wanda 25 %']), randomTokens(8, 16, 395, 1), 'wasm', () => {});
+    expect(outcome.report.calibration?.sequence).toBe('blockwise');
+    expect(outcome.report.layers.map((l) => l.name)).toEqual([
+      ...[0, 1].flatMap((b) => ['attention.output.dense', 'intermediate.dense', 'output.dense'].map((m) => `bert.encoder.layer.${b}.${m}`)),
+      'cls.predictions.transform.dense',
+    ]);
+    const weight = (model: typeof opened.model, name: string) => model.graph!.initializer!.find((t) => t.name === name)!.rawData!;
+    for (const b of [0, 1]) {
+      const qkv = `bert.encoder.layer.${b}.attention.self.qkv.weight`;
+      expect(Buffer.from(weight(outcome.model, qkv)).equals(Buffer.from(weight(opened.model, qkv))), qkv).toBe(true);
+    }
+
+    const out = join(scratch, 'bert-wanda');
+    for (const file of exportFolderFiles({ ...exportGraph(outcome.model, 'fp32', false), dtype: 'fp32', config: opened.config?.json, copied: opened.copied })) {
+      mkdirSync(dirname(join(out, file.path)), { recursive: true });
+      writeFileSync(join(out, file.path), file.bytes);
+    }
+    const text = 'The quick [MASK] fox';
+    const [compressed, dense] = [await transformersJsMaskedLm(out, text), await transformersJsMaskedLm(source, text)];
+    const exported = await openHfFolder(diskEntries(out));
+    const runner = await openRunner(writeModel(exported.model));
+    try {
+      const row = (values: number[]) => ({ dtype: 'int64' as const, dims: [1, values.length], data: BigInt64Array.from(values, BigInt) });
+      const ids = compressed.ids;
+      const ours = (await runner.run({ input_ids: row(ids), attention_mask: row(ids.map(() => 1)), token_type_ids: row(ids.map(() => 0)) }, ['logits'])).logits.data as Float32Array;
+      expectClose(compressed.logits, ours, { atol: 1e-4, rtol: 1e-4 }, 'transformers.js vs onnxruntime-web on the exported BERT');
+    } finally {
+      await runner.release();
+    }
+    expect(compressed.logits).not.toEqual(dense.logits);
+  }, 120_000);
 });

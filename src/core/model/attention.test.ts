@@ -126,7 +126,7 @@ describe('what is not attention', () => {
     );
     expect(analysis.linears).toHaveLength(4);
     expect(analysis.unsupported).toContain(
-      `com.microsoft ${opType} node 'attn': fused attention — its Q/K/V and output projections are ordinary MatMuls and can be compressed; its attention probabilities never exist as a tensor, so they cannot be observed or calibrated`,
+      `com.microsoft ${opType} node 'attn': fused attention — its Q/K/V and output projections are MatMuls and can be compressed; its probabilities are no tensor, so cannot be seen or calibrated`,
     );
     expect(analysis.unsupported.join(' ')).not.toContain('kernel input');
   });
@@ -141,7 +141,7 @@ describe('what is not attention', () => {
     expect(analysis.attention).toEqual([]);
     expect(analysis.linears).toEqual([]);
     expect(analysis.unsupported).toContain(
-      "com.microsoft Attention node 'attn': fused attention — its packed Q/K/V weight is a kernel input, not a linear layer (the output projection after it still is one); its attention probabilities never exist as a tensor, so they cannot be observed or calibrated",
+      "com.microsoft Attention node 'attn': fused attention — its packed Q/K/V weight is a kernel input, not a linear layer (the output projection is one); its probabilities are no tensor, so cannot be seen or calibrated",
     );
     expect(analysis.warnings).toContain(
       "Found 0 Softmax nodes feeding a MatMul: attention may be fused (com.microsoft Attention node 'attn' found) — the lab needs unfused attention for attention views and ACT",

@@ -52,9 +52,9 @@ const PACKED_QKV_ATTENTION_OPS = new Set(['Attention', 'QAttention', 'DecoderMas
 
 export function fusedAttentionMessage({ label, opType, domain }: { label: string; opType: string; domain: string }): string {
   const weights = PACKED_QKV_ATTENTION_OPS.has(opType)
-    ? 'its packed Q/K/V weight is a kernel input, not a linear layer (the output projection after it still is one)'
-    : 'its Q/K/V and output projections are ordinary MatMuls and can be compressed';
-  return `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — ${weights}; its attention probabilities never exist as a tensor, so they cannot be observed or calibrated`;
+    ? 'its packed Q/K/V weight is a kernel input, not a linear layer (the output projection is one)'
+    : 'its Q/K/V and output projections are MatMuls and can be compressed';
+  return `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — ${weights}; its probabilities are no tensor, so cannot be seen or calibrated`;
 }
 
 function fusedAttentionMessages(index: GraphIndex): string[] {
