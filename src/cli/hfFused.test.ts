@@ -19,7 +19,7 @@ import { openHfFolder } from '../core/hf/openFolder';
 import { corpusText, diskEntries } from '../core/hf/testing/generatedFolders';
 import { splitText, type TextSplit } from '../core/hf/textData';
 import { writeModel } from '../core/onnx';
-import { parseRecipe, type Recipe } from '../core/recipe';
+import { parseRecipe, validateRecipe, type Recipe } from '../core/recipe';
 import { expectClose } from '../core/testing/expectClose';
 import { compressOnDisk } from './run';
 
@@ -78,7 +78,13 @@ describe.each(['llama', 'gpt2'] as const)('fused %s export', (family) => {
       writeFileSync(join(out, file.path), file.bytes);
     }
     const exported = await openHfFolder(diskEntries(out));
-    if (packed) expect(exported.analysis.linears.filter((l) => l.nBits?.bits === 4)).toHaveLength(changed);
+    if (packed) {
+      expect(exported.analysis.linears.filter((l) => l.nBits?.bits === 4)).toHaveLength(changed);
+      // The lab's own q4 export read back: a second compression is refused per layer, before any work.
+      const again = (stage: object) => validateRecipe(recipe(stage), exported.analysis);
+      expect(again(RECIPES['gptq 4-bit packed'])).toEqual([expect.stringMatching(/^stages\[0\]: already quantized, and quantizing again compounds the error \(start from the float model\): \S+ is MatMulNBits 4-bit, block 32; .* and \d+ more$/)]);
+      expect(again(RECIPES['wanda 25 %'])).toEqual([expect.stringMatching(/^stages\[0\]: quantised weights cannot be pruned in place \(start from the float model\): \S+ is MatMulNBits 4-bit; /)]);
+    }
     // Still fused after compression: the attention kernels are kept as they were.
     expect(exported.analysis.unsupported.filter((u) => u.includes(family === 'llama' ? 'GroupQueryAttention' : 'MultiHeadAttention'))).toHaveLength(2);
 
