@@ -11,6 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { writeEncoderFolder } from '../../scripts/gen/hf/encoderFolder';
 import { writeHfFolder } from '../../scripts/gen/hf/folder';
 import { transformersJsGenerate, transformersJsMaskedLm } from '../../scripts/gen/hf/transformersJs';
+import { fusedAttentionNotice } from '../core/attention';
 import { openRunner, randomTokens } from '../core/calibrate/fixtures/models';
 import { evaluate } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
@@ -85,8 +86,9 @@ describe.each(['llama', 'gpt2'] as const)('fused %s export', (family) => {
       expect(again(RECIPES['gptq 4-bit packed'])).toEqual([expect.stringMatching(/^stages\[0\]: already quantized, and quantizing again compounds the error \(start from the float model\): \S+ is MatMulNBits 4-bit, block 32; .* and \d+ more$/)]);
       expect(again(RECIPES['wanda 25 %'])).toEqual([expect.stringMatching(/^stages\[0\]: quantised weights cannot be pruned in place \(start from the float model\): \S+ is MatMulNBits 4-bit; /)]);
     }
-    // Still fused after compression: the attention kernels are kept as they were.
-    expect(exported.analysis.unsupported.filter((u) => u.includes(family === 'llama' ? 'GroupQueryAttention' : 'MultiHeadAttention'))).toHaveLength(2);
+    // Still fused after compression: the attention kernels are kept, and the attention view says why it shows no maps.
+    expect(exported.analysis.fusedAttention.map((node) => node.opType)).toEqual(Array(2).fill(family === 'llama' ? 'GroupQueryAttention' : 'MultiHeadAttention'));
+    expect(fusedAttentionNotice(exported.analysis)).toMatch(/^This model's attention is fused \(2 (GroupQuery|MultiHead)Attention nodes\): .* Weight compression is not affected/);
 
     const promptIds = tokenizer.encode(PROMPT);
     const dense = await perplexityAndGreedy(denseBytes, split, promptIds);
@@ -118,6 +120,7 @@ describe('fused bert export', () => {
     const denseBytes = writeModel(opened.model);
     const outcome = await compressOnDisk({ onnxPath: join(source, 'onnx/model.onnx'), bytes: denseBytes, model: opened.model }, recipe(RECIPES['wanda 25 %']), randomTokens(8, 16, 395, 1), 'wasm', () => {});
     expect(outcome.report.calibration?.sequence).toBe('blockwise');
+    expect(fusedAttentionNotice(opened.analysis)).toMatch(/\(2 Attention nodes\): .* Weight compression still reaches the output projections and the MLP; the Q\/K\/V weights are packed into the kernel and stay as they are\.$/);
     expect(outcome.report.layers.map((l) => l.name)).toEqual([
       ...[0, 1].flatMap((b) => ['attention.output.dense', 'intermediate.dense', 'output.dense'].map((m) => `bert.encoder.layer.${b}.${m}`)),
       'cls.predictions.transform.dense',

@@ -1,12 +1,12 @@
 // Plain-language reports of what the analysis did not recognise (warnings) and of graph
 // features it does not handle (unsupported), so the lab can tell the user why a view is empty.
 import type { ModelProto } from '../onnx/types.ts';
-import { fusedAttentionNodes, type AttentionScan } from './attention.ts';
+import { fusedAttentionNodes, packsQkvWeights, type AttentionScan } from './attention.ts';
 import { nodeLabel, type GraphIndex } from './graphIndex.ts';
 import { resolveWeight, type LinearScan } from './linear.ts';
 import { hasSubgraph, isExternal } from './proto.ts';
 import { shortName } from '../onnx/display.ts';
-import type { AttentionSite, LinearLayer } from './types.ts';
+import type { AttentionSite, FusedAttentionNode, LinearLayer } from './types.ts';
 
 const NEEDS_UNFUSED = 'the lab needs unfused attention for attention views and ACT';
 
@@ -41,17 +41,9 @@ function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string
   return [...byOp].map(([opType, labels]) => `${labels.length} ${opType} node(s) (${listNames(labels)}): ${what}`);
 }
 
-/**
- * What a fused attention kernel hides, per op (onnxruntime's contrib op specs, ContribOperators.md):
- * Attention (and QAttention) takes the packed Q/K/V weight [d, 3d] as an input of the kernel, so
- * those projections are no linear layer; MultiHeadAttention, GroupQueryAttention and the others
- * take Q, K and V as activations, so their projections stay ordinary MatMuls. None of them writes
- * the probabilities to a tensor, and the output projection is always a MatMul after the kernel.
- */
-const PACKED_QKV_ATTENTION_OPS = new Set(['Attention', 'QAttention', 'DecoderMaskedSelfAttention', 'PackedAttention']);
-
-export function fusedAttentionMessage({ label, opType, domain }: { label: string; opType: string; domain: string }): string {
-  const weights = PACKED_QKV_ATTENTION_OPS.has(opType)
+/** What a fused attention kernel hides, per op (see packsQkvWeights); the output projection is always a MatMul after it. */
+function fusedAttentionMessage({ label, opType, domain }: FusedAttentionNode): string {
+  const weights = packsQkvWeights(opType)
     ? 'its packed Q/K/V weight is a kernel input, not a linear layer (the output projection is one)'
     : 'its Q/K/V and output projections are MatMuls and can be compressed';
   return `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — ${weights}; its probabilities are no tensor, so cannot be seen or calibrated`;
