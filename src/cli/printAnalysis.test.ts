@@ -21,7 +21,7 @@ function analysis(linears: number, inputs: number): ModelAnalysis {
     irVersion: 8, producer: null, opsetImports: [{ domain: 'ai.onnx', version: 17 }],
     inputs: Array.from({ length: inputs }, (_, i) => tensor(`in${i}`)), outputs: [tensor('y'.repeat(98_630))],
     totalParams: linears * 1024, initializerBytes: {}, linears: Array.from({ length: linears }, (_, i) => layer(i)),
-    attention: [], blocks: [], numBlocks: 0, blockSource: 'none', embeddings: [], task: 'unknown', taskReason: 'test',
+    attention: [], blocks: [], numBlocks: 0, blockSource: 'none', embeddings: [], task: 'unknown', taskReason: 'test', fusedAttention: [],
     warnings: [], unsupported: [], compression: summariseCompression([], null),
   };
 }

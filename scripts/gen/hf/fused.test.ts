@@ -73,10 +73,10 @@ describe('gen:hf --fused', () => {
     const [plain, fusedIds] = [await transformersJsGenerate(join(root, 'gpt2-plain'), prompt, 12), await transformersJsGenerate(join(root, 'gpt2-fused'), prompt, 12)];
     expect(fusedIds.newIds).toEqual(plain.newIds);
     expect(new Set(plain.newIds).size).toBeGreaterThan(2);
-    // The projections keep their roles; c_fc's bias now sits in FastGelu.
+    // The projections keep their roles; c_fc's bias, held by FastGelu, is still read as its bias.
     const analysis = analyzeModel(graph);
     expect(analysis.linears.map((l) => [l.role, l.bias !== null])).toEqual([
-      ...Array(2).fill([['attn.qkv', true], ['attn.out', true], ['mlp.up', false], ['mlp.down', true]]).flat(), ['head', false],
+      ...Array(2).fill([['attn.qkv', true], ['attn.out', true], ['mlp.up', true], ['mlp.down', true]]).flat(), ['head', false],
     ]);
     expect(analysis.unsupported).toHaveLength(2);
     expect(analysis.task).toBe('causal-lm'); // the attention_bias is built from the causal triangle
@@ -118,6 +118,13 @@ describe('gen:hf --fused', () => {
     expect(analysis.task).toBe('masked-lm');
     // q/k/v live in the Attention kernel's packed weight; the other projections stay linear layers.
     expect(analysis.linears.map((l) => l.role)).toEqual([...Array(2).fill(['attn.out', 'mlp.up', 'mlp.down']).flat(), 'other', 'head']);
+    // Each dense layer's bias sits in the fused op after it (SkipLayerNormalization's `bias`,
+    // BiasGelu's B) and is still read as the layer's (the tied decoder adds cls.predictions.bias).
+    expect(analysis.linears.map((l) => l.bias)).toEqual([
+      ...[0, 1].flatMap((b) => ['attention.output.dense', 'intermediate.dense', 'output.dense'].map((m) => `bert.encoder.layer.${b}.${m}.bias`)),
+      'cls.predictions.transform.dense.bias', 'cls.predictions.bias',
+    ]);
+    expect(analysis.unsupported[0]).toMatch(/^com\.microsoft Attention node '[^']+': fused attention — its packed Q\/K\/V weight is a kernel input, not a linear layer \(the output projection is one\)/);
   });
 
   test('is refused in one line for head widths GroupQueryAttention rejects', () => {

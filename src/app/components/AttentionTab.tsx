@@ -2,7 +2,7 @@
 // LM's vocabulary, the ViT's evaluation images), and of the selected run's result while the
 // worker holds it.
 import { useCallback } from 'react';
-import type { AttentionInput } from '../../core/attention';
+import { fusedAttentionNotice, type AttentionInput } from '../../core/attention';
 import type { ImageDataset } from '../../core/eval/datasets';
 import type { ModelTarget } from '../../../workers/protocol';
 import { currentEvalSet, wasmPaths, wasmThreads, worker } from '../controller';
@@ -14,6 +14,7 @@ export function AttentionTab() {
   const run = useLab(selectedRun);
   const loadId = useLab((s) => s.model.loadId);
   const architecture = useLab((s) => s.model.card?.architecture);
+  const analysis = useLab((s) => s.model.analysis);
   const set = currentEvalSet();
   const folderTokenizer = useLab((s) => s.model.hf?.tokenizer !== undefined);
   const fetchAttention = useCallback(
@@ -25,6 +26,9 @@ export function AttentionTab() {
     [backend],
   );
   const compared = run && run.held && run.model.loadId === loadId && run.status === 'done' ? { id: run.id, label: `Show run ${run.number} (${run.report?.summary ?? ''}) instead of the dense model` } : undefined;
+  // A fused kernel's probabilities are no tensor: say so instead of offering a capture that cannot work.
+  const fused = analysis ? fusedAttentionNotice(analysis) : null;
+  if (fused) return <p className="muted" data-testid="attention-fused">{fused}</p>;
   if (!set) return <p className="muted">Load a bundled model (or one compatible with its evaluation set) to look at its attention.</p>;
   if (set.dataset.kind === 'lm-tokens' && set.vocab) {
     return <AttentionView key={loadId} source={{ kind: 'text', vocab: set.vocab, contextLength: set.contextLength ?? set.dataset.seqLen }} run={compared} fetchAttention={fetchAttention} />;

@@ -13,7 +13,7 @@ import { runnerInputInfo } from '../eval/lmInputs.ts';
 import { analyzeModel } from '../model/analyze.ts';
 import { floatInit, model, node } from '../model/testGraphs.ts';
 import { expectClose } from '../testing/expectClose.ts';
-import { attentionFeeds, captureAttention, captureModel, type AttentionInput, type CapturedAttention, type SiteAttention } from './capture.ts';
+import { attentionFeeds, captureAttention, captureModel, fusedAttentionNotice, type AttentionInput, type CapturedAttention, type SiteAttention } from './capture.ts';
 import { attentionStats } from './stats.ts';
 
 const root = join(import.meta.dirname, '../../..');
@@ -96,6 +96,10 @@ function summary(captured: CapturedAttention): string {
 }
 
 describe('attention capture on the bundled LM (kjv-charlm)', () => {
+  test('its attention is unfused: no notice, the maps are shown', () => {
+    expect(fusedAttentionNotice(bundledModel('kjv-charlm').analysis)).toBeNull();
+  });
+
   let lm: BundledModel;
   let result: { captured: CapturedAttention; sameLogits: boolean };
   beforeAll(async () => {
@@ -157,6 +161,25 @@ describe('models whose attention cannot be captured', () => {
     expect(plan.reason).toMatch(/^The attention is fused \(1 node\(s\): com\.microsoft Attention\)/);
     expect(plan.reason).toMatch(/attn_implementation="eager"/);
     expect(plan.reason).toMatch(/--no-post-process/);
+  });
+
+  // The Attention tab shows this notice instead of a capture form (AttentionTab.tsx).
+  test('the attention view\'s notice says per op what a fused kernel hides and what compression still reaches', () => {
+    const packed = model({
+      nodes: [node('Attention', ['x', 'qkv_weight', 'qkv_bias'], ['y'], { name: 'attn', domain: 'com.microsoft', attrs: { num_heads: 4 } })],
+      initializers: [floatInit('qkv_weight', [32, 96]), floatInit('qkv_bias', [96])],
+    });
+    expect(fusedAttentionNotice(analyzeModel(packed))).toBe(
+      "This model's attention is fused (1 Attention node): the kernel computes the attention probabilities internally and never writes them to a tensor, so there are no maps to show. " +
+        'Weight compression still reaches the output projections and the MLP; the Q/K/V weights are packed into the kernel and stay as they are.',
+    );
+    const gqa = model({
+      nodes: ['q', 'k', 'v'].map((p) => node('MatMul', ['x', `W${p}`], [p], { name: `${p}_proj` })).concat([node('GroupQueryAttention', ['q', 'k', 'v'], ['y'], { name: 'gqa', domain: 'com.microsoft' })]),
+      initializers: ['Wq', 'Wk', 'Wv'].map((name) => floatInit(name, [32, 32])),
+    });
+    expect(fusedAttentionNotice(analyzeModel(gqa))).toMatch(/^This model's attention is fused \(1 GroupQueryAttention node\): .* Weight compression is not affected: the Q\/K\/V and output projections are ordinary MatMuls\.$/);
+    const mlp = model({ nodes: [node('MatMul', ['x', 'W'], ['y'], { name: 'fc' })], initializers: [floatInit('W', [32, 16])] });
+    expect(fusedAttentionNotice(analyzeModel(mlp))).toBeNull();
   });
 
   test('a model without attention (one MatMul) says none was found', () => {

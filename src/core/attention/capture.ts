@@ -10,7 +10,7 @@ import type { ImageDataset } from '../eval/datasets.ts';
 import { imageBatch } from '../eval/inputs.ts';
 import { lmFeeds, requireLmInputs, runnerInputInfo } from '../eval/lmInputs.ts';
 import type { HostTensor, ModelRunner } from '../eval/runner.ts';
-import { fusedAttentionNodes } from '../model/attention.ts';
+import { fusedAttentionNodes, packsQkvWeights } from '../model/attention.ts';
 import { buildGraphIndex } from '../model/graphIndex.ts';
 import type { AttentionSite, ModelAnalysis, TensorInfo } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
@@ -26,6 +26,24 @@ export type CaptureModel = { ok: true; bytes: Uint8Array; sites: AttentionSite[]
 export const UNFUSED_EXPORT_HINT =
   'Re-export it unfused: torch.onnx.export with attn_implementation="eager", without the ONNX Runtime ' +
   'transformer optimizer (optimum-cli: --no-post-process)';
+
+/**
+ * What the attention view cannot show on a model whose attention is fused, and why, in two
+ * sentences; null when the analysis found attention it can show (or no fused kernel). A fused
+ * kernel (onnxruntime's Attention, MultiHeadAttention, GroupQueryAttention) computes softmax(QKᵀ)
+ * in registers and writes only the context, so the probabilities exist as no tensor to read.
+ */
+export function fusedAttentionNotice(analysis: Pick<ModelAnalysis, 'attention' | 'fusedAttention'>): string | null {
+  const fused = analysis.fusedAttention;
+  if (analysis.attention.length > 0 || fused.length === 0) return null;
+  const ops = [...new Set(fused.map((node) => node.opType))];
+  const what = ops.map((op) => `${fused.filter((node) => node.opType === op).length} ${op}`).join(', ');
+  const packed = ops.some(packsQkvWeights);
+  const weights = packed
+    ? 'Weight compression still reaches the output projections and the MLP; the Q/K/V weights are packed into the kernel and stay as they are.'
+    : 'Weight compression is not affected: the Q/K/V and output projections are ordinary MatMuls.';
+  return `This model's attention is fused (${what} node${fused.length === 1 ? '' : 's'}): the kernel computes the attention probabilities internally and never writes them to a tensor, so there are no maps to show. ${weights}`;
+}
 
 /** Why the analysis found no attention site: the fused kernels present, or no attention at all. */
 export function noAttentionReason(model: ModelProto): string {

@@ -9,7 +9,7 @@ export {
   type ActGraphSite,
   type ActSiteSelection,
 } from './actGraph.ts';
-export { attentionFeeds, captureAttention, captureModel, noAttentionReason, UNFUSED_EXPORT_HINT, type AttentionInput, type CapturedAttention, type CaptureModel, type SiteAttention } from './capture.ts';
+export { attentionFeeds, captureAttention, captureModel, fusedAttentionNotice, noAttentionReason, UNFUSED_EXPORT_HINT, type AttentionInput, type CapturedAttention, type CaptureModel, type SiteAttention } from './capture.ts';
 export { attentionStats, averageStats, headStats, layerStats, REFERENCE_THRESHOLD, type AveragedHeadStats, type AveragedLayerStats, type HeadStats, type LayerStats } from './stats.ts';
 export {
   attentionLayers,

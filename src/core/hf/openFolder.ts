@@ -14,6 +14,7 @@ import { readHfConfig, type HfConfig } from './config.ts';
 import type { ExportFile } from './exportFolder.ts';
 import { planFolder, type FolderFile, type FolderPlan } from './folder.ts';
 import { loadHfTokenizer, type HfTokenizer } from './tokenizer.ts';
+import { unmergeDecoder } from './unmerge.ts';
 
 /** One file of the folder: its path inside it, its size, and a reader (File.arrayBuffer, fs.readFile). */
 export interface HfFolderEntry extends FolderFile {
@@ -67,7 +68,7 @@ function fileError(path: string, error: unknown): HfFolderError {
 export async function openHfFolder(entries: readonly HfFolderEntry[]): Promise<OpenedHfFolder> {
   const planned = planFolder(entries);
   if (!planned.ok) throw new HfFolderError(planned.message);
-  const { plan } = planned;
+  let { plan } = planned;
   const entry = (file: FolderFile) => entries.find((e) => e.path === file.path)!;
 
   let model: ModelProto;
@@ -86,6 +87,12 @@ export async function openHfFolder(entries: readonly HfFolderEntry[]): Promise<O
     if (needed.size > 0) resolveExternalData(model, files);
   } catch (error) {
     throw fileError(plan.model.path, error);
+  }
+  // Optimum's merged decoder: its no-cache branch, as a plain graph the lab can compress (unmerge.ts).
+  const unmerged = unmergeDecoder(model, plan.model.path);
+  if (unmerged) {
+    model = unmerged.model;
+    plan = { ...plan, notes: [...plan.notes, unmerged.note] };
   }
 
   let config: OpenedHfFolder['config'];

@@ -2,7 +2,7 @@
 // linear layers (W is C_out × C_in), attention sites, blocks, embeddings, the head — plus what
 // was not recognised and why.
 import type { ModelProto } from '../onnx/types.ts';
-import { findAttention, fusedAttentionCausal } from './attention.ts';
+import { findAttention, fusedAttentionCausal, fusedAttentionNodes } from './attention.ts';
 import { compressionState } from './compressionState.ts';
 import { assignBlocks } from './blocks.ts';
 import { analysisWarnings, unsupportedFeatures } from './diagnostics.ts';
@@ -47,6 +47,7 @@ export function analyzeModel(model: ModelProto): ModelAnalysis {
       ...roleWarnings,
     ],
     unsupported: unsupportedFeatures(model, index, scan.nodeToLinear),
+    fusedAttention: fusedAttentionNodes(index),
     compression: compressionState(model, index, linears),
   };
 }

@@ -111,6 +111,26 @@ describe('what is not attention', () => {
     ]);
   });
 
+  it.each(['GroupQueryAttention', 'MultiHeadAttention'])('a fused %s takes Q, K and V as activations: its projections are linear layers, and the message says so', (opType) => {
+    const analysis = analyzeModel(
+      model({
+        nodes: [
+          node('MatMul', ['x', 'wq'], ['q'], { name: '/layers.0/self_attn/q_proj/MatMul' }),
+          node('MatMul', ['x', 'wk'], ['k'], { name: '/layers.0/self_attn/k_proj/MatMul' }),
+          node('MatMul', ['x', 'wv'], ['v'], { name: '/layers.0/self_attn/v_proj/MatMul' }),
+          node(opType, ['q', 'k', 'v'], ['ctx'], { name: 'attn', domain: 'com.microsoft', attrs: { num_heads: 4 } }),
+          node('MatMul', ['ctx', 'wo'], ['y'], { name: '/layers.0/self_attn/o_proj/MatMul' }),
+        ],
+        initializers: ['wq', 'wk', 'wv', 'wo'].map((name) => floatInit(name, [32, 32])),
+      }),
+    );
+    expect(analysis.linears).toHaveLength(4);
+    expect(analysis.unsupported).toContain(
+      `com.microsoft ${opType} node 'attn': fused attention — its Q/K/V and output projections are MatMuls and can be compressed; its probabilities are no tensor, so cannot be seen or calibrated`,
+    );
+    expect(analysis.unsupported.join(' ')).not.toContain('kernel input');
+  });
+
   it('a fused com.microsoft Attention node is unsupported, and the missing Softmax says why', () => {
     const analysis = analyzeModel(
       model({
@@ -121,7 +141,7 @@ describe('what is not attention', () => {
     expect(analysis.attention).toEqual([]);
     expect(analysis.linears).toEqual([]);
     expect(analysis.unsupported).toContain(
-      "com.microsoft Attention node 'attn': fused attention — its Q/K/V/out weights are kernel inputs, not linear layers, and its attention probabilities cannot be observed or calibrated",
+      "com.microsoft Attention node 'attn': fused attention — its packed Q/K/V weight is a kernel input, not a linear layer (the output projection is one); its probabilities are no tensor, so cannot be seen or calibrated",
     );
     expect(analysis.warnings).toContain(
       "Found 0 Softmax nodes feeding a MatMul: attention may be fused (com.microsoft Attention node 'attn' found) — the lab needs unfused attention for attention views and ACT",

@@ -6,7 +6,7 @@ import type { LinearScan } from './linear.ts';
 import { elementCount, tensorDims, typeShape } from './proto.ts';
 import { shapeTensorValues } from './shapeValues.ts';
 import { dataInputs, traceBackToLinear, traceForwardToLinear, type BackwardTrace } from './trace.ts';
-import type { AttentionSite, LinearLayer } from './types.ts';
+import type { AttentionSite, FusedAttentionNode, LinearLayer } from './types.ts';
 
 /** Ops between Q·Kᵀ and the Softmax: scale, mask, soft-capping, dtype casts. */
 const SCORE_OPS = new Set(['Div', 'Mul', 'Add', 'Sub', 'Where', 'Cast', 'Identity', 'Reshape', 'Tanh', 'Clip']);
@@ -221,7 +221,17 @@ const FUSED_ATTENTION_OPS = new Set([
   'LongformerAttention', 'QAttention', 'PagedAttention',
 ]);
 
-export function fusedAttentionNodes(index: GraphIndex): { label: string; opType: string; domain: string }[] {
+/**
+ * Fused attention ops that take the Q/K/V weights packed into one input of the kernel
+ * (onnxruntime's ContribOperators.md: Attention's `weights` [d, 3d]); MultiHeadAttention,
+ * GroupQueryAttention and the others take Q, K and V as activations, so their projections stay
+ * ordinary MatMuls the lab can compress.
+ */
+const PACKED_QKV_ATTENTION_OPS = new Set(['Attention', 'QAttention', 'DecoderMaskedSelfAttention', 'PackedAttention']);
+
+export const packsQkvWeights = (opType: string): boolean => PACKED_QKV_ATTENTION_OPS.has(opType);
+
+export function fusedAttentionNodes(index: GraphIndex): FusedAttentionNode[] {
   return index.order
     .filter((nodeIndex) => FUSED_ATTENTION_OPS.has(index.nodes[nodeIndex].opType ?? ''))
     .map((nodeIndex) => {

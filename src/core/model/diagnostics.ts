@@ -1,12 +1,12 @@
 // Plain-language reports of what the analysis did not recognise (warnings) and of graph
 // features it does not handle (unsupported), so the lab can tell the user why a view is empty.
 import type { ModelProto } from '../onnx/types.ts';
-import { fusedAttentionNodes, type AttentionScan } from './attention.ts';
+import { fusedAttentionNodes, packsQkvWeights, type AttentionScan } from './attention.ts';
 import { nodeLabel, type GraphIndex } from './graphIndex.ts';
 import { resolveWeight, type LinearScan } from './linear.ts';
 import { hasSubgraph, isExternal } from './proto.ts';
 import { shortName } from '../onnx/display.ts';
-import type { AttentionSite, LinearLayer } from './types.ts';
+import type { AttentionSite, FusedAttentionNode, LinearLayer } from './types.ts';
 
 const NEEDS_UNFUSED = 'the lab needs unfused attention for attention views and ACT';
 
@@ -41,12 +41,16 @@ function perOpMessages(index: GraphIndex, ops: ReadonlySet<string>, what: string
   return [...byOp].map(([opType, labels]) => `${labels.length} ${opType} node(s) (${listNames(labels)}): ${what}`);
 }
 
+/** What a fused attention kernel hides, per op (see packsQkvWeights); the output projection is always a MatMul after it. */
+function fusedAttentionMessage({ label, opType, domain }: FusedAttentionNode): string {
+  const weights = packsQkvWeights(opType)
+    ? 'its packed Q/K/V weight is a kernel input, not a linear layer (the output projection is one)'
+    : 'its Q/K/V and output projections are MatMuls and can be compressed';
+  return `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — ${weights}; its probabilities are no tensor, so cannot be seen or calibrated`;
+}
+
 function fusedAttentionMessages(index: GraphIndex): string[] {
-  return fusedAttentionNodes(index).map(
-    ({ label, opType, domain }) =>
-      `${shortName(domain)} ${opType} node '${shortName(label)}': fused attention — its Q/K/V/out weights are kernel ` +
-      'inputs, not linear layers, and its attention probabilities cannot be observed or calibrated',
-  );
+  return fusedAttentionNodes(index).map(fusedAttentionMessage);
 }
 
 function einsumMessages(index: GraphIndex): string[] {

@@ -86,6 +86,36 @@ describe('MatMul weight operands', () => {
     expect(layer).toMatchObject({ layout: 'in_out', inFeatures: 16, outFeatures: 32, bias: 'bias', output: 'y', weightPath: [] });
   });
 
+  // The ORT transformer optimizer moves a layer's bias into the fused op after it (GPT-2's c_fc
+  // into FastGelu, BERT's dense layers into BiasGelu and SkipLayerNormalization's `bias`).
+  it.each([
+    ['FastGelu', ['mm', 'bias'], 'bias'],
+    ['BiasGelu', ['mm', 'bias'], 'bias'],
+    ['SkipLayerNormalization', ['mm', 'skip', 'gamma', 'beta', 'bias'], 'bias'],
+    ['SkipSimplifiedLayerNormalization', ['mm', 'skip', 'gamma', 'bias'], 'bias'],
+    ['SkipLayerNormalization', ['mm', 'skip', 'gamma', 'beta'], null], // no bias input: none
+  ] as const)('a bias held by com.microsoft %s is the layer\'s; its output stays the product', (opType, inputs, bias) => {
+    const layer = onlyLinear(
+      model({
+        nodes: [node('MatMul', ['x', 'W'], ['mm'], { name: 'fc' }), node(opType, [...inputs], ['y'], { domain: 'com.microsoft' })],
+        initializers: [floatInit('W', [16, 32]), floatInit('bias', [32]), floatInit('gamma', [32]), floatInit('beta', [32])],
+      }),
+    );
+    expect(layer).toMatchObject({ bias, biasInitializer: bias, output: 'mm', params: 16 * 32 + (bias ? 32 : 0) });
+  });
+
+  it('a FastGelu outside com.microsoft, or whose bias is not the width of the output, adds no bias', () => {
+    for (const [domain, width] of [['', 32], ['com.microsoft', 16]] as const) {
+      const layer = onlyLinear(
+        model({
+          nodes: [node('MatMul', ['x', 'W'], ['mm'], { name: 'fc' }), node('FastGelu', ['mm', 'bias'], ['y'], { domain })],
+          initializers: [floatInit('W', [16, 32]), floatInit('bias', [width])],
+        }),
+      );
+      expect(layer.bias).toBeNull();
+    }
+  });
+
   it('MatMul(x, Transpose(W[out, in])) is out_in through the Transpose', () => {
     const layer = onlyLinear(
       model({

@@ -113,8 +113,25 @@ function asBias(index: GraphIndex, name: string, outFeatures: number): { bias: s
 const BIAS_INPUT: Partial<Record<string, number>> = { Gemm: 2, MatMulNBits: 5 };
 
 /**
- * A bias is Gemm's C or MatMulNBits' bias input, or a constant added by the only consumer of a
- * MatMul's (or a bias-less MatMulNBits') output.
+ * Fused ops (onnxruntime contrib ops, ContribOperators.md) that add a layer's bias inside their
+ * kernel, and which of their inputs holds it: the ORT transformer optimizer moves GPT-2's c_fc and
+ * BERT's intermediate bias into FastGelu/BiasGelu, and a dense layer's bias before a residual into
+ * SkipLayerNormalization's `bias` (SkipSimplifiedLayerNormalization's for RMSNorm models).
+ */
+const FUSED_BIAS_INPUT: Partial<Record<string, number>> = { FastGelu: 1, BiasGelu: 1, SkipLayerNormalization: 4, SkipSimplifiedLayerNormalization: 3 };
+
+/** The bias a fused consumer adds to `output`; the layer's output stays the product (the sum never exists as a tensor). */
+function fusedBias(index: GraphIndex, consumer: NodeProto, output: string, outFeatures: number): FoundBias | null {
+  const at = FUSED_BIAS_INPUT[consumer.opType ?? ''];
+  const inputs = consumer.input ?? [];
+  if (at === undefined || consumer.domain !== 'com.microsoft' || !inputs[at] || inputs.indexOf(output) > 1 || inputs.indexOf(output) < 0) return null;
+  const found = asBias(index, inputs[at], outFeatures);
+  return found ? { ...found, output } : null;
+}
+
+/**
+ * A bias is Gemm's C or MatMulNBits' bias input, a constant added by the only consumer of a
+ * MatMul's (or a bias-less MatMulNBits') output, or the bias input of a fused op that consumes it.
  */
 function findBias(index: GraphIndex, node: NodeProto, outFeatures: number): FoundBias {
   const output = node.output?.[0] ?? '';
@@ -127,7 +144,7 @@ function findBias(index: GraphIndex, node: NodeProto, outFeatures: number): Foun
   const consumers = consumerNodes(index, output);
   if (consumers.length !== 1 || index.graphOutputs.has(output)) return none;
   const add = index.nodes[consumers[0]];
-  if (add.opType !== 'Add' || !isOnnxDomain(add)) return none;
+  if (add.opType !== 'Add' || !isOnnxDomain(add)) return fusedBias(index, add, output, outFeatures) ?? none;
   const found = asBias(index, (add.input ?? []).find((input) => input !== output) ?? '', outFeatures);
   return found ? { ...found, output: add.output?.[0] ?? output } : none;
 }

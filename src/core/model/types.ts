@@ -62,7 +62,10 @@ export interface LinearUse {
   opType: LinearOp;
   /** The activation operand. */
   input: string;
-  /** The layer's result: the bias Add's output when a bias follows, else the node's output. */
+  /**
+   * The layer's result: the bias Add's output when a bias follows, else the node's output (also when
+   * a fused consumer such as FastGelu adds the bias inside its kernel: the sum is no tensor then).
+   */
   output: string;
   bias: string | null;
 }
@@ -165,6 +168,13 @@ export interface OpsetImport {
   version: number;
 }
 
+/** A fused attention node: its label, op type and domain ('ai.onnx' for the default one). */
+export interface FusedAttentionNode {
+  label: string;
+  opType: string;
+  domain: string;
+}
+
 export interface ModelAnalysis {
   irVersion: number | null;
   producer: string | null;
@@ -188,6 +198,11 @@ export interface ModelAnalysis {
   warnings: string[];
   /** Things present in the graph that the analysis does not handle. */
   unsupported: string[];
+  /**
+   * Fused attention kernels (ONNX Runtime contrib ops such as GroupQueryAttention), in graph order:
+   * their probabilities are no tensor, so the attention view explains instead of drawing.
+   */
+  fusedAttention: FusedAttentionNode[];
   /** Whether the weights are already pruned or quantized (compressionState.ts). */
   compression: CompressionState;
 }

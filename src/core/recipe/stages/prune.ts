@@ -226,7 +226,7 @@ function layerChecks(stage: PruneStage, analysis: ModelAnalysis, layers: readonl
   if (unknown.length > 0) problems.push({ field: 'layers.skip', message: `names no linear layer: ${unknown.slice(0, LISTED_LAYERS).map((n) => JSON.stringify(n.slice(0, 80))).join(', ')}${unknown.length > LISTED_LAYERS ? ` and ${unknown.length - LISTED_LAYERS} more` : ''}` });
   if (layers.length === 0) problems.push({ field: 'layers', message: 'no layer is left to prune (embeddings and the head are excluded unless layers.includeHead; see layers.skip)' });
   const quantised = layers.filter((layer) => layer.weightPath.includes('DequantizeLinear') || layer.nBits !== undefined);
-  if (quantised.length > 0) problems.push({ message: `quantised weights cannot be pruned in place: ${listLayers(quantised, (l) => l.name)}` });
+  if (quantised.length > 0) problems.push({ message: `quantised weights cannot be pruned in place (start from the float model): ${listLayers(quantised, (l) => (l.nBits ? `${l.name} is MatMulNBits ${l.nBits.bits}-bit` : l.name))}` });
   const otherDtype = layers.filter((layer) => !WRITABLE_DTYPES.has(layer.weightDtype) && !layer.weightPath.includes('DequantizeLinear') && layer.nBits === undefined);
   if (otherDtype.length > 0) problems.push({ message: `only float32 and float16 weights can be pruned: ${listLayers(otherDtype, (l) => `${l.name} is ${l.weightDtype}`)}` });
   return problems;

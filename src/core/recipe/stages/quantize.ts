@@ -187,7 +187,11 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   const layers = prunableLayers(check.analysis, stage);
   if (check.analysis.linears.length === 0) problem(undefined, 'the model has no linear layers (MatMul/Gemm by a 2-D weight) to quantize');
   else if (layers.length === 0) problem('layers', 'no layer is left to quantize (embeddings and the head are excluded unless layers.includeHead; see layers.skip)');
-  const packed = layers.filter((l) => l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype));
+  // A layer stored quantized (a MatMulNBits of a q4 export, a DequantizeLinear) has lost its float
+  // weights: quantizing its dequantized values again would compound the rounding error.
+  const nBits = layers.filter((l) => l.nBits !== undefined);
+  if (nBits.length > 0) problem(undefined, `already quantized, and quantizing again compounds the error (start from the float model): ${listLayers(nBits, (l) => `${l.name} is MatMulNBits ${l.nBits!.bits}-bit, block ${l.nBits!.blockSize}`)}`);
+  const packed = layers.filter((l) => l.nBits === undefined && (l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype)));
   if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listLayers(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
   if (stage.method === 'quik') problems.push(...validateQuik(stage, layers));
   else if (integer) problems.push(...groupFitProblems(stage, layers));
