@@ -36,7 +36,7 @@ export function gpt2ParameterCount({ blocks, vocab, context, dModel: d }: Gpt2Sh
 }
 
 /** Normal samples by Box–Muller on the lab's seeded mulberry32, so a seed gives the same file everywhere. */
-class NormalSource {
+export class NormalSource {
   private readonly uniform: () => number;
   constructor(seed: number) {
     this.uniform = mulberry32(seed);
@@ -53,12 +53,12 @@ class NormalSource {
   }
 }
 
-function floatTensor(name: string, dims: number[], values: Float32Array): TensorProto {
+export function floatTensor(name: string, dims: number[], values: Float32Array): TensorProto {
   // rawData is little-endian float32: a view of the array's own bytes (every JS engine the lab runs on is little-endian).
   return { name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
 }
 
-const scalar = (name: string, value: number): TensorProto => ({ name, dims: [], dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(value).buffer) });
+export const scalar = (name: string, value: number): TensorProto => ({ name, dims: [], dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(value).buffer) });
 
 /** The tril buffer GPT2Attention registers as `bias`: [1, 1, ctx, ctx] bool. */
 function causalBuffer(name: string, context: number): TensorProto {

@@ -1,7 +1,7 @@
 // Attention sites: Softmax nodes whose input comes from a MatMul of two activations (Q·Kᵀ,
 // possibly scaled, masked or cast on the way) and whose output is multiplied by a third
 // activation (V). The lab needs attention unfused like this for attention views and ACT.
-import { constantTensor, isOnnxDomain, nodeLabel, type GraphIndex } from './graphIndex.ts';
+import { constantTensor, isOnnxDomain, nodeLabel, someAncestor, type GraphIndex } from './graphIndex.ts';
 import type { LinearScan } from './linear.ts';
 import { elementCount, tensorDims, typeShape } from './proto.ts';
 import { shapeTensorValues } from './shapeValues.ts';
@@ -86,12 +86,29 @@ function findScoresMatMul(
 function appliesStaticMask(index: GraphIndex, nodeIndex: number): boolean {
   const node = index.nodes[nodeIndex];
   const inputs = node.input ?? [];
-  if (node.opType === 'Where') return !index.dataDependent.has(inputs[0] ?? '');
+  if (node.opType === 'Where') return !index.dataDependent.has(inputs[0] ?? '') || buildsCausalTriangle(index, inputs[0] ?? '');
   if (node.opType !== 'Add' && node.opType !== 'Sub') return false;
   return inputs.some((input) => {
-    if (!input || index.dataDependent.has(input)) return false;
+    if (!input) return false;
+    if (index.dataDependent.has(input)) return buildsCausalTriangle(index, input);
     const constant = constantTensor(index, input);
     return !constant || elementCount(tensorDims(constant)) > 1;
+  });
+}
+
+const POSITION_COMPARISONS = new Set(['Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual']);
+
+/**
+ * The mask HF builds when a KV cache and an attention_mask are fed combines the causal triangle
+ * with the padding keys, so it depends on an input; it is still causal when a Trilu or a
+ * comparison of two input-independent position ranges (key position > query position, offset by
+ * the past length; modeling_attn_mask_utils, masking_utils.causal_mask_function) made it.
+ */
+function buildsCausalTriangle(index: GraphIndex, mask: string): boolean {
+  return someAncestor(index, mask, (n) => {
+    const node = index.nodes[n];
+    if (node.opType === 'Trilu') return true;
+    return POSITION_COMPARISONS.has(node.opType ?? '') && (node.input ?? []).every((input) => !index.dataDependent.has(input));
   });
 }
 

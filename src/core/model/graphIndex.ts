@@ -176,3 +176,21 @@ export function consumerNodes(index: GraphIndex, name: string): readonly number[
 export function isOnnxDomain(node: NodeProto): boolean {
   return !node.domain || node.domain === 'ai.onnx';
 }
+
+/**
+ * Whether a node upstream of `name` satisfies `test`: a breadth-first walk back through
+ * producers, bounded to `limit` nodes so a hostile graph cannot make it quadratic. Used to read
+ * what a mask or an index tensor is built from (a position comparison, a `position_ids` input).
+ */
+export function someAncestor(index: GraphIndex, name: string, test: (nodeIndex: number) => boolean, limit = 64): boolean {
+  const queue = [name];
+  const seen = new Set<number>();
+  for (let head = 0; head < queue.length && seen.size < limit; head++) {
+    const producer = index.producer.get(queue[head]);
+    if (producer === undefined || seen.has(producer)) continue;
+    seen.add(producer);
+    if (test(producer)) return true;
+    for (const input of index.nodes[producer].input ?? []) if (input) queue.push(input);
+  }
+  return false;
+}
