@@ -12,12 +12,16 @@ import { runCommand } from './run';
 import { attentionCommand } from './attention';
 import { sweepCommand } from './sweep';
 import { exportLlmCompressorMain } from './exportLlmCompressor';
+import { hfGenerateCommand, hfRunCommand } from './hfRun';
+import { isHfFolder } from './hfFolder';
 
 const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
   npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--json]
+  npm run lab -- run <recipe.json> <hf-folder> --text FILE.txt|.jsonl [--seq-len 128] [--calib-share 0.5] [--export-folder OUT] [--json]
+  npm run lab -- generate <hf-folder> --prompt "…" [--max-new 20] [--compressed <folder | model.onnx>]
   npm run lab -- run "<share link>" [model.onnx] [-o out.onnx] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
   npm run lab -- attention <model-dir | model.onnx> (--text "…" | --image N | --samples N) [--dataset eval.json] [--tau 0.1 | --alpha A] [--json]
@@ -28,7 +32,12 @@ A model-dir is a folder with model.json (model card), its .onnx and its evaluati
 like public/models/kjv-charlm. An .onnx file is evaluated with the eval set named by a
 model.json beside it, or by --dataset. attention prints every layer's and head's attention
 sinks, sink mass and entropy for one text (through the model's vocab.json) or evaluation image,
-or averaged over the first N items of the evaluation set. A recipe is a staged JSON document (recipes/ has
+or averaged over the first N items of the evaluation set. An hf-folder is a Hugging Face export
+(model.onnx or decoder_model_merged.onnx, external data, config.json, tokenizer.json, as Optimum or a
+transformers.js repository lays it out): run calibrates on a share of the windows of your text and
+evaluates dense and compressed on the rest (perplexity with its 95 % bootstrap interval, bits per
+byte), and --export-folder writes the result as a folder transformers.js loads; generate prints
+greedy continuations, using the model's KV cache when it has one. A recipe is a staged JSON document (recipes/ has
 examples; docs/recipe.md); version-1 pruning recipes are read too. run --json prints the run's
 experiment record (both models evaluated, the change with its 95 % interval); run with a share
 link runs its recipe on its model (a bundled one, or the file you pass, checked by SHA-256) and
@@ -63,6 +72,12 @@ async function evalCommand(target: string, datasetPath: string | undefined, back
     console.log(`  ${row.label.padEnd(20)} ${row.text.padStart(10)}${row.referenceText ? `   (model card: ${row.referenceText})` : ''}`);
 }
 
+function positiveInteger(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, not ${text.slice(0, 40)}`);
+  return value;
+}
+
 function jsonBigInt(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
@@ -73,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -83,6 +98,15 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'run') {
     const [, recipePath, model, extra] = positionals;
     if (!recipePath) throw new Error(`run: <recipe.json> (or a share link) is required\n\n${usage}`);
+    if (model !== undefined && isHfFolder(model)) {
+      if (!values.text) throw new Error(`run: --text FILE.txt|.jsonl is required for a Hugging Face export folder (its windows calibrate and evaluate)\n\n${usage}`);
+      if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
+      const seqLen = positiveInteger('--seq-len', values['seq-len']!);
+      const calibShare = Number(values['calib-share']);
+      if (!(calibShare > 0 && calibShare < 1)) throw new Error(`--calib-share must lie in (0, 1), not ${values['calib-share']}`);
+      await hfRunCommand(model, { recipePath, textPath: values.text, seqLen, calibShare, exportFolder: values['export-folder'], backend: values.backend as BackendPreference, json: values.json! });
+      return 0;
+    }
     if (!values.output && !values.json) throw new Error(`run: -o <out.onnx> is required (or --json, to print the record without writing the model)\n\n${usage}`);
     if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
     await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
@@ -97,6 +121,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const target = positionals[1];
   if (!target) throw new Error(`${command}: missing <model> argument\n\n${usage}`);
+  if (command === 'generate') {
+    if (!values.prompt) throw new Error(`generate: --prompt "…" is required\n\n${usage}`);
+    if (!isHfFolder(target)) throw new Error(`generate: ${target} is not a Hugging Face export folder (a folder with an .onnx graph and tokenizer.json)`);
+    await hfGenerateCommand(target, { prompt: values.prompt, maxNew: positiveInteger('--max-new', values['max-new']!), compressed: values.compressed, backend: values.backend as BackendPreference });
+    return 0;
+  }
   if (command === 'info') await info(target, values.json!);
   else if (command === 'eval') {
     const backend = values.backend as BackendPreference;

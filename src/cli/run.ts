@@ -4,7 +4,7 @@
 // the same bytes on every run.
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { analyticPartRows, compressModel, describeAwqScale, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
+import { analyticPartRows, compressModel, type CompressOutcome, describeAwqScale, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
 import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { describeBackendUse, type Progress } from '../core/job';
@@ -120,7 +120,7 @@ function printQuantizedLayers(report: CompressReport): void {
   console.log('bits/weight: ANALYTIC, the format\'s codes plus its scales and zero points; SIMULATED layers are stored as dequantized floats');
 }
 
-function printReport(report: CompressReport, outputPath: string | null): void {
+export function printReport(report: CompressReport, outputPath: string | null): void {
   console.log(`\n${report.summary}`);
   if (report.layers.length > 0) printLayers(report);
   if (report.quantized.length > 0) printQuantizedLayers(report);
@@ -144,7 +144,7 @@ function printReport(report: CompressReport, outputPath: string | null): void {
   if (pruned && t.packedLayers === 0) console.log(`sparse estimate ${t.estimatedSparseFileBytes.toLocaleString('en')} bytes (ESTIMATED: the pruned weights in a sparse encoding; no such file is written)`);
   if (report.calibration) {
     const hessians = report.backends.hessian ? `, statistics on ${describeBackendUse(report.backends.hessian)}` : '';
-    console.log(`calibration     ${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}, ${report.calibration.passes} session(s) on ${report.backends.calibrationInference ?? 'wasm'}${hessians}, ${(report.calibration.ms / 1000).toFixed(2)} s`);
+    console.log(`calibration     ${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}${report.calibration.sequence ? ` (${report.calibration.sequence})` : ''}, ${report.calibration.passes} session(s) on ${report.backends.calibrationInference ?? 'wasm'}${hessians}, ${(report.calibration.ms / 1000).toFixed(2)} s`);
   }
   console.log(`time            ${(report.timings.totalMs / 1000).toFixed(2)} s total, ${(report.timings.stagesMs / 1000).toFixed(2)} s in stages`);
   for (const note of report.notes) console.log(`note            ${note}`);
@@ -213,7 +213,7 @@ export async function runCommand(modelArg: string | undefined, options: RunComma
 }
 
 /** The recipe applied to a model read from disk, as the browser applies it (calibration on ORT wasm, one thread). */
-export async function compressOnDisk(onDisk: ModelOnDisk, recipe: Recipe, calibSet: Dataset | undefined, backend: BackendPreference, onProgress: (p: Progress) => void): Promise<{ bytes: Uint8Array; report: CompressReport }> {
+export async function compressOnDisk(onDisk: ModelOnDisk, recipe: Recipe, calibSet: Dataset | undefined, backend: BackendPreference, onProgress: (p: Progress) => void): Promise<CompressOutcome> {
   const model = onDisk.model;
   // Compression rewrites some weights and copies the others: a tensor ONNX Runtime would refuse
   // (raw_data shorter than its shape, say) is refused here, as `eval` refuses it.

@@ -20,6 +20,7 @@ function ortFor(backend: Backend): Promise<Ort> {
   return (webgpuOrt ??= import('onnxruntime-web'));
 }
 import type { Backend, BackendPreference, BackendReport, HostTensor, ModelRunner } from '../core/eval/runner';
+import type { TensorInfo } from '../core/model/types';
 
 export interface RunnerOptions {
   backend: BackendPreference;
@@ -100,15 +101,23 @@ function fromOrt(t: OrtModule.Tensor): HostTensor {
   return { dtype, dims: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
+/** ORT's metadata as the project's TensorInfo (a non-tensor value keeps its name, no type). */
+function tensorInfo(meta: OrtModule.InferenceSession.ValueMetadata): TensorInfo {
+  if (!meta.isTensor) return { name: meta.name, dtype: 'non-tensor', shape: null };
+  return { name: meta.name, dtype: meta.type, shape: meta.shape.length === 0 ? null : [...meta.shape] };
+}
+
 function wrap(ort: Ort, session: OrtModule.InferenceSession, backend: Backend): ModelRunner {
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
+    inputInfo: session.inputMetadata.map(tensorInfo),
+    outputInfo: session.outputMetadata.map(tensorInfo),
     backend,
-    async run(feeds) {
+    async run(feeds, fetches) {
       const ortFeeds: Record<string, OrtModule.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrt(ort, t);
-      const results = await session.run(ortFeeds);
+      const results = fetches ? await session.run(ortFeeds, [...fetches]) : await session.run(ortFeeds);
       const out: Record<string, HostTensor> = {};
       for (const [name, t] of Object.entries(results)) {
         // GPU-resident outputs are downloaded so callers always see host memory.

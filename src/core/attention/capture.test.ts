@@ -9,6 +9,7 @@ import { CharTokenizer, parseVocab } from '../catalog/vocab.ts';
 import { bundledModel, openRunner, type BundledModel } from '../calibrate/fixtures/models.ts';
 import type { ImageDataset } from '../eval/datasets.ts';
 import type { ModelRunner } from '../eval/runner.ts';
+import { runnerInputInfo } from '../eval/lmInputs.ts';
 import { analyzeModel } from '../model/analyze.ts';
 import { floatInit, model, node } from '../model/testGraphs.ts';
 import { expectClose } from '../testing/expectClose.ts';
@@ -25,7 +26,7 @@ async function capture(bundled: BundledModel, input: AttentionInput): Promise<{ 
   const [instrumented, original]: ModelRunner[] = await Promise.all([openRunner(plan.bytes), openRunner(bundled.bytes)]);
   try {
     const captured = await captureAttention(instrumented, plan.sites, input);
-    const feeds = attentionFeeds(input, original.inputNames[0]);
+    const feeds = attentionFeeds(input, runnerInputInfo(original));
     const [a, b] = await Promise.all([instrumented.run(feeds), original.run(feeds)]);
     const name = original.outputNames[0];
     const sameLogits = (a[name].data as Float32Array).every((v, i) => v === (b[name].data as Float32Array)[i]);

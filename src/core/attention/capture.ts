@@ -7,11 +7,12 @@
 // CLI, a test, or a worker) and hands it to captureAttention.
 import { instrumentModel } from '../calibrate/instrument.ts';
 import type { ImageDataset } from '../eval/datasets.ts';
-import { imageBatch, tokenBatch } from '../eval/inputs.ts';
+import { imageBatch } from '../eval/inputs.ts';
+import { lmFeeds, requireLmInputs, runnerInputInfo } from '../eval/lmInputs.ts';
 import type { HostTensor, ModelRunner } from '../eval/runner.ts';
 import { fusedAttentionNodes } from '../model/attention.ts';
 import { buildGraphIndex } from '../model/graphIndex.ts';
-import type { AttentionSite, ModelAnalysis } from '../model/types.ts';
+import type { AttentionSite, ModelAnalysis, TensorInfo } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { writeModel } from '../onnx/write.ts';
 
@@ -63,13 +64,13 @@ export interface CapturedAttention {
   sites: SiteAttention[];
 }
 
-/** The model inputs for one input, fed to the model's first input like evaluate() does. */
-export function attentionFeeds(input: AttentionInput, inputName: string): Record<string, HostTensor> {
+/** The model inputs for one input, fed as evaluate() feeds them (token ids with an LM's other inputs; an image to the first input). */
+export function attentionFeeds(input: AttentionInput, inputs: readonly TensorInfo[]): Record<string, HostTensor> {
   if (input.kind === 'tokens') {
     if (input.ids.length === 0) throw new Error('attention capture: the text gives no tokens');
-    return { [inputName]: tokenBatch([input.ids], input.ids.length) };
+    return lmFeeds(requireLmInputs(inputs), [input.ids], input.ids.length);
   }
-  return { [inputName]: imageBatch(input.dataset, [input.index]) };
+  return { [inputs[0].name]: imageBatch(input.dataset, [input.index]) };
 }
 
 /** [1, heads, T, T] or [heads, T, T] → heads and T; anything else is refused with the shape. */
@@ -88,10 +89,10 @@ function mapShape(site: AttentionSite, tensor: HostTensor): { heads: number; tok
 
 /** Runs one input through `runner` (opened on captureModel's bytes) and returns every site's maps. */
 export async function captureAttention(runner: ModelRunner, sites: readonly AttentionSite[], input: AttentionInput): Promise<CapturedAttention> {
-  if (runner.inputNames.length !== 1) {
-    throw new Error(`attention capture feeds one input; the model takes ${runner.inputNames.length} (${runner.inputNames.join(', ')})`);
+  if (input.kind === 'image' && runner.inputNames.length !== 1) {
+    throw new Error(`attention capture feeds an image to one input; the model takes ${runner.inputNames.length} (${runner.inputNames.join(', ')})`);
   }
-  const outputs = await runner.run(attentionFeeds(input, runner.inputNames[0]));
+  const outputs = await runner.run(attentionFeeds(input, runnerInputInfo(runner)), sites.map((site) => site.output));
   const captured = sites.map((site): SiteAttention => {
     const tensor = outputs[site.output];
     if (!tensor) throw new Error(`attention ${site.softmaxNode}: the session did not return "${site.output}"`);

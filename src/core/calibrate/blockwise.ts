@@ -17,6 +17,7 @@ import { writeModel } from '../onnx/write.ts';
 import { calibrate, sampleBatches, StatsCollector, type CalibrationProgress, type CalibrationStats, type CollectOptions } from './collect.ts';
 import { compactEmbeddings } from './embeddingRows.ts';
 import { calibrationFeeds } from './feeds.ts';
+import { graphInputs } from '../model/summary.ts';
 import { graphGramUnsupported, withGramOutputs, type GramTap } from './graphGram.ts';
 import { tappedTensorNames } from './instrument.ts';
 import { planBlockCut, segmentModel, type BlockCut, type SegmentRun } from './subgraph.ts';
@@ -183,8 +184,10 @@ class BlockwiseCalibration implements SequentialCalibration {
   private async boundary(cancel: { readonly aborted: boolean } | undefined): Promise<Record<string, HostTensor>[]> {
     if (this.store) return this.store;
     const { request, cut } = this;
-    const inputName = (request.model.graph?.input ?? []).find((input) => !(request.model.graph?.initializer ?? []).some((t) => t.name === input.name))?.name ?? '';
-    const feeds = this.batches.map((batch) => calibrationFeeds(request.dataset, batch, inputName));
+    // Every graph input (a Hugging Face export's mask, positions and empty cache too): a block
+    // reads the mask and positions, and its attention concatenates the (empty) past.
+    const inputs = graphInputs(request.model.graph!);
+    const feeds = this.batches.map((batch) => calibrationFeeds(request.dataset, batch, inputs));
     const store: Record<string, HostTensor>[] = [];
     const compact = (model: ModelProto) => compactEmbeddings(model, feeds);
     await this.runBatches(cut.prefix, feeds, cancel, async (b, tensors) => {

@@ -10,8 +10,9 @@ import type { LayerStats, Matrix } from '../prune/types.ts';
 import { cpuAccumulatorFactory, layerStatsFromSums, type AccumulatorFactory, type InputSums, type StatsAccumulator } from './accumulator.ts';
 import { AttentionAccumulator, type AttentionStats } from './attention.ts';
 import { calibrationFeeds } from './feeds.ts';
+import { runnerInputInfo } from '../eval/lmInputs.ts';
 import { gramOutputNames, ReducedGramAccumulator } from './graphGram.ts';
-import { instrumentModel, type TapPlan } from './instrument.ts';
+import { instrumentModel, tappedTensorNames, type TapPlan } from './instrument.ts';
 import { deriveSeed } from './random.ts';
 import { TokenReservoir } from './reservoir.ts';
 import { calibrationTarget, type CalibrationTarget } from './targets.ts';
@@ -54,6 +55,8 @@ export interface CollectOptions {
   onProgress?: (progress: CalibrationProgress) => void;
   /** Checked between batches; an AbortSignal fits. */
   cancel?: { readonly aborted: boolean };
+  /** The session outputs to fetch (default all): the taps, without the model's own outputs. */
+  fetches?: readonly string[];
 }
 
 export interface CalibrationStats {
@@ -166,12 +169,15 @@ export async function collectStats(
   options: CollectOptions,
 ): Promise<CalibrationStats> {
   const collector = new StatsCollector(targets, options);
+  const inputs = runnerInputInfo(runner);
+  // Only what the statistics read: not the logits or a KV-cache model's present.* (see collectedTensors).
+  const fetches = options.fetches;
   const total = options.sampleIndices.length;
   let done = 0;
   options.onProgress?.({ done, total });
   for (const batch of sampleBatches(options.sampleIndices, options.batchSize)) {
     throwIfCancelled(options.cancel, 'calibration');
-    await collector.add(await runner.run(calibrationFeeds(dataset, batch, runner.inputNames[0])), batch.length);
+    await collector.add(await runner.run(calibrationFeeds(dataset, batch, inputs), fetches), batch.length);
     options.onProgress?.({ done: (done += batch.length), total });
   }
   return collector.finish();
@@ -238,7 +244,7 @@ export async function calibrate(request: CalibrateRequest): Promise<CalibrationS
   const targets = layers.map((layer) => calibrationTarget(model, layer));
   const runner = await request.createRunner(writeModel(instrumentModel(model, plan)));
   try {
-    return await collectStats(runner, request.dataset, targets, options);
+    return await collectStats(runner, request.dataset, targets, { ...options, fetches: tappedTensorNames(plan) });
   } finally {
     await runner.release();
   }

@@ -61,6 +61,9 @@ export class Calibration {
   private passes = 0;
   private ms = 0;
 
+  /** Which sequential path ran, once one was opened. */
+  private sequenceKind: SequentialCalibration['kind'] | undefined;
+
   constructor(private readonly setup: CalibrationSetup) {
     const { recipe, calibSet } = setup;
     this.sampleIndices = chooseSamples(datasetSize(calibSet), recipe.calibration.samples, recipe.seed);
@@ -144,6 +147,7 @@ export class Calibration {
       gramInGraph: setup.gramInGraph,
       resolveWeights: setup.resolveWeights,
     });
+    this.sequenceKind = sequence.kind;
     if (sequence.fallbackReason) setup.notes.push(`sequential calibration ran the whole model for every block: ${sequence.fallbackReason}`);
     return {
       kind: sequence.kind,
@@ -164,6 +168,6 @@ export class Calibration {
 
   summary(): CalibrationSummary {
     const { recipe } = this.setup;
-    return { mode: recipe.calibration.mode, samples: this.sampleIndices.length, seed: recipe.seed, passes: this.passes, ms: this.ms };
+    return { mode: recipe.calibration.mode, samples: this.sampleIndices.length, seed: recipe.seed, passes: this.passes, ms: this.ms, ...(this.sequenceKind ? { sequence: this.sequenceKind } : {}) };
   }
 }

@@ -212,6 +212,11 @@ export interface CalibrationSummary {
   /** Sessions opened for calibration (one per sequential step, plus the dense pass when needed). */
   passes: number;
   ms: number;
+  /**
+   * The sequential walk's path: block by block on per-block sessions, or the whole model per step
+   * (a graph that cannot be cut; the notes say why). Absent when no walk ran.
+   */
+  sequence?: 'blockwise' | 'whole-model';
 }
 
 export interface CompressReport {

@@ -118,3 +118,40 @@ export function pairedBootstrap(baseline: SampleValues, candidate: SampleValues,
   const high = percentileSorted(diffs, (1 + level) / 2);
   return { metric, delta, low, high, withinNoise: low <= 0 && 0 <= high, resamples, level, seed, samples: n };
 }
+
+export interface MetricInterval {
+  metric: PairedMetric;
+  /** The metric on the whole evaluation set. */
+  value: number;
+  low: number;
+  high: number;
+  resamples: number;
+  level: number;
+  seed: number;
+  samples: number;
+}
+
+/**
+ * One model's metric with its percentile bootstrap interval over evaluation samples (windows of
+ * the user's text): how much the figure would move on another draw of text like it.
+ */
+export function metricInterval(values: SampleValues, options: BootstrapOptions = {}): MetricInterval {
+  const n = values.nll.length;
+  if (n === 0) throw new Error('bootstrap: no samples');
+  const metric = options.metric ?? (values.task === 'causal-lm' ? 'perplexity' : 'top1');
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const seed = options.seed ?? 0;
+  const level = options.level ?? 0.95;
+  if (!Number.isInteger(resamples) || resamples < 2) throw new RangeError(`bootstrap: resamples must be an integer ≥ 2, got ${resamples}`);
+  if (!(level > 0 && level < 1)) throw new RangeError(`bootstrap: level must lie in (0, 1), got ${level}`);
+  const s = ratioSamples(values, metric);
+  const random = mulberry32(seed);
+  const indices = new Int32Array(n);
+  const draws = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    for (let k = 0; k < n; k++) indices[k] = randomIndex(random, n);
+    draws[r] = metricOver(s, indices, n);
+  }
+  draws.sort();
+  return { metric, value: metricOver(s, null, n), low: percentileSorted(draws, (1 - level) / 2), high: percentileSorted(draws, (1 + level) / 2), resamples, level, seed, samples: n };
+}

@@ -3,6 +3,7 @@
 import type { Dataset } from './datasets';
 import type { Dim, ModelAnalysis } from '../model';
 import { quoteName, shortName } from '../onnx/display.ts';
+import { planLmInputs } from './lmInputs.ts';
 
 const showShape = (shape: Dim[] | null) => (shape ? shortName(`[${shape.map((d) => d ?? '?').join(', ')}]`) : '(no shape)');
 
@@ -18,10 +19,13 @@ function maxTargetId(dataset: Dataset): number {
 }
 
 export function datasetMismatch(analysis: ModelAnalysis, dataset: Dataset): string | undefined {
-  const input = analysis.inputs[0];
-  const output = analysis.outputs[0];
-  if (!input || !output) return 'the model has no graph inputs or outputs';
-  if (analysis.inputs.length !== 1) return `the model takes ${analysis.inputs.length} inputs; the evaluation sets feed exactly one`;
+  const output = analysis.outputs.find((o) => o.name === 'logits') ?? analysis.outputs[0];
+  if (analysis.inputs.length === 0 || !output) return 'the model has no graph inputs or outputs';
+  // A Hugging Face export's other inputs (mask, positions, an empty KV cache) are fed by lmInputs.
+  const plan = dataset.kind === 'lm-tokens' ? planLmInputs(analysis.inputs) : undefined;
+  if (plan && !plan.ok) return plan.message;
+  if (!plan && analysis.inputs.length !== 1) return `the model takes ${analysis.inputs.length} inputs; an image set feeds exactly one`;
+  const input = plan?.ok ? analysis.inputs.find((i) => i.name === plan.plan.tokenIds)! : analysis.inputs[0];
   const inShape = input.shape ?? [];
   if (dataset.kind === 'lm-tokens') {
     if (input.dtype !== 'int64' || inShape.length !== 2) return `the evaluation set feeds token ids int64 [batch, seq]; model input ${quoteName(input.name)} is ${input.dtype} ${showShape(input.shape)}`;

@@ -1,7 +1,8 @@
 // Runs a dataset through a ModelRunner and accumulates the task's metrics. Framework-free: the
 // same function runs in the CLI, in Node tests and in the evaluation worker.
 import type { Dataset, ImageDataset, LmTokenDataset } from './datasets';
-import { firstFloatOutput, imageBatch, tokenBatch } from './inputs';
+import { imageBatch } from './inputs';
+import { lmFeeds, logitsOf, logitsOutputName, runnerLmInputs } from './lmInputs';
 import { NllAccumulator, type EvalMetrics } from './metrics';
 import type { ModelRunner } from './runner';
 import type { ClassifierSampleValues, LmSampleValues, SampleValues } from './samples';
@@ -44,14 +45,16 @@ async function evaluateLm(runner: ModelRunner, dataset: LmTokenDataset, options:
   const acc = new NllAccumulator();
   const T = dataset.seqLen;
   const samples: LmSampleValues = { task: 'causal-lm', nll: new Float64Array(dataset.sequences.length), tokens: new Int32Array(dataset.sequences.length).fill(T) };
+  // Every input the model takes (mask, positions, an empty cache), but only the logits fetched.
+  const plan = runnerLmInputs(runner);
+  const fetches = [logitsOutputName(runner)];
   await forEachBatch(dataset.sequences.length, options, async (start, end) => {
     const batch = dataset.sequences.slice(start, end);
     const targets = new Int32Array(batch.length * T);
     batch.forEach((seq, b) => {
       for (let t = 0; t < T; t++) targets[b * T + t] = seq[t + 1];
     });
-    const outputs = await runner.run({ [runner.inputNames[0]]: tokenBatch(batch, T) });
-    const logits = firstFloatOutput(runner, outputs);
+    const logits = logitsOf(runner, await runner.run(lmFeeds(plan, batch, T), fetches));
     const vocab = logits.dims[logits.dims.length - 1];
     // Row r of the batch is position r % T of sequence start + ⌊r / T⌋.
     acc.addRows(logits.data as Float32Array, vocab, targets, (r, nll) => (samples.nll[start + Math.floor(r / T)] += nll));
@@ -66,7 +69,7 @@ async function evaluateClassifier(runner: ModelRunner, dataset: ImageDataset, op
   await forEachBatch(dataset.images.length, options, async (start, end) => {
     const indices = Array.from({ length: end - start }, (_, i) => start + i);
     const outputs = await runner.run({ [runner.inputNames[0]]: imageBatch(dataset, indices) });
-    const logits = firstFloatOutput(runner, outputs);
+    const logits = logitsOf(runner, outputs);
     acc.addRows(logits.data as Float32Array, logits.dims[logits.dims.length - 1], dataset.labels.slice(start, end), (r, nll, hit) => {
       samples.nll[start + r] = nll;
       samples.correct[start + r] = hit ? 1 : 0;

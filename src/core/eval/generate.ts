@@ -1,11 +1,13 @@
 // Autoregressive text generation with a causal LM through a ModelRunner, for the teaching view
-// that puts the dense and the compressed model's continuations side by side. No KV cache: every
-// step runs the whole window, which is what an exported [batch, seq] → [batch, seq, vocab] graph
-// allows, and costs little at the lab's model sizes (128 positions).
+// that puts the dense and the compressed model's continuations side by side. A graph without a
+// KV cache ([batch, seq] → [batch, seq, vocab], the bundled models) runs the whole window every
+// step, which costs little at 128 positions. A Hugging Face export with past_key_values inputs
+// runs the prompt once with an empty cache, then one token per step with the previous step's
+// present.* as its past (positions and mask continuing), as transformers.js generates.
 //
 // The decoding rules are restated independently in fixtures/make_generate_fixture.py, whose
 // PyTorch output the tests match id for id; change one, change both.
-import { firstFloatOutput, tokenBatch } from './inputs';
+import { cacheFromOutputs, lmFeeds, logitsOf, logitsOutputName, runnerLmInputs, type KvCache } from './lmInputs';
 import { scoreRow } from './metrics';
 import type { ModelRunner } from './runner';
 import { mulberry32, type Random } from '../calibrate/random';
@@ -26,6 +28,11 @@ export interface GenerateOptions {
   /** The model's context window: each step feeds the latest `contextLength` ids, cropping the left. */
   contextLength: number;
   strategy: DecodingStrategy;
+  /**
+   * Use the model's KV cache when it has one (default true). false recomputes the whole window
+   * every step, as for a model without one: the same ids, for comparisons and tests.
+   */
+  useCache?: boolean;
   cancel?: CancelSignal;
   onProgress?: ProgressListener;
 }
@@ -45,14 +52,23 @@ export async function generate(runner: ModelRunner, options: GenerateOptions): P
   const generation: Generation = { ids: [], probabilities: [] };
   const progress = (done: number) => options.onProgress?.({ phase: 'generate', label: 'Generating', done, total: maxNewTokens });
   progress(0);
+  const plan = runnerLmInputs(runner);
+  const cached = plan.past.length > 0 && options.useCache !== false;
+  const logitsName = logitsOutputName(runner);
+  const fetches = cached ? [logitsName, ...plan.past.map((slot) => slot.present)] : [logitsName];
+  let cache: KvCache | undefined;
   for (let step = 0; step < maxNewTokens; step++) {
     throwIfCancelled(options.cancel, 'generation');
-    const windowIds = context.slice(-contextLength); // (T) with T ≤ contextLength
-    const outputs = await runner.run({ [runner.inputNames[0]]: tokenBatch([windowIds], windowIds.length) });
-    const logits = firstFloatOutput(runner, outputs); // (1, T, V)
+    // With a cache, one new token — unless the cache would outgrow the context, when the cropped
+    // window is run afresh (positions from 0 again), exactly as the recomputing path feeds it.
+    const extend = cache !== undefined && cache.length + 1 <= contextLength;
+    const fed = extend ? context.slice(-1) : context.slice(-contextLength); // (T) with T ≤ contextLength
+    const outputs = await runner.run(lmFeeds(plan, [fed], fed.length, extend ? cache : undefined), fetches);
+    if (cached) cache = cacheFromOutputs(plan, outputs);
+    const logits = logitsOf(runner, outputs); // (1, T, V)
     const [batch, seq, vocab] = logits.dims;
-    if (logits.dims.length !== 3 || batch !== 1 || seq !== windowIds.length)
-      throw new Error(`expected logits [1, ${windowIds.length}, vocab] from a causal LM, got [${logits.dims.join(', ')}]`);
+    if (logits.dims.length !== 3 || batch !== 1 || seq !== fed.length)
+      throw new Error(`expected logits [1, ${fed.length}, vocab] from a causal LM, got [${logits.dims.join(', ')}]`);
     if (step === 0) checkIdsInVocab(options.promptIds, vocab);
     const row = (logits.data as Float32Array).subarray((seq - 1) * vocab, seq * vocab); // (V)
     if (row.some(Number.isNaN) || !row.some(Number.isFinite)) throw new Error(`step ${step + 1}: the model's logits hold NaN or no finite value`);

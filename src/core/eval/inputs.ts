@@ -1,7 +1,7 @@
 // How dataset items become model inputs and logits come back, shared by evaluate() and the
 // teaching views (predictImages, generate), so the preprocessing lives in exactly one place.
 import type { ImageDataset } from './datasets';
-import type { HostTensor, ModelRunner } from './runner';
+import type { HostTensor } from './runner';
 
 /**
  * Images `indices` of an image set as one float32 batch [n, ...shape]: raw / preprocess.divide,
@@ -26,11 +26,4 @@ export function tokenBatch(rows: readonly (readonly number[])[], length: number)
     for (let t = 0; t < length; t++) ids[b * length + t] = BigInt(row[t]);
   });
   return { dtype: 'int64', dims: [rows.length, length], data: ids };
-}
-
-/** The model's first output, which the lab reads as logits (last axis: classes or vocabulary). */
-export function firstFloatOutput(runner: ModelRunner, outputs: Record<string, HostTensor>): HostTensor {
-  const out = outputs[runner.outputNames[0]];
-  if (!out || out.dtype !== 'float32') throw new Error(`Model output "${runner.outputNames[0]}" is not a float32 tensor`);
-  return out;
 }

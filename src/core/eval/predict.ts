@@ -2,7 +2,8 @@
 // model's answers differ from the dense one's. Inputs are built exactly as evaluate() builds
 // them (inputs.ts imageBatch), so a grid and the accuracy above it can never disagree.
 import type { ImageDataset } from './datasets';
-import { firstFloatOutput, imageBatch } from './inputs';
+import { imageBatch } from './inputs';
+import { logitsOf } from './lmInputs';
 import { scoreRow } from './metrics';
 import type { ModelRunner } from './runner';
 import { throwIfCancelled, type CancelSignal } from '../job/cancel';
@@ -28,7 +29,7 @@ export async function predictImages(runner: ModelRunner, dataset: ImageDataset, 
   for (let start = 0; start < indices.length; start += batchSize) {
     throwIfCancelled(options.cancel, 'prediction');
     const batch = indices.slice(start, start + batchSize);
-    const logits = firstFloatOutput(runner, await runner.run({ [runner.inputNames[0]]: imageBatch(dataset, batch) })); // (n, C)
+    const logits = logitsOf(runner, await runner.run({ [runner.inputNames[0]]: imageBatch(dataset, batch) })); // (n, C)
     const classes = logits.dims[logits.dims.length - 1];
     const data = logits.data as Float32Array;
     if (data.length !== batch.length * classes) throw new Error(`expected logits [${batch.length}, classes], got [${logits.dims.join(', ')}]`);

@@ -5,7 +5,15 @@
 // q8 → model_quantized.onnx, q4 → model_q4.onnx, q4f16 → model_q4f16.onnx, int8, uint8, bnb4.
 // Packed 4-bit MatMulNBits weights are what transformers.js's own q4 files hold; a model whose
 // quantization is simulated (float weights on a grid) is fp32 to the runtime. Zipped with fflate.
+//
+// A graph whose weights came in external data, or exceed protobuf's 2 GiB, is written with its
+// weights in `onnx/model{suffix}.onnx_data` and `transformers.js_config.use_external_data_format`
+// set, which is the name and flag transformers.js loads such a graph by (src/models.js,
+// getSession: `${baseName}${suffix}.onnx_data`).
 import { zipSync } from 'fflate';
+import { externalizeInitializers } from '../onnx/externalWrite.ts';
+import type { ModelProto } from '../onnx/types.ts';
+import { writeModel } from '../onnx/write.ts';
 import { isJsonObject } from '../recipe/reader.ts';
 
 export type TransformersDtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16' | 'int8' | 'uint8' | 'bnb4';
@@ -27,8 +35,10 @@ export interface ExportFile {
 }
 
 export interface FolderExport {
-  /** The compressed graph (external data inlined). */
+  /** The compressed graph (with external references when `externalData` is given). */
   model: Uint8Array;
+  /** The graph's external data file, written beside it as onnx/model{suffix}.onnx_data. */
+  externalData?: Uint8Array;
   dtype: TransformersDtype;
   /** The dropped config.json, parsed; absent when there was none. */
   config?: unknown;
@@ -38,11 +48,13 @@ export interface FolderExport {
 
 /** The folder's files, in the layout a transformers.js repository has. */
 export function exportFolderFiles(input: FolderExport): ExportFile[] {
-  const files: ExportFile[] = [{ path: `onnx/model${DTYPE_SUFFIX[input.dtype]}.onnx`, bytes: input.model }];
+  const graph = `onnx/model${DTYPE_SUFFIX[input.dtype]}.onnx`;
+  const files: ExportFile[] = [{ path: graph, bytes: input.model }];
+  if (input.externalData) files.push({ path: `${graph}_data`, bytes: input.externalData });
   if (input.config !== undefined) {
     const config = isJsonObject(input.config) ? { ...input.config } : {};
     const previous = isJsonObject(config['transformers.js_config']) ? config['transformers.js_config'] : {};
-    config['transformers.js_config'] = { ...previous, dtype: input.dtype };
+    config['transformers.js_config'] = { ...previous, dtype: input.dtype, ...(input.externalData ? { use_external_data_format: true } : {}) };
     files.push({ path: 'config.json', bytes: new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`) });
   }
   for (const file of input.copied) {
@@ -51,6 +63,27 @@ export function exportFolderFiles(input: FolderExport): ExportFile[] {
     files.push({ path: name, bytes: file.bytes });
   }
   return files;
+}
+
+/** protobuf's limit on one message, less a margin for the graph itself. */
+const INLINE_LIMIT = 2 ** 31 - 64 * 2 ** 20;
+
+/**
+ * The graph bytes for an export: inline, or (when asked, or when the weights would pass 2 GiB)
+ * with its initializers in the side file that exportFolderFiles names after the dtype.
+ */
+export function exportGraph(model: ModelProto, dtype: TransformersDtype, externalData: boolean): Pick<FolderExport, 'model' | 'externalData'> {
+  const weightBytes = (model.graph?.initializer ?? []).reduce((sum, t) => sum + (t.rawData?.byteLength ?? 0), 0);
+  if (!externalData && weightBytes < INLINE_LIMIT) return { model: writeModel(model) };
+  const location = `model${DTYPE_SUFFIX[dtype]}.onnx_data`;
+  const split = externalizeInitializers(model, location);
+  const data = new Uint8Array(split.byteLength);
+  let offset = 0;
+  for (const chunk of split.chunks) {
+    data.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return { model: writeModel(split.model), externalData: data };
 }
 
 /** The files as one zip under `root/` (stored, not deflated: ONNX weights barely compress). */
