@@ -15,7 +15,7 @@ import { parseDataset, type LmTokenDataset } from '../src/core/eval/datasets.ts'
 import type { ModelRunner } from '../src/core/eval/runner.ts';
 import { mulberry32 } from '../src/core/calibrate/random.ts';
 import { analyzeModel } from '../src/core/model/index.ts';
-import { readModel, writeModel } from '../src/core/onnx/index.ts';
+import { readModel } from '../src/core/onnx/index.ts';
 import { resolveModelWeights, weightSources } from '../src/core/onnx/lazyTensors.ts';
 import { defaultRecipe } from '../src/core/recipe/defaults.ts';
 import { defaultQuantizeStage } from '../src/core/recipe/stages/quantize.ts';
