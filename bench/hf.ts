@@ -17,14 +17,16 @@
 // average at the start and end of each row is printed with it, since the machine may be shared.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { loadavg } from 'node:os';
+import { runInChromium } from './hfBrowser.ts';
 import { parseArgs } from 'node:util';
 import { formatTable, type Table } from './measure.ts';
 
 interface Row {
   preset: string;
   method: 'wanda' | 'sparsegpt' | 'gptq';
-  path: 'streamed' | 'whole';
+  path: 'streamed' | 'whole' | 'chromium';
   target?: string;
 }
 
@@ -53,11 +55,13 @@ interface Measured {
   blocks: number;
 }
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, methods: { type: 'string' }, paths: { type: 'string' }, keep: { type: 'boolean' }, blocks: { type: 'string' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, methods: { type: 'string' }, paths: { type: 'string' }, keep: { type: 'boolean' }, blocks: { type: 'string' }, browser: { type: 'boolean' } } });
 const only = values.only?.split(',');
 const methods = values.methods?.split(',');
 const paths = values.paths?.split(',');
-const rows = ROWS.filter((r) => (!only || only.includes(r.preset)) && (!methods || methods.includes(r.method)) && (!paths || paths.includes(r.path)));
+// --browser: the streamed rows again, in headless Chromium's worker (bench/hfBrowser.ts).
+const allRows = values.browser ? ROWS.flatMap((r) => (r.path === 'streamed' ? [r, { ...r, path: 'chromium' as const }] : [r])) : ROWS;
+const rows = allRows.filter((r) => (!only || only.includes(r.preset)) && (!methods || methods.includes(r.method)) && (!paths || paths.includes(r.path)));
 const progress = (line: string) => console.error(`[bench hf] ${line}`);
 const GB = 1e9;
 
@@ -78,8 +82,16 @@ for (const row of rows) {
   const out = join('bench/results/hf-out', `${row.preset}-${row.method}-${row.path}`);
   mkdirSync(out, { recursive: true });
   progress(`${row.preset} ${row.method} ${row.path}…`);
-  const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/hfRow.ts', '--model', model, '--method', row.method, '--path', row.path, '--out', out], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
-  const measured = JSON.parse(stdout.toString().trim().split('\n').pop()!) as Measured;
+  let measured: Measured;
+  if (row.path === 'chromium') {
+    const load = loadavg()[0];
+    const result = await runInChromium([model, join(dirname(model), 'model.onnx_data')], row.method, progress);
+    progress(`  peak in ${result.peakProcess}`);
+    measured = { ...result, sampledMax: NaN, sampledMaxAt: '', loadAverage: [load, loadavg()[0]] };
+  } else {
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/hfRow.ts', '--model', model, '--method', row.method, '--path', row.path, '--out', out], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    measured = JSON.parse(stdout.toString().trim().split('\n').pop()!) as Measured;
+  }
   results.push({ ...row, ...measured });
   progress(`  ${(measured.wallMs / 1000).toFixed(1)} s, peak ${(measured.peakRss / GB).toFixed(2)} GB (${(measured.peakRss / measured.weightBytes).toFixed(2)}× fp32)`);
   // The compressed model is not kept (a 1.1 B model's is gigabytes) unless asked.
@@ -93,6 +105,7 @@ const table: Table = {
     'Models: npm run gen:hf -- --preset P --external-data (the family\'s Optimum-shaped graph with KV-cache inputs, seeded random weights in model.onnx_data). fp32 = the external data\'s bytes.',
     'streamed: compressStreamed — weights read by range per block, compressed weights appended to the output\'s model.onnx_data as produced. whole: compressModel on the model read whole, then writeModel (the baseline, where it can run).',
     'Calibration: 16 × 128 tokens, uniform random ids, sequential (block by block). Wanda / SparseGPT 50 % unstructured; GPTQ 4-bit, group 32, asymmetric, packed as MatMulNBits.',
+    'chromium: the streamed path in a worker of headless Chromium (bench/hfBrowser.ts), the model given as Files (model.onnx_data read by File.slice), the output written to the origin-private file system; its peak is the renderer process\'s VmHWM (the page and its worker run there).',
     'peak: VmHWM of the row\'s own process (a fresh child); "× fp32" is against the fp32 weight bytes. "vs whole": the streamed row ÷ the whole-model row in this run. load: 1-min load average at the row\'s start → end.',
   ],
   columns: [

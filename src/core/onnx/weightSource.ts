@@ -105,3 +105,55 @@ export function memoryWeightSink(location: string, limit: number): WeightSink & 
     chunks: () => chunks,
   };
 }
+
+/** What the sink needs of a FileSystemSyncAccessHandle (OPFS, in a worker): positioned writes. */
+export interface SyncWriteHandle {
+  write(buffer: Uint8Array, options: { at: number }): number;
+  flush(): void;
+  close(): void;
+}
+
+/**
+ * A sink over a file of the origin-private file system (navigator.storage.getDirectory() in a
+ * worker, then createSyncAccessHandle()): the bytes go to disk, not to the tab's memory, in every
+ * browser with OPFS; the finished file is offered for download as a File, read from disk.
+ */
+export function syncHandleWeightSink(location: string, handle: SyncWriteHandle): WeightSink {
+  let written = 0;
+  return {
+    location,
+    get written() {
+      return written;
+    },
+    async append(bytes) {
+      for (let done = 0; done < bytes.byteLength; ) done += handle.write(bytes.subarray(done), { at: written + done });
+      written += bytes.byteLength;
+    },
+    async close() {
+      handle.flush();
+      handle.close();
+    },
+  };
+}
+
+/** What the sink needs of a FileSystemWritableFileStream (the File System Access API's showSaveFilePicker). */
+export interface WritableFile {
+  write(data: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A sink straight into a file the user picked (Chrome, Edge): nothing is kept in the tab. */
+export function writableWeightSink(location: string, file: WritableFile): WeightSink {
+  let written = 0;
+  return {
+    location,
+    get written() {
+      return written;
+    },
+    async append(bytes) {
+      await file.write(bytes);
+      written += bytes.byteLength;
+    },
+    close: () => file.close(),
+  };
+}
