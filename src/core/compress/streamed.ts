@@ -31,7 +31,7 @@ import './stages.ts';
 import { pipelineSteps } from './steps.ts';
 import { WorkingModel } from './weights.ts';
 
-export interface StreamedCompressRequest extends Omit<CompressRequest, 'gramInGraph'> {
+export interface StreamedCompressRequest extends CompressRequest {
   /** The model as read from its .onnx file: its large tensors may still be external. */
   model: ModelProto;
   /** The input's external-data files, read by range. */
@@ -102,6 +102,7 @@ export async function compressStreamed(request: StreamedCompressRequest): Promis
     calibSet: calibSet!,
     createRunner: request.createRunner!,
     accumulatorFactory: request.accumulatorFactory,
+    gramInGraph: request.gramInGraph,
     cancel: request.cancel,
     onProgress: request.onProgress,
     notes,
