@@ -6,6 +6,7 @@
 //   npm run bench:hf -- --only gpt2,smollm-135m        rows of those presets
 //   npm run bench:hf -- --only tinyllama-1.1b --methods gptq
 //   npm run bench:hf -- --only gpt2 --blocks 2           a quick instance (2 blocks of each preset)
+//   npm run bench:hf -- --only tinyllama-1.1b --samples 4   fewer calibration samples of 128 tokens (default 16)
 //
 // Rows (the issue's list): GPT-2 small (124 M) Wanda and SparseGPT, streamed, with the
 // whole-model compressModel as the baseline in the same run (time and peak ratios against it);
@@ -55,7 +56,7 @@ interface Measured {
   blocks: number;
 }
 
-const { values } = parseArgs({ options: { only: { type: 'string' }, methods: { type: 'string' }, paths: { type: 'string' }, keep: { type: 'boolean' }, blocks: { type: 'string' }, browser: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { only: { type: 'string' }, methods: { type: 'string' }, paths: { type: 'string' }, keep: { type: 'boolean' }, blocks: { type: 'string' }, browser: { type: 'boolean' }, samples: { type: 'string', default: '16' } } });
 const only = values.only?.split(',');
 const methods = values.methods?.split(',');
 const paths = values.paths?.split(',');
@@ -85,11 +86,11 @@ for (const row of rows) {
   let measured: Measured;
   if (row.path === 'chromium') {
     const load = loadavg()[0];
-    const result = await runInChromium([model, join(dirname(model), 'model.onnx_data')], row.method, progress);
+    const result = await runInChromium([model, join(dirname(model), 'model.onnx_data')], row.method, Number(values.samples), progress);
     progress(`  peak in ${result.peakProcess}`);
     measured = { ...result, sampledMax: NaN, sampledMaxAt: '', loadAverage: [load, loadavg()[0]] };
   } else {
-    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/hfRow.ts', '--model', model, '--method', row.method, '--path', row.path, '--out', out], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', 'bench/hfRow.ts', '--model', model, '--method', row.method, '--path', row.path, '--samples', values.samples!, '--out', out], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
     measured = JSON.parse(stdout.toString().trim().split('\n').pop()!) as Measured;
   }
   results.push({ ...row, ...measured });
@@ -104,7 +105,7 @@ const table: Table = {
   notes: [
     'Models: npm run gen:hf -- --preset P --external-data (the family\'s Optimum-shaped graph with KV-cache inputs, seeded random weights in model.onnx_data). fp32 = the external data\'s bytes.',
     'streamed: compressStreamed — weights read by range per block, compressed weights appended to the output\'s model.onnx_data as produced. whole: compressModel on the model read whole, then writeModel (the baseline, where it can run).',
-    'Calibration: 16 × 128 tokens, uniform random ids, sequential (block by block). Wanda / SparseGPT 50 % unstructured; GPTQ 4-bit, group 32, asymmetric, packed as MatMulNBits.',
+    `Calibration: ${values.samples} × 128 tokens, uniform random ids, sequential (block by block). Wanda / SparseGPT 50 % unstructured; GPTQ 4-bit, group 32, asymmetric, packed as MatMulNBits.`,
     'chromium: the streamed path in a worker of headless Chromium (bench/hfBrowser.ts), the model given as Files (model.onnx_data read by File.slice), the output written to the origin-private file system; its peak is the renderer process\'s VmHWM (the page and its worker run there).',
     'peak: VmHWM of the row\'s own process (a fresh child); "× fp32" is against the fp32 weight bytes. "vs whole": the streamed row ÷ the whole-model row in this run. load: 1-min load average at the row\'s start → end.',
   ],

@@ -65,7 +65,7 @@ function status(pid: number): { hwm: number; cmd: string } {
   }
 }
 
-export async function runInChromium(files: string[], method: string, log: (line: string) => void): Promise<BrowserMeasured> {
+export async function runInChromium(files: string[], method: string, samples: number, log: (line: string) => void): Promise<BrowserMeasured> {
   const bundle = await build({ entryPoints: ['bench/hfBrowserWorker.ts'], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'error', define: { 'process.env.NODE_ENV': '"production"' } });
   const worker = bundle.outputFiles[0].contents;
   const server = createServer((req, res) => {
@@ -87,7 +87,7 @@ export async function runInChromium(files: string[], method: string, log: (line:
     tab.on('console', (message) => log(`  [page] ${message.text()}`));
     await tab.goto(`http://127.0.0.1:${port}/`);
     await tab.setInputFiles('#files', files);
-    const result = (await tab.evaluate((options) => (window as unknown as { runBench: (o: unknown) => Promise<unknown> }).runBench(options), { method, samples: 16, seqLen: 128 })) as Omit<BrowserMeasured, 'peakRss' | 'peakProcess'>;
+    const result = (await tab.evaluate((options) => (window as unknown as { runBench: (o: unknown) => Promise<unknown> }).runBench(options), { method, samples, seqLen: 128 })) as Omit<BrowserMeasured, 'peakRss' | 'peakProcess'>;
     // The browser is a child of this process; the worker runs in its page's renderer.
     const pids = children(process.pid).filter((pid) => pid !== process.pid && status(pid).cmd !== '');
     const peaks = pids.map((pid) => ({ pid, ...status(pid) })).sort((a, b) => b.hwm - a.hwm);
