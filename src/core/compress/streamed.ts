@@ -17,6 +17,8 @@ import { flushTensor, isExternalTensor, resolveModelWeights, resolveTensors, wri
 import type { ModelProto, TensorProto } from '../onnx/types.ts';
 import type { WeightSink } from '../onnx/weightSource.ts';
 import { RecipeError } from '../recipe/parse.ts';
+import { isPruneStage } from '../recipe/stages/prune.ts';
+import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import { stageKind, stageKindOf } from '../recipe/stage.ts';
 import type { StageSpec } from '../recipe/types.ts';
 import { neededStatistics, validateRecipe } from '../recipe/validate.ts';
@@ -55,17 +57,16 @@ export interface StreamedOutcome {
 
 /** Why a stage cannot run one block at a time, or undefined. */
 function streamProblem(stage: StageSpec): string | undefined {
-  const spec = stage as StageSpec & Record<string, unknown>;
-  if (stage.kind === 'prune') {
-    const allocation = (spec.allocation as { kind: string }).kind;
+  if (isPruneStage(stage)) {
+    const allocation = stage.allocation.kind;
     if (allocation === 'owl' || allocation === 'sensitivity') return `allocation "${allocation}" reads every layer's weight before the walk`;
-    if (spec.method === 'magnitude' && spec.magnitudeScope === 'global') return 'global magnitude ranks every weight at once';
-    if (spec.quantize) return 'joint quantization keeps every layer\'s codes for the export';
+    if (stage.method === 'magnitude' && stage.magnitudeScope === 'global') return 'global magnitude ranks every weight at once';
+    if (stage.quantize) return "joint quantization keeps every layer's codes for the export";
     return undefined;
   }
-  if (stage.kind === 'quantize') {
-    if (spec.method === 'awq' || spec.method === 'quik') return `method "${spec.method}" rewrites tensors outside the layer at export`;
-    if (spec.mixed || spec.bitsByLayer) return 'mixed precision measures every layer before the walk';
+  if (isQuantizeStage(stage)) {
+    if (stage.method === 'awq' || stage.method === 'quik') return `method "${stage.method}" rewrites tensors outside the layer at export`;
+    if (stage.mixed || stage.bitsByLayer) return 'mixed precision measures every layer before the walk';
     return undefined;
   }
   return `stage kind "${stage.kind}" is not run one block at a time`;
