@@ -43,6 +43,8 @@ const ROWS: Row[] = [
 ];
 
 interface Measured {
+  /** Chromium rows: the renderer's and the other largest processes' peaks. */
+  peakProcess?: string;
   weightBytes: number;
   wallMs: number;
   calibrationMs: number;
@@ -101,12 +103,13 @@ for (const row of rows) {
 
 const baseline = (r: Row) => results.find((b) => b.preset === r.preset && b.method === r.method && b.path === 'whole');
 const table: Table = {
-  title: 'Compression one block at a time (issue 13), Node, CPU jobs in the main thread, ORT wasm on 1 thread',
+  title: 'Compression one block at a time (issue 13): Node (chromium rows: a headless Chromium worker), CPU jobs in one thread, ORT wasm on 1 thread',
   notes: [
     'Models: npm run gen:hf -- --preset P --external-data (the family\'s Optimum-shaped graph with KV-cache inputs, seeded random weights in model.onnx_data). fp32 = the external data\'s bytes.',
     'streamed: compressStreamed — weights read by range per block, compressed weights appended to the output\'s model.onnx_data as produced. whole: compressModel on the model read whole, then writeModel (the baseline, where it can run).',
     `Calibration: ${values.samples} × 128 tokens, uniform random ids, sequential (block by block). Wanda / SparseGPT 50 % unstructured; GPTQ 4-bit, group 32, asymmetric, packed as MatMulNBits.`,
     'chromium: the streamed path in a worker of headless Chromium (bench/hfBrowser.ts), the model given as Files (model.onnx_data read by File.slice), the output written to the origin-private file system; its peak is the renderer process\'s VmHWM (the page and its worker run there).',
+    ...results.filter((r) => r.peakProcess).map((r) => `${r.preset} ${r.method} in Chromium, each process's own peak: ${r.peakProcess}.`),
     'peak: VmHWM of the row\'s own process (a fresh child); "× fp32" is against the fp32 weight bytes. "vs whole": the streamed row ÷ the whole-model row in this run. load: 1-min load average at the row\'s start → end.',
   ],
   columns: [
