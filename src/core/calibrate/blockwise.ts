@@ -49,6 +49,12 @@ export interface SequentialCalibrationRequest {
    * Block-by-block path only; stages with token selection keep the JS path.
    */
   gramInGraph?: boolean;
+  /**
+   * Fills in the weights a segment's session reads, when the working model keeps them in their
+   * file (external data read by range, src/core/onnx/lazyTensors.ts): so each session holds only
+   * its own block's weights. Block-by-block path only.
+   */
+  resolveWeights?: (segment: ModelProto) => Promise<ModelProto>;
 }
 
 export interface AdvanceOptions {
@@ -159,7 +165,9 @@ class BlockwiseCalibration implements SequentialCalibration {
       return;
     }
     const types = new Map(run.inputs.map((name) => [name, typeOf(store[0][name])]));
-    const adapted = adapt?.(segmentModel(this.request.model, run, types)) ?? { model: segmentModel(this.request.model, run, types) };
+    const segment = segmentModel(this.request.model, run, types);
+    const resolved = this.request.resolveWeights ? await this.request.resolveWeights(segment) : segment;
+    const adapted = adapt?.(resolved) ?? { model: resolved };
     const runner = await this.request.createRunner(writeModel(adapted.model));
     try {
       for (let b = 0; b < this.batches.length; b++) {

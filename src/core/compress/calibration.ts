@@ -32,6 +32,8 @@ export interface CalibrationSetup {
   accumulatorFactory?: AccumulatorFactory;
   /** Gram matrices reduced inside the ORT graph in the block-by-block walk (CompressRequest.gramInGraph). */
   gramInGraph?: boolean;
+  /** Reads a segment's weights from their file (SequentialCalibrationRequest.resolveWeights). */
+  resolveWeights?: (segment: ModelProto) => Promise<ModelProto>;
   cancel?: CancelSignal;
   onProgress?: ProgressListener;
   notes: string[];
@@ -39,6 +41,8 @@ export interface CalibrationSetup {
 
 /** Sequential calibration as the pipeline's walk uses it (see Calibration.sequence). */
 export interface StepCalibration {
+  /** 'whole-model' where the graph could not be cut (the notes say why). */
+  readonly kind: SequentialCalibration['kind'];
   stats(step: number, layers: readonly LinearLayer[], where: PassLabel): Promise<CalibrationStats>;
   advance(step: number, where: PassLabel): Promise<void>;
   release(): void;
@@ -141,10 +145,12 @@ export class Calibration {
       sampleIndices: this.sampleIndices,
       batchSize: setup.recipe.calibration.batchSize,
       gramInGraph: setup.gramInGraph,
+      resolveWeights: setup.resolveWeights,
     });
     this.sequenceKind = sequence.kind;
     if (sequence.fallbackReason) setup.notes.push(`sequential calibration ran the whole model for every block: ${sequence.fallbackReason}`);
     return {
+      kind: sequence.kind,
       stats: (s, layers, where) => this.timed(() => sequence.stats(s, this.collectOptions(layers, statistics, where))),
       advance: async (s, where) => {
         const start = now();

@@ -75,7 +75,10 @@ function globalMagnitude(stage: PruneStage, layers: readonly LinearLayer[], weig
 }
 
 class PruneRun implements StageRun {
+  /** Kept whole only with joint quantization, whose packed export needs the codes at the end. */
   private readonly results = new Map<string, PruneJobResult>();
+  /** Each layer's report row, made as it is pruned so its weight need not be kept. */
+  private readonly rows = new Map<string, LayerPruneReport>();
   private ms = 0;
 
   constructor(
@@ -106,17 +109,17 @@ class PruneRun implements StageRun {
     // Written in layer order once all are back: the model never depends on completion order.
     step.layers.forEach((layer, i) => {
       context.working.writeWeight(layer, results[i].weight);
-      this.results.set(layer.id, results[i]);
+      this.rows.set(layer.id, this.layerReport(layer, results[i]));
+      if (stage.quantize) this.results.set(layer.id, results[i]);
     });
     this.ms += now() - start;
   }
 
-  private layerReport(layer: LinearLayer): LayerPruneReport {
+  private layerReport(layer: LinearLayer, result: PruneJobResult): LayerPruneReport {
     const { context, allocation } = this;
-    const result = this.results.get(layer.id);
     const pattern = allocation.patterns.get(layer.id);
     const target = allocation.sparsity.get(layer.id);
-    if (!result || !pattern || target === undefined) throw new Error(`report: layer ${layer.id} was not pruned`);
+    if (!pattern || target === undefined) throw new Error(`report: layer ${layer.id} was not pruned`);
     const numel = layer.outFeatures * layer.inFeatures;
     const zeros = countZeros(result.weight.data);
     const valueBytes = context.working.storedTensor(layer).dataType === DataType.FLOAT16 ? 2 : 4;
@@ -156,7 +159,11 @@ class PruneRun implements StageRun {
       kind: 'prune',
       index: this.context.index,
       summary: describePruneStage(this.stage),
-      layers: this.context.layers.map((layer) => this.layerReport(layer)),
+      layers: this.context.layers.map((layer) => {
+        const row = this.rows.get(layer.id);
+        if (!row) throw new Error(`report: layer ${layer.id} was not pruned`);
+        return row;
+      }),
       ...(quantized ? { quantized: [...quantized.values()] } : {}),
       allocation,
       ms: this.ms,
@@ -174,9 +181,12 @@ export const pruneStageRunner: StageRunner<PruneStage> = {
   kind: 'prune',
   async start(stage, context) {
     const start = now();
-    const weights = new Map(context.layers.map((layer) => [layer.id, context.working.readWeight(layer)]));
-    const allocation = await allocate(stage, context, weights);
     const global = stage.method === 'magnitude' && stage.magnitudeScope === 'global';
+    // Only OWL, sensitivity and global magnitude look at every weight before the walk; the others
+    // read each layer's weight at its step, so a model kept in its file is never read whole here.
+    const upfront = global || stage.allocation.kind === 'owl' || stage.allocation.kind === 'sensitivity';
+    const weights = new Map(upfront ? context.layers.map((layer) => [layer.id, context.working.readWeight(layer)]) : []);
+    const allocation = await allocate(stage, context, weights);
     return new PruneRun(stage, context, allocation, global ? globalMagnitude(stage, context.layers, weights) : undefined, now() - start);
   },
 };

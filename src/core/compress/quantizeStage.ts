@@ -296,6 +296,12 @@ class QuantizeRun implements StageRun {
     return { model: written.model, notes: [...quik.notes, ...written.notes] };
   }
 
+  keepsFloatWeight(layer: LinearLayer): boolean {
+    const outcome = this.outcomes.get(layer.id);
+    // Only the plain MatMulNBits export drops the float weight; a QUIK split is not claimed here.
+    return outcome === undefined || outcome.row.export !== 'packed' || outcome.quantized === undefined || outcome.quik !== undefined;
+  }
+
   finish(): QuantizeStageReport {
     const quantized = this.context.layers.map((layer) => {
       const outcome = this.outcomes.get(layer.id);

@@ -65,6 +65,12 @@ export interface StageRun {
    * quantize stage's MatMulNBits) rewrites it here; the working model keeps float weights.
    */
   exportGraph?(model: ModelProto): { model: ModelProto; notes: string[] };
+  /**
+   * Whether the file will still read `layer`'s float weight once exportGraph ran (false for a
+   * layer the quantize stage packs): the streamed export (streamed.ts) then never writes it.
+   * Absent: always true.
+   */
+  keepsFloatWeight?(layer: LinearLayer): boolean;
 }
 
 export interface StageRunner<S extends StageSpec = StageSpec> {

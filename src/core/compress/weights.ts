@@ -110,6 +110,16 @@ export class WorkingModel {
     this.initializers[index] = withValues(this.initializers[index], values);
   }
 
+  /**
+   * Replaces the initializer of the same name: a weight read in from its file before its step, or
+   * moved out to the output file after it (streamed.ts). The model's structure does not change.
+   */
+  replaceInitializer(tensor: TensorProto): void {
+    const index = this.initializers.findIndex((t) => t.name === tensor.name);
+    if (index < 0) throw new WeightAccessError(`"${tensor.name}" is not an initializer`);
+    this.initializers[index] = tensor;
+  }
+
   /** A fresh initializer name for the layer, and its nodes (and weight-path nodes) rewired to it. */
   private untie(layer: LinearLayer, name: string): string {
     const taken = new Set([...this.initializers.map((t) => t.name), ...this.nodes.flatMap((n) => n.output ?? [])]);

@@ -45,33 +45,37 @@ function parseByteCount(tensorName: string, key: string, text: string | undefine
  * out of the model's folder is refused here, before any file is looked up.
  */
 export function externalDataRefs(model: ModelProto): ExternalDataRef[] {
-  const refs: ExternalDataRef[] = [];
-  for (const tensor of modelTensors(model)) {
-    if (tensor.dataLocation !== 1) continue;
-    const tensorName = tensor.name ?? '';
-    // A repeated key: the last entry wins, as in onnx.external_data_helper.ExternalDataInfo.
-    const entry = (key: string) => tensor.externalData?.findLast((e) => e.key === key)?.value;
-    const location = entry('location');
-    if (location === undefined || location === '') {
-      throw new ExternalDataError(`Tensor ${quoteName(tensorName)} has data_location EXTERNAL but no "location" in external_data`);
-    }
-    const problem = folderPathProblem(location);
-    if (problem !== undefined) {
-      throw new ExternalDataError(`Tensor ${quoteName(tensorName)}: external_data "location" ${problem}`);
-    }
-    refs.push({
-      tensor,
-      tensorName,
-      location,
-      offset: parseByteCount(tensorName, 'offset', entry('offset')) ?? 0,
-      length: parseByteCount(tensorName, 'length', entry('length')),
-    });
+  return [...modelTensors(model)].flatMap((tensor) => {
+    const ref = tensorExternalRef(tensor);
+    return ref ? [ref] : [];
+  });
+}
+
+/** One tensor's external-data reference, checked as externalDataRefs checks it; undefined when it is stored inline. */
+export function tensorExternalRef(tensor: TensorProto): ExternalDataRef | undefined {
+  if (tensor.dataLocation !== 1) return undefined;
+  const tensorName = tensor.name ?? '';
+  // A repeated key: the last entry wins, as in onnx.external_data_helper.ExternalDataInfo.
+  const entry = (key: string) => tensor.externalData?.findLast((e) => e.key === key)?.value;
+  const location = entry('location');
+  if (location === undefined || location === '') {
+    throw new ExternalDataError(`Tensor ${quoteName(tensorName)} has data_location EXTERNAL but no "location" in external_data`);
   }
-  return refs;
+  const problem = folderPathProblem(location);
+  if (problem !== undefined) {
+    throw new ExternalDataError(`Tensor ${quoteName(tensorName)}: external_data "location" ${problem}`);
+  }
+  return {
+    tensor,
+    tensorName,
+    location,
+    offset: parseByteCount(tensorName, 'offset', entry('offset')) ?? 0,
+    length: parseByteCount(tensorName, 'length', entry('length')),
+  };
 }
 
 /** "./a/b.data" → "a/b.data": locations are POSIX paths relative to the model's folder. */
-function normalizeLocation(location: string): string {
+export function normalizeLocation(location: string): string {
   return location.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
 }
 
@@ -121,6 +125,12 @@ function missingFilesError(missing: Map<string, string[]>): ExternalDataError {
     `Missing external data ${files}: ${lines.join('; ')}. Load the ${files} saved next to the .onnx model together with it.`,
     missing,
   );
+}
+
+/** The byte count a tensor's dims and dtype need, or undefined for a dtype without a fixed width (strings). */
+export function expectedByteLength(tensor: TensorProto): number | undefined {
+  const info = dtypeInfo(tensor.dataType ?? DataType.UNDEFINED);
+  return info !== undefined && info.bits > 0 ? rawByteLength(info, tensorElementCount(tensor)) : undefined;
 }
 
 function sliceFor(ref: ExternalDataRef, file: Uint8Array): Uint8Array {
