@@ -57,7 +57,7 @@ describe("ViT preprocessing against transformers.js's ViTImageProcessor", () => 
     const pre = preprocess();
     const rgb = randomRgb(23, 19, 7);
     const ref = await transformersJsClassifyImage(folder, rgb, 23, 19);
-    const resized = await new RawImage(rgb, 23, 19, 3).resize(SIZE, SIZE, { resample: pre.resample });
+    const resized = await new RawImage(rgb, 23, 19, 3).resize(SIZE, SIZE, { resample: pre.resample as 2 });
     const rgba = new Uint8ClampedArray(SIZE * SIZE * 4);
     for (let i = 0; i < SIZE * SIZE; i++) rgba.set([...resized.data.slice(i * 3, i * 3 + 3), 255], i * 4);
     expectClose(Array.from(pixelValues(rgba, 4, pre)), Array.from(ref.pixelValues), { atol: 1e-5, rtol: 0 }, 'pixel values after resize');
