@@ -22,6 +22,8 @@ import { percentileSorted } from '../eval/bootstrap.ts';
 import type { LmTokenDataset } from '../eval/datasets.ts';
 import { lmFeeds, logitsOf, logitsOutputName, runnerLmInputs } from '../eval/lmInputs.ts';
 import type { ModelRunner } from '../eval/runner.ts';
+import type { EvalMetrics } from '../eval/metrics.ts';
+import type { MaskedLmSampleValues } from '../eval/samples.ts';
 import type { SequenceTemplate } from './specialTokens.ts';
 import { TextDataError } from './textData.ts';
 import type { IntervalValue } from './textMetrics.ts';
@@ -47,15 +49,15 @@ export function maskWindow(wrapped: readonly number[], tokens: MaskingTokens, se
   const random = mulberry32(deriveSeed(seed, windowNumber));
   const first = tokens.template.prefix.length;
   const end = wrapped.length - tokens.template.suffix.length;
-  const window: MaskedWindow = { inputs: [...wrapped], positions: [], labels: [] };
+  const maskedWindow: MaskedWindow = { inputs: [...wrapped], positions: [], labels: [] };
   for (let p = first; p < end; p++) {
     if (random() >= MASK_PROBABILITY) continue;
-    window.positions.push(p);
-    window.labels.push(wrapped[p]);
-    if (random() < 0.8) window.inputs[p] = tokens.maskId;
-    else if (random() < 0.5) window.inputs[p] = randomIndex(random, tokens.vocabSize);
+    maskedWindow.positions.push(p);
+    maskedWindow.labels.push(wrapped[p]);
+    if (random() < 0.8) maskedWindow.inputs[p] = tokens.maskId;
+    else if (random() < 0.5) maskedWindow.inputs[p] = randomIndex(random, tokens.vocabSize);
   }
-  return window;
+  return maskedWindow;
 }
 
 export interface MaskedTextSplit {
@@ -96,7 +98,7 @@ export function splitMaskedText(text: string, tokenizer: EncoderTokenizer, token
   const count = Math.floor(ids.length / width);
   if (count < 2) throw new TextDataError(`the text gives ${ids.length} tokens: at least ${2 * width} are needed for one calibration and one evaluation window of ${width} tokens (+ ${wrap} special)`);
   const wrapped = Array.from({ length: count }, (_, w) => [...tokens.template.prefix, ...ids.slice(w * width, (w + 1) * width), ...tokens.template.suffix]);
-  const masked = wrapped.map((window, w) => maskWindow(window, tokens, seed, w));
+  const masked = wrapped.map((maskedWindow, w) => maskWindow(maskedWindow, tokens, seed, w));
   const calibCount = Math.min(count - 1, Math.max(1, Math.round(count * calibShare)));
   const order = chooseSamples(count, count, seed);
   const calibWindows = order.slice(0, calibCount).sort((a, b) => a - b);
@@ -115,17 +117,12 @@ export function splitMaskedText(text: string, tokenizer: EncoderTokenizer, token
 }
 
 /** Per evaluation window: chosen positions, those the argmax got right, and their summed NLL (nats). */
-export interface MaskedLmSamples {
-  task: 'masked-lm';
-  chosen: Int32Array;
-  correct: Int32Array;
-  nll: Float64Array;
-}
+export type MaskedLmSamples = MaskedLmSampleValues;
 
 /** Scores `windows` (rows of length seqLen in `logits` [windows, seqLen, vocab]) into `samples` from index `offset`. */
 export function scoreMaskedRows(logits: Float32Array, vocab: number, seqLen: number, windows: readonly MaskedWindow[], samples: MaskedLmSamples, offset = 0): void {
-  windows.forEach((window, b) => {
-    window.positions.forEach((p, k) => {
+  windows.forEach((maskedWindow, b) => {
+    maskedWindow.positions.forEach((p, k) => {
       const row = (b * seqLen + p) * vocab;
       let best = 0;
       let max = -Infinity;
@@ -138,7 +135,7 @@ export function scoreMaskedRows(logits: Float32Array, vocab: number, seqLen: num
       }
       let sum = 0;
       for (let v = 0; v < vocab; v++) sum += Math.exp(logits[row + v] - max);
-      const label = window.labels[k];
+      const label = maskedWindow.labels[k];
       samples.chosen[offset + b] += 1;
       if (best === label) samples.correct[offset + b] += 1;
       samples.nll[offset + b] += max + Math.log(sum) - logits[row + label];
@@ -204,4 +201,11 @@ export function maskedLmMetrics(samples: MaskedLmSamples, options: { resamples?:
   nll.sort();
   const interval = (value: number, sorted: Float64Array): IntervalValue => ({ value, low: percentileSorted(sorted, (1 - level) / 2), high: percentileSorted(sorted, (1 + level) / 2) });
   return { accuracy: interval(whole.accuracy, accuracy), nll: interval(whole.nll, nll), windows: n, chosen: whole.chosen, resamples, level, seed };
+}
+
+/** The run list's and trade-off chart's figures for a masked LM (the intervals come from maskedLmMetrics). */
+export function maskedEvalMetrics(samples: MaskedLmSamples): Extract<EvalMetrics, { task: 'masked-lm' }> {
+  const sum = (a: ArrayLike<number>) => Array.from(a).reduce((x, y) => x + y, 0);
+  const chosen = sum(samples.chosen);
+  return { task: 'masked-lm', top1: sum(samples.correct) / chosen, meanNll: sum(samples.nll) / chosen, evalTokens: chosen };
 }
