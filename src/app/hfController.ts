@@ -101,7 +101,7 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
     setEvaluation({
       status: 'unavailable',
       message: info.tokenizer
-        ? 'Not evaluated yet: give the model text under “Your text” (paste it, drop a .txt or .jsonl file, or use the bundled text).'
+        ? 'Not evaluated yet: give the model text under “Your data” (paste it, drop a .txt or .jsonl file, or use the bundled text).'
         : 'Not evaluated: the folder has no tokenizer.json, so the lab cannot turn text into this model’s tokens. Analysis and calibration-free recipes (magnitude pruning, round-to-nearest) still work.',
     });
   } catch (e) {

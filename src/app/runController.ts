@@ -84,7 +84,7 @@ export function runProblems(recipe: Recipe = useLab.getState().recipe): string[]
   if (!set)
     problems.push(
       model.hf?.tokenizer
-        ? 'calibration: no calibration set — give the model text under “Your text” first'
+        ? 'calibration: no calibration set — give the model text under “Your data” first'
         : 'calibration: no calibration set — pruning needs a bundled model’s calib.json (load a bundled model, or a model compatible with it)',
     );
   return problems;
