@@ -4,7 +4,8 @@
 // post-processor) with BERT's 15 % of positions chosen for masking; the page shows masked-token
 // accuracy and masked-LM NLL with their intervals instead of perplexity, and the same figures come
 // out of onnxruntime-web in Node on the same windows (src/core/hf/maskedLm.ts). Wanda 50 % runs
-// on it and the compressed model's masked-token accuracy is shown beside the dense one.
+// on it and the compressed model's masked-token accuracy is shown beside the dense one. The
+// Attention tab labels the tokens with the folder's tokenizer (each id decoded).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { artifactsDir, labFixture, openPage, runRecipeAndWait } from './harness';
+import { artifactsDir, labFixture, openPage, openTab, runRecipeAndWait } from './harness';
 import { loadHfTokenizer } from '../src/core/hf/tokenizer';
 import { corpusText } from '../src/core/hf/corpusText';
 import { parseDataset, type LmTokenDataset } from '../src/core/eval/datasets';
@@ -96,6 +97,17 @@ describe('an encoder folder in the page', () => {
     assert.ok(Number.isFinite(runAccuracy.value) && runAccuracy.low <= runAccuracy.value && runAccuracy.value <= runAccuracy.high);
     assert.ok(Number.isFinite(runNll.value) && runNll.value !== nll.value, 'the compressed model is measured, not the dense one');
 
+    // The Attention tab reads the folder's tokenizer: each query labelled by its decoded token.
+    await openTab(page, 'Attention');
+    await page.getByLabel('Attention text').fill('In the beginning God created');
+    await page.getByRole('button', { name: 'Show attention' }).click();
+    const ids = tokenizer.encode('In the beginning God created');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=attention-zoom] svg .query-labels text').length === n, ids.length, { timeout });
+    const shownLabels = await page.locator('[data-testid=attention-zoom] svg .query-labels text').allTextContents();
+    console.log(`[hfenc e2e] attention query labels: ${JSON.stringify(shownLabels)}`);
+    assert.deepEqual(shownLabels.map((t) => t.trim()), ids.map((id) => tokenizer.decode([id]).trim()));
+
+    await openTab(page, 'Overview');
     await page.setViewportSize({ width: 1440, height: 2100 });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'lab-hf-encoders.png'), fullPage: true });
