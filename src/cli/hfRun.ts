@@ -24,6 +24,7 @@ import { writeModel } from '../core/onnx';
 import { createRunner } from '../runtime/ort';
 import { MAX_JSON_BYTES, readRegularFile, showPath } from './files';
 import { openFolderOnDisk } from './hfFolder';
+import { maskedLmRun } from './hfEncoderRun';
 import { printAnalysis } from './printAnalysis';
 import { loadModelFromDisk } from './loadModelDir';
 import { compressOnDisk, printReport, readRecipeFile } from './run';
@@ -96,6 +97,10 @@ export async function hfRunCommand(folderArg: string, options: HfRunOptions): Pr
   const folder = resolve(folderArg);
   const recipe = readRecipeFile(resolve(options.recipePath));
   const opened = await openFolderOnDisk(folder);
+  if (opened.config?.config.family === 'bert') {
+    if (options.exportFolder) throw new Error('run: --export-folder is not offered for encoders yet');
+    return maskedLmRun(folder, opened, recipe, { text: readTextFile(resolve(options.textPath)), seqLen: options.seqLen, calibShare: options.calibShare, backend: options.backend, json: options.json });
+  }
   const tokenizer = requireTokenizer(folder, opened);
   const split = splitText(readTextFile(resolve(options.textPath)), tokenizer, { seqLen: options.seqLen, calibShare: options.calibShare, seed: recipe.seed });
   requireFeedable(folder, opened, split.eval);
