@@ -23,7 +23,7 @@ export interface HfFolderEntry extends FolderFile {
 
 export interface OpenedHfFolder {
   plan: FolderPlan;
-  /** The graph with its external data resolved into it (zero-copy views of the data files). */
+  /** The graph with its external data resolved into it (zero-copy views of the data files), or left external when opened 'lazy'. */
   model: ModelProto;
   analysis: ModelAnalysis;
   /** Bytes of external data the graph read; 0 when its weights were inline. */
@@ -65,7 +65,15 @@ function fileError(path: string, error: unknown): HfFolderError {
 }
 
 /** Opens a folder's graph and pieces; a bad file is an HfFolderError naming it (nothing else is changed). */
-export async function openHfFolder(entries: readonly HfFolderEntry[]): Promise<OpenedHfFolder> {
+export interface OpenHfOptions {
+  /**
+   * 'lazy': the graph keeps its external-data references and no data file is read (analysis needs
+   * only shapes); the caller reads weights by range (lazyTensors.ts), as the streamed path does.
+   */
+  externalData?: 'resolve' | 'lazy';
+}
+
+export async function openHfFolder(entries: readonly HfFolderEntry[], options: OpenHfOptions = {}): Promise<OpenedHfFolder> {
   const planned = planFolder(entries);
   if (!planned.ok) throw new HfFolderError(planned.message);
   let { plan } = planned;
@@ -80,11 +88,15 @@ export async function openHfFolder(entries: readonly HfFolderEntry[]): Promise<O
     for (const file of plan.externalData) {
       const name = file.path.slice(file.path.lastIndexOf('/') + 1);
       if (!needed.has(name)) continue;
+      if (options.externalData === 'lazy') {
+        externalDataBytes += file.size;
+        continue;
+      }
       const bytes = await entry(file).read();
       files.set(name, bytes);
       externalDataBytes += bytes.byteLength;
     }
-    if (needed.size > 0) resolveExternalData(model, files);
+    if (needed.size > 0 && options.externalData !== 'lazy') resolveExternalData(model, files);
   } catch (error) {
     throw fileError(plan.model.path, error);
   }
