@@ -5,7 +5,7 @@
 // bytes when asked, and only the files the plan uses are read.
 import { analyzeModel } from '../model/analyze.ts';
 import type { ModelAnalysis } from '../model/types.ts';
-import { externalDataRefs, resolveExternalData } from '../onnx/external.ts';
+import { checkedRefs, externalDataRefs, resolveExternalData } from '../onnx/external.ts';
 import { readModel } from '../onnx/read.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { planLmInputs, type LmInputPlanResult } from '../eval/lmInputs.ts';
@@ -85,10 +85,12 @@ export async function openHfFolder(entries: readonly HfFolderEntry[], options: O
     model = readModel(await entry(plan.model).read());
     const needed = new Set(externalDataRefs(model).map((ref) => ref.location.replace(/^(\.\/)+/, '')));
     const files = new Map<string, Uint8Array>();
+    const sizes = new Map<string, number>();
     for (const file of plan.externalData) {
       const name = file.path.slice(file.path.lastIndexOf('/') + 1);
       if (!needed.has(name)) continue;
       if (options.externalData === 'lazy') {
+        sizes.set(name, file.size);
         externalDataBytes += file.size;
         continue;
       }
@@ -96,7 +98,9 @@ export async function openHfFolder(entries: readonly HfFolderEntry[], options: O
       files.set(name, bytes);
       externalDataBytes += bytes.byteLength;
     }
-    if (needed.size > 0 && options.externalData !== 'lazy') resolveExternalData(model, files);
+    // Lazy: the ranges are checked against the files' sizes now, their bytes read when a block needs them.
+    if (needed.size > 0 && options.externalData === 'lazy') checkedRefs(model, sizes);
+    else if (needed.size > 0) resolveExternalData(model, files);
   } catch (error) {
     throw fileError(plan.model.path, error);
   }
