@@ -12,6 +12,7 @@ import type { LmTokenDataset } from '../core/eval/datasets';
 import { evaluateWithSamples, type EvalWithSamples } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import type { BackendPreference } from '../core/eval/runner';
+import { exportDtype } from '../core/hf/exportDtype';
 import { exportFolderFiles, exportGraph, type TransformersDtype } from '../core/hf/exportFolder';
 import { resolveModelWeights, weightSources } from '../core/onnx/lazyTensors';
 import type { OpenedHfFolder } from '../core/hf/openFolder';
@@ -23,7 +24,7 @@ import { writeModel } from '../core/onnx';
 import { createRunner } from '../runtime/ort';
 import { MAX_JSON_BYTES, readRegularFile, showPath } from './files';
 import { openFolderOnDisk } from './hfFolder';
-import { choosePath, exportDtype, printStreamed, recipeStreamProblems, runStreamed, type RunPath } from './hfStreamed';
+import { choosePath, printStreamed, recipeStreamProblems, runStreamed, type RunPath } from './hfStreamed';
 import { modelWeightSources } from './weightFiles';
 import { printAnalysis } from './printAnalysis';
 import { loadModelFromDisk } from './loadModelDir';
@@ -138,7 +139,7 @@ export async function hfRunCommand(folderArg: string, options: HfRunOptions): Pr
     evaluation = { dense: denseBytes, compressed: outcome.bytes };
     if (options.exportFolder) {
       const out = resolve(options.exportFolder);
-      const dtype = exportDtype(outcome.model);
+      const dtype = exportDtype(outcome.report);
       const graph = exportGraph(outcome.model, dtype, opened.externalDataBytes > 0);
       const files = exportFolderFiles({ ...graph, dtype, config: opened.config?.json, copied: opened.copied });
       for (const file of files) {

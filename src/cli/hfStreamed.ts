@@ -8,10 +8,11 @@ import { dirname, join } from 'node:path';
 import { compressStreamed, streamedProblems, type StreamedOutcome } from '../core/compress/streamed';
 import type { LmTokenDataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
+import { isQuantizeStageReport } from '../core/compress/report';
+import { exportDtype } from '../core/hf/exportDtype';
 import { DTYPE_SUFFIX, exportFolderFiles, type TransformersDtype } from '../core/hf/exportFolder';
 import type { OpenedHfFolder } from '../core/hf/openFolder';
 import type { Progress } from '../core/job';
-import { analyzeModel } from '../core/model';
 import { readModel, writeModel } from '../core/onnx';
 import { resolveModelWeights, weightSources } from '../core/onnx/lazyTensors';
 import type { ModelProto } from '../core/onnx/types';
@@ -27,12 +28,6 @@ export type RunPath = 'streamed' | 'whole';
  * which protobuf caps at 2 GiB (and wasm32's 4 GiB heap must hold it and the session's copy).
  */
 export const ONE_SESSION_LIMIT = 2 ** 31 - 1;
-
-/** q4 when every packed layer is a 4-bit MatMulNBits (what transformers.js's q4 files hold), else fp32. */
-export function exportDtype(model: ModelProto): TransformersDtype {
-  const packedBits = analyzeModel(model).linears.flatMap((l) => (l.nBits ? [l.nBits.bits] : []));
-  return packedBits.length > 0 && packedBits.every((b) => b === 4) ? 'q4' : 'fp32';
-}
 
 /**
  * The path and why: `--streamed` insists (a recipe it cannot run is refused in one line naming
@@ -104,7 +99,7 @@ export async function runStreamed(input: { folder: string; opened: OpenedHfFolde
     throw error;
   }
   const compressedModel = readModel(outcome.onnx);
-  const dtype = exportDtype(compressedModel);
+  const dtype = exportDtype({ quantized: outcome.stages.filter(isQuantizeStageReport).flatMap((stage) => stage.quantized) });
   const graphName = `model${DTYPE_SUFFIX[dtype]}.onnx`;
   renameSync(working, join(out, 'onnx', `${graphName}_data`));
   const graph = relocated(compressedModel, `${graphName}_data`);
