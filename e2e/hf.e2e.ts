@@ -193,7 +193,7 @@ describe('a Hugging Face export folder in the page', () => {
     const root = zipName.replace(/\.zip$/, '');
     assert.deepEqual(Object.keys(zip).sort(), ['config.json', 'generation_config.json', 'onnx/model.onnx', 'tokenizer.json', 'tokenizer_config.json'].map((f) => `${root}/${f}`));
     const config = JSON.parse(new TextDecoder().decode(zip[`${root}/config.json`]));
-    assert.deepEqual(config['transformers.js_config'], { dtype: 'fp32' });
+    assert.deepEqual(config['transformers.js_config'], { dtype: 'fp32', use_external_data_format: false });
     assert.equal(config.n_layer, 2);
     assert.deepEqual(Buffer.from(zip[`${root}/tokenizer.json`]), readFileSync(join(folder, 'tokenizer.json')));
 
