@@ -8,6 +8,7 @@ import { analyzeModel, type ModelAnalysis } from '../src/core/model';
 import { datasetHead, evaluatedItems } from '../src/core/eval/datasets';
 import { evaluate, evaluateWithSamples } from '../src/core/eval/evaluate';
 import type { SampleValues } from '../src/core/eval/samples';
+import type { EvalMetrics } from '../src/core/eval/metrics';
 import { recordInterval } from '../src/core/experiments/record';
 import { sha256Hex } from '../src/core/compress/sha256';
 import { generate } from '../src/core/eval/generate';
@@ -28,6 +29,7 @@ import { openHfFolder, type HfFolderEntry } from '../src/core/hf/openFolder';
 import { hfContextLength } from '../src/core/hf/contextLength';
 import type { HfTokenizer } from '../src/core/hf/tokenizer';
 import { splitText } from '../src/core/hf/textData';
+import { evaluateMaskedLm, maskedEvalMetrics, maskingTokens, splitMaskedText, type MaskedWindow } from '../src/core/hf/maskedLm';
 import { MAX_HELD_RUNS, type ModelTarget, type WorkerRequest, type WorkerResponse } from './protocol';
 
 interface ModelSlot {
@@ -282,16 +284,24 @@ async function handleTimeInference(req: Extract<WorkerRequest, { type: 'timeInfe
 
 const cancelSignal = (jobId: number) => ({ get aborted() { return cancelled.has(jobId); } });
 
+/** An encoder's masked-token accuracy on the user's windows (src/core/hf/maskedLm.ts). */
+async function evaluateMasked(runner: ModelRunner, windows: MaskedWindow[], seqLen: number): Promise<{ metrics: EvalMetrics; samples: SampleValues }> {
+  const samples = await evaluateMaskedLm(runner, windows, seqLen);
+  return { metrics: maskedEvalMetrics(samples), samples };
+}
+
 async function handleEvaluate(req: Extract<WorkerRequest, { type: 'evaluate' }>): Promise<void> {
   const slot = targetSlot(req.target); // a missing run fails before the progress message
   post({ type: 'progress', jobId: req.jobId, progress: { phase: 'evaluate', label: 'Creating inference session', done: 0, total: 1 } });
   const t0 = performance.now();
   const { runner, report } = await targetRunner(req);
   const t1 = performance.now();
-  const { metrics, samples } = await evaluateWithSamples(runner, req.dataset, {
-    cancel: cancelSignal(req.jobId),
-    onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
-  });
+  const { metrics, samples } = req.masked
+    ? await evaluateMasked(runner, req.masked.windows, req.masked.seqLen)
+    : await evaluateWithSamples(runner, req.dataset, {
+        cancel: cancelSignal(req.jobId),
+        onProgress: (progress) => post({ type: 'progress', jobId: req.jobId, progress }),
+      });
   const evalMs = performance.now() - t1;
   slot.samples = samples;
   // A run against the dense model on the same samples: the change with its paired interval.
@@ -385,9 +395,10 @@ function folderTokenizer(): HfTokenizer {
   return current.tokenizer;
 }
 
-function handleText(req: Extract<WorkerRequest, { type: 'splitText' | 'encodeText' | 'decodeIds' }>): void {
+function handleText(req: Extract<WorkerRequest, { type: 'splitText' | 'splitMaskedText' | 'encodeText' | 'decodeIds' }>): void {
   const tokenizer = folderTokenizer();
-  if (req.type === 'splitText') post({ type: 'textSplit', jobId: req.jobId, result: splitText(req.text, tokenizer, req.options) });
+  if (req.type === 'splitMaskedText') post({ type: 'maskedTextSplit', jobId: req.jobId, result: splitMaskedText(req.text, tokenizer, maskingTokens(tokenizer, 'tokenizer_config.json'), req.options) });
+  else if (req.type === 'splitText') post({ type: 'textSplit', jobId: req.jobId, result: splitText(req.text, tokenizer, req.options) });
   else if (req.type === 'encodeText') post({ type: 'encoded', jobId: req.jobId, result: tokenizer.encode(req.text) });
   else post({ type: 'decoded', jobId: req.jobId, result: tokenizer.decode(req.ids) });
 }
@@ -422,7 +433,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       else if (req.type === 'predict') await handlePredict(req);
       else if (req.type === 'attention') await handleAttention(req);
       else if (req.type === 'timeInference') await handleTimeInference(req);
-      else if (req.type === 'splitText' || req.type === 'encodeText' || req.type === 'decodeIds') handleText(req);
+      else if (req.type === 'splitText' || req.type === 'splitMaskedText' || req.type === 'encodeText' || req.type === 'decodeIds') handleText(req);
       else await handleEvaluate(req);
     } catch (e) {
       if (e instanceof Cancelled) post({ type: 'cancelled', jobId: req.jobId });

@@ -17,6 +17,7 @@ import type { SampleValues } from '../src/core/eval/samples';
 import type { HfConfig } from '../src/core/hf/config';
 import type { ExportFile } from '../src/core/hf/exportFolder';
 import type { TextSplit, TextSplitOptions } from '../src/core/hf/textData';
+import type { MaskedSplitOptions, MaskedTextSplit, MaskedWindow } from '../src/core/hf/maskedLm';
 
 export type JobId = number;
 
@@ -58,6 +59,13 @@ export type WorkerRequest =
       jobId: JobId;
       text: string;
       options: TextSplitOptions;
+    }
+  | {
+      /** An encoder folder's text as wrapped, masked windows (src/core/hf/maskedLm.ts), with its tokenizer. */
+      type: 'splitMaskedText';
+      jobId: JobId;
+      text: string;
+      options: MaskedSplitOptions;
     }
   | {
       /** Text → token ids with the loaded folder's tokenizer (generation prompts). */
@@ -103,6 +111,8 @@ export type WorkerRequest =
       wasmPaths?: string;
       /** Seeds the bootstrap of a run's interval against dense (the recipe's seed). */
       seed?: number;
+      /** An encoder on the user's text: masked-token accuracy on these windows instead of `dataset`'s next-token metrics. */
+      masked?: { windows: MaskedWindow[]; seqLen: number };
     }
   | {
       /** Continues a prompt with a causal LM: the loaded model or a run's result (teaching view). */
@@ -285,6 +295,7 @@ export type WorkerResponse =
   | { type: 'warm'; jobId: JobId; result: { ms: number } }
   | { type: 'timed'; jobId: JobId; result: InferenceTiming }
   | { type: 'textSplit'; jobId: JobId; result: TextSplit }
+  | { type: 'maskedTextSplit'; jobId: JobId; result: MaskedTextSplit }
   | { type: 'encoded'; jobId: JobId; result: number[] }
   | { type: 'decoded'; jobId: JobId; result: string }
   | { type: 'error'; jobId: JobId; message: string; errorName: string }

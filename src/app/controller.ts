@@ -14,6 +14,7 @@ import { cancelAllRuns, releaseAllRuns } from './runController';
 import { forgetFolder, isFolderDrop, loadFolder } from './hfController';
 import { pickedFiles, type PathedFile } from '../services/folderFiles';
 import { textMetrics } from '../core/hf/textMetrics';
+import { maskedLmMetrics, type MaskedWindow } from '../core/hf/maskedLm';
 import type { SampleValues } from '../core/eval/samples';
 
 export const worker = new ModelWorkerService();
@@ -30,6 +31,8 @@ export interface EvalSet {
   vocab?: CharVocab;
   contextLength?: number;
   targetBytes?: number[];
+  /** An encoder on the user's text: the masked windows evaluated instead of `dataset` (which holds the same inputs, for timing). */
+  masked?: { windows: MaskedWindow[]; seqLen: number };
 }
 
 let evalSet: EvalSet | undefined;
@@ -46,6 +49,11 @@ export function setEvalSet(set: EvalSet | undefined): void {
 /** Perplexity and bits per byte with their intervals, when the set is the user's text. */
 export function textMetricsOf(set: EvalSet, result: { samples: SampleValues }, seed = 0) {
   return set.targetBytes && result.samples.task === 'causal-lm' ? textMetrics(result.samples, set.targetBytes, { seed }) : undefined;
+}
+
+/** Masked-token accuracy and NLL with their intervals, when the set is an encoder's masked windows. */
+export function maskedMetricsOf(set: EvalSet, result: { samples: SampleValues }, seed = 0) {
+  return set.masked && result.samples.task === 'masked-lm' ? maskedLmMetrics(result.samples, { seed }) : undefined;
 }
 
 /** A User Timing mark (performance.getEntriesByType('mark')): the e2e tests print the page's phases. */
@@ -171,7 +179,7 @@ export async function runEvaluation(): Promise<void> {
   const backend = useLab.getState().backend;
   setEvaluation({ status: 'running', datasetLabel: label, progress: { phase: 'evaluate', label: 'Starting', done: 0, total: 1 } });
   const job = worker.evaluate(
-    { target: 'dense', dataset, backend, numThreads: wasmThreads(), wasmPaths },
+    { target: 'dense', dataset, backend, numThreads: wasmThreads(), wasmPaths, ...(set.masked ? { masked: set.masked } : {}) },
     (progress) => {
       if (runningEval === job.jobId) setEvaluation({ ...useLab.getState().evaluation, progress });
     },
@@ -181,7 +189,8 @@ export async function runEvaluation(): Promise<void> {
     const result = await job.done;
     if (runningEval !== job.jobId) return;
     const text = textMetricsOf(set, result);
-    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs, ...(text ? { text } : {}) });
+    const masked = maskedMetricsOf(set, result);
+    setEvaluation({ status: 'done', datasetLabel: label, metrics: result.metrics, backend: result.backend, evalMs: result.evalMs, ...(text ? { text } : {}), ...(masked ? { masked } : {}) });
     mark('lab:dense-metrics');
   } catch (e) {
     if (runningEval !== job.jobId) return;

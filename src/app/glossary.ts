@@ -41,6 +41,14 @@ export const metricMeanings: Record<string, MetricMeaning> = {
     explain: 'Mean negative log-likelihood (natural log) of the correct class: how surprised the model is by the right answer, averaged over images.',
   },
   evalTokens: { label: 'Tokens evaluated', better: 'neither', kind: 'count', explain: 'How many next-character predictions the metrics average over.' },
+  maskedAccuracy: {
+    label: 'Masked-token accuracy',
+    better: 'higher',
+    kind: 'ratio',
+    explain: 'An encoder on your text: about 15 % of each window’s tokens are chosen (BERT’s rule: of them 80 % become [MASK], 10 % a random token, 10 % stay), and this is the share where the model’s most likely token is the original one.',
+  },
+  maskedNll: { label: 'Masked-LM NLL', better: 'lower', kind: 'plain', explain: 'Mean negative log-likelihood (natural log) of the original token at the chosen positions.' },
+  maskedPositions: { label: 'Masked positions scored', better: 'neither', kind: 'count', explain: 'How many chosen positions of your text’s evaluation windows the masked-token metrics average over.' },
   evalSamples: { label: 'Images evaluated', better: 'neither', kind: 'count', explain: 'How many held-out images the metrics average over.' },
 };
 

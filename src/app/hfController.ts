@@ -101,7 +101,7 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
       message: tooLarge
         ? `Not evaluated: ${tooLarge}`
         : info.tokenizer
-        ? 'Not evaluated yet: give the model text under “Your text” (paste it, drop a .txt or .jsonl file, or use the bundled text).'
+        ? 'Not evaluated yet: give the model text under “Your data” (paste it, drop a .txt or .jsonl file, or use the bundled text).'
         : 'Not evaluated: the folder has no tokenizer.json, so the lab cannot turn text into this model’s tokens. Analysis and calibration-free recipes (magnitude pruning, round-to-nearest) still work.',
     });
   } catch (e) {
@@ -138,6 +138,10 @@ export async function applyText(text: string, source: string, seqLen: number): P
   const before = useLab.getState().textData;
   setText({ ...before, status: 'splitting' });
   try {
+    if (model.hf?.config?.family === 'bert') {
+      await applyMaskedText(text, source, seqLen);
+      return;
+    }
     const split = await worker.splitText({ text, options: { seqLen, calibShare: 0.5, seed: 0 } }).done;
     if (useLab.getState().model.loadId !== model.loadId) return; // another model loaded meanwhile
     const calibCount = split.calib.sequences.length;
@@ -155,6 +159,31 @@ export async function applyText(text: string, source: string, seqLen: number): P
     // The sets in use stay as they were; so does the split shown for them.
     setText({ ...before, status: 'error', message: `${source}: ${(e as Error).message}` });
   }
+}
+
+/**
+ * An encoder's text: windows of seqLen ids wrapped as its tokenizer's post-processor says
+ * ([CLS] … [SEP]), BERT's 15 % of positions chosen for masking (src/core/hf/maskedLm.ts), dealt
+ * disjointly; the dense model's masked-token accuracy is measured on the evaluation windows.
+ */
+async function applyMaskedText(text: string, source: string, seqLen: number): Promise<void> {
+  const model = useLab.getState().model;
+  const split = await worker.splitMaskedText({ text, options: { seqLen, calibShare: 0.5, seed: 0 } }).done;
+  if (useLab.getState().model.loadId !== model.loadId) return;
+  const calibCount = split.calib.sequences.length;
+  const capped = useLab.getState().recipe.calibration.samples > calibCount ? calibCount : undefined;
+  if (capped !== undefined) setCalibration({ samples: capped });
+  // The dataset holds the masked inputs (with one never-fed id after each), for timing and the run list's size.
+  const dataset = { kind: 'lm-tokens' as const, seqLen, sequences: split.eval.map((w) => [...w.inputs, w.inputs[w.inputs.length - 1]]) };
+  setEvalSet({ dataset, calibSet: split.calib, label: `text you gave (${source}), masked-token accuracy`, masked: { windows: split.eval, seqLen }, contextLength: model.hf?.contextLength ?? seqLen });
+  useLab.setState({
+    textData: {
+      status: 'ready',
+      source,
+      split: { seqLen, tokens: split.tokens, leftOver: split.leftOver, calibWindows: split.calibWindows, evalWindows: split.evalWindows, evalBytes: 0, masked: { positions: split.maskedPositions }, ...(capped !== undefined ? { samplesCappedTo: capped } : {}) },
+    },
+  });
+  await runEvaluation();
 }
 
 const folderSlot = (runId: string) => `${runId}/folder`;

@@ -12,7 +12,7 @@ import type { QuantScope } from '../core/compress';
 import type { MxFormat } from '../core/quant/mx';
 import { offerDownload, downloadUrl, withdrawDownload } from '../services/downloads';
 import { MAX_HELD_RUNS } from '../../workers/protocol';
-import { currentEvalSet, mark, modelStem, textMetricsOf, wasmPaths, wasmThreads, worker } from './controller';
+import { currentEvalSet, mark, maskedMetricsOf, modelStem, textMetricsOf, wasmPaths, wasmThreads, worker } from './controller';
 import { folderRoot, offerFolderDownload, withdrawFolderDownload } from './hfController';
 import { withStage, type BuilderStageKind } from './recipeForm';
 import { patchRun, useLab, type RunRecord, type RunSweepTag } from './store';
@@ -84,7 +84,7 @@ export function runProblems(recipe: Recipe = useLab.getState().recipe): string[]
   if (!set)
     problems.push(
       model.hf?.tokenizer
-        ? 'calibration: no calibration set — give the model text under “Your text” first'
+        ? 'calibration: no calibration set — give the model text under “Your data” first'
         : 'calibration: no calibration set — pruning needs a bundled model’s calib.json (load a bundled model, or a model compatible with it)',
     );
   return problems;
@@ -121,7 +121,7 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     progress: { phase: 'start', label: 'Starting', done: 0, total: 1 },
     phaseMs: {},
     layersDone: [],
-    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes, ...(evaluation.text ? { text: evaluation.text } : {}) },
+    dense: { metrics: evaluation.metrics, sizeBytes: model.sizeBytes, ...(evaluation.text ? { text: evaluation.text } : {}), ...(evaluation.masked ? { masked: evaluation.masked } : {}) },
     held: false,
     ...(sweep ? { sweep } : {}),
   };
@@ -148,7 +148,7 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     offerFolderDownload(id, result.bytes, result.report, folderRoot(run.model.stem, run.recipe));
     releaseOldRuns(id);
     patchRun(id, { report: result.report, held: true });
-    const evalJob = worker.evaluate({ target: { runId: id }, dataset: set.dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths, seed: run.recipe.seed }, (p) => {
+    const evalJob = worker.evaluate({ target: { runId: id }, dataset: set.dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths, seed: run.recipe.seed, ...(set.masked ? { masked: set.masked } : {}) }, (p) => {
       onProgress(p);
       patchRun(id, { evaluation: { status: 'running', datasetLabel: set.label, progress: p } });
     });
@@ -156,7 +156,8 @@ export async function runRecipe(recipe: Recipe = useLab.getState().recipe, sweep
     const r = await evalJob.done;
     onProgress({ phase: 'evaluate', label: 'done', done: 1, total: 1 });
     const text = textMetricsOf(set, r);
-    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs, ...(text ? { text } : {}) }, ...(r.interval ? { interval: r.interval } : {}) });
+    const masked = maskedMetricsOf(set, r);
+    patchRun(id, { status: 'done', progress: undefined, cancelling: false, durationMs: performance.now() - startedAt, evaluation: { status: 'done', datasetLabel: set.label, metrics: r.metrics, backend: r.backend, evalMs: r.evalMs, ...(text ? { text } : {}), ...(masked ? { masked } : {}) }, ...(r.interval ? { interval: r.interval } : {}) });
     mark(`lab:${id}-metrics`);
     announce(`Run ${number} finished: ${run.model.label}, ${result.report.summary}.`);
     jobs.delete(id); // nothing left to cancel: timing follows a finished run

@@ -38,6 +38,8 @@ export function sharedResultOf(run: RunRecord): { ok: true; result: SharedResult
   const dense = run.dense.metrics;
   if (run.status !== 'done' || !report || !metrics || !dense) return { ok: false, reason: `run ${run.number} has not finished with metrics` };
   if (run.dense.sizeBytes === undefined) return { ok: false, reason: `run ${run.number} does not know its dense model's size` };
+  // A link's schema carries perplexity or top-1; masked-token accuracy would read as image top-1 there.
+  if (dense.task === 'masked-lm') return { ok: false, reason: `run ${run.number} is measured by masked-token accuracy, which a share link cannot carry yet` };
   const metric = dense.task === 'causal-lm' ? 'perplexity' : 'top1';
   const value = metric === 'perplexity' && metrics.task === 'causal-lm' ? metrics.perplexity : metrics.top1;
   const denseValue = metric === 'perplexity' && dense.task === 'causal-lm' ? dense.perplexity : dense.top1;

@@ -13,6 +13,7 @@ import type { RecordInterval } from '../core/experiments/record';
 import type { SharedState } from './share';
 import type { HfConfig } from '../core/hf/config';
 import type { TextMetrics } from '../core/hf/textMetrics';
+import type { MaskedLmMetrics } from '../core/hf/maskedLm';
 
 export type ModelSource = { kind: 'bundled'; id: string } | { kind: 'file'; name: string };
 
@@ -72,6 +73,8 @@ export interface TextDataSlice {
       calibWindows: number[];
       evalWindows: number[];
       evalBytes: number;
+      /** An encoder's windows: [CLS] … [SEP] included in seqLen, and the positions BERT's rule chose for masking. */
+      masked?: { positions: number };
       /** The recipe's calibration samples were lowered to the windows there are. */
       samplesCappedTo?: number;
     };
@@ -90,6 +93,8 @@ export interface Evaluation {
   sessionMs?: number;
   /** On the user's text: perplexity and bits per byte with their bootstrap intervals over windows. */
   text?: TextMetrics;
+  /** An encoder on the user's text: masked-token accuracy and NLL with their intervals over windows. */
+  masked?: MaskedLmMetrics;
 }
 
 export interface EvalSlice {
@@ -140,7 +145,7 @@ export interface RunRecord {
   /** The compressed model on the same evaluation set. */
   evaluation?: Evaluation;
   /** The dense model's metrics and size when the run started: what the run is compared with. */
-  dense: { metrics?: EvalMetrics; sizeBytes?: number; text?: TextMetrics };
+  dense: { metrics?: EvalMetrics; sizeBytes?: number; text?: TextMetrics; masked?: MaskedLmMetrics };
   /** The worker still holds the result (mask view, text generation, download). */
   held: boolean;
   /** Read back from the history (IndexedDB) or an imported file, not run in this page. */

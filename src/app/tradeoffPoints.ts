@@ -3,8 +3,7 @@
 import type { TradeoffAxis, TradeoffRun } from './charts/tradeoffChart';
 import type { EvalMetrics } from '../core/eval/metrics';
 import type { CompressReport } from '../core/compress/report';
-import { metricMeanings } from './glossary';
-import { primaryMetric } from './metricsView';
+import { metricMeaning, primaryMetric } from './metricsView';
 import type { RunRecord } from './store';
 
 /** Float32 storage: what a layer no stage quantized costs per weight. */
@@ -117,8 +116,8 @@ export function tradeoffPoints(runs: readonly RunRecord[], model: TradeoffModel,
     points,
     ...(dx !== undefined && dy !== undefined ? { dense: { x: dx, y: dy } } : {}),
     metricKey,
-    metricLabel: metricMeanings[metricKey].label,
-    better: metricMeanings[metricKey].better === 'higher' ? 'higher' : 'lower',
+    metricLabel: metricMeaning(task, metricKey).label,
+    better: metricMeaning(task, metricKey).better === 'higher' ? 'higher' : 'lower',
     leftOut: finished.length - points.length,
     running: mine.filter((r) => r.status === 'running').length,
   };

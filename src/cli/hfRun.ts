@@ -26,6 +26,7 @@ import { MAX_JSON_BYTES, readRegularFile, showPath } from './files';
 import { openFolderOnDisk } from './hfFolder';
 import { choosePath, printStreamed, recipeStreamProblems, runStreamed, type RunPath } from './hfStreamed';
 import { modelWeightSources } from './weightFiles';
+import { maskedLmRun } from './hfEncoderRun';
 import { printAnalysis } from './printAnalysis';
 import { loadModelFromDisk } from './loadModelDir';
 import { compressOnDisk, printReport, readRecipeFile } from './run';
@@ -98,6 +99,11 @@ export async function hfRunCommand(folderArg: string, options: HfRunOptions): Pr
   const recipe = readRecipeFile(resolve(options.recipePath));
   // Lazy: no data file is read until a path needs it (the streamed one reads block by block).
   const opened = await openFolderOnDisk(folder, { externalData: 'lazy' });
+  if (opened.config?.config.family === 'bert') {
+    if (options.exportFolder) throw new Error('run: --export-folder is not offered for encoders yet');
+    // The encoder run holds the whole model: opened again with its external data read.
+    return maskedLmRun(folder, opened.externalDataBytes > 0 ? await openFolderOnDisk(folder) : opened, recipe, { text: readTextFile(resolve(options.textPath)), seqLen: options.seqLen, calibShare: options.calibShare, backend: options.backend, json: options.json });
+  }
   const tokenizer = requireTokenizer(folder, opened);
   const split = splitText(readTextFile(resolve(options.textPath)), tokenizer, { seqLen: options.seqLen, calibShare: options.calibShare, seed: recipe.seed });
   requireFeedable(folder, opened, split.eval);

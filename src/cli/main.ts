@@ -12,6 +12,7 @@ import { runCommand } from './run';
 import { attentionCommand } from './attention';
 import { sweepCommand } from './sweep';
 import { exportLlmCompressorMain } from './exportLlmCompressor';
+import { hfImageRunCommand } from './hfImageRun';
 import { hfGenerateCommand, hfInfoCommand, hfRunCommand } from './hfRun';
 import { isHfFolder } from './hfFolder';
 
@@ -21,6 +22,7 @@ const usage = `Usage:
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
   npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--json]
   npm run lab -- run <recipe.json> <hf-folder> --text FILE.txt|.jsonl [--seq-len 128] [--calib-share 0.5] [--export-folder OUT] [--streamed | --whole] [--json]
+  npm run lab -- run <recipe.json> <vit-folder> --images DIR (one subfolder of .png/.jpg per label) [--calib-share 0.5] [--json]
   npm run lab -- generate <hf-folder> --prompt "…" [--max-new 20] [--compressed <folder | model.onnx>]
   npm run lab -- run "<share link>" [model.onnx] [-o out.onnx] [--json]
   npm run lab -- prune --recipe recipe.json <model-dir | model.onnx> -o out.onnx   (alias of run)
@@ -88,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, streamed: { type: 'boolean', default: false }, whole: { type: 'boolean', default: false }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, images: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, streamed: { type: 'boolean', default: false }, whole: { type: 'boolean', default: false }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -98,6 +100,13 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'run') {
     const [, recipePath, model, extra] = positionals;
     if (!recipePath) throw new Error(`run: <recipe.json> (or a share link) is required\n\n${usage}`);
+    if (model !== undefined && isHfFolder(model) && values.images) {
+      if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
+      const calibShare = Number(values['calib-share']);
+      if (!(calibShare > 0 && calibShare < 1)) throw new Error(`--calib-share must lie in (0, 1), not ${values['calib-share']}`);
+      await hfImageRunCommand(model, { recipePath, imagesPath: values.images, calibShare, backend: values.backend as BackendPreference, json: values.json! });
+      return 0;
+    }
     if (model !== undefined && isHfFolder(model)) {
       if (!values.text) throw new Error(`run: --text FILE.txt|.jsonl is required for a Hugging Face export folder (its windows calibrate and evaluate)\n\n${usage}`);
       if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);

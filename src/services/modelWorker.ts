@@ -1,6 +1,7 @@
 // Owns the model worker. Turns the message protocol into promises with progress callbacks; a
 // response for a job nobody waits for any more (stale) is dropped.
 import { Cancelled, type Progress } from '../core/job';
+import type { MaskedTextSplit } from '../core/hf/maskedLm';
 import type { AttentionResult, CompressResultMessage, EvalResult, GenerateResult, InferenceTiming, JobId, LayerWeights, LoadResult, PredictResult, WorkerRequest, WorkerResponse } from '../../workers/protocol';
 import type { LayerQuantInspection } from '../core/compress';
 import type { TextSplit } from '../core/hf/textData';
@@ -99,6 +100,11 @@ export class ModelWorkerService {
   /** The user's text as calibration and evaluation windows, tokenized with the loaded folder's tokenizer. */
   splitText(body: RequestBody<'splitText'>): Job<TextSplit> {
     return this.submit<TextSplit>({ type: 'splitText', jobId: this.nextJobId++, ...body });
+  }
+
+  /** An encoder folder's text as masked windows (BERT's 15 % rule), with its tokenizer. */
+  splitMaskedText(body: RequestBody<'splitMaskedText'>): Job<MaskedTextSplit> {
+    return this.submit<MaskedTextSplit>({ type: 'splitMaskedText', jobId: this.nextJobId++, ...body });
   }
 
   encodeText(body: RequestBody<'encodeText'>): Job<number[]> {

@@ -7,6 +7,7 @@ import type { ImageDataset } from '../../core/eval/datasets';
 import type { ModelTarget } from '../../../workers/protocol';
 import { currentEvalSet, wasmPaths, wasmThreads, worker } from '../controller';
 import { selectedRun, useLab } from '../store';
+import { folderCodec } from '../textCodec';
 import { AttentionView } from './AttentionView';
 
 export function AttentionTab() {
@@ -36,7 +37,10 @@ export function AttentionTab() {
   if (set.dataset.kind === 'image-classification') {
     return <AttentionView key={loadId} source={{ kind: 'image', dataset: set.dataset, architecture }} run={compared} fetchAttention={fetchAttention} predictImage={predictImage} />;
   }
-  if (folderTokenizer)
-    return <p className="muted">The attention view labels its maps with the bundled LM’s characters; it does not read a folder’s tokenizer.json yet. Generation (Try it) and every recipe do.</p>;
+  if (folderTokenizer && set.dataset.kind === 'lm-tokens') {
+    // A dropped folder's text model: tokens labelled by its own tokenizer.json, each id decoded.
+    return <AttentionView key={loadId} source={{ kind: 'folder', codec: folderCodec(worker), contextLength: set.contextLength ?? set.dataset.seqLen }} run={compared} fetchAttention={fetchAttention} />;
+  }
+  if (folderTokenizer) return <p className="muted">Give the model text under “Your data” first: the attention view reads it with the folder’s tokenizer.json.</p>;
   return <p className="muted">This model has no vocabulary file, so the lab cannot turn text into its tokens.</p>;
 }

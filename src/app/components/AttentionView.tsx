@@ -7,6 +7,7 @@ import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import { ACT_REFERENCE_PARAMS, sinkScores, type ActParams, type AttentionInput } from '../../core/attention';
 import { headHiddenSinks } from '../../core/attention/stats';
 import { actParams, isAttentionStage } from '../../core/recipe/stages/attention';
+import type { TextCodec } from '../textCodec';
 import type { CharVocab } from '../../core/catalog/vocab';
 import { CharTokenizer } from '../../core/catalog/vocab';
 import { patchLayout, patchTokenLabels, type PatchArchitecture } from '../../core/attention/patches';
@@ -27,7 +28,11 @@ export interface AttentionViewProps {
    * The LM's vocabulary (text input), or the ViT's evaluation images (an index, or a drawing) with
    * its model card's architecture, which says how its tokens tile the image (patches.ts).
    */
-  source: { kind: 'text'; vocab: CharVocab; contextLength: number } | { kind: 'image'; dataset: ImageDataset; architecture?: PatchArchitecture };
+  source:
+    | { kind: 'text'; vocab: CharVocab; contextLength: number }
+    /** A dropped folder's text model: its tokenizer.json (in the worker) encodes the text and decodes each id for the labels. */
+    | { kind: 'folder'; codec: TextCodec; contextLength: number }
+    | { kind: 'image'; dataset: ImageDataset; architecture?: PatchArchitecture };
   /** A held run whose result can be looked at instead of the dense model. */
   run?: { id: string; label: string };
   fetchAttention: (target: ModelTarget, input: AttentionInput) => Promise<AttentionResult>;
@@ -59,7 +64,11 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
 
   const target: ModelTarget = useRun && run ? { runId: run.id } : 'dense';
   const problem =
-    source.kind === 'text'
+    source.kind === 'folder'
+      ? text.length === 0
+        ? 'Type some text: the model needs at least one token.'
+        : undefined
+      : source.kind === 'text'
       ? text.length === 0
         ? 'Type some text: the model needs at least one character.'
         : text.length > source.contextLength
@@ -76,6 +85,24 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
   function capture(): void {
     if (problem) return;
     const mine = ++request.current;
+    if (source.kind === 'folder') {
+      // Each token labelled by its own decoded text (a byte-level piece may decode to part of a character).
+      setShown({ status: 'running' });
+      const { codec, contextLength } = source;
+      void (async () => {
+        try {
+          const ids = await codec.encode(text);
+          if (ids.length === 0) throw new Error('The text gives no tokens.');
+          if (ids.length > contextLength) throw new Error(`${ids.length} tokens: at most ${contextLength} (the model's context).`);
+          const labels = await Promise.all(ids.map((id) => codec.decode([id])));
+          const result = await fetchAttention(target, { kind: 'tokens', ids });
+          if (mine === request.current) setShown({ status: 'done', result, labels: result.ok && result.captured.tokens === labels.length ? labels : labels.map((_, k) => String(k)) });
+        } catch (e) {
+          if (mine === request.current) setShown({ status: 'error', message: (e as Error).message });
+        }
+      })();
+      return;
+    }
     let input: AttentionInput;
     let labels: string[];
     let image: number[] | undefined;
@@ -124,10 +151,10 @@ export function AttentionView({ source, run, fetchAttention, predictImage }: Att
           capture();
         }}
       >
-        {source.kind === 'text' ? (
+        {source.kind === 'text' || source.kind === 'folder' ? (
           <label className="field">
             Text
-            <input aria-label="Attention text" value={text} maxLength={source.contextLength} onChange={(e) => setText(e.target.value)} />
+            <input aria-label="Attention text" value={text} maxLength={source.kind === 'text' ? source.contextLength : undefined} onChange={(e) => setText(e.target.value)} />
           </label>
         ) : (
           <fieldset className="attention-image-input">

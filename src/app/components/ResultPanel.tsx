@@ -9,6 +9,7 @@ import { metricEntries } from '../metricsView';
 import { runDownload } from '../runController';
 import { folderDownload } from '../hfController';
 import type { IntervalValue, TextMetrics } from '../../core/hf/textMetrics';
+import type { MaskedLmMetrics } from '../../core/hf/maskedLm';
 import { cancelEvaluation, runEvaluation } from '../controller';
 import { selectedRun, useLab, type RunRecord } from '../store';
 import { Explain } from './Explain';
@@ -78,13 +79,43 @@ function InferenceTimeRow({ run }: { run: RunRecord }) {
 }
 
 /** "52,431.2 (95 %: 51,907.4–53,002.9)": a value with its bootstrap interval over windows. */
-function WithInterval({ at }: { at: IntervalValue }) {
+function WithInterval({ at, kind = 'plain' }: { at: IntervalValue; kind?: 'plain' | 'ratio' }) {
   return (
     <>
-      {formatMetricValue(at.value, 'plain')}{' '}
+      {formatMetricValue(at.value, kind)}{' '}
       <span className="muted-inline">
-        (95 %: {formatMetricValue(at.low, 'plain')}–{formatMetricValue(at.high, 'plain')})
+        (95 %: {formatMetricValue(at.low, kind)}–{formatMetricValue(at.high, kind)})
       </span>
+    </>
+  );
+}
+
+/** An encoder on the user's text: masked-token accuracy and NLL at the chosen positions, with their intervals over windows. */
+const MASKED_ROWS: { key: 'accuracy' | 'nll'; label: string; kind: 'ratio' | 'plain'; better: 'higher' | 'lower'; explain: string }[] = [
+  { key: 'accuracy', label: 'Masked-token accuracy, on your text', kind: 'ratio', better: 'higher', explain: 'About 15 % of each evaluation window’s tokens are chosen (BERT’s rule: 80 % become [MASK], 10 % a random token, 10 % stay); the share where the model’s most likely token is the original. The interval resamples whole windows (2,000 bootstrap resamples, seed 0).' },
+  { key: 'nll', label: 'Masked-LM NLL, on your text', kind: 'plain', better: 'lower', explain: 'Mean negative log-likelihood (nats) of the original token at the chosen positions. The interval resamples whole windows.' },
+];
+
+function MaskedMetricRows({ dense, run }: { dense: MaskedLmMetrics; run?: RunRecord }) {
+  const compressed = run?.evaluation?.masked;
+  return (
+    <>
+      {MASKED_ROWS.map(({ key, label, kind, better, explain }) => {
+        const after = compressed?.[key];
+        return (
+          <tr key={key} data-masked-metric={key} data-dense={dense[key].value} data-value={run ? after?.value : dense[key].value} data-low={(run ? after : dense[key])?.low} data-high={(run ? after : dense[key])?.high}>
+            <th scope="row">
+              {label} <Explain about={label.toLowerCase()} text={explain} />
+              <span className="better">{betterHint(better)}</span>
+            </th>
+            <td title={exact(dense[key].value)}>
+              <WithInterval at={dense[key]} kind={kind} />
+            </td>
+            {run && <td title={after ? exact(after.value) : undefined}>{after ? <WithInterval at={after} kind={kind} /> : run.status === 'running' ? '…' : '—'}</td>}
+            {run && <td>{after ? <Change better={better} from={dense[key].value} to={after.value} kind={kind} /> : null}</td>}
+          </tr>
+        );
+      })}
     </>
   );
 }
@@ -123,7 +154,7 @@ function TextMetricRows({ dense, run }: { dense: TextMetrics; run?: RunRecord })
   );
 }
 
-function MetricTable({ dense, denseText, run, baseLabel }: { dense: EvalMetrics; denseText?: TextMetrics; run?: RunRecord; baseLabel: string }) {
+function MetricTable({ dense, denseText, denseMasked, run, baseLabel }: { dense: EvalMetrics; denseText?: TextMetrics; denseMasked?: MaskedLmMetrics; run?: RunRecord; baseLabel: string }) {
   const compressed = run?.evaluation?.metrics;
   const folder = run && folderDownload(run);
   const runCol = run ? `Run ${run.number}` : undefined;
@@ -142,8 +173,10 @@ function MetricTable({ dense, denseText, run, baseLabel }: { dense: EvalMetrics;
       </thead>
       <tbody>
         {denseText && <TextMetricRows dense={denseText} run={run} />}
+        {denseMasked && <MaskedMetricRows dense={denseMasked} run={run} />}
         {metricEntries(dense)
           .filter(({ key }) => !denseText || (key !== 'perplexity' && key !== 'bitsPerChar'))
+          .filter(({ key }) => !denseMasked || (key !== 'top1' && key !== 'meanNll'))
           .map(({ key, meaning, value }) => {
           const after = compressed ? (compressed as unknown as Record<string, number>)[key] : undefined;
           return (
@@ -262,6 +295,7 @@ export function ResultPanel() {
   // A run is compared with the dense model it was made from, even after another model loaded.
   const dense = run ? run.dense.metrics : evaluation.metrics;
   const denseText = run ? run.dense.text : evaluation.text;
+  const denseMasked = run ? run.dense.masked : evaluation.masked;
   const earlier = run !== undefined && run.model.loadId !== loadId;
   // A compressed model dropped back in is what it is: its metrics are not a dense baseline.
   const verdict = useLab((s) => s.model.analysis?.compression.verdict);
@@ -317,7 +351,7 @@ export function ResultPanel() {
           Layer jobs asked for WebGPU but {run.report.backends.layerFallbacks} of {run.report.layers.length} ran on the CPU: {run.report.layers.find((l) => l.backend.ran === 'cpu' && l.backend.requested === 'webgpu')?.backend.fallbackReason ?? 'no reason given'}.
         </p>
       )}
-      {dense && <MetricTable dense={dense} denseText={denseText} run={run} baseLabel={baseLabel} />}
+      {dense && <MetricTable dense={dense} denseText={denseText} denseMasked={denseMasked} run={run} baseLabel={baseLabel} />}
       {!run && dense && <p className="muted">Choose a recipe on the left and run it: the result appears here against these numbers, and every run is kept in the list below.</p>}
       {run?.status === 'done' && run.durationMs !== undefined && (
         <p className="muted" data-testid="run-timing">

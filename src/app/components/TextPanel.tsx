@@ -22,7 +22,7 @@ function SplitSummary() {
   return (
     <div className="text-split" data-testid="text-split" data-calib={split.calibWindows.length} data-eval={split.evalWindows.length} data-tokens={split.tokens} data-seq-len={split.seqLen}>
       <p>
-        {textData.source}: {split.tokens.toLocaleString('en-US')} tokens → <strong>{windows} windows</strong> of {split.seqLen} + 1 tokens
+        {textData.source}: {split.tokens.toLocaleString('en-US')} tokens → <strong>{windows} windows</strong> of {split.masked ? `${split.seqLen} tokens, [CLS] and [SEP] included` : `${split.seqLen} + 1 tokens`}
         {split.leftOver > 0 && ` (${split.leftOver} tokens left over)`}.
       </p>
       <ul>
@@ -30,7 +30,14 @@ function SplitSummary() {
           Calibration: {split.calibWindows.length} windows ({Math.round((100 * split.calibWindows.length) / windows)} %): {windowList(split.calibWindows)}
         </li>
         <li data-testid="split-eval">
-          Evaluation: {split.evalWindows.length} windows: {windowList(split.evalWindows)}; their targets spell {split.evalBytes.toLocaleString('en-US')} bytes
+          Evaluation: {split.evalWindows.length} windows: {windowList(split.evalWindows)};{' '}
+          {split.masked ? (
+            <span data-testid="masked-positions" data-positions={split.masked.positions}>
+              {split.masked.positions} positions chosen for masking by BERT’s rule (15 %; of them 80 % [MASK], 10 % a random token, 10 % kept, as transformers’ DataCollatorForLanguageModeling)
+            </span>
+          ) : (
+            `their targets spell ${split.evalBytes.toLocaleString('en-US')} bytes`
+          )}
         </li>
       </ul>
       <p className="muted">Disjoint: no window is in both sets (dealt by a seeded shuffle, seed 0).</p>
@@ -85,9 +92,9 @@ export function TextPanel() {
   const label = source ?? `pasted text, ${text.length.toLocaleString('en-US')} characters`;
   return (
     <section className="panel text-panel" aria-labelledby={`${ids}-title`} data-testid="text-panel" onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
-      <h2 id={`${ids}-title`}>Your text</h2>
+      <h2 id={`${ids}-title`}>Your data</h2>
       <p className="muted">
-        Evaluate and calibrate {hf.folder} on text of your own, tokenized by its {hf.tokenizer.file}. Paste it, drop a .txt or .jsonl (a “text” field per line) here, or use the bundled public-domain text.
+        Evaluate and calibrate {hf.folder} on text of your own, tokenized by its {hf.tokenizer.file}{hf.config?.family === 'bert' ? ': an encoder is measured by masked-token accuracy, not perplexity' : ''}. Paste it, drop a .txt or .jsonl (a “text” field per line) here, or use the bundled public-domain text.
       </p>
       <Field label="Text">
         {(props) => (

@@ -34,7 +34,7 @@ const fixture = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/boot
   cases: FixtureCase[];
 };
 
-function values(task: SampleValues['task'], v: FixtureValues): SampleValues {
+function values(task: 'causal-lm' | 'image-classification', v: FixtureValues): SampleValues {
   return task === 'causal-lm'
     ? { task, nll: Float64Array.from(v.nll), tokens: Int32Array.from(v.tokens!) }
     : { task, nll: Float64Array.from(v.nll), correct: Uint8Array.from(v.correct!) };
@@ -51,7 +51,7 @@ describe('pairedBootstrap matches the numpy reference', () => {
   });
 
   test.each(fixture.cases.map((c) => [c.name, c] as const))('%s', (_, c) => {
-    const result = pairedBootstrap(values(c.task, c.baseline), values(c.task, c.candidate), { metric: c.metric, resamples: c.resamples, seed: c.seed, level: c.level });
+    const result = pairedBootstrap(values(c.task as 'causal-lm' | 'image-classification', c.baseline), values(c.task as 'causal-lm' | 'image-classification', c.candidate), { metric: c.metric, resamples: c.resamples, seed: c.seed, level: c.level });
     expectClose([result.delta, result.low, result.high], [c.expected.delta, c.expected.low, c.expected.high], tight);
     expect(result.withinNoise).toBe(c.expected.withinNoise);
     expect(result.resamples).toBe(c.resamples);

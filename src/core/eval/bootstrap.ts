@@ -52,7 +52,7 @@ interface RatioSamples {
 }
 
 function ratioSamples(values: SampleValues, metric: PairedMetric): RatioSamples {
-  const den = values.task === 'causal-lm' ? values.tokens : null;
+  const den = values.task === 'causal-lm' ? values.tokens : values.task === 'masked-lm' ? values.chosen : null;
   switch (metric) {
     case 'perplexity':
       if (values.task !== 'causal-lm') throw new Error('bootstrap: perplexity needs per-sequence LM values');
@@ -60,8 +60,8 @@ function ratioSamples(values: SampleValues, metric: PairedMetric): RatioSamples 
     case 'meanNll':
       return { num: values.nll, den, finish: (r) => r };
     case 'top1':
-      if (values.task !== 'image-classification') throw new Error('bootstrap: top1 is compared per image (classifier values)');
-      return { num: values.correct, den: null, finish: (r) => r };
+      if (values.task === 'causal-lm') throw new Error('bootstrap: top1 is compared per image (classifier values) or per masked window');
+      return { num: values.correct, den, finish: (r) => r };
   }
 }
 

@@ -20,7 +20,18 @@ export interface ClassificationMetrics {
   evalSamples: number;
 }
 
-export type EvalMetrics = LmMetrics | ClassificationMetrics;
+/** A masked LM on the user's text (src/core/hf/maskedLm.ts): accuracy at the positions chosen by BERT's 15 % rule. */
+export interface MaskedLmEvalMetrics {
+  task: 'masked-lm';
+  /** Masked-token accuracy: argmax = the original id, over the chosen positions. */
+  top1: number;
+  /** Mean NLL of the original ids at the chosen positions (nats). */
+  meanNll: number;
+  /** Positions scored. */
+  evalTokens: number;
+}
+
+export type EvalMetrics = LmMetrics | ClassificationMetrics | MaskedLmEvalMetrics;
 
 /** NLL of `target` and the argmax of one row of logits (length V starting at `offset`). */
 export function scoreRow(logits: Float32Array, offset: number, vocab: number, target: number): { nll: number; argmax: number } {

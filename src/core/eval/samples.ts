@@ -18,6 +18,14 @@ export interface ClassifierSampleValues {
   nll: Float64Array;
 }
 
-export type SampleValues = LmSampleValues | ClassifierSampleValues;
+/** A masked LM's evaluation windows (src/core/hf/maskedLm.ts): per window, the positions chosen for masking, those whose argmax is the original id, and their summed NLL (nats). */
+export interface MaskedLmSampleValues {
+  task: 'masked-lm';
+  chosen: Int32Array;
+  correct: Int32Array;
+  nll: Float64Array;
+}
+
+export type SampleValues = LmSampleValues | ClassifierSampleValues | MaskedLmSampleValues;
 
 export const sampleCount = (values: SampleValues): number => values.nll.length;

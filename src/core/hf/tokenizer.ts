@@ -4,6 +4,7 @@
 // decoders as the file declares them. Nothing is fetched: the library is given parsed JSON.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { describeValue, isJsonObject } from '../recipe/reader.ts';
+import { configTokenId, singleTemplate, type SequenceTemplate } from './specialTokens.ts';
 
 export interface HfTokenizer {
   /** Token ids of `text`, without the special tokens a post-processor would add (evaluation windows add none). */
@@ -13,6 +14,10 @@ export interface HfTokenizer {
   vocabSize: number;
   /** The end-of-text token's id, when the file names one. */
   eosId?: number;
+  /** What the post-processor wraps one sequence in ([CLS] … [SEP] for BERT), when it says. */
+  template?: SequenceTemplate;
+  /** tokenizer_config.json's mask_token, for masked-LM evaluation of encoders. */
+  maskId?: number;
 }
 
 export class TokenizerFileError extends Error {
@@ -36,7 +41,11 @@ export function loadHfTokenizer(tokenizerJson: unknown, tokenizerConfig: unknown
   const vocabSize = Math.max(baseSize, ...added.map((t) => (typeof t.id === 'number' ? t.id + 1 : 0)));
   const eosName = isJsonObject(tokenizerConfig) && typeof tokenizerConfig.eos_token === 'string' ? tokenizerConfig.eos_token : undefined;
   const eosId = eosName !== undefined ? tokenizer.token_to_id(eosName) : tokenizer.token_to_id('<|endoftext|>') ?? tokenizer.token_to_id('</s>');
+  const template = singleTemplate(tokenizerJson, file);
+  const maskId = configTokenId(tokenizerJson, tokenizerConfig, 'mask_token');
   return {
+    ...(template ? { template } : {}),
+    ...(maskId === undefined ? {} : { maskId }),
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }).ids,
     decode: (ids) => tokenizer.decode([...ids]),
     vocabSize,

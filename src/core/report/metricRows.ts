@@ -17,6 +17,11 @@ const metricTable: Record<EvalMetrics['task'], [key: string, label: string, kind
     ['top1', 'Next-token top-1', 'ratio'],
     ['evalTokens', 'Tokens evaluated', 'count'],
   ],
+  'masked-lm': [
+    ['top1', 'Masked-token accuracy', 'ratio'],
+    ['meanNll', 'Masked-LM NLL', 'plain'],
+    ['evalTokens', 'Masked positions scored', 'count'],
+  ],
   'image-classification': [
     ['top1', 'Top-1 accuracy', 'ratio'],
     ['meanNll', 'Mean NLL', 'plain'],

@@ -9,10 +9,11 @@ import type { HfFolderEntry } from '../openFolder.ts';
 
 const root = join(import.meta.dirname, '../../../..');
 
-/** Narrow 2-block shapes: GPT-2 keeps its 50257-token vocabulary (its real tokenizer); the Llama shape has grouped-query attention. */
+/** Narrow 2-block shapes: GPT-2 keeps its 50257-token vocabulary (its real tokenizer); the Llama shape has grouped-query attention; BERT (BertForMaskedLM) keeps bert-base's 30522 ids, its special tokens last. */
 export const SMALL_FOLDERS = {
   gpt2: ['--preset', 'gpt2', '--blocks', '2', '--hidden', '64', '--heads', '4', '--max-positions', '128'],
   llama: ['--preset', 'tinyllama-1.1b', '--blocks', '2', '--hidden', '64', '--heads', '4', '--kv-heads', '2', '--intermediate', '128', '--max-positions', '128', '--external-data'],
+  bert: ['--preset', 'bert-base', '--blocks', '2', '--hidden', '64', '--heads', '4', '--intermediate', '128', '--max-positions', '64'],
 } as const;
 
 export type SmallFolder = keyof typeof SMALL_FOLDERS;
