@@ -49,6 +49,8 @@ interface LoadedModel {
   runs: Map<string, ModelSlot & { model: ModelProto }>;
   /** A Hugging Face folder's tokenizer (tokenizers.js), kept here: the page's text goes through it. */
   tokenizer?: HfTokenizer;
+  /** Why no session of the dense model can be opened (opened for analysis only, weights left in their files). */
+  tooLarge?: string;
 }
 
 let current: LoadedModel | undefined;
@@ -124,17 +126,18 @@ async function handleLoadFolder(req: Extract<WorkerRequest, { type: 'loadFolder'
       return bytes;
     },
   }));
-  const opened = await openHfFolder(entries);
+  // Too large for one session: the graph keeps its external references and no data file is read.
+  const opened = await openHfFolder(entries, { externalData: req.tooLarge ? 'lazy' : 'resolve' });
   if (opened.disagreements.length > 0) throw new Error(opened.disagreements.join('; '));
   const contextLength = opened.config ? hfContextLength(opened.config.json, opened.config.file) : undefined;
   // ORT gets one self-contained model (external data inlined by openHfFolder).
-  const bytes = opened.externalDataBytes > 0 ? writeModel(opened.model) : graphs.get(opened.plan.model.path)!;
+  const bytes = opened.externalDataBytes > 0 && !req.tooLarge ? writeModel(opened.model) : graphs.get(opened.plan.model.path)!;
   const parseMs = performance.now() - t0;
   const sha256 = await sha256Hex(graphs.get(opened.plan.model.path)!);
   const { plan, tokenizer } = opened;
-  await replaceCurrent({ model: opened.model, analysis: opened.analysis, dense: { bytes, runners: new Map() }, runs: new Map(), ...(tokenizer ? { tokenizer: tokenizer.tokenizer } : {}) });
-  // The external-data files the graph named (openHfFolder reads only those).
-  const externalFiles = plan.externalData.filter((f) => readPaths.has(f.path)).map((f) => f.path.slice(f.path.lastIndexOf('/') + 1));
+  await replaceCurrent({ model: opened.model, analysis: opened.analysis, dense: { bytes, runners: new Map() }, runs: new Map(), ...(tokenizer ? { tokenizer: tokenizer.tokenizer } : {}), ...(req.tooLarge ? { tooLarge: req.tooLarge } : {}) });
+  // The external-data files the graph named (openHfFolder reads only those; none when opened lazily).
+  const externalFiles = plan.externalData.filter((f) => req.tooLarge !== undefined || readPaths.has(f.path)).map((f) => f.path.slice(f.path.lastIndexOf('/') + 1));
   post({
     type: 'loaded',
     jobId: req.jobId,
@@ -178,6 +181,7 @@ async function calibrationAccumulator(computeBackend: ComputeBackend): Promise<{
 
 async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>): Promise<void> {
   if (!current) throw new Error('No model is loaded');
+  if (current.tooLarge) throw new Error(current.tooLarge);
   const loaded = current;
   checkModelPayloads(loaded.model); // as the CLI: a tensor ORT would refuse is never copied into a pruned file
   const workers = prunePool(req.poolSize);
@@ -226,6 +230,7 @@ async function handleCompress(req: Extract<WorkerRequest, { type: 'compress' }>)
 /** The model a request names, or an error that says why it is not here. */
 function targetSlot(target: ModelTarget): ModelSlot & { model?: ModelProto } {
   if (!current) throw new Error('No model is loaded');
+  if (target === 'dense' && current.tooLarge) throw new Error(current.tooLarge);
   if (target === 'dense') return current.dense;
   const run = current.runs.get(target.runId);
   if (!run) throw new Error(`The result of ${target.runId} is no longer held (the worker keeps the last ${MAX_HELD_RUNS} runs); run it again`);
@@ -376,6 +381,7 @@ async function handleAttention(req: Extract<WorkerRequest, { type: 'attention' }
 function handleQuantLayer(req: Extract<WorkerRequest, { type: 'quantLayer' }>): void {
   const { layer, stored } = runLayer(req.runId, req.layerId);
   const tensor = initializerMap(current!.model.graph!).get(layer.weight);
+  if (current!.tooLarge) throw new Error(current!.tooLarge);
   if (!tensor || layer.nBits) throw new Error(`Layer ${layer.name}: the loaded model holds no float weight for it`);
   const dense = weightFromStored(layer, tensorToFloat32(tensor));
   const result = inspectLayerQuant({ layer, dense, stored, method: req.method, mxFormat: req.mxFormat, scope: req.scope });

@@ -47,6 +47,11 @@ export type WorkerRequest =
       type: 'loadFolder';
       jobId: JobId;
       entries: { path: string; file: File }[];
+      /**
+       * The graph and its data exceed what one ONNX Runtime session takes: open it for analysis
+       * only (no data file read; docs/hf-memory.md), and refuse sessions with this reason.
+       */
+      tooLarge?: string;
     }
   | {
       /** The loaded folder's text as windows dealt to calibration and evaluation (its tokenizer). */

@@ -21,9 +21,17 @@ import { patchModel, setEvaluation, useLab, type HfFolderInfo, type TextDataSlic
 
 /**
  * One ArrayBuffer holds the graph with its external data inlined for ONNX Runtime, and a protobuf
- * message is limited to 2 GiB: a larger model is refused before any byte is read.
+ * message is limited to 2 GiB: a larger model is opened for analysis only (no data file read).
  */
 export const MAX_MODEL_BYTES = 2 ** 31 - 1;
+
+/** Why the folder's model cannot be one session here (graph + external data over 2 GiB), or undefined. */
+export function sessionLimitReason(plan: FolderPlan): string | undefined {
+  const heavy = [plan.model, ...plan.externalData];
+  const total = heavy.reduce((sum, f) => sum + f.size, 0);
+  if (total <= MAX_MODEL_BYTES) return undefined;
+  return `${heavy.map((f) => f.path).join(' + ')} are ${(total / 2 ** 30).toFixed(2)} GiB together, over the 2 GiB one ONNX Runtime session in this page takes (the graph with its weights inlined), so the page shows its analysis (read from the graph; the weights stay in their files) but neither evaluates nor compresses it. The CLI compresses it one block at a time: npm run lab -- run <recipe.json> <folder> --text FILE --streamed.`;
+}
 
 /**
  * What the download copies from the loaded folder: its config.json (parsed) and tokenizer files,
@@ -61,23 +69,13 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
     return;
   }
   const plan = planned.plan;
-  const heavy = [plan.model, ...plan.externalData];
-  const total = heavy.reduce((sum, f) => sum + f.size, 0);
-  if (total > MAX_MODEL_BYTES) {
-    useLab.setState({
-      loadError: {
-        fileName: heavy.map((f) => f.path).join(' + '),
-        message: `${heavy.map((f) => f.path).join(' + ')}: ${(total / 2 ** 30).toFixed(2)} GiB together, over the 2 GiB this page can hold as one model in memory (ONNX Runtime gets the graph with its weights inlined); the CLI (npm run lab) opens it`,
-      },
-    });
-    return;
-  }
+  const tooLarge = sessionLimitReason(plan);
   const previous = useLab.getState().model;
   cancelEvaluation();
   patchModel({ status: 'loading' });
   try {
     // The Files go to the worker as handles; it reads only the ones the plan uses.
-    const { hf, ...model } = await worker.loadFolder({ entries: files.map(({ path, file }) => ({ path, file })) }).done;
+    const { hf, ...model } = await worker.loadFolder({ entries: files.map(({ path, file }) => ({ path, file })), ...(tooLarge ? { tooLarge } : {}) }).done;
     if (!hf) throw new Error('the worker did not open the folder as a Hugging Face folder');
     folderExport = { configJson: hf.config?.json, copied: hf.copied, externalData: model.externalFiles.length > 0 };
     const info: HfFolderInfo = {
@@ -100,7 +98,9 @@ export async function loadFolder(files: PathedFile[]): Promise<void> {
     }));
     setEvaluation({
       status: 'unavailable',
-      message: info.tokenizer
+      message: tooLarge
+        ? `Not evaluated: ${tooLarge}`
+        : info.tokenizer
         ? 'Not evaluated yet: give the model text under “Your data” (paste it, drop a .txt or .jsonl file, or use the bundled text).'
         : 'Not evaluated: the folder has no tokenizer.json, so the lab cannot turn text into this model’s tokens. Analysis and calibration-free recipes (magnitude pruning, round-to-nearest) still work.',
     });

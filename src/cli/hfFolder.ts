@@ -3,7 +3,7 @@
 // (a transformers.js repository keeps its graphs in onnx/), each read when the plan needs it.
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { openHfFolder, type HfFolderEntry, type OpenedHfFolder } from '../core/hf/openFolder';
+import { openHfFolder, type HfFolderEntry, type OpenHfOptions, type OpenedHfFolder } from '../core/hf/openFolder';
 import { MAX_MODEL_BYTES, readRegularFile, showPath } from './files';
 
 const MAX_DEPTH = 2;
@@ -29,9 +29,9 @@ export function folderEntries(folder: string): HfFolderEntry[] {
 }
 
 /** The folder opened; its messages name the file inside the folder, prefixed with the folder. */
-export async function openFolderOnDisk(folder: string): Promise<OpenedHfFolder> {
+export async function openFolderOnDisk(folder: string, options: OpenHfOptions = {}): Promise<OpenedHfFolder> {
   try {
-    return await openHfFolder(folderEntries(folder));
+    return await openHfFolder(folderEntries(folder), options);
   } catch (error) {
     throw new Error(`${showPath(folder)}: ${(error as Error).message}`);
   }

@@ -4,26 +4,28 @@
 // src/core/hf/openFolder.ts, calibrated and evaluated on the user's own text (windows dealt
 // disjointly by splitText), compressed with the same compressModel as the page, and written back
 // in the layout transformers.js loads (exportFolder.ts).
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CompressReport } from '../core/compress';
 import { metricInterval, pairedBootstrap, type MetricInterval, type PairedInterval } from '../core/eval/bootstrap';
 import { datasetMismatch } from '../core/eval/compat';
 import type { LmTokenDataset } from '../core/eval/datasets';
 import { evaluateWithSamples, type EvalWithSamples } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import type { BackendPreference } from '../core/eval/runner';
+import { exportDtype } from '../core/hf/exportDtype';
 import { exportFolderFiles, exportGraph, type TransformersDtype } from '../core/hf/exportFolder';
+import { resolveModelWeights, weightSources } from '../core/onnx/lazyTensors';
 import type { OpenedHfFolder } from '../core/hf/openFolder';
 import { bitsPerByte, jsonlText, splitText, type TextSplit } from '../core/hf/textData';
 import type { HfTokenizer } from '../core/hf/tokenizer';
 import type { Progress } from '../core/job';
-import { analyzeModel } from '../core/model';
 import { isJsonObject } from '../core/recipe/reader';
 import { writeModel } from '../core/onnx';
 import { createRunner } from '../runtime/ort';
 import { MAX_JSON_BYTES, readRegularFile, showPath } from './files';
 import { openFolderOnDisk } from './hfFolder';
+import { choosePath, printStreamed, recipeStreamProblems, runStreamed, type RunPath } from './hfStreamed';
+import { modelWeightSources } from './weightFiles';
 import { maskedLmRun } from './hfEncoderRun';
 import { printAnalysis } from './printAnalysis';
 import { loadModelFromDisk } from './loadModelDir';
@@ -37,6 +39,10 @@ export interface HfRunOptions {
   exportFolder?: string;
   backend: BackendPreference;
   json: boolean;
+  /** Always one block at a time (refused in one line when the recipe cannot). */
+  streamed?: boolean;
+  /** Never one block at a time. */
+  whole?: boolean;
 }
 
 /** One model's figures on the evaluation windows. */
@@ -84,11 +90,6 @@ function textEvaluation(result: EvalWithSamples, split: TextSplit, seed: number)
   return { perplexity: metricInterval(result.samples, { seed }), bitsPerByte: bitsPerByte(totalNll, split.evalTargetBytes), tokens: split.eval.sequences.length * split.eval.seqLen };
 }
 
-/** q4 when every packed layer is a 4-bit MatMulNBits (what transformers.js's q4 files hold), else fp32. */
-function exportDtype(report: CompressReport, packedBits: number[]): TransformersDtype {
-  return report.totals.packedLayers > 0 && packedBits.length > 0 && packedBits.every((b) => b === 4) ? 'q4' : 'fp32';
-}
-
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(2) : v.toFixed(4));
 const line = (label: string, e: TextEvaluation) =>
   `${label.padEnd(16)}perplexity ${fmt(e.perplexity.value)} [${fmt(e.perplexity.low)}, ${fmt(e.perplexity.high)}] (95 % bootstrap over ${e.perplexity.samples} windows), ${e.bitsPerByte.toFixed(4)} bits per byte`;
@@ -96,54 +97,94 @@ const line = (label: string, e: TextEvaluation) =>
 export async function hfRunCommand(folderArg: string, options: HfRunOptions): Promise<void> {
   const folder = resolve(folderArg);
   const recipe = readRecipeFile(resolve(options.recipePath));
-  const opened = await openFolderOnDisk(folder);
+  // Lazy: no data file is read until a path needs it (the streamed one reads block by block).
+  const opened = await openFolderOnDisk(folder, { externalData: 'lazy' });
   if (opened.config?.config.family === 'bert') {
     if (options.exportFolder) throw new Error('run: --export-folder is not offered for encoders yet');
-    return maskedLmRun(folder, opened, recipe, { text: readTextFile(resolve(options.textPath)), seqLen: options.seqLen, calibShare: options.calibShare, backend: options.backend, json: options.json });
+    // The encoder run holds the whole model: opened again with its external data read.
+    return maskedLmRun(folder, opened.externalDataBytes > 0 ? await openFolderOnDisk(folder) : opened, recipe, { text: readTextFile(resolve(options.textPath)), seqLen: options.seqLen, calibShare: options.calibShare, backend: options.backend, json: options.json });
   }
   const tokenizer = requireTokenizer(folder, opened);
   const split = splitText(readTextFile(resolve(options.textPath)), tokenizer, { seqLen: options.seqLen, calibShare: options.calibShare, seed: recipe.seed });
   requireFeedable(folder, opened, split.eval);
   const log = (text: string) => (options.json ? console.error(text) : console.log(text));
+  const chosen = choosePath({ streamed: options.streamed ?? false, whole: options.whole ?? false, recipePath: options.recipePath, externalDataBytes: opened.externalDataBytes, problems: recipeStreamProblems(opened, recipe, split.calib) });
   log(`folder          ${showPath(folder)}: ${opened.plan.model.path}${opened.externalDataBytes > 0 ? ` + ${opened.externalDataBytes.toLocaleString('en')} bytes of external data` : ''}${opened.config ? `, ${opened.config.config.modelType} (${opened.config.config.layers} layers)` : ''}`);
   for (const note of [...opened.plan.notes, ...opened.plan.missing]) log(`note            ${note}`);
   for (const problem of opened.disagreements) log(`WARNING         ${problem}`);
   log(`text            ${split.tokens.toLocaleString('en')} tokens → ${split.calibWindows.length + split.evalWindows.length} windows of ${options.seqLen + 1}: ${split.calibWindows.length} for calibration, ${split.evalWindows.length} for evaluation (disjoint; ${split.leftOver} tokens left over)`);
-
-  const denseBytes = writeModel(opened.model);
-  const onDisk = { onnxPath: join(folder, opened.plan.model.path), bytes: denseBytes, model: opened.model };
-  const outcome = await compressOnDisk(onDisk, recipe, split.calib, options.backend, (p: Progress) => {
+  log(`path            ${chosen.path === 'streamed' ? 'streamed, one block at a time' : 'whole model in memory'} (${chosen.why})`);
+  const onProgress = (p: Progress) => {
     if (!options.json && p.done === p.total && p.phase !== 'report') console.error(`  ${p.phase}: ${p.label} (${p.total})`);
-  });
-  const dense = await evaluateText(denseBytes, split, options.backend);
-  const compressed = await evaluateText(outcome.bytes, split, options.backend);
-  const denseFigures = textEvaluation(dense, split, recipe.seed);
-  const compressedFigures = textEvaluation(compressed, split, recipe.seed);
-  const change: PairedInterval = pairedBootstrap(dense.samples, compressed.samples, { seed: recipe.seed });
+  };
 
+  let evaluation: { dense: Uint8Array; compressed: Uint8Array } | { skipped: string };
   let exported: { folder: string; dtype: TransformersDtype; files: string[] } | undefined;
-  if (options.exportFolder) {
-    const out = resolve(options.exportFolder);
-    const packedBits = analyzeModel(outcome.model).linears.flatMap((l) => (l.nBits ? [l.nBits.bits] : []));
-    const dtype = exportDtype(outcome.report, packedBits);
-    const graph = exportGraph(outcome.model, dtype, opened.externalDataBytes > 0);
-    const files = exportFolderFiles({ ...graph, dtype, config: opened.config?.json, copied: opened.copied });
-    for (const file of files) {
-      mkdirSync(dirname(join(out, file.path)), { recursive: true });
-      writeFileSync(join(out, file.path), file.bytes);
+  let printCompression: () => void;
+  let compressionJson: Record<string, unknown>;
+  let scratch: string | undefined;
+  if (chosen.path === 'streamed') {
+    const run = await runStreamed({ folder, opened, recipe, calib: split.calib, backend: options.backend, exportFolder: options.exportFolder ? resolve(options.exportFolder) : undefined, onProgress });
+    evaluation = run.evaluation;
+    if (run.scratch) scratch = run.folder;
+    else exported = { folder: run.folder, dtype: run.dtype, files: run.files };
+    printCompression = () => printStreamed(run);
+    const { onnx: _graph, ...figures } = run.outcome;
+    compressionJson = { report: null, streamed: figures };
+  } else {
+    const sources = await modelWeightSources(opened.model, dirname(join(folder, opened.plan.model.path)));
+    let model = opened.model;
+    try {
+      if (sources.length > 0) model = await resolveModelWeights(model, weightSources(sources));
+    } finally {
+      for (const source of sources) await source.close();
     }
-    exported = { folder: out, dtype, files: files.map((f) => f.path) };
+    const denseBytes = writeModel(model);
+    const onDisk = { onnxPath: join(folder, opened.plan.model.path), bytes: denseBytes, model };
+    const outcome = await compressOnDisk(onDisk, recipe, split.calib, options.backend, onProgress);
+    evaluation = { dense: denseBytes, compressed: outcome.bytes };
+    if (options.exportFolder) {
+      const out = resolve(options.exportFolder);
+      const dtype = exportDtype(outcome.report);
+      const graph = exportGraph(outcome.model, dtype, opened.externalDataBytes > 0);
+      const files = exportFolderFiles({ ...graph, dtype, config: opened.config?.json, copied: opened.copied });
+      for (const file of files) {
+        mkdirSync(dirname(join(out, file.path)), { recursive: true });
+        writeFileSync(join(out, file.path), file.bytes);
+      }
+      exported = { folder: out, dtype, files: files.map((f) => f.path) };
+    }
+    printCompression = () => printReport(outcome.report, exported ? exported.folder : null);
+    compressionJson = { report: outcome.report };
   }
+
+  let figures: { dense: TextEvaluation; compressed: TextEvaluation; change: PairedInterval } | undefined;
+  try {
+    if ('dense' in evaluation) {
+      const dense = await evaluateText(evaluation.dense, split, options.backend);
+      const compressed = await evaluateText(evaluation.compressed, split, options.backend);
+      figures = { dense: textEvaluation(dense, split, recipe.seed), compressed: textEvaluation(compressed, split, recipe.seed), change: pairedBootstrap(dense.samples, compressed.samples, { seed: recipe.seed }) };
+    }
+  } finally {
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  }
+  // The process's high-water mark (kB on Linux's getrusage), not a sample: what the run needed.
+  const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+  const path: RunPath = chosen.path;
 
   if (options.json) {
-    console.log(JSON.stringify({ folder, model: opened.plan.model.path, split: { calibWindows: split.calibWindows, evalWindows: split.evalWindows, seqLen: options.seqLen }, dense: denseFigures, compressed: compressedFigures, change, report: outcome.report, exported: exported ?? null }, null, 2));
+    console.log(JSON.stringify({ folder, model: opened.plan.model.path, path, pathReason: chosen.why, peakRssBytes, split: { calibWindows: split.calibWindows, evalWindows: split.evalWindows, seqLen: options.seqLen }, dense: figures?.dense ?? null, compressed: figures?.compressed ?? null, change: figures?.change ?? null, evaluationSkipped: 'skipped' in evaluation ? evaluation.skipped : null, ...compressionJson, exported: exported ?? null }, null, 2));
     return;
   }
-  printReport(outcome.report, exported ? exported.folder : null);
+  printCompression();
+  console.log(`${'peak memory'.padEnd(16)}${(peakRssBytes / 1e6).toFixed(0)} MB resident (process high-water mark, ${path} path)`);
   console.log('');
-  console.log(line('dense', denseFigures));
-  console.log(line('compressed', compressedFigures));
-  console.log(`${'change'.padEnd(16)}perplexity ${change.delta >= 0 ? '+' : ''}${fmt(change.delta)} [${fmt(change.low)}, ${fmt(change.high)}] (paired 95 % bootstrap${change.withinNoise ? ', within noise' : ''})`);
+  if (figures) {
+    console.log(line('dense', figures.dense));
+    console.log(line('compressed', figures.compressed));
+    const change = figures.change;
+    console.log(`${'change'.padEnd(16)}perplexity ${change.delta >= 0 ? '+' : ''}${fmt(change.delta)} [${fmt(change.low)}, ${fmt(change.high)}] (paired 95 % bootstrap${change.withinNoise ? ', within noise' : ''})`);
+  } else if ('skipped' in evaluation) console.log(`${'evaluation'.padEnd(16)}${evaluation.skipped}`);
   if (exported) console.log(`${'exported'.padEnd(16)}${showPath(exported.folder)} (dtype ${exported.dtype}): ${exported.files.join(', ')}`);
 }
 

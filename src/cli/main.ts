@@ -21,7 +21,7 @@ const usage = `Usage:
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
   npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--json]
-  npm run lab -- run <recipe.json> <hf-folder> --text FILE.txt|.jsonl [--seq-len 128] [--calib-share 0.5] [--export-folder OUT] [--json]
+  npm run lab -- run <recipe.json> <hf-folder> --text FILE.txt|.jsonl [--seq-len 128] [--calib-share 0.5] [--export-folder OUT] [--streamed | --whole] [--json]
   npm run lab -- run <recipe.json> <vit-folder> --images DIR (one subfolder of .png/.jpg per label) [--calib-share 0.5] [--json]
   npm run lab -- generate <hf-folder> --prompt "…" [--max-new 20] [--compressed <folder | model.onnx>]
   npm run lab -- run "<share link>" [model.onnx] [-o out.onnx] [--json]
@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, images: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, images: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, streamed: { type: 'boolean', default: false }, whole: { type: 'boolean', default: false }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -113,7 +113,7 @@ export async function main(argv: string[]): Promise<number> {
       const seqLen = positiveInteger('--seq-len', values['seq-len']!);
       const calibShare = Number(values['calib-share']);
       if (!(calibShare > 0 && calibShare < 1)) throw new Error(`--calib-share must lie in (0, 1), not ${values['calib-share']}`);
-      await hfRunCommand(model, { recipePath, textPath: values.text, seqLen, calibShare, exportFolder: values['export-folder'], backend: values.backend as BackendPreference, json: values.json! });
+      await hfRunCommand(model, { recipePath, textPath: values.text, seqLen, calibShare, exportFolder: values['export-folder'], backend: values.backend as BackendPreference, json: values.json!, streamed: values.streamed!, whole: values.whole! });
       return 0;
     }
     if (!values.output && !values.json) throw new Error(`run: -o <out.onnx> is required (or --json, to print the record without writing the model)\n\n${usage}`);

@@ -75,9 +75,12 @@ function streamProblem(stage: StageSpec): string | undefined {
 const now = () => performance.now();
 const byteLength = (tensor: TensorProto) => tensor.rawData?.byteLength ?? 0;
 
-export async function compressStreamed(request: StreamedCompressRequest): Promise<StreamedOutcome> {
-  const started = now();
-  const { recipe, analysis, calibSet, sources, sink } = request;
+/**
+ * Why the recipe cannot run one block at a time, one line per field ([] when it can): the CLI asks
+ * this before choosing the path, compressStreamed refuses with the same lines.
+ */
+export function streamedProblems(request: Pick<CompressRequest, 'recipe' | 'analysis' | 'calibSet' | 'createRunner'>): string[] {
+  const { recipe, analysis, calibSet } = request;
   const problems = validateRecipe(recipe, analysis, calibSet ? datasetSize(calibSet) : undefined);
   recipe.stages.forEach((stage, i) => {
     const why = stageKind(stage.kind) ? streamProblem(stage) : undefined;
@@ -87,7 +90,15 @@ export async function compressStreamed(request: StreamedCompressRequest): Promis
   if (needs.dense.size > 0) problems.push(`stages: ${recipe.stages.map((s) => stageKindOf(s).describe(s)).join(' → ')} needs statistics of the dense model, a whole-model pass`);
   if (recipe.calibration.mode !== 'sequential') problems.push(`calibration.mode: "${recipe.calibration.mode}" runs the whole model; one block at a time needs "sequential"`);
   if (calibSet === undefined || request.createRunner === undefined) problems.push('calibration: pass calibSet and createRunner');
+  return problems;
+}
+
+export async function compressStreamed(request: StreamedCompressRequest): Promise<StreamedOutcome> {
+  const started = now();
+  const { recipe, analysis, calibSet, sources, sink } = request;
+  const problems = streamedProblems(request);
   if (problems.length > 0) throw new RecipeError(problems);
+  const needs = neededStatistics(recipe);
 
   const notes: string[] = [];
   const working = new WorkingModel(request.model);

@@ -37,8 +37,11 @@ export interface ExportFile {
 export interface FolderExport {
   /** The compressed graph (with external references when `externalData` is given). */
   model: Uint8Array;
-  /** The graph's external data file, written beside it as onnx/model{suffix}.onnx_data. */
-  externalData?: Uint8Array;
+  /**
+   * The graph's external data file, written beside it as onnx/model{suffix}.onnx_data; 'streamed'
+   * when the caller already wrote that file there (compressStreamed's sink), so it is not listed.
+   */
+  externalData?: Uint8Array | 'streamed';
   dtype: TransformersDtype;
   /** The dropped config.json, parsed; absent when there was none. */
   config?: unknown;
@@ -50,7 +53,7 @@ export interface FolderExport {
 export function exportFolderFiles(input: FolderExport): ExportFile[] {
   const graph = `onnx/model${DTYPE_SUFFIX[input.dtype]}.onnx`;
   const files: ExportFile[] = [{ path: graph, bytes: input.model }];
-  if (input.externalData) files.push({ path: `${graph}_data`, bytes: input.externalData });
+  if (input.externalData instanceof Uint8Array) files.push({ path: `${graph}_data`, bytes: input.externalData });
   if (input.config !== undefined) {
     const config = isJsonObject(input.config) ? { ...input.config } : {};
     const previous = isJsonObject(config['transformers.js_config']) ? config['transformers.js_config'] : {};
@@ -74,7 +77,7 @@ const INLINE_LIMIT = 2 ** 31 - 64 * 2 ** 20;
  * The graph bytes for an export: inline, or (when asked, or when the weights would pass 2 GiB)
  * with its initializers in the side file that exportFolderFiles names after the dtype.
  */
-export function exportGraph(model: ModelProto, dtype: TransformersDtype, externalData: boolean): Pick<FolderExport, 'model' | 'externalData'> {
+export function exportGraph(model: ModelProto, dtype: TransformersDtype, externalData: boolean): { model: Uint8Array; externalData?: Uint8Array } {
   const weightBytes = (model.graph?.initializer ?? []).reduce((sum, t) => sum + (t.rawData?.byteLength ?? 0), 0);
   if (!externalData && weightBytes < INLINE_LIMIT) return { model: writeModel(model) };
   const location = `model${DTYPE_SUFFIX[dtype]}.onnx_data`;

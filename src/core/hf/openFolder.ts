@@ -5,7 +5,7 @@
 // bytes when asked, and only the files the plan uses are read.
 import { analyzeModel } from '../model/analyze.ts';
 import type { ModelAnalysis } from '../model/types.ts';
-import { externalDataRefs, resolveExternalData } from '../onnx/external.ts';
+import { checkedRefs, externalDataRefs, resolveExternalData } from '../onnx/external.ts';
 import { readModel } from '../onnx/read.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { planLmInputs, type LmInputPlanResult } from '../eval/lmInputs.ts';
@@ -23,7 +23,7 @@ export interface HfFolderEntry extends FolderFile {
 
 export interface OpenedHfFolder {
   plan: FolderPlan;
-  /** The graph with its external data resolved into it (zero-copy views of the data files). */
+  /** The graph with its external data resolved into it (zero-copy views of the data files), or left external when opened 'lazy'. */
   model: ModelProto;
   analysis: ModelAnalysis;
   /** Bytes of external data the graph read; 0 when its weights were inline. */
@@ -65,7 +65,15 @@ function fileError(path: string, error: unknown): HfFolderError {
 }
 
 /** Opens a folder's graph and pieces; a bad file is an HfFolderError naming it (nothing else is changed). */
-export async function openHfFolder(entries: readonly HfFolderEntry[]): Promise<OpenedHfFolder> {
+export interface OpenHfOptions {
+  /**
+   * 'lazy': the graph keeps its external-data references and no data file is read (analysis needs
+   * only shapes); the caller reads weights by range (lazyTensors.ts), as the streamed path does.
+   */
+  externalData?: 'resolve' | 'lazy';
+}
+
+export async function openHfFolder(entries: readonly HfFolderEntry[], options: OpenHfOptions = {}): Promise<OpenedHfFolder> {
   const planned = planFolder(entries);
   if (!planned.ok) throw new HfFolderError(planned.message);
   let { plan } = planned;
@@ -77,14 +85,22 @@ export async function openHfFolder(entries: readonly HfFolderEntry[]): Promise<O
     model = readModel(await entry(plan.model).read());
     const needed = new Set(externalDataRefs(model).map((ref) => ref.location.replace(/^(\.\/)+/, '')));
     const files = new Map<string, Uint8Array>();
+    const sizes = new Map<string, number>();
     for (const file of plan.externalData) {
       const name = file.path.slice(file.path.lastIndexOf('/') + 1);
       if (!needed.has(name)) continue;
+      if (options.externalData === 'lazy') {
+        sizes.set(name, file.size);
+        externalDataBytes += file.size;
+        continue;
+      }
       const bytes = await entry(file).read();
       files.set(name, bytes);
       externalDataBytes += bytes.byteLength;
     }
-    if (needed.size > 0) resolveExternalData(model, files);
+    // Lazy: the ranges are checked against the files' sizes now, their bytes read when a block needs them.
+    if (needed.size > 0 && options.externalData === 'lazy') checkedRefs(model, sizes);
+    else if (needed.size > 0) resolveExternalData(model, files);
   } catch (error) {
     throw fileError(plan.model.path, error);
   }

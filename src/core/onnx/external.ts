@@ -83,7 +83,7 @@ export function normalizeLocation(location: string): string {
  * Finds the file for a location: exact key, then normalised path, then the bare file name (a
  * browser file picker yields names without folders).
  */
-function findFile(files: ReadonlyMap<string, Uint8Array>, location: string): Uint8Array | undefined {
+function findFile<T>(files: ReadonlyMap<string, T>, location: string): T | undefined {
   const normalized = normalizeLocation(location);
   const baseName = normalized.slice(normalized.lastIndexOf('/') + 1);
   return files.get(location) ?? files.get(normalized) ?? files.get(baseName);
@@ -97,15 +97,11 @@ function findFile(files: ReadonlyMap<string, Uint8Array>, location: string): Uin
  * anything.
  */
 export function resolveExternalData(model: ModelProto, files: ReadonlyMap<string, Uint8Array>): ModelProto {
-  const refs = externalDataRefs(model);
-  const missing = new Map<string, string[]>();
-  for (const ref of refs) {
-    if (findFile(files, ref.location) !== undefined) continue;
-    const file = normalizeLocation(ref.location);
-    missing.set(file, [...(missing.get(file) ?? []), ref.tensorName]);
-  }
-  if (missing.size > 0) throw missingFilesError(missing);
-  const slices = refs.map((ref) => sliceFor(ref, findFile(files, ref.location) as Uint8Array));
+  const refs = checkedRefs(model, new Map([...files].map(([name, bytes]) => [name, bytes.byteLength])));
+  const slices = refs.map((ref) => {
+    const file = findFile(files, ref.location)!;
+    return file.subarray(ref.offset, externalEnd(ref, file.byteLength));
+  });
   refs.forEach((ref, i) => {
     ref.tensor.rawData = slices[i];
     delete ref.tensor.externalData;
@@ -133,11 +129,12 @@ export function expectedByteLength(tensor: TensorProto): number | undefined {
   return info !== undefined && info.bits > 0 ? rawByteLength(info, tensorElementCount(tensor)) : undefined;
 }
 
-function sliceFor(ref: ExternalDataRef, file: Uint8Array): Uint8Array {
-  const end = ref.length === undefined ? file.length : ref.offset + ref.length;
+/** Where the tensor's bytes end in a file of `fileSize` bytes, refused when outside it or not what its dims need. */
+function externalEnd(ref: ExternalDataRef, fileSize: number): number {
+  const end = ref.length === undefined ? fileSize : ref.offset + ref.length;
   const label = `Tensor ${quoteName(ref.tensorName)}`;
-  if (ref.offset > file.length || end > file.length) {
-    throw new ExternalDataError(`${label}: bytes ${ref.offset}..${end} are outside ${quoteName(ref.location)} (${file.length} bytes)`);
+  if (ref.offset > fileSize || end > fileSize) {
+    throw new ExternalDataError(`${label}: bytes ${ref.offset}..${end} are outside ${quoteName(ref.location)} (${fileSize} bytes)`);
   }
   const info = dtypeInfo(ref.tensor.dataType ?? DataType.UNDEFINED);
   if (info !== undefined && info.bits > 0) {
@@ -146,5 +143,23 @@ function sliceFor(ref: ExternalDataRef, file: Uint8Array): Uint8Array {
       throw new ExternalDataError(`${label}: ${quoteName(ref.location)} gives ${end - ref.offset} bytes, but its dims and ${info.dtype} need ${expected}`);
     }
   }
-  return file.subarray(ref.offset, end);
+  return end;
+}
+
+/**
+ * The model's external references, checked against the files' sizes alone (no byte read): every
+ * file present, every range inside its file and of the length its dims need. What
+ * resolveExternalData checks, for a model whose weights stay in their files (read by range later).
+ */
+export function checkedRefs(model: ModelProto, sizes: ReadonlyMap<string, number>): ExternalDataRef[] {
+  const refs = externalDataRefs(model);
+  const missing = new Map<string, string[]>();
+  for (const ref of refs) {
+    if (findFile(sizes, ref.location) !== undefined) continue;
+    const file = normalizeLocation(ref.location);
+    missing.set(file, [...(missing.get(file) ?? []), ref.tensorName]);
+  }
+  if (missing.size > 0) throw missingFilesError(missing);
+  for (const ref of refs) externalEnd(ref, findFile(sizes, ref.location)!);
+  return refs;
 }
