@@ -10,13 +10,14 @@
 //     not one: one line each naming the file and the field, the loaded model kept and usable.
 //   - a SmolLM-shaped Llama (grouped-query attention, rotary, SwiGLU) with external data, dropped
 //     on the page as files: GPTQ 4-bit packed, the zip (onnx/model_q4.onnx + its .onnx_data)
-//     evaluated back in Node to the page's perplexity.
+//     evaluated back in Node to the page's perplexity, and loaded, unzipped, by transformers.js,
+//     which greedily generates the ids the lab's own KV-cache loop generates from that graph.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { artifactsDir, labFixture, openPage, openTab, runRecipeAndWait } from './harness';
@@ -28,6 +29,8 @@ import { parseVocab } from '../src/core/catalog/vocab';
 import { createRunner } from '../src/runtime/ort';
 import { evaluate } from '../src/core/eval/evaluate';
 import { readModel, resolveExternalData, writeModel } from '../src/core/onnx';
+import { generate } from '../src/core/eval/generate';
+import { transformersJsGenerate } from '../scripts/gen/hf/transformersJs';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
@@ -93,6 +96,30 @@ async function evaluateZip(folder: string, text: string, zip: Record<string, Uin
   await runner.release();
   if (metrics.task !== 'causal-lm') throw new Error('not an LM');
   return { perplexity: metrics.perplexity, bitsPerByte: bitsPerByte(metrics.meanNll * metrics.evalTokens, windows.evalTargetBytes) };
+}
+
+/** The zip unpacked into a temporary folder: what a user gets after unzipping the download. */
+function unpack(zip: Record<string, Uint8Array>, root: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-e2e-hf-zip-'));
+  for (const [path, bytes] of Object.entries(zip)) {
+    const target = join(dir, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, bytes);
+  }
+  return join(dir, root);
+}
+
+/** The lab's own greedy continuation (KV cache) of `promptIds` on the zip's graph, in Node. */
+async function labGreedy(zip: Record<string, Uint8Array>, graphPath: string, promptIds: number[], maxNewTokens: number): Promise<number[]> {
+  const graph = readModel(zip[graphPath]);
+  const data = zip[`${graphPath}_data`];
+  if (data) resolveExternalData(graph, new Map([[graphPath.slice(graphPath.lastIndexOf('/') + 1) + '_data', data]]));
+  const { runner } = await createRunner(writeModel(graph), { backend: 'wasm', numThreads: 1 });
+  try {
+    return (await generate(runner, { promptIds, maxNewTokens, contextLength: 256, strategy: { kind: 'greedy' } })).ids;
+  } finally {
+    await runner.release();
+  }
 }
 
 /** Clicks Generate and waits until both columns settled (text, or an error, which fails the test). */
@@ -287,6 +314,13 @@ describe('a Hugging Face export folder in the page', () => {
     console.log(`[hf e2e] Llama q4 zip in Node: perplexity ${node.perplexity} (page ${runPpl.value}), bits per byte ${node.bitsPerByte} (page ${runBpb.value})`);
     assert.ok(Math.abs(node.perplexity / runPpl.value - 1) < 1e-5, `Node ${node.perplexity} vs page ${runPpl.value}`);
     assert.ok(Math.abs(node.bitsPerByte / runBpb.value - 1) < 1e-5, `Node ${node.bitsPerByte} vs page ${runBpb.value}`);
+    // The download, unzipped, is a folder transformers.js loads (local files only, dtype q4 from
+    // the file name it derives): it generates the lab's own greedy ids from the same graph.
+    const tjs = await transformersJsGenerate(unpack(zip, root), 'In the beginning', 6, { dtype: 'q4' });
+    const ours = await labGreedy(zip, `${root}/onnx/model_q4.onnx`, tjs.promptIds, 6);
+    console.log(`[hf e2e] transformers.js on the downloaded q4 folder: ${JSON.stringify(tjs.text)} ids ${tjs.newIds.join(' ')}; the lab's ${ours.join(' ')}`);
+    assert.ok(tjs.newIds.length > 0);
+    assert.deepEqual(tjs.newIds, ours.slice(0, tjs.newIds.length));
     // Tall enough for the whole page: the sticky Run bar then sits where it belongs, under the recipe.
     await page.setViewportSize({ width: 1440, height: 2100 });
     await page.evaluate(() => window.scrollTo(0, 0));

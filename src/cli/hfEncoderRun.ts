@@ -11,6 +11,7 @@ import type { Progress } from '../core/job';
 import { writeModel } from '../core/onnx';
 import { createRunner } from '../runtime/ort';
 import { showPath } from './files';
+import { fitCalibrationSamples } from './hfFolder';
 import { compressOnDisk, printReport } from './run';
 
 export interface EncoderRunOptions {
@@ -34,12 +35,13 @@ const pct = (v: number) => `${(100 * v).toFixed(2)} %`;
 const line = (label: string, m: MaskedLmMetrics) =>
   `${label.padEnd(16)}masked-token accuracy ${pct(m.accuracy.value)} [${pct(m.accuracy.low)}, ${pct(m.accuracy.high)}] (95 % bootstrap over ${m.windows} windows, ${m.chosen} positions), NLL ${m.nll.value.toFixed(4)} [${m.nll.low.toFixed(4)}, ${m.nll.high.toFixed(4)}] nats`;
 
-export async function maskedLmRun(folder: string, opened: OpenedHfFolder, recipe: Recipe, options: EncoderRunOptions): Promise<void> {
+export async function maskedLmRun(folder: string, opened: OpenedHfFolder, asWritten: Recipe, options: EncoderRunOptions): Promise<void> {
   if (!opened.tokenizer) throw new Error(`${showPath(folder)}: no tokenizer.json: you can still compress the weights, but not evaluate masked tokens on text`);
   const tokenizer = opened.tokenizer.tokenizer;
   const tokens = maskingTokens(tokenizer, showPath(join(folder, opened.plan.pieces.tokenizerConfig?.path ?? 'tokenizer_config.json')));
-  const split = splitMaskedText(options.text, tokenizer, tokens, { seqLen: options.seqLen, calibShare: options.calibShare, seed: recipe.seed });
+  const split = splitMaskedText(options.text, tokenizer, tokens, { seqLen: options.seqLen, calibShare: options.calibShare, seed: asWritten.seed });
   const log = (text: string) => (options.json ? console.error(text) : console.log(text));
+  const recipe = fitCalibrationSamples(asWritten, split.calib.sequences.length, log);
   log(`folder          ${showPath(folder)}: ${opened.plan.model.path}, ${opened.config?.config.modelType ?? 'encoder'} (masked LM)`);
   log(`text            ${split.tokens.toLocaleString('en')} tokens → ${split.calibWindows.length + split.evalWindows.length} windows of ${options.seqLen} (with ${tokens.template.prefix.length + tokens.template.suffix.length} special): ${split.calibWindows.length} for calibration, ${split.evalWindows.length} for evaluation (disjoint; ${split.leftOver} tokens left over)`);
   log(`masking         BERT's rule (DataCollatorForLanguageModeling): 15 % of positions chosen, of them 80 % [MASK], 10 % random, 10 % kept; ${split.maskedPositions} positions scored`);

@@ -4,6 +4,7 @@
 import { existsSync, lstatSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { openHfFolder, type HfFolderEntry, type OpenHfOptions, type OpenedHfFolder } from '../core/hf/openFolder';
+import type { Recipe } from '../core/recipe';
 import { MAX_MODEL_BYTES, readRegularFile, showPath } from './files';
 
 const MAX_DEPTH = 2;
@@ -35,4 +36,16 @@ export async function openFolderOnDisk(folder: string, options: OpenHfOptions = 
   } catch (error) {
     throw new Error(`${showPath(folder)}: ${(error as Error).message}`);
   }
+}
+
+/**
+ * The recipe with its calibration samples lowered to the calibration windows the user's text
+ * gives, as the page does (hfController.ts), with the line that says so; the recipe as it was when
+ * the text gives enough. A recipe written for the bundled sets asks for 32 samples, which a short
+ * text does not hold, and refusing it would only make the user edit the file.
+ */
+export function fitCalibrationSamples(recipe: Recipe, windows: number, log: (line: string) => void): Recipe {
+  if (recipe.calibration.samples <= windows) return recipe;
+  log(`calibration     the recipe's ${recipe.calibration.samples} calibration samples lowered to ${windows}: all the calibration windows this text gives`);
+  return { ...recipe, calibration: { ...recipe.calibration, samples: windows } };
 }

@@ -23,7 +23,7 @@ import { isJsonObject } from '../core/recipe/reader';
 import { writeModel } from '../core/onnx';
 import { createRunner } from '../runtime/ort';
 import { MAX_JSON_BYTES, readRegularFile, showPath } from './files';
-import { openFolderOnDisk } from './hfFolder';
+import { fitCalibrationSamples, openFolderOnDisk } from './hfFolder';
 import { choosePath, printStreamed, recipeStreamProblems, runStreamed, type RunPath } from './hfStreamed';
 import { modelWeightSources } from './weightFiles';
 import { maskedLmRun } from './hfEncoderRun';
@@ -96,18 +96,19 @@ const line = (label: string, e: TextEvaluation) =>
 
 export async function hfRunCommand(folderArg: string, options: HfRunOptions): Promise<void> {
   const folder = resolve(folderArg);
-  const recipe = readRecipeFile(resolve(options.recipePath));
+  const asWritten = readRecipeFile(resolve(options.recipePath));
   // Lazy: no data file is read until a path needs it (the streamed one reads block by block).
   const opened = await openFolderOnDisk(folder, { externalData: 'lazy' });
   if (opened.config?.config.family === 'bert') {
     if (options.exportFolder) throw new Error('run: --export-folder is not offered for encoders yet');
     // The encoder run holds the whole model: opened again with its external data read.
-    return maskedLmRun(folder, opened.externalDataBytes > 0 ? await openFolderOnDisk(folder) : opened, recipe, { text: readTextFile(resolve(options.textPath)), seqLen: options.seqLen, calibShare: options.calibShare, backend: options.backend, json: options.json });
+    return maskedLmRun(folder, opened.externalDataBytes > 0 ? await openFolderOnDisk(folder) : opened, asWritten, { text: readTextFile(resolve(options.textPath)), seqLen: options.seqLen, calibShare: options.calibShare, backend: options.backend, json: options.json });
   }
   const tokenizer = requireTokenizer(folder, opened);
-  const split = splitText(readTextFile(resolve(options.textPath)), tokenizer, { seqLen: options.seqLen, calibShare: options.calibShare, seed: recipe.seed });
+  const split = splitText(readTextFile(resolve(options.textPath)), tokenizer, { seqLen: options.seqLen, calibShare: options.calibShare, seed: asWritten.seed });
   requireFeedable(folder, opened, split.eval);
   const log = (text: string) => (options.json ? console.error(text) : console.log(text));
+  const recipe = fitCalibrationSamples(asWritten, split.calib.sequences.length, log);
   const chosen = choosePath({ streamed: options.streamed ?? false, whole: options.whole ?? false, recipePath: options.recipePath, externalDataBytes: opened.externalDataBytes, problems: recipeStreamProblems(opened, recipe, split.calib) });
   log(`folder          ${showPath(folder)}: ${opened.plan.model.path}${opened.externalDataBytes > 0 ? ` + ${opened.externalDataBytes.toLocaleString('en')} bytes of external data` : ''}${opened.config ? `, ${opened.config.config.modelType} (${opened.config.config.layers} layers)` : ''}`);
   for (const note of [...opened.plan.notes, ...opened.plan.missing]) log(`note            ${note}`);
