@@ -4,16 +4,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { positiveArg } from './args.ts';
 import { GPT2_SMALL } from './gpt2Model.ts';
 import { buildGpt2Files } from './gpt2Dir.ts';
 
 const usage = 'Usage: npm run gen:gpt2 -- --out DIR [--blocks 12] [--vocab 50257] [--context 1024] [--d-model 768] [--heads 12] [--seed 1] [--seq-len 128] [--calib 32] [--eval 8]';
 
 function positive(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} expects a positive integer, got ${value}`);
-  return n;
+  return positiveArg(name, value) ?? fallback;
 }
 
 function main(argv: string[]): void {

@@ -2,34 +2,18 @@
 // (npm run gen:hf --preset bert-base, narrowed) and the bundled public-domain text: the masked-token
 // accuracy is printed for the dense and the compressed model, calibration runs block by block, and
 // the dense figures are those of the folder evaluated here on the same masked windows.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openRunner } from '../core/calibrate/fixtures/models';
 import { evaluateMaskedLm, maskedLmMetrics, maskingTokens, splitMaskedText } from '../core/hf/maskedLm';
 import { openHfFolder } from '../core/hf/openFolder';
 import { corpusText, diskEntries, generatedFolder } from '../core/hf/testing/generatedFolders';
 import { writeModel } from '../core/onnx';
 import { expectClose } from '../core/testing/expectClose';
-import { runLab } from './testing';
+import { hfRunScratch, runLab } from './testing';
 
-const scratch = mkdtempSync(join(tmpdir(), 'lab-hfenc-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-let textPath: string;
-beforeAll(() => {
-  textPath = join(scratch, 'kjv.txt');
-  writeFileSync(textPath, corpusText());
-});
-
-function recipe(name: string): string {
-  const json = JSON.parse(readFileSync(join('recipes', name), 'utf8'));
-  json.calibration.samples = 8;
-  const path = join(scratch, name);
-  writeFileSync(path, JSON.stringify(json));
-  return path;
-}
+const { scratch, textPath, recipe } = hfRunScratch('lab-hfenc-');
 
 interface Interval {
   value: number;

@@ -6,10 +6,9 @@
 // onnxruntime-web and gives the perplexity that was printed for the compressed model, and
 // transformers.js (local files, scripts/gen/hf/transformersJs.ts) loads it — the packed q4 folder
 // too — and greedily generates the ids the lab's own KV-cache loop generates from it.
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openRunner } from '../core/calibrate/fixtures/models';
 import { evaluate } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
@@ -18,25 +17,9 @@ import { openHfFolder } from '../core/hf/openFolder';
 import { corpusText, diskEntries, generatedFolder } from '../core/hf/testing/generatedFolders';
 import { splitText } from '../core/hf/textData';
 import { writeModel } from '../core/onnx';
-import { runLab } from './testing';
+import { hfRunScratch, runLab } from './testing';
 
-const scratch = mkdtempSync(join(tmpdir(), 'lab-hfrun-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-let textPath: string;
-beforeAll(() => {
-  textPath = join(scratch, 'kjv.txt');
-  writeFileSync(textPath, corpusText());
-});
-
-/** A recipe of recipes/ with 8 calibration samples (the short text gives about 15 windows). */
-function recipe(name: string): string {
-  const json = JSON.parse(readFileSync(join('recipes', name), 'utf8'));
-  json.calibration.samples = 8;
-  const path = join(scratch, name);
-  writeFileSync(path, JSON.stringify(json));
-  return path;
-}
+const { scratch, textPath, recipe } = hfRunScratch('lab-hfrun-');
 
 interface Printed {
   perplexity: number;

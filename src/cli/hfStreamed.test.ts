@@ -4,10 +4,9 @@
 // and evaluates (onnxruntime-web) to the perplexity the run printed, the JSON says which path ran
 // and its peak RSS, and a recipe the block walk cannot run (OWL allocation) is refused in one line
 // under --streamed, and runs whole by default with the reason printed.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { openRunner } from '../core/calibrate/fixtures/models';
 import { evaluate } from '../core/eval/evaluate';
 import { openHfFolder } from '../core/hf/openFolder';
@@ -15,24 +14,9 @@ import { corpusText, diskEntries, generatedFolder } from '../core/hf/testing/gen
 import { splitText } from '../core/hf/textData';
 import { writeModel } from '../core/onnx';
 import type { TensorProto } from '../core/onnx/types';
-import { runLab } from './testing';
+import { hfRunScratch, runLab } from './testing';
 
-const scratch = mkdtempSync(join(tmpdir(), 'lab-hfstreamed-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-let textPath: string;
-beforeAll(() => {
-  textPath = join(scratch, 'kjv.txt');
-  writeFileSync(textPath, corpusText());
-});
-
-function recipe(name: string): string {
-  const json = JSON.parse(readFileSync(join('recipes', name), 'utf8'));
-  json.calibration.samples = 8;
-  const path = join(scratch, name);
-  writeFileSync(path, JSON.stringify(json));
-  return path;
-}
+const { scratch, textPath, recipe } = hfRunScratch('lab-hfstreamed-');
 
 interface RunJson {
   path: 'streamed' | 'whole';

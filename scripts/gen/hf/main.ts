@@ -3,6 +3,7 @@
 // --intermediate M --vocab V --max-positions P]`: an export folder with the real family's graph
 // shape, seeded random weights and a real tokenizer (folder.ts). Node only.
 import { parseArgs } from 'node:util';
+import { positiveArg } from '../args.ts';
 import { writeEncoderFolder } from './encoderFolder.ts';
 import { ENCODER_PRESETS, type EncoderPresetName } from './encoderPresets.ts';
 import { writeHfFolder, type FolderLayout } from './folder.ts';
@@ -12,12 +13,6 @@ const ALL_PRESETS = [...PRESET_NAMES, ...Object.keys(ENCODER_PRESETS)];
 
 const usage = `Usage: npm run gen:hf -- --preset ${ALL_PRESETS.join('|')} --out DIR [--blocks N] [--external-data] [--fused (decoders, bert-base)] [--seed 1] [--layout transformersjs|flat] [--hidden H] [--heads N] [--kv-heads K] [--intermediate M] [--vocab V] [--max-positions P] [--image-size 224 --patch-size 16 --labels 1000 (vit)] [--init-std S (tests: also draws biases and norm weights)]`;
 
-function positive(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} expects a positive integer, got ${value}`);
-  return n;
-}
 
 function main(argv: string[]): void {
   const { values } = parseArgs({
@@ -55,21 +50,21 @@ function main(argv: string[]): void {
   const t0 = performance.now();
   const common = { out: values.out, seed, layout: layout as FolderLayout, externalData: values['external-data'] === true, ...(initStd === undefined ? {} : { initStd }) };
   const sizes = {
-    layers: positive('blocks', values.blocks),
-    hidden: positive('hidden', values.hidden),
-    heads: positive('heads', values.heads),
-    intermediate: positive('intermediate', values.intermediate),
-    vocab: positive('vocab', values.vocab),
-    maxPositions: positive('max-positions', values['max-positions']),
+    layers: positiveArg('blocks', values.blocks),
+    hidden: positiveArg('hidden', values.hidden),
+    heads: positiveArg('heads', values.heads),
+    intermediate: positiveArg('intermediate', values.intermediate),
+    vocab: positiveArg('vocab', values.vocab),
+    maxPositions: positiveArg('max-positions', values['max-positions']),
   };
   const folder = Object.hasOwn(ENCODER_PRESETS, values.preset)
     ? writeEncoderFolder({
         ...common,
         preset: values.preset as EncoderPresetName,
         fused: values.fused === true,
-        overrides: { ...sizes, imageSize: positive('image-size', values['image-size']), patchSize: positive('patch-size', values['patch-size']), labels: positive('labels', values.labels) },
+        overrides: { ...sizes, imageSize: positiveArg('image-size', values['image-size']), patchSize: positiveArg('patch-size', values['patch-size']), labels: positiveArg('labels', values.labels) },
       })
-    : writeHfFolder({ ...common, preset: values.preset as PresetName, fused: values.fused === true, overrides: { ...sizes, kvHeads: positive('kv-heads', values['kv-heads']) } });
+    : writeHfFolder({ ...common, preset: values.preset as PresetName, fused: values.fused === true, overrides: { ...sizes, kvHeads: positiveArg('kv-heads', values['kv-heads']) } });
   const seconds = (performance.now() - t0) / 1000;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   const data = folder.dataPath ? ` + ${folder.dataPath} ${mb(folder.dataBytes)}` : '';
