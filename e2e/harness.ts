@@ -2,7 +2,7 @@
 // Chromium driven by playwright-core (no browser download).
 import { preview, type PreviewServer } from 'vite';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -116,4 +116,21 @@ export async function runMetric(page: Page, key: string): Promise<number> {
 /** Runs the lab's CLI (`npm run lab -- <args> --json`) in this checkout and returns its JSON output. */
 export function labCli<T = Record<string, unknown>>(args: string[]): T {
   return JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'scripts/lab.ts', ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 << 20 })) as T;
+}
+
+const axeSource = readFileSync(join(import.meta.dirname, '../node_modules/axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core's serious and critical WCAG 2 A/AA violations on the page as it is now (inside
+ * `within`, a CSS selector, when given), one line each; the counts are printed under `suite`.
+ */
+export async function seriousViolations(page: Page, suite: string, state: string, within?: string): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async (selector) => {
+    const axe = (window as unknown as { axe: { run: (ctx: Element | Document, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    return axe.run(selector ? document.querySelector(selector)! : document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+  }, within);
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  console.log(`[${suite} e2e] axe (${state}): ${result.violations.length} violations, ${serious.length} serious or critical`);
+  return serious.map((v) => `${state}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
 }

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
-import { artifactsDir, labFixture, openPage, openTab, runRecipeAndWait } from './harness';
+import { artifactsDir, labFixture, openPage, openTab, runRecipeAndWait, seriousViolations } from './harness';
 import { loadHfTokenizer } from '../src/core/hf/tokenizer';
 import { bitsPerByte, splitText } from '../src/core/hf/textData';
 import { corpusText } from '../src/core/hf/corpusText';
@@ -34,7 +34,6 @@ import { transformersJsGenerate } from '../scripts/gen/hf/transformersJs';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
-const axeSource = readFileSync(join(import.meta.dirname, '../node_modules/axe-core/axe.min.js'), 'utf8');
 
 /** A folder written by gen:hf into a temporary directory (transformers.js layout), named `name`. */
 function genHf(name: string, args: string[]): string {
@@ -54,16 +53,6 @@ function kjvText(chars: number): string {
   return corpusText([calib], vocab).slice(0, chars);
 }
 
-async function seriousViolations(page: Page, state: string): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  console.log(`[hf e2e] axe (${state}): ${result.violations.length} violations, ${serious.length} serious or critical`);
-  return serious.map((v) => `${state}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
-}
 
 /** A text metric row of the result table: the dense value, the shown value and its interval. */
 async function textMetric(page: Page, key: 'perplexity' | 'bitsPerByte') {
@@ -230,7 +219,7 @@ describe('a Hugging Face export folder in the page', () => {
     assert.ok(Math.abs(node.perplexity / runPpl.value - 1) < 1e-5, `Node ${node.perplexity} vs page ${runPpl.value}`);
     assert.ok(Math.abs(node.bitsPerByte / runBpb.value - 1) < 1e-5, `Node ${node.bitsPerByte} vs page ${runBpb.value}`);
 
-    const violations = await seriousViolations(page, 'hf folder evaluated and compressed');
+    const violations = await seriousViolations(page, 'hf', 'hf folder evaluated and compressed');
 
     // Bad input: config.json disagreeing with the graph; then a tokenizer.json that is not one.
     const disagreeing = genHf('gpt2-disagrees', GPT2);
@@ -254,7 +243,7 @@ describe('a Hugging Face export folder in the page', () => {
     assert.equal(await page.getByTestId('model-name').innerText(), 'gpt2-tiny');
     assert.equal((await textMetric(page, 'perplexity')).dense, densePpl.value);
     assert.equal((await generateBoth(page)).length, 2);
-    violations.push(...(await seriousViolations(page, 'bad folder refused')));
+    violations.push(...(await seriousViolations(page, 'hf', 'bad folder refused')));
     assert.deepEqual(violations, []);
     assert.deepEqual(pageErrors, []);
   });
@@ -326,7 +315,7 @@ describe('a Hugging Face export folder in the page', () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'lab-hf-llama.png'), fullPage: true });
     await page.setViewportSize({ width: 1440, height: 900 });
-    assert.deepEqual(await seriousViolations(page, 'llama folder quantized'), []);
+    assert.deepEqual(await seriousViolations(page, 'hf', 'llama folder quantized'), []);
     assert.deepEqual(pageErrors, []);
   });
 });

@@ -7,24 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { artifactsDir, labFixture, openAdvanced, runRecipeAndWait } from './harness';
+import { artifactsDir, labFixture, openAdvanced, runRecipeAndWait, seriousViolations } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: false });
 const pageErrors: string[] = [];
-const axeSource = readFileSync(join(import.meta.dirname, '../node_modules/axe-core/axe.min.js'), 'utf8');
 
-/** axe-core's serious and critical WCAG 2 A/AA violations inside the history view (as in workbench.e2e.ts). */
-async function seriousViolations(page: Page, state: string): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Element, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document.querySelector('section.history')!, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  console.log(`[history e2e] axe (${state}): ${result.violations.length} violations, ${serious.length} serious or critical`);
-  return serious.map((v) => `${state}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
-}
 
 /** A page of `context` (pages of one context share IndexedDB) with the dense baseline and the history open. */
 async function openLab(context: BrowserContext): Promise<Page> {
@@ -201,10 +189,10 @@ describe('the history view: runs kept in the browser', () => {
 
     await page.locator('section.history').scrollIntoViewIfNeeded();
     await page.locator('section.history').screenshot({ path: join(artifactsDir, 'history-compare.png') });
-    const violations = await seriousViolations(page, 'compare');
+    const violations = await seriousViolations(page, 'history', 'compare', 'section.history');
     await compare.getByRole('button', { name: 'Close comparison' }).click();
     await page.locator('section.history').screenshot({ path: join(artifactsDir, 'history.png') });
-    violations.push(...(await seriousViolations(page, 'history')));
+    violations.push(...(await seriousViolations(page, 'history', 'history', 'section.history')));
     assert.deepEqual(violations, []);
 
     // Delete asks first; the list and the history lose the run.

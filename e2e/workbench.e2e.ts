@@ -5,27 +5,15 @@
 // axe-core on the main states; screenshots at three sizes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { artifactsDir, labCli, labFixture, openPage, openTab, runMetric, runRecipeAndWait } from './harness';
+import { artifactsDir, labCli, labFixture, openPage, openTab, runMetric, runRecipeAndWait, seriousViolations } from './harness';
 
 const timeout = 300_000;
 const lab = labFixture({ webgpu: true });
-const axeSource = readFileSync(join(import.meta.dirname, '../node_modules/axe-core/axe.min.js'), 'utf8');
 
-/** axe-core's serious and critical WCAG 2 A/AA violations on the page as it is now. */
-async function seriousViolations(page: Page, state: string): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  console.log(`[workbench e2e] axe (${state}): ${result.violations.length} violations, ${serious.length} serious or critical`);
-  return serious.map((v) => `${state}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; ')}`);
-}
 
 async function markTime(page: Page, from: string, to: string): Promise<number> {
   // No named functions inside evaluate: tsx would wrap them in a helper the page does not have.
@@ -65,7 +53,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     }
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-1280x720-dense.png') });
-    violations.push(...(await seriousViolations(page, 'dense baseline')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'dense baseline')));
   });
 
   test('the default Wanda 50 % run: metrics against dense, time printed', async () => {
@@ -94,7 +82,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.equal(cli.weightsSha256, sha, `CLI ${command} wrote the browser's weights`);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(artifactsDir, 'workbench-1280x720-run.png') });
-    violations.push(...(await seriousViolations(page, 'after a run')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'after a run')));
   });
 
   test('Try it: the dense and the compressed LM write side by side, greedy and sampled with a seed', async () => {
@@ -109,7 +97,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.ok(dense.length >= 40, `dense text: ${dense}`);
     await columns.nth(0).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(artifactsDir, 'workbench-try-it.png') });
-    violations.push(...(await seriousViolations(page, 'try it')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'try it')));
     await openTab(page, 'Overview');
   });
 
@@ -121,7 +109,7 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     assert.ok(await run.isDisabled());
     assert.match(await page.getByTestId('run-blocked').innerText(), /sparsity must be in \[0, 1\)/);
     assert.equal(await page.getByTestId('sparsity').getAttribute('aria-invalid'), 'true');
-    violations.push(...(await seriousViolations(page, 'invalid field')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'invalid field')));
     await page.getByTestId('sparsity').fill('60');
     assert.equal(await page.getByTestId('field-error').count(), 0);
     assert.ok(await run.isEnabled());
@@ -142,14 +130,14 @@ describe('the workbench on a machine whose only WebGPU adapter is software', () 
     for (const row of await page.locator('[data-testid=run-layers] tbody tr').all()) assert.equal(Number(await row.getAttribute('data-achieved')), 0.75);
     await rows.nth(1).getByRole('button', { name: 'Run 1' }).click();
     assert.equal(Number(await page.getByTestId('achieved-sparsity').getAttribute('data-value')), 0.5, 'Run 1 is shown again');
-    violations.push(...(await seriousViolations(page, 'layers tab')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'layers tab')));
     await openTab(page, 'Masks');
     await page.getByTestId('mask-view').locator('svg .window rect').first().waitFor({ timeout });
     await page.getByTestId('mask-view').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(artifactsDir, 'workbench-masks-1of4.png') });
-    violations.push(...(await seriousViolations(page, 'masks tab')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'masks tab')));
     await openTab(page, 'Model');
-    violations.push(...(await seriousViolations(page, 'model tab')));
+    violations.push(...(await seriousViolations(page, 'workbench', 'model tab')));
     await openTab(page, 'Overview');
   });
 
