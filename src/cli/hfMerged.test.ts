@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { transformersJsGenerate } from '../../scripts/gen/hf/transformersJs';
-import { openRunner } from '../core/calibrate/fixtures/models';
+import { lmPerplexity, openRunner } from '../core/calibrate/fixtures/models';
 import { evaluate } from '../core/eval/evaluate';
 import { generate } from '../core/eval/generate';
 import { exportFolderFiles, exportGraph } from '../core/hf/exportFolder';
@@ -24,17 +24,6 @@ const scratch = mkdtempSync(join(tmpdir(), 'lab-hfmerged-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const PROMPT = 'In the beginning God created';
-
-async function perplexity(bytes: Uint8Array, windows: Parameters<typeof evaluate>[1]): Promise<number> {
-  const runner = await openRunner(bytes);
-  try {
-    const metrics = await evaluate(runner, windows);
-    if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
-    return metrics.perplexity;
-  } finally {
-    await runner.release();
-  }
-}
 
 describe("Optimum's merged decoder", () => {
   test('is unmerged at open, compressed block by block, and exported as a plain decoder transformers.js generates from', async () => {
@@ -62,8 +51,8 @@ describe("Optimum's merged decoder", () => {
     const tokenizer = opened.tokenizer!.tokenizer;
     const split = splitText(corpusText(), tokenizer, { seqLen: 32, calibShare: 0.5, seed: 0 });
     // The unmerged graph computes what the merged one does with use_cache_branch = false.
-    const dense = await perplexity(writeModel(opened.model), split.eval);
-    expect(dense).toBe(await perplexity(mergedBytes, split.eval));
+    const dense = await lmPerplexity(writeModel(opened.model), split.eval);
+    expect(dense).toBe(await lmPerplexity(mergedBytes, split.eval));
 
     const recipe = parseRecipe({ version: 2, seed: 0, calibration: { samples: 8, mode: 'sequential' }, stages: [{ kind: 'prune', method: 'wanda', pattern: 'unstructured', sparsity: 0.5 }] });
     const outcome = await compressOnDisk({ onnxPath: join(folder, opened.plan.model.path), bytes: writeModel(opened.model), model: opened.model }, recipe, split.calib, 'wasm', () => {});

@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { openRunner } from '../core/calibrate/fixtures/models';
-import { evaluate } from '../core/eval/evaluate';
+import { lmPerplexity } from '../core/calibrate/fixtures/models';
 import { openHfFolder } from '../core/hf/openFolder';
 import { corpusText, diskEntries, generatedFolder } from '../core/hf/testing/generatedFolders';
 import { splitText } from '../core/hf/textData';
@@ -44,14 +43,7 @@ async function exportedWeights(out: string): Promise<Map<string, Uint8Array>> {
 async function exportedPerplexity(out: string): Promise<number> {
   const opened = await openHfFolder(diskEntries(out));
   const split = splitText(corpusText(), opened.tokenizer!.tokenizer, { seqLen: 32, calibShare: 0.5, seed: 0 });
-  const runner = await openRunner(writeModel(opened.model));
-  try {
-    const metrics = await evaluate(runner, split.eval);
-    if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
-    return metrics.perplexity;
-  } finally {
-    await runner.release();
-  }
+  return lmPerplexity(writeModel(opened.model), split.eval);
 }
 
 describe('lab run --streamed on a Hugging Face folder with external data', () => {

@@ -10,26 +10,14 @@ import type { Dataset } from '../eval/datasets.ts';
 import type { ModelRunner } from '../eval/runner.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
-import type { Matrix } from '../prune/types.ts';
 import { openSequentialCalibration, type StageTapPlan } from './blockwise.ts';
 import { Cancelled } from '../job/cancel.ts';
 import type { CalibrationStats } from './collect.ts';
 import { bundledModel, bundledModelExists, fixtureModel, randomTokens, type LoadedModel } from './fixtures/models.ts';
-import { countingRunnerFactory, routedThroughIf } from './fixtures/models.ts';
+import { countingRunnerFactory, halfZeroed, routedThroughIf } from './fixtures/models.ts';
 import { tappedTensorNames } from './instrument.ts';
 import { mulberry32 } from './random.ts';
 import { planBlockCut } from './subgraph.ts';
-
-/** What pruning leaves behind, for these tests: the smaller-magnitude half of each row zeroed. */
-function halfZeroed(weight: Matrix): Matrix {
-  const data = Float32Array.from(weight.data);
-  for (let r = 0; r < weight.rows; r++) {
-    const row = data.subarray(r * weight.cols, (r + 1) * weight.cols);
-    const threshold = Float32Array.from(row, Math.abs).sort()[Math.floor(weight.cols / 2)];
-    row.forEach((v, c) => (row[c] = Math.abs(v) < threshold ? 0 : v));
-  }
-  return { ...weight, data };
-}
 
 function stagesOf(analysis: ModelAnalysis, withHead = false, tapOutputs = false): StageTapPlan[] {
   const layers = analysis.linears.filter((l) => l.role !== 'embed' && (withHead || l.role !== 'head'));

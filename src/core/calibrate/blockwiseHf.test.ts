@@ -10,22 +10,11 @@ import { WorkingModel } from '../compress/weights.ts';
 import { openHfFolder } from '../hf/openFolder.ts';
 import { diskEntries, generatedFolder } from '../hf/testing/generatedFolders.ts';
 import type { ModelRunner } from '../eval/runner.ts';
-import type { Matrix } from '../prune/types.ts';
 import { openSequentialCalibration, type StageTapPlan } from './blockwise.ts';
 import type { CalibrationStats } from './collect.ts';
-import { countingRunnerFactory, randomTokens } from './fixtures/models.ts';
+import { countingRunnerFactory, halfZeroed, randomTokens } from './fixtures/models.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import type { Dataset } from '../eval/datasets.ts';
-
-function halfZeroed(weight: Matrix): Matrix {
-  const data = Float32Array.from(weight.data);
-  for (let r = 0; r < weight.rows; r++) {
-    const row = data.subarray(r * weight.cols, (r + 1) * weight.cols);
-    const threshold = Float32Array.from(row, Math.abs).sort()[Math.floor(weight.cols / 2)];
-    row.forEach((v, c) => (row[c] = Math.abs(v) < threshold ? 0 : v));
-  }
-  return { ...weight, data };
-}
 
 async function runSequence(model: ModelProto, stages: StageTapPlan[], dataset: Dataset, wholeModel: boolean) {
   const { open, counts } = countingRunnerFactory();

@@ -5,9 +5,8 @@
 // in onnxruntime-web with finite logits and a perplexity close to the dense model's (random
 // weights: both near the vocabulary size).
 import { beforeAll, describe, expect, test } from 'vitest';
-import { openRunner } from '../calibrate/fixtures/models.ts';
+import { lmPerplexity, openRunner } from '../calibrate/fixtures/models.ts';
 import { datasetMismatch } from '../eval/compat.ts';
-import { evaluate } from '../eval/evaluate.ts';
 import { exportGraph } from '../hf/exportFolder.ts';
 import { openHfFolder, type OpenedHfFolder } from '../hf/openFolder.ts';
 import { corpusText, diskEntries, generatedFolder } from '../hf/testing/generatedFolders.ts';
@@ -22,17 +21,6 @@ const RECIPES = {
   'gptq 4-bit': { version: 2, seed: 0, calibration: { samples: 6, mode: 'sequential' }, stages: [{ kind: 'quantize', method: 'gptq', bits: 4, granularity: 'group', groupSize: 16, export: 'packed' }] },
 } as const;
 
-async function perplexity(bytes: Uint8Array, split: TextSplit): Promise<number> {
-  const runner = await openRunner(bytes);
-  try {
-    const metrics = await evaluate(runner, split.eval);
-    if (metrics.task !== 'causal-lm') throw new Error('expected an LM');
-    return metrics.perplexity;
-  } finally {
-    await runner.release();
-  }
-}
-
 describe.each(['gpt2', 'llama'] as const)('generated 2-block %s export', (which) => {
   let folder: OpenedHfFolder;
   let split: TextSplit;
@@ -40,7 +28,7 @@ describe.each(['gpt2', 'llama'] as const)('generated 2-block %s export', (which)
   beforeAll(async () => {
     folder = await openHfFolder(diskEntries(generatedFolder(which)));
     split = splitText(corpusText(), folder.tokenizer!.tokenizer, { seqLen: 24, calibShare: 0.4, seed: 0 });
-    dense = await perplexity(writeModel(folder.model), split);
+    dense = await lmPerplexity(writeModel(folder.model), split.eval);
   });
 
   test('the evaluation set fits its inputs (no "takes N inputs" refusal)', () => {
@@ -60,7 +48,7 @@ describe.each(['gpt2', 'llama'] as const)('generated 2-block %s export', (which)
     expect(graph.externalData !== undefined).toBe(which === 'llama');
     const reread = readModel(graph.model);
     if (graph.externalData) resolveExternalData(reread, new Map([[method === 'gptq 4-bit' ? 'model_q4.onnx_data' : 'model.onnx_data', graph.externalData]]));
-    const compressed = await perplexity(writeModel(reread), split);
+    const compressed = await lmPerplexity(writeModel(reread), split.eval);
     expect(Number.isFinite(compressed)).toBe(true);
     expect(compressed / dense).toBeGreaterThan(0.8);
     expect(compressed / dense).toBeLessThan(1.25);
