@@ -6,7 +6,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ExternalDataError, externalDataRefs, type ModelProto } from '../core/onnx/index.ts';
 import { normalizeLocation } from '../core/onnx/external.ts';
-import { checkRange, type WeightSink, type WeightSource } from '../core/onnx/weightSource.ts';
+import { checkRange, positionedWeightSink, type WeightSink, type WeightSource } from '../core/onnx/weightSource.ts';
 
 export interface FileWeightSource extends WeightSource {
   close(): Promise<void>;
@@ -42,19 +42,11 @@ export async function modelWeightSources(model: ModelProto, folder: string): Pro
 /** Appends to a new file at `path`; `location` is how the written model names it. */
 export async function fileWeightSink(path: string, location = basename(path)): Promise<WeightSink> {
   const handle: FileHandle = await open(path, 'w');
-  let written = 0;
-  return {
+  return positionedWeightSink(
     location,
-    get written() {
-      return written;
+    async (bytes, at) => {
+      for (let done = 0; done < bytes.byteLength; ) done += (await handle.write(bytes, done, bytes.byteLength - done, at + done)).bytesWritten;
     },
-    async append(bytes) {
-      for (let done = 0; done < bytes.byteLength; ) {
-        const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, written + done);
-        done += bytesWritten;
-      }
-      written += bytes.byteLength;
-    },
-    close: () => handle.close(),
-  };
+    () => handle.close(),
+  );
 }

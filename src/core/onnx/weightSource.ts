@@ -7,7 +7,7 @@
 //   - in Node (CLI, bench), a file handle (src/cli/weightFiles.ts);
 //   - in tests and for small models, bytes already in memory.
 // The compressed weights go the other way, to a WeightSink, in the order they are produced: a
-// file stream in Node, the File System Access API's writable in the browser, or memory up to a
+// file stream in Node, an origin-private-file-system file in a browser worker, or memory up to a
 // stated limit (memoryWeightSink) where neither exists.
 import { ExternalDataError } from './external.ts';
 import { quoteName } from './display.ts';
@@ -75,35 +75,52 @@ export class SinkLimitError extends Error {
 }
 
 /**
- * A sink that keeps the bytes in memory, for a download where no file can be streamed to (a
- * browser without the File System Access API). `limit` is the most it will hold: past it the
- * append throws, saying how much was asked and what to do, instead of the tab running out of memory.
+ * A sink from two operations on its file: `write(bytes, at)` puts the bytes at `at`, the count
+ * appended so far (kept here, so every sink counts alike), and `close` finishes the file.
  */
-export function memoryWeightSink(location: string, limit: number): WeightSink & { chunks(): Uint8Array[] } {
-  const chunks: Uint8Array[] = [];
+export function positionedWeightSink(location: string, write: (bytes: Uint8Array, at: number) => void | Promise<void>, close: () => void | Promise<void>): WeightSink {
   let written = 0;
-  let closed = false;
   return {
     location,
     get written() {
       return written;
     },
     async append(bytes) {
+      await write(bytes, written);
+      written += bytes.byteLength;
+    },
+    async close() {
+      await close();
+    },
+  };
+}
+
+/**
+ * A sink that keeps the bytes in memory, for a download where no file can be streamed to (a
+ * browser without the File System Access API). `limit` is the most it will hold: past it the
+ * append throws, saying how much was asked and what to do, instead of the tab running out of memory.
+ */
+export function memoryWeightSink(location: string, limit: number): WeightSink & { chunks(): Uint8Array[] } {
+  const chunks: Uint8Array[] = [];
+  let closed = false;
+  const sink = positionedWeightSink(
+    location,
+    (bytes, at) => {
       if (closed) throw new Error(`${quoteName(location)}: appended after close`);
-      if (written + bytes.byteLength > limit) {
+      if (at + bytes.byteLength > limit) {
         const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
         throw new SinkLimitError(
           `${quoteName(location)}: the compressed weights pass ${mb(limit)}, the most this page keeps in memory for a download; use a browser with the File System Access API (Chrome, Edge) to stream them to disk, or the CLI`,
         );
       }
       chunks.push(bytes);
-      written += bytes.byteLength;
     },
-    async close() {
+    () => {
       closed = true;
     },
-    chunks: () => chunks,
-  };
+  );
+  // Object.assign, not a spread: a spread would copy `written` once instead of keeping its getter.
+  return Object.assign(sink, { chunks: () => chunks });
 }
 
 /** What the sink needs of a FileSystemSyncAccessHandle (OPFS, in a worker): positioned writes. */
@@ -119,41 +136,14 @@ export interface SyncWriteHandle {
  * browser with OPFS; the finished file is offered for download as a File, read from disk.
  */
 export function syncHandleWeightSink(location: string, handle: SyncWriteHandle): WeightSink {
-  let written = 0;
-  return {
+  return positionedWeightSink(
     location,
-    get written() {
-      return written;
+    (bytes, at) => {
+      for (let done = 0; done < bytes.byteLength; ) done += handle.write(bytes.subarray(done), { at: at + done });
     },
-    async append(bytes) {
-      for (let done = 0; done < bytes.byteLength; ) done += handle.write(bytes.subarray(done), { at: written + done });
-      written += bytes.byteLength;
-    },
-    async close() {
+    () => {
       handle.flush();
       handle.close();
     },
-  };
-}
-
-/** What the sink needs of a FileSystemWritableFileStream (the File System Access API's showSaveFilePicker). */
-export interface WritableFile {
-  write(data: Uint8Array): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** A sink straight into a file the user picked (Chrome, Edge): nothing is kept in the tab. */
-export function writableWeightSink(location: string, file: WritableFile): WeightSink {
-  let written = 0;
-  return {
-    location,
-    get written() {
-      return written;
-    },
-    async append(bytes) {
-      await file.write(bytes);
-      written += bytes.byteLength;
-    },
-    close: () => file.close(),
-  };
+  );
 }
