@@ -127,6 +127,13 @@ export async function bundledText(): Promise<string> {
   return corpusText([corpus.calibSet, corpus.dataset], corpus.vocab);
 }
 
+/** Lowers the recipe's calibration samples to the windows a text gives; the new count, or undefined when it had enough. */
+function capCalibrationSamples(windows: number): number | undefined {
+  if (useLab.getState().recipe.calibration.samples <= windows) return undefined;
+  setCalibration({ samples: windows });
+  return windows;
+}
+
 /**
  * The user's text as the lab's sets: cut into windows of seqLen + 1 tokens by the folder's
  * tokenizer, dealt disjointly to calibration and evaluation, then the dense model evaluated on it.
@@ -144,10 +151,7 @@ export async function applyText(text: string, source: string, seqLen: number): P
     }
     const split = await worker.splitText({ text, options: { seqLen, calibShare: 0.5, seed: 0 } }).done;
     if (useLab.getState().model.loadId !== model.loadId) return; // another model loaded meanwhile
-    const calibCount = split.calib.sequences.length;
-    const { recipe } = useLab.getState();
-    const capped = recipe.calibration.samples > calibCount ? calibCount : undefined;
-    if (capped !== undefined) setCalibration({ samples: capped });
+    const capped = capCalibrationSamples(split.calib.sequences.length);
     setEvalSet({ dataset: split.eval, calibSet: split.calib, label: `text you gave (${source})`, targetBytes: split.evalTargetBytes, contextLength: model.hf?.contextLength ?? seqLen });
     setText({
       status: 'ready',
@@ -170,9 +174,7 @@ async function applyMaskedText(text: string, source: string, seqLen: number): Pr
   const model = useLab.getState().model;
   const split = await worker.splitMaskedText({ text, options: { seqLen, calibShare: 0.5, seed: 0 } }).done;
   if (useLab.getState().model.loadId !== model.loadId) return;
-  const calibCount = split.calib.sequences.length;
-  const capped = useLab.getState().recipe.calibration.samples > calibCount ? calibCount : undefined;
-  if (capped !== undefined) setCalibration({ samples: capped });
+  const capped = capCalibrationSamples(split.calib.sequences.length);
   // The dataset holds the masked inputs (with one never-fed id after each), for timing and the run list's size.
   const dataset = { kind: 'lm-tokens' as const, seqLen, sequences: split.eval.map((w) => [...w.inputs, w.inputs[w.inputs.length - 1]]) };
   setEvalSet({ dataset, calibSet: split.calib, label: `text you gave (${source}), masked-token accuracy`, masked: { windows: split.eval, seqLen }, contextLength: model.hf?.contextLength ?? seqLen });
