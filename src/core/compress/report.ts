@@ -61,6 +61,36 @@ export function describeRelativeErrorBasis(row: Pick<LayerPruneReport, 'relative
   return none;
 }
 
+/**
+ * One layer whose shape a shape-changing stage (issue 14) changed: heads or neurons removed,
+ * the embedding dimension sliced, or the layer factorised (low rank, BitStack).
+ */
+export interface LayerShapeReport {
+  /** The layer's id in the analysis of the model the stage received. */
+  id: string;
+  name: string;
+  block: number | null;
+  role: LinearRole;
+  stage: number;
+  /** [C_out, C_in] before the stage. */
+  before: [number, number];
+  /** [C_out, C_in] after (a factorised layer keeps its outer shape; see rank). */
+  after: [number, number];
+  /** What changed: 'heads', 'neurons', 'slice', 'rank', 'bitstack'. */
+  change: 'heads' | 'neurons' | 'slice' | 'rank' | 'bitstack';
+  /** Heads or neurons (or embedding directions) removed, by their index in the input model. */
+  removed?: number[];
+  /** A factorised layer's rank (low rank), or BitStack's kept steps. */
+  rank?: number;
+  /** Parameters the layer stores before and after (two factors count both). */
+  paramsBefore: number;
+  paramsAfter: number;
+  /** ‖WX − ŴX‖_F / ‖WX‖_F on calibration inputs where the stage computed it; else null. */
+  relativeError: number | null;
+  /** One line: "removed heads 1, 3 of 4", "rank 24 of 128 (91 % energy)". */
+  detail: string;
+}
+
 /** What one recipe stage did. Kinds add their own fields (a prune stage: its allocation). */
 export interface StageReport {
   kind: string;

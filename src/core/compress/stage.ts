@@ -87,3 +87,66 @@ export function registerStageRunner<S extends StageSpec>(runner: StageRunner<S>)
 export function stageRunner(kind: string): StageRunner | undefined {
   return runners.get(kind);
 }
+
+// --- Shape-changing stages (issue 14) -------------------------------------------------------
+// Structured pruning (heads, neurons), SliceGPT, low rank and BitStack change tensor shapes and the
+// graph itself, so they do not fit the walk above (which rewrites weights in place, one step at a
+// time). Such a kind registers a ReshapingStageRunner instead of a StageRunner: compressModel cuts
+// the recipe at it, runs the weight stages before it to the end (their export included), hands the
+// resulting model to `reshape`, re-analyses what comes back, and runs the stages after it on that
+// (docs/structured.md). The stage calibrates itself (reshapeCalibration in pipeline.ts gives it the
+// run's Calibration over any layers of the model it gets).
+import type { ModelProto as ReshapeModel } from '../onnx/types.ts';
+import type { LayerShapeReport } from './report.ts';
+
+export interface ReshapeContext {
+  recipe: Recipe;
+  /** Position in recipe.stages. */
+  index: number;
+  /** The model as the stages before left it: float weights (a quantize stage may not come before). */
+  model: ReshapeModel;
+  /** analyzeModel(model). */
+  analysis: ModelAnalysis;
+  calibSet?: Dataset;
+  createRunner?: (bytes: Uint8Array) => Promise<ModelRunner>;
+  /** Per-layer jobs, when the stage wants the pool (optional: most reshaping math runs inline). */
+  pruneLayer: PruneLayerFn;
+  cancel?: CancelSignal;
+  onProgress: ProgressListener;
+  /** Sentences for the report. */
+  notes: string[];
+}
+
+export interface ReshapeOutcome {
+  /** The new model: smaller shapes (or factorised layers); the input model is never mutated. */
+  model: ReshapeModel;
+  /** kind, index, summary, layers: [] (prune rows do not apply), ms; plus `reshaped`. */
+  report: ReshapeStageReport;
+  /** Time spent calibrating inside the stage (excluded from its ms). */
+  calibrationMs?: number;
+  /** Calibration sessions opened by the stage. */
+  calibrationPasses?: number;
+}
+
+export interface ReshapeStageReport extends StageReport {
+  /** One row per layer whose shape (or factorisation) changed, in model order. */
+  reshaped: LayerShapeReport[];
+  /** Parameters of all linear layers before and after the stage. */
+  linearParamsBefore: number;
+  linearParamsAfter: number;
+}
+
+export interface ReshapingStageRunner<S extends StageSpec = StageSpec> {
+  readonly kind: string;
+  reshape(stage: S, context: ReshapeContext): Promise<ReshapeOutcome>;
+}
+
+const reshapers = new Map<string, ReshapingStageRunner>();
+
+export function registerReshapingStage<S extends StageSpec>(runner: ReshapingStageRunner<S>): void {
+  reshapers.set(runner.kind, runner as unknown as ReshapingStageRunner);
+}
+
+export function reshapingStage(kind: string): ReshapingStageRunner | undefined {
+  return reshapers.get(kind);
+}

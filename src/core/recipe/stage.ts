@@ -54,6 +54,17 @@ export interface StageKind<S extends StageSpec = StageSpec> {
   /** The linear layers the stage changes, in model order. */
   layers(stage: S, analysis: ModelAnalysis): LinearLayer[];
   needs(stage: S): StageNeeds;
+  /**
+   * Whether the stage draws calibration samples itself (a shape-changing stage, which calibrates
+   * inside its runner): the run then needs a calibration set even when `needs` lists nothing,
+   * and `calibration.samples` is checked against it. Absent: false.
+   */
+  calibrates?(stage: S): boolean;
+  /**
+   * Whether the stage changes shapes or the graph (compress/stage.ts ReshapingStageRunner): the
+   * pipeline cuts the recipe at it and re-analyses the model it returns. Absent: false.
+   */
+  readonly reshapes?: boolean;
   /** One line for reports and logs. */
   describe(stage: S): string;
   /**

@@ -38,5 +38,5 @@ export function neededStatistics(recipe: Recipe): { dense: Set<Statistic>; step:
 /** Whether any stage needs calibration statistics at all. */
 export function needsCalibration(recipe: Recipe): boolean {
   const { dense, step } = neededStatistics(recipe);
-  return dense.size > 0 || step.size > 0;
+  return dense.size > 0 || step.size > 0 || recipe.stages.some((stage) => stageKind(stage.kind)?.calibrates?.(stage) === true);
 }
