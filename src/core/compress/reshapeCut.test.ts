@@ -26,14 +26,14 @@ interface TrimStage extends StageSpec {
 function keepRows(tensor: TensorProto, keep: number): TensorProto {
   const [, cols = 1] = tensorDims(tensor);
   const dims = tensorDims(tensor).length === 1 ? [keep] : [keep, cols];
-  return makeFloatTensor(tensor.name, dims, tensorToFloat32(tensor).slice(0, keep * cols));
+  return makeFloatTensor(tensor.name!, dims, tensorToFloat32(tensor).slice(0, keep * cols));
 }
 function keepColumns(tensor: TensorProto, keep: number): TensorProto {
   const [rows, cols] = tensorDims(tensor);
   const values = tensorToFloat32(tensor);
   const out = new Float32Array(rows * keep);
   for (let r = 0; r < rows; r++) out.set(values.subarray(r * cols, r * cols + keep), r * keep);
-  return makeFloatTensor(tensor.name, [rows, keep], out);
+  return makeFloatTensor(tensor.name!, [rows, keep], out);
 }
 
 /** Σx² the trim stage saw for each up layer, to check it calibrated through the run. */
@@ -64,7 +64,7 @@ registerReshapingStage<TrimStage>({
       const tensor = model.graph!.initializer!.find((t) => t.name === layer.weight)!;
       // in_out stores [C_in, C_out]: its outputs are columns, its inputs rows.
       const outputsAreRows = layer.layout === 'out_in';
-      replace.set(tensor.name, side === 'out' === outputsAreRows ? keepRows(tensor, keep) : keepColumns(tensor, keep));
+      replace.set(tensor.name!, side === 'out' === outputsAreRows ? keepRows(tensor, keep) : keepColumns(tensor, keep));
       if (side === 'out' && layer.biasInitializer) replace.set(layer.biasInitializer, keepRows(model.graph!.initializer!.find((t) => t.name === layer.biasInitializer)!, keep));
     };
     for (const up of ups) {
@@ -75,7 +75,7 @@ registerReshapingStage<TrimStage>({
       rows.push({ id: down.id, name: down.name, block: down.block, role: down.role, stage: context.index, before: [down.outFeatures, down.inFeatures], after: [down.outFeatures, keep], change: 'neurons', removed: [], paramsBefore: down.params, paramsAfter: down.outFeatures * keep, relativeError: null, detail: `trimmed ${stage.count}` });
     }
     const graph = model.graph!;
-    const out: ModelProto = { ...model, graph: { ...graph, initializer: graph.initializer!.map((t) => replace.get(t.name) ?? t) } };
+    const out: ModelProto = { ...model, graph: { ...graph, initializer: graph.initializer!.map((t) => replace.get(t.name!) ?? t) } };
     const params = (m: ModelProto) => analyzeModel(m).linears.reduce((n, l) => n + l.outFeatures * l.inFeatures, 0);
     return { model: out, report: { kind: 'trim', index: context.index, summary: `trim ${stage.count} neurons`, layers: [], ms: 0, reshaped: rows, linearParamsBefore: params(model), linearParamsAfter: params(out) } };
   },
