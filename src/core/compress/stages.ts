@@ -2,8 +2,10 @@
 import { attentionStageRunner } from './attentionStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
-import { registerStageRunner } from './stage.ts';
+import { sliceStageRunner } from './sliceStage.ts';
+import { registerReshapingStage, registerStageRunner } from './stage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
+registerReshapingStage(sliceStageRunner);

@@ -3,6 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { bundledModel, lmPerplexity, openRunner } from '../calibrate/fixtures/models.ts';
 import { chooseSamples } from '../calibrate/random.ts';
+import { collectTensorGram } from '../calibrate/tensorGram.ts';
 import type { HostTensor } from '../eval/runner.ts';
 import { analyzeModel } from '../model/analyze.ts';
 import { readModel } from '../onnx/read.ts';
@@ -10,8 +11,7 @@ import { writeModel } from '../onnx/write.ts';
 import { expectClose } from '../testing/expectClose.ts';
 import { fuseNorms } from './fuse.ts';
 import { writeSlicedModel } from './rewrite.ts';
-import { streamGramSource } from './signals.ts';
-import { sliceModel } from './slicegpt.ts';
+import { sliceModel, type GramSource } from './slicegpt.ts';
 import { findResidualStream } from './structure.ts';
 
 const lm = bundledModel('kjv-charlm');
@@ -27,8 +27,8 @@ async function logits(bytes: Uint8Array, sequences: number[][], tokens: number):
   }
 }
 
-const gramSource = (samples: number) =>
-  streamGramSource({ calibSet: lm.calib, sampleIndices: chooseSamples(64, samples, 0), inputs: lm.analysis.inputs, createRunner: openRunner });
+const gramSource = (samples: number): GramSource => async (model, tensor, width) =>
+  (await collectTensorGram({ model, tensor, width, dataset: lm.calib, sampleIndices: chooseSamples(64, samples, 0), inputs: lm.analysis.inputs, createRunner: openRunner })).gram;
 
 describe('SliceGPT on the bundled LM', () => {
   const evalSeqs = lm.eval.kind === 'lm-tokens' ? lm.eval.sequences.slice(0, 2) : [];

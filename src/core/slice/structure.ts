@@ -199,20 +199,23 @@ function embeddingWriters(view: GraphView, tensor: string, adds: NodeProto[], wr
   writers.push({ node: node!, table: node!.input![0], rows: dims[0] });
 }
 
-function findStream(model: ModelProto, analysis: ModelAnalysis): ResidualStream {
-  const graph = model.graph ?? fail('the model has no graph');
+interface BlockLayers {
+  attentionInputs: LinearLayer[];
+  attentionOutput: LinearLayer;
+  mlpInputs: LinearLayer[];
+  mlpOutput: LinearLayer;
+}
+
+/** What the analysis alone tells (the page validates a recipe against the analysis, not the graph). */
+function analysedLayers(analysis: ModelAnalysis): { head: LinearLayer; blocks: BlockLayers[] } {
   if (analysis.task !== 'causal-lm') fail(`SliceGPT here supports causal language models with token embeddings; this model's task is ${analysis.task}`);
   if (analysis.numBlocks === 0) fail('no transformer blocks were found');
+  if (analysis.embeddings.some((e) => e.kind === 'patch')) fail('the model embeds patches, not tokens');
   const byId = new Map(analysis.linears.map((l) => [l.id, l]));
   const heads = analysis.linears.filter((l) => l.role === 'head');
   if (heads.length !== 1) fail(`SliceGPT needs one LM head; the analysis found ${heads.length}`);
-  const head = heads[0];
-  const hidden = head.inFeatures;
-  const view: GraphView = { graph, inits: initializerMap(graph), producers: producerMap(graph), consumers: consumerMap(graph), hidden };
-
-  const blocks: ResidualBlock[] = [];
-  let previous: string | undefined;
-  for (const info of analysis.blocks) {
+  checkWeight(heads[0]);
+  const blocks = analysis.blocks.map((info) => {
     const where = `block ${info.index}`;
     const layers = info.linears.map((id) => byId.get(id)!).filter(Boolean);
     const withRole = (...roles: string[]) => layers.filter((l) => roles.includes(l.role));
@@ -224,26 +227,50 @@ function findStream(model: ModelProto, analysis: ModelAnalysis): ResidualStream 
       fail(`${where}: SliceGPT needs attention q/k/v and out projections and MLP up/down projections; found roles ${layers.map((l) => l.role).join(', ')}`);
     }
     const other = layers.filter((l) => ![...attentionInputs, ...attentionOutputs, ...mlpInputs, ...mlpOutputs].includes(l));
-    if (other.length > 0) fail(`${where}: layer ${other[0].name} has no attention or MLP role`);
+    if (other.length > 0) fail(`${where}: layer ${other[0].name} is neither an attention nor an MLP projection (a model SliceGPT already sliced has shortcut matrices there)`);
     for (const l of layers) checkWeight(l);
+    return { attentionInputs, attentionOutput: attentionOutputs[0], mlpInputs, mlpOutput: mlpOutputs[0] };
+  });
+  return { head: heads[0], blocks };
+}
+
+/** Why the analysed model cannot be sliced (one sentence), or null: the stage's validate() check. */
+export function sliceAnalysisProblem(analysis: ModelAnalysis): string | null {
+  try {
+    analysedLayers(analysis);
+    return null;
+  } catch (error) {
+    if (error instanceof Unsupported) return error.message;
+    throw error;
+  }
+}
+
+function findStream(model: ModelProto, analysis: ModelAnalysis): ResidualStream {
+  const graph = model.graph ?? fail('the model has no graph');
+  const { head, blocks: layersOf } = analysedLayers(analysis);
+  const hidden = head.inFeatures;
+  const view: GraphView = { graph, inits: initializerMap(graph), producers: producerMap(graph), consumers: consumerMap(graph), hidden };
+
+  const blocks: ResidualBlock[] = [];
+  let previous: string | undefined;
+  analysis.blocks.forEach((info, b) => {
+    const where = `block ${info.index}`;
+    const { attentionInputs, attentionOutput, mlpInputs, mlpOutput } = layersOf[b];
     const attentionNorm = findNorm(view, sharedInput(attentionInputs, `${where}: the attention projections`), where);
     const input = attentionNorm.input;
     if (previous !== undefined && input !== previous) fail(`${where}: its input is not the previous block's output (a parallel attention/MLP block is not supported)`);
-    const attentionOutput = attentionOutputs[0];
     const attentionAdd = residualAdd(view, input, attentionOutput, where);
     const middle = attentionAdd.output![0];
     const mlpNorm = findNorm(view, sharedInput(mlpInputs, `${where}: the MLP input projections`), where);
     if (mlpNorm.input !== middle) fail(`${where}: the MLP's norm does not read the stream after attention (not a sequential pre-norm block)`);
     if (mlpNorm.kind !== attentionNorm.kind) fail(`${where}: its two norms are of different kinds`);
-    const mlpOutput = mlpOutputs[0];
     const mlpAdd = residualAdd(view, middle, mlpOutput, where);
     checkReaders(view, input, [...attentionNorm.nodes, attentionAdd], where);
     checkReaders(view, middle, [...mlpNorm.nodes, mlpAdd], where);
     blocks.push({ index: info.index, input, middle, output: mlpAdd.output![0], attentionNorm, attentionInputs, attentionOutput, attentionAdd, mlpNorm, mlpInputs, mlpOutput, mlpAdd });
     previous = mlpAdd.output![0];
-  }
+  });
 
-  checkWeight(head);
   if (head.bias !== null && head.opType !== 'MatMul') fail(`the head ${head.name} is a ${head.opType} with a bias; SliceGPT supports a MatMul head`);
   const finalNorm = findNorm(view, head.input, 'the head');
   if (finalNorm.input !== previous) fail("the head's norm does not read the last block's output");
