@@ -30,9 +30,26 @@ export function siteTensors(stream: ResidualStream): string[] {
   return [stream.blocks[0].input, ...stream.blocks.flatMap((b) => [b.middle, b.output])];
 }
 
+// sliceModel rewrites the model once per site with the rotations found so far: a layer's product
+// with a given Q is computed once (keyed by the Q and the fused weight objects, both fixed).
+const rotatedCache = new WeakMap<Rotation, WeakMap<Float64Array, { out: number; in: number; weight: Float64Array; bias: Float64Array | null }>>();
+function cached<T extends { out: number; in: number; weight: Float64Array }>(q: Rotation, weight: Float64Array, compute: () => T): T {
+  let byWeight = rotatedCache.get(q);
+  if (byWeight === undefined) rotatedCache.set(q, (byWeight = new WeakMap()));
+  const hit = byWeight.get(weight);
+  if (hit !== undefined) return hit as unknown as T;
+  const result = compute();
+  byWeight.set(weight, result as unknown as { out: number; in: number; weight: Float64Array; bias: Float64Array | null });
+  return result;
+}
+
 /** W·Q: (out, d) · (d, k) → (out, k). */
 function readRotated(linear: { out: number; in: number; weight: Float64Array }, q: Rotation | null): { out: number; in: number; weight: Float64Array } {
   if (q === null) return { out: linear.out, in: linear.in, weight: linear.weight };
+  return cached(q, linear.weight, () => multiplyRight(linear, q));
+}
+
+function multiplyRight(linear: { out: number; in: number; weight: Float64Array }, q: Rotation): { out: number; in: number; weight: Float64Array } {
   const { out, in: d } = linear;
   const k = q.width;
   const weight = new Float64Array(out * k);
@@ -49,6 +66,10 @@ function readRotated(linear: { out: number; in: number; weight: Float64Array }, 
 /** Qᵀ·W, Qᵀ·b: (k, d) · (d, in) → (k, in). */
 function writeRotated(linear: DenseLinear, q: Rotation | null): { out: number; in: number; weight: Float64Array; bias: Float64Array | null } {
   if (q === null) return { out: linear.out, in: linear.in, weight: linear.weight, bias: linear.bias };
+  return cached(q, linear.weight, () => multiplyLeftTransposed(linear, q));
+}
+
+function multiplyLeftTransposed(linear: DenseLinear, q: Rotation): { out: number; in: number; weight: Float64Array; bias: Float64Array | null } {
   const { out: d, in: inF } = linear;
   const k = q.width;
   const weight = new Float64Array(k * inF);
