@@ -102,6 +102,11 @@ export const sliceStageRunner: ReshapingStageRunner<SliceStage> = {
         `embedding tables ${embeddingsBefore.toLocaleString('en-US')} → ${embeddingsAfter.toLocaleString('en-US')} parameters; ` +
         `calibration variance kept per stream site ${percent(Math.min(...kept))} to ${percent(Math.max(...kept))}.`,
     );
+    const head = found.stream.head;
+    if (head.sharedWith.length > 0) {
+      const untied = newAnalysis.linears.find((l) => l.role === 'head');
+      context.notes.push(`SliceGPT: the head shared the token embedding table; it now has its own (${(untied?.params ?? 0).toLocaleString('en-US')} parameters), as the reference's fuse_modules clones it before the tables are rotated differently.`);
+    }
     const calibrationMs = calibration.elapsedMs - calibrationBefore;
     const report: ReshapeStageReport = {
       kind: 'slice',
