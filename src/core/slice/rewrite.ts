@@ -278,3 +278,15 @@ export function writeSlicedModel(model: ModelProto, stream: ResidualStream, fuse
   removeUnused(graph, new Set(graph.node), new Set((graph.initializer ?? []).map((t) => t.name ?? '')));
   return { model: copy, info: { shortcuts } };
 }
+
+/**
+ * The part of `model` that computes `tensor`, with it as the only output: what a site's PCA needs,
+ * without the blocks after it and the head (for a 32k-token vocabulary the head is most of the work).
+ */
+export function truncatedAt(model: ModelProto, tensor: string): ModelProto {
+  const { model: copy, graph } = workingCopy(model);
+  const declared = (graph.valueInfo ?? []).find((v) => v.name === tensor);
+  graph.output = [declared ?? { name: tensor }];
+  removeUnused(graph, new Set(graph.node), new Set((graph.initializer ?? []).map((t) => t.name ?? '')));
+  return copy;
+}

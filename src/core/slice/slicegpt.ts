@@ -9,7 +9,7 @@ import type { ModelAnalysis } from '../model/types.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { fuseNorms, type FusedModel } from './fuse.ts';
 import { leadingColumns, principalDirections } from './pca.ts';
-import { siteTensors, writeSlicedModel, type Rotation, type SlicedGraphInfo } from './rewrite.ts';
+import { siteTensors, truncatedAt, writeSlicedModel, type Rotation, type SlicedGraphInfo } from './rewrite.ts';
 import { findResidualStream, type ResidualStream } from './structure.ts';
 
 export interface SliceOptions {
@@ -27,7 +27,7 @@ export function slicedWidth(hidden: number, keep: number, rounding: number): num
   return width - (width % rounding);
 }
 
-/** Σ_tokens xxᵀ (d × d, float64) of the stream tensor `tensor` when `model` runs on the calibration set. */
+/** Σ_tokens xxᵀ (d × d, float64) of the stream tensor `tensor` (the model's one output) on the calibration set. */
 export type GramSource = (model: ModelProto, tensor: string, width: number) => Promise<Float64Array>;
 
 export interface SiteReport {
@@ -94,7 +94,7 @@ export async function sliceModel(
   for (let s = 0; s < tensors.length; s++) {
     onSite?.({ site: s, sites: tensors.length, label: labels[s] });
     const { model: current } = writeSlicedModel(model, stream, fused, rotations);
-    const gram = await gramOf(current, tensors[s], d);
+    const gram = await gramOf(truncatedAt(current, tensors[s]), tensors[s], d);
     const { values, vectors } = principalDirections(gram, d);
     rotations[s] = { matrix: leadingColumns(vectors, d, widths[s]), width: widths[s] };
     let trace = 0;
