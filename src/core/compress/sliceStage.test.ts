@@ -67,6 +67,11 @@ describe('the slice stage', () => {
     const afterQuantize = parseRecipe({ version: 2, stages: [{ kind: 'quantize', method: 'rtn', bits: 4 }, { kind: 'slice' }] });
     expect(validateRecipe(afterQuantize, lm.analysis, calibSize).join('\n')).toMatch(/stages\[1\]/);
 
+    // A file quantized earlier (MatMulNBits): the analysis says so, in one line.
+    const packed = await compressModel({ model: lm.model, analysis: lm.analysis, recipe: parseRecipe({ version: 2, stages: [{ kind: 'quantize', method: 'rtn', bits: 4, granularity: 'group', groupSize: 32, export: 'packed' }] }) });
+    const packedAnalysis = analyzeModel(readModel(packed.bytes));
+    expect(validateRecipe(parseRecipe({ version: 2, stages: [{ kind: 'slice' }] }), packedAnalysis, calibSize)).toEqual(['stages[0]: SliceGPT cannot run on this model: blocks.0.attn.q_proj is quantized (quantize after SliceGPT, not before)']);
+
     // The torch export of GPT-2 writes LayerNorm out op by op: the graph check refuses it, no session opened.
     const gpt2 = fixtureModel('gpt2');
     const { open, counts } = countingRunnerFactory();

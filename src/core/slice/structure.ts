@@ -178,9 +178,9 @@ function checkReaders(view: GraphView, tensor: string, allowed: NodeProto[], whe
 }
 
 function checkWeight(layer: LinearLayer): void {
-  if (layer.nBits !== undefined || layer.weightPath.some((op) => op !== 'Transpose') || layer.weightDtype !== 'float32') {
-    fail(`${layer.name} is not a float32 weight (quantize after SliceGPT, not before)`);
-  }
+  if (layer.nBits !== undefined || layer.weightPath.includes('DequantizeLinear')) fail(`${layer.name} is quantized (quantize after SliceGPT, not before)`);
+  if (layer.weightDtype !== 'float32') fail(`${layer.name} stores ${layer.weightDtype} weights; SliceGPT here rewrites float32 models (export the model in float32)`);
+  if (layer.weightPath.some((op) => op !== 'Transpose')) fail(`${layer.name} reaches its MatMul through ${layer.weightPath.join(' → ')}, which SliceGPT cannot rewrite`);
   if (layer.uses.length !== 1) fail(`${layer.name} is used by ${layer.uses.length} nodes; SliceGPT needs one`);
 }
 
