@@ -63,17 +63,43 @@ function reduceShared(e: GraphEmitter, opType: 'ReduceMax' | 'ReduceMin', x: str
   return emitNode(e, 'Expand', [shared, emitNode(e, 'Shape', [cell], `${tag}_shape`)], `${tag}_expanded`);
 }
 
+/**
+ * QuantizeLinear → DequantizeLinear of x with its scale (and zero point), blocked along spec.axis.
+ * When the block axis is the last one, x and its scales are flattened to [−1, block] first and the
+ * result reshaped back: ORT's transpose optimizer (basic level, 1.30) pushes a Transpose through
+ * a blocked QuantizeLinear without transposing its non-constant scale, and the session then fails
+ * ("x_scale and x must have the same shape"); it does not push a Transpose through a Reshape.
+ */
+function quantDequant(e: GraphEmitter, x: string, spec: FakeQuantSpec, scale: string, zeroFloat: string | undefined, codeType: number): string {
+  const qArgs = (v: string, s: string, z: string | undefined) => (z === undefined ? [v, s] : [v, s, z]);
+  // The zero point is cast to the code type last: ORT has no Reshape for uint4.
+  const cast = (z: string) => emitNode(e, 'Cast', [z], 'zero_point', [intAttribute('to', codeType)]);
+  if (spec.axis !== -1) {
+    const zeroPoint = zeroFloat === undefined ? undefined : cast(zeroFloat);
+    const blocked = [intAttribute('axis', spec.axis), intAttribute('block_size', spec.blockSize)];
+    const codes = emitNode(e, 'QuantizeLinear', qArgs(x, scale, zeroPoint), 'codes', [...blocked, ...(zeroPoint === undefined ? [intAttribute('output_dtype', codeType)] : [])]);
+    return emitNode(e, 'DequantizeLinear', qArgs(codes, scale, zeroPoint), 'dequantized', blocked);
+  }
+  const rows = int64Constant(e, 'rows_shape', [-1, spec.blockSize]);
+  const cells = int64Constant(e, 'cells_shape', [-1, 1]);
+  const flat = emitNode(e, 'Reshape', [x, rows], 'flat');
+  const flatScale = emitNode(e, 'Reshape', [scale, cells], 'flat_scale');
+  const flatZero = zeroFloat === undefined ? undefined : cast(emitNode(e, 'Reshape', [zeroFloat, cells], 'flat_zero'));
+  const blocked = [intAttribute('axis', 1), intAttribute('block_size', spec.blockSize)];
+  const codes = emitNode(e, 'QuantizeLinear', qArgs(flat, flatScale, flatZero), 'codes', [...blocked, ...(flatZero === undefined ? [intAttribute('output_dtype', codeType)] : [])]);
+  const dequantized = emitNode(e, 'DequantizeLinear', qArgs(codes, flatScale, flatZero), 'dequantized_flat', blocked);
+  return emitNode(e, 'Reshape', [dequantized, emitNode(e, 'Shape', [x], 'shape')], 'dequantized');
+}
+
 /** Emits the fake quantization of `x`; returns the name of the dequantized tensor. */
 export function emitFakeQuant(e: GraphEmitter, x: string, spec: FakeQuantSpec): string {
-  const blocked = [intAttribute('axis', spec.axis), intAttribute('block_size', spec.blockSize)];
   const zero = floatConstant(e, 'zero', 0);
   if (spec.symmetric) {
     const qmax = 2 ** (spec.bits - 1) - 1;
     const absMax = reduceShared(e, 'ReduceMax', emitNode(e, 'Abs', [x], 'abs'), spec, 'absmax');
     const raw = emitNode(e, 'Div', [absMax, floatConstant(e, 'qmax', qmax)], 'scale_raw');
     const scale = emitNode(e, 'Where', [emitNode(e, 'Equal', [absMax, zero], 'empty'), floatConstant(e, 'one', 1), raw], 'scale');
-    const codes = emitNode(e, 'QuantizeLinear', [x, scale], 'codes', [...blocked, intAttribute('output_dtype', spec.bits === 4 ? DataType.INT4 : DataType.INT8)]);
-    return emitNode(e, 'DequantizeLinear', [codes, scale], 'dequantized', blocked);
+    return quantDequant(e, x, spec, scale, undefined, spec.bits === 4 ? DataType.INT4 : DataType.INT8);
   }
   const maxq = 2 ** spec.bits - 1;
   const lo = emitNode(e, 'Min', [reduceShared(e, 'ReduceMin', x, spec, 'min'), zero], 'xmin');
@@ -83,7 +109,5 @@ export function emitFakeQuant(e: GraphEmitter, x: string, spec: FakeQuantSpec): 
   const hi1 = emitNode(e, 'Where', [empty, floatConstant(e, 'one', 1), hi], 'xmax1');
   const scale = emitNode(e, 'Div', [emitNode(e, 'Sub', [hi1, lo1], 'range'), floatConstant(e, 'maxq', maxq)], 'scale');
   const zeroFloat = emitNode(e, 'Round', [emitNode(e, 'Div', [emitNode(e, 'Neg', [lo1], 'neg_xmin'), scale], 'zero_raw')], 'zero_round');
-  const zeroPoint = emitNode(e, 'Cast', [zeroFloat], 'zero_point', [intAttribute('to', spec.bits === 4 ? DataType.UINT4 : DataType.UINT8)]);
-  const codes = emitNode(e, 'QuantizeLinear', [x, scale, zeroPoint], 'codes', blocked);
-  return emitNode(e, 'DequantizeLinear', [codes, scale, zeroPoint], 'dequantized', blocked);
+  return quantDequant(e, x, spec, scale, zeroFloat, spec.bits === 4 ? DataType.UINT4 : DataType.UINT8);
 }
