@@ -88,6 +88,14 @@ function validateKvCacheStage(stage: KvCacheStage, check: StageCheck): StageProb
   return problems;
 }
 
+const KV_FIELDS = ['bits', 'granularity', 'symmetric', 'keepSinks', 'tensors', 'activations', 'activations.bits'] as const;
+
+/** The stage's validation paths (the recipe builder files problems under them); none without a kvcache stage. */
+export function kvCacheFieldKeys(recipe: Recipe): string[] {
+  const index = recipe.stages.findIndex(isKvCacheStage);
+  return index < 0 ? [] : KV_FIELDS.map((field) => `stages[${index}].${field}`);
+}
+
 export function describeKvCacheStage(stage: KvCacheStage): string {
   const which = stage.tensors === 'kv' ? 'K and V' : stage.tensors.toUpperCase();
   const sinks = stage.keepSinks > 0 ? `, first ${stage.keepSinks} token${stage.keepSinks === 1 ? '' : 's'} kept in float (IntactKV)` : '';
