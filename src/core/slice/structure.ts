@@ -177,6 +177,14 @@ function checkReaders(view: GraphView, tensor: string, allowed: NodeProto[], whe
   if ((view.graph.output ?? []).some((o) => o.name === tensor)) fail(`${where}: the residual stream is a graph output`);
 }
 
+/** A norm's output may feed only the linear layers (a MatMul/Gemm) and Shape: a Reshape of it to d would break. */
+function checkNormReaders(view: GraphView, norm: NormSite, where: string): void {
+  for (const reader of view.consumers.get(norm.output) ?? []) {
+    if (['MatMul', 'Gemm', 'Shape'].includes(reader.opType ?? '')) continue;
+    fail(`${where}: the normalised stream is read by ${reader.opType} '${reader.name ?? ''}' before its linear layers, which SliceGPT cannot resize`);
+  }
+}
+
 function checkWeight(layer: LinearLayer): void {
   if (layer.nBits !== undefined || layer.weightPath.includes('DequantizeLinear')) fail(`${layer.name} is quantized (quantize after SliceGPT, not before)`);
   if (layer.weightDtype !== 'float32') fail(`${layer.name} stores ${layer.weightDtype} weights; SliceGPT here rewrites float32 models (export the model in float32)`);
@@ -267,6 +275,8 @@ function findStream(model: ModelProto, analysis: ModelAnalysis): ResidualStream 
     const mlpAdd = residualAdd(view, middle, mlpOutput, where);
     checkReaders(view, input, [...attentionNorm.nodes, attentionAdd], where);
     checkReaders(view, middle, [...mlpNorm.nodes, mlpAdd], where);
+    checkNormReaders(view, attentionNorm, where);
+    checkNormReaders(view, mlpNorm, where);
     blocks.push({ index: info.index, input, middle, output: mlpAdd.output![0], attentionNorm, attentionInputs, attentionOutput, attentionAdd, mlpNorm, mlpInputs, mlpOutput, mlpAdd });
     previous = mlpAdd.output![0];
   });
@@ -276,6 +286,7 @@ function findStream(model: ModelProto, analysis: ModelAnalysis): ResidualStream 
   if (finalNorm.input !== previous) fail("the head's norm does not read the last block's output");
   if (finalNorm.kind !== blocks[0].attentionNorm.kind) fail('the final norm is of a different kind than the blocks\' norms');
   checkReaders(view, previous!, finalNorm.nodes, 'the last block');
+  checkNormReaders(view, finalNorm, 'the head');
 
   const embeddings: EmbeddingWriter[] = [];
   const embeddingAdds: NodeProto[] = [];
