@@ -148,12 +148,13 @@ export function int64Tensor(name: string, values: readonly number[], dims: reado
 export function sliceTensorAxis(tensor: TensorProto, axis: number, keep: readonly number[], name = tensor.name ?? ''): TensorProto {
   const dims = tensorDims(tensor);
   const { data } = readTensor(tensor);
+  if (!ArrayBuffer.isView(data)) throw new Error(`sliceTensorAxis: "${tensor.name}" holds strings`);
   if (axis < 0 || axis >= dims.length) throw new Error(`sliceTensorAxis: axis ${axis} outside [0, ${dims.length}) for "${tensor.name}"`);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const size = dims[axis];
   for (const k of keep) if (!(k >= 0 && k < size)) throw new Error(`sliceTensorAxis: index ${k} outside [0, ${size}) along axis ${axis} of "${tensor.name}"`);
-  const Ctor = data.constructor as new (n: number) => typeof data;
+  const Ctor = data.constructor as new (n: number) => Exclude<typeof data, string[]>;
   const out = new Ctor(outer * keep.length * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < keep.length; j++) {
