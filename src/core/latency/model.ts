@@ -7,7 +7,7 @@ import { lmFeeds, planLmInputs } from '../eval/lmInputs.ts';
 import type { Backend, HostTensor, ModelRunner } from '../eval/runner.ts';
 import type { CancelSignal } from '../job/cancel.ts';
 import type { TensorInfo } from '../model/types.ts';
-import { timeRuns, type Clock } from './timing.ts';
+import { timeInterleaved, type Clock } from './timing.ts';
 
 export interface ModelLatency {
   medianMs: number;
@@ -56,15 +56,35 @@ export async function measureModelLatency(
   options: ModelLatencyOptions,
 ): Promise<ModelLatency> {
   if (!(Number.isInteger(options.seq) && options.seq >= 1)) throw new Error(`latency seq must be a positive integer (got ${options.seq})`);
+  return (await measureModelLatencies([bytes], createRunner, options))[0];
+}
+
+/** Times several models on one window in interleaved rounds (a dense and a compressed one, say), each on its own session. */
+export async function measureModelLatencies(
+  models: readonly Uint8Array[],
+  createRunner: (bytes: Uint8Array) => Promise<ModelRunner>,
+  options: { seq: number; repeats?: number; warmup?: number; cancel?: CancelSignal; clock?: Clock },
+): Promise<ModelLatency[]> {
   const repeats = options.repeats ?? 20;
   const warmup = options.warmup ?? 3;
-  const runner = await createRunner(bytes);
+  const runners: ModelRunner[] = [];
   try {
-    const inputs = runner.inputInfo ?? [{ name: runner.inputNames[0], dtype: 'int64', shape: null }];
-    const { feeds, unit, tokens } = latencyFeeds(inputs, options.seq);
-    const t = await timeRuns(runner, feeds, { repeats, warmup, cancel: options.cancel, clock: options.clock });
-    return { medianMs: t.medianMs, perTokenMs: t.medianMs / tokens, p10Ms: t.p10Ms, p90Ms: t.p90Ms, minMs: Math.min(...t.samplesMs), repeats, warmup, backend: runner.backend, seq: tokens, unit };
+    for (const bytes of models) runners.push(await createRunner(bytes));
+    const fed = runners.map((runner) => latencyFeeds(runner.inputInfo ?? [{ name: runner.inputNames[0], dtype: 'int64', shape: null }], options.seq));
+    const timings = await timeInterleaved(runners.map((runner, i) => ({ runner, feeds: fed[i].feeds })), { repeats, warmup, cancel: options.cancel, clock: options.clock });
+    return timings.map((t, i) => ({
+      medianMs: t.medianMs,
+      perTokenMs: t.medianMs / fed[i].tokens,
+      p10Ms: t.p10Ms,
+      p90Ms: t.p90Ms,
+      minMs: Math.min(...t.samplesMs),
+      repeats,
+      warmup,
+      backend: runners[i].backend,
+      seq: fed[i].tokens,
+      unit: fed[i].unit,
+    }));
   } finally {
-    await runner.release();
+    for (const runner of runners) await runner.release();
   }
 }
