@@ -5,8 +5,10 @@
 // multiple-choice knapsack, generic in the cost: parameters for a size target, predicted latency
 // from a measured table (src/core/latency) for a speedup target.
 //
-// Costs are rounded *up* to budget/steps units, so a plan the programme accepts never exceeds the
-// budget in real costs; the rounding can only reject plans within one unit per block of the budget.
+// Costs are rounded to budget/steps units. Rounded to the nearest unit (with a slack of up to one
+// unit per block, tried from the most slack down) the programme finds plans right at the budget; a
+// plan is accepted only when its real Σ cost is within the budget. Rounded up (the last try) every
+// plan the programme finds fits, at the price of rejecting plans within a unit per block of it.
 
 export interface PlanOption<K = unknown> {
   /** What the option keeps (e.g. { heads, neurons }). */
@@ -32,9 +34,18 @@ export interface StructuredPlan<K = unknown> {
 /** The least-error choice with Σ cost ≤ budget, or null when even the cheapest options exceed it. */
 export function planUnderBudget<K>(items: readonly PlanItem<K>[], budget: number, steps = 2000): StructuredPlan<K> | null {
   if (!(budget >= 0) || !Number.isFinite(budget)) return null;
+  for (let slack = items.length; slack >= 0; slack--) {
+    const plan = knapsack(items, budget, steps, (c) => Math.round(c), slack);
+    if (plan && plan.cost <= budget * (1 + 1e-12)) return plan;
+  }
+  return knapsack(items, budget, steps, (c) => Math.ceil(c - 1e-9), 0);
+}
+
+/** The multiple-choice knapsack on a grid of budget/steps units (+ slack units), costs rounded by `round`. */
+function knapsack<K>(items: readonly PlanItem<K>[], budget: number, steps: number, round: (units: number) => number, slack: number): StructuredPlan<K> | null {
   const unit = budget > 0 ? budget / steps : 1;
-  const units = (cost: number) => (cost <= 0 ? 0 : Math.ceil(cost / unit - 1e-9));
-  const width = budget > 0 ? steps + 1 : 1;
+  const units = (cost: number) => (cost <= 0 ? 0 : round(cost / unit));
+  const width = (budget > 0 ? steps + 1 : 1) + slack;
   let best = new Float64Array(width).fill(0); // min error of the items so far within b units
   const picks: Int32Array[] = [];
   for (const item of items) {

@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { expectClose } from '../testing/expectClose.ts';
 import { angularInfluence, cfspKeepFractions, cfspKeptCount, cfspNeuronScores, topNeurons } from './cfsp.ts';
 import { planUnderBudget, type PlanItem } from './plan.ts';
-import { structuredObs } from './ziplm.ts';
+import { obsRemove, structuredObs } from './ziplm.ts';
 
 interface ZipCase { name: string; rows: number; cols: number; size: number; dampening: number; remove: number; weight: number[]; hessian: number[]; order: number[]; losses: number[]; error: number[]; pruned: number[] }
 interface CfspMlpCase { gated: boolean; down: number[]; up: number[]; gate: number[] | null; inputs: number[][]; scalerRow: number[]; metric: number[] }
@@ -84,5 +84,17 @@ describe('planUnderBudget (reference: brute force over every combination)', () =
     expect(plan!.chosen.map((o) => o.kept)).toEqual(p.best.choice);
     expectClose([plan!.error], [p.best.error], { atol: 1e-12, rtol: 1e-12 }, 'error');
     expect(plan!.cost).toBeLessThanOrEqual(p.budget);
+  });
+});
+
+describe('obsRemove (the planned level at once)', () => {
+  test('equals the greedy loop stopped at that level: block elimination composes', () => {
+    for (const c of fixture.ziplm) {
+      const weight = { rows: c.rows, cols: c.cols, data: Float32Array.from(c.weight) };
+      const hessian = Float64Array.from(c.hessian);
+      const loop = structuredObs(weight, hessian, { size: c.size, dampening: c.dampening, remove: c.remove });
+      const columns = loop.order.flatMap((s) => Array.from({ length: c.size }, (_, k) => s * c.size + k));
+      expectClose(obsRemove(weight, hessian, columns, c.dampening).data, loop.weight.data, { atol: 1e-5, rtol: 1e-5 }, `${c.name}: W`);
+    }
   });
 });

@@ -122,6 +122,7 @@ export function structuredObs(weight: Matrix, hessian: Float64Array, options: St
   const count = n / size;
   const remove = Math.min(options.remove ?? count - 1, count);
   const { w, hinv } = preparedInverse(weight, hessian, options.dampening);
+  if (size === 1) return singleColumnObs(w, hinv, rows, n, remove);
   const removed = new Uint8Array(count);
   const order: number[] = [];
   const losses = new Float64Array(remove);
@@ -192,6 +193,100 @@ export function structuredObs(weight: Matrix, hessian: Float64Array, options: St
       }
     }
     for (let s = 0; s < count; s++) if (removed[s]) for (let a = 0; a < size; a++) hinv[(s * size + a) * n + s * size + a] = 1;
+  }
+  return { order, error, losses, weight: { rows, cols: n, data: Float32Array.from(w) } };
+}
+
+/**
+ * W after removing the input columns `columns` at once with the OBS update
+ *   W_{:,K} ← W_{:,K} − W_{:,S} ((Hinv)_{S,S})⁻¹ (Hinv)_{S,K},  W_{:,S} ← 0,
+ * from the prepared (damped) Hinv. Removing S one structure at a time with the Schur-complement
+ * updates of the greedy loop composes to exactly this (block elimination), so the stage computes
+ * the weights of the planned level from the database's removal order without replaying the loop;
+ * the test checks the two agree.
+ */
+export function obsRemove(weight: Matrix, hessian: Float64Array, columns: readonly number[], dampening: number): Matrix {
+  const { rows, cols: n } = weight;
+  const { w, hinv } = preparedInverse(weight, hessian, dampening);
+  const s = columns.length;
+  if (s === 0) return { rows, cols: n, data: Float32Array.from(w) };
+  const hss = new Float64Array(s * s);
+  for (let a = 0; a < s; a++) for (let b = 0; b < s; b++) hss[a * s + b] = hinv[columns[a] * n + columns[b]];
+  // (Hinv_SS)⁻¹ = Uᵀ U with U the upper Cholesky factor of its inverse (prune/hessianInverse.ts).
+  const u = hessianInverseCholesky(hss, s);
+  const inv = new Float64Array(s * s);
+  for (let k = 0; k < s; k++) for (let i = k; i < s; i++) {
+    const uki = u[k * s + i];
+    if (uki !== 0) for (let j = k; j < s; j++) inv[i * s + j] += uki * u[k * s + j];
+  }
+  for (let i = 0; i < s; i++) for (let j = 0; j < i; j++) inv[i * s + j] = inv[j * s + i];
+  const lambda = new Float64Array(rows * s); // W_{:,S} inv
+  for (let r = 0; r < rows; r++) for (let a = 0; a < s; a++) {
+    const wa = w[r * n + columns[a]];
+    if (wa !== 0) for (let b = 0; b < s; b++) lambda[r * s + b] += wa * inv[a * s + b];
+  }
+  for (let r = 0; r < rows; r++) for (let b = 0; b < s; b++) {
+    const l = lambda[r * s + b];
+    if (l === 0) continue;
+    const h = columns[b] * n;
+    for (let j = 0; j < n; j++) w[r * n + j] -= l * hinv[h + j];
+  }
+  for (let r = 0; r < rows; r++) for (const c of columns) w[r * n + c] = 0;
+  return { rows, cols: n, data: Float32Array.from(w) };
+}
+
+/**
+ * The reference's `size == 1` branch (one neuron per structure): scores = Σ_rows W² / diag(Hinv),
+ * W −= (W_{:,j} / d) Hinv_{j,:}, Hinv −= Hinv_{j,:}ᵀ Hinv_{j,:} / d — the same algebra as the block
+ * branch with 1 × 1 blocks, without the per-structure block inversions.
+ */
+function singleColumnObs(w: Float64Array, hinv: Float64Array, rows: number, n: number, remove: number): StructuredObsResult {
+  const removed = new Uint8Array(n);
+  const order: number[] = [];
+  const losses = new Float64Array(remove);
+  const error = new Float64Array(remove + 1);
+  const sq = new Float64Array(n);
+  const row = new Float64Array(n);
+  // Columns still present: removed rows and columns of Hinv are exactly 0 after their Schur step
+  // (off the diagonal), so the updates only touch these.
+  let active = Int32Array.from({ length: n }, (_, j) => j);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) sq[j] += w[r * n + j] ** 2;
+  for (let step = 0; step < remove; step++) {
+    let best = -1;
+    let bestScore = Infinity;
+    for (const j of active) {
+      const score = sq[j] / hinv[j * n + j];
+      if (score < bestScore) {
+        bestScore = score;
+        best = j;
+      }
+    }
+    const d = hinv[best * n + best];
+    row.set(hinv.subarray(best * n, best * n + n));
+    removed[best] = 1;
+    active = active.filter((j) => j !== best);
+    // W −= (W_{:,j} / d) Hinv_{j,:}; the removed column becomes exactly 0; Σ W² per column again.
+    sq.fill(0);
+    for (let r = 0; r < rows; r++) {
+      const o = r * n;
+      const f = w[o + best] / d;
+      w[o + best] = 0;
+      for (const j of active) {
+        const v = w[o + j] - f * row[j];
+        w[o + j] = v;
+        sq[j] += v * v;
+      }
+    }
+    order.push(best);
+    losses[step] = bestScore;
+    error[step + 1] = error[step] + bestScore / 2;
+    for (const i of active) {
+      const f = row[i] / d;
+      if (f === 0) continue;
+      const o = i * n;
+      for (const j of active) hinv[o + j] -= f * row[j];
+    }
+    for (let j = 0; j < n; j++) if (removed[j]) hinv[j * n + j] = 1;
   }
   return { order, error, losses, weight: { rows, cols: n, data: Float32Array.from(w) } };
 }
