@@ -240,10 +240,13 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
     const reshaped = sliced.reshaped.map((row) => ({ ...row, relativeError: errors.get(row.id) ?? null }));
     const linearParamsBefore = linearParams(analysis);
     const linearParamsAfter = linearParamsBefore - reshaped.reduce((s, r) => s + r.paramsBefore - r.paramsAfter, 0);
+    // Counts of the structures the stage does not remove come from the analysis (they stay as they are).
+    const headsOf = (block: number) => analysis.attention.find((site) => site.block === block)?.heads ?? 0;
+    const neuronsOf = (block: number) => analysis.linears.find((l) => l.block === block && l.role === 'mlp.down')?.inFeatures ?? 0;
     const planBlocks: StructuredBlockPlan[] = blocks.map((b, i) => ({
       block: b.block,
-      heads: { kept: b.attention ? chosen.keep[i].groups * b.attention.groupSize : 0, of: b.attention?.heads ?? 0 },
-      neurons: { kept: b.mlp ? chosen.keep[i].neurons : 0, of: b.mlp?.neurons ?? 0 },
+      heads: b.attention ? { kept: chosen.keep[i].groups * b.attention.groupSize, of: b.attention.heads } : { kept: headsOf(b.block), of: headsOf(b.block) },
+      neurons: b.mlp ? { kept: chosen.keep[i].neurons, of: b.mlp.neurons } : { kept: neuronsOf(b.block), of: neuronsOf(b.block) },
       cost: cost.cost(b, chosen.keep[i]),
       error: chosen.errors[i],
     }));
@@ -254,8 +257,8 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
           return { denseMs: latency.denseMs, plannedMs, speedup: latency.denseMs / plannedMs, floorSpeedup: latency.floorSpeedup, backend: latency.table.backend };
         })()
       : undefined;
-    const kept = planBlocks.map((p) => `${p.heads.kept}/${p.neurons.kept}`).join(', ');
-    const summary = `${stage.method === 'ziplm' ? 'ZipLM' : 'CFSP'}: kept heads/neurons per block ${kept}; linear parameters ${linearParamsBefore} → ${linearParamsAfter} (${((linearParamsAfter / linearParamsBefore) * 100).toFixed(1)} %)${predicted ? `; predicted ${predicted.speedup.toFixed(2)}× on ${predicted.backend} (${predicted.denseMs.toFixed(2)} → ${predicted.plannedMs.toFixed(2)} ms)` : ''}`;
+    const kept = [removesHeads(stage) ? `heads kept per block ${planBlocks.map((p) => p.heads.kept).join(', ')} of ${planBlocks[0]?.heads.of}` : '', removesNeurons(stage) ? `neurons kept per block ${planBlocks.map((p) => p.neurons.kept).join(', ')} of ${planBlocks[0]?.neurons.of}` : ''].filter(Boolean).join('; ');
+    const summary = `${stage.method === 'ziplm' ? 'ZipLM' : `CFSP (global ratio ${chosen.cfsp?.ratio.toFixed(3)})`}: ${kept}; linear parameters ${linearParamsBefore} → ${linearParamsAfter} (${((linearParamsAfter / linearParamsBefore) * 100).toFixed(1)} %)${predicted ? `; predicted ${predicted.speedup.toFixed(2)}× on ${predicted.backend} (${predicted.denseMs.toFixed(2)} → ${predicted.plannedMs.toFixed(2)} ms)` : ''}`;
     const report: StructuredStageReport = {
       kind: 'structured',
       index,
