@@ -17,7 +17,8 @@ import { Field } from './Field';
 import { NumberInput } from './NumberInput';
 import { QuantizeStageFields } from './QuantizeStageFields';
 import { AttentionStageFields } from './AttentionStageFields';
-import { StructuredStageSection, structuredFieldKeys, structuredKey } from './StructuredStageFields';
+import { StructuredStageSection } from './StructuredStageFields';
+import { structuredFieldKeys, structuredKey } from '../structuredForm';
 
 type PatternChoice = SparsityPattern['kind'];
 

@@ -6,6 +6,7 @@ import { useLab } from '../store';
 import type { Recipe } from '../../core/recipe';
 import type { StageSpec } from '../../core/recipe/types';
 import { isStructuredStage, STRUCTURED_REMOVES, type StructuredStage, type StructuredTarget } from '../../core/recipe/stages/structured';
+import { structuredStageOf } from '../structuredForm';
 import { docLink } from '../glossary';
 import { setStageEnabled } from '../runController';
 import { Field } from './Field';
@@ -28,19 +29,6 @@ export const structuredMeanings = {
   neuronMultiple: 'Kept neurons per block are a multiple of this (tiled kernels and N:M stages prefer multiples of 8).',
   dampening: 'Fraction of the Hessian’s mean diagonal added before inverting (ZipLM’s percdamp).',
 } as const;
-
-/** The stage's fields that can carry a problem (validation paths relative to the stage). */
-export const STRUCTURED_FIELDS = ['method', 'remove', 'target', 'target.sparsity', 'target.size', 'target.speedup', 'dampening', 'neuronMultiple', 'update'] as const;
-
-export const structuredStageOf = (recipe: Recipe): StructuredStage | undefined => recipe.stages.find(isStructuredStage);
-
-/** The full path of a field of the recipe's structured stage ('stages[0].target.speedup'). */
-export const structuredKey = (recipe: Recipe, field: string) => `stages[${recipe.stages.findIndex(isStructuredStage)}].${field}`;
-
-/** The full field paths of the structured stage in `recipe` (for the builder's problemsByField). */
-export function structuredFieldKeys(recipe: Recipe): string[] {
-  return structuredStageOf(recipe) ? STRUCTURED_FIELDS.map((f) => structuredKey(recipe, f)) : [];
-}
 
 /** Changes fields of the recipe's structured stage. */
 export function setStructuredStage(patch: Partial<Omit<StructuredStage, 'kind'>>): void {

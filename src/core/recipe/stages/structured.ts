@@ -18,6 +18,7 @@ export type StructuredRemove = 'heads' | 'neurons' | 'both';
 export const STRUCTURED_REMOVES: readonly StructuredRemove[] = ['heads', 'neurons', 'both'];
 
 /**
+ * Written { sparsity: 0.3 } (or with its kind, as the parsed recipe serialises: { kind: 'sparsity', sparsity: 0.3 }).
  * sparsity: the fraction of the structured parameters removed (the parameters that scale with the
  * kept heads / neurons); size: the fraction of all linear-layer parameters kept; speedup: the
  * model's predicted latency on the run's backend divided by this (src/core/latency's measured table).
@@ -56,6 +57,9 @@ function readTarget(fields: FieldReader, fallback: StructuredTarget): Structured
   }
   const kind = present[0];
   const value = target.number(kind, Number.NaN);
+  // The parsed form carries its kind ({ kind: 'size', size: 0.7 }), so a recipe written back as JSON reads again.
+  const named = target.raw('kind');
+  if (named !== undefined && named !== kind) target.problem('kind', `says ${describeValue(named)} but the target gives ${kind}`);
   target.finish();
   return kind === 'sparsity' ? { kind, sparsity: value } : kind === 'size' ? { kind, size: value } : { kind, speedup: value };
 }
