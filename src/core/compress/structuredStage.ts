@@ -84,7 +84,9 @@ function parameterCost(stage: StructuredStage, index: number, blocks: readonly S
 /** The latency table for the model on the run's backend, and the cost model of a speedup target. */
 async function latencyCost(stage: StructuredStage, context: ReshapeContext, blocks: readonly StructuredBlock[], floor: (b: StructuredBlock) => BlockKeep): Promise<{ cost: StructuredCost; table: LatencyTable; denseMs: number; floorSpeedup: number }> {
   const speedup = (stage.target as { speedup: number }).speedup;
-  const spec = latencySpecOf(context.analysis);
+  // The window the table is timed on: the model's position table, else the calibration windows (a rotary Llama has no table).
+  const windowed = context.calibSet?.kind === 'lm-tokens' ? { seq: context.calibSet.seqLen } : {};
+  const spec = latencySpecOf(context.analysis, context.analysis.embeddings.some((e) => e.kind === 'position') ? {} : windowed);
   if (!spec.ok) throw fieldError(context.index, 'target.speedup', `needs a latency table: ${spec.message}`);
   if (!context.createRunner) throw fieldError(context.index, 'target.speedup', 'needs sessions to measure the latency table (pass createRunner)');
   context.onProgress({ phase: 'structured', label: 'measuring the latency table', done: 0, total: 1, stage: context.index });
