@@ -18,7 +18,7 @@ import { blockBoundaries } from '../structured/boundaries.ts';
 import { angularInfluence, cfspKeepFractions, cfspKeptCount, cfspNeuronScores, topNeurons } from '../structured/cfsp.ts';
 import { defaultNeuronMultiple } from '../structured/plan.ts';
 import { floorKeep, smallestFitting, variableParams, zipLmPlan, type BlockErrors, type BlockKeep, type StructuredCost } from '../structured/search.ts';
-import { linearParams, sliceStructures, type StructuredKeep } from '../structured/slice.ts';
+import { linearParams, sliceStructures, StructuredSliceError, type StructuredKeep } from '../structured/slice.ts';
 import { obsRemove, relativeOutputError, structuredObs } from '../structured/ziplm.ts';
 import { reshapeCalibration } from './calibration.ts';
 import type { ReshapeContext, ReshapeStageReport, ReshapingStageRunner } from './stage.ts';
@@ -199,6 +199,10 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
     const { analysis, model, index } = context;
     const blocks = structuredBlocks(analysis, { heads: removesHeads(stage), neurons: removesNeurons(stage) });
     if (typeof blocks === 'string') throw fieldError(index, 'remove', `cannot remove ${stage.remove} from this model: ${blocks}`);
+    // The graph surgery, tried first with one structure of each block removed (no calibration yet):
+    // a graph whose head counts the lab cannot rewrite is refused before any work.
+    const trial = surgeryProblem(model, blocks);
+    if (trial) throw fieldError(index, 'remove', `cannot export this model with ${stage.remove === 'both' ? 'heads and neurons' : stage.remove} removed: ${trial}`);
     const widths = blocks.map((b) => b.mlp?.neurons ?? 0).filter((n) => n > 0);
     const multiple = stage.neuronMultiple === 'auto' ? (widths.length ? Math.min(...widths.map(defaultNeuronMultiple)) : 1) : stage.neuronMultiple;
     const floor = (b: StructuredBlock) => floorKeep(b, removesHeads(stage), removesNeurons(stage), multiple);
@@ -275,6 +279,22 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
     return { model: sliced.model, report };
   },
 };
+
+/** The surgery's refusal on this graph (with the first structure of every block removed), or null. */
+function surgeryProblem(model: ReshapeContext['model'], blocks: readonly StructuredBlock[]): string | null {
+  const rest = (count: number) => Array.from({ length: count - 1 }, (_, i) => i + 1);
+  const keep: StructuredKeep = {
+    groups: new Map(blocks.filter((b) => b.attention && b.attention.kvHeads > 1).map((b) => [b.block, rest(b.attention!.kvHeads)])),
+    neurons: new Map(blocks.filter((b) => b.mlp && b.mlp.neurons > 1).map((b) => [b.block, rest(b.mlp!.neurons)])),
+  };
+  try {
+    sliceStructures(model, blocks, keep);
+    return null;
+  } catch (e) {
+    if (e instanceof StructuredSliceError) return e.message;
+    throw e;
+  }
+}
 
 function zeroColumns(w: Matrix, size: number, removed: Set<number>): Matrix {
   const data = Float32Array.from(w.data);
