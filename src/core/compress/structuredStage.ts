@@ -66,6 +66,13 @@ function readWeight(context: ReshapeContext, layer: LinearLayer): Matrix {
   return weightFromStored(layer, tensorToFloat32(tensor));
 }
 
+/** The neuron multiple the stage resolves to ('auto': 8 where every MLP width allows it). */
+function multipleOf(blocks: readonly StructuredBlock[], stage: StructuredStage): number {
+  if (stage.neuronMultiple !== 'auto') return stage.neuronMultiple;
+  const widths = blocks.map((b) => b.mlp?.neurons ?? 0).filter((n) => n > 0);
+  return widths.length ? Math.min(...widths.map(defaultNeuronMultiple)) : 1;
+}
+
 /** The cost model and budget of a sparsity or size target. */
 function parameterCost(stage: StructuredStage, index: number, blocks: readonly StructuredBlock[], analysis: ModelAnalysis, floor: (b: StructuredBlock) => BlockKeep): StructuredCost {
   const full = blocks.reduce((s, b) => s + variableParams(b, { groups: b.attention?.kvHeads ?? 0, neurons: b.mlp?.neurons ?? 0 }), 0);
@@ -76,7 +83,8 @@ function parameterCost(stage: StructuredStage, index: number, blocks: readonly S
   if (budget < least) {
     const field = t.kind === 'sparsity' ? 'target.sparsity' : 'target.size';
     const reachable = t.kind === 'sparsity' ? `at most ${(1 - least / full).toFixed(3)} of the structured parameters can go` : `the smallest plan keeps ${((total - full + least) / total).toFixed(3)} of the linear parameters`;
-    throw fieldError(index, field, `${t.kind === 'sparsity' ? t.sparsity : (t as { size: number }).size} cannot be met: with at least one head group and ${stage.remove === 'heads' ? 'every neuron' : 'one neuron multiple'} per block, ${reachable}`);
+    const floorWords = `${removesHeads(stage) ? 'one head group' : 'every head'} and ${removesNeurons(stage) ? `${multipleOf(blocks, stage)} neurons` : 'every neuron'}`;
+    throw fieldError(index, field, `${t.kind === 'sparsity' ? t.sparsity : (t as { size: number }).size} cannot be met: keeping at least ${floorWords} per block, ${reachable}`);
   }
   return { unit: 'parameters', cost: (b, keep) => variableParams(b, keep), budget };
 }
@@ -203,8 +211,7 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
     // a graph whose head counts the lab cannot rewrite is refused before any work.
     const trial = surgeryProblem(model, blocks);
     if (trial) throw fieldError(index, 'remove', `cannot export this model with ${stage.remove === 'both' ? 'heads and neurons' : stage.remove} removed: ${trial}`);
-    const widths = blocks.map((b) => b.mlp?.neurons ?? 0).filter((n) => n > 0);
-    const multiple = stage.neuronMultiple === 'auto' ? (widths.length ? Math.min(...widths.map(defaultNeuronMultiple)) : 1) : stage.neuronMultiple;
+    const multiple = multipleOf(blocks, stage);
     const floor = (b: StructuredBlock) => floorKeep(b, removesHeads(stage), removesNeurons(stage), multiple);
     let latency: Awaited<ReturnType<typeof latencyCost>> | undefined;
     let cost: StructuredCost;
