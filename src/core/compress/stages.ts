@@ -1,5 +1,6 @@
 // The built-in stage runners, registered once on import (pipeline.ts imports this).
 import { attentionStageRunner } from './attentionStage.ts';
+import { kvCacheStageRunner } from './kvCacheStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
@@ -8,4 +9,5 @@ import { structuredStageRunner } from './structuredStage.ts';
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
+registerStageRunner(kvCacheStageRunner);
 registerReshapingStage(structuredStageRunner);
