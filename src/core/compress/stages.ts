@@ -5,9 +5,11 @@ import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
 import { sliceStageRunner } from './sliceStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
+import { structuredStageRunner } from './structuredStage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerStageRunner(kvCacheStageRunner);
+registerReshapingStage(structuredStageRunner);
 registerReshapingStage(sliceStageRunner);
