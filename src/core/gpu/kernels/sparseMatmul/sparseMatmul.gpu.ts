@@ -8,7 +8,8 @@ import tile from './matmulTile.wgsl?raw';
 import dense from './denseMatmul.wgsl?raw';
 import sparse24 from './sparse24Matmul.wgsl?raw';
 import blockSparse from './blockSparseMatmul.wgsl?raw';
-import { blockShapeProblems, type BlockSparseWeight, type DenseWeight, type Sparse24Weight } from './sparseFormats';
+import { blockShapeProblems } from './sparseFormats';
+import type { MatmulWeight } from './layouts';
 
 /** Workgroup 16 × 16, each invocation 4 × 4 outputs: a 64 tokens × 64 outputs tile of Y. */
 export const MATMUL_WORKGROUP = [16, 16] as const;
@@ -50,8 +51,7 @@ const blockStorage = [...xy, { name: 'rowStart', binding: 3, access: 'read' }, {
 export const blockRowMatmulProgram = defineProgram({ label: 'blockSparseMatmul.1x4', shader: `${tile}\n${blockSparse}`, entryPoint: 'blockRowMatmul', uniforms, storage: blockStorage, workgroupSize: MATMUL_WORKGROUP, constants });
 export const blockColumnMatmulProgram = defineProgram({ label: 'blockSparseMatmul.4x1', shader: `${tile}\n${blockSparse}`, entryPoint: 'blockColumnMatmul', uniforms, storage: blockStorage, workgroupSize: MATMUL_WORKGROUP, constants });
 
-/** A weight in one of the three layouts. */
-export type MatmulWeight = { layout: 'dense'; weight: DenseWeight } | { layout: '2:4'; weight: Sparse24Weight } | { layout: 'block'; weight: BlockSparseWeight };
+export type { MatmulWeight };
 
 /** A weight on the device, with the program that reads its layout. */
 export interface ResidentWeight {
