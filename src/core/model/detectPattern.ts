@@ -74,9 +74,11 @@ function detectVNM(keep: KeepMask, m: number): StructuredPattern | null {
 
 /**
  * SparseByteNN's 1×4 or 4×1 groups, when every group is all zero or all kept and at least half
- * of the group rows hold a zeroed group (so one all-zero row of a dense layer is not "blocks").
+ * of the group rows hold a zeroed group (so one all-zero row of a dense layer is not "blocks");
+ * an all-zero layer has no pattern.
  */
 export function detectBlocks(keep: KeepMask): StructuredPattern | null {
+  if (!keep.data.includes(1)) return null;
   for (const { rows, cols } of BLOCK_SHAPES) {
     if (keep.rows % rows !== 0 || keep.cols % cols !== 0 || checkBlocks(keep, rows, cols).length > 0) continue;
     let rowsWithZeros = 0;

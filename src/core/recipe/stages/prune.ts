@@ -131,7 +131,8 @@ function readPattern(fields: FieldReader): SparsityPattern {
   } else if (raw !== undefined) {
     fields.problem('pattern', `must be a string ("2:4") or an object ({"kind": "nm", "n": 2, "m": 4}), got ${describeValue(raw)}`);
   }
-  if (pattern.kind !== 'unstructured' && sparsityGiven) {
+  // Unstructured and block patterns carry their sparsity (checked against the stage's above).
+  if (pattern.kind !== 'unstructured' && pattern.kind !== 'block' && sparsityGiven) {
     const implied = patternSparsity(pattern);
     if (Math.abs(sparsity - implied) > 1e-12) {
       fields.problem('sparsity', `${sparsity} contradicts pattern ${describePattern(pattern)}, which prunes ${implied}; leave sparsity out or set it to ${implied}`);
