@@ -58,7 +58,7 @@ export async function sparseSection(gpu: GpuOutcome): Promise<Table> {
     table.notes.push(`GPU: ${gpu.gpu.description} — ${gpu.gpu.adapterInfo}`);
     try {
       const ctx = new gpu.gpu.modules.GpuContext(gpu.gpu.device);
-      gpuTimings = await gpu.gpu.modules.measureSparseSpeed(ctx, SHAPES, { minMs: 400, minSamples: 5 }, ({ shape, timings }) =>
+      gpuTimings = await gpu.gpu.modules.measureSparseSpeed(ctx, SHAPES, { minMs: 400, minSamples: 3 }, ({ shape, timings }) =>
         console.error(`[bench] sparse: ${shape.label} ${shape.outFeatures} × ${shape.inFeatures} on the GPU: ${timings.map((t) => `${t.layout} ${formatMs(t.ms)} ms`).join(', ')}`),
       );
       ctx.destroy();

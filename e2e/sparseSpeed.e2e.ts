@@ -18,11 +18,14 @@ test('the Sparse speed tab measures dense, 2:4 and block-sparse kernels and name
   assert.match(adapter, /software adapter/i, 'SwiftShader must be named a software adapter');
   const rows = page.getByTestId('sparse-speed-row');
   assert.equal(await rows.count(), 3, 'one row per layer shape of the bundled LM');
+  const measured: string[] = [];
   for (const id of ['dense', 'nm24', 'block']) {
     const values = await page.getByTestId(`tps-${id}`).evaluateAll((cells) => cells.map((c) => Number(c.getAttribute('data-value'))));
     assert.equal(values.length, 3);
     for (const v of values) assert.ok(Number.isFinite(v) && v > 0, `${id}: ${v} tokens/s is not a measurement`);
+    measured.push(`${id} ${values.map((v) => v.toFixed(0)).join(' / ')}`);
   }
+  console.info(`[sparse speed e2e] tokens/s (attention / MLP up / MLP down): ${measured.join('; ')}`);
   console.info(`[sparse speed e2e] ${adapter.split('\n')[0]}; ${(await page.getByTestId('sparse-speed-verdict').innerText()).trim()}`);
   assert.deepEqual(pageErrors, []);
   await page.close();

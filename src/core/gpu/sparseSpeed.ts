@@ -33,7 +33,7 @@ export interface SparseSpeedOptions {
   layouts?: readonly SparseLayout[];
   /** Sample until this much time has passed per shape… (default 300 ms) */
   minMs?: number;
-  /** …and at least this many samples per layout (default 5). The median is reported. */
+  /** …and at least this many samples per layout (default 3). The median is reported. */
   minSamples?: number;
   /** Each sample runs dispatches for about this long, so a short kernel is not timed alone (default 20 ms). */
   sampleMs?: number;
@@ -44,7 +44,7 @@ const median = (values: number[]): number => [...values].sort((a, b) => a - b)[M
 
 /** Times every layout on every shape; `onShape` sees each shape's timings as they are measured. */
 export async function measureSparseSpeed(ctx: GpuContext, shapes: readonly LayerShape[], options: SparseSpeedOptions = {}, onShape?: (timing: ShapeTiming) => void): Promise<ShapeTiming[]> {
-  const { layouts = SPARSE_LAYOUTS, minMs = 300, minSamples = 5, sampleMs = 20, seed = 1 } = options;
+  const { layouts = SPARSE_LAYOUTS, minMs = 300, minSamples = 3, sampleMs = 20, seed = 1 } = options;
   const results: ShapeTiming[] = [];
   for (const shape of shapes) {
     const { tokens, outFeatures, inFeatures } = shape;
@@ -60,12 +60,10 @@ export async function measureSparseSpeed(ctx: GpuContext, shapes: readonly Layer
         await ctx.flush();
         return (performance.now() - t0) / dispatches;
       };
-      // Warm-up: compiles each pipeline and sizes each layout's batch to about sampleMs.
+      // Warm-up, one dispatch each: compiles the pipeline and sizes the layout's batch to about
+      // sampleMs (the compile makes the first time long, so a batch is never too long).
       const perBatch = [];
-      for (let i = 0; i < layouts.length; i++) {
-        await batch(i, 1);
-        perBatch.push(Math.max(1, Math.min(64, Math.round(sampleMs / Math.max(1e-3, await batch(i, 1))))));
-      }
+      for (let i = 0; i < layouts.length; i++) perBatch.push(Math.max(1, Math.min(64, Math.round(sampleMs / Math.max(1e-3, await batch(i, 1))))));
       const samples: number[][] = layouts.map(() => []);
       const start = performance.now();
       while (samples[0].length < minSamples || performance.now() - start < minMs) {
