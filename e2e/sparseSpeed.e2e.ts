@@ -3,7 +3,7 @@
 // tokens-per-second numbers per layer shape with the adapter's name. Without WebGPU it says so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, labFixture, openPage, openTab } from './harness';
+import { launchBrowser, labFixture, openPage, openTab, seriousViolations } from './harness';
 
 const lab = labFixture({ webgpu: true });
 
@@ -27,6 +27,7 @@ test('the Sparse speed tab measures dense, 2:4 and block-sparse kernels and name
   }
   console.info(`[sparse speed e2e] tokens/s (attention / MLP up / MLP down): ${measured.join('; ')}`);
   console.info(`[sparse speed e2e] ${adapter.split('\n')[0]}; ${(await page.getByTestId('sparse-speed-verdict').innerText()).trim()}`);
+  assert.deepEqual(await seriousViolations(page, 'sparse speed', 'measured', '[data-testid=sparse-speed]'), []);
   assert.deepEqual(pageErrors, []);
   await page.close();
 });

@@ -91,6 +91,10 @@ export function SparseSpeedPanel() {
 
 /** The answer in one sentence, from the measured rows. */
 function verdict(rows: ShapeTiming[]): string {
-  const faster = rows.flatMap(({ shape, timings }) => timings.slice(1).filter((t) => t.ms < timings[0].ms).map((t) => `${t.layout} on ${shape.label}`));
-  return faster.length === 0 ? 'Here, no: neither sparse kernel beat the dense one on any layer shape.' : `Here, sometimes: faster than dense for ${faster.join(', ')}.`;
+  const sparse = rows.flatMap(({ shape, timings }) => timings.slice(1).map((t) => ({ what: `${t.layout} on ${shape.label}`, speedup: timings[0].ms / t.ms })));
+  const faster = sparse.filter((s) => s.speedup > 1);
+  const best = Math.max(...sparse.map((s) => s.speedup)).toFixed(2);
+  if (faster.length === 0) return `Here, no: neither sparse kernel beat the dense one on any layer shape (best ${best}× the dense speed).`;
+  if (faster.length === sparse.length) return `Here, yes: both sparse kernels beat the dense one on every layer shape (up to ${best}× the dense speed).`;
+  return `Here, sometimes: faster than dense for ${faster.map((s) => s.what).join(', ')} (up to ${best}×).`;
 }
