@@ -7,9 +7,8 @@
 import type { GpuOutcome } from './gpu.ts';
 import { formatMs, measure, ratio, reason, type Table } from './measure.ts';
 import type { ShapeTiming } from '../src/core/gpu/sparseSpeed.ts';
-import { BUNDLED_LM_SHAPES, GPT2_SMALL_SHAPES, layoutWeight, SPARSE_LAYOUTS, type LayerShape, type MatmulWeight } from '../src/core/gpu/kernels/sparseMatmul/layouts.ts';
+import { BUNDLED_LM_SHAPES, GPT2_SMALL_SHAPES, layerOperands, layoutWeight, SPARSE_LAYOUTS, type LayerShape, type MatmulWeight } from '../src/core/gpu/kernels/sparseMatmul/layouts.ts';
 import { blockSparseMatmulRef, denseMatmulRef, sparse24MatmulRef } from '../src/core/gpu/kernels/sparseMatmul/sparseMatmul.ref.ts';
-import { normalArray } from '../src/core/gpu/testing/random.ts';
 
 const SHAPES: LayerShape[] = [...BUNDLED_LM_SHAPES, ...GPT2_SMALL_SHAPES];
 
@@ -19,15 +18,13 @@ function cpuMatmul(x: Float32Array, tokens: number, weight: MatmulWeight): Float
   return blockSparseMatmulRef(x, tokens, weight.weight);
 }
 
-/** ms per product of each layout as a plain JS loop, the same weights as the GPU rows (seed 1). */
+/** ms per product of each layout as a plain JS loop, on the same operands as the GPU rows (layerOperands, seed 1). */
 async function cpuTimings(shape: LayerShape): Promise<number[]> {
-  const { tokens, outFeatures, inFeatures } = shape;
-  const dense = { outFeatures, inFeatures, data: normalArray(outFeatures * inFeatures, 1, 0.05) };
-  const x = normalArray(tokens * inFeatures, 2);
+  const { x, weight: dense } = layerOperands(shape);
   const times: number[] = [];
   for (const layout of SPARSE_LAYOUTS) {
     const weight = layoutWeight(dense, layout);
-    times.push((await measure(() => cpuMatmul(x, tokens, weight), { minMs: 200, minRuns: 3 })).ms);
+    times.push((await measure(() => cpuMatmul(x, shape.tokens, weight), { minMs: 200, minRuns: 3 })).ms);
   }
   return times;
 }

@@ -7,9 +7,8 @@
 // of a shared machine falls on all of them alike.
 import { STORAGE_USAGE, type GpuContext } from './context';
 import { encodeMatmul, releaseMatmulWeight, uploadMatmulWeight } from './kernels/sparseMatmul/sparseMatmul.gpu';
-import { storedBytes, type DenseWeight } from './kernels/sparseMatmul/sparseFormats';
-import { BUNDLED_LM_SHAPES, GPT2_SMALL_SHAPES, layoutWeight, SPARSE_LAYOUTS, zeroShare, type LayerShape, type SparseLayout } from './kernels/sparseMatmul/layouts';
-import { normalArray } from './testing/random';
+import { storedBytes } from './kernels/sparseMatmul/sparseFormats';
+import { BUNDLED_LM_SHAPES, GPT2_SMALL_SHAPES, layerOperands, layoutWeight, SPARSE_LAYOUTS, zeroShare, type LayerShape, type SparseLayout } from './kernels/sparseMatmul/layouts';
 
 export { BUNDLED_LM_SHAPES, GPT2_SMALL_SHAPES, SPARSE_LAYOUTS, type LayerShape, type SparseLayout };
 
@@ -48,8 +47,9 @@ export async function measureSparseSpeed(ctx: GpuContext, shapes: readonly Layer
   const results: ShapeTiming[] = [];
   for (const shape of shapes) {
     const { tokens, outFeatures, inFeatures } = shape;
-    const dense: DenseWeight = { outFeatures, inFeatures, data: normalArray(outFeatures * inFeatures, seed, 0.05) };
-    const x = ctx.upload(`sparseSpeed.x(${tokens}×${inFeatures})`, normalArray(tokens * inFeatures, seed + 1));
+    const operands = layerOperands(shape, seed);
+    const dense = operands.weight;
+    const x = ctx.upload(`sparseSpeed.x(${tokens}×${inFeatures})`, operands.x);
     const y = ctx.createBuffer(`sparseSpeed.y(${tokens}×${outFeatures})`, tokens * outFeatures * 4, STORAGE_USAGE);
     const weights = layouts.map((layout) => ({ layout, weight: layoutWeight(dense, layout) }));
     const resident = weights.map(({ weight }) => uploadMatmulWeight(ctx, weight));

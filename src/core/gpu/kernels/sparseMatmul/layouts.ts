@@ -1,5 +1,6 @@
 // The layouts the sparse-speed measurement compares, and the pruned weight of each: 2:4 and 50 %
 // block groups chosen as the prune stage chooses them (keepForPattern on |W|, per row).
+import { mulberry32 } from '../../../calibrate/random';
 import { applyKeepMask } from '../../../prune/masks';
 import { keepForPattern } from '../../../prune/patternMask';
 import type { SparsityPattern } from '../../../prune/patterns';
@@ -26,6 +27,14 @@ export const GPT2_SMALL_SHAPES: LayerShape[] = [
   { label: 'GPT-2 MLP up', tokens: 128, outFeatures: 3072, inFeatures: 768 },
   { label: 'GPT-2 MLP down', tokens: 128, outFeatures: 768, inFeatures: 3072 },
 ];
+
+/** Seeded X (tokens × C_in, in [-1, 1)) and dense W (in [-0.1, 0.1)) for a shape: the kernels' speed does not depend on the distribution. */
+export function layerOperands(shape: LayerShape, seed = 1): { x: Float32Array; weight: DenseWeight } {
+  const random = mulberry32(seed);
+  const values = (length: number, scale: number) => Float32Array.from({ length }, () => scale * (2 * random() - 1));
+  const weight = { outFeatures: shape.outFeatures, inFeatures: shape.inFeatures, data: values(shape.outFeatures * shape.inFeatures, 0.1) };
+  return { weight, x: values(shape.tokens * shape.inFeatures, 1) };
+}
 
 /** A weight in one of the three layouts the kernels read. */
 export type MatmulWeight = { layout: 'dense'; weight: DenseWeight } | { layout: '2:4'; weight: Sparse24Weight } | { layout: 'block'; weight: BlockSparseWeight };
