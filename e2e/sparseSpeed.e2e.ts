@@ -32,6 +32,21 @@ test('the Sparse speed tab measures dense, 2:4 and block-sparse kernels and name
   await page.close();
 });
 
+test('the recipe builder offers block groups: shape, sparsity, and a refused sparsity named on its field', { timeout: 120_000 }, async () => {
+  const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
+  await page.getByTestId('metrics').waitFor({ timeout: 100_000 });
+  await page.getByLabel('Pattern', { exact: true }).selectOption('block');
+  await page.getByTestId('block-shape').selectOption('4x1');
+  await page.getByTestId('sparsity').fill('100');
+  assert.match(await page.getByTestId('field-error').innerText(), /sparsity must be in \[0, 1\)/i);
+  assert.ok(await page.getByRole('button', { name: 'Run recipe' }).isDisabled());
+  await page.getByTestId('sparsity').fill('50');
+  assert.equal(await page.getByTestId('field-error').count(), 0);
+  assert.ok(await page.getByRole('button', { name: 'Run recipe' }).isEnabled());
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
 test('without WebGPU the panel says so plainly', { timeout: 60_000 }, async () => {
   const browser = await launchBrowser({ webgpu: false });
   try {
