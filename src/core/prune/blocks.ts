@@ -1,4 +1,4 @@
-// Fine-grained group sparsity (SparseByteNN, Xie et al. 2023): weights are kept or pruned in
+// Fine-grained group sparsity (SparseByteNN, Xu et al. 2023): weights are kept or pruned in
 // groups of 4 — 1×4 (four consecutive input columns of one output row) or 4×1 (four consecutive
 // output rows of one input column), the groups SparseByteNN's kernels load and multiply together.
 // A group's score is the sum of its weights' scores (|W| for magnitude, |W|·‖X_j‖ for Wanda), summed

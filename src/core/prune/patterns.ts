@@ -15,7 +15,7 @@ export type SparsityPattern =
    */
   | { kind: 'vnm'; v: number; n: 2; m: number }
   /**
-   * Fine-grained group sparsity (SparseByteNN, Xie et al. 2023): whole groups of 4 weights are
+   * Fine-grained group sparsity (SparseByteNN, Xu et al. 2023): whole groups of 4 weights are
    * kept or zeroed, 1×4 (four consecutive input columns of one output row) or 4×1 (four
    * consecutive output rows of one input column); `sparsity` of the groups are pruned.
    */

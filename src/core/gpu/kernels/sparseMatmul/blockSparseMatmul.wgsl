@@ -1,5 +1,5 @@
 // Block-sparse Y = X · Wᵀ on the shared tiling (matmulTile.wgsl), for SparseByteNN's groups of
-// 4 weights (Xie et al. 2023), W in the compressed-rows-of-groups layout of sparseFormats.ts.
+// 4 weights (Xu et al. 2023), W in the compressed-rows-of-groups layout of sparseFormats.ts.
 // Each invocation walks its group rows' kept groups with a cursor that advances TILE_K input
 // columns at a time (group columns ascend within a row, and groups never straddle a step).
 //   blockRowMatmul     1×4: a group row is one output row; a group is 4 consecutive inputs.

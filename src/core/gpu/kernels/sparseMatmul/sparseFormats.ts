@@ -8,7 +8,7 @@
 // its metadata for the tensor-core tiles; a WGSL kernel has no such tiles, so the plain order is kept.
 // A group with fewer than 2 non-zeros stores an explicit 0 at an unused position.
 //
-// Block (SparseByteNN, Xie et al. 2023, fine-grained group sparsity): groups of 1×4 (four
+// Block (SparseByteNN, Xu et al. 2023, fine-grained group sparsity): groups of 1×4 (four
 // consecutive input columns of one output row) or 4×1 (four consecutive output rows of one input
 // column) are kept or zeroed whole. Stored BSR-style, as compressed rows of groups: a "group row"
 // is one output row (1×4) or four consecutive output rows (4×1); `rowStart` (groupRows + 1) points
