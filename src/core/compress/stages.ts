@@ -3,9 +3,11 @@ import { attentionStageRunner } from './attentionStage.ts';
 import { kvCacheStageRunner } from './kvCacheStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
-import { registerStageRunner } from './stage.ts';
+import { registerReshapingStage, registerStageRunner } from './stage.ts';
+import { structuredStageRunner } from './structuredStage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerStageRunner(kvCacheStageRunner);
+registerReshapingStage(structuredStageRunner);

@@ -4,8 +4,10 @@ import { attentionStageKind } from './attention.ts';
 import { kvCacheStageKind } from './kvcache.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
+import { structuredStageKind } from './structured.ts';
 
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
 registerStageKind(kvCacheStageKind);
+registerStageKind(structuredStageKind);
