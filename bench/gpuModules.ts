@@ -6,3 +6,4 @@ export { acquireNodeGpu, GPU_BACKEND_ENV } from '../src/core/gpu/testing/nodeDev
 export { GpuContext } from '../src/core/gpu/context.ts';
 export { gpuPruneLayer, runPruneJobGpu } from '../src/core/compress/gpuJobs.ts';
 export { benchGpuKernels, type KernelBenchRow } from '../src/core/gpu/bench.ts';
+export { measureSparseSpeed } from '../src/core/gpu/sparseSpeed.ts';

@@ -3,7 +3,8 @@
 //
 //   npm run bench                              every section
 //   npm run bench -- --only prune              layer + model + kernels (io: --only io)
-//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels
+//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels, sparse
+//   npm run bench -- --only sparse             dense vs 2:4 vs block-sparse matmul kernels (bench/sparse.ts)
 //   npm run bench -- digits-vit                io on that model only; the model section prunes it
 //   npm run bench -- --torch-threads 2         PyTorch's intra-op threads (default 1, like Node's)
 //   npm run bench -- --calib-samples 32        model section: calibration samples (default 8)
@@ -24,6 +25,7 @@ import { acquireBenchGpu, type GpuOutcome } from './gpu.ts';
 import { inferSection } from './infer.ts';
 import { ioSection } from './io.ts';
 import { kernelSection } from './kernels.ts';
+import { sparseSection } from './sparse.ts';
 import { layerSection } from './layer.ts';
 import { formatTable, reason, type Table } from './measure.ts';
 import { modelSection } from './model.ts';
@@ -31,9 +33,12 @@ import { gpt2Section } from './gpt2.ts';
 import type { PruneMethod } from '../src/core/prune/methods.ts';
 import { BENCH_PYTHON, torchComparable, type TorchOutcome } from './torch.ts';
 
-const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'gpt2'] as const;
+const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'sparse', 'gpt2'] as const;
 type Section = (typeof SECTIONS)[number];
-/** The default run: gpt2 takes many minutes, so it runs only when named. */
+/**
+ * The default run: gpt2 takes many minutes, and sparse (GPT-2-sized matmuls on a software
+ * adapter: about 8 minutes on the loaded 2-core build machine), so they run only when named.
+ */
 const DEFAULT_SECTIONS: readonly Section[] = ['io', 'infer', 'layer', 'model', 'kernels'];
 const GROUPS: Record<string, readonly Section[]> = { prune: ['layer', 'model', 'kernels'], all: SECTIONS };
 
@@ -156,6 +161,7 @@ async function main(): Promise<void> {
   });
   await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));
   await run('kernels', async () => kernelSection(await gpuDevice()));
+  await run('sparse', async () => sparseSection(await gpuDevice()));
   await run('gpt2', () => gpt2Section({ blocks: args.gpt2Blocks, calibSamples: args.gpt2Samples, methods: args.gpt2Methods }));
 
   const lines = header(args, gpu, torch, loadAtStart);

@@ -85,6 +85,7 @@ export const patternMeanings = {
   unstructured: { label: 'Unstructured', explain: 'Any weight may be removed. The most accurate for a given sparsity, but hardware rarely runs it faster.' },
   nm: { label: 'N:M', explain: 'In every group of M consecutive inputs of a row, keep N. 2:4 is what NVIDIA’s sparse tensor cores accelerate; sparsity is fixed at 1 − N/M.' },
   vnm: { label: 'V:N:M (VENOM)', explain: 'Tiles of V rows × M columns share 4 chosen columns, then 2:4 within them: a fixed 1 − 2/M sparsity that sparse GPU kernels run fast at high sparsity.' },
+  block: { label: 'Blocks 1×4 / 4×1 (SparseByteNN)', explain: 'Whole groups of 4 weights — 4 inputs of one row, or 4 rows of one input — are kept or removed together, so a sparse kernel skips 4 multiplies per index it reads. Any sparsity.' },
 } as const;
 
 export const allocationMeanings: Record<AllocationKind, { label: string; explain: string }> = {

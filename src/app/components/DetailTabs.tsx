@@ -17,6 +17,7 @@ import { MixedWidths } from './MixedWidths';
 import { QuantView } from './QuantView';
 import { QuantHistogramView, type QuantLayerChoice } from './QuantHistogramView';
 import { SparsityView } from './SparsityView';
+import { SparseSpeedPanel } from './SparseSpeedPanel';
 import { Tabs, type TabSpec } from './Tabs';
 import { TradeoffView } from './TradeoffView';
 import { TryIt } from './TryIt';
@@ -107,6 +108,7 @@ export function DetailTabs() {
     { id: 'quant', label: 'Quantization', content: () => (run ? <RunQuantization run={run} /> : <p className="muted">Run a recipe with a quantize stage to see a layer’s weights against its grid.</p>) },
     { id: 'layers', label: 'Layers', content: () => (run?.report ? <RunLayers report={run.report} /> : <LayerTable />) },
     { id: 'tradeoff', label: 'Trade-off', content: () => <TradeoffView /> },
+    { id: 'sparse-speed', label: 'Sparse speed', content: () => <SparseSpeedPanel /> },
     { id: 'try', label: 'Try it', content: () => <TryIt /> },
     { id: 'attention', label: 'Attention', content: () => <AttentionTab /> },
     {

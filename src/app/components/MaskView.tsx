@@ -56,8 +56,8 @@ export function MaskView({ runId, layers, pattern, fetchWeights }: MaskViewProps
 
   if (!layer) return null;
   const weights = loaded?.layerId === layer.id ? loaded.weights : undefined;
-  const groupCols = pattern.kind === 'unstructured' ? undefined : pattern.m;
-  const groupRows = pattern.kind === 'vnm' ? pattern.v : undefined;
+  const groupCols = pattern.kind === 'unstructured' ? undefined : pattern.kind === 'block' ? pattern.cols : pattern.m;
+  const groupRows = pattern.kind === 'vnm' ? pattern.v : pattern.kind === 'block' ? pattern.rows : undefined;
   const [rows, cols] = layer.shape;
   const clamped = (o: Origin) => clampWindow({ rows, cols }, { ...o, rows: windowRows, cols: windowCols });
   const typed = (o: Origin) => {

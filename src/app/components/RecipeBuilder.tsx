@@ -19,6 +19,7 @@ import { QuantizeStageFields } from './QuantizeStageFields';
 import { AttentionStageFields } from './AttentionStageFields';
 import { SliceStageSection } from './SliceStageFields';
 import { sliceFieldKeys } from '../sliceStage';
+import { BlockPatternFields } from './BlockPatternFields';
 import { KvCacheStageSection, kvCacheFieldKeys } from './KvCacheStageFields';
 import { StructuredStageSection } from './StructuredStageFields';
 import { structuredFieldKeys, structuredKey } from '../structuredForm';
@@ -26,8 +27,10 @@ import { structuredFieldKeys, structuredKey } from '../structuredForm';
 type PatternChoice = SparsityPattern['kind'];
 
 function patternWith(kind: PatternChoice, old: SparsityPattern): SparsityPattern {
-  if (kind === 'unstructured') return { kind, sparsity: old.kind === 'unstructured' ? old.sparsity : 0.5 };
-  const m = old.kind === 'unstructured' ? (kind === 'nm' ? 4 : 8) : old.m;
+  const sparsity = old.kind === 'unstructured' || old.kind === 'block' ? old.sparsity : 0.5;
+  if (kind === 'unstructured') return { kind, sparsity };
+  if (kind === 'block') return { kind, rows: 1, cols: 4, sparsity };
+  const m = old.kind === 'unstructured' || old.kind === 'block' ? (kind === 'nm' ? 4 : 8) : old.m;
   return kind === 'nm' ? { kind, n: old.kind === 'nm' ? old.n : 2, m } : { kind, v: old.kind === 'vnm' ? old.v : 16, n: 2, m };
 }
 
@@ -163,6 +166,7 @@ export function RecipeBuilder() {
               </div>
             </div>
           )}
+          {pattern.kind === 'block' && <BlockPatternFields pattern={pattern} error={errorOf(key('pattern'), key('sparsity'))} onChange={(next) => setPruneStage({ pattern: next })} />}
           {pattern.kind === 'vnm' && (
             <div className="field-pair">
               <Field label="V (rows)" error={errorOf(key('pattern'))}>
@@ -171,7 +175,7 @@ export function RecipeBuilder() {
               <Field label="M (group)">{(props) => <NumberInput props={props} testId="pattern-m" value={pattern.m} step={1} min={4} onChange={(m) => setPruneStage({ pattern: { ...pattern, m } })} />}</Field>
             </div>
           )}
-          {pattern.kind !== 'unstructured' && (
+          {pattern.kind !== 'unstructured' && pattern.kind !== 'block' && (
             <p className="readonly" data-testid="implied-sparsity">
               Sparsity <strong>{Number.isFinite(patternSparsity(pattern)) ? percent(patternSparsity(pattern)) : '—'}</strong> <span className="muted">(set by the pattern)</span>
             </p>

@@ -174,5 +174,6 @@ function layerPattern(stage: PruneStage, sparsity: number): SparsityPattern {
   const pattern = stage.pattern;
   if (pattern.kind === 'unstructured') return unstructured(sparsity);
   if (pattern.kind === 'vnm') return { kind: 'vnm', v: pattern.v, n: 2, m: pattern.m };
+  if (pattern.kind === 'block') return { kind: 'block', rows: pattern.rows, cols: pattern.cols, sparsity };
   return { kind: 'nm', n: Math.round(pattern.m * (1 - sparsity)), m: pattern.m };
 }

@@ -90,7 +90,7 @@ async function selectOnGpu(
 }
 
 /** The selection kernel for an unstructured or N:M pattern, or why none fits. */
-function selectionFor(pattern: Exclude<SparsityPattern, { kind: 'vnm' }>, groupSize: number): Selection | { unsupported: string } {
+function selectionFor(pattern: Exclude<SparsityPattern, { kind: 'vnm' | 'block' }>, groupSize: number): Selection | { unsupported: string } {
   if (pattern.kind === 'unstructured') return { kind: 'row', pruneCount: prunedCount(groupSize, pattern.sparsity) };
   if (pattern.m > NM_MAX_GROUP) return { unsupported: `N:M with M > ${NM_MAX_GROUP} has no GPU kernel` };
   return { kind: 'nm', n: pattern.n, m: pattern.m };
@@ -102,6 +102,8 @@ const asMask = (rows: number, cols: number, data: Uint8Array): KeepMask => ({ ro
 
 /** Scores and VENOM's selection both on the CPU: the mask is the CPU path's, bit for bit. */
 const VNM_ON_CPU = 'V:N:M selection has no GPU kernel';
+/** Block groups are scored and chosen on the CPU (one sum per group); only the sparse matmul has a kernel. */
+const BLOCKS_ON_CPU = 'block (1×4 / 4×1) group selection has no GPU kernel';
 
 /**
  * |W| on the CPU (it is exact in float32 either way), selection on the device. The per-layer
@@ -113,6 +115,7 @@ async function magnitudeGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   assertWeight(weight, 'magnitude');
   validatePattern(pattern, weight.rows, weight.cols);
   if (pattern.kind === 'vnm') return onCpu(job, VNM_ON_CPU);
+  if (pattern.kind === 'block') return onCpu(job, BLOCKS_ON_CPU);
   const scores = magnitudeScores(weight);
   const perLayer = pattern.kind === 'unstructured' && job.magnitudeGroup === 'layer';
   if (perLayer) {
@@ -156,6 +159,7 @@ async function wandaGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResult> 
   validatePattern(pattern, rows, cols);
   checkSqNorm(sqNorm, cols);
   if (pattern.kind === 'vnm') return onCpu(job, VNM_ON_CPU);
+  if (pattern.kind === 'block') return onCpu(job, BLOCKS_ON_CPU);
   const selection = selectionFor(pattern, cols);
   if ('unsupported' in selection) return onCpu(job, selection.unsupported);
   const sqNormBuffer = ctx.upload(`pruneJob.sqNorm(${cols})`, Float32Array.from(sqNorm));
@@ -211,6 +215,7 @@ async function sparseGptGpu(ctx: GpuContext, job: PruneJob): Promise<BackendResu
   }
   if (blockSize > SPARSEGPT_MAX_BLOCK) return onCpu(job, `SparseGPT blocks over ${SPARSEGPT_MAX_BLOCK} columns have no GPU kernel`);
   if (pattern.kind === 'nm' && pattern.m > NM_MAX_GROUP) return onCpu(job, `SparseGPT N:M with M > ${NM_MAX_GROUP} has no GPU kernel`);
+  if (pattern.kind === 'block') return onCpu(job, BLOCKS_ON_CPU);
   const binding = ctx.limits.maxStorageBufferBindingSize;
   if (cols * cols * 4 > binding) return onCpu(job, 'U is larger than one storage binding');
   // The block-wide and V:N:M masks need the whole block of every row at once: one binding for W.

@@ -128,6 +128,10 @@ function mapPruneStage(stage: PruneStage, label: string): Mapped {
     notExported.push(`${label}: V:N:M pattern ${pattern.v}:${pattern.n}:${pattern.m} (VENOM) — llm-compressor's mask_structure is unstructured or N:M only${stage.quantize ? '; its joint quantization is not exported either' : ''}`);
     return { modifiers: [], notExported, notes };
   }
+  if (pattern.kind === 'block') {
+    notExported.push(`${label}: ${pattern.rows}×${pattern.cols} block pattern (SparseByteNN groups) — llm-compressor's mask_structure is unstructured or N:M only${stage.quantize ? '; its joint quantization is not exported either' : ''}`);
+    return { modifiers: [], notExported, notes };
+  }
   const fields: YamlMap = {};
   if (pattern.kind === 'unstructured') fields.sparsity = pattern.sparsity;
   else {

@@ -12,3 +12,6 @@ export { encodeNmSelect, nmSelectGpu, NM_MAX_GROUP } from './kernels/nmSelect/nm
 export { SparseGptGpu, sparsegptPruneGpu, SPARSEGPT_MAX_BLOCK, type DeviceBlockMask, type HostMaskStep, type MaskStep, type SparseGptInputs, type SparseGptResult } from './kernels/sparsegptUpdate/sparsegptUpdate.gpu';
 export { encodeReadColumns, encodeWriteColumns, type ColumnRange } from './kernels/columnRange/columnRange.gpu';
 export { benchGpuKernels, type KernelBenchOptions, type KernelBenchRow } from './bench';
+export { encodeMatmul, matmulGpu, uploadMatmulWeight, releaseMatmulWeight, MATMUL_TILE, type ResidentWeight } from './kernels/sparseMatmul/sparseMatmul.gpu';
+export { packSparse24, unpackSparse24, packBlockSparse, unpackBlockSparse, storedBytes, type BlockShape, type BlockSparseWeight, type DenseWeight, type Sparse24Weight } from './kernels/sparseMatmul/sparseFormats';
+export { measureSparseSpeed, BUNDLED_LM_SHAPES, GPT2_SMALL_SHAPES, SPARSE_LAYOUTS, type LayerShape, type LayoutTiming, type ShapeTiming, type SparseLayout, type SparseSpeedOptions } from './sparseSpeed';

@@ -7,6 +7,7 @@ import { mulberry32 } from '../calibrate/random.ts';
 import { keepNM, keepPerRow } from '../prune/masks.ts';
 import type { KeepMask } from '../prune/types.ts';
 import { keepVNM } from '../prune/vnm.ts';
+import { keepBlocks } from '../prune/blocks.ts';
 import { detectNM, detectPattern } from './detectPattern.ts';
 
 function importance(rows: number, cols: number, seed: number) {
@@ -15,6 +16,20 @@ function importance(rows: number, cols: number, seed: number) {
 }
 
 describe('detectPattern', () => {
+  test.each([
+    [1, 4, 'row'],
+    [4, 1, 'row'],
+    [1, 4, 'layer'],
+  ] as const)('keepBlocks %i×%i (%s) on a 64 x 128 weight is recognised as blocks with its sparsity', (rows, cols, group) => {
+    const keep = keepBlocks(importance(64, 128, rows * 10 + cols), { kind: 'block', rows, cols, sparsity: 0.5 }, group);
+    expect(detectPattern(keep)).toEqual({ kind: 'block', rows, cols, sparsity: 0.5 });
+  });
+
+  test('one all-zero row of a dense layer is not blocks', () => {
+    const keep = { rows: 8, cols: 16, data: new Uint8Array(128).fill(1).fill(0, 0, 16) };
+    expect(detectPattern(keep)).toBeNull();
+  });
+
   test.each([
     [2, 4],
     [1, 4],

@@ -2,7 +2,8 @@
 // row satisfies, and for 2:M the largest V whose V x M tiles keep VENOM's 4 shared columns. The
 // prune module's invariant checkers (checkNM, checkVNM) are the definition; the group counts here
 // only choose which N, M and V to ask them about.
-import { checkNM, checkVNM } from '../prune/invariants.ts';
+import { checkBlocks, checkNM, checkVNM, countPruned } from '../prune/invariants.ts';
+import { BLOCK_SHAPES } from '../prune/patterns.ts';
 import type { KeepMask } from '../prune/types.ts';
 import type { StructuredPattern } from './types.ts';
 
@@ -71,8 +72,28 @@ function detectVNM(keep: KeepMask, m: number): StructuredPattern | null {
   return null;
 }
 
+/**
+ * SparseByteNN's 1×4 or 4×1 groups, when every group is all zero or all kept and at least half
+ * of the group rows hold a zeroed group (so one all-zero row of a dense layer is not "blocks");
+ * an all-zero layer has no pattern.
+ */
+export function detectBlocks(keep: KeepMask): StructuredPattern | null {
+  if (!keep.data.includes(1)) return null;
+  for (const { rows, cols } of BLOCK_SHAPES) {
+    if (keep.rows % rows !== 0 || keep.cols % cols !== 0 || checkBlocks(keep, rows, cols).length > 0) continue;
+    let rowsWithZeros = 0;
+    for (let r0 = 0; r0 < keep.rows; r0 += rows) {
+      if (keep.data.subarray(r0 * keep.cols, (r0 + rows) * keep.cols).includes(0)) rowsWithZeros++;
+    }
+    if (rowsWithZeros * 2 >= keep.rows / rows) return { kind: 'block', rows, cols, sparsity: countPruned(keep) / keep.data.length };
+  }
+  return null;
+}
+
 /** The most specific structured pattern of a keep mask (1 = non-zero weight), or null. */
 export function detectPattern(keep: KeepMask): StructuredPattern | null {
+  const blocks = detectBlocks(keep);
+  if (blocks !== null) return blocks;
   const nm = detectNM(keep);
   if (nm === null) return null;
   if (nm.n === 2 && nm.m >= 8) return detectVNM(keep, nm.m) ?? { kind: 'nm', ...nm };

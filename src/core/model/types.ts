@@ -217,7 +217,11 @@ export type CompressionVerdict = 'dense' | 'sparse' | 'quantized' | 'sparse+quan
  * (C_in); V:N:M (VENOM) also uses at most 4 columns per tile of V rows. Same shape as the
  * prune module's SparsityPattern of those kinds.
  */
-export type StructuredPattern = { kind: 'nm'; n: number; m: number } | { kind: 'vnm'; v: number; n: 2; m: number };
+export type StructuredPattern =
+  | { kind: 'nm'; n: number; m: number }
+  | { kind: 'vnm'; v: number; n: 2; m: number }
+  /** SparseByteNN's groups: every 1×4 (or 4×1) group all zero or all kept; `sparsity` is the measured zero share. */
+  | { kind: 'block'; rows: 1 | 4; cols: 4 | 1; sparsity: number };
 
 /** How a weight is stored when it is not plain float32/float64. */
 export interface PackedWeight {

@@ -50,3 +50,17 @@ export function checkVNM(keep: KeepMask, v: number, m: number): string[] {
   }
   return violations.slice(0, LIMIT);
 }
+
+/** Every rows × cols group (1×4 or 4×1) is all kept or all pruned. */
+export function checkBlocks(keep: KeepMask, rows: number, cols: number): string[] {
+  if (keep.rows % rows !== 0 || keep.cols % cols !== 0) return [`${keep.rows} x ${keep.cols} is not tiled by ${rows}×${cols} groups`];
+  const violations: string[] = [];
+  for (let r0 = 0; r0 < keep.rows && violations.length < LIMIT; r0 += rows) {
+    for (let c0 = 0; c0 < keep.cols && violations.length < LIMIT; c0 += cols) {
+      let kept = 0;
+      for (let r = r0; r < r0 + rows; r++) for (let c = c0; c < c0 + cols; c++) kept += keep.data[r * keep.cols + c];
+      if (kept !== 0 && kept !== rows * cols) violations.push(`group at row ${r0}, column ${c0}: ${kept} of ${rows * cols} kept (all or none)`);
+    }
+  }
+  return violations;
+}

@@ -3,6 +3,7 @@ import type { KeepMask } from './types.ts';
 import { keepNM, keepPerLayer, keepPerRow, type Importance } from './masks.ts';
 import type { SparsityPattern } from './patterns.ts';
 import { keepVNM } from './vnm.ts';
+import { keepBlocks } from './blocks.ts';
 
 /** The comparison group of an unstructured mask: each output row, or the whole layer. */
 export type ComparisonGroup = 'row' | 'layer';
@@ -15,5 +16,7 @@ export function keepForPattern(importance: Importance, pattern: SparsityPattern,
       return keepNM(importance, pattern.n, pattern.m);
     case 'vnm':
       return keepVNM(importance, pattern.v, pattern.m);
+    case 'block':
+      return keepBlocks(importance, pattern, group);
   }
 }

@@ -13,7 +13,22 @@ export type SparsityPattern =
    * VENOM (Castro et al. 2023): tiles of v rows x m columns; each tile keeps 4 columns shared by
    * its v rows and each row keeps 2 of those 4. Density 2/m.
    */
-  | { kind: 'vnm'; v: number; n: 2; m: number };
+  | { kind: 'vnm'; v: number; n: 2; m: number }
+  /**
+   * Fine-grained group sparsity (SparseByteNN, Xu et al. 2023): whole groups of 4 weights are
+   * kept or zeroed, 1×4 (four consecutive input columns of one output row) or 4×1 (four
+   * consecutive output rows of one input column); `sparsity` of the groups are pruned.
+   */
+  | { kind: 'block'; rows: BlockRows; cols: BlockCols; sparsity: number };
+
+/** A block group is 1×4 or 4×1: 4 weights that a sparse kernel loads and multiplies together. */
+export type BlockRows = 1 | 4;
+export type BlockCols = 4 | 1;
+export const BLOCK_GROUP_SIZE = 4;
+export const BLOCK_SHAPES = [
+  { rows: 1, cols: 4 },
+  { rows: 4, cols: 1 },
+] as const;
 
 /** VENOM's hardware format: 4 shared columns per tile, 2 kept per row. */
 export const VNM_SHARED_COLUMNS = 4;
@@ -30,6 +45,8 @@ export function patternSparsity(pattern: SparsityPattern): number {
       return 1 - pattern.n / pattern.m;
     case 'vnm':
       return 1 - VNM_KEPT_PER_ROW / pattern.m;
+    case 'block':
+      return pattern.sparsity;
   }
 }
 
@@ -41,7 +58,14 @@ export function describePattern(pattern: SparsityPattern): string {
       return `${pattern.n}:${pattern.m}`;
     case 'vnm':
       return `${pattern.v}:${pattern.n}:${pattern.m}`;
+    case 'block':
+      return `${pattern.rows}×${pattern.cols} blocks ${pattern.sparsity}`;
   }
+}
+
+/** Columns a pattern's groups span (M for N:M and V:N:M, 4 or 1 for blocks): what must divide SparseGPT's blockSize. */
+export function patternGroupColumns(pattern: Exclude<SparsityPattern, { kind: 'unstructured' }>): number {
+  return pattern.kind === 'block' ? pattern.cols : pattern.m;
 }
 
 const isPositiveInteger = (value: number) => Number.isInteger(value) && value > 0;
@@ -93,7 +117,17 @@ export function patternProblems(pattern: SparsityPattern, targets: readonly Patt
       const v = pattern.v;
       return perValue(targets, (t) => t.rows % v !== 0, (t) => t.rows, (rows) => `V:N:M needs V to divide C_out: V = ${v} does not divide ${rows} rows`);
     }
+    case 'block':
+      return blockProblems(pattern, targets);
   }
+}
+
+function blockProblems(pattern: Extract<SparsityPattern, { kind: 'block' }>, targets: readonly PatternTarget[]): string[] {
+  const { rows, cols, sparsity } = pattern;
+  if (!BLOCK_SHAPES.some((shape) => shape.rows === rows && shape.cols === cols)) return [`block groups are 1×4 or 4×1 (SparseByteNN's groups), got ${rows}×${cols}`];
+  if (!(sparsity >= 0 && sparsity < 1)) return [`sparsity must be in [0, 1), got ${sparsity}`];
+  if (cols > 1) return perValue(targets, (t) => t.cols % cols !== 0, (t) => t.cols, (c) => `1×4 blocks need C_in to be a multiple of 4, got C_in = ${c}`);
+  return perValue(targets, (t) => t.rows % rows !== 0, (t) => t.rows, (r) => `4×1 blocks need C_out to be a multiple of 4, got C_out = ${r}`);
 }
 
 /**

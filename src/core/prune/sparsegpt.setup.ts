@@ -2,8 +2,9 @@
 // reference (sparsegpt.ts) and the WebGPU prune job (compress/gpuJobs.ts), so that both make
 // the same float operations in the same order and their results stay bit-identical.
 import { PruneError, type Matrix } from './types.ts';
-import type { SparsityPattern } from './patterns.ts';
+import { patternGroupColumns, type SparsityPattern } from './patterns.ts';
 import { hessianInverseCholesky } from './hessianInverse.ts';
+import { expandGroupMask, groupScores } from './blocks.ts';
 
 export function validateSparseGptOptions(pattern: SparsityPattern, blockSize: number, percDamp: number): void {
   if (!Number.isInteger(blockSize) || blockSize < 1) {
@@ -12,8 +13,9 @@ export function validateSparseGptOptions(pattern: SparsityPattern, blockSize: nu
   if (!(percDamp >= 0) || !Number.isFinite(percDamp)) {
     throw new PruneError(`SparseGPT: percDamp must be a finite number >= 0, got ${percDamp}`);
   }
-  if (pattern.kind !== 'unstructured' && blockSize % pattern.m !== 0) {
-    throw new PruneError(`SparseGPT: M = ${pattern.m} must divide blockSize = ${blockSize} so that groups do not straddle blocks`);
+  if (pattern.kind !== 'unstructured' && blockSize % patternGroupColumns(pattern) !== 0) {
+    const what = pattern.kind === 'block' ? `the ${patternGroupColumns(pattern)} columns of a ${pattern.rows}×${pattern.cols} group` : `M = ${pattern.m}`;
+    throw new PruneError(`SparseGPT: ${what} must divide blockSize = ${blockSize} so that groups do not straddle blocks`);
   }
 }
 
@@ -85,4 +87,19 @@ export function blockThresholdKeep(scores: Float32Array, sparsity: number): Uint
   const sorted = Float32Array.from(scores).sort();
   const threshold = sorted[Math.min(Math.floor(scores.length * sparsity), scores.length - 1)];
   return Uint8Array.from(scores, (score) => (score <= threshold ? 0 : 1));
+}
+
+/**
+ * Block groups (1×4 / 4×1) inside one SparseGPT block: each group's score is the float64 sum of
+ * its weights' OBS scores (rows × width, float32), and the block's groups are cut by the
+ * reference's unstructured rule at group level, `thresh = sort(groups)[int(count·s)]; prune
+ * groups <= thresh` (ties pruned too). Returns the weight-level keep mask in the scores' layout.
+ */
+export function blockGroupKeep(scores: Float32Array, rows: number, width: number, pattern: Extract<SparsityPattern, { kind: 'block' }>): Uint8Array {
+  const groups = groupScores({ rows, cols: width, data: scores }, pattern);
+  const sums = groups.data as Float64Array;
+  const sorted = Float64Array.from(sums).sort();
+  const threshold = sorted[Math.min(Math.floor(sums.length * pattern.sparsity), sums.length - 1)];
+  const keep = { rows: groups.rows, cols: groups.cols, data: Uint8Array.from(sums, (sum) => (sum <= threshold ? 0 : 1)) };
+  return expandGroupMask(keep, pattern).data;
 }

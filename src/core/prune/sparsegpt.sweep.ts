@@ -14,6 +14,7 @@ import { WasmArena, type Region } from '../linalg/wasmKernels.ts';
 import type { KeepMask, Matrix } from './types.ts';
 import type { SparsityPattern } from './patterns.ts';
 import { keepVNM } from './vnm.ts';
+import { blockGroupKeep } from './sparsegpt.setup.ts';
 
 /** The largest M the sweep kernel chooses N:M for by itself (its per-row score buffer). */
 const NM_IN_SWEEP_MAX_M = 64;
@@ -121,6 +122,16 @@ export function sparseGptSweep(
       const rank = Math.min(Math.floor(rows * span * pattern.sparsity), rows * span - 1);
       const threshold = k.select_kth(r.scratch.ptr, rows * span, rank);
       k.keep_above(rows, cols, r.scores.ptr, span, threshold, r.keep.ptr, i1);
+      sweep(i1, i2);
+    } else if (pattern.kind === 'block') {
+      // SparseByteNN's 1×4 / 4×1 groups: one choice per block of columns as for unstructured,
+      // on the group sums of the OBS scores (blockGroupKeep), then the same column loop.
+      k.obs_scores(rows, cols, r.w.ptr, r.u.ptr, i1, span, r.scores.ptr);
+      const scores = f32(r.scores, rows * span);
+      onMaskChoice?.(Float32Array.from(scores), i1, span);
+      const blockKeep = blockGroupKeep(scores, rows, span, pattern);
+      const keep = arena.view(r.keep);
+      for (let row = 0; row < rows; row++) keep.set(blockKeep.subarray(row * span, (row + 1) * span), row * cols + i1);
       sweep(i1, i2);
     } else if (pattern.kind === 'nm' && pattern.m <= NM_IN_SWEEP_MAX_M && !onMaskChoice) {
       // N:M is chosen per row, so the sweep chooses it itself, row by row (the same choice as below).

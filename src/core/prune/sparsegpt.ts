@@ -53,7 +53,7 @@ export function sparseGptPrune(
   assertFinite(stats.hessian, 'SparseGPT: hessian', cols);
 
   // The reference would still prune the lowest score of every block (mask = tmp <= sorted[0]).
-  const nothingPruned = pattern.kind === 'unstructured' && pattern.sparsity === 0;
+  const nothingPruned = (pattern.kind === 'unstructured' || pattern.kind === 'block') && pattern.sparsity === 0;
   if (options.quantize) {
     validateGrid(options.quantize.grid, 'SparseGPT + quantization');
     const { weights, hinvUpper } = sparseGptOpening(weight, stats.hessian, percDamp);

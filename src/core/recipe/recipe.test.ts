@@ -102,7 +102,7 @@ describe('parseRecipe refuses, naming the path', () => {
       'calibration.seed: unknown field',
       'stages[0].method: must be one of "magnitude", "wanda", "sparsegpt", got a string ("obd")',
       'stages[0].sparsity: must be a finite number, got a string ("50%")',
-      'stages[0].pattern: a string ("2-4") is not "unstructured", "N:M" or "V:N:M"',
+      'stages[0].pattern: a string ("2-4") is not "unstructured", "N:M", "V:N:M", "1x4" or "4x1"',
       'stages[0].layers.skip[1]: must be a string, got 3',
       'stages[0].allocation.x: unknown field',
       'stages[1].kind: unknown stage kind "quantise" (known: prune, quantize, attention, kvcache, structured, slice)',
@@ -123,7 +123,7 @@ describe('parseRecipe refuses, naming the path', () => {
   });
 
   test('a pattern object and a contradicting sparsity', () => {
-    expect(refusal(v2({ pattern: { n: 2, m: 4 } })).problems).toEqual(['stages[0].pattern.kind: required ("unstructured", "nm" or "vnm")', 'stages[0].pattern.n: unknown field', 'stages[0].pattern.m: unknown field']);
+    expect(refusal(v2({ pattern: { n: 2, m: 4 } })).problems).toEqual(['stages[0].pattern.kind: required ("unstructured", "nm", "vnm" or "block")', 'stages[0].pattern.n: unknown field', 'stages[0].pattern.m: unknown field']);
     expect(refusal(v2({ pattern: { kind: 'nm', n: 2 } })).problems).toEqual(['stages[0].pattern.m: required for a pattern of kind "nm"']);
     expect(refusal(v2({ pattern: '2:4', sparsity: 0.6 })).problems).toEqual(['stages[0].sparsity: 0.6 contradicts pattern 2:4, which prunes 0.5; leave sparsity out or set it to 0.5']);
   });

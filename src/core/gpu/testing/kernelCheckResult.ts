@@ -1,7 +1,7 @@
 // What a kernel check reports (kernelChecks.ts), apart from the checks themselves: this module
 // imports no kernel (no `?raw` WGSL), so Node code outside Vite (e2e/kernels.e2e.ts) can use it.
 
-export const CHECKED_KERNELS = ['hessian', 'wandaScore', 'rowSelect', 'nmSelect', 'sparsegptUpdate', 'columnRange', 'globalSelect', 'quantGrid', 'gptqUpdate'] as const;
+export const CHECKED_KERNELS = ['hessian', 'wandaScore', 'rowSelect', 'nmSelect', 'sparsegptUpdate', 'columnRange', 'globalSelect', 'quantGrid', 'gptqUpdate', 'sparseMatmul'] as const;
 export type CheckedKernel = (typeof CHECKED_KERNELS)[number];
 
 export interface KernelCheckResult {

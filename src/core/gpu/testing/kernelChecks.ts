@@ -32,6 +32,11 @@ import { quantGridCases, quantGridViolation } from './cases/quantGrid';
 import { gptqKernelCases, gptqViolation } from './cases/gptqUpdate';
 import type { CheckedKernel, KernelCheckResult } from './kernelCheckResult';
 import { gammaF32 } from './random';
+import { matmulGpu } from '../kernels/sparseMatmul/sparseMatmul.gpu';
+import { blockSparseMatmulRef, denseMatmulRef, sparse24MatmulRef } from '../kernels/sparseMatmul/sparseMatmul.ref';
+import { packBlockSparse, packSparse24 } from '../kernels/sparseMatmul/sparseFormats';
+import type { MatmulWeight } from '../kernels/sparseMatmul/layouts';
+import { denseMatmulCases, matmulTolerance, pruneGroups, pruneTwoOfFour, sparseMatmulCases, type MatmulCase } from './cases/sparseMatmul';
 
 export { CHECKED_KERNELS, type CheckedKernel, type KernelCheckResult } from './kernelCheckResult';
 
@@ -201,6 +206,31 @@ function checks(): KernelCheck[] {
   ];
 }
 
+/** Each matmul kernel on its cases: dense on any shape, 2:4 and 50 % blocks on the sparse ones. */
+function matmulChecks(): KernelCheck[] {
+  const check = (c: MatmulCase, label: string, weight: MatmulWeight, reference: Float32Array): KernelCheck => ({
+    kernel: 'sparseMatmul',
+    case: `${label}: ${c.name}`,
+    elements: c.x.length + c.weight.data.length,
+    async run(gpu) {
+      return expectClose(await matmulGpu(gpu, c.x, c.tokens, weight), reference, matmulTolerance(c), `${label}: ${c.name}`).maxAbsError;
+    },
+  });
+  return [
+    ...denseMatmulCases.map((c) => check(c, 'dense', { layout: 'dense', weight: c.weight }, denseMatmulRef(c.x, c.tokens, c.weight))),
+    ...sparseMatmulCases.flatMap((c) => {
+      const two = packSparse24(pruneTwoOfFour(c.weight));
+      const rowBlocks = packBlockSparse(pruneGroups(c.weight, { rows: 1, cols: 4 }, 0.5, 5), { rows: 1, cols: 4 });
+      const columnBlocks = packBlockSparse(pruneGroups(c.weight, { rows: 4, cols: 1 }, 0.5, 5), { rows: 4, cols: 1 });
+      return [
+        check(c, '2:4', { layout: '2:4', weight: two }, sparse24MatmulRef(c.x, c.tokens, two)),
+        check(c, 'block 1×4', { layout: 'block', weight: rowBlocks }, blockSparseMatmulRef(c.x, c.tokens, rowBlocks)),
+        check(c, 'block 4×1', { layout: 'block', weight: columnBlocks }, blockSparseMatmulRef(c.x, c.tokens, columnBlocks)),
+      ];
+    }),
+  ];
+}
+
 /**
  * The size limit of the browser's set: every case but the GPT-2-sized ones (2.4 M elements),
  * which take seconds each on SwiftShader and run in the Node tests.
@@ -209,7 +239,7 @@ export const BROWSER_MAX_ELEMENTS = 100_000;
 
 /** The checks whose inputs hold at most `maxElements` values (all of them without a limit). */
 export function kernelChecks(options: { maxElements?: number } = {}): KernelCheck[] {
-  return checks().filter((c) => c.elements <= (options.maxElements ?? Infinity));
+  return [...checks(), ...matmulChecks()].filter((c) => c.elements <= (options.maxElements ?? Infinity));
 }
 
 /** Runs checks one after another (GpuContext calls are sequential); a failure does not stop the rest. */

@@ -6,7 +6,7 @@ import type { LinearLayer, ModelAnalysis } from '../../model/types.ts';
 import { MAX_LAYER_SPARSITY } from '../../prune/allocation/redistribute.ts';
 import { SENSITIVITY_MAX_SPARSITY } from '../../prune/allocation/sensitivity.ts';
 import { PRUNE_METHODS, type PruneMethod } from '../../prune/methods.ts';
-import { describePattern, patternProblems, patternSparsity, VNM_KEPT_PER_ROW, type SparsityPattern } from '../../prune/patterns.ts';
+import { describePattern, patternGroupColumns, patternProblems, patternSparsity, VNM_KEPT_PER_ROW, type BlockCols, type BlockRows, type SparsityPattern } from '../../prune/patterns.ts';
 import { defaultLayerSelection, listLayers, LISTED_LAYERS, prunableLayers, readLayerSelection, WRITABLE_DTYPES, type LayerSelection } from '../layers.ts';
 import { describeValue, FieldReader, isJsonObject } from '../reader.ts';
 import type { StageCheck, StageKind, StageNeeds, StageProblem, Statistic } from '../stage.ts';
@@ -82,9 +82,11 @@ export const targetSparsity = (stage: Pick<PruneStage, 'pattern'>): number => pa
 
 // ---- parse -----------------------------------------------------------------------------------
 
-/** "unstructured", "2:4" (N kept of M), "64:2:8" (V:N:M); undefined when the text is none of them. */
+/** "unstructured", "2:4" (N kept of M), "64:2:8" (V:N:M), "1x4" / "4x1" (blocks); undefined when the text is none of them. */
 function patternFromText(text: string, sparsity: number): SparsityPattern | undefined {
   if (text === 'unstructured') return { kind: 'unstructured', sparsity };
+  const block = /^(\d+)[x×](\d+)$/.exec(text);
+  if (block) return { kind: 'block', rows: Number(block[1]) as BlockRows, cols: Number(block[2]) as BlockCols, sparsity };
   const parts = text.split(':');
   if (!parts.every((p) => /^\d+$/.test(p))) return undefined;
   const [a, b, c] = parts.map(Number);
@@ -93,10 +95,10 @@ function patternFromText(text: string, sparsity: number): SparsityPattern | unde
   return undefined;
 }
 
-const PATTERN_KINDS = ['unstructured', 'nm', 'vnm'] as const;
+const PATTERN_KINDS = ['unstructured', 'nm', 'vnm', 'block'] as const;
 
 function patternFromObject(fields: FieldReader, sparsity: number): SparsityPattern {
-  if (!fields.has('kind')) fields.problem('kind', 'required ("unstructured", "nm" or "vnm")');
+  if (!fields.has('kind')) fields.problem('kind', 'required ("unstructured", "nm", "vnm" or "block")');
   const kind = fields.choice('kind', PATTERN_KINDS, 'unstructured');
   const required = (key: string) => {
     if (!fields.has(key)) fields.problem(key, `required for a pattern of kind "${kind}"`);
@@ -105,6 +107,7 @@ function patternFromObject(fields: FieldReader, sparsity: number): SparsityPatte
   let pattern: SparsityPattern;
   if (kind === 'unstructured') pattern = { kind, sparsity: fields.number('sparsity', sparsity) };
   else if (kind === 'nm') pattern = { kind, n: required('n'), m: required('m') };
+  else if (kind === 'block') pattern = { kind, rows: required('rows') as BlockRows, cols: required('cols') as BlockCols, sparsity: fields.number('sparsity', sparsity) };
   else pattern = { kind, v: required('v'), n: fields.number('n', VNM_KEPT_PER_ROW) as 2, m: required('m') };
   fields.finish();
   return pattern;
@@ -119,16 +122,17 @@ function readPattern(fields: FieldReader): SparsityPattern {
   if (typeof raw === 'string') {
     const parsed = patternFromText(raw, sparsity);
     if (parsed) pattern = parsed;
-    else fields.problem('pattern', `${describeValue(raw)} is not "unstructured", "N:M" or "V:N:M"`);
+    else fields.problem('pattern', `${describeValue(raw)} is not "unstructured", "N:M", "V:N:M", "1x4" or "4x1"`);
   } else if (isJsonObject(raw)) {
     pattern = patternFromObject(new FieldReader(raw, fields.pathOf('pattern'), fields.problems), sparsity);
-    if (pattern.kind === 'unstructured' && sparsityGiven && isJsonObject(raw) && raw.sparsity !== undefined && raw.sparsity !== sparsity) {
+    if ((pattern.kind === 'unstructured' || pattern.kind === 'block') && sparsityGiven && isJsonObject(raw) && raw.sparsity !== undefined && raw.sparsity !== sparsity) {
       fields.problem('sparsity', `${sparsity} contradicts pattern.sparsity ${String(raw.sparsity)}; give one of them`);
     }
   } else if (raw !== undefined) {
     fields.problem('pattern', `must be a string ("2:4") or an object ({"kind": "nm", "n": 2, "m": 4}), got ${describeValue(raw)}`);
   }
-  if (pattern.kind !== 'unstructured' && sparsityGiven) {
+  // Unstructured and block patterns carry their sparsity (checked against the stage's above).
+  if (pattern.kind !== 'unstructured' && pattern.kind !== 'block' && sparsityGiven) {
     const implied = patternSparsity(pattern);
     if (Math.abs(sparsity - implied) > 1e-12) {
       fields.problem('sparsity', `${sparsity} contradicts pattern ${describePattern(pattern)}, which prunes ${implied}; leave sparsity out or set it to ${implied}`);
@@ -188,8 +192,9 @@ const isPositiveInteger = (v: number) => Number.isInteger(v) && v > 0;
 function patternChecks(stage: PruneStage, layers: readonly LinearLayer[]): StageProblem[] {
   const { pattern } = stage;
   const problems: StageProblem[] = patternProblems(pattern, layers.map((l) => ({ rows: l.outFeatures, cols: l.inFeatures, name: l.name }))).map((message) => ({ field: 'pattern', message }));
-  if (pattern.kind !== 'unstructured' && stage.method === 'sparsegpt' && isPositiveInteger(stage.sparseGpt.blockSize) && stage.sparseGpt.blockSize % pattern.m !== 0) {
-    problems.push({ field: 'sparseGpt.blockSize', message: `SparseGPT needs M = ${pattern.m} of pattern ${describePattern(pattern)} to divide its blockSize ${stage.sparseGpt.blockSize}` });
+  if (pattern.kind !== 'unstructured' && stage.method === 'sparsegpt' && isPositiveInteger(stage.sparseGpt.blockSize) && stage.sparseGpt.blockSize % patternGroupColumns(pattern) !== 0) {
+    const what = pattern.kind === 'block' ? `the ${patternGroupColumns(pattern)} columns of each group` : `M = ${pattern.m}`;
+    problems.push({ field: 'sparseGpt.blockSize', message: `SparseGPT needs ${what} of pattern ${describePattern(pattern)} to divide its blockSize ${stage.sparseGpt.blockSize}` });
   }
   return problems;
 }
@@ -311,6 +316,7 @@ export function pruneFileTag(stage: PruneStage): string {
   let kept: string;
   if (pattern.kind === 'nm') kept = `${pattern.n}of${pattern.m}`;
   else if (pattern.kind === 'vnm') kept = `vnm-${pattern.v}-${pattern.n}of${pattern.m}`;
+  else if (pattern.kind === 'block') kept = `block${pattern.rows}x${pattern.cols}-${Number((pattern.sparsity * 100).toFixed(2))}`;
   else kept = String(Number((pattern.sparsity * 100).toFixed(2))); // 0.625 → '62.5', never '62.50000000000001'
   const joint = stage.quantize ? [`w${stage.quantize.bits}${stage.quantize.granularity === 'group' ? `g${stage.quantize.groupSize}` : ''}`] : [];
   return [method, ...allocated, kept, ...joint, ...(stage.layers.includeHead ? ['head'] : [])].join('-');
