@@ -26,22 +26,24 @@ const TOLERANCE = 1e-15;
  */
 function orthogonaliseColumns(g: Float64Array, len: number, cols: number, v: Float64Array): Float64Array {
   const norms = new Float64Array(cols);
+  // Squared column norms, recomputed at each sweep and updated by each rotation in between
+  // (α' = α − tγ, β' = β + tγ), so a pair costs one dot product instead of three.
+  const sq = new Float64Array(cols);
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+    for (let j = 0; j < cols; j++) {
+      let sum = 0;
+      for (let i = 0; i < len; i++) sum += g[j * len + i] * g[j * len + i];
+      sq[j] = sum;
+    }
     let rotated = false;
     for (let p = 0; p < cols - 1; p++) {
       const gp = p * len;
       for (let q = p + 1; q < cols; q++) {
         const gq = q * len;
-        let alpha = 0;
-        let beta = 0;
+        const alpha = sq[p];
+        const beta = sq[q];
         let gamma = 0;
-        for (let i = 0; i < len; i++) {
-          const a = g[gp + i];
-          const b = g[gq + i];
-          alpha += a * a;
-          beta += b * b;
-          gamma += a * b;
-        }
+        for (let i = 0; i < len; i++) gamma += g[gp + i] * g[gq + i];
         if (gamma === 0 || Math.abs(gamma) <= TOLERANCE * Math.sqrt(alpha * beta)) continue;
         rotated = true;
         // The rotation that zeroes the (p, q) entry of GᵀG (Golub & Van Loan, Algorithm 8.4.1's sym.schur2).
@@ -55,6 +57,8 @@ function orthogonaliseColumns(g: Float64Array, len: number, cols: number, v: Flo
           g[gp + i] = c * a - s * b;
           g[gq + i] = s * a + c * b;
         }
+        sq[p] = Math.max(0, alpha - t * gamma);
+        sq[q] = beta + t * gamma;
         const vp = p * cols;
         const vq = q * cols;
         for (let i = 0; i < cols; i++) {
