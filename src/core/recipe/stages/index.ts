@@ -1,9 +1,11 @@
 // The built-in stage kinds, registered once on import (parse.ts and validate.ts import this).
 import { registerStageKind } from '../stage.ts';
 import { attentionStageKind } from './attention.ts';
+import { lowRankStageKind } from './lowrank.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
 
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
+registerStageKind(lowRankStageKind);

@@ -100,14 +100,6 @@ export function lowRankLayers(stage: LowRankStage, analysis: ModelAnalysis): Lin
 /** Whether the stage reads activations: every method but plain SVD, and the sensitivity allocation. */
 export const lowRankCalibrates = (stage: LowRankStage): boolean => stage.method !== 'svd' || stage.rank.kind === 'sensitivity';
 
-/** A problem when a quantize stage comes before the shape-changing stage at `index`. */
-export function afterQuantizeProblem(check: StageCheck, stage: StageSpec): StageProblem[] {
-  const index = check.recipe.stages.indexOf(stage);
-  const quantize = check.recipe.stages.slice(0, Math.max(0, index)).findIndex((s) => s.kind === 'quantize');
-  if (quantize < 0) return [];
-  return [{ field: 'kind', message: `${stage.kind} changes shapes, so it must come before stages[${quantize}] (quantize): it reads float weights` }];
-}
-
 function validateLowRankStage(stage: LowRankStage, check: StageCheck): StageProblem[] {
   const problems: StageProblem[] = [];
   const problem = (field: string | undefined, message: string) => problems.push({ field, message });
@@ -117,7 +109,6 @@ function validateLowRankStage(stage: LowRankStage, check: StageCheck): StageProb
   if (rank.kind === 'rank' && !(Number.isInteger(rank.rank) && rank.rank >= 1)) problem('rank.rank', `must be an integer >= 1, got ${rank.rank}`);
   if (rank.kind === 'energy' && !(rank.energy > 0 && rank.energy <= 1)) problem('rank.energy', `must be in (0, 1], got ${rank.energy}`);
   if ((rank.kind === 'ratio' || rank.kind === 'sensitivity') && !(rank.ratio > 0 && rank.ratio < 1)) problem('rank.ratio', `must be in (0, 1), got ${rank.ratio}`);
-  problems.push(...afterQuantizeProblem(check, stage));
   const known = new Set(check.analysis.linears.flatMap((l) => [l.id, l.name]));
   const unknown = stage.layers.skip.filter((name) => !known.has(name));
   if (unknown.length > 0) problem('layers.skip', `names no linear layer: ${unknown.slice(0, LISTED_LAYERS).map((n) => JSON.stringify(n.slice(0, 80))).join(', ')}`);
