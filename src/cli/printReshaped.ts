@@ -8,7 +8,7 @@ export const isReshapeStageReport = (stage: StageReport): stage is ReshapeStageR
 
 export function reshapeStageLines(stage: ReshapeStageReport): string[] {
   const { linearParamsBefore: before, linearParamsAfter: after } = stage;
-  const lines = [`  linear params ${before.toLocaleString('en')} → ${after.toLocaleString('en')} (${((100 * after) / Math.max(1, before)).toFixed(1)} %; measured from the graph)`];
+  const lines = [`  linear params ${before.toLocaleString('en')} → ${after.toLocaleString('en')} (${((100 * after) / Math.max(1, before)).toFixed(1)} % of the float values)`];
   const width = Math.max(5, ...stage.reshaped.map((row) => row.name.length));
   for (const row of stage.reshaped) {
     const error = row.relativeError === null ? '' : `, rel. error ${row.relativeError.toExponential(2)} on calibration inputs`;

@@ -82,7 +82,8 @@ function shapeRow(stage: LowRankStage, index: number, plan: LayerPlan, rank: num
     total += s * s;
     if (i < rank) kept += s * s;
   });
-  const relativeError = errors && energy ? errors.slice(rank).reduce((a, b) => a + b, 0) / energy : null;
+  // ‖(W − Ŵ) X‖ / ‖W X‖: the square root of the tail's share of the output energy.
+  const relativeError = errors && energy ? Math.sqrt(Math.max(0, errors.slice(rank).reduce((a, b) => a + b, 0)) / energy) : null;
   const energyNote = total > 0 ? ` (${(100 * (kept / total)).toFixed(1)} % of σ²${stage.method === 'svd' ? '' : ' of W S'})` : '';
   return {
     id: layer.id,

@@ -2,6 +2,7 @@
 import { attentionStageRunner } from './attentionStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
+import { bitStackStageRunner } from './bitstackStage.ts';
 import { lowRankStageRunner } from './lowrankStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
 
@@ -9,3 +10,4 @@ registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerReshapingStage(lowRankStageRunner);
+registerReshapingStage(bitStackStageRunner);

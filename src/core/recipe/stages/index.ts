@@ -1,6 +1,7 @@
 // The built-in stage kinds, registered once on import (parse.ts and validate.ts import this).
 import { registerStageKind } from '../stage.ts';
 import { attentionStageKind } from './attention.ts';
+import { bitStackStageKind } from './bitstack.ts';
 import { lowRankStageKind } from './lowrank.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
@@ -9,3 +10,4 @@ registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
 registerStageKind(lowRankStageKind);
+registerStageKind(bitStackStageKind);
