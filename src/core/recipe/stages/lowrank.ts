@@ -151,7 +151,7 @@ export function describeLowRankStage(stage: LowRankStage): string {
 function lowRankFileTag(stage: LowRankStage): string {
   const { rank } = stage;
   const amount = rank.kind === 'rank' ? `r${rank.rank}` : rank.kind === 'energy' ? `e${rank.energy}` : rank.kind === 'ratio' ? `${rank.ratio}` : `sens${rank.ratio}`;
-  return `${stage.method.replace('-', '')}-${amount}`;
+  return `lowrank-${stage.method.replace('-', '')}-${amount}`;
 }
 
 export const lowRankStageKind: StageKind<LowRankStage> = {
