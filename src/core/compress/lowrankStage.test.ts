@@ -86,6 +86,7 @@ describe('lowrank stage on the bundled ViT', () => {
     const problems = (stage: Record<string, unknown>, extra: unknown[] = []) => validateRecipe(recipe(stage, extra), vit.analysis, 128);
     expect(problems({ rank: { kind: 'ratio', ratio: 1.5 } })).toEqual(['stages[0].rank.ratio: must be in (0, 1), got 1.5']);
     expect(problems({ rank: { kind: 'rank', rank: 0 } })).toEqual(['stages[0].rank.rank: must be an integer >= 1, got 0']);
+    expect(problems({ rank: { kind: 'rank', rank: 64 } })).toEqual(['stages[0].rank.rank: 64 would make no layer smaller: the largest rank that saves parameters is 42 (blocks.0.mlp.fc1, 128 x 64)']);
     expect(problems({ rank: { kind: 'sensitivity', ratio: 0.01 } })[0]).toMatch(/^stages\[0\]\.rank\.ratio: 0\.01 keeps fewer parameters than rank 1 in every layer needs/);
     expect(problems({ roles: ['attn.qkv'] })).toEqual(['stages[0].roles: no linear layer is left to factorise (embeddings and the head are excluded unless layers.includeHead)']);
     expect(() => recipe({ roles: ['attn.query'] })).toThrow(/stages\[0\]\.roles\[0\]: must be one of/);

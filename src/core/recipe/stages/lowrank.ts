@@ -8,7 +8,7 @@
 //     roles: 'all' | ['attn.q', 'mlp.up', …], layers: { includeHead, skip } }
 import { LOW_RANK_METHODS, type LowRankMethod } from '../../lowrank/factorize.ts';
 import { unfactorisableReason } from '../../lowrank/graph.ts';
-import { RANK_CHOICE_KINDS, type RankChoice } from '../../lowrank/rank.ts';
+import { maxSavingRank, RANK_CHOICE_KINDS, type RankChoice } from '../../lowrank/rank.ts';
 import type { LinearLayer, LinearRole, ModelAnalysis } from '../../model/types.ts';
 import { defaultLayerSelection, listLayers, LISTED_LAYERS, prunableLayers, readLayerSelection, type LayerSelection } from '../layers.ts';
 import { describeValue, type FieldReader } from '../reader.ts';
@@ -119,6 +119,10 @@ function validateLowRankStage(stage: LowRankStage, check: StageCheck): StageProb
   }
   const refused = layers.filter((layer) => unfactorisableReason(layer) !== null);
   if (refused.length > 0) problem('layers', `cannot be written as two MatMuls: ${listLayers(refused, (l) => `${l.name} (${unfactorisableReason(l)})`)}; list them in layers.skip`);
+  if (rank.kind === 'rank' && Number.isInteger(rank.rank) && layers.every((l) => rank.rank > maxSavingRank(l.outFeatures, l.inFeatures))) {
+    const widest = layers.reduce((best, l) => (maxSavingRank(l.outFeatures, l.inFeatures) > maxSavingRank(best.outFeatures, best.inFeatures) ? l : best));
+    problem('rank.rank', `${rank.rank} would make no layer smaller: the largest rank that saves parameters is ${maxSavingRank(widest.outFeatures, widest.inFeatures)} (${widest.name}, ${widest.outFeatures} x ${widest.inFeatures})`);
+  }
   if (rank.kind === 'sensitivity') {
     const dense = layers.reduce((sum, l) => sum + l.outFeatures * l.inFeatures, 0);
     const floor = layers.reduce((sum, l) => sum + l.outFeatures + l.inFeatures, 0);
