@@ -11,7 +11,8 @@ import { tensorToFloat32 } from '../onnx/tensor.ts';
 import { readModel } from '../onnx/read.ts';
 import { writeModel } from '../onnx/write.ts';
 import { expectClose } from '../testing/expectClose.ts';
-import { factorProduct, layerSpectrum, lowRankFactors } from './factorize.ts';
+import { factorProduct, layerSpectrum, lowRankFactors, type LayerSpectrum } from './factorize.ts';
+import type { LinearLayer } from '../model/types.ts';
 import { lmLogits, tokenWindows, withReconstructedWeights } from './fixtures/logits.ts';
 import { factoriseLayers, type FactorisedLayer } from './graph.ts';
 
@@ -22,15 +23,17 @@ beforeAll(() => {
   lm = bundledModel('kjv-charlm');
 });
 
+/** The block layers' spectra, computed once (the SVDs are the slow part). */
+let spectra: { layer: LinearLayer; spectrum: LayerSpectrum }[];
+
 function factorised(rankOf: (cOut: number, cIn: number) => number): FactorisedLayer[] {
-  const weights = initializerMap(lm.model.graph!);
-  return lm.analysis.linears
+  spectra ??= lm.analysis.linears
     .filter((l) => l.block !== null)
     .map((layer) => {
-      const w = weightFromStored(layer, tensorToFloat32(weights.get(layer.weight)!));
-      const spectrum = layerSpectrum(w.data, w.rows, w.cols, { kind: 'identity' });
-      return { layer, factors: lowRankFactors(spectrum, rankOf(w.rows, w.cols)) };
+      const w = weightFromStored(layer, tensorToFloat32(initializerMap(lm.model.graph!).get(layer.weight)!));
+      return { layer, spectrum: layerSpectrum(w.data, w.rows, w.cols, { kind: 'identity' }) };
     });
+  return spectra.map(({ layer, spectrum }) => ({ layer, factors: lowRankFactors(spectrum, rankOf(layer.outFeatures, layer.inFeatures)) }));
 }
 
 describe('factoriseLayers on the bundled LM', () => {
