@@ -112,7 +112,10 @@ function validateBitStackStage(stage: BitStackStage, check: StageCheck): StagePr
   if (refused.length > 0) problem('layers', `cannot be stored as BitStack blocks: ${listLayers(refused, (l) => `${l.name} (${bitStackUnsupportedReason(l)})`)}; list them in layers.skip`);
   if (problems.some((p) => p.field === 'k' || p.field?.startsWith('budget'))) return problems;
   const tooWide = layers.find((l) => stage.k > Math.min(l.outFeatures, l.inFeatures));
-  if (tooWide) problem('k', `${stage.k} is more than ${tooWide.name} has singular values (${Math.min(tooWide.outFeatures, tooWide.inFeatures)})`);
+  if (tooWide) {
+    problem('k', `${stage.k} is more than ${tooWide.name} has singular values (${Math.min(tooWide.outFeatures, tooWide.inFeatures)})`);
+    return problems;
+  }
   const { minBytes } = bitStackRange(layers, stage.steps, stage.k);
   const bytes = budgetBytes(stage, layers);
   if (bytes < minBytes) problem(budget.kind === 'fraction' ? 'budget.fraction' : 'budget.bytes', `${bytes.toLocaleString('en')} bytes is less than one block per layer needs (${minBytes.toLocaleString('en')} bytes)`);
