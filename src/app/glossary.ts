@@ -126,6 +126,14 @@ export const quantMethodMeanings = {
   awq: { label: 'AWQ (activation-aware)', explain: 'Scales each input channel by its typical activation size to the power α (searched on calibration data) before rounding, so weights that meet large activations keep more precision. Layers that read the same input share one scale; its inverse is folded into the LayerNorm before them, or written as a Mul on their input, so the codes pack as MatMulNBits.' },
   quik: { label: 'QUIK (outlier columns in float)', explain: 'Keeps the input columns whose activations reach the largest values in float and GPTQ-quantizes the rest, sweeping the float columns last so their weights absorb the rounding error. Can also simulate quantizing the other columns’ activations per token (W4A8, W4A4) to show what that costs.' },
   mx: { label: 'Microscaling (MX)', explain: 'OCP MX formats: blocks of 32 weights share a power-of-two scale and each weight is a tiny float (FP4, FP6, FP8) or int8. ONNX Runtime has no kernel for them, so the file stores the dequantized weights (simulated).' },
+  binary: { label: 'Binary, 1 bit (simulated)', explain: 'BiBench’s post-training baselines: every weight becomes ±α, its sign times one scale per row (XNOR centres the row first; DoReFa does not; BNN keeps no scale). No fine-tuning, so expect a large loss: it shows where 1 bit lands. ONNX Runtime has no 1-bit kernel: the file stores the ±α floats and the size shown is the analytic 1-bit one.' },
+} as const;
+
+/** The binarizers of the quantize stage's 'binary' method (quant/binary.ts). */
+export const binarizerMeanings = {
+  xnor: { label: 'XNOR: sign(W − mean)·mean|W − mean|', explain: 'BiBench’s XNORLinear: each row centred on its mean, then its sign times the mean absolute deviation.' },
+  dorefa: { label: 'DoReFa: sign(W)·mean|W|', explain: 'BiBench’s DoReFaLinear: the sign times the mean absolute weight of the row (of the whole matrix with “the whole matrix”).' },
+  bnn: { label: 'BNN: sign(W), no scale', explain: 'BiBench’s BNNLinear: ±1 weights. Without training the output scale is lost; a floor, not a method.' },
 } as const;
 
 export const quantMeanings = {

@@ -2,6 +2,7 @@
 // run record, follow its progress, evaluate the result on the dense model's evaluation set, offer
 // its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
 // one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
+import { isKvCacheStage, type KvCacheStage } from '../core/recipe/stages/kvcache';
 import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe, type StageSpec } from '../core/recipe';
 import { isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
 import { isAttentionStage, type AttentionStage } from '../core/recipe/stages/attention';
@@ -57,6 +58,11 @@ export function setQuantizeStage(patch: Partial<Omit<QuantizeStage, 'kind'>>): v
 /** Changes fields of every stage of one kind (the builder holds at most one of each). */
 function patchStages<T extends StageSpec>(isKind: (stage: StageSpec) => stage is T, patch: Partial<Omit<T, 'kind'>>): void {
   useLab.setState((s) => ({ recipe: { ...s.recipe, stages: s.recipe.stages.map((stage) => (isKind(stage) ? { ...stage, ...patch } : stage)) }, refusal: undefined }));
+}
+
+/** Changes fields of the recipe's kvcache stage. */
+export function setKvCacheStage(patch: Partial<Omit<KvCacheStage, 'kind'>>): void {
+  patchStages(isKvCacheStage, patch);
 }
 
 /** The recipe's attention (ACT) stage, when it has one. */

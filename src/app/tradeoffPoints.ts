@@ -3,6 +3,7 @@
 import type { TradeoffAxis, TradeoffRun } from './charts/tradeoffChart';
 import type { EvalMetrics } from '../core/eval/metrics';
 import type { CompressReport } from '../core/compress/report';
+import { isKvCacheStageReport } from '../core/compress/kvCacheStage';
 import { metricMeaning, primaryMetric } from './metricsView';
 import type { RunRecord } from './store';
 
@@ -91,7 +92,9 @@ const metricOf = (metrics: EvalMetrics | undefined, key: string): number | undef
 function details(run: RunRecord): string[] {
   const report = run.report!;
   const lines = [`sparsity ${(report.totals.achievedSparsityAllLinear * 100).toFixed(1)} % of linear weights`, `file ${report.totals.denseFileBytes.toLocaleString('en-US')} bytes (measured)`];
-  if (report.quantized.length > 0) lines.push(`${bitsPerWeight(report).toFixed(2)} bits per weight (analytic)`);
+  if (report.quantized.length > 0) lines.push(`${bitsPerWeight(report).toFixed(2)} bits per weight (analytic)${report.totals.simulatedLayers > 0 ? `, ${report.totals.simulatedLayers} layers simulated` : ''}`);
+  const kv = (report.stages ?? []).find(isKvCacheStageReport);
+  if (kv) lines.push(`KV cache ${kv.cacheBytesPerToken.quantized.toLocaleString('en-US')} bytes per token (analytic; simulated, the file keeps float32)`);
   if (run.timing?.status === 'done') lines.push(`${run.timing.runMsPerItem.toFixed(3)} ms per item (dense ${run.timing.denseMsPerItem.toFixed(3)})`);
   if (run.sweep) lines.push(`sweep: ${run.sweep.param} = ${run.sweep.value}`);
   return lines;

@@ -2,6 +2,7 @@
 // `prune --recipe`): any staged recipe through the same compressModel as the browser (calibration
 // on ORT's wasm backend, one thread), so the same recipe gives the same weight hash in both, and
 // the same bytes on every run.
+import { isKvCacheStageReport, kvCacheLine } from '../core/compress/kvCacheStage.ts';
 import { isReshapeStageReport, reshapeStageLines } from './printReshaped.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -132,6 +133,7 @@ export function printReport(report: CompressReport, outputPath: string | null): 
     if (isPruneStageReport(stage)) console.log(`  allocation    ${stage.allocation.kind}: ${stage.allocation.meanKind} mean ${stage.allocation.mean.toFixed(6)} (target ${stage.allocation.target})`);
     if (isQuantizeStageReport(stage) && stage.mixed) console.log(`  mixed         ${describeMixedReport(stage.mixed, stage.quantized)}`);
     if (isAttentionStageReport(stage)) attentionStageLines(stage).forEach((line) => console.log(line));
+    if (isKvCacheStageReport(stage)) console.log(`  KV cache      ${kvCacheLine(stage)}`);
     if (isReshapeStageReport(stage)) reshapeStageLines(stage).forEach((line) => console.log(line));
   }
   const pruned = report.layers.length > 0;

@@ -1,8 +1,8 @@
 // Stage 2 of the recipe builder: quantization after (or without) pruning. Fields a method ignores
 // are hidden; each invalid field shows its message (the validator's field path).
-import { MX_FORMAT_NAMES, QUANT_EXPORTS, QUIK_ACTIVATION_BITS, type QuantizeStage } from '../../core/recipe/stages/quantize';
+import { BINARIZERS, MX_FORMAT_NAMES, QUANT_EXPORTS, QUIK_ACTIVATION_BITS, type QuantizeStage } from '../../core/recipe/stages/quantize';
 import { defaultMixedPrecision } from '../../core/recipe/stages/mixedPrecision';
-import { docLink, quantMeanings, quantMethodMeanings } from '../glossary';
+import { binarizerMeanings, docLink, quantMeanings, quantMethodMeanings } from '../glossary';
 import { setQuantizeStage } from '../runController';
 import { Field } from './Field';
 import { NumberInput } from './NumberInput';
@@ -11,10 +11,51 @@ import { NumberInput } from './NumberInput';
  * Picking QUIK with groups switches to per-row scales, QUIK's own default: its groups run over the
  * C_in − k integer columns, which groups of 32 rarely divide (k = 8 on 128-wide layers: 120).
  */
-const methodPatch = (stage: QuantizeStage, method: QuantizeStage['method']): Partial<QuantizeStage> => (method === 'quik' && stage.method !== 'quik' && stage.granularity === 'group' ? { method, granularity: 'row' } : { method });
+const methodPatch = (stage: QuantizeStage, method: QuantizeStage['method']): Partial<QuantizeStage> => {
+  if (method === 'quik' && stage.method !== 'quik' && stage.granularity === 'group') return { method, granularity: 'row' };
+  // Binary: BiBench's α is per output row; its export is always simulated.
+  if (method === 'binary' && stage.method !== 'binary') return { method, binarizer: stage.binarizer ?? 'xnor', granularity: 'row', export: 'auto', mixed: undefined };
+  return { method };
+};
+
+/** The 'binary' method's fields: which BiBench binarizer, and what shares one α. */
+function BinaryFields({ stage, errorOf }: { stage: QuantizeStage; errorOf: (field: string) => string | undefined }) {
+  const binarizer = stage.binarizer ?? 'xnor';
+  return (
+    <>
+      <Field label="Binarizer" explain={binarizerMeanings[binarizer].explain} href={docLink('kv-binary')} error={errorOf('binarizer')}>
+        {(props) => (
+          <select {...props} data-testid="quant-binarizer" value={binarizer} onChange={(e) => setQuantizeStage({ binarizer: e.target.value as NonNullable<QuantizeStage['binarizer']> })}>
+            {BINARIZERS.map((b) => (
+              <option key={b} value={b}>
+                {binarizerMeanings[b].label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      {binarizer !== 'bnn' && (
+        <Field label="α shared by" explain={quantMeanings.granularity} error={errorOf('granularity')}>
+          {(props) => (
+            <select {...props} value={stage.granularity} onChange={(e) => setQuantizeStage({ granularity: e.target.value as QuantizeStage['granularity'] })}>
+              <option value="row">each output row (BiBench)</option>
+              <option value="tensor">the whole matrix</option>
+              <option value="group">each group of inputs</option>
+            </select>
+          )}
+        </Field>
+      )}
+      {binarizer !== 'bnn' && stage.granularity === 'group' && (
+        <Field label="Group size" explain={quantMeanings.groupSize} error={errorOf('groupSize')}>
+          {(props) => <NumberInput props={props} testId="quant-group" value={stage.groupSize} step={16} min={2} onChange={(groupSize) => setQuantizeStage({ groupSize })} />}
+        </Field>
+      )}
+    </>
+  );
+}
 
 export function QuantizeStageFields({ stage, errorOf }: { stage: QuantizeStage; errorOf: (field: string) => string | undefined }) {
-  const integer = stage.method !== 'mx';
+  const integer = stage.method !== 'mx' && stage.method !== 'binary';
   return (
     <>
       <Field label="Quantization method" explain={quantMethodMeanings[stage.method].explain} href={docLink('quantization')} error={errorOf('method')}>
@@ -87,6 +128,8 @@ export function QuantizeStageFields({ stage, errorOf }: { stage: QuantizeStage; 
             </div>
           )}
         </>
+      ) : stage.method === 'binary' ? (
+        <BinaryFields stage={stage} errorOf={errorOf} />
       ) : (
         <Field label="MX format" explain={quantMethodMeanings.mx.explain} error={errorOf('mxFormat')}>
           {(props) => (

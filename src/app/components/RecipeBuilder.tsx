@@ -22,6 +22,7 @@ import { AttentionStageFields } from './AttentionStageFields';
 import { LowRankStageFields } from './LowRankStageFields';
 import { BitStackStageFields } from './BitStackStageFields';
 import { bitStackStageOf, lowRankStageOf, shapeStageFieldKeys } from '../shapeStageControls';
+import { KvCacheStageSection, kvCacheFieldKeys } from './KvCacheStageFields';
 
 type PatternChoice = SparsityPattern['kind'];
 
@@ -63,10 +64,10 @@ export function RecipeBuilder() {
   // Why the model offers ACT nothing to calibrate (fused or no attention): the stage's own check.
   const attentionLayers = analysis ? stageAttentionLayers(analysis) : 'load a model first';
   const noAttention = typeof attentionLayers === 'string' ? attentionLayers : undefined;
-  const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
+  const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'binarizer', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
   // Each stage's keys carry its own index (quantFields and the attention keys are full paths already).
   const pruneFields = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key);
-  const fieldKeys = [...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), ...shapeStageFieldKeys(recipe), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
+  const fieldKeys = [...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), ...kvCacheFieldKeys(recipe), ...shapeStageFieldKeys(recipe), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -203,6 +204,7 @@ export function RecipeBuilder() {
           </div>
           {quantize && <QuantizeStageFields stage={quantize} errorOf={(field) => errorOf(quantKey(field))} />}
         </li>
+        <KvCacheStageSection recipe={recipe} analysis={analysis} errorOf={errorOf} />
         <li className={attention ? 'stage' : 'stage off'} data-testid="attention-stage">
           <div className="stage-head">
             <h3>Stage 3 · Attention calibration (ACT)</h3>

@@ -11,6 +11,7 @@ import type { Matrix } from '../prune/types.ts';
 import { analyticPackedBytes, formatOf, matMulNBitsLayerProblem, quikExtraBytes, quikIntegerBytes, quikWriteProblem, writeQuik } from '../quant/export/index.ts';
 import { activationQuantizedError, quikQuantize, type QuikResult } from '../quant/quik.ts';
 import { MX_BLOCK_SIZE, MX_FORMATS, mxQuantize } from '../quant/mx.ts';
+import { binarize, binarySize } from '../quant/binary.ts';
 import { activationScale, scaleColumns, searchAwqScale, type WeightQuantizer } from '../quant/awq.ts';
 import type { AwqInputScale } from '../quant/export/awqFold.ts';
 import { quantizeRtn } from '../quant/rtn.ts';
@@ -83,6 +84,9 @@ function quantizeLayer(stage: QuantizeStage, weight: Matrix, stats: CalibrationS
       return { weight: mxQuantize(weight, stage.mxFormat).weight };
     case 'quik':
       return quikLayer(stage, weight, stats, layer);
+    case 'binary':
+      // BiBench's post-training baselines: simulated, the working model holds the ±α floats.
+      return { weight: binarize(weight, stage.binarizer ?? 'xnor', granularityOf(stage)).weight };
   }
 }
 
@@ -175,6 +179,9 @@ function sizeOf(stage: QuantizeStage, layer: LinearLayer, quantized: QuantizedWe
     const elementBits = MX_FORMATS[stage.mxFormat].elementBits;
     const blocks = layer.outFeatures * Math.ceil(layer.inFeatures / MX_BLOCK_SIZE);
     parts = { weights: Math.ceil((numel * elementBits) / 8), scales: blocks, zeroPoints: 0, groupIndex: 0, floatColumns: 0 };
+  } else if (stage.method === 'binary') {
+    const size = binarySize(layer.outFeatures, layer.inFeatures, stage.binarizer ?? 'xnor', granularityOf(stage));
+    parts = { weights: size.weights, scales: size.scales, zeroPoints: 0, groupIndex: 0, floatColumns: 0 };
   } else if (quik) {
     // QUIK also stores its float outlier columns and both column lists (export/quik.ts).
     parts = { ...packedParts(quikIntegerBytes(quik)), floatColumns: quikExtraBytes(quik) };

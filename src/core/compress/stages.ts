@@ -1,5 +1,6 @@
 // The built-in stage runners, registered once on import (pipeline.ts imports this).
 import { attentionStageRunner } from './attentionStage.ts';
+import { kvCacheStageRunner } from './kvCacheStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
 import { bitStackStageRunner } from './bitstackStage.ts';
@@ -9,5 +10,6 @@ import { registerReshapingStage, registerStageRunner } from './stage.ts';
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
+registerStageRunner(kvCacheStageRunner);
 registerReshapingStage(lowRankStageRunner);
 registerReshapingStage(bitStackStageRunner);

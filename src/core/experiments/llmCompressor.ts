@@ -171,6 +171,7 @@ function mapQuantizeStage(stage: QuantizeStage, label: string, afterPruning: boo
   if (stage.mixed || (stage.bitsByLayer && Object.keys(stage.bitsByLayer).length > 0)) {
     return none(`mixed precision (per-layer widths${stage.mixed ? ` allocated for ${stage.mixed.targetBits} bits on average` : ''}) — the widths are decided by the lab's sensitivity measurement on its model; llm-compressor would need one config group per layer name`);
   }
+  if (stage.method === 'binary') return none(`1-bit binarization (BiBench's ${stage.binarizer ?? 'xnor'} baseline, simulated in the lab) — compressed-tensors has no 1-bit weight scheme`);
   if (stage.method === 'quik') return none(`QUIK (${stage.quik.outlierColumns} outlier input columns kept in float) — llm-compressor has no modifier that keeps outlier columns unquantized`);
   notes.push(...skipNote(label, stage.layers));
   if (stage.method === 'mx') {

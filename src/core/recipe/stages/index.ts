@@ -2,6 +2,7 @@
 import { registerStageKind } from '../stage.ts';
 import { attentionStageKind } from './attention.ts';
 import { bitStackStageKind } from './bitstack.ts';
+import { kvCacheStageKind } from './kvcache.ts';
 import { lowRankStageKind } from './lowrank.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
@@ -9,5 +10,6 @@ import { quantizeStageKind } from './quantize.ts';
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
+registerStageKind(kvCacheStageKind);
 registerStageKind(lowRankStageKind);
 registerStageKind(bitStackStageKind);

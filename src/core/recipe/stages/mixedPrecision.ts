@@ -66,7 +66,7 @@ const isWidth = (b: number) => Number.isInteger(b) && b >= MIN_WIDTH && b <= MAX
 export function validateMixedFields(stage: MixedPrecisionFields, layers: readonly LinearLayer[]): StageProblem[] {
   const problems: StageProblem[] = [];
   const problem = (field: string, message: string) => problems.push({ field, message });
-  if ((stage.mixed || stage.bitsByLayer) && stage.method === 'mx') problem(stage.mixed ? 'mixed' : 'bitsByLayer', 'MX formats have a fixed element width; mixed precision and per-layer widths are for the integer methods (rtn, gptq, awq)');
+  if ((stage.mixed || stage.bitsByLayer) && (stage.method === 'mx' || stage.method === 'binary')) problem(stage.mixed ? 'mixed' : 'bitsByLayer', `${stage.method === 'mx' ? 'MX formats have a fixed element width' : 'binary weights are 1 bit'}; mixed precision and per-layer widths are for the integer methods (rtn, gptq, awq)`);
   const byName = new Map(layers.map((l) => [l.name, l]));
   const set = new Map<LinearLayer, number>();
   for (const [name, bits] of Object.entries(stage.bitsByLayer ?? {})) {

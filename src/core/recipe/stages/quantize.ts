@@ -3,6 +3,7 @@
 // weights otherwise). Its fields, defaults (ALGORITHMS.md: GPTQ blocksize 128, percdamp 0.01) and
 // the checks that make it impossible on a model, before any work starts. See docs/quantization.md.
 import type { LinearLayer } from '../../model/types.ts';
+import { BINARIZERS, type Binarizer } from '../../quant/binary.ts';
 import { MX_BLOCK_SIZE, MX_FORMAT_NAMES, type MxFormat } from '../../quant/mx.ts';
 import { NBITS_WIDTHS, nBitsBlockSize } from '../../quant/export/pack.ts';
 import { defaultLayerSelection, listLayers, prunableLayers, readLayerSelection, WRITABLE_DTYPES, type LayerSelection } from '../layers.ts';
@@ -11,8 +12,11 @@ import type { StageCheck, StageKind, StageNeeds, StageProblem } from '../stage.t
 import type { StageSpec } from '../types.ts';
 import { describeMixed, parseMixedFields, possibleWidths, validateMixedFields, type MixedPrecision } from './mixedPrecision.ts';
 
-export type QuantMethod = 'rtn' | 'gptq' | 'awq' | 'mx' | 'quik';
-export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx', 'quik'];
+export type QuantMethod = 'rtn' | 'gptq' | 'awq' | 'mx' | 'quik' | 'binary';
+export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', 'gptq', 'awq', 'mx', 'quik', 'binary'];
+
+/** BiBench's post-training binarizers (quant/binary.ts; docs/kv-binary.md): always simulated. */
+export { BINARIZERS, type Binarizer };
 
 export type QuantGranularity = 'tensor' | 'row' | 'group';
 export const QUANT_GRANULARITIES: readonly QuantGranularity[] = ['tensor', 'row', 'group'];
@@ -68,6 +72,11 @@ export interface QuantizeStage extends StageSpec {
   gptq: GptqOptions;
   mxFormat: MxFormatName;
   quik: QuikOptions;
+  /**
+   * method 'binary': which BiBench baseline (xnor: sign(W − μ)·mean|W − μ|; dorefa: sign(W)·mean|W|;
+   * bnn: sign(W)), α per `granularity` cell. Absent: 'xnor'. `bits` does not apply (1 bit).
+   */
+  binarizer?: Binarizer;
   export: QuantExport;
   layers: LayerSelection;
   /** Per-layer widths allocated from measured sensitivity under a target average (stages/mixedPrecision.ts). */
@@ -106,6 +115,7 @@ function groupSizeFor(stage: Pick<QuantizeStage, 'granularity' | 'groupSize'>, i
 /** Why a layer cannot be packed as MatMulNBits with this stage, or undefined when it can. */
 export function packProblem(stage: QuantizeStage, layer: Pick<LinearLayer, 'inFeatures'>): string | undefined {
   if (stage.method === 'mx') return 'MX formats have no ONNX Runtime kernel';
+  if (stage.method === 'binary') return 'binary (1-bit) weights have no ONNX Runtime kernel';
   if (!PACKABLE_BITS.includes(stage.bits)) return `MatMulNBits packs ${PACKABLE_BITS.join(', ')} bits, not ${stage.bits}`;
   if (stage.granularity === 'tensor') return 'MatMulNBits has one scale per block of a row, not one per tensor';
   // The writer's own rule (quant/export/pack.ts), on the layer's shape.
@@ -144,6 +154,7 @@ function parseQuantizeStage(fields: FieldReader): QuantizeStage {
       activationBits: (quik?.number('activationBits', defaults.quik.activationBits) ?? defaults.quik.activationBits) as QuikActivationBits,
     },
     export: fields.choice('export', QUANT_EXPORTS, defaults.export),
+    ...(fields.has('binarizer') ? { binarizer: fields.choice('binarizer', BINARIZERS, 'xnor') } : {}),
     layers: readLayerSelection(layers),
     ...parseMixedFields(fields),
   };
@@ -175,8 +186,13 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   const problems: StageProblem[] = [];
   const problem = (field: string | undefined, message: string) => problems.push({ field, message });
   if (!QUANT_METHODS.includes(stage.method)) problem('method', `unknown method "${stage.method}" (known: ${QUANT_METHODS.join(', ')})`);
-  const integer = stage.method !== 'mx';
+  const integer = stage.method !== 'mx' && stage.method !== 'binary';
   if (integer) problems.push(...gridFieldProblems(stage));
+  else if (stage.method === 'binary') {
+    // 1 bit: `bits` does not apply; the cell that shares α is the grid's granularity.
+    problems.push(...gridFieldProblems({ ...stage, bits: 2 }));
+    if (stage.binarizer !== undefined && !BINARIZERS.includes(stage.binarizer)) problem('binarizer', `unknown binarizer "${stage.binarizer}" (known: ${BINARIZERS.join(', ')})`);
+  }
   else if (!MX_FORMAT_NAMES.includes(stage.mxFormat)) problem('mxFormat', `unknown MX format "${stage.mxFormat}" (known: ${MX_FORMAT_NAMES.join(', ')})`);
   if (stage.method === 'gptq') {
     if (!Number.isInteger(stage.gptq.blockSize) || stage.gptq.blockSize < 1) problem('gptq.blockSize', `must be a positive integer, got ${stage.gptq.blockSize}`);
@@ -194,7 +210,7 @@ function validateQuantizeStage(stage: QuantizeStage, check: StageCheck): StagePr
   const packed = layers.filter((l) => l.nBits === undefined && (l.weightPath.includes('DequantizeLinear') || !WRITABLE_DTYPES.has(l.weightDtype)));
   if (packed.length > 0) problem(undefined, `only float32 and float16 weights can be quantized: ${listLayers(packed, (l) => `${l.name} is ${l.weightPath.includes('DequantizeLinear') ? 'already quantized' : l.weightDtype}`)}`);
   if (stage.method === 'quik') problems.push(...validateQuik(stage, layers));
-  else if (integer) problems.push(...groupFitProblems(stage, layers));
+  else if (integer || stage.method === 'binary') problems.push(...groupFitProblems(stage, layers));
   if (stage.method === 'mx') {
     const ragged = layers.filter((l) => l.inFeatures % MX_BLOCK_SIZE !== 0);
     if (ragged.length > 0) problem('mxFormat', `MX blocks are ${MX_BLOCK_SIZE} inputs, which does not divide C_in of ${listLayers(ragged, (l) => `${l.name} (${l.inFeatures})`)}`);
@@ -247,11 +263,19 @@ function quantizeNeeds(stage: QuantizeStage): StageNeeds {
 export function describeQuantFormat(stage: QuantizeStage): string {
   if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()}, ${MX_BLOCK_SIZE}-element blocks`;
   const granularity = stage.granularity === 'group' ? `groups of ${stage.groupSize}` : stage.granularity === 'row' ? 'per row' : 'per tensor';
+  if (stage.method === 'binary') return describeBinary(stage.binarizer ?? 'xnor', granularity);
   return `${stage.bits}-bit ${stage.symmetric ? 'sym' : 'asym'}, ${granularity}`;
+}
+
+/** "1-bit XNOR sign(W − μ)·α, α per row (simulated)". */
+function describeBinary(binarizer: Binarizer, granularity: string): string {
+  if (binarizer === 'bnn') return '1-bit BNN sign(W), no scale (simulated)';
+  return `1-bit ${binarizer === 'xnor' ? 'XNOR sign(W − μ)·α' : 'DoReFa sign(W)·α'}, α ${granularity} (simulated)`;
 }
 
 export function describeQuantizeStage(stage: QuantizeStage): string {
   if (stage.method === 'mx') return `${stage.mxFormat.toUpperCase()} (${MX_BLOCK_SIZE}-element blocks), export ${stage.export}`;
+  if (stage.method === 'binary') return `binary, ${describeQuantFormat(stage)}`;
   const extras = [stage.mseClip ? 'MSE clip' : '', stage.method === 'gptq' && stage.gptq.actOrder ? `act-order${stage.gptq.staticGroups ? ', static groups' : ''}` : '', stage.method === 'quik' ? describeQuik(stage.quik) : ''].filter(Boolean);
   const mixed = describeMixed(stage);
   if (mixed) extras.unshift(mixed);
@@ -268,6 +292,7 @@ export function describeQuik(quik: QuikOptions): string {
 export function quantizeFileTag(stage: QuantizeStage): string {
   if (stage.method === 'mx') return stage.mxFormat;
   const granularity = stage.granularity === 'group' ? `g${stage.groupSize}` : stage.granularity === 'tensor' ? 't' : '';
+  if (stage.method === 'binary') return `binary-${stage.binarizer ?? 'xnor'}${granularity ? `-${granularity}` : ''}`;
   const width = stage.mixed ? `mixed${stage.mixed.targetBits}` : `w${stage.bits}`;
   if (stage.method === 'quik') return `quik-${width}${granularity}-k${stage.quik.outlierColumns}${stage.quik.activationBits > 0 ? `-a${stage.quik.activationBits}` : ''}`;
   return `${stage.method}-${width}${granularity}`;
