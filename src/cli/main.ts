@@ -20,7 +20,7 @@ const usage = `Usage:
   npm run lab -- info <model.onnx | model-dir | hf-folder> [--json]
   npm run lab -- eval <model-dir | model.onnx> [--dataset eval.json] [--backend wasm] [--json]
   npm run lab -- compare <baseline> <candidate> [--dataset eval.json] [--seed 0] [--resamples 2000] [--json]
-  npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--json]
+  npm run lab -- run <recipe.json> <model-dir | model.onnx> [-o out.onnx] [--calib calib.json] [--no-latency] [--json]
   npm run lab -- run <recipe.json> <hf-folder> --text FILE.txt|.jsonl [--seq-len 128] [--calib-share 0.5] [--export-folder OUT] [--streamed | --whole] [--json]
   npm run lab -- run <recipe.json> <vit-folder> --images DIR (one subfolder of .png/.jpg per label) [--calib-share 0.5] [--json]
   npm run lab -- generate <hf-folder> --prompt "…" [--max-new 20] [--compressed <folder | model.onnx>]
@@ -41,7 +41,9 @@ evaluates dense and compressed on the rest (perplexity with its 95 % bootstrap i
 byte), and --export-folder writes the result as a folder transformers.js loads; generate prints
 greedy continuations, using the model's KV cache when it has one. A recipe is a staged JSON document (recipes/ has
 examples; docs/recipe.md); version-1 pruning recipes are read too. run --json prints the run's
-experiment record (both models evaluated, the change with its 95 % interval); run with a share
+experiment record (both models evaluated, the change with its 95 % interval); run also times the
+dense and the compressed model on its backend (MEASURED, median of 20 runs on a window of the
+context; --no-latency skips it); run with a share
 link runs its recipe on its model (a bundled one, or the file you pass, checked by SHA-256) and
 says whether the weights hash equals the shared run's. export-llmcompressor prints
 the recipe as an llm-compressor oneshot recipe (YAML), or with --script the Python script that
@@ -90,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, images: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, streamed: { type: 'boolean', default: false }, whole: { type: 'boolean', default: false }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean', default: false }, dataset: { type: 'string' }, recipe: { type: 'string' }, output: { type: 'string', short: 'o' }, calib: { type: 'string' }, text: { type: 'string' }, images: { type: 'string' }, image: { type: 'string' }, tau: { type: 'string' }, samples: { type: 'string' }, alpha: { type: 'string' }, backend: { type: 'string', default: 'wasm' }, 'seq-len': { type: 'string', default: '128' }, 'calib-share': { type: 'string', default: '0.5' }, 'export-folder': { type: 'string' }, streamed: { type: 'boolean', default: false }, whole: { type: 'boolean', default: false }, prompt: { type: 'string' }, 'max-new': { type: 'string', default: '20' }, compressed: { type: 'string' }, param: { type: 'string' }, values: { type: 'string' }, help: { type: 'boolean', short: 'h' }, 'no-latency': { type: 'boolean', default: false } },
   });
   const [command] = positionals;
   if (values.help || !command) {
@@ -118,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!values.output && !values.json) throw new Error(`run: -o <out.onnx> is required (or --json, to print the record without writing the model)\n\n${usage}`);
     if (extra !== undefined) throw new Error(`run: unexpected argument "${extra.slice(0, 80)}"\n\n${usage}`);
-    await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json! });
+    await runCommand(model, { recipePath, outputPath: values.output, calibPath: values.calib, backend: values.backend as BackendPreference, json: values.json!, noLatency: values['no-latency'] });
     return 0;
   }
   if (command === 'sweep') {

@@ -11,7 +11,8 @@ import { parseDataset, type Dataset } from '../core/eval/datasets';
 import type { BackendPreference } from '../core/eval/runner';
 import { describeBackendUse, type Progress } from '../core/job';
 import { analyzeModel } from '../core/model';
-import { checkModelPayloads } from '../core/onnx';
+import { checkModelPayloads, readModel } from '../core/onnx';
+import { describeRunLatency, latencyWindow, measureModelLatencies, predictedLatencyOf, runLatency, type RunLatency } from '../core/latency';
 import { modelMismatch, parseRecipe, RecipeError, type Recipe } from '../core/recipe';
 import { createRunner } from '../runtime/ort';
 import { describeMixedReport } from '../core/compress/mixedPrecision';
@@ -35,6 +36,8 @@ export interface RunCommandOptions {
   calibPath?: string;
   backend: BackendPreference;
   json: boolean;
+  /** Skip timing the dense and the compressed model (--no-latency). */
+  noLatency?: boolean;
 }
 
 /**
@@ -150,6 +153,7 @@ export function printReport(report: CompressReport, outputPath: string | null): 
     const hessians = report.backends.hessian ? `, statistics on ${describeBackendUse(report.backends.hessian)}` : '';
     console.log(`calibration     ${report.calibration.samples} samples, seed ${report.calibration.seed}, ${report.calibration.mode}${report.calibration.sequence ? ` (${report.calibration.sequence})` : ''}, ${report.calibration.passes} session(s) on ${report.backends.calibrationInference ?? 'wasm'}${hessians}, ${(report.calibration.ms / 1000).toFixed(2)} s`);
   }
+  if (report.latency) console.log(`latency         ${describeRunLatency(report.latency)} (median of ${report.latency.repeats} runs on ${report.latency.seq === 1 && report.latency.unit === 'image' ? 'one image' : `a ${report.latency.seq}-token window`}, batch 1)`);
   console.log(`time            ${(report.timings.totalMs / 1000).toFixed(2)} s total, ${(report.timings.stagesMs / 1000).toFixed(2)} s in stages`);
   for (const note of report.notes) console.log(`note            ${note}`);
   console.log(`weights SHA-256 ${report.weightsSha256}`);
@@ -205,6 +209,10 @@ export async function runCommand(modelArg: string | undefined, options: RunComma
   });
   const outputPath = options.outputPath === undefined ? null : resolve(options.outputPath);
   if (outputPath !== null) writeFileSync(outputPath, outcome.bytes);
+  if (!options.noLatency) {
+    if (!options.json) console.error('  timing the dense and the compressed model (--no-latency skips it)');
+    outcome.report.latency = await measureRunLatency(onDisk.bytes, outcome.bytes, outcome.report, options.backend);
+  }
   const reproduced = link?.result ? reproduction(link.result, outcome.report.weightsSha256) : undefined;
   if (options.json) {
     const record = await cliRecord({ onDisk, recipe, report: outcome.report, bytes: outcome.bytes, backend: options.backend, startedAt, started });
@@ -214,6 +222,14 @@ export async function runCommand(modelArg: string | undefined, options: RunComma
     if (reproduced) console.log(reproduced.text);
   }
   if (reproduced && !reproduced.ok) throw new Error(reproduced.text);
+}
+
+/** The dense and the compressed model timed in interleaved rounds on the run's backend (one thread, as the CLI calibrates). */
+export async function measureRunLatency(denseBytes: Uint8Array, compressedBytes: Uint8Array, report: CompressReport, backend: BackendPreference): Promise<RunLatency> {
+  const open = async (bytes: Uint8Array) => (await createRunner(bytes, { backend, numThreads: 1 })).runner;
+  const seq = latencyWindow(analyzeModel(readModel(compressedBytes)));
+  const [dense, compressed] = await measureModelLatencies([denseBytes, compressedBytes], open, { seq, repeats: 20, warmup: 3 });
+  return runLatency(dense, compressed, predictedLatencyOf(report.stages));
 }
 
 /** The recipe applied to a model read from disk, as the browser applies it (calibration on ORT wasm, one thread). */

@@ -6,6 +6,7 @@ import type { LinearRole } from '../model/types.ts';
 import type { CalibrationMode, Recipe } from '../recipe/types.ts';
 import type { Allocation } from './allocate.ts';
 import type { RelativeErrorBasis } from './jobs.ts';
+import type { RunLatency } from '../latency/runLatency.ts';
 
 export interface PatternCheck {
   ok: boolean;
@@ -272,6 +273,12 @@ export interface CompressReport {
   fileSha256: string;
   timings: { totalMs: number; calibrationMs: number; stagesMs: number; planMs: number };
   notes: string[];
+  /**
+   * MEASURED latency of the dense and the compressed model on the backend that ran them, added
+   * after compression by whoever ran it (the model worker, `lab run`); absent in runs made before
+   * it existed and with `lab run --no-latency`.
+   */
+  latency?: RunLatency;
 }
 
 /** An AWQ row's scale in words: "α 0.45, scale folded into ln1, shared by q_proj, k_proj, v_proj". */

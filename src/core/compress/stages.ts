@@ -6,10 +6,12 @@ import { quantizeStageRunner } from './quantizeStage.ts';
 import { bitStackStageRunner } from './bitstackStage.ts';
 import { lowRankStageRunner } from './lowrankStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
+import { structuredStageRunner } from './structuredStage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerStageRunner(kvCacheStageRunner);
+registerReshapingStage(structuredStageRunner);
 registerReshapingStage(lowRankStageRunner);
 registerReshapingStage(bitStackStageRunner);

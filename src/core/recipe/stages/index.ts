@@ -6,10 +6,12 @@ import { kvCacheStageKind } from './kvcache.ts';
 import { lowRankStageKind } from './lowrank.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
+import { structuredStageKind } from './structured.ts';
 
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
 registerStageKind(kvCacheStageKind);
+registerStageKind(structuredStageKind);
 registerStageKind(lowRankStageKind);
 registerStageKind(bitStackStageKind);
