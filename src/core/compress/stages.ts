@@ -5,6 +5,7 @@ import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
 import { bitStackStageRunner } from './bitstackStage.ts';
 import { lowRankStageRunner } from './lowrankStage.ts';
+import { sliceStageRunner } from './sliceStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
 import { structuredStageRunner } from './structuredStage.ts';
 
@@ -13,5 +14,6 @@ registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerStageRunner(kvCacheStageRunner);
 registerReshapingStage(structuredStageRunner);
+registerReshapingStage(sliceStageRunner);
 registerReshapingStage(lowRankStageRunner);
 registerReshapingStage(bitStackStageRunner);

@@ -7,11 +7,13 @@ import { lowRankStageKind } from './lowrank.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
 import { structuredStageKind } from './structured.ts';
+import { sliceStageKind } from './slice.ts';
 
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
 registerStageKind(kvCacheStageKind);
 registerStageKind(structuredStageKind);
+registerStageKind(sliceStageKind);
 registerStageKind(lowRankStageKind);
 registerStageKind(bitStackStageKind);
