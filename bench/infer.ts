@@ -18,6 +18,9 @@ const FILES: [label: string, recipe: string | null][] = [
   ['pruned: SparseGPT 2:4 (zeros stored densely)', 'sparsegpt-2of4.json'],
   ['packed: GPTQ 4-bit g32 (MatMulNBits)', 'gptq-4bit-g32.json'],
   ['pruned + packed: SparseGPT 2:4 → GPTQ 4-bit', 'sparsegpt-2of4+gptq-4bit.json'],
+  ['low rank: SVD-LLM, 70 % per layer (two MatMuls)', 'lowrank-svdllm-0.7.json'],
+  ['BitStack 50 % (packed sign blocks, rebuilt at session start)', 'bitstack-50.json'],
+  ['low rank rank 32 → GPTQ 4-bit (MatMulNBits factors)', 'lowrank-r32+gptq-4bit.json'],
 ];
 
 export async function inferSection(): Promise<Table> {
@@ -40,7 +43,7 @@ export async function inferSection(): Promise<Table> {
   }
   return {
     title: `Inference time per token: the bundled LM as written by the lab (${tokens} tokens, onnxruntime-web wasm, 1 thread)`,
-    notes: ['Baseline: the dense model, evaluated in the same process. Median of repeated full evaluations after a warm-up.', 'Pruned weights are stored densely, so only packed (MatMulNBits) files use different kernels.'],
+    notes: ['Baseline: the dense model, evaluated in the same process. Median of repeated full evaluations after a warm-up.', 'Pruned weights are stored densely, so only packed (MatMulNBits) files use different kernels.', 'Low rank runs two smaller products per layer; BitStack\'s packed weights are rebuilt once when the session opens (not in these times), then run dense.'],
     columns: [{ header: 'model file' }, { header: 'size', align: 'right' }, { header: 'eval ms', align: 'right' }, { header: 'per token', align: 'right' }, { header: 'vs dense', align: 'right' }],
     rows,
   };

@@ -1,7 +1,9 @@
 // The built-in stage kinds, registered once on import (parse.ts and validate.ts import this).
 import { registerStageKind } from '../stage.ts';
 import { attentionStageKind } from './attention.ts';
+import { bitStackStageKind } from './bitstack.ts';
 import { kvCacheStageKind } from './kvcache.ts';
+import { lowRankStageKind } from './lowrank.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
 import { structuredStageKind } from './structured.ts';
@@ -13,3 +15,5 @@ registerStageKind(attentionStageKind);
 registerStageKind(kvCacheStageKind);
 registerStageKind(structuredStageKind);
 registerStageKind(sliceStageKind);
+registerStageKind(lowRankStageKind);
+registerStageKind(bitStackStageKind);
