@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { bundledModel, bundledPerplexity, openRunner } from '../calibrate/fixtures/models.ts';
-import { evaluate } from '../eval/evaluate.ts';
+import { bundledModel, bundledPerplexity, classifierAccuracy, openRunner } from '../calibrate/fixtures/models.ts';
 import { readModel, tensorToFloat32 } from '../onnx/index.ts';
 import { parseRecipe } from '../recipe/parse.ts';
 import { validateRecipe } from '../recipe/validate.ts';
@@ -51,16 +50,7 @@ describe('binary quantize method', () => {
 
   test('the bundled ViT: every binarizer runs below the dense accuracy (printed)', async () => {
     const vit = bundledModel('digits-vit');
-    const accuracy = async (bytes: Uint8Array) => {
-      const runner = await openRunner(bytes);
-      try {
-        const metrics = await evaluate(runner, vit.eval);
-        if (metrics.task !== 'image-classification') throw new Error('expected a classifier');
-        return metrics.top1;
-      } finally {
-        await runner.release();
-      }
-    };
+    const accuracy = (bytes: Uint8Array) => classifierAccuracy(bytes, vit.eval);
     const dense = await accuracy(vit.bytes);
     const line = [`dense ${dense.toFixed(4)}`];
     for (const [binarizer, granularity] of [['xnor', 'row'], ['dorefa', 'row'], ['dorefa', 'tensor'], ['bnn', 'row']] as const) {

@@ -4,9 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { bundledModel, openRunner } from '../calibrate/fixtures/models.ts';
+import { bundledModel, classifierAccuracy, openRunner } from '../calibrate/fixtures/models.ts';
 import { datasetSize } from '../eval/datasets.ts';
-import { evaluate } from '../eval/evaluate.ts';
 import { analyzeModel } from '../model/analyze.ts';
 import { readModel } from '../onnx/read.ts';
 import { parseRecipe } from '../recipe/parse.ts';
@@ -18,16 +17,7 @@ const read = (name: string) => parseRecipe(JSON.parse(readFileSync(join(folder, 
 const lm = bundledModel('kjv-charlm');
 const vit = bundledModel('digits-vit');
 
-async function accuracy(bytes: Uint8Array): Promise<number> {
-  const runner = await openRunner(bytes);
-  try {
-    const metrics = await evaluate(runner, vit.eval);
-    if (metrics.task !== 'image-classification') throw new Error('expected a classifier');
-    return metrics.top1;
-  } finally {
-    await runner.release();
-  }
-}
+const accuracy = (bytes: Uint8Array) => classifierAccuracy(bytes, vit.eval);
 
 describe('low-rank and BitStack recipes', () => {
   const names = ['lowrank-svdllm-0.7.json', 'bitstack-50.json', 'lowrank-r32+gptq-4bit.json'];

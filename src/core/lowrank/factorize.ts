@@ -43,7 +43,7 @@ export interface Whitening {
 export function svdLlmWhitening(gram: Float64Array, n: number): Whitening {
   const first = choleskyLowerF64(gram, n);
   if (first.ok) return { scaling: { kind: 'whitening', lower: first.lower }, damping: null };
-  const smallest = symmetricEigen(gram, n).values[0];
+  const smallest = symmetricEigen(gram, n).values[n - 1];
   const damping = -smallest + 1e-6;
   const damped = Float64Array.from(gram);
   for (let i = 0; i < n; i++) damped[i * n + i] += damping;

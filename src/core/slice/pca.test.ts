@@ -4,7 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import { mulberry32 } from '../calibrate/random.ts';
 import { expectClose } from '../testing/expectClose.ts';
-import { jacobiEigen, leadingColumns, principalDirections, symmetricEigen, type Eigen } from './pca.ts';
+import { jacobiEigen, symmetricEigen, type Eigen } from '../linalg/symmetricEigen.ts';
+import { leadingColumns, principalDirections } from './pca.ts';
 
 /** Σ_t x_t x_tᵀ of `tokens` seeded rows, channel j scaled by scales[j]. */
 function gram(n: number, tokens: number, seed: number, scale: (j: number) => number = () => 1): Float64Array {
