@@ -125,9 +125,8 @@ export function int32Tensor(name: string, dims: number[], values: Int32Array): T
   return { name, dims, dataType: DataType.INT32, rawData: littleEndianBytes(values) };
 }
 
-export function int64Tensor(name: string, values: readonly number[]): TensorProto {
-  return { name, dims: [values.length], dataType: DataType.INT64, int64Data: BigInt64Array.from(values, BigInt) };
-}
+/** The one int64 constant writer (onnx/surgery.ts), re-exported for the export modules here. */
+export { int64Tensor } from '../../onnx/surgery.ts';
 
 /** A tensor of `dataType` (uint8, int4, …) from its raw_data bytes. */
 export function rawTensor(name: string, dims: number[], dataType: number, rawData: Uint8Array): TensorProto {
