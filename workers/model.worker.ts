@@ -40,6 +40,8 @@ interface ModelSlot {
   samples?: SampleValues;
   /** The dense model's measured latency, by backend and window: timed once, beside every run after. */
   latency?: Map<string, ModelLatency>;
+  /** The graph's analysis, made on first use (a run's result may have other shapes than the loaded model). */
+  analysis?: ModelAnalysis;
   /** The attention view's instrumented copy (capture.ts) and its sessions, made on first use. */
   capture?: { model: CaptureModel; runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }> };
 }
@@ -356,7 +358,10 @@ async function handlePredict(req: Extract<WorkerRequest, { type: 'predict' }>): 
 /** A layer of the loaded model and of a held run's result, as the run's file stores it. */
 function runLayer(runId: string, layerId: string) {
   const run = targetSlot({ runId });
-  const layer = current!.analysis.linears.find((l) => l.id === layerId);
+  // A shape-changing stage (heads, neurons, slices, ranks) left the run's layers other shapes than
+  // the loaded model's: read the layer as the run's own graph describes it.
+  const analysis = (run.analysis ??= analyzeModel(run.model!));
+  const layer = analysis.linears.find((l) => l.id === layerId) ?? current!.analysis.linears.find((l) => l.id === layerId);
   if (!layer) throw new Error(`No layer ${layerId} in the loaded model`);
   return { layer, stored: readStoredLayer(run.model!, layer) };
 }

@@ -14,6 +14,7 @@ import type { CompressOutcome } from './pipeline.ts';
 import { isPruneStageReport, isQuantizeStageReport, type CalibrationSummary, type CompressReport, type CompressTotals, type LayerQuantReport, type StageReport } from './report.ts';
 import type { ModelProto } from '../onnx/types.ts';
 import { sha256Hex, sha256HexOfChunks } from './sha256.ts';
+import type { ReshapeStageReport } from './stage.ts';
 import type { WorkingModel } from './weights.ts';
 
 export interface ReportInput {
@@ -107,6 +108,7 @@ export async function buildReport(input: ReportInput): Promise<CompressOutcome> 
     stages: input.stages,
     layers: rows,
     quantized,
+    reshaped: input.stages.flatMap((stage) => ('reshaped' in stage ? (stage as ReshapeStageReport).reshaped : [])),
     totals,
     calibration: input.calibration,
     backends: { ...input.backends, layerFallbacks: rows.filter((row) => row.backend.fallbackReason !== undefined && row.backend.requested !== row.backend.ran).length },

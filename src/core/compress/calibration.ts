@@ -19,6 +19,7 @@ import type { ModelProto } from '../onnx/types.ts';
 import type { Statistic } from '../recipe/stage.ts';
 import type { Recipe } from '../recipe/types.ts';
 import type { CalibrationSummary } from './report.ts';
+import type { ReshapeContext } from './stage.ts';
 
 export interface CalibrationSetup {
   recipe: Recipe;
@@ -170,4 +171,15 @@ export class Calibration {
     const { recipe } = this.setup;
     return { mode: recipe.calibration.mode, samples: this.sampleIndices.length, seed: recipe.seed, passes: this.passes, ms: this.ms, ...(this.sequenceKind ? { sequence: this.sequenceKind } : {}) };
   }
+}
+
+/**
+ * The Calibration a shape-changing stage uses inside `reshape` (compress/stage.ts): the run's, whose
+ * sessions the report counts, when the pipeline runs the stage; a fresh one with the same setup
+ * when a test calls the runner directly. `layers` defaults to every linear layer of the model.
+ */
+export function reshapeCalibration(context: ReshapeContext, layers: readonly LinearLayer[] = context.analysis.linears): Calibration {
+  if (context.openCalibration) return context.openCalibration(layers);
+  if (context.calibSet === undefined || context.createRunner === undefined) throw new Error(`stages[${context.index}]: needs calibration: pass calibSet and createRunner`);
+  return new Calibration({ recipe: context.recipe, analysis: context.analysis, layers, tokenSelection: false, calibSet: context.calibSet, createRunner: context.createRunner, cancel: context.cancel, onProgress: context.onProgress, notes: context.notes });
 }

@@ -259,6 +259,8 @@ export interface CompressReport {
   layers: LayerPruneReport[];
   /** Every quantize stage's per-layer rows, stage by stage. */
   quantized: LayerQuantReport[];
+  /** Every shape-changing stage's rows (heads, neurons, slices, ranks), stage by stage; absent in runs recorded before issue 14. */
+  reshaped?: LayerShapeReport[];
   totals: CompressTotals;
   /** null when no stage needed calibration (magnitude, uniform). */
   calibration: CalibrationSummary | null;

@@ -94,10 +94,11 @@ export function stageRunner(kind: string): StageRunner | undefined {
 // time). Such a kind registers a ReshapingStageRunner instead of a StageRunner: compressModel cuts
 // the recipe at it, runs the weight stages before it to the end (their export included), hands the
 // resulting model to `reshape`, re-analyses what comes back, and runs the stages after it on that
-// (docs/structured.md). The stage calibrates itself (reshapeCalibration in pipeline.ts gives it the
-// run's Calibration over any layers of the model it gets).
+// (docs/recipe.md, "Shape-changing stages"). The stage calibrates itself: reshapeCalibration(ctx)
+// (calibration.ts) gives it the run's Calibration over any layers of the model it gets.
 import type { ModelProto as ReshapeModel } from '../onnx/types.ts';
 import type { LayerShapeReport } from './report.ts';
+import type { Calibration } from './calibration.ts';
 
 export interface ReshapeContext {
   recipe: Recipe;
@@ -115,6 +116,11 @@ export interface ReshapeContext {
   onProgress: ProgressListener;
   /** Sentences for the report. */
   notes: string[];
+  /**
+   * The run's Calibration over `layers` of `model` (its samples, seed, batch size and sessions,
+   * counted in the report's calibration summary). Use reshapeCalibration(ctx) from calibration.ts.
+   */
+  openCalibration?: (layers: readonly LinearLayer[]) => Calibration;
 }
 
 export interface ReshapeOutcome {
@@ -122,10 +128,6 @@ export interface ReshapeOutcome {
   model: ReshapeModel;
   /** kind, index, summary, layers: [] (prune rows do not apply), ms; plus `reshaped`. */
   report: ReshapeStageReport;
-  /** Time spent calibrating inside the stage (excluded from its ms). */
-  calibrationMs?: number;
-  /** Calibration sessions opened by the stage. */
-  calibrationPasses?: number;
 }
 
 export interface ReshapeStageReport extends StageReport {

@@ -20,6 +20,7 @@ export function validateRecipe(recipe: Recipe, analysis: ModelAnalysis, calibSiz
     }
     for (const { field, message } of kind.validate(stage, { analysis, recipe, calibSize })) problems.push(`${field ? `${path}.${field}` : path}: ${message}`);
   });
+  problems.push(...shapeChangeOrderProblems(recipe));
   if (needsCalibration(recipe)) problems.push(...calibrationProblems(recipe, calibSize));
   return problems;
 }
@@ -39,4 +40,20 @@ export function neededStatistics(recipe: Recipe): { dense: Set<Statistic>; step:
 export function needsCalibration(recipe: Recipe): boolean {
   const { dense, step } = neededStatistics(recipe);
   return dense.size > 0 || step.size > 0 || recipe.stages.some((stage) => stageKind(stage.kind)?.calibrates?.(stage) === true);
+}
+
+/**
+ * A shape-changing stage (StageKind.reshapes) rebuilds the graph from float weights, so it may
+ * follow only other shape changes and prune stages: after a quantize stage the weights are codes
+ * (packed MatMulNBits), after a graph-rewriting stage (KV-cache Q/DQ, ACT) the graph is no longer
+ * the one the analysis describes.
+ */
+function shapeChangeOrderProblems(recipe: Recipe): string[] {
+  const problems: string[] = [];
+  recipe.stages.forEach((stage, i) => {
+    if (!stageKind(stage.kind)?.reshapes) return;
+    const before = recipe.stages.slice(0, i).map((s, j) => ({ kind: s.kind, j })).filter(({ kind }) => kind !== 'prune' && !stageKind(kind)?.reshapes);
+    if (before.length > 0) problems.push(`${fieldPath('stages', i)}: "${stage.kind}" changes the model's shapes, so it must come before ${before.map(({ kind, j }) => `stages[${j}] ("${kind}")`).join(', ')}: only prune stages and other shape changes may precede it`);
+  });
+  return problems;
 }
