@@ -7,11 +7,13 @@ const timed = (medianMs: number, backend: 'wasm' | 'webgpu' = 'wasm'): ModelLate
 
 describe('run latency', () => {
   test('speedup is dense over compressed, per token by the window; a stage prediction rides along', () => {
-    const predicted = { predictedMs: 20, denseMs: 32, speedup: 1.6, backend: 'wasm' as const, seq: 128 };
+    const predicted = { predictedMs: 20, denseMs: 32, speedup: 1.6, backend: 'wasm' as const };
     const latency = runLatency(timed(38.4), timed(25.6), predictedLatencyOf([{ kind: 'prune' }, { kind: 'structured', predictedLatency: predicted }]));
     expect(latency).toEqual({ denseMs: 38.4, compressedMs: 25.6, perTokenDenseMs: 0.3, perTokenCompressedMs: 0.2, speedup: expect.closeTo(1.5, 12), predictedMs: 20, predictedSpeedup: 1.6, backend: 'wasm', seq: 128, repeats: 20, unit: 'token' });
     expect(describeRunLatency(latency)).toBe('measured 0.200 ms/token (dense 0.300, ×1.50) on WASM; predicted ×1.60');
     expect(runLatency(timed(10), timed(10)).predictedSpeedup).toBeUndefined();
+    // The structured stage's plan carries its prediction as plan.predicted.
+    expect(predictedLatencyOf([{ kind: 'structured', plan: { predicted: { denseMs: 30, plannedMs: 20, speedup: 1.5, floorSpeedup: 3, backend: 'wasm' } } }])).toEqual({ predictedMs: 20, denseMs: 30, speedup: 1.5, backend: 'wasm' });
     expect(() => runLatency(timed(10), timed(5, 'webgpu'))).toThrow(/timed on wasm and the compressed one on webgpu/);
   });
 
