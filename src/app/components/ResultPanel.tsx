@@ -90,7 +90,7 @@ function LatencyRow({ run }: { run: RunRecord }) {
   const text = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
   const backend = latency.backend === 'webgpu' ? 'WebGPU' : 'WASM';
   return (
-    <tr data-measure="latency" data-backend={latency.backend} data-speedup={latency.speedup} data-predicted-speedup={latency.predictedSpeedup}>
+    <tr data-measure="latency" data-testid="latency-row" data-backend={latency.backend} data-speedup={latency.speedup} data-predicted-speedup={latency.predictedSpeedup}>
       <th scope="row">
         Latency per {unit}, measured{' '}
         <Explain
