@@ -2,8 +2,10 @@
 import { attentionStageRunner } from './attentionStage.ts';
 import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
-import { registerStageRunner } from './stage.ts';
+import { registerReshapingStage, registerStageRunner } from './stage.ts';
+import { structuredStageRunner } from './structuredStage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
+registerReshapingStage(structuredStageRunner);

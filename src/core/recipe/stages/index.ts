@@ -3,7 +3,9 @@ import { registerStageKind } from '../stage.ts';
 import { attentionStageKind } from './attention.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
+import { structuredStageKind } from './structured.ts';
 
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
+registerStageKind(structuredStageKind);
