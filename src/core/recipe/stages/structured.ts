@@ -47,6 +47,8 @@ export function defaultStructuredStage(): StructuredStage {
 function readTarget(fields: FieldReader, fallback: StructuredTarget): StructuredTarget {
   const target = fields.object('target');
   if (target === undefined) return fallback;
+  // A parsed stage carries its target's kind; reading it back (share links, history) must accept it.
+  target.raw('kind');
   const present = STRUCTURED_TARGET_KINDS.filter((k) => target.has(k));
   if (present.length !== 1) {
     fields.problem('target', `must give exactly one of ${STRUCTURED_TARGET_KINDS.join(', ')}, got ${present.length === 0 ? 'none' : present.join(' and ')}`);
