@@ -1,0 +1,67 @@
+// Structured pruning to a speedup target in headless Chromium, on the bundled LM: the recipe (heads
+// and neurons, ZipLM, 1.5× predicted) opened from a share link, run; the Result panel shows the
+// plan's predicted speedup (≥ 1.5) beside the MEASURED latency per token of the dense and the
+// compressed model with the backend that ran them; the Layers tab shows the removed heads; the
+// exported file is smaller than the dense one (measured bytes). The measured speedup is printed,
+// never asserted: the machine's load decides it.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeShareToken, SHARE_LINK_VERSION, type SharePayload } from '../src/core/experiments';
+import { parseRecipe } from '../src/core/recipe';
+import { artifactsDir, labFixture, openPage, openTab, runRecipeAndWait } from './harness';
+
+const timeout = 600_000;
+const lab = labFixture({ webgpu: false });
+const denseBytes = statSync(join(import.meta.dirname, '../public/models/kjv-charlm/model.onnx')).size;
+
+const payload: SharePayload = {
+  v: SHARE_LINK_VERSION,
+  model: { kind: 'bundled', id: 'kjv-charlm' },
+  recipe: parseRecipe({ version: 2, seed: 0, calibration: { samples: 32, mode: 'one-pass' }, stages: [{ kind: 'structured', method: 'ziplm', remove: 'both', target: { speedup: 1.5 } }] }),
+};
+
+describe('structured pruning with measured latency', () => {
+  test('heads and neurons to a 1.5× predicted speedup: predicted and measured latency, removed heads, a smaller file', async () => {
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm#share=${encodeShareToken(payload)}`);
+    await page.getByTestId('metrics').waitFor({ timeout });
+    const id = await runRecipeAndWait(page, timeout);
+    assert.equal(await page.locator(`[data-testid=run-list] tr[data-run=${id}]`).getAttribute('data-status'), 'done');
+
+    // The latency is measured after the run's evaluation; the row appears when it is.
+    const row = page.getByTestId('latency-row');
+    await row.waitFor({ timeout });
+    const predicted = Number(await row.getAttribute('data-predicted-speedup'));
+    const measured = Number(await row.getAttribute('data-speedup'));
+    const perToken = Number(await page.getByTestId('latency-measured').getAttribute('data-value'));
+    assert.ok(predicted >= 1.5 - 1e-9, `the plan's predicted speedup ${predicted} meets the 1.5× target`);
+    assert.ok(Number.isFinite(perToken) && perToken > 0, `a measured latency per token (${perToken} ms)`);
+    assert.equal(await row.getAttribute('data-backend'), 'wasm');
+    const summary = await page.getByTestId('latency-summary').innerText();
+    assert.match(summary, /speedup, on WASM/);
+    assert.match(summary, /predicted ×1\.\d\d/);
+    const text = await row.innerText();
+    assert.match(text, /Latency per token, measured/);
+    console.log(`[structured] kjv-charlm, ZipLM heads+neurons to 1.5×: predicted ×${predicted.toFixed(2)}, measured ×${measured.toFixed(2)} (${perToken.toFixed(3)} ms/token) on WASM — ${text.replace(/\s+/g, ' ')}`);
+    await page.getByTestId('result-panel').screenshot({ path: join(artifactsDir, 'structured-latency.png') });
+
+    // The file: measured bytes of the download against the dense file on disk.
+    const href = (await page.getByTestId('download-run').getAttribute('href'))!;
+    const bytes = await page.evaluate(async (url) => (await (await fetch(url)).arrayBuffer()).byteLength, href);
+    assert.ok(bytes < denseBytes, `the exported file (${bytes} bytes) is smaller than the dense one (${denseBytes} bytes)`);
+    console.log(`[structured] file ${bytes.toLocaleString('en-US')} bytes against dense ${denseBytes.toLocaleString('en-US')} (measured)`);
+
+    // The per-layer view: blocks × heads, the removed ones greyed.
+    await openTab(page, 'Layers');
+    const chart = page.getByTestId('shape-chart');
+    await chart.locator('svg').waitFor({ timeout });
+    const removed = await chart.locator('rect.head.removed').count();
+    const kept = await chart.locator('rect.head.kept').count();
+    assert.equal(removed + kept, 6 * 4, 'every block has its 4 heads drawn');
+    assert.ok(removed > 0, 'some heads were removed');
+    assert.ok((await page.locator('[data-testid=run-shape-layers] tr[data-change=neurons]').count()) > 0, 'the rows list the MLP layers whose neurons went');
+    await page.locator('section.shape-changes').screenshot({ path: join(artifactsDir, 'structured-shapes.png') });
+    assert.deepEqual(pageErrors, []);
+  });
+});
