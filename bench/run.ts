@@ -3,7 +3,8 @@
 //
 //   npm run bench                              every section
 //   npm run bench -- --only prune              layer + model + kernels (io: --only io)
-//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels
+//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels, latency
+//   npm run bench -- --only latency            the latency table (bundled LM, GPT-2-small shapes), predicted vs measured
 //   npm run bench -- digits-vit                io on that model only; the model section prunes it
 //   npm run bench -- --torch-threads 2         PyTorch's intra-op threads (default 1, like Node's)
 //   npm run bench -- --calib-samples 32        model section: calibration samples (default 8)
@@ -28,13 +29,14 @@ import { layerSection } from './layer.ts';
 import { formatTable, reason, type Table } from './measure.ts';
 import { modelSection } from './model.ts';
 import { gpt2Section } from './gpt2.ts';
+import { latencySection } from './latency.ts';
 import type { PruneMethod } from '../src/core/prune/methods.ts';
 import { BENCH_PYTHON, torchComparable, type TorchOutcome } from './torch.ts';
 
-const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'gpt2'] as const;
+const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'gpt2', 'latency'] as const;
 type Section = (typeof SECTIONS)[number];
 /** The default run: gpt2 takes many minutes, so it runs only when named. */
-const DEFAULT_SECTIONS: readonly Section[] = ['io', 'infer', 'layer', 'model', 'kernels'];
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'infer', 'layer', 'model', 'kernels', 'latency'];
 const GROUPS: Record<string, readonly Section[]> = { prune: ['layer', 'model', 'kernels'], all: SECTIONS };
 
 interface Args {
@@ -156,6 +158,11 @@ async function main(): Promise<void> {
   });
   await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));
   await run('kernels', async () => kernelSection(await gpuDevice()));
+  await run('latency', async () => {
+    const [parts, predicted] = await latencySection();
+    tables.push(parts);
+    return predicted;
+  });
   await run('gpt2', () => gpt2Section({ blocks: args.gpt2Blocks, calibSamples: args.gpt2Samples, methods: args.gpt2Methods }));
 
   const lines = header(args, gpu, torch, loadAtStart);
