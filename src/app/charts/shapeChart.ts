@@ -108,7 +108,7 @@ export function shapeChart(summary: ShapeSummary, dims: ChartDims, document: Doc
   const bars = (items: readonly KeptBar[], heading: string, cls: string) => {
     if (items.length === 0) return;
     title(heading);
-    const x = d3.scaleLinear().domain([0, 1]).range([0, Math.max(10, dims.width - LEFT - 90)]);
+    const x = d3.scaleLinear().domain([0, 1]).range([0, Math.max(10, dims.width - LEFT - 130)]);
     for (const bar of items) {
       const g = svg.append('g').attr('class', cls).attr('data-kept', bar.kept).attr('data-total', bar.total);
       g.append('text').attr('x', 0).attr('y', y + 12).attr('font-size', 11).text(bar.label.length > 22 ? `…${bar.label.slice(-21)}` : bar.label);
