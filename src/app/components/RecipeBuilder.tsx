@@ -17,6 +17,8 @@ import { Field } from './Field';
 import { NumberInput } from './NumberInput';
 import { QuantizeStageFields } from './QuantizeStageFields';
 import { AttentionStageFields } from './AttentionStageFields';
+import { SliceStageSection } from './SliceStageFields';
+import { sliceFieldKeys } from '../sliceStage';
 
 type PatternChoice = SparsityPattern['kind'];
 
@@ -61,7 +63,7 @@ export function RecipeBuilder() {
   const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
   // Each stage's keys carry its own index (quantFields and the attention keys are full paths already).
   const pruneFields = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key);
-  const fieldKeys = [...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
+  const fieldKeys = [...sliceFieldKeys(recipe), ...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -85,6 +87,7 @@ export function RecipeBuilder() {
     <section className="panel recipe" aria-labelledby="recipe-title">
       <h2 id="recipe-title">2 · Recipe</h2>
       <ol className="stages">
+        <SliceStageSection recipe={recipe} analysis={analysis} errorOf={(field) => errorOf(field)} />
         <li className={hasPrune ? 'stage' : 'stage off'}>
           <div className="stage-head">
             <h3>Stage 1 · Prune</h3>

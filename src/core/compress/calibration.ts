@@ -7,6 +7,7 @@
 // cannot be cut (the report then says why).
 import { openSequentialCalibration, type SequentialCalibration } from '../calibrate/blockwise.ts';
 import { calibrate, type CalibrationStats, type CollectOptions } from '../calibrate/collect.ts';
+import { collectTensorGram, type TensorGram } from '../calibrate/tensorGram.ts';
 import type { AccumulatorFactory } from '../calibrate/accumulator.ts';
 import { chooseSamples } from '../calibrate/random.ts';
 import type { TokenSelectionSite } from '../calibrate/tokenSelection.ts';
@@ -161,6 +162,28 @@ export class Calibration {
       },
       release: () => sequence.release(),
     };
+  }
+
+  /**
+   * One session collecting Σ xxᵀ over the run's samples of a hidden-state tensor of `model` with
+   * `width` channels (the residual stream SliceGPT's PCA reads; calibrate/tensorGram.ts).
+   */
+  tensorGram(model: ModelProto, tensor: string, width: number, where: PassLabel): Promise<TensorGram> {
+    const { setup } = this;
+    return this.timed(() =>
+      collectTensorGram({
+        model,
+        tensor,
+        width,
+        dataset: setup.calibSet,
+        sampleIndices: this.sampleIndices,
+        inputs: setup.analysis.inputs,
+        createRunner: setup.createRunner,
+        batchSize: setup.recipe.calibration.batchSize,
+        cancel: setup.cancel,
+        onBatch: (done, total) => setup.onProgress?.({ phase: 'calibrate', label: where.label, step: where.step, done, total }),
+      }),
+    );
   }
 
   get elapsedMs(): number {

@@ -4,8 +4,10 @@ import { pruneStageRunner } from './pruneStage.ts';
 import { quantizeStageRunner } from './quantizeStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
 import { structuredStageRunner } from './structuredStage.ts';
+import { sliceStageRunner } from './sliceStage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerReshapingStage(structuredStageRunner);
+registerReshapingStage(sliceStageRunner);

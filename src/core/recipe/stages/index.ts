@@ -4,8 +4,10 @@ import { attentionStageKind } from './attention.ts';
 import { pruneStageKind } from './prune.ts';
 import { quantizeStageKind } from './quantize.ts';
 import { structuredStageKind } from './structured.ts';
+import { sliceStageKind } from './slice.ts';
 
 registerStageKind(pruneStageKind);
 registerStageKind(quantizeStageKind);
 registerStageKind(attentionStageKind);
 registerStageKind(structuredStageKind);
+registerStageKind(sliceStageKind);
