@@ -2,6 +2,7 @@
 // `prune --recipe`): any staged recipe through the same compressModel as the browser (calibration
 // on ORT's wasm backend, one thread), so the same recipe gives the same weight hash in both, and
 // the same bytes on every run.
+import { isReshapeStageReport, reshapeStageLines } from './printReshaped.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { analyticPartRows, compressModel, type CompressOutcome, describeAwqScale, describeRelativeErrorBasis, formatRelativeError, formatSignedPercent, isPruneStageReport, measuredVsAnalyticPercent, sha256Hex, type CompressReport } from '../core/compress';
@@ -134,6 +135,7 @@ export function printReport(report: CompressReport, outputPath: string | null): 
     if (isPruneStageReport(stage)) console.log(`  allocation    ${stage.allocation.kind}: ${stage.allocation.meanKind} mean ${stage.allocation.mean.toFixed(6)} (target ${stage.allocation.target})`);
     if (isQuantizeStageReport(stage) && stage.mixed) console.log(`  mixed         ${describeMixedReport(stage.mixed, stage.quantized)}`);
     if (isAttentionStageReport(stage)) attentionStageLines(stage).forEach((line) => console.log(line));
+    if (isReshapeStageReport(stage)) reshapeStageLines(stage).forEach((line) => console.log(line));
   }
   const pruned = report.layers.length > 0;
   if (pruned) console.log(`sparsity        ${percent(t.achievedSparsityPruned)} of the ${t.prunedLayers} changed layers (${t.prunedZeros.toLocaleString('en')} of ${t.prunedParams.toLocaleString('en')} weights); ${percent(t.achievedSparsityAllLinear)} of all linear weights`);

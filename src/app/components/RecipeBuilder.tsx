@@ -4,6 +4,8 @@
 import { useMemo, useState } from 'react';
 import { patternSparsity, type SparsityPattern } from '../../core/prune';
 import type { ComputeBackend } from '../../core/job';
+import type { ModelAnalysis } from '../../core/model/types';
+import type { StageSpec } from '../../core/recipe/types';
 import { isPruneStage, needsCalibration, type AllocationKind, type MagnitudeScope, type PruneStage, type Recipe } from '../../core/recipe';
 import { compressedFileName } from '../../core/recipe';
 import { percent } from '../format';
@@ -19,6 +21,9 @@ import { QuantizeStageFields } from './QuantizeStageFields';
 import { AttentionStageFields } from './AttentionStageFields';
 import { SliceStageSection } from './SliceStageFields';
 import { sliceFieldKeys } from '../sliceStage';
+import { LowRankStageFields } from './LowRankStageFields';
+import { BitStackStageFields } from './BitStackStageFields';
+import { bitStackStageOf, lowRankStageOf, shapeStageFieldKeys } from '../shapeStageControls';
 
 type PatternChoice = SparsityPattern['kind'];
 
@@ -63,7 +68,7 @@ export function RecipeBuilder() {
   const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
   // Each stage's keys carry its own index (quantFields and the attention keys are full paths already).
   const pruneFields = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key);
-  const fieldKeys = [...sliceFieldKeys(recipe), ...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
+  const fieldKeys = [...sliceFieldKeys(recipe), ...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), ...shapeStageFieldKeys(recipe), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -88,6 +93,7 @@ export function RecipeBuilder() {
       <h2 id="recipe-title">2 · Recipe</h2>
       <ol className="stages">
         <SliceStageSection recipe={recipe} analysis={analysis} errorOf={(field) => errorOf(field)} />
+        <ShapeSections recipe={recipe} analysis={analysis} errorOf={errorOf} />
         <li className={hasPrune ? 'stage' : 'stage off'}>
           <div className="stage-head">
             <h3>Stage 1 · Prune</h3>
@@ -337,6 +343,35 @@ function ComputeFields() {
       <Field label="Workers" explain={calibrationMeanings.workers}>
         {(props) => <NumberInput props={props} testId="pool-size" value={poolSize} step={1} min={1} max={16} onChange={(n) => useLab.setState({ poolSize: Number.isInteger(n) && n >= 1 ? Math.min(16, n) : 1 })} />}
       </Field>
+    </>
+  );
+}
+
+/** "Shape · Low rank" and "Shape · BitStack": the shape-changing stages, before pruning. */
+function ShapeSections({ recipe, analysis, errorOf }: { recipe: Recipe; analysis: ModelAnalysis | undefined; errorOf: (...fields: string[]) => string | undefined }) {
+  const lowRank = lowRankStageOf(recipe);
+  const bitStack = bitStackStageOf(recipe);
+  const keyOf = (stage: StageSpec | undefined) => (field: string) => errorOf(`stages[${recipe.stages.findIndex((s) => s === stage)}].${field}`);
+  return (
+    <>
+      <li className={lowRank ? 'stage' : 'stage off'} data-testid="lowrank-stage">
+        <div className="stage-head">
+          <h3>Shape · Low rank</h3>
+          <label className="stage-toggle">
+            <input type="checkbox" checked={lowRank !== undefined} onChange={(e) => setStageEnabled('lowrank', e.target.checked)} /> Factorise layers
+          </label>
+        </div>
+        {lowRank && <LowRankStageFields stage={lowRank} errorOf={keyOf(lowRank)} />}
+      </li>
+      <li className={bitStack ? 'stage' : 'stage off'} data-testid="bitstack-stage">
+        <div className="stage-head">
+          <h3>Shape · BitStack</h3>
+          <label className="stage-toggle">
+            <input type="checkbox" checked={bitStack !== undefined} onChange={(e) => setStageEnabled('bitstack', e.target.checked)} /> Use BitStack
+          </label>
+        </div>
+        {bitStack && <BitStackStageFields stage={bitStack} analysis={analysis} errorOf={keyOf(bitStack)} />}
+      </li>
     </>
   );
 }

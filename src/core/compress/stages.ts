@@ -5,9 +5,13 @@ import { quantizeStageRunner } from './quantizeStage.ts';
 import { registerReshapingStage, registerStageRunner } from './stage.ts';
 import { structuredStageRunner } from './structuredStage.ts';
 import { sliceStageRunner } from './sliceStage.ts';
+import { bitStackStageRunner } from './bitstackStage.ts';
+import { lowRankStageRunner } from './lowrankStage.ts';
 
 registerStageRunner(pruneStageRunner);
 registerStageRunner(quantizeStageRunner);
 registerStageRunner(attentionStageRunner);
 registerReshapingStage(structuredStageRunner);
 registerReshapingStage(sliceStageRunner);
+registerReshapingStage(lowRankStageRunner);
+registerReshapingStage(bitStackStageRunner);

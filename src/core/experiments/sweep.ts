@@ -5,6 +5,8 @@
 // reproduced like any other run.
 import { parseRecipe, RecipeError } from '../recipe/parse.ts';
 import { isAttentionStage } from '../recipe/stages/attention.ts';
+import { isBitStackStage } from '../recipe/stages/bitstack.ts';
+import { isLowRankStage } from '../recipe/stages/lowrank.ts';
 import type { PruneStage } from '../recipe/stages/prune.ts';
 import { isQuantizeStage } from '../recipe/stages/quantize.ts';
 import type { Recipe } from '../recipe/types.ts';
@@ -47,6 +49,13 @@ export function sweepOptions(recipe: Recipe): SweepOption[] {
       return options;
     }
     if (isAttentionStage(stage)) return [{ path: at('beta'), label: `stage ${i + 1}: ACT β`, values: range(0.1, 0.9, 0.2) }];
+    if (isLowRankStage(stage)) {
+      const rank = stage.rank;
+      if (rank.kind === 'ratio' || rank.kind === 'sensitivity') return [{ path: at('rank.ratio'), label: `stage ${i + 1}: low-rank parameters kept`, values: range(0.3, 0.9, 0.1) }];
+      if (rank.kind === 'energy') return [{ path: at('rank.energy'), label: `stage ${i + 1}: low-rank energy kept`, values: range(0.5, 0.95, 0.05) }];
+      return [{ path: at('rank.rank'), label: `stage ${i + 1}: rank`, values: [8, 16, 24, 32, 48] }];
+    }
+    if (isBitStackStage(stage) && stage.budget.kind === 'fraction') return [{ path: at('budget.fraction'), label: `stage ${i + 1}: BitStack size (share of the dense bytes)`, values: range(0.05, 0.5, 0.05) }];
     return [];
   });
 }
