@@ -4,20 +4,21 @@
 import { defaultPruneStage, type Recipe } from '../core/recipe';
 import { defaultAttentionStage, type ActHeadSpec } from '../core/recipe/stages/attention';
 import { defaultQuantizeStage } from '../core/recipe/stages/quantize';
+import { defaultStructuredStage } from '../core/recipe/stages/structured';
 import { defaultSliceStage } from '../core/recipe/stages/slice';
 import { defaultBitStackStage } from '../core/recipe/stages/bitstack';
 import { defaultLowRankStage } from '../core/recipe/stages/lowrank';
 import type { StageSpec } from '../core/recipe/types';
 import type { ModelSource } from './store';
 
-export type BuilderStageKind = 'slice' | 'lowrank' | 'bitstack' | 'prune' | 'quantize' | 'attention';
+export type BuilderStageKind = 'structured' | 'slice' | 'lowrank' | 'bitstack' | 'prune' | 'quantize' | 'attention';
 
 /**
  * The builder's stage order: weights are pruned, then quantized, and ACT comes last because it
  * calibrates the model the weight stages left (the attention stage's validation insists on it).
  */
-const STAGE_ORDER: readonly BuilderStageKind[] = ['slice', 'lowrank', 'bitstack', 'prune', 'quantize', 'attention'];
-const stageDefaults: Record<BuilderStageKind, () => StageSpec> = { slice: defaultSliceStage, lowrank: defaultLowRankStage, bitstack: defaultBitStackStage, prune: defaultPruneStage, quantize: defaultQuantizeStage, attention: defaultAttentionStage };
+const STAGE_ORDER: readonly BuilderStageKind[] = ['structured', 'slice', 'lowrank', 'bitstack', 'prune', 'quantize', 'attention'];
+const stageDefaults: Record<BuilderStageKind, () => StageSpec> = { structured: defaultStructuredStage, slice: defaultSliceStage, lowrank: defaultLowRankStage, bitstack: defaultBitStackStage, prune: defaultPruneStage, quantize: defaultQuantizeStage, attention: defaultAttentionStage };
 const rank = (kind: string) => STAGE_ORDER.indexOf(kind as BuilderStageKind);
 
 /** The recipe with a stage kind added (at its place in STAGE_ORDER, with defaults) or removed; the same object when nothing changes. */

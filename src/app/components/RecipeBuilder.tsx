@@ -19,6 +19,8 @@ import { Field } from './Field';
 import { NumberInput } from './NumberInput';
 import { QuantizeStageFields } from './QuantizeStageFields';
 import { AttentionStageFields } from './AttentionStageFields';
+import { StructuredStageSection } from './StructuredStageFields';
+import { structuredFieldKeys, structuredKey } from '../structuredForm';
 import { SliceStageSection } from './SliceStageFields';
 import { sliceFieldKeys } from '../sliceStage';
 import { LowRankStageFields } from './LowRankStageFields';
@@ -68,7 +70,7 @@ export function RecipeBuilder() {
   const quantFields = ['method', 'bits', 'granularity', 'groupSize', 'mxFormat', 'export', 'gptq.blockSize', 'gptq.percDamp', 'quik.outlierColumns', 'quik.activationBits', 'layers', 'mixed', 'mixed.targetBits'].map(quantKey);
   // Each stage's keys carry its own index (quantFields and the attention keys are full paths already).
   const pruneFields = ['method', 'magnitudeScope', 'pattern', 'sparsity', 'allocation.kind', 'allocation.tokenSelection', 'sparseGpt.blockSize', 'sparseGpt.percDamp', 'quantize', 'quantize.bits', 'quantize.groupSize', 'quantize.granularity', 'quantize.export', 'layers', 'layers.skip'].map(key);
-  const fieldKeys = [...sliceFieldKeys(recipe), ...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), ...shapeStageFieldKeys(recipe), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
+  const fieldKeys = [...structuredFieldKeys(recipe), ...sliceFieldKeys(recipe), ...(hasPrune ? pruneFields : []), ...(quantIndex >= 0 ? quantFields : []), ...(attention ? ATTENTION_FIELDS.map((f) => attnKey(f)) : []), ...shapeStageFieldKeys(recipe), 'calibration.samples', 'calibration.mode', 'calibration.batchSize', 'seed'];
   const { byField, unplaced } = problemsByField(problems, fieldKeys);
   const errorOf = (...fields: string[]) => fields.flatMap((f) => byField.get(f) ?? []).join(' ') || undefined;
   const stage = pruneStageOf(recipe);
@@ -92,6 +94,7 @@ export function RecipeBuilder() {
     <section className="panel recipe" aria-labelledby="recipe-title">
       <h2 id="recipe-title">2 · Recipe</h2>
       <ol className="stages">
+        <StructuredStageSection recipe={recipe} errorOf={(field) => errorOf(structuredKey(recipe, field))} />
         <SliceStageSection recipe={recipe} analysis={analysis} errorOf={(field) => errorOf(field)} />
         <ShapeSections recipe={recipe} analysis={analysis} errorOf={errorOf} />
         <li className={hasPrune ? 'stage' : 'stage off'}>

@@ -84,7 +84,9 @@ function parameterCost(stage: StructuredStage, index: number, blocks: readonly S
 /** The latency table for the model on the run's backend, and the cost model of a speedup target. */
 async function latencyCost(stage: StructuredStage, context: ReshapeContext, blocks: readonly StructuredBlock[], floor: (b: StructuredBlock) => BlockKeep): Promise<{ cost: StructuredCost; table: LatencyTable; denseMs: number; floorSpeedup: number }> {
   const speedup = (stage.target as { speedup: number }).speedup;
-  const spec = latencySpecOf(context.analysis);
+  // The window the table is timed on: the model's position table, else the calibration windows (a rotary Llama has no table).
+  const windowed = context.calibSet?.kind === 'lm-tokens' ? { seq: context.calibSet.seqLen } : {};
+  const spec = latencySpecOf(context.analysis, context.analysis.embeddings.some((e) => e.kind === 'position') ? {} : windowed);
   if (!spec.ok) throw fieldError(context.index, 'target.speedup', `needs a latency table: ${spec.message}`);
   if (!context.createRunner) throw fieldError(context.index, 'target.speedup', 'needs sessions to measure the latency table (pass createRunner)');
   context.onProgress({ phase: 'structured', label: 'measuring the latency table', done: 0, total: 1, stage: context.index });
@@ -240,10 +242,13 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
     const reshaped = sliced.reshaped.map((row) => ({ ...row, relativeError: errors.get(row.id) ?? null }));
     const linearParamsBefore = linearParams(analysis);
     const linearParamsAfter = linearParamsBefore - reshaped.reduce((s, r) => s + r.paramsBefore - r.paramsAfter, 0);
+    // Counts of the structures the stage does not remove come from the analysis (they stay as they are).
+    const headsOf = (block: number) => analysis.attention.find((site) => site.block === block)?.heads ?? 0;
+    const neuronsOf = (block: number) => analysis.linears.find((l) => l.block === block && l.role === 'mlp.down')?.inFeatures ?? 0;
     const planBlocks: StructuredBlockPlan[] = blocks.map((b, i) => ({
       block: b.block,
-      heads: { kept: b.attention ? chosen.keep[i].groups * b.attention.groupSize : 0, of: b.attention?.heads ?? 0 },
-      neurons: { kept: b.mlp ? chosen.keep[i].neurons : 0, of: b.mlp?.neurons ?? 0 },
+      heads: b.attention ? { kept: chosen.keep[i].groups * b.attention.groupSize, of: b.attention.heads } : { kept: headsOf(b.block), of: headsOf(b.block) },
+      neurons: b.mlp ? { kept: chosen.keep[i].neurons, of: b.mlp.neurons } : { kept: neuronsOf(b.block), of: neuronsOf(b.block) },
       cost: cost.cost(b, chosen.keep[i]),
       error: chosen.errors[i],
     }));
@@ -254,8 +259,8 @@ export const structuredStageRunner: ReshapingStageRunner<StructuredStage> = {
           return { denseMs: latency.denseMs, plannedMs, speedup: latency.denseMs / plannedMs, floorSpeedup: latency.floorSpeedup, backend: latency.table.backend };
         })()
       : undefined;
-    const kept = planBlocks.map((p) => `${p.heads.kept}/${p.neurons.kept}`).join(', ');
-    const summary = `${stage.method === 'ziplm' ? 'ZipLM' : 'CFSP'}: kept heads/neurons per block ${kept}; linear parameters ${linearParamsBefore} → ${linearParamsAfter} (${((linearParamsAfter / linearParamsBefore) * 100).toFixed(1)} %)${predicted ? `; predicted ${predicted.speedup.toFixed(2)}× on ${predicted.backend} (${predicted.denseMs.toFixed(2)} → ${predicted.plannedMs.toFixed(2)} ms)` : ''}`;
+    const kept = [removesHeads(stage) ? `heads kept per block ${planBlocks.map((p) => p.heads.kept).join(', ')} of ${planBlocks[0]?.heads.of}` : '', removesNeurons(stage) ? `neurons kept per block ${planBlocks.map((p) => p.neurons.kept).join(', ')} of ${planBlocks[0]?.neurons.of}` : ''].filter(Boolean).join('; ');
+    const summary = `${stage.method === 'ziplm' ? 'ZipLM' : `CFSP (global ratio ${chosen.cfsp?.ratio.toFixed(3)})`}: ${kept}; linear parameters ${linearParamsBefore} → ${linearParamsAfter} (${((linearParamsAfter / linearParamsBefore) * 100).toFixed(1)} %)${predicted ? `; predicted ${predicted.speedup.toFixed(2)}× on ${predicted.backend} (${predicted.denseMs.toFixed(2)} → ${predicted.plannedMs.toFixed(2)} ms)` : ''}`;
     const report: StructuredStageReport = {
       kind: 'structured',
       index,

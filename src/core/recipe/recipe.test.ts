@@ -105,7 +105,7 @@ describe('parseRecipe refuses, naming the path', () => {
       'stages[0].pattern: a string ("2-4") is not "unstructured", "N:M" or "V:N:M"',
       'stages[0].layers.skip[1]: must be a string, got 3',
       'stages[0].allocation.x: unknown field',
-      'stages[1].kind: unknown stage kind "quantise" (known: prune, quantize, attention, lowrank, bitstack)',
+      'stages[1].kind: unknown stage kind "quantise" (known: prune, quantize, attention, structured, slice, lowrank, bitstack)',
       'stages[2]: must be an object, got 5',
       'extra: unknown field',
     ]);
@@ -117,7 +117,7 @@ describe('parseRecipe refuses, naming the path', () => {
     expect(refusal({ version: '2' }).problems).toEqual(['version: a string ("2") is not supported (this lab reads versions 1 and 2)']);
     expect(refusal({ version: 2 }).problems).toEqual(['stages: required: a list of stages, e.g. [{"kind": "prune", "method": "wanda"}]']);
     expect(refusal({ version: 2, stages: [] }).problems).toEqual(['stages: must hold at least one stage']);
-    expect(refusal({ version: 2, stages: [{ method: 'wanda' }] }).problems[0]).toBe('stages[0].kind: required: one of "prune", "quantize", "attention", "lowrank", "bitstack", got undefined');
+    expect(refusal({ version: 2, stages: [{ method: 'wanda' }] }).problems[0]).toBe('stages[0].kind: required: one of "prune", "quantize", "attention", "structured", "slice", "lowrank", "bitstack", got undefined');
     expect(refusal([]).message).toBe('invalid recipe: a recipe must be a JSON object, got an array of 0');
     expect(refusal(null).message).toBe('invalid recipe: a recipe must be a JSON object, got null');
   });
@@ -205,7 +205,7 @@ describe('validateRecipe', () => {
   test('unknown method or stage kind (a recipe built in code, not parsed)', () => {
     const recipe = defaultRecipe();
     recipe.stages = [{ ...defaultPruneStage(), method: 'obs' as PruneStage['method'] } as PruneStage, { kind: 'quantise' }];
-    expect(validateRecipe(recipe, analysis)).toEqual(['stages[0].method: unknown method "obs" (known: magnitude, wanda, sparsegpt)', 'stages[1].kind: unknown stage kind "quantise" (known: prune, quantize, attention, lowrank, bitstack)']);
+    expect(validateRecipe(recipe, analysis)).toEqual(['stages[0].method: unknown method "obs" (known: magnitude, wanda, sparsegpt)', 'stages[1].kind: unknown stage kind "quantise" (known: prune, quantize, attention, structured, slice, lowrank, bitstack)']);
   });
 
   test('allocation combinations that cannot work', () => {

@@ -18,6 +18,7 @@ export type StructuredRemove = 'heads' | 'neurons' | 'both';
 export const STRUCTURED_REMOVES: readonly StructuredRemove[] = ['heads', 'neurons', 'both'];
 
 /**
+ * Written { sparsity: 0.3 } (or with its kind, as the parsed recipe serialises: { kind: 'sparsity', sparsity: 0.3 }).
  * sparsity: the fraction of the structured parameters removed (the parameters that scale with the
  * kept heads / neurons); size: the fraction of all linear-layer parameters kept; speedup: the
  * model's predicted latency on the run's backend divided by this (src/core/latency's measured table).
@@ -47,8 +48,6 @@ export function defaultStructuredStage(): StructuredStage {
 function readTarget(fields: FieldReader, fallback: StructuredTarget): StructuredTarget {
   const target = fields.object('target');
   if (target === undefined) return fallback;
-  // A parsed stage carries its target's kind; reading it back (share links, history) must accept it.
-  target.raw('kind');
   const present = STRUCTURED_TARGET_KINDS.filter((k) => target.has(k));
   if (present.length !== 1) {
     fields.problem('target', `must give exactly one of ${STRUCTURED_TARGET_KINDS.join(', ')}, got ${present.length === 0 ? 'none' : present.join(' and ')}`);
@@ -58,6 +57,9 @@ function readTarget(fields: FieldReader, fallback: StructuredTarget): Structured
   }
   const kind = present[0];
   const value = target.number(kind, Number.NaN);
+  // The parsed form carries its kind ({ kind: 'size', size: 0.7 }), so a recipe written back as JSON reads again.
+  const named = target.raw('kind');
+  if (named !== undefined && named !== kind) target.problem('kind', `says ${describeValue(named)} but the target gives ${kind}`);
   target.finish();
   return kind === 'sparsity' ? { kind, sparsity: value } : kind === 'size' ? { kind, size: value } : { kind, speedup: value };
 }
