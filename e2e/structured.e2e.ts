@@ -1,5 +1,5 @@
 // Structured pruning to a speedup target in headless Chromium, on the bundled LM: the recipe (heads
-// and neurons, ZipLM, 1.5× predicted) opened from a share link, run; the Result panel shows the
+// and neurons, ZipLM, 1.5× predicted) built in the recipe builder, run; the Result panel shows the
 // plan's predicted speedup (≥ 1.5) beside the MEASURED latency per token of the dense and the
 // compressed model with the backend that ran them; the Layers tab shows the removed heads; the
 // exported file is smaller than the dense one (measured bytes). The measured speedup is printed,
@@ -8,25 +8,28 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeShareToken, SHARE_LINK_VERSION, type SharePayload } from '../src/core/experiments';
-import { parseRecipe } from '../src/core/recipe';
 import { artifactsDir, labFixture, openPage, openTab, runRecipeAndWait } from './harness';
 
 const timeout = 600_000;
 const lab = labFixture({ webgpu: false });
 const denseBytes = statSync(join(import.meta.dirname, '../public/models/kjv-charlm/model.onnx')).size;
 
-const payload: SharePayload = {
-  v: SHARE_LINK_VERSION,
-  model: { kind: 'bundled', id: 'kjv-charlm' },
-  recipe: parseRecipe({ version: 2, seed: 0, calibration: { samples: 32, mode: 'one-pass' }, stages: [{ kind: 'structured', method: 'ziplm', remove: 'both', target: { speedup: 1.5 } }] }),
-  view: { tab: 'overview' },
-};
-
 describe('structured pruning with measured latency', () => {
   test('heads and neurons to a 1.5× predicted speedup: predicted and measured latency, removed heads, a smaller file', async () => {
-    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm#share=${encodeShareToken(payload)}`);
+    const { page, pageErrors } = await openPage(lab.browser, `${lab.url}?backend=wasm`);
     await page.getByTestId('metrics').waitFor({ timeout });
+    // The builder: structured pruning on (ZipLM, heads and neurons), a 1.5× speedup target, the default prune stage off.
+    await page.getByTestId('structured-enable').check();
+    await page.getByTestId('structured-method').selectOption('ziplm');
+    await page.getByTestId('structured-remove').selectOption('both');
+    await page.getByTestId('structured-target-kind').selectOption('speedup');
+    await page.getByTestId('structured-target').fill('1.5');
+    await page.getByTestId('structured-target').blur();
+    await page.getByLabel('Use pruning').uncheck();
+    // The recipe the builder holds, as its download link carries it.
+    const href = decodeURIComponent((await page.getByTestId('download-recipe').getAttribute('href'))!.replace(/^data:application\/json;charset=utf-8,/, ''));
+    const stages = (JSON.parse(href) as { stages: Record<string, unknown>[] }).stages;
+    assert.deepEqual(stages.map((s) => [s.kind, s.method, s.remove, s.target]), [['structured', 'ziplm', 'both', { kind: 'speedup', speedup: 1.5 }]]);
     const id = await runRecipeAndWait(page, timeout);
     assert.equal(await page.locator(`[data-testid=run-list] tr[data-run=${id}]`).getAttribute('data-status'), 'done');
 
@@ -48,8 +51,8 @@ describe('structured pruning with measured latency', () => {
     await page.getByTestId('result-panel').screenshot({ path: join(artifactsDir, 'structured-latency.png') });
 
     // The file: measured bytes of the download against the dense file on disk.
-    const href = (await page.getByTestId('download-run').getAttribute('href'))!;
-    const bytes = await page.evaluate(async (url) => (await (await fetch(url)).arrayBuffer()).byteLength, href);
+    const download = (await page.getByTestId('download-run').getAttribute('href'))!;
+    const bytes = await page.evaluate(async (url) => (await (await fetch(url)).arrayBuffer()).byteLength, download);
     assert.ok(bytes < denseBytes, `the exported file (${bytes} bytes) is smaller than the dense one (${denseBytes} bytes)`);
     console.log(`[structured] file ${bytes.toLocaleString('en-US')} bytes against dense ${denseBytes.toLocaleString('en-US')} (measured)`);
 
