@@ -86,7 +86,14 @@ async function bundledTable(bundled: Bundled): Promise<string[]> {
         continue;
       }
       const t0 = performance.now();
-      const outcome = await compressModel({ model: bundled.model, analysis: bundled.analysis, recipe, calibSet: bundled.calibSet, createRunner: openWasm });
+      let outcome;
+      try {
+        outcome = await compressModel({ model: bundled.model, analysis: bundled.analysis, recipe, calibSet: bundled.calibSet, createRunner: openWasm });
+      } catch (error) {
+        // A target the stage cannot meet is refused at planning, in one line naming the field.
+        lines.push(`| ${method.label} | ${r} | refused: ${oneLine((error as Error).message)} | | | | | | |`);
+        continue;
+      }
       const run = { fileBytes: outcome.bytes.length, metrics: await evaluateBytes(bundled, outcome.bytes), seconds: (performance.now() - t0) / 1000 };
       const [dense, measured] = await latencyPair(bundled.bytes, outcome.bytes, seq);
       const metric = headline(run.metrics);
@@ -132,14 +139,14 @@ async function gpt2Table(): Promise<string[]> {
 
 const started = performance.now();
 const load0 = loadavg();
-const sections: string[][] = [];
-for (const id of values.models!.split(',')) sections.push(await bundledTable(loadBundled(join(root, 'public/models', id))));
-if (!values['no-gpt2']) sections.push(await gpt2Table());
-const header = [
+// Each model's table goes out as soon as it is done (a later failure loses nothing).
+console.log([
   `## Shape-changing methods: quality, size and measured latency`,
   '',
-  `onnxruntime-web ${ortVersion()} wasm in Node ${process.version}, one thread, on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; load average ${load0.map((v) => v.toFixed(2)).join(' / ')} at start, ${loadavg().map((v) => v.toFixed(2)).join(' / ')} at end (the cores are shared: latencies are medians of ${repeats} interleaved runs, dense and compressed alike, and move with the load). Calibration: ${samples} samples, one-pass, seed 0. r: ${methods.map((m) => `${m.label}: ${m.meaning}`).join('; ')}. Wall time ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  `onnxruntime-web ${ortVersion()} wasm in Node ${process.version}, one thread, on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}; load average ${load0.map((v) => v.toFixed(2)).join(' / ')} at start (the cores are shared: latencies are medians of ${repeats} interleaved runs, dense and compressed alike, and move with the load). Calibration: ${samples} samples, one-pass, seed 0. r: ${methods.map((m) => `${m.label}: ${m.meaning}`).join('; ')}.`,
   `Methods registered when this ran: ${methods.map((m) => m.label).join(', ')}${METHODS.length > methods.length ? ` (not registered: ${METHODS.filter((m) => !registered.has(m.kind)).map((m) => m.label).join(', ')})` : ''}.`,
   '',
-];
-console.log([...header, ...sections.flatMap((s) => [...s, ''])].join('\n'));
+].join('\n'));
+for (const id of values.models!.split(',')) console.log([...(await bundledTable(loadBundled(join(root, 'public/models', id)))), ''].join('\n'));
+if (!values['no-gpt2']) console.log([...(await gpt2Table()), ''].join('\n'));
+console.log(`Wall time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadavg().map((v) => v.toFixed(2)).join(' / ')}.`);
