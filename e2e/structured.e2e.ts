@@ -66,6 +66,15 @@ describe('structured pruning with measured latency', () => {
     assert.ok(removed > 0, 'some heads were removed');
     assert.ok((await page.locator('[data-testid=run-shape-layers] tr[data-change=neurons]').count()) > 0, 'the rows list the MLP layers whose neurons went');
     await page.locator('section.shape-changes').screenshot({ path: join(artifactsDir, 'structured-shapes.png') });
+
+    // The trade-off chart on measured latency per token: the run at its measured value, the dense star at the dense one.
+    await openTab(page, 'Trade-off');
+    await page.getByTestId('tradeoff-axis').selectOption('latency');
+    const point = page.locator(`[data-testid=tradeoff-chart] svg g.run[data-run=${id}]`);
+    await point.waitFor({ timeout });
+    assert.ok(Math.abs(Number(await point.getAttribute('data-x')) - perToken) < 1e-9, 'the run sits at its measured latency per token');
+    assert.match((await page.locator('[data-testid=tradeoff-chart] svg text.axis-label').first().textContent()) ?? '', /latency per token \(ms, measured/);
+    await page.getByTestId('tradeoff-view').screenshot({ path: join(artifactsDir, 'structured-tradeoff-latency.png') });
     assert.deepEqual(pageErrors, []);
   });
 });
