@@ -58,7 +58,7 @@ export async function latencySection(options: { repeats?: number } = {}): Promis
       neurons: new Map(blocks.map((b) => [b.block, Array.from({ length: neurons }, (_, i) => i)])),
     };
     const sliced = heads === lmSpec.heads && neurons === lmSpec.mlpWidth ? lm.bytes : writeModel(sliceStructures(lm.model, blocks, keep).model);
-    const [dense, measured] = await measureModelLatencies([lm.bytes, sliced], openRunner, { seq: lmSpec.seq, repeats: 2 * repeats, warmup: 2 });
+    const [dense, measured] = await measureModelLatencies([lm.bytes, sliced], openRunner, { seq: lmSpec.seq, repeats: 4 * repeats, warmup: 2 });
     const predicted = predictModelMs(lmTable, Array.from({ length: lmSpec.blocks }, () => ({ heads, neurons })));
     const denseMs = predictModelMs(lmTable, denseKept(lmSpec));
     rows.push([`${heads} of 4 heads, ${neurons} of 512 neurons`, `${(sliced.byteLength / 1024).toFixed(0)} KiB`, formatMs(predicted), `${(denseMs / predicted).toFixed(2)}×`, formatMs(measured.minMs), formatMs(measured.medianMs), `${(dense.minMs / measured.minMs).toFixed(2)}×`, ratio(measured.minMs, predicted)]);
@@ -66,7 +66,7 @@ export async function latencySection(options: { repeats?: number } = {}): Promis
   const predictedVsMeasured: Table = {
     title: 'latency: predicted (table) against measured (whole sliced model), kjv-charlm, every block kept alike',
     notes: [
-      `measured: the sliced model and the dense one in ${2 * repeats} interleaved rounds; min and median per forward pass of 128 tokens; speedups from the mins`,
+      `measured: the sliced model and the dense one in ${4 * repeats} interleaved rounds; min and median per forward pass of 128 tokens; speedups from the mins`,
       'the last column is measured / predicted: how far the sum of parts is from the whole',
     ],
     columns: [{ header: 'kept per block', align: 'left' }, { header: 'file' }, { header: 'predicted ms' }, { header: 'predicted speedup' }, { header: 'measured min ms' }, { header: 'measured median ms' }, { header: 'measured speedup' }, { header: 'measured / predicted' }],
