@@ -8,7 +8,8 @@
 // MLP 3072, 2 blocks, a 512-token vocabulary so the LM head does not swamp the blocks) at 30 %.
 // A program, not a test: it takes minutes. Output: Markdown on stdout (docs/latency.md quotes it).
 //
-//   npm run quality:structured [-- --levels 0.1,0.3,0.5 --repeats 10 --models kjv-charlm,digits-vit --no-gpt2]
+//   npm run quality:structured [-- --levels 0.1,0.3,0.5 --repeats 10 --models kjv-charlm,digits-vit --no-gpt2
+//        --methods 'structured,SliceGPT' --gpt2-methods 'structured CFSP,SliceGPT,low,BitStack']
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -49,13 +50,18 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '32' },
     models: { type: 'string', default: 'kjv-charlm,digits-vit' },
     'no-gpt2': { type: 'boolean', default: false },
+    /** Labels' first words to keep (e.g. 'SliceGPT,low,BitStack'); all by default. */
+    methods: { type: 'string' },
+    /** The GPT-2-small part's methods (its ZipLM database over 3072 neurons takes long on two cores). */
+    'gpt2-methods': { type: 'string' },
   },
 });
 const levels = values.levels!.split(',').map(Number);
 const repeats = Number(values.repeats);
 const samples = Number(values.samples);
 const registered = new Set(stageKindNames());
-const methods = METHODS.filter((m) => registered.has(m.kind));
+const pick = (list: string | undefined) => (m: Method) => list === undefined || list.split(',').some((word) => m.label.startsWith(word));
+const methods = METHODS.filter((m) => registered.has(m.kind)).filter(pick(values.methods));
 const progress = (line: string) => console.error(`[structured table] ${line}`);
 const ms = (v: number) => (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
 const recipeOf = (stage: StageJson, calibrationSamples = samples) => parseRecipe({ version: 2, seed: 0, calibration: { samples: calibrationSamples, mode: 'one-pass' }, stages: [stage] });
@@ -117,7 +123,7 @@ async function gpt2Table(): Promise<string[]> {
     '| method | r | file bytes (measured) | latency ms/token (measured, median) | dense ms/token | speedup (measured) |',
     '|---|---|---|---|---|---|',
   ];
-  for (const method of methods) {
+  for (const method of methods.filter(pick(values['gpt2-methods']))) {
     const r = 0.3;
     progress(`GPT-2 small: ${method.label} at ${r}`);
     const recipe = recipeOf(method.stage(r), 16);
@@ -147,6 +153,6 @@ console.log([
   `Methods registered when this ran: ${methods.map((m) => m.label).join(', ')}${METHODS.length > methods.length ? ` (not registered: ${METHODS.filter((m) => !registered.has(m.kind)).map((m) => m.label).join(', ')})` : ''}.`,
   '',
 ].join('\n'));
-for (const id of values.models!.split(',')) console.log([...(await bundledTable(loadBundled(join(root, 'public/models', id)))), ''].join('\n'));
+for (const id of values.models!.split(',').filter(Boolean)) console.log([...(await bundledTable(loadBundled(join(root, 'public/models', id)))), ''].join('\n'));
 if (!values['no-gpt2']) console.log([...(await gpt2Table()), ''].join('\n'));
 console.log(`Wall time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadavg().map((v) => v.toFixed(2)).join(' / ')}.`);
