@@ -3,8 +3,9 @@
 //
 //   npm run bench                              every section
 //   npm run bench -- --only prune              layer + model + kernels (io: --only io)
-//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels, sparse
+//   npm run bench -- --only layer,kernels      any of: io, infer, prune, layer, model, kernels, sparse, latency
 //   npm run bench -- --only sparse             dense vs 2:4 vs block-sparse matmul kernels (bench/sparse.ts)
+//   npm run bench -- --only latency            the latency table (bundled LM, GPT-2-small shapes), predicted vs measured
 //   npm run bench -- digits-vit                io on that model only; the model section prunes it
 //   npm run bench -- --torch-threads 2         PyTorch's intra-op threads (default 1, like Node's)
 //   npm run bench -- --calib-samples 32        model section: calibration samples (default 8)
@@ -30,16 +31,18 @@ import { layerSection } from './layer.ts';
 import { formatTable, reason, type Table } from './measure.ts';
 import { modelSection } from './model.ts';
 import { gpt2Section } from './gpt2.ts';
+import { latencySection } from './latency.ts';
 import type { PruneMethod } from '../src/core/prune/methods.ts';
 import { BENCH_PYTHON, torchComparable, type TorchOutcome } from './torch.ts';
 
-const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'sparse', 'gpt2'] as const;
+const SECTIONS = ['io', 'infer', 'layer', 'model', 'kernels', 'sparse', 'latency', 'gpt2'] as const;
 type Section = (typeof SECTIONS)[number];
 /**
- * The default run: gpt2 takes many minutes, and sparse (GPT-2-sized matmuls on a software
- * adapter: about 8 minutes on the loaded 2-core build machine), so they run only when named.
+ * The default run: gpt2 takes many minutes, so it runs only when named. sparse (GPT-2-sized
+ * matmuls on a software adapter) takes about 8 minutes on a loaded 2-core machine, but it is the
+ * answer to "does sparsity buy speed here?", so it stays in.
  */
-const DEFAULT_SECTIONS: readonly Section[] = ['io', 'infer', 'layer', 'model', 'kernels'];
+const DEFAULT_SECTIONS: readonly Section[] = ['io', 'infer', 'layer', 'model', 'kernels', 'sparse', 'latency'];
 const GROUPS: Record<string, readonly Section[]> = { prune: ['layer', 'model', 'kernels'], all: SECTIONS };
 
 interface Args {
@@ -162,6 +165,11 @@ async function main(): Promise<void> {
   await run('model', async () => modelSection({ gpu: await gpuDevice(), modelId: args.modelId, calibSamples: args.calibSamples, calibratedRuns: args.modelRuns }));
   await run('kernels', async () => kernelSection(await gpuDevice()));
   await run('sparse', async () => sparseSection(await gpuDevice()));
+  await run('latency', async () => {
+    const [parts, predicted] = await latencySection();
+    tables.push(parts);
+    return predicted;
+  });
   await run('gpt2', () => gpt2Section({ blocks: args.gpt2Blocks, calibSamples: args.gpt2Samples, methods: args.gpt2Methods }));
 
   const lines = header(args, gpu, torch, loadAtStart);

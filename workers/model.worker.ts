@@ -22,6 +22,7 @@ import { gpuAccumulatorFactory } from '../src/core/calibrate/gpuAccumulator';
 import { workerGpu } from './gpuDevice';
 import { attentionStats, captureAttention, captureModel } from '../src/core/attention';
 import { createRunner, warmUp } from '../src/runtime/ort';
+import { latencyWindow, measureRunnersLatency, type ModelLatency } from '../src/core/latency';
 import { WorkerPool } from './pool';
 import type { PruneLayerRequest, PruneLayerResponse } from './prune.worker';
 import type { CaptureModel } from '../src/core/attention';
@@ -37,6 +38,8 @@ interface ModelSlot {
   runners: Map<BackendPreference, { runner: ModelRunner; fallbackReason?: string }>;
   /** The last evaluation's per-sample values: a run's evaluation is paired with the dense model's. */
   samples?: SampleValues;
+  /** The dense model's measured latency, by backend and window: timed once, beside every run after. */
+  latency?: Map<string, ModelLatency>;
   /** The graph's analysis, made on first use (a run's result may have other shapes than the loaded model). */
   analysis?: ModelAnalysis;
   /** The attention view's instrumented copy (capture.ts) and its sessions, made on first use. */
@@ -261,6 +264,7 @@ async function targetRunner(req: RunRequest): Promise<{ runner: ModelRunner; rep
 }
 
 const TIMING_ROUNDS = 5;
+const LATENCY_REPEATS = 20;
 
 async function handleTimeInference(req: Extract<WorkerRequest, { type: 'timeInference' }>): Promise<void> {
   const dense = await targetRunner({ ...req, target: 'dense' });
@@ -281,7 +285,26 @@ async function handleTimeInference(req: Extract<WorkerRequest, { type: 'timeInfe
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  post({ type: 'timed', jobId: req.jobId, result: { denseMsPerItem: median(times[0]) / items, runMsPerItem: median(times[1]) / items, items, rounds: TIMING_ROUNDS, backend: run.report } });
+  const latency = await windowLatency(req, dense.runner, run.runner).then((l) => ({ latency: l }), (e: Error) => (e instanceof Cancelled ? Promise.reject(e) : { latencyError: e.message }));
+  post({ type: 'timed', jobId: req.jobId, result: { denseMsPerItem: median(times[0]) / items, runMsPerItem: median(times[1]) / items, items, rounds: TIMING_ROUNDS, backend: run.report, ...latency } });
+}
+
+/**
+ * Latency per forward pass of one context window, batch 1 (src/core/latency): the run's now, the
+ * dense model's once per backend and window (kept with the dense slot).
+ */
+async function windowLatency(req: Extract<WorkerRequest, { type: 'timeInference' }>, dense: ModelRunner, run: ModelRunner): Promise<{ dense: ModelLatency; compressed: ModelLatency }> {
+  const slot = targetSlot('dense');
+  const options = { seq: latencyWindow(current!.analysis), repeats: LATENCY_REPEATS, warmup: 3, cancel: cancelSignal(req.jobId) };
+  const key = `${dense.backend}:${options.seq}`;
+  slot.latency ??= new Map();
+  let denseLatency = slot.latency.get(key);
+  if (!denseLatency) {
+    [denseLatency] = await measureRunnersLatency([dense], options);
+    slot.latency.set(key, denseLatency);
+  }
+  const [compressed] = await measureRunnersLatency([run], options);
+  return { dense: denseLatency, compressed };
 }
 
 const cancelSignal = (jobId: number) => ({ get aborted() { return cancelled.has(jobId); } });

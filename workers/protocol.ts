@@ -224,6 +224,8 @@ export interface HfLoadResult {
   copied: ExportFile[];
 }
 
+import type { ModelLatency } from '../src/core/latency/model';
+
 export interface InferenceTiming {
   /** Median milliseconds per evaluated token (LM) or image (classifier). */
   denseMsPerItem: number;
@@ -232,6 +234,13 @@ export interface InferenceTiming {
   items: number;
   rounds: number;
   backend: BackendReport;
+  /**
+   * MEASURED latency per forward pass of a context window (batch 1; src/core/latency): the dense
+   * model's measured once per model and backend and kept, the run's measured now. Absent when it
+   * could not be measured (latencyError says why).
+   */
+  latency?: { dense: ModelLatency; compressed: ModelLatency };
+  latencyError?: string;
 }
 
 export interface EvalResult {

@@ -3,6 +3,7 @@
 // its bytes for download. Runs accumulate: a new, refused or failed run never touches an earlier
 // one. Compressed graphs stay in the worker (the last MAX_HELD_RUNS), named by run id.
 import { isKvCacheStage, type KvCacheStage } from '../core/recipe/stages/kvcache';
+import { predictedLatencyOf, runLatency } from '../core/latency';
 import { defaultPruneStage, isPruneStage, validateRecipe, type PruneStage, type Recipe, type StageSpec } from '../core/recipe';
 import { isQuantizeStage, type QuantizeStage } from '../core/recipe/stages/quantize';
 import { isAttentionStage, type AttentionStage } from '../core/recipe/stages/attention';
@@ -194,7 +195,10 @@ async function timeInference(id: string, dataset: Dataset): Promise<void> {
   patchRun(id, { timing: { status: 'running' } });
   try {
     const t = await worker.timeInference({ runId: id, dataset, backend: useLab.getState().backend, numThreads: wasmThreads(), wasmPaths }).done;
-    patchRun(id, { timing: { status: 'done', denseMsPerItem: t.denseMsPerItem, runMsPerItem: t.runMsPerItem, backend: t.backend.used, rounds: t.rounds } });
+    const report = useLab.getState().runs.find((r) => r.id === id)?.report;
+    // The measured latency joins the report (as `lab run` puts it there), with a stage's prediction beside it.
+    const latency = report && t.latency ? { report: { ...report, latency: runLatency(t.latency.dense, t.latency.compressed, predictedLatencyOf(report.stages)) } } : {};
+    patchRun(id, { timing: { status: 'done', denseMsPerItem: t.denseMsPerItem, runMsPerItem: t.runMsPerItem, backend: t.backend.used, rounds: t.rounds }, ...latency });
   } catch (e) {
     patchRun(id, { timing: { status: 'error', message: (e as Error).message } });
   }

@@ -23,13 +23,14 @@ function renderedTestIds(): Set<string> {
 }
 
 describe('guided tours', () => {
-  test('the five named tours, each of 3 to 6 steps', () => {
+  test('the six named tours, each of 3 to 6 steps', () => {
     expect(tours.map((t) => t.title)).toEqual([
       'What 50 % sparsity does to a language model',
       '2:4 sparsity, the pattern GPUs accelerate',
       'Why SparseGPT beats magnitude pruning',
       'GPTQ vs round-to-nearest at 3 bits',
       'Attention sinks and ACT',
+      'Why smaller is not always faster',
     ]);
     expect(new Set(tours.map((t) => t.id)).size).toBe(tours.length);
     for (const tour of tours) {

@@ -39,6 +39,9 @@ const sparsegpt50 = [{ kind: 'prune', method: 'sparsegpt', pattern: 'unstructure
 const magnitude24 = [{ kind: 'prune', method: 'magnitude', magnitudeScope: 'layer', pattern: '2:4' }];
 const sparsegpt24 = [{ kind: 'prune', method: 'sparsegpt', pattern: '2:4' }];
 const quantize3 = (method: 'rtn' | 'gptq') => [{ kind: 'quantize', method, bits: 3, granularity: 'row', export: 'simulated' }];
+/** Whole heads and MLP neurons removed to a predicted 1.5× (ZipLM; the latency table is measured on the page's backend). */
+const structured15 = [{ kind: 'structured', method: 'ziplm', remove: 'both', target: { speedup: 1.5 } }];
+const gptq4packed = [{ kind: 'quantize', method: 'gptq', bits: 4, granularity: 'group', groupSize: 32, export: 'packed' }];
 /** ACT as in recipes/act-lm.json and act-vit.json: sinks by τ, heads chosen by the guarded search. */
 const act = (samples: number) => [{ kind: 'attention', method: 'act', beta: 0.4, sink: { kind: 'tau', tau: 0.1 }, heads: 'search', skipLayers: 'reference', search: { samples, guard: 'interval' } }];
 
@@ -95,6 +98,18 @@ export const tours: Tour[] = [
       { title: 'The ACT stage', text: 'ACT (attention calibration) finds sink tokens by a threshold τ and moves part of their attention (β) back to the other tokens, in the heads where a guarded search says it helps.', target: 'attention-stage', run: true },
       { title: 'What the search chose', text: 'The head search lists the sets it scored and the heads it kept, with the interval that guarded each step.', target: 'head-search' },
       { title: 'The vision model', text: 'The ViT has sinks too (often the class token); the same stage with its own search.', target: 'attention-view', link: link('digits-vit', act(128), 'attention', { samples: 32, mode: 'sequential' }), run: true },
+    ],
+  },
+  {
+    id: 'smaller-not-faster',
+    title: 'Why smaller is not always faster',
+    steps: [
+      { title: 'Half the weights, zero', text: 'Unstructured 50 %: half of every matrix is zeros, stored densely. Run it and read the measured latency row: ONNX Runtime multiplies the zeros like any other number, so the time per token stays at the dense model’s (×1.0, give or take noise), and so does the file.', target: 'latency-row', link: link('kjv-charlm', magnitude50), run: true },
+      { title: '2:4, the GPU pattern', text: 'Two of every four weights zero: NVIDIA’s sparse tensor cores run this up to twice as fast, but no browser runtime (WASM or WebGPU) has a 2:4 kernel. Same measured latency as dense.', target: 'latency-row', link: link('kjv-charlm', magnitude24), run: true },
+      { title: 'Remove whole heads and neurons', text: 'Structured pruning deletes whole attention heads and MLP neurons, to a 1.5× speedup predicted from a latency table measured on this backend. The matrices are smaller, so every runtime does less work: the latency row shows the measured speedup beside the predicted one, and the file shrinks.', target: 'latency-row', link: link('kjv-charlm', structured15), run: true },
+      { title: 'What was removed', text: 'Blocks × heads with the removed ones greyed, and the neurons each block kept.', target: 'shape-chart', link: link('kjv-charlm', structured15, 'layers') },
+      { title: '4 bits per weight', text: 'GPTQ at 4 bits packed as MatMulNBits: the file is several times smaller, yet the time per token barely moves on a model this small — the kernel unpacks the codes as it multiplies; 4-bit pays off where memory bandwidth is the limit (large models), not here.', target: 'latency-row', link: link('kjv-charlm', gptq4packed), run: true },
+      { title: 'Size against speed', text: 'The trade-off chart with measured latency per token on its x-axis: the runs that are small are not the runs that are fast. Switch the axis to file size to see the other picture.', target: 'tradeoff-axis', link: link('kjv-charlm', structured15, 'tradeoff') },
     ],
   },
 ];

@@ -13,9 +13,9 @@ const quantize = { kind: 'quantize', method: 'gptq', bits: 4, granularity: 'grou
 const quantRow = (id: string, bits: number, shape: [number, number]): LayerQuantReport => ({ id, bitsPerWeight: bits, shape }) as LayerQuantReport;
 
 /** A run as the store holds it, with only the fields the trade-off reads. */
-function run(number: number, o: { stages: Record<string, unknown>[]; ppl?: number; bytes?: number; zeros?: number; quantized?: LayerQuantReport[]; ms?: number; sha?: string; loadId?: number; status?: RunRecord['status'] }): RunRecord {
+function run(number: number, o: { stages: Record<string, unknown>[]; ppl?: number; bytes?: number; zeros?: number; quantized?: LayerQuantReport[]; ms?: number; sha?: string; loadId?: number; status?: RunRecord['status']; latency?: number }): RunRecord {
   const recipe = parseRecipe({ version: 2, stages: o.stages });
-  const report = { summary: `recipe ${number}`, quantized: o.quantized ?? [], totals: { denseFileBytes: o.bytes ?? 4000, linearParams: 1000, linearZeros: o.zeros ?? 0, achievedSparsityAllLinear: (o.zeros ?? 0) / 1000 } } as unknown as CompressReport;
+  const report = { summary: `recipe ${number}`, quantized: o.quantized ?? [], totals: { denseFileBytes: o.bytes ?? 4000, linearParams: 1000, linearZeros: o.zeros ?? 0, achievedSparsityAllLinear: (o.zeros ?? 0) / 1000 }, ...(o.latency === undefined ? {} : { latency: { perTokenDenseMs: 0.3, perTokenCompressedMs: o.latency, denseMs: 38.4, compressedMs: o.latency * 128, speedup: 0.3 / o.latency, backend: 'wasm', seq: 128, repeats: 20 } }) } as unknown as CompressReport;
   return {
     id: `run-${number}`,
     number,
@@ -95,5 +95,14 @@ describe('tradeoffPoints', () => {
     expect(defaultLogX('bytes', pts([1000, 2900]))).toBe(false);
     expect(defaultLogX('bytes', pts([1000]), { x: 4000 })).toBe(true);
     expect(defaultLogX('params', pts([1000, 9000]))).toBe(false);
+  });
+
+  test('the latency axis: measured latency per token from the report; runs made before it existed are left out and counted', () => {
+    const runs = [run(1, { stages: [prune('wanda', 0.5)], ppl: 4, latency: 0.29 }), run(2, { stages: [prune('magnitude', 0.3)], ppl: 3.6 }), run(3, { stages: [prune('wanda', 0.2)], ppl: 3.5, latency: 0.2 })];
+    const data = tradeoffPoints(runs, model, 'latency');
+    expect(data.points.map((p) => [p.id, p.x])).toEqual([['run-1', 0.29], ['run-3', 0.2]]);
+    expect(data.leftOut).toBe(1);
+    expect(data.dense).toEqual({ x: 0.3, y: 3.4 });
+    expect(data.points[0].details).toContain('latency 0.290 ms/token (dense 0.300, ×1.03), measured on wasm');
   });
 });

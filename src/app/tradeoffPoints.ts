@@ -56,6 +56,7 @@ export function axisValue(run: RunRecord, axis: TradeoffAxis): number | undefine
   if (axis === 'bytes') return report.totals.denseFileBytes;
   if (axis === 'bits') return bitsPerWeight(report);
   if (axis === 'params') return report.totals.linearParams - report.totals.linearZeros;
+  if (axis === 'latency') return report.latency?.perTokenCompressedMs;
   return run.timing?.status === 'done' ? run.timing.runMsPerItem : undefined;
 }
 
@@ -84,6 +85,8 @@ function denseX(axis: TradeoffAxis, model: TradeoffModel, runs: readonly RunReco
   if (axis === 'bytes') return model.sizeBytes;
   if (axis === 'bits') return DENSE_BITS;
   if (axis === 'params') return runs.find((r) => r.report)?.report!.totals.linearParams;
+  // Measured once per model and backend in the page (every run carries the same value).
+  if (axis === 'latency') return median(runs.flatMap((r) => (r.report?.latency ? [r.report.latency.perTokenDenseMs] : [])));
   return median(runs.flatMap((r) => (r.timing?.status === 'done' ? [r.timing.denseMsPerItem] : [])));
 }
 
@@ -95,6 +98,7 @@ function details(run: RunRecord): string[] {
   if (report.quantized.length > 0) lines.push(`${bitsPerWeight(report).toFixed(2)} bits per weight (analytic)${report.totals.simulatedLayers > 0 ? `, ${report.totals.simulatedLayers} layers simulated` : ''}`);
   const kv = (report.stages ?? []).find(isKvCacheStageReport);
   if (kv) lines.push(`KV cache ${kv.cacheBytesPerToken.quantized.toLocaleString('en-US')} bytes per token (analytic; simulated, the file keeps float32)`);
+  if (report.latency) lines.push(`latency ${report.latency.perTokenCompressedMs.toFixed(3)} ms/token (dense ${report.latency.perTokenDenseMs.toFixed(3)}, ×${report.latency.speedup.toFixed(2)}), measured on ${report.latency.backend}`);
   if (run.timing?.status === 'done') lines.push(`${run.timing.runMsPerItem.toFixed(3)} ms per item (dense ${run.timing.denseMsPerItem.toFixed(3)})`);
   if (run.sweep) lines.push(`sweep: ${run.sweep.param} = ${run.sweep.value}`);
   return lines;

@@ -7,13 +7,14 @@ import { paretoFront } from '../../core/experiments/pareto';
 import { chartRoot, type ChartDims } from './svg';
 import { svgTooltip } from './svgTooltip';
 
-export type TradeoffAxis = 'bytes' | 'bits' | 'params' | 'msPerItem';
+export type TradeoffAxis = 'bytes' | 'bits' | 'params' | 'msPerItem' | 'latency';
 
 export const AXIS_LABELS: Record<TradeoffAxis, string> = {
   bytes: 'file size (measured bytes)',
   bits: 'bits per weight (analytic, compressed layers)',
   params: 'non-zero linear weights',
   msPerItem: 'inference time per token or image (ms, measured)',
+  latency: 'latency per token (ms, measured, batch 1)',
 };
 
 export interface TradeoffRun {

@@ -78,6 +78,43 @@ function InferenceTimeRow({ run }: { run: RunRecord }) {
   );
 }
 
+/**
+ * Latency per token of one context window (batch 1), dense and compressed, MEASURED by the worker
+ * after the run on the backend that ran (src/core/latency); a stage that planned to a speedup shows
+ * its prediction beside it.
+ */
+function LatencyRow({ run }: { run: RunRecord }) {
+  const latency = run.report?.latency;
+  if (!latency) return null;
+  const unit = latency.unit === 'image' ? 'image' : 'token';
+  const text = (ms: number) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
+  const backend = latency.backend === 'webgpu' ? 'WebGPU' : 'WASM';
+  return (
+    <tr data-measure="latency" data-testid="latency-row" data-backend={latency.backend} data-speedup={latency.speedup} data-predicted-speedup={latency.predictedSpeedup}>
+      <th scope="row">
+        Latency per {unit}, measured{' '}
+        <Explain
+          about="latency"
+          text={`Measured in the worker: one forward pass over a ${latency.seq === 1 ? 'single input' : `${latency.seq}-token window`}, batch 1, median of ${latency.repeats} runs after a warm-up, on ${backend}. The dense model is timed once per model and backend. Only shape changes (fewer heads, neurons, dimensions, ranks) or packed low-bit kernels make a model faster here; zeros stored densely cost the same time.`}
+        />
+      </th>
+      <td title={`${latency.perTokenDenseMs} ms`}>{text(latency.perTokenDenseMs)}</td>
+      <td title={`${latency.perTokenCompressedMs} ms`} data-testid="latency-measured" data-value={latency.perTokenCompressedMs}>
+        {text(latency.perTokenCompressedMs)}
+      </td>
+      <td className="muted" data-testid="latency-summary">
+        ×{latency.speedup.toFixed(2)} speedup, on {backend}
+        {latency.predictedSpeedup !== undefined && (
+          <span data-testid="latency-predicted">
+            {' '}
+            (predicted ×{latency.predictedSpeedup.toFixed(2)})
+          </span>
+        )}
+      </td>
+    </tr>
+  );
+}
+
 /** "52,431.2 (95 %: 51,907.4–53,002.9)": a value with its bootstrap interval over windows. */
 function WithInterval({ at, kind = 'plain' }: { at: IntervalValue; kind?: 'plain' | 'ratio' }) {
   return (
@@ -232,6 +269,7 @@ function MetricTable({ dense, denseText, denseMasked, run, baseLabel }: { dense:
               </tr>
             )}
             <InferenceTimeRow run={run!} />
+            <LatencyRow run={run!} />
             <tr data-measure="file-size">
               <th scope="row">
                 {measureMeanings.fileSize.label} <Explain about="file size" text={measureMeanings.fileSize.explain} />

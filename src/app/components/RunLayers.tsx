@@ -8,6 +8,7 @@ import { exact, percent } from '../format';
 import { measureMeanings } from '../glossary';
 import { Explain } from './Explain';
 import { ScrollRegion } from './ScrollRegion';
+import { ShapeChanges } from './ShapeChanges';
 
 /** A layer's relative error: ≈ when estimated on sampled tokens; the exact value and its basis on hover. */
 function ErrorCell({ row }: { row: Pick<LayerPruneReport, 'relativeError' | 'relativeErrorBasis' | 'relativeErrorTokens'> }) {
@@ -63,6 +64,7 @@ function QuantLayers({ report }: { report: CompressReport }) {
 export function RunLayers({ report }: { report: CompressReport }) {
   return (
     <>
+      {report.reshaped && report.reshaped.length > 0 && <ShapeChanges rows={report.reshaped} />}
       {report.layers.length > 0 && <PruneLayers report={report} />}
       {report.quantized.length > 0 && <QuantLayers report={report} />}
     </>

@@ -13,12 +13,12 @@ import { D3Chart } from './D3Chart';
 import { ScrollRegion } from './ScrollRegion';
 import { SweepPanel } from './SweepPanel';
 
-const AXES: TradeoffAxis[] = ['bytes', 'bits', 'params', 'msPerItem'];
+const AXES: TradeoffAxis[] = ['bytes', 'bits', 'params', 'msPerItem', 'latency'];
 
 /** How a value on the axis reads in the table. */
 function axisText(axis: TradeoffAxis, x: number): string {
   if (axis === 'bits') return x.toFixed(2);
-  if (axis === 'msPerItem') return x.toFixed(3);
+  if (axis === 'msPerItem' || axis === 'latency') return x.toFixed(3);
   return x.toLocaleString('en-US');
 }
 
@@ -70,7 +70,7 @@ export function TradeoffView() {
           Log scale (x)
         </label>
       </div>
-      <TradeoffNotes data={data} note={note} />
+      <TradeoffNotes axis={axis} data={data} note={note} />
       {data.points.length === 0 ? (
         <p className="muted" data-testid="tradeoff-empty">
           No finished run of this model{data.leftOut > 0 ? ' has a value on this axis' : ''} yet: run a recipe, or sweep one below.
@@ -92,12 +92,12 @@ export function TradeoffView() {
   );
 }
 
-function TradeoffNotes({ data, note }: { data: TradeoffPoints; note?: string }) {
+function TradeoffNotes({ axis, data, note }: { axis: TradeoffAxis; data: TradeoffPoints; note?: string }) {
   return (
     <>
       {data.leftOut > 0 && (
         <p className="notice" data-testid="tradeoff-left-out" data-count={data.leftOut}>
-          {data.leftOut} finished {data.leftOut === 1 ? 'run has' : 'runs have'} no inference time measured (not yet, or it failed) and {data.leftOut === 1 ? 'is' : 'are'} left out.
+          {data.leftOut} finished {data.leftOut === 1 ? 'run has' : 'runs have'} no {axis === 'latency' ? 'measured latency' : 'inference time measured'} (not yet, made before the lab measured it, or it failed) and {data.leftOut === 1 ? 'is' : 'are'} left out.
         </p>
       )}
       {data.running > 0 && (

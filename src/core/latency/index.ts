@@ -18,5 +18,5 @@ export {
   type LatencyTableOptions,
 } from './table.ts';
 export { latencyFeeds, measureModelLatency, type ModelLatency, type ModelLatencyOptions } from './model.ts';
-export { measureModelLatencies } from './model.ts';
+export { measureModelLatencies, measureRunnersLatency } from './model.ts';
 export { describeRunLatency, latencyWindow, predictedLatencyOf, runLatency, type PredictedLatency, type RunLatency } from './runLatency.ts';

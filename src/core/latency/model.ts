@@ -55,35 +55,40 @@ export async function measureModelLatency(
   createRunner: (bytes: Uint8Array) => Promise<ModelRunner>,
   options: ModelLatencyOptions,
 ): Promise<ModelLatency> {
-  if (!(Number.isInteger(options.seq) && options.seq >= 1)) throw new Error(`latency seq must be a positive integer (got ${options.seq})`);
   return (await measureModelLatencies([bytes], createRunner, options))[0];
+}
+
+/** Times open sessions on one window in interleaved rounds; the caller keeps and releases them (the model worker's cached sessions). */
+export async function measureRunnersLatency(runners: readonly ModelRunner[], options: ModelLatencyOptions): Promise<ModelLatency[]> {
+  if (!(Number.isInteger(options.seq) && options.seq >= 1)) throw new Error(`latency seq must be a positive integer (got ${options.seq})`);
+  const repeats = options.repeats ?? 20;
+  const warmup = options.warmup ?? 3;
+  const fed = runners.map((runner) => latencyFeeds(runner.inputInfo ?? [{ name: runner.inputNames[0], dtype: 'int64', shape: null }], options.seq));
+  const timings = await timeInterleaved(runners.map((runner, i) => ({ runner, feeds: fed[i].feeds })), { repeats, warmup, cancel: options.cancel, clock: options.clock });
+  return timings.map((t, i) => ({
+    medianMs: t.medianMs,
+    perTokenMs: t.medianMs / fed[i].tokens,
+    p10Ms: t.p10Ms,
+    p90Ms: t.p90Ms,
+    minMs: Math.min(...t.samplesMs),
+    repeats,
+    warmup,
+    backend: runners[i].backend,
+    seq: fed[i].tokens,
+    unit: fed[i].unit,
+  }));
 }
 
 /** Times several models on one window in interleaved rounds (a dense and a compressed one, say), each on its own session. */
 export async function measureModelLatencies(
   models: readonly Uint8Array[],
   createRunner: (bytes: Uint8Array) => Promise<ModelRunner>,
-  options: { seq: number; repeats?: number; warmup?: number; cancel?: CancelSignal; clock?: Clock },
+  options: ModelLatencyOptions,
 ): Promise<ModelLatency[]> {
-  const repeats = options.repeats ?? 20;
-  const warmup = options.warmup ?? 3;
   const runners: ModelRunner[] = [];
   try {
     for (const bytes of models) runners.push(await createRunner(bytes));
-    const fed = runners.map((runner) => latencyFeeds(runner.inputInfo ?? [{ name: runner.inputNames[0], dtype: 'int64', shape: null }], options.seq));
-    const timings = await timeInterleaved(runners.map((runner, i) => ({ runner, feeds: fed[i].feeds })), { repeats, warmup, cancel: options.cancel, clock: options.clock });
-    return timings.map((t, i) => ({
-      medianMs: t.medianMs,
-      perTokenMs: t.medianMs / fed[i].tokens,
-      p10Ms: t.p10Ms,
-      p90Ms: t.p90Ms,
-      minMs: Math.min(...t.samplesMs),
-      repeats,
-      warmup,
-      backend: runners[i].backend,
-      seq: fed[i].tokens,
-      unit: fed[i].unit,
-    }));
+    return await measureRunnersLatency(runners, options);
   } finally {
     for (const runner of runners) await runner.release();
   }

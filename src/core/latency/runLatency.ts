@@ -15,7 +15,6 @@ export interface PredictedLatency {
   /** denseMs / predictedMs. */
   speedup: number;
   backend: Backend;
-  seq: number;
 }
 
 export interface RunLatency {
@@ -42,11 +41,16 @@ export function latencyWindow(analysis: ModelAnalysis): number {
   return Math.min(positions ?? 128, 128);
 }
 
-/** The first prediction a stage report carries (structured stages with a speedup or size target). */
+/**
+ * The first prediction a stage report carries: `predictedLatency`, or the structured stage's
+ * `plan.predicted` ({ denseMs, plannedMs, speedup, backend }, compress/structuredStage.ts).
+ */
 export function predictedLatencyOf(stages: readonly object[]): PredictedLatency | undefined {
   for (const stage of stages) {
-    const predicted = (stage as { predictedLatency?: PredictedLatency }).predictedLatency;
-    if (predicted) return predicted;
+    const own = (stage as { predictedLatency?: PredictedLatency }).predictedLatency;
+    if (own) return own;
+    const plan = (stage as { plan?: { predicted?: { denseMs: number; plannedMs: number; speedup: number; backend: string } } }).plan?.predicted;
+    if (plan) return { predictedMs: plan.plannedMs, denseMs: plan.denseMs, speedup: plan.speedup, backend: plan.backend === 'webgpu' ? 'webgpu' : 'wasm' };
   }
   return undefined;
 }
