@@ -74,18 +74,22 @@ function detectVNM(keep: KeepMask, m: number): StructuredPattern | null {
 
 /**
  * SparseByteNN's 1×4 or 4×1 groups, when every group is all zero or all kept and at least half
- * of the group rows hold a zeroed group (so one all-zero row of a dense layer is not "blocks");
+ * of the group rows hold both zeroed and kept groups (so one all-zero row of a dense layer, or
+ * whole rows pruned, is not "blocks");
  * an all-zero layer has no pattern.
  */
 export function detectBlocks(keep: KeepMask): StructuredPattern | null {
   if (!keep.data.includes(1)) return null;
   for (const { rows, cols } of BLOCK_SHAPES) {
     if (keep.rows % rows !== 0 || keep.cols % cols !== 0 || checkBlocks(keep, rows, cols).length > 0) continue;
-    let rowsWithZeros = 0;
+    // A group row counts when it holds zeroed AND kept groups: whole rows zeroed (row pruning)
+    // satisfy every block shape trivially, and are not blocks.
+    let mixedRows = 0;
     for (let r0 = 0; r0 < keep.rows; r0 += rows) {
-      if (keep.data.subarray(r0 * keep.cols, (r0 + rows) * keep.cols).includes(0)) rowsWithZeros++;
+      const groupRow = keep.data.subarray(r0 * keep.cols, (r0 + rows) * keep.cols);
+      if (groupRow.includes(0) && groupRow.includes(1)) mixedRows++;
     }
-    if (rowsWithZeros * 2 >= keep.rows / rows) return { kind: 'block', rows, cols, sparsity: countPruned(keep) / keep.data.length };
+    if (mixedRows * 2 >= keep.rows / rows) return { kind: 'block', rows, cols, sparsity: countPruned(keep) / keep.data.length };
   }
   return null;
 }
