@@ -23,7 +23,7 @@ import { initializerMap } from '../onnx/graph.ts';
 import { tensorToFloat32 } from '../onnx/tensor.ts';
 import { bitStackLayers, budgetBytes, describeBitStackStage, type BitStackStage } from '../recipe/stages/bitstack.ts';
 import { reshapeCalibration } from './calibration.ts';
-import type { LayerShapeReport } from './report.ts';
+import { shapeRowOf, type LayerShapeReport } from './report.ts';
 import type { ReshapeContext, ReshapeOutcome, ReshapingStageRunner } from './stage.ts';
 import { WorkingModel, weightFromStored } from './weights.ts';
 
@@ -88,16 +88,10 @@ function shapeRow(stage: BitStackStage, index: number, stack: LayerStack, kept: 
   }
   const bytes = kept * blockBytes;
   return {
-    id: layer.id,
-    name: layer.name,
-    block: layer.block,
-    role: layer.role,
-    stage: index,
-    before: [cOut, cIn],
+    ...shapeRowOf(layer, index),
     after: [cOut, cIn],
     change: 'bitstack',
     rank: kept,
-    paramsBefore: layer.params,
     // The float16 u, v values; the sign bits are in the detail's bytes.
     paramsAfter: kept * stage.k * (cOut + cIn) + bias,
     relativeError,

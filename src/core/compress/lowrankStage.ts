@@ -14,7 +14,7 @@ import { tensorToFloat32 } from '../onnx/tensor.ts';
 import type { Statistic } from '../recipe/stage.ts';
 import { describeLowRankStage, lowRankCalibrates, lowRankLayers, type LowRankStage } from '../recipe/stages/lowrank.ts';
 import { reshapeCalibration } from './calibration.ts';
-import type { LayerShapeReport } from './report.ts';
+import { shapeRowOf, type LayerShapeReport } from './report.ts';
 import type { ReshapeContext, ReshapeOutcome, ReshapingStageRunner } from './stage.ts';
 import { weightFromStored } from './weights.ts';
 
@@ -86,16 +86,10 @@ function shapeRow(stage: LowRankStage, index: number, plan: LayerPlan, rank: num
   const relativeError = errors && energy ? Math.sqrt(Math.max(0, errors.slice(rank).reduce((a, b) => a + b, 0)) / energy) : null;
   const energyNote = total > 0 ? ` (${(100 * (kept / total)).toFixed(1)} % of σ²${stage.method === 'svd' ? '' : ' of W S'})` : '';
   return {
-    id: layer.id,
-    name: layer.name,
-    block: layer.block,
-    role: layer.role,
-    stage: index,
-    before: [cOut, cIn],
+    ...shapeRowOf(layer, index),
     after: [cOut, cIn],
     change: 'rank',
     rank,
-    paramsBefore: layer.params,
     paramsAfter: factorParams(rank, cOut, cIn) + bias,
     relativeError,
     detail: `rank ${rank} of ${Math.min(cOut, cIn)}${energyNote}${plan.damping !== null ? `, X Xᵀ damped by ${plan.damping.toExponential(2)}` : ''}`,

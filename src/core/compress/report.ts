@@ -2,7 +2,7 @@
 // file as written) or ESTIMATED (a sparse encoding nobody wrote; see storage.ts) — field names
 // say which. Backends are typed (src/core/job/backend.ts), rendered by the UI and the CLI.
 import type { BackendUse, RunBackends } from '../job/backend.ts';
-import type { LinearRole } from '../model/types.ts';
+import type { LinearLayer, LinearRole } from '../model/types.ts';
 import type { CalibrationMode, Recipe } from '../recipe/types.ts';
 import type { Allocation } from './allocate.ts';
 import type { RelativeErrorBasis } from './jobs.ts';
@@ -90,6 +90,11 @@ export interface LayerShapeReport {
   relativeError: number | null;
   /** One line: "removed heads 1, 3 of 4", "rank 24 of 128 (91 % energy)". */
   detail: string;
+}
+
+/** The part of a LayerShapeReport row that comes from the layer as the stage received it. */
+export function shapeRowOf(layer: LinearLayer, stage: number): Pick<LayerShapeReport, 'id' | 'name' | 'block' | 'role' | 'stage' | 'before' | 'paramsBefore'> {
+  return { id: layer.id, name: layer.name, block: layer.block, role: layer.role, stage, before: [layer.outFeatures, layer.inFeatures], paramsBefore: layer.params };
 }
 
 /** What one recipe stage did. Kinds add their own fields (a prune stage: its allocation). */

@@ -13,7 +13,7 @@ import type { SliceStage } from '../recipe/stages/slice.ts';
 import { sliceModel, SliceError, type SliceResult } from '../slice/slicegpt.ts';
 import { findResidualStream } from '../slice/structure.ts';
 import { reshapeCalibration } from './calibration.ts';
-import type { LayerShapeReport } from './report.ts';
+import { shapeRowOf, type LayerShapeReport } from './report.ts';
 import type { ReshapingStageRunner, ReshapeStageReport } from './stage.ts';
 
 const now = () => performance.now();
@@ -28,15 +28,9 @@ function shapeRows(result: SliceResult, before: readonly LinearLayer[], after: r
     const changed = sliced.inFeatures !== layer.inFeatures || sliced.outFeatures !== layer.outFeatures;
     const side = sliced.inFeatures !== layer.inFeatures ? `input ${layer.inFeatures} → ${sliced.inFeatures}` : sliced.outFeatures !== layer.outFeatures ? `output ${layer.outFeatures} → ${sliced.outFeatures}` : 'rotated, width kept';
     rows.push({
-      id: layer.id,
-      name: layer.name,
-      block: layer.block,
-      role: layer.role,
-      stage,
-      before: [layer.outFeatures, layer.inFeatures],
+      ...shapeRowOf(layer, stage),
       after: [sliced.outFeatures, sliced.inFeatures],
       change: 'slice',
-      paramsBefore: layer.params,
       paramsAfter: sliced.params,
       relativeError: null,
       detail: changed ? `${side} (rotated onto the stream's principal directions)` : side,

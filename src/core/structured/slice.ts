@@ -10,7 +10,7 @@
 // equal to the heads (or kv heads) count is one (torch's view(b, t, h, d), HF's repeat_kv merge
 // [b, h, -1, d]); a last entry equal to heads × head size (or run-time, on the Reshape that
 // feeds the output projection) is the merged width.
-import type { LayerShapeReport } from '../compress/report.ts';
+import { shapeRowOf, type LayerShapeReport } from '../compress/report.ts';
 import type { LinearLayer, ModelAnalysis } from '../model/types.ts';
 import { float32ToFloat16, float32ToBfloat16 } from '../onnx/float16.ts';
 import { GraphEdit, nodesBetween, rewriteShapeInput, shapeEntries, shapePieces, sliceTensorAxis, type ShapeEntry } from '../onnx/surgery.ts';
@@ -130,16 +130,10 @@ class Slicer {
 
   private report(layer: LinearLayer, after: [number, number], change: 'heads' | 'neurons', removed: number[], paramsAfter: number, detail: string): void {
     this.reshaped.push({
-      id: layer.id,
-      name: layer.name,
-      block: layer.block,
-      role: layer.role,
-      stage: this.stage,
-      before: [layer.outFeatures, layer.inFeatures],
+      ...shapeRowOf(layer, this.stage),
       after,
       change,
       removed,
-      paramsBefore: layer.params,
       paramsAfter,
       relativeError: null,
       detail,
