@@ -1,6 +1,6 @@
 // Measured latency (docs/latency.md): a per-block latency table for structured search, and a
 // whole model's latency for the reports.
-export { latencySpec, latencySpecOf, latencyCacheKey, type LatencySpec, type LatencySpecResult } from './spec.ts';
+export { latencySpec, latencySpecOf, type LatencySpec, type LatencySpecResult } from './spec.ts';
 export { attentionGraph, mlpGraph, overheadGraph, restGraph } from './graphs.ts';
 export { quantile, timeRuns, defaultClock, type Clock, type Timings, type TimingOptions } from './timing.ts';
 export {

@@ -75,8 +75,3 @@ export function latencySpec(analysis: ModelAnalysis, options: { seq?: number } =
   if (!result.ok) throw new Error(result.message);
   return result.spec;
 }
-
-/** The key a caller caches a table under: the shapes and the backend that ran them. */
-export function latencyCacheKey(spec: LatencySpec, backend: string): string {
-  return `${backend}:${JSON.stringify(spec)}`;
-}
