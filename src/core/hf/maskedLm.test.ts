@@ -40,6 +40,16 @@ const fixture = JSON.parse(readFileSync(new URL('./fixtures/masked_lm.json', imp
 const emptySamples = (n: number): MaskedLmSamples => ({ task: 'masked-lm', chosen: new Int32Array(n), correct: new Int32Array(n), nll: new Float64Array(n) });
 const flat = (x: Interval) => [x.value, x.low, x.high];
 
+/** The lab's per-window samples and their metrics (95 % bootstrap intervals) against a reference's; NLLs within `rtol`. */
+function expectSamplesAndMetrics(samples: MaskedLmSamples, ref: Pick<Case, 'samples' | 'seed' | 'resamples' | 'level' | 'accuracy' | 'nll'>, rtol: { window: number; metric: number }, what: string): void {
+  expect(Array.from(samples.chosen)).toEqual(ref.samples.chosen);
+  expect(Array.from(samples.correct)).toEqual(ref.samples.correct);
+  expectClose(Array.from(samples.nll), ref.samples.nll, { rtol: rtol.window, atol: rtol.window }, what);
+  const m = maskedLmMetrics(samples, { seed: ref.seed, resamples: ref.resamples, level: ref.level });
+  expectClose(flat(m.accuracy), flat(ref.accuracy), { rtol: 1e-12, atol: 0 }, 'accuracy');
+  expectClose(flat(m.nll), flat(ref.nll), { rtol: rtol.metric, atol: 0 }, 'NLL');
+}
+
 describe('masked-LM metrics against numpy', () => {
   for (const c of fixture.cases) {
     test(`${c.name}: masking, per-window scores, accuracy and NLL with their intervals`, () => {
@@ -48,12 +58,7 @@ describe('masked-LM metrics against numpy', () => {
       expect(masked).toEqual(c.masked);
       const samples = emptySamples(masked.length);
       scoreMaskedRows(Float32Array.from(c.logits), c.vocab, c.seqLen, masked, samples);
-      expect(Array.from(samples.chosen)).toEqual(c.samples.chosen);
-      expect(Array.from(samples.correct)).toEqual(c.samples.correct);
-      expectClose(Array.from(samples.nll), c.samples.nll, { rtol: 1e-12, atol: 1e-12 }, 'per-window NLL');
-      const m = maskedLmMetrics(samples, { seed: c.seed, resamples: c.resamples, level: c.level });
-      expectClose(flat(m.accuracy), flat(c.accuracy), { rtol: 1e-12, atol: 0 }, 'accuracy');
-      expectClose(flat(m.nll), flat(c.nll), { rtol: 1e-12, atol: 0 }, 'NLL');
+      expectSamplesAndMetrics(samples, c, { window: 1e-12, metric: 1e-12 }, 'per-window NLL');
     });
   }
 
@@ -153,11 +158,6 @@ describe('masked-token accuracy against an independent torch forward (make_maske
     const model = await openRunner(writeModel(opened.model));
     const samples = await evaluateMaskedLm(model, windows, ref.seqLen);
     await model.release();
-    expect(Array.from(samples.chosen)).toEqual(ref.samples.chosen);
-    expect(Array.from(samples.correct)).toEqual(ref.samples.correct);
-    expectClose(Array.from(samples.nll), ref.samples.nll, { rtol: 1e-4, atol: 1e-4 }, 'per-window NLL, ORT vs torch');
-    const m = maskedLmMetrics(samples, { seed: ref.seed, resamples: ref.resamples, level: ref.level });
-    expectClose(flat(m.accuracy), flat(ref.accuracy), { rtol: 1e-12, atol: 0 }, 'accuracy');
-    expectClose(flat(m.nll), flat(ref.nll), { rtol: 1e-4, atol: 0 }, 'NLL');
+    expectSamplesAndMetrics(samples, ref, { window: 1e-4, metric: 1e-4 }, 'per-window NLL, ORT vs torch');
   }, 120_000);
 });
